@@ -1,0 +1,3 @@
+"""Voice Core."""
+from voicecore._version import __version__
+__all__ = ["__version__"]

@@ -1,0 +1,143 @@
+"""The voicecore exception tree, each exception carrying how it travels on the wire.
+
+Factored out so that every layer can raise these without import loops: this module imports
+nothing from voicecore. The service boundary maps them; anything else is a bug and becomes
+``INTERNAL`` with no stack trace on the wire.
+
+::
+
+    VoicecoreError                      (base; never raised itself)
+    ├── PrimitiveError                  outcome sent in the response, gRPC status OK
+    │   ├── PrimitiveNotFoundError      PRIMITIVE_NOT_FOUND
+    │   ├── InvalidParamsError          INVALID_PARAMS (pydantic errors in details)
+    │   ├── PrimitiveTimeoutError       TIMEOUT
+    │   └── TransientPrimitiveError     retried inside the timeout; INTERNAL once retries run out
+    ├── EventRangeEvictedError          OUT_OF_RANGE: the requested events were evicted
+    └── AdmissionError                  rejected before running: a gRPC status, not a response
+        ├── RequestTooLargeError        RESOURCE_EXHAUSTED
+        ├── OverloadedError             RESOURCE_EXHAUSTED
+        └── DrainingError               UNAVAILABLE
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from grpclib.const import Status
+
+__all__ = [
+    "AdmissionError",
+    "DrainingError",
+    "EventRangeEvictedError",
+    "InvalidParamsError",
+    "OverloadedError",
+    "PrimitiveError",
+    "PrimitiveNotFoundError",
+    "PrimitiveTimeoutError",
+    "RequestTooLargeError",
+    "TransientPrimitiveError",
+    "VoicecoreError",
+]
+
+
+class VoicecoreError(Exception):
+    """Base of every error voicecore raises on purpose."""
+
+
+class PrimitiveError(VoicecoreError):
+    """An expected outcome of a primitive call, sent as ``success=false`` with ``error.code``.
+
+    ``code`` is the name of a ``voicecore.v1.ErrorCode`` member; the service turns it into the
+    enum, so this module stays free of generated code.
+    """
+
+    code: ClassVar[str] = "INTERNAL"
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, details: Mapping[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: Mapping[str, object] = details or {}
+
+
+class PrimitiveNotFoundError(PrimitiveError):
+    """No primitive is registered under the requested ``objective_type``."""
+
+    code = "PRIMITIVE_NOT_FOUND"
+
+    def __init__(self, objective_type: str, known: Sequence[str]) -> None:
+        known_list = ", ".join(sorted(known)) or "none"
+        super().__init__(
+            f"objective_type {objective_type!r} is not registered; known: {known_list}",
+            details={"objective_type": objective_type, "known": sorted(known)},
+        )
+
+
+class InvalidParamsError(PrimitiveError):
+    """The params or a request field failed validation; ``details["errors"]`` names each field."""
+
+    code = "INVALID_PARAMS"
+
+    def __init__(self, message: str, errors: Sequence[Mapping[str, object]]) -> None:
+        super().__init__(message, details={"errors": [dict(e) for e in errors]})
+
+
+class PrimitiveTimeoutError(PrimitiveError):
+    """The primitive did not finish within the effective timeout; its work was cancelled."""
+
+    code = "TIMEOUT"
+    retryable = True
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(
+            f"primitive did not finish within {timeout:.3f} s", details={"timeout_seconds": timeout}
+        )
+
+
+class TransientPrimitiveError(PrimitiveError):
+    """A failure worth retrying (a flaky dependency); retried with backoff inside the timeout."""
+
+    code = "INTERNAL"
+    retryable = True
+
+
+class EventRangeEvictedError(VoicecoreError):
+    """A subscriber asked to replay events that retention has already evicted.
+
+    Sent as gRPC ``OUT_OF_RANGE`` so the client can tell a gap from an empty log.
+    """
+
+    status: ClassVar[Status] = Status.OUT_OF_RANGE
+
+    def __init__(self, after_sequence: int, oldest_available: int) -> None:
+        super().__init__(
+            f"after_sequence {after_sequence} is older than the retained log; "
+            f"the oldest event kept is {oldest_available}"
+        )
+        self.after_sequence = after_sequence
+        self.oldest_available = oldest_available
+
+
+class AdmissionError(VoicecoreError):
+    """A request refused before it ran; sent as a gRPC status, not as a response."""
+
+    status: ClassVar[Status] = Status.UNAVAILABLE
+
+
+class RequestTooLargeError(AdmissionError):
+    """The request message is larger than the configured limit."""
+
+    status = Status.RESOURCE_EXHAUSTED
+
+
+class OverloadedError(AdmissionError):
+    """Too many calls are in flight; the client should back off."""
+
+    status = Status.RESOURCE_EXHAUSTED
+
+
+class DrainingError(AdmissionError):
+    """The server is shutting down and takes no new calls."""
+
+    status = Status.UNAVAILABLE

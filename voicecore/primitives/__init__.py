@@ -1,0 +1,35 @@
+"""The primitives voicecore serves, and the base they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voicecore.primitives.base import (
+    Primitive,
+    PrimitiveContext,
+    PrimitiveParams,
+    PrimitiveResult,
+)
+
+__all__ = [
+    "Primitive",
+    "PrimitiveContext",
+    "PrimitiveParams",
+    "PrimitiveResult",
+    "builtin_primitives",
+    "debug_primitive_set",
+]
+
+
+def builtin_primitives() -> list[Primitive[Any]]:
+    """One instance of every production primitive."""
+    from voicecore.primitives.email import CaptureEmail
+
+    return [CaptureEmail()]
+
+
+def debug_primitive_set() -> list[Primitive[Any]]:
+    """The diagnostic primitives for tests and benchmarks (``--debug-primitives``)."""
+    from voicecore.primitives.debug import DebugEcho, DebugFlaky, DebugSleep
+
+    return [DebugEcho(), DebugFlaky(), DebugSleep()]
