@@ -1,0 +1,157 @@
+"""Tokens of an ASR hypothesis, and the talk around a value: fillers, carriers, corrections.
+
+Everything here works on lower-case word lists so the primitives can chain the steps:
+``strip_carrier(after_correction(drop_fillers(words(text))))``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["after_correction", "drop_fillers", "strip_carrier", "words"]
+
+# Sentence punctuation around a token; inner punctuation ("john.smith@gmail.com",
+# "415-555-2671", "it's") stays so the primitives can split it their own way.
+_EDGE_PUNCTUATION = "\"'`.,!?;:()[]{}<>*~"
+_APOSTROPHES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2014": " ", "\u2013": "-"}
+)
+_SPACE = re.compile(r"\s+")
+
+_FILLERS = frozenset(
+    [
+        "uh",
+        "uhh",
+        "uhm",
+        "um",
+        "umm",
+        "er",
+        "erm",
+        "err",
+        "ah",
+        "ahh",
+        "eh",
+        "hmm",
+        "hm",
+        "hmmm",
+        "mm",
+        "mmm",
+        "mhm",
+        "uh-huh",
+    ]
+)
+
+# Longest first: "no wait" must win over "wait". "no" alone is an answer, never a marker.
+_CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(phrase.split())
+            for phrase in (
+                "no wait",
+                "no no",
+                "wait",
+                "wait wait",
+                "sorry",
+                "i'm sorry",
+                "im sorry",
+                "i mean",
+                "i meant",
+                "actually",
+                "scratch that",
+                "strike that",
+                "let me correct that",
+                "let me rephrase",
+                "let me start over",
+                "let me try again",
+                "start over",
+                "correction",
+                "oops",
+                "my mistake",
+                "my bad",
+                "make that",
+                "rather",
+                "or rather",
+                "hold on",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+_YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello)"
+_PRONOUN = r"(?:my|the|our|his|her|their|your|a|it's|its)"
+_COPULA = r"(?:is|was|are|'s|would be|will be|should be|it's|it is)"
+_CARRIER = re.compile(
+    r"^(?:"
+    + rf"{_YES_WORDS}\b|"
+    # "my (work) email (address) is", "the number is", "the code you want is"
+    + rf"{_PRONOUN}(?: [a-z'-]+){{1,4}}? {_COPULA}\b|"
+    + r"(?:[a-z-]+ )?(?:email|e-mail|number|name|code|zip|phone|cell)'s\b|"
+    + r"(?:it|that|this|which|that one|this one) (?:is|was|would be|will be|should be)\b|"
+    + r"(?:it's|its|that's|thats|this is|here it is|here's|here you go|it'll be|that'll be)\b|"
+    + r"(?:i'm|im|i am|call me|they call me|you can call me)\b|"
+    + r"(?:(?:you|u) can )?(?:reach|email|e-mail|call|text|contact|find|get) "
+    + r"(?:me|us|him|her) (?:at|on|by)\b|"
+    + r"(?:(?:you can |please )?send (?:it|that|them|the \w+) to)\b|"
+    + r"(?:it's |that's |its )?spelled(?: as| like)?\b|"
+    + r"(?:i think|i believe|let me see|let's see|let me think)\b"
+    + r") ?"
+)
+
+
+def words(text: str) -> list[str]:
+    """Split ASR text into lower-case tokens without sentence punctuation.
+
+    Punctuation inside a token is kept ("john.smith@gmail.com", "415-555-2671", "it's") so
+    a primitive can split such tokens by its own rules; a leading "+" is kept ("+44").
+    """
+    tokens: list[str] = []
+    for raw in _SPACE.split(text.translate(_APOSTROPHES).lower()):
+        token = raw.strip(_EDGE_PUNCTUATION)
+        if token:
+            tokens.append(token)
+    return tokens
+
+
+def drop_fillers(tokens: list[str]) -> list[str]:
+    """Remove hesitation sounds ("uh", "um", "er", "hmm", ...)."""
+    return [token for token in tokens if token not in _FILLERS]
+
+
+def _marker_at(tokens: list[str], index: int) -> int:
+    """Length of the correction marker starting at ``index``, 0 if none."""
+    for marker in _CORRECTION_MARKERS:
+        if tuple(tokens[index : index + len(marker)]) == marker:
+            return len(marker)
+    return 0
+
+
+def after_correction(tokens: list[str]) -> list[str]:
+    """Keep what follows the last self-correction marker ("no wait", "i mean", "sorry", ...).
+
+    A marker with nothing after it ("... dot com, sorry") is dropped and what came before is
+    kept; "no" alone is a confirmation answer and is not a marker.
+    """
+    result = tokens
+    index = 0
+    while index < len(tokens):
+        length = _marker_at(tokens, index)
+        if length == 0:
+            index += 1
+            continue
+        rest = tokens[index + length :]
+        result = rest if rest else tokens[:index]
+        index += length
+    return result
+
+
+def strip_carrier(tokens: list[str]) -> list[str]:
+    """Drop leading carrier phrases ("my email is", "it's", "you can reach me at", "yeah")."""
+    text = " ".join(tokens)
+    while text:
+        match = _CARRIER.match(text)
+        if match is None or match.end() == 0:
+            break
+        text = text[match.end() :]
+    return text.split()
