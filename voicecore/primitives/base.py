@@ -53,6 +53,8 @@ class PrimitiveContext:
     captures: CaptureStore
     conversation_id: str = ""
     purpose: str = ""
+    #: How many times this call has been retried before the current try (0 on the first).
+    retry_count: int = 0
 
 
 @dataclass(slots=True)

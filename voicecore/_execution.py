@@ -1,0 +1,227 @@
+"""One ExecutePrimitive call: validate, run under the timeout with retries, record events.
+
+Kept apart from the gRPC handlers so the in-process client and the server share it exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from loguru import logger
+from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import (
+    Error,
+    ErrorCode,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    ExecutionMetadata,
+)
+from voicecore.capture import CaptureStore
+from voicecore.config import Settings
+from voicecore.errors import (
+    InvalidParamsError,
+    PrimitiveError,
+    PrimitiveTimeoutError,
+    TransientPrimitiveError,
+)
+from voicecore.events import EventLog
+from voicecore.primitives.base import (
+    JsonValue,
+    Primitive,
+    PrimitiveContext,
+    PrimitiveParams,
+    PrimitiveResult,
+)
+from voicecore.registry import PrimitiveRegistry
+
+__all__ = ["Executor"]
+
+
+@dataclass(slots=True)
+class _CallEvents:
+    """Appends events stamped with the call's identity and remembers the last sequence."""
+
+    log: EventLog
+    conversation_id: str
+    trace_id: str
+    objective_type: str
+    last_sequence: int = 0
+
+    async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> int:
+        event = await self.log.append(
+            type,
+            conversation_id=self.conversation_id,
+            trace_id=self.trace_id,
+            objective_type=self.objective_type,
+            payload=payload,
+        )
+        self.last_sequence = event.sequence
+        return event.sequence
+
+
+class Executor:
+    """Runs ExecutePrimitive requests against a registry, an event log and a capture store."""
+
+    def __init__(
+        self,
+        registry: PrimitiveRegistry,
+        *,
+        settings: Settings,
+        events: EventLog,
+        captures: CaptureStore,
+    ) -> None:
+        self._registry = registry
+        self._settings = settings
+        self._events = events
+        self._captures = captures
+        self._retrying = AsyncRetrying(
+            stop=stop_after_attempt(settings.retry_attempts),
+            wait=wait_exponential_jitter(initial=0.02, max=0.5, jitter=0.02),
+            retry=retry_if_exception_type(TransientPrimitiveError),
+            reraise=True,
+        )
+
+    async def execute(
+        self,
+        request: ExecutePrimitiveRequest,
+        *,
+        trace_id: str,
+        time_left: float | None = None,
+    ) -> ExecutePrimitiveResponse:
+        """Run one turn; every outcome is a response, never an exception (but cancellation).
+
+        ``time_left`` is what remains of the caller's gRPC deadline, if it set one.
+        """
+        started = time.perf_counter()
+        calls = _CallEvents(
+            self._events, request.conversation_id, trace_id, request.objective_type
+        )
+        meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
+        await calls.emit("primitive.started", {"purpose": request.purpose})
+        try:
+            result = await self._run(request, calls, meta, time_left)
+        except PrimitiveError as err:
+            return await self._failed(err, calls, meta, started)
+        except asyncio.CancelledError:
+            await calls.emit("primitive.failed", {"code": ErrorCode.CANCELLED.name})
+            raise
+        except Exception:
+            logger.exception("primitive raised an unexpected error")
+            err = PrimitiveError("internal error; see the server log for this trace id")
+            return await self._failed(err, calls, meta, started)
+        await calls.emit(
+            "primitive.completed",
+            {"state": result.state.name, "confidence": result.confidence},
+        )
+        meta.state = result.state
+        meta.confidence = result.confidence
+        meta.attempt = result.attempt
+        return _finish(
+            ExecutePrimitiveResponse(success=True, data=Struct.from_dict(result.data)),
+            meta,
+            calls,
+            started,
+        )
+
+    async def _run(
+        self,
+        request: ExecutePrimitiveRequest,
+        calls: _CallEvents,
+        meta: ExecutionMetadata,
+        time_left: float | None,
+    ) -> PrimitiveResult:
+        primitive = self._registry.get(request.objective_type)
+        meta.primitive_version = primitive.version
+        params = _validate_params(primitive, request.params)
+        timeout = self._effective_timeout(request.timeout_seconds, time_left)
+        ctx = PrimitiveContext(
+            objective_type=request.objective_type,
+            trace_id=calls.trace_id,
+            emit=calls.emit,
+            captures=self._captures,
+            conversation_id=request.conversation_id,
+            purpose=request.purpose,
+        )
+        try:
+            async with asyncio.timeout(timeout) as scope:
+                return await self._with_retries(primitive, params, ctx, meta)
+        except TimeoutError:
+            if scope.expired():
+                raise PrimitiveTimeoutError(timeout) from None
+            raise
+
+    async def _with_retries(
+        self,
+        primitive: Primitive[Any],
+        params: PrimitiveParams,
+        ctx: PrimitiveContext,
+        meta: ExecutionMetadata,
+    ) -> PrimitiveResult:
+        async for attempt in self._retrying.copy():
+            with attempt:
+                retries = attempt.retry_state.attempt_number - 1
+                meta.retry_count = retries
+                return await primitive.execute(params, replace(ctx, retry_count=retries))
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _effective_timeout(self, requested: float, time_left: float | None) -> float:
+        if math.isnan(requested) or requested < 0 or requested > self._settings.max_timeout:
+            raise InvalidParamsError(
+                f"timeout_seconds must be between 0 and {self._settings.max_timeout:g}",
+                [{"loc": ["timeout_seconds"], "msg": "out of range", "type": "value_error"}],
+            )
+        timeout = requested or self._settings.default_timeout
+        return timeout if time_left is None else max(0.0, min(timeout, time_left))
+
+    async def _failed(
+        self,
+        err: PrimitiveError,
+        calls: _CallEvents,
+        meta: ExecutionMetadata,
+        started: float,
+    ) -> ExecutePrimitiveResponse:
+        await calls.emit("primitive.failed", {"code": err.code, "message": err.message})
+        error = Error(
+            code=ErrorCode[err.code],
+            message=err.message,
+            details=Struct.from_dict(dict(err.details)) if err.details else None,
+            retryable=err.retryable,
+        )
+        return _finish(ExecutePrimitiveResponse(success=False, error=error), meta, calls, started)
+
+
+def _finish(
+    response: ExecutePrimitiveResponse,
+    meta: ExecutionMetadata,
+    calls: _CallEvents,
+    started: float,
+) -> ExecutePrimitiveResponse:
+    meta.last_event_sequence = calls.last_sequence
+    meta.duration = timedelta(seconds=time.perf_counter() - started)
+    response.metadata = meta
+    return response
+
+
+def _validate_params(primitive: Primitive[Any], params: Struct | None) -> PrimitiveParams:
+    raw = params.to_dict() if params is not None else {}
+    try:
+        return primitive.params_model.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ["params", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+        raise InvalidParamsError(f"invalid params for {primitive.name}: {summary}", errors) from None
+
+

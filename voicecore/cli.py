@@ -1,0 +1,102 @@
+"""The ``voicecore`` command: ``serve`` runs the server; the client commands call one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from voicecore._logging import configure_logging
+from voicecore._version import __version__
+from voicecore.config import Settings
+
+__all__ = ["build_parser", "main"]
+
+
+def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the voicecore gRPC server. Every flag can also be set by VOICECORE_<NAME>.",
+    )
+    serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")
+    serve.add_argument(
+        "--default-timeout",
+        type=float,
+        help="seconds a call may run when it sets none (VOICECORE_DEFAULT_TIMEOUT, default 30)",
+    )
+    serve.add_argument("--log-level", help="TRACE..CRITICAL (VOICECORE_LOG_LEVEL, default INFO)")
+    serve.add_argument(
+        "--log-json",
+        action="store_const",
+        const=True,
+        help="log one JSON object per line (VOICECORE_LOG_JSON)",
+    )
+    serve.add_argument(
+        "--debug-primitives",
+        action="store_const",
+        const=True,
+        help="also serve debug_echo, debug_sleep, debug_flaky (VOICECORE_DEBUG_PRIMITIVES)",
+    )
+    serve.add_argument(
+        "--event-retention", type=int, help="events kept for replay (VOICECORE_EVENT_RETENTION)"
+    )
+    serve.add_argument(
+        "--grace-period",
+        type=float,
+        help="seconds in-flight calls get on shutdown (VOICECORE_GRACE_PERIOD, default 10)",
+    )
+    serve.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    flags = {
+        name: getattr(args, name)
+        for name in (
+            "host",
+            "port",
+            "default_timeout",
+            "log_level",
+            "log_json",
+            "debug_primitives",
+            "event_retention",
+            "grace_period",
+        )
+        if getattr(args, name) is not None
+    }
+    try:
+        settings = Settings(**flags)
+    except ValidationError as exc:
+        print(f"voicecore serve: {_first_error(exc)}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, json=settings.log_json)
+    from voicecore.server import serve
+
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in error["loc"])
+    return f"{field}: {error['msg']}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="voicecore", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"voicecore {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``voicecore`` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code

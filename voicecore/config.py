@@ -1,0 +1,72 @@
+"""Server settings from flags and ``VOICECORE_*`` environment variables.
+
+Precedence: a command-line flag, then the environment variable, then the default.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+class Settings(BaseSettings):
+    """Everything a voicecore server can be told; frozen once built."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOICECORE_", frozen=True, extra="forbid", validate_default=True
+    )
+
+    host: str = Field(default="0.0.0.0", description="address to bind; 0.0.0.0 for containers")
+    port: int = Field(default=50051, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    default_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="seconds a call may run when it sets no timeout"
+    )
+    max_timeout: float = Field(
+        default=600.0, gt=0, description="larger timeout_seconds are INVALID_PARAMS"
+    )
+    log_level: str = Field(default="INFO", description="loguru level for the server's logs")
+    log_json: bool = Field(default=False, description="one JSON object per log line")
+    debug_primitives: bool = Field(
+        default=False, description="also serve debug_echo, debug_sleep and debug_flaky"
+    )
+    event_retention: int = Field(
+        default=100_000, ge=1, description="events kept in memory for replay"
+    )
+    max_message_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="larger requests are RESOURCE_EXHAUSTED"
+    )
+    max_concurrent_calls: int = Field(
+        default=1000, ge=1, description="calls in flight beyond this are RESOURCE_EXHAUSTED"
+    )
+    grace_period: float = Field(
+        default=10.0, ge=0, description="seconds in-flight calls get to finish on shutdown"
+    )
+    retry_attempts: int = Field(
+        default=3, ge=1, le=10, description="tries of a primitive that fails transiently"
+    )
+    idempotency_ttl: float = Field(
+        default=600.0, gt=0, description="seconds a recorded response answers a repeated key"
+    )
+    idempotency_max_entries: int = Field(
+        default=100_000, ge=1, description="recorded responses kept at most"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_is_known(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper() in _LOG_LEVELS:
+            return value.upper()
+        raise ValueError(f"log_level should be one of {', '.join(_LOG_LEVELS)}")
+
+    @field_validator("default_timeout", "max_timeout", "grace_period", "idempotency_ttl")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("should be a finite number of seconds")
+        return value

@@ -1,0 +1,173 @@
+"""Build and run the grpclib server: VoiceCoreService, standard health, reflection, admission.
+
+grpclib's own ``Server.close()`` cancels in-flight calls without sending trailers, so draining
+is built here: health turns NOT_SERVING, new calls get UNAVAILABLE, event streams end with
+UNAVAILABLE (clients resume elsewhere), unary calls get ``grace_period`` seconds to finish and
+are then ended with UNAVAILABLE, and only then is the grpclib server closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from grpclib import GRPCError
+from grpclib.const import Status
+from grpclib.encoding.base import CodecBase
+from grpclib.encoding.proto import ProtoCodec
+from grpclib.events import RecvRequest, SendInitialMetadata, listen
+from grpclib.health.check import ServiceStatus
+from grpclib.health.service import Health
+from grpclib.reflection.service import ServerReflection
+from grpclib.server import Server, Stream
+from loguru import logger
+
+from voicecore._call import CallInfo, current_call, trace_id_from_metadata
+from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
+from voicecore.config import Settings
+from voicecore.service import VoiceCoreService
+
+__all__ = ["VoiceCoreServer", "serve"]
+
+_STREAMING_METHODS = frozenset({"/voicecore.v1.VoiceCoreService/StreamEvents", "/grpc.health.v1.Health/Watch"})
+
+
+class _SizeLimitedCodec(ProtoCodec):
+    """Protobuf codec that refuses request messages over ``max_bytes``.
+
+    grpclib has no receive limit of its own (NOTES.md: a 64 MiB request was accepted).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+
+    def decode(self, data: bytes, message_type: Any) -> Any:
+        if len(data) > self._max_bytes:
+            raise GRPCError(
+                Status.RESOURCE_EXHAUSTED,
+                f"request of {len(data)} bytes is larger than the limit of {self._max_bytes}",
+            )
+        return super().decode(data, message_type)
+
+
+class _Admission:
+    """Counts calls in flight, refuses them when overloaded or draining, ends them on stop."""
+
+    def __init__(self, max_calls: int) -> None:
+        self.max_calls = max_calls
+        self.draining = False
+        self.unary: set[asyncio.Task[Any]] = set()
+        self.streams: set[asyncio.Task[Any]] = set()
+        self.stopped: set[asyncio.Task[Any]] = set()
+
+    def wrap(self, method_name: str, func: Callable[[Stream[Any, Any]], Awaitable[None]], info: CallInfo) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
+        calls = self.streams if method_name in _STREAMING_METHODS else self.unary
+
+        async def admitted(stream: Stream[Any, Any]) -> None:
+            if self.draining:
+                raise GRPCError(Status.UNAVAILABLE, "server is shutting down; retry elsewhere")
+            if len(self.unary) + len(self.streams) >= self.max_calls:
+                raise GRPCError(Status.RESOURCE_EXHAUSTED, "too many calls in flight")
+            task = asyncio.current_task()
+            assert task is not None
+            calls.add(task)
+            current_call.set(info)
+            try:
+                with logger.contextualize(peer=info.peer, method=method_name):
+                    await func(stream)
+            except asyncio.CancelledError:
+                if task not in self.stopped:
+                    raise
+                raise GRPCError(Status.UNAVAILABLE, "server is shutting down; retry elsewhere") from None
+            finally:
+                calls.discard(task)
+                self.stopped.discard(task)
+
+        return admitted
+
+    def stop(self, tasks: set[asyncio.Task[Any]]) -> None:
+        for task in list(tasks):
+            self.stopped.add(task)
+            task.cancel()
+
+
+class VoiceCoreServer:
+    """A voicecore gRPC server: start it, then ``stop()`` drains it gracefully."""
+
+    def __init__(self, settings: Settings, service: VoiceCoreService | None = None) -> None:
+        self.settings = settings
+        self.service = service or VoiceCoreService.from_settings(settings)
+        self._status = ServiceStatus()
+        self._status.set(True)
+        self._admission = _Admission(settings.max_concurrent_calls)
+        health = Health({self.service: [self._status]})
+        services = ServerReflection.extend(
+            [self.service, health], pool=default_google_proto_descriptor_pool
+        )
+        self._server = Server(services, codec=_SizeLimitedCodec(settings.max_message_bytes))
+        listen(self._server, RecvRequest, self._on_request)
+        listen(self._server, SendInitialMetadata, _echo_trace_id)
+        self.port = settings.port
+
+    async def start(self) -> None:
+        """Bind and start accepting calls; ``port`` is the bound port afterwards."""
+        await self._server.start(self.settings.host, self.settings.port)
+        sockets = self._server._server.sockets if self._server._server else ()  # noqa: SLF001
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        logger.info("serving", host=self.settings.host, port=self.port)
+
+    async def stop(self, grace_period: float | None = None) -> None:
+        """Drain: refuse new calls, end streams, let unary calls finish, then close."""
+        grace = self.settings.grace_period if grace_period is None else grace_period
+        logger.info("draining", grace_period=grace, in_flight=len(self._admission.unary))
+        self._admission.draining = True
+        self.service.serving = False
+        self._status.set(False)
+        self._admission.stop(self._admission.streams)
+        pending = set(self._admission.unary)
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+        self._admission.stop(self._admission.unary)
+        await asyncio.sleep(0.05)  # let the ended calls send their trailers
+        self._server.close()
+        await self._server.wait_closed()
+        logger.info("stopped")
+
+    async def _on_request(self, event: RecvRequest) -> None:
+        info = CallInfo(
+            metadata_trace_id=trace_id_from_metadata(event.metadata),
+            deadline=event.deadline,
+            peer=_peer_address(event.peer),
+            method=event.method_name,
+        )
+        event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+
+async def _echo_trace_id(event: SendInitialMetadata) -> None:
+    call = current_call.get()
+    if call is not None and call.trace_id:
+        event.metadata["trace-id"] = call.trace_id
+
+
+def _peer_address(peer: Any) -> str:
+    addr = peer.addr() if peer is not None else None
+    return f"{addr[0]}:{addr[1]}" if addr else ""
+
+
+async def serve(settings: Settings) -> None:
+    """Run a server until SIGINT or SIGTERM, then drain it."""
+    server = VoiceCoreServer(settings)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await server.stop()

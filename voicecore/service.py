@@ -1,0 +1,128 @@
+"""VoiceCoreService: thin gRPC handlers over the registry, the executor and the event log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from grpclib import GRPCError
+from loguru import logger
+
+from voicecore._call import current_call, resolve_trace_id
+from voicecore._execution import Executor
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import (
+    Event,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    HealthCheckRequest,
+    HealthCheckResponse,
+    ListPrimitivesRequest,
+    ListPrimitivesResponse,
+    PrimitiveInfo,
+    StreamEventsRequest,
+    VoiceCoreServiceBase,
+)
+from voicecore._version import __version__
+from voicecore.capture import CaptureStore, InMemoryCaptureStore
+from voicecore.config import Settings
+from voicecore.errors import EventRangeEvictedError
+from voicecore.events import EventFilter, EventLog, InMemoryEventLog
+from voicecore.registry import PrimitiveRegistry, default_registry
+
+__all__ = ["VoiceCoreService"]
+
+
+class VoiceCoreService(VoiceCoreServiceBase):
+    """The ``voicecore.v1.VoiceCoreService`` implementation.
+
+    Also what the in-process client calls directly: every handler works without a gRPC
+    stream (the trace id then comes from the request field or is generated).
+    """
+
+    def __init__(
+        self,
+        registry: PrimitiveRegistry,
+        *,
+        settings: Settings,
+        events: EventLog,
+        captures: CaptureStore,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.events = events
+        self.serving = True
+        self._executor = Executor(registry, settings=settings, events=events, captures=captures)
+        self._primitives = _describe(registry)
+        self._started = time.monotonic()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> VoiceCoreService:
+        """A service with in-memory events and capture state, configured by ``settings``."""
+        settings = settings or Settings()
+        return cls(
+            default_registry(debug_primitives=settings.debug_primitives),
+            settings=settings,
+            events=InMemoryEventLog(settings.event_retention),
+            captures=InMemoryCaptureStore(),
+        )
+
+    async def execute_primitive(
+        self, message: ExecutePrimitiveRequest
+    ) -> ExecutePrimitiveResponse:
+        call = current_call.get()
+        trace_id = resolve_trace_id(message.trace_id, call)
+        time_left = None
+        if call is not None:
+            call.trace_id = trace_id
+            if call.deadline is not None:
+                time_left = call.deadline.time_remaining()
+        with logger.contextualize(
+            trace_id=trace_id,
+            conversation_id=message.conversation_id,
+            objective_type=message.objective_type,
+        ):
+            return await self._executor.execute(message, trace_id=trace_id, time_left=time_left)
+
+    async def stream_events(self, message: StreamEventsRequest) -> AsyncIterator[Event]:
+        where = EventFilter(message.conversation_id, frozenset(message.types))
+        follow = not message.replay_only
+        try:
+            async for event in self.events.subscribe(message.after_sequence, where, follow=follow):
+                yield event
+        except EventRangeEvictedError as err:
+            raise GRPCError(err.status, str(err)) from None
+
+    async def health_check(self, message: HealthCheckRequest) -> HealthCheckResponse:
+        status = "SERVING" if self.serving else "NOT_SERVING"
+        return HealthCheckResponse(
+            status=status,
+            version=__version__,
+            components={"registry": "SERVING", "event_log": "SERVING", "server": status},
+            uptime=timedelta(seconds=time.monotonic() - self._started),
+        )
+
+    async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
+        return self._primitives
+
+
+def _describe(registry: PrimitiveRegistry) -> ListPrimitivesResponse:
+    """Built once: the JSON Schemas do not change while the server runs."""
+    return ListPrimitivesResponse(
+        primitives=[
+            PrimitiveInfo(
+                objective_type=primitive.name,
+                version=primitive.version,
+                description=primitive.description,
+                params_schema=Struct.from_dict(primitive.params_model.model_json_schema()),
+                event_types=[
+                    "primitive.started",
+                    "primitive.completed",
+                    "primitive.failed",
+                    *primitive.event_types,
+                ],
+            )
+            for primitive in registry
+        ]
+    )
