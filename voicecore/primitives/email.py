@@ -1,0 +1,161 @@
+"""``capture_email``: an email address, spoken ("j smith at gmail dot com") or written."""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.spoken.compose import Piece, compose, joined
+from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.readback import say_characters
+from voicecore.spoken.symbols import spoken_symbol
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+__all__ = ["CaptureEmail", "CaptureEmailParams"]
+
+# Written addresses inside a sentence; the local part is ASCII so "a邮箱test@x.com" -> test@...
+_WRITTEN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-.]+")
+_TLD = re.compile(r"\.[a-z]{2,}$")
+# Providers callers name without the ".com" ("john at gmail"), and that readback says as words.
+_PROVIDERS = frozenset(
+    (
+        "gmail", "yahoo", "hotmail", "outlook", "aol", "icloud", "msn", "live", "protonmail",
+        "proton", "comcast", "verizon", "att", "sbcglobal", "bellsouth", "mail", "me",
+    )
+)  # fmt: skip
+_SPOKEN_LABELS = _PROVIDERS | frozenset(
+    ("com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "info", "biz")
+)
+_CERTAIN = 0.95
+_GUESSED_TLD = 0.7
+
+
+class CaptureEmailParams(CaptureParams):
+    """Params of ``capture_email``: the shared capture params."""
+
+
+def _validated(address: str) -> str | None:
+    """The normalised lower-case address, or None if it is not a deliverable-looking address."""
+    if not _TLD.search(address.lower()):
+        return None
+    try:
+        result = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized.lower()
+
+
+def _written_address(text: str) -> str | None:
+    """The first valid address written in ``text`` ("write to Dave@abc.com."), if any."""
+    for match in _WRITTEN_EMAIL.finditer(text):
+        candidate = _validated(match.group().rstrip(".-"))
+        if candidate is not None:
+            return candidate
+    return None
+
+
+def _at_index(tokens: list[str]) -> tuple[int, int]:
+    """Where the "at" is and its length: the last one with a "dot" after it, else the last."""
+    found: list[tuple[int, int]] = []
+    for index in range(len(tokens)):
+        symbol, length = spoken_symbol(tokens, index)
+        if symbol == "@":
+            found.append((index, length))
+    with_dot = [
+        (i, n) for i, n in found if any(t in ("dot", "period") or "." in t for t in tokens[i + n :])
+    ]
+    if with_dot:
+        return with_dot[-1]
+    return found[-1] if found else (-1, 0)
+
+
+def _domain(pieces: list[Piece]) -> tuple[str, float]:
+    """The domain; trailing talk after the top-level domain is dropped, ".com" guessed."""
+    text = joined(pieces).replace("dotcom", ".com")
+    if "." not in text:
+        return (text + ".com", _GUESSED_TLD) if text in _PROVIDERS else (text, _CERTAIN)
+    last_dot = 0
+    for index, piece in enumerate(pieces):
+        if piece.text == ".":
+            last_dot = index
+    return joined(pieces[: last_dot + 2]).replace("dotcom", ".com"), _CERTAIN
+
+
+def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:
+    """(address, reason, certainty) read from spoken tokens."""
+    at, length = _at_index(tokens)
+    if at <= 0:
+        return None, "no_at_sign", 0.0
+    local = joined(compose(tokens[:at]))
+    domain, certainty = _domain(compose(tokens[at + length :]))
+    address = _validated(f"{local}@{domain}")
+    if address is None:
+        return None, "invalid_email", 0.0
+    return address, "", certainty
+
+
+def _say_domain(domain: str) -> str:
+    labels = domain.split(".")
+    said = [label if label in _SPOKEN_LABELS else say_characters(label) for label in labels]
+    return " dot ".join(said)
+
+
+def email_reading(address: str, certainty: float) -> Reading:
+    """The reading of a valid lower-case ``address``."""
+    local, _, domain = address.rpartition("@")
+    readback = f"{say_characters(local)} at {_say_domain(domain)}"
+    return Reading(
+        value=address,
+        readback=readback,
+        parts={"local": local, "domain": domain},
+        certainty=certainty,
+    )
+
+
+class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
+    """Captures an email address spoken letter by letter, as words, or written.
+
+    Reads "my email is j smith at gmail dot com", "john dot smith at g mail dot com",
+    "b as in boy ...", self-corrections ("... no wait ..."), and written addresses; the
+    value is validated by ``email_validator`` (syntax only, no DNS).
+    """
+
+    name = "capture_email"
+    version = "1.0.0"
+    description = "Capture an email address spoken or spelled by the caller."
+    noun = "email address"
+    params_model = CaptureEmailParams
+    event_types = (
+        "capture.value_captured",
+        "capture.confirmed",
+        "capture.corrected",
+        "capture.rejected",
+        "capture.failed",
+    )
+
+    def read(self, text: str, params: CaptureEmailParams, partial: str | None) -> Reading:
+        """Read one hypothesis as an email address."""
+        written = _written_address(text)
+        if written is not None:
+            return email_reading(written, _CERTAIN)
+        tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+        if not tokens:
+            return Reading(value=None, reason="no_value_heard", certainty=0.0)
+        address, reason, certainty = _spoken_address(tokens)
+        if address is None:
+            return Reading(value=None, reason=reason, certainty=0.0)
+        return email_reading(address, certainty)
+
+    def correct(self, held: str, text: str, params: CaptureEmailParams) -> Reading | None:
+        """Edit the held address in part ("s as in sam", "it's j o n not j o h n")."""
+        local, _, domain = held.rpartition("@")
+        tokens = drop_fillers(words(text))
+        edited = edit_spelled(local, tokens)
+        if edited is not None:
+            address = _validated(f"{edited}@{domain}")
+        else:
+            whole = edit_spelled(held, tokens)
+            address = _validated(whole) if whole is not None else None
+        return email_reading(address, _CERTAIN) if address is not None else None

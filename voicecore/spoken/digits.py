@@ -1,0 +1,195 @@
+"""Digit strings as callers say them: "five five five", "oh", "double five", "four fifteen".
+
+A digit string is not a quantity: "one eight hundred five five five" is 1 800 555, not
+1 805 55 (text2num's reading, right for amounts and wrong here), and "twenty twenty four" is
+2024. So digit runs get their own small reader; ``voicecore.spoken.numbers`` reads quantities.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["DIGIT_NAMES", "digit_run", "is_digit_word", "say_digits"]
+
+_UNITS = {
+    "zero": 0,
+    "oh": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+}
+_TEENS = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_REPEATS = {"double": 2, "triple": 3}
+_WRITTEN = re.compile(r"^\+?\d+$")
+
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+"""How to say each digit back ("0" is "zero": "oh" is ambiguous with the letter)."""
+
+
+def is_digit_word(token: str, *, o_is_zero: bool = False) -> bool:
+    """Whether ``token`` can start a digit run ("five", "oh", "twenty", "415", "double")."""
+    return (
+        token in _UNITS
+        or token in _TEENS
+        or token in _TENS
+        or token in ("hundred", "thousand")
+        or (o_is_zero and token == "o")
+        or _WRITTEN.match(token) is not None
+        or token in _REPEATS
+    )
+
+
+def _unit(token: str | None, o_is_zero: bool) -> int | None:
+    if token is None:
+        return None
+    if o_is_zero and token == "o":
+        return 0
+    return _UNITS.get(token)
+
+
+class _Reader:
+    """Walks tokens from a start index, appending digits; one method per spoken habit."""
+
+    def __init__(self, tokens: list[str], index: int, o_is_zero: bool) -> None:
+        self.tokens = tokens
+        self.index = index
+        self.o_is_zero = o_is_zero
+        self.digits: list[str] = []
+
+    def peek(self, offset: int = 0) -> str | None:
+        at = self.index + offset
+        return self.tokens[at] if at < len(self.tokens) else None
+
+    def step(self) -> bool:
+        """Read one spoken group; False when the token at the cursor is not part of the run."""
+        token = self.peek()
+        if token is None:
+            return False
+        for reader in (self._repeat, self._hundred, self._tens, self._single):
+            if reader(token):
+                return True
+        return False
+
+    def _single(self, token: str) -> bool:
+        unit = _unit(token, self.o_is_zero)
+        if unit is not None:
+            self.digits.append(str(unit))
+        elif token in _TEENS:
+            self.digits.append(str(_TEENS[token]))
+        elif _WRITTEN.match(token):
+            self.digits.append(token)
+        else:
+            return False
+        self.index += 1
+        return True
+
+    def _repeat(self, token: str) -> bool:
+        """ "double five" -> 55, "triple seven" -> 777."""
+        unit = _unit(self.peek(1), self.o_is_zero)
+        if token not in _REPEATS or unit is None:
+            return False
+        self.digits.append(str(unit) * _REPEATS[token])
+        self.index += 2
+        return True
+
+    def _tens(self, token: str) -> bool:
+        """ "twenty four" -> 24, "forty" -> 40 ("oh" after tens is its own digit: 4 0 0)."""
+        if token not in _TENS:
+            return False
+        unit = _UNITS.get(self.peek(1) or "")
+        if unit and self.peek(1) != "oh":
+            self.digits.append(str(_TENS[token] + unit))
+            self.index += 2
+        else:
+            self.digits.append(str(_TENS[token]))
+            self.index += 1
+        return True
+
+    def _hundred(self, token: str) -> bool:
+        """ "eight hundred" -> 800, "a hundred" -> 100, "four hundred fifteen" -> 415."""
+        unit = _unit(token, self.o_is_zero)
+        if token in ("a", "one") and self.peek(1) == "hundred":
+            unit = 1
+        if self.peek(1) == "thousand" and unit is not None:
+            self.index += 2
+            self.digits.append(str(unit) + self._below_thousand())
+            return True
+        if self.peek(1) != "hundred" or unit is None:
+            return False
+        self.index += 2
+        self.digits.append(str(unit) + self._below_hundred())
+        return True
+
+    def _below_thousand(self) -> str:
+        """The three digits after "thousand": "two thousand twenty four" -> 2024."""
+        if self.peek(1) == "hundred" and _UNITS.get(self.peek() or ""):
+            unit = _UNITS[self.peek() or ""]
+            self.index += 2
+            return str(unit) + self._below_hundred()
+        return "0" + self._below_hundred()
+
+    def _below_hundred(self) -> str:
+        """The two digits after "hundred": filled by "fifteen", "twenty four", "and five"."""
+        if self.peek() == "and" and self.peek(1) in _UNITS:
+            self.index += 1
+        token = self.peek() or ""
+        if token in _TEENS:
+            self.index += 1
+            return str(_TEENS[token])
+        if token in _TENS:
+            unit = _UNITS.get(self.peek(1) or "", 0)
+            self.index += 2 if unit and self.peek(1) != "oh" else 1
+            return str(_TENS[token] + unit)
+        next_is_digit = self.peek(1) is not None and is_digit_word(self.peek(1) or "")
+        if token in _UNITS and token != "oh" and not next_is_digit:
+            self.index += 1
+            return f"0{_UNITS[token]}"
+        return "00"
+
+
+def digit_run(tokens: list[str], index: int = 0, *, o_is_zero: bool = False) -> tuple[str, int]:
+    """Read the digit string spoken from ``index``; returns (digits, index after the run).
+
+    Reads "five five five", "oh", "double five", "triple seven", "twenty twenty four", "four
+    fifteen", "eight hundred", "a hundred", and written digits ("415"). With ``o_is_zero`` the
+    letter "o" is a zero too. ("", index) when no digit run starts at ``index``.
+    """
+    if index < len(tokens) and tokens[index] == "hundred":
+        tokens = [*tokens[:index], "a", *tokens[index:]]
+    reader = _Reader(tokens, index, o_is_zero)
+    while reader.step():
+        pass
+    return "".join(reader.digits), reader.index
+
+
+def say_digits(digits: str) -> str:
+    """Say a digit string back one digit at a time ("415" -> "four one five")."""
+    return " ".join(DIGIT_NAMES[int(char)] if char.isdigit() else char for char in digits)
