@@ -103,9 +103,7 @@ class Executor:
         ``time_left`` is what remains of the caller's gRPC deadline, if it set one.
         """
         started = time.perf_counter()
-        calls = _CallEvents(
-            self._events, request.conversation_id, trace_id, request.objective_type
-        )
+        calls = _CallEvents(self._events, request.conversation_id, trace_id, request.objective_type)
         meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
         await calls.emit("primitive.started", {"purpose": request.purpose})
         try:
@@ -117,8 +115,8 @@ class Executor:
             raise
         except Exception:
             logger.exception("primitive raised an unexpected error")
-            err = PrimitiveError("internal error; see the server log for this trace id")
-            return await self._failed(err, calls, meta, started)
+            internal = PrimitiveError("internal error; see the server log for this trace id")
+            return await self._failed(internal, calls, meta, started)
         await calls.emit(
             "primitive.completed",
             {"state": result.state.name, "confidence": result.confidence},
@@ -222,6 +220,6 @@ def _validate_params(primitive: Primitive[Any], params: Struct | None) -> Primit
             for e in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
         summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
-        raise InvalidParamsError(f"invalid params for {primitive.name}: {summary}", errors) from None
-
-
+        raise InvalidParamsError(
+            f"invalid params for {primitive.name}: {summary}", errors
+        ) from None

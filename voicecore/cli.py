@@ -20,7 +20,7 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     serve = subparsers.add_parser(
         "serve",
         help="run the gRPC server",
-        description="Run the voicecore gRPC server. Every flag can also be set by VOICECORE_<NAME>.",
+        description="Run the voicecore gRPC server. Each flag can also be set as VOICECORE_<NAME>.",
     )
     serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from grpclib import GRPCError
 from grpclib.const import Status
-from grpclib.encoding.base import CodecBase
 from grpclib.encoding.proto import ProtoCodec
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
 from grpclib.health.check import ServiceStatus
@@ -29,9 +27,14 @@ from voicecore._proto.google_proto_descriptor_pool import default_google_proto_d
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
 
+if TYPE_CHECKING:
+    from grpclib._typing import IServerMethodFunc  # the protocol RecvRequest.method_func has
+
 __all__ = ["VoiceCoreServer", "serve"]
 
-_STREAMING_METHODS = frozenset({"/voicecore.v1.VoiceCoreService/StreamEvents", "/grpc.health.v1.Health/Watch"})
+_STREAMING_METHODS = frozenset(
+    {"/voicecore.v1.VoiceCoreService/StreamEvents", "/grpc.health.v1.Health/Watch"}
+)
 
 
 class _SizeLimitedCodec(ProtoCodec):
@@ -62,7 +65,12 @@ class _Admission:
         self.streams: set[asyncio.Task[Any]] = set()
         self.stopped: set[asyncio.Task[Any]] = set()
 
-    def wrap(self, method_name: str, func: Callable[[Stream[Any, Any]], Awaitable[None]], info: CallInfo) -> Callable[[Stream[Any, Any]], Awaitable[None]]:
+    def wrap(
+        self,
+        method_name: str,
+        func: IServerMethodFunc,
+        info: CallInfo,
+    ) -> IServerMethodFunc:
         calls = self.streams if method_name in _STREAMING_METHODS else self.unary
 
         async def admitted(stream: Stream[Any, Any]) -> None:
@@ -80,7 +88,10 @@ class _Admission:
             except asyncio.CancelledError:
                 if task not in self.stopped:
                     raise
-                raise GRPCError(Status.UNAVAILABLE, "server is shutting down; retry elsewhere") from None
+                task.uncancel()  # the stop was ours: end the call with a status instead
+                raise GRPCError(
+                    Status.UNAVAILABLE, "server is shutting down; retry elsewhere"
+                ) from None
             finally:
                 calls.discard(task)
                 self.stopped.discard(task)
@@ -114,9 +125,10 @@ class VoiceCoreServer:
     async def start(self) -> None:
         """Bind and start accepting calls; ``port`` is the bound port afterwards."""
         await self._server.start(self.settings.host, self.settings.port)
-        sockets = self._server._server.sockets if self._server._server else ()  # noqa: SLF001
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        # grpclib keeps the asyncio server private; its sockets tell which port 0 chose.
+        listening = cast("asyncio.Server | None", self._server._server)
+        if listening is not None and listening.sockets:
+            self.port = listening.sockets[0].getsockname()[1]
         logger.info("serving", host=self.settings.host, port=self.port)
 
     async def stop(self, grace_period: float | None = None) -> None:

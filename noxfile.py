@@ -1,0 +1,88 @@
+"""Every check the project runs: ``nox`` runs the default sessions, as CI does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "typecheck", "tests", "proto"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+PROTO_OUT = "voicecore/_proto"
+PROTO_FILES = ["proto/voicecore/v1/voice_core.proto"]
+GENERATOR_OPTIONS = "client_generation=async,server_generation=async,google_protobuf_descriptors"
+
+
+def _install_project(session: nox.Session) -> None:
+    """The project in editable mode with its dev dependency group (pip >= 25.1 for --group)."""
+    session.install("--upgrade", "pip>=25.1")
+    session.install("-e", ".", "--group", "dev")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Formatting and lint rules (ruff, pinned in the dev group)."""
+    session.install("ruff==0.17.5")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package, the tests and this file."""
+    _install_project(session)
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite with branch coverage; extra arguments go to pytest."""
+    _install_project(session)
+    env = {"HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
+    session.run(
+        "pytest",
+        "--cov=voicecore",
+        "--cov-report=term-missing:skip-covered",
+        "--durations=10",
+        *session.posargs,
+        env=env,
+    )
+
+
+@nox.session(python=PYTHON)
+def proto(session: nox.Session) -> None:
+    """Regenerate voicecore/_proto from proto/, then fail if it differs from what is committed."""
+    _install_project(session)
+    shutil.rmtree(PROTO_OUT, ignore_errors=True)
+    os.makedirs(PROTO_OUT)
+    session.run(
+        "python",
+        "-m",
+        "grpc_tools.protoc",
+        "-I",
+        "proto",
+        f"--python_betterproto2_out={PROTO_OUT}",
+        f"--python_betterproto2_opt={GENERATOR_OPTIONS}",
+        *PROTO_FILES,
+    )
+    if "--no-check" not in session.posargs:
+        session.run("git", "add", "--intent-to-add", PROTO_OUT, external=True)
+        session.run("git", "diff", "--exit-code", "--stat", "--", PROTO_OUT, external=True)
+
+
+@nox.session(python=PYTHON)
+def accuracy(session: nox.Session) -> None:
+    """Capture accuracy and parse latency on ../shared/eval (``-- --compare-nemo`` adds NeMo)."""
+    _install_project(session)
+    session.run("python", "benchmarks/accuracy.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Throughput, latency, memory and start-up against a grpcio reference server."""
+    _install_project(session)
+    session.run("python", "benchmarks/bench.py", *session.posargs)
