@@ -1,8 +1,9 @@
-"""The shared shape of capture primitives: common params, one reading per hypothesis, n-best.
+"""The shared shape of capture primitives: common params, one reading per hypothesis.
 
 A capture primitive only says how to read one ASR hypothesis (``read``) and, optionally, how an
-answer edits a held value (``correct``). Choosing among hypotheses and moving the capture
-through its states is shared, so every primitive behaves the same across turns.
+answer edits a held value (``correct``). Choosing among the n-best hypotheses
+(``voicecore.primitives._nbest``) and moving the capture through its states
+(``voicecore.capture``) is shared, so every primitive behaves the same across turns.
 """
 
 from __future__ import annotations
@@ -14,45 +15,51 @@ from typing import ClassVar, TypeVar
 
 from pydantic import Field, field_validator
 
-from voicecore.capture import run_turn
 from voicecore.primitives.base import (
     JsonValue,
     Primitive,
     PrimitiveContext,
     PrimitiveParams,
     PrimitiveResult,
-    PrimitiveState,
 )
 
 __all__ = [
+    "CAPTURE_EVENT_TYPES",
     "SUPPORTED_LOCALES",
     "Alternative",
     "CaptureParams",
     "CapturePrimitive",
     "Reading",
+    "UtteranceParams",
 ]
 
 SUPPORTED_LOCALES = ("en-US",)
 _MAX_TRANSCRIPTION = 2000
 
+#: The events every capture primitive may emit (payloads carry the value redacted).
+CAPTURE_EVENT_TYPES = (
+    "capture.value_captured",
+    "capture.confirmed",
+    "capture.corrected",
+    "capture.rejected",
+    "capture.failed",
+)
+
 
 class Alternative(PrimitiveParams):
-    """One n-best hypothesis from the ASR."""
+    """One n-best hypothesis from the ASR; a confidence of 0 means the ASR gave none."""
 
     transcription: str = Field(max_length=_MAX_TRANSCRIPTION)
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
-class CaptureParams(PrimitiveParams):
-    """Params every capture primitive takes (DESIGN.md section 3)."""
+class UtteranceParams(PrimitiveParams):
+    """What the ASR heard this turn: the params of every primitive that listens to the caller."""
 
     transcription: str = Field(max_length=_MAX_TRANSCRIPTION)
     alternatives: tuple[Alternative, ...] = Field(default=(), max_length=10)
     asr_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-    require_confirmation: bool = True
-    max_attempts: int = Field(default=3, ge=1, le=10)
     locale: str = "en-US"
-    reset: bool = False
 
     @field_validator("locale")
     @classmethod
@@ -62,6 +69,14 @@ class CaptureParams(PrimitiveParams):
         return value
 
 
+class CaptureParams(UtteranceParams):
+    """Params every capture primitive takes (DESIGN.md section 3)."""
+
+    require_confirmation: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    reset: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What one hypothesis says.
@@ -69,7 +84,7 @@ class Reading:
     ``value`` is canonical (or None when nothing usable was heard, with a ``reason`` code);
     ``parts`` are the type-specific fields of ``data``; ``certainty`` (0..1) is how sure the
     parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
-    next turn (six digits of a phone number).
+    next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
     """
 
     value: str | None
@@ -87,6 +102,7 @@ class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
     """A primitive that captures one value over one or more turns."""
 
     params_model: ClassVar[type[PrimitiveParams]] = CaptureParams
+    event_types: ClassVar[tuple[str, ...]] = CAPTURE_EVENT_TYPES
     #: What the prompt calls the value, e.g. "email address".
     noun: ClassVar[str] = "value"
 
@@ -99,4 +115,9 @@ class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
         return None
 
     async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:
+        """Run one turn of the capture state machine (``voicecore.capture.run_turn``)."""
+        # Imported here because voicecore.capture drives this class: a top-level import
+        # would make the two modules import each other.
+        from voicecore.capture import run_turn
+
         return await run_turn(self, params, ctx)

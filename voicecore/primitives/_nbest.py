@@ -1,0 +1,126 @@
+"""Choosing among the ASR's n-best hypotheses, and how sure the choice is.
+
+Each hypothesis ``i`` gets a **weight** ``w_i``: its ASR confidence. A confidence of 0 or none
+means the ASR did not give one (Google's convention for non-top alternatives), so a prior
+stands in: ``0.75`` for the top hypothesis, half the previous hypothesis' weight for an
+alternative. Reading a hypothesis gives a key (a value, a yes/no answer) or nothing, and a
+parse **certainty** ``c_i``; its **evidence** is ``e_i = w_i * c_i``.
+
+For a key ``k`` read by the hypotheses ``S(k)``, with ``D(k)`` the hypotheses that read another
+key (hypotheses that read nothing are not dissent: a valid reading beats an invalid one)::
+
+    support(k)    = 1 - prod(1 - e_i for i in S(k))        # noisy-OR: agreement raises it
+    share(k)      = sum(e_i for i in S(k)) / sum(e_i for i in S(k) | D(k))
+    confidence(k) = support(k) * share(k)                  # rounded to 4 places
+
+One hypothesis alone gives ``w * c``: ASR confidence times parse certainty. Agreeing
+hypotheses raise the confidence towards 1; readings that disagree lower it by their share of
+the evidence. The key with the highest confidence is chosen (ties: the better-ranked
+hypothesis); the others are its candidates. The figures are a principled combination, not a
+fit to labelled calls: re-fit the prior when such data exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from voicecore.primitives._capture import UtteranceParams
+
+__all__ = ["Hypothesis", "Ranked", "Vote", "hypotheses", "rank"]
+
+#: Weight of a top hypothesis whose ASR confidence is unknown.
+UNKNOWN_TOP_WEIGHT = 0.75
+#: An alternative without a confidence weighs this fraction of the hypothesis above it.
+_UNKNOWN_ALTERNATIVE_DECAY = 0.5
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One thing the ASR may have heard: its text, weight (0..1) and n-best rank (0 = top)."""
+
+    text: str
+    weight: float
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Vote(Generic[KeyT]):
+    """What one hypothesis reads: a key (None for nothing usable) and its evidence, ``w * c``."""
+
+    key: KeyT | None
+    evidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked(Generic[KeyT]):
+    """A key some hypotheses read, how confident the reading is, and its best-ranked voter."""
+
+    key: KeyT
+    confidence: float
+    first: int
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _top_weight(params: UtteranceParams) -> float:
+    """The top hypothesis' weight: ``asr_confidence``, its copy among the alternatives, or prior."""
+    if params.asr_confidence:
+        return params.asr_confidence
+    top = _normalised(params.transcription)
+    for alternative in params.alternatives:
+        if alternative.confidence and _normalised(alternative.transcription) == top:
+            return alternative.confidence
+    return UNKNOWN_TOP_WEIGHT
+
+
+def hypotheses(params: UtteranceParams) -> tuple[Hypothesis, ...]:
+    """The distinct hypotheses of a turn, the transcription first, with their weights."""
+    result = [Hypothesis(params.transcription, _top_weight(params), 0)]
+    seen = {_normalised(params.transcription)}
+    for alternative in params.alternatives:
+        key = _normalised(alternative.transcription)
+        if key in seen:
+            continue
+        seen.add(key)
+        weight = alternative.confidence or result[-1].weight * _UNKNOWN_ALTERNATIVE_DECAY
+        result.append(Hypothesis(alternative.transcription, weight, len(result)))
+    return tuple(result)
+
+
+def rank(votes: Sequence[Vote[KeyT]]) -> list[Ranked[KeyT]]:
+    """The keys the votes read, most confident first (see the module docstring).
+
+    ``votes`` are in hypothesis order; votes without a key are ignored, so an empty list
+    means no hypothesis read anything.
+    """
+    evidence: dict[KeyT, list[float]] = {}
+    first: dict[KeyT, int] = {}
+    for index, vote in enumerate(votes):
+        if vote.key is None:
+            continue
+        evidence.setdefault(vote.key, []).append(_clamp(vote.evidence))
+        first.setdefault(vote.key, index)
+    total = sum(math.fsum(values) for values in evidence.values())
+    ranked = [
+        Ranked(key, _confidence(values, total), first[key]) for key, values in evidence.items()
+    ]
+    return sorted(ranked, key=lambda item: (-item.confidence, item.first))
+
+
+def _confidence(evidence: list[float], total: float) -> float:
+    if total <= 0.0:
+        return 0.0
+    support = 1.0 - math.prod(1.0 - e for e in evidence)
+    share = math.fsum(evidence) / total
+    return round(_clamp(support * share), 4)
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
