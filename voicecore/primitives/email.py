@@ -72,15 +72,16 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
 
 
 def _domain(pieces: list[Piece]) -> tuple[str, float]:
-    """The domain; trailing talk after the top-level domain is dropped, ".com" guessed."""
+    """The domain; talk after the top-level domain is dropped, a provider's ".com" guessed."""
     text = joined(pieces).replace("dotcom", ".com")
     if "." not in text:
         return (text + ".com", _GUESSED_TLD) if text in _PROVIDERS else (text, _CERTAIN)
-    last_dot = 0
-    for index, piece in enumerate(pieces):
-        if piece.text == ".":
-            last_dot = index
-    return joined(pieces[: last_dot + 2]).replace("dotcom", ".com"), _CERTAIN
+    last_dot = max(index for index, piece in enumerate(pieces) if piece.text == ".")
+    end = last_dot + 2
+    # A spelled top-level domain ("e d u") is several letter pieces; a said one is one word.
+    while end < len(pieces) and pieces[last_dot + 1].kind == "letters" == pieces[end].kind:
+        end += 1
+    return joined(pieces[:end]).replace("dotcom", ".com"), _CERTAIN
 
 
 def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:

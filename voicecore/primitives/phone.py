@@ -1,0 +1,200 @@
+"""``capture_phone``: a phone number, spoken ("four one five, five five five ...") or written."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
+from pydantic import field_validator
+
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.spoken.digits import digit_run, is_digit_word, say_digits
+from voicecore.spoken.phone_written import written_phones
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+__all__ = ["CapturePhone", "CapturePhoneParams"]
+
+_CORRECTION = re.compile(r"\b(?:no wait|wait|sorry|i mean|actually|scratch that|make that)\b")
+_EXTENSION_WORDS = frozenset({"extension", "ext", "x", "ex"})
+# Words between digit groups that do not end the number.
+_CONNECTORS = frozenset(
+    {"dash", "hyphen", "dot", "and", "then", "area", "code", "comma", "space", "is", "the", "my"}
+)
+_WRITTEN_GROUPS = re.compile(r"^\(?\+?[\d()\-./]*\d[\d()\-./]*$")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_GROUP = re.compile(r"^\+?[0-9]{3,}$")
+_MIN_DIGITS = 7
+_CERTAIN = 0.95
+
+
+class CapturePhoneParams(CaptureParams):
+    """Params of ``capture_phone``: ``region`` (ISO 3166 alpha-2) for numbers said without
+    a country code; by default the locale's region (US for en-US)."""
+
+    region: str | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_known(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("region must be an ISO 3166 alpha-2 code phonenumbers knows")
+        return value.upper() if value else value
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """The digits heard (leading "+" kept) and any extension."""
+
+    digits: str
+    extension: str = ""
+
+
+def _region(params: CapturePhoneParams) -> str:
+    return params.region or params.locale.rpartition("-")[2] or "US"
+
+
+def _split_written(token: str) -> list[str]:
+    """ "(415)" / "555-2671" / "+44" -> digit groups, keeping a leading "+"."""
+    groups = re.findall(r"\d+", token)
+    if token.lstrip("(").startswith("+") and groups:
+        groups[0] = "+" + groups[0]
+    return groups
+
+
+def _phone_tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for token in strip_carrier(after_correction(drop_fillers(words(text)))):
+        tokens.extend(_split_written(token) if _WRITTEN_GROUPS.match(token) else [token])
+    return tokens
+
+
+def _spoken(tokens: list[str]) -> _Heard:
+    """Digits spoken in ``tokens``: groups joined, "plus" kept, "extension ..." apart."""
+    digits, extension, index = "", "", 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "plus" and not digits:
+            digits, index = "+", index + 1
+        elif token in _EXTENSION_WORDS and len(digits) >= _MIN_DIGITS:
+            extension, _ = digit_run(
+                tokens, index + 1 + (tokens[index + 1 : index + 2] == ["is"]), o_is_zero=True
+            )
+            break
+        elif is_digit_word(token, o_is_zero=True):
+            run, index = digit_run(tokens, index, o_is_zero=True)
+            digits += run
+            index += 0 if run else 1
+        elif token in _CONNECTORS or len(digits.lstrip("+")) < _MIN_DIGITS:
+            index += 1
+        else:
+            break
+    return _Heard(digits if digits != "+" else "", extension)
+
+
+def _heard(text: str) -> _Heard:
+    """Written numbers win (the last one after a self-correction); else the spoken digits.
+
+    Text with written digits but no written phone number is not read as spoken digits
+    ("16/04/2010", "account 12345678"), except a short answer of digit groups only
+    ("415 555"), kept as a partial number.
+    """
+    found = written_phones(text)
+    if found:
+        chosen = found[-1] if _CORRECTION.search(text.lower()) else found[0]
+        return _Heard(chosen.digits, chosen.extension)
+    tokens = _phone_tokens(text)
+    if not _ASCII_DIGIT.search(text):
+        return _spoken(tokens)
+    if tokens and all(_GROUP.match(token) for token in tokens):
+        return _Heard("".join(tokens))
+    return _Heard("")
+
+
+def _parse(digits: str, region: str) -> PhoneNumber | None:
+    """The valid number ``digits`` stand for, trying international prefixes too."""
+    attempts = [digits]
+    if digits.startswith("00"):
+        attempts.append("+" + digits[2:])
+    for attempt in attempts:
+        try:
+            number = phonenumbers.parse(attempt, region)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
+
+
+def _readback(number: PhoneNumber, region: str, extension: str) -> str:
+    """Digits in the groups of the number's usual format: "four one five, five five five, ..."."""
+    same_region = phonenumbers.region_code_for_number(number) == region
+    style = PhoneNumberFormat.NATIONAL if same_region else PhoneNumberFormat.INTERNATIONAL
+    formatted = phonenumbers.format_number(number, style)
+    groups = re.findall(r"\+?\d+", formatted)
+    said = ", ".join(
+        ("plus " if g.startswith("+") else "") + say_digits(g.lstrip("+")) for g in groups
+    )
+    return f"{said}, extension {say_digits(extension)}" if extension else said
+
+
+def phone_reading(heard: _Heard, region: str) -> Reading:
+    """The reading of the digits heard: a valid number, or why not (with the digits kept)."""
+    parts: dict[str, str | bool] = {"digits": heard.digits, "extension": heard.extension}
+    if not heard.digits:
+        return Reading(value=None, reason="no_value_heard", certainty=0.0, parts=parts)
+    number = _parse(heard.digits, region)
+    if number is None:
+        short = len(heard.digits.lstrip("+")) < 10 and not heard.digits.startswith("+")
+        reason = "too_few_digits" if short else "invalid_phone"
+        partial = heard.digits if short else None
+        return Reading(value=None, reason=reason, certainty=0.0, parts=parts, partial=partial)
+    extension = heard.extension or number.extension or ""
+    number_type = phonenumbers.number_type(number)
+    parts.update(
+        national=phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+        region=phonenumbers.region_code_for_number(number) or "",
+        extension=extension,
+        toll_free=number_type == PhoneNumberType.TOLL_FREE,
+    )
+    return Reading(
+        value=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        readback=_readback(number, region, extension),
+        parts=parts,
+        certainty=_CERTAIN,
+    )
+
+
+class CapturePhone(CapturePrimitive[CapturePhoneParams]):
+    """Captures a phone number spoken digit by digit, in groups, or written.
+
+    Reads "oh", "double five", "triple seven", "four fifteen", "one eight hundred ...",
+    "plus forty four ...", "extension ...", carrier phrases and self-corrections. The value is
+    E.164 (validated by ``phonenumbers``); too few digits are kept as a partial number that
+    the next turn completes.
+    """
+
+    name = "capture_phone"
+    version = "1.0.0"
+    description = "Capture a phone number spoken or written by the caller."
+    noun = "phone number"
+    params_model = CapturePhoneParams
+    event_types = (
+        "capture.value_captured",
+        "capture.confirmed",
+        "capture.corrected",
+        "capture.rejected",
+        "capture.failed",
+    )
+
+    def read(self, text: str, params: CapturePhoneParams, partial: str | None) -> Reading:
+        """Read one hypothesis as a phone number, completing ``partial`` digits if any."""
+        region = _region(params)
+        heard = _heard(text)
+        if partial and heard.digits and not heard.digits.startswith("+"):
+            alone = phone_reading(heard, region)
+            if alone.value is not None:
+                return alone
+            heard = _Heard(partial + heard.digits, heard.extension)
+        return phone_reading(heard, region)
