@@ -86,7 +86,7 @@ class Executor:
         self._captures = captures
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
-            wait=wait_exponential_jitter(initial=0.02, max=0.5, jitter=0.02),
+            wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.02),
             retry=retry_if_exception_type(TransientPrimitiveError),
             reraise=True,
         )

@@ -1,0 +1,56 @@
+"""Settings from flags and VOICECORE_* variables, with messages that name the field."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from voicecore.config import Settings
+
+
+class TestSettings:
+    def test_defaults(self) -> None:
+        """Port 50051, 30 s default timeout, 100,000 events retained."""
+        settings = Settings()
+        assert (settings.port, settings.default_timeout, settings.event_retention) == (
+            50051,
+            30.0,
+            100_000,
+        )
+
+    def test_environment_is_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """VOICECORE_PORT and VOICECORE_DEBUG_PRIMITIVES configure the server."""
+        monkeypatch.setenv("VOICECORE_PORT", "6000")
+        monkeypatch.setenv("VOICECORE_DEBUG_PRIMITIVES", "1")
+        settings = Settings()
+        assert settings.port == 6000 and settings.debug_primitives
+
+    def test_flag_beats_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An explicit value wins over the environment."""
+        monkeypatch.setenv("VOICECORE_PORT", "6000")
+        assert Settings(port=7000).port == 7000
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("port", 70000),
+            ("default_timeout", 0),
+            ("default_timeout", float("inf")),
+            ("log_level", "LOUD"),
+            ("event_retention", 0),
+        ],
+    )
+    def test_bad_values_name_the_field(self, field: str, value: object) -> None:
+        """Validation errors carry the field's name."""
+        with pytest.raises(ValidationError) as info:
+            Settings.model_validate({field: value})
+        assert info.value.errors()[0]["loc"] == (field,)
+
+    def test_log_level_is_case_insensitive(self) -> None:
+        """debug is DEBUG."""
+        assert Settings(log_level="debug").log_level == "DEBUG"
+
+    def test_frozen(self) -> None:
+        """Settings cannot change once built."""
+        with pytest.raises(ValidationError):
+            Settings().port = 1  # type: ignore[misc]

@@ -1,0 +1,147 @@
+"""The server around the service: admission limits, size limit, draining, standard health."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from grpclib import GRPCError
+from grpclib.client import Channel
+from grpclib.const import Status
+from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
+from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
+from grpclib.health.v1.health_grpc import HealthStub
+
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import (
+    ExecutePrimitiveRequest,
+    StreamEventsRequest,
+    VoiceCoreServiceStub,
+)
+from voicecore.config import Settings
+from voicecore.server import VoiceCoreServer
+
+SERVICE_NAME = "voicecore.v1.VoiceCoreService"
+
+
+async def _start(**overrides: object) -> VoiceCoreServer:
+    settings = Settings.model_validate(
+        {"host": "127.0.0.1", "port": 0, "debug_primitives": True, **overrides}
+    )
+    server = VoiceCoreServer(settings)
+    await server.start()
+    return server
+
+
+def _sleep(seconds: float) -> ExecutePrimitiveRequest:
+    return ExecutePrimitiveRequest(
+        objective_type="debug_sleep", params=Struct.from_dict({"seconds": seconds})
+    )
+
+
+@pytest.fixture
+async def channel_to() -> AsyncIterator[list[Channel]]:
+    channels: list[Channel] = []
+    yield channels
+    for channel in channels:
+        channel.close()
+
+
+def _stub(server: VoiceCoreServer, channels: list[Channel]) -> VoiceCoreServiceStub:
+    channel = Channel("127.0.0.1", server.port)
+    channels.append(channel)
+    return VoiceCoreServiceStub(channel)
+
+
+class TestAdmission:
+    async def test_overload_is_resource_exhausted(self, channel_to: list[Channel]) -> None:
+        """Beyond max_concurrent_calls a call is refused at once, not queued."""
+        server = await _start(max_concurrent_calls=1)
+        stub = _stub(server, channel_to)
+        try:
+            slow = asyncio.create_task(stub.execute_primitive(_sleep(0.5)))
+            await asyncio.sleep(0.1)
+            with pytest.raises(GRPCError) as info:
+                await stub.execute_primitive(_sleep(0))
+            assert info.value.status == Status.RESOURCE_EXHAUSTED
+            assert (await slow).success
+        finally:
+            await server.stop(grace_period=1)
+
+    async def test_too_large_request_is_resource_exhausted(
+        self, channel_to: list[Channel]
+    ) -> None:
+        """A message over max_message_bytes is refused and the server keeps serving."""
+        server = await _start(max_message_bytes=2048)
+        stub = _stub(server, channel_to)
+        try:
+            big = ExecutePrimitiveRequest(
+                objective_type="debug_echo", params=Struct.from_dict({"blob": "x" * 5000})
+            )
+            with pytest.raises(GRPCError) as info:
+                await stub.execute_primitive(big)
+            assert info.value.status == Status.RESOURCE_EXHAUSTED
+            assert "2048" in (info.value.message or "")
+            assert (await stub.execute_primitive(_sleep(0))).success
+        finally:
+            await server.stop(grace_period=0.1)
+
+
+class TestDraining:
+    async def test_in_flight_call_finishes_within_grace(self, channel_to: list[Channel]) -> None:
+        """stop() lets a running call complete before closing."""
+        server = await _start()
+        stub = _stub(server, channel_to)
+        call = asyncio.create_task(stub.execute_primitive(_sleep(0.3)))
+        await asyncio.sleep(0.1)
+        await server.stop(grace_period=5)
+        assert (await call).success
+
+    async def test_call_past_grace_gets_unavailable(self, channel_to: list[Channel]) -> None:
+        """A call still running when the grace period ends gets UNAVAILABLE, not a hang."""
+        server = await _start()
+        stub = _stub(server, channel_to)
+        call = asyncio.create_task(stub.execute_primitive(_sleep(30), timeout=10))
+        await asyncio.sleep(0.1)
+        await server.stop(grace_period=0.1)
+        with pytest.raises(GRPCError) as info:
+            await call
+        assert info.value.status == Status.UNAVAILABLE
+
+    async def test_event_stream_ends_with_unavailable(self, channel_to: list[Channel]) -> None:
+        """A following StreamEvents is ended with UNAVAILABLE so the client can resume."""
+        server = await _start()
+        stub = _stub(server, channel_to)
+
+        async def follow() -> None:
+            async for _ in stub.stream_events(StreamEventsRequest(), timeout=10):
+                pass
+
+        stream = asyncio.create_task(follow())
+        await asyncio.sleep(0.1)
+        await server.stop(grace_period=1)
+        with pytest.raises(GRPCError) as info:
+            await stream
+        assert info.value.status == Status.UNAVAILABLE
+
+
+class TestStandardHealth:
+    async def _check(self, server: VoiceCoreServer, service: str) -> int:
+        async with Channel("127.0.0.1", server.port) as channel:
+            response: StdHealthResponse = await HealthStub(channel).Check(
+                StdHealthRequest(service=service)
+            )
+            status: int = response.status
+            return status
+
+    async def test_overall_and_per_service(self) -> None:
+        """grpc.health.v1 answers SERVING for "" and for the service, then NOT_SERVING."""
+        server = await _start()
+        try:
+            assert await self._check(server, "") == StdHealthResponse.SERVING
+            assert await self._check(server, SERVICE_NAME) == StdHealthResponse.SERVING
+            server._status.set(False)
+            assert await self._check(server, SERVICE_NAME) == StdHealthResponse.NOT_SERVING
+        finally:
+            await server.stop(grace_period=0.1)
