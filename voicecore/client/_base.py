@@ -1,0 +1,288 @@
+"""What every Voice Core client does, whatever carries the calls: deadline, retry, breaker.
+
+Layering of one ``execute``, outer to inner: the overall deadline, the retry loop, the circuit
+breaker, the call. Each attempt is one call through the breaker, and the retry loop never
+retries past an open breaker. Subclasses only move messages (``_send_*``, ``_open_events``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Self, TypeVar
+
+from loguru import logger
+
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import (
+    ErrorCode,
+    Event,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    HealthCheckResponse,
+    ListPrimitivesResponse,
+    StreamEventsRequest,
+)
+from voicecore.client._breaker import (
+    BreakerState,
+    CallOutcome,
+    CircuitBreaker,
+    CircuitOpenError,
+    TransitionCallback,
+)
+from voicecore.client._config import ClientConfig
+from voicecore.client._errors import (
+    Failure,
+    VoiceCoreCallError,
+    breaker_outcome,
+    classify,
+    failure_response,
+)
+from voicecore.client._events import resumable_events
+from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
+from voicecore.primitives.base import JsonValue
+
+__all__ = ["VoiceCoreClientBase", "new_trace_id"]
+
+R = TypeVar("R")
+Sleep = Callable[[float], Awaitable[None]]
+
+# The transport's own deadline should fire first; this outer guard only catches what it misses.
+_DEADLINE_GRACE = 0.05
+
+
+def new_trace_id() -> str:
+    """A fresh W3C-compatible trace id: 32 lowercase hex digits."""
+    return secrets.token_hex(16)
+
+
+class VoiceCoreClientBase(ABC):
+    """The client interface orchestration codes against; see ``VoiceCoreClient``.
+
+    ``execute`` and ``health`` never raise for a sick or absent server: failures come back as
+    responses. ``clock`` drives the breaker and ``sleep`` the backoffs, so tests need not wait.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        on_breaker_transition: TransitionCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.breaker = CircuitBreaker(
+            config.breaker, name=config.endpoint, clock=clock, on_transition=on_breaker_transition
+        )
+        self.retry_budget = RetryBudget(
+            config.retry.budget_max_tokens, config.retry.budget_token_ratio
+        )
+        self._sleep = sleep
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release the connection (or the in-process service)."""
+
+    async def execute(
+        self,
+        objective_type: str,
+        params: Mapping[str, JsonValue] | None = None,
+        *,
+        conversation_id: str,
+        purpose: str = "",
+        trace_id: str | None = None,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> ExecutePrimitiveResponse:
+        """Run one primitive for one caller turn; always returns a response.
+
+        Failures without a server answer come back as ``success=false`` with ``error.code``
+        ``UNAVAILABLE`` (unreachable after retries), ``TIMEOUT`` (the deadline, ``timeout`` or
+        the configured default, passed), ``CIRCUIT_BREAKER_OPEN`` (failed fast, no network) or
+        ``CANCELLED`` (the server cancelled). Every attempt carries the same idempotency key
+        (generated when none is given), so the server applies the turn at most once. The
+        caller's own cancellation propagates as ``asyncio.CancelledError``.
+        """
+        trace = trace_id or new_trace_id()
+        key = idempotency_key or uuid.uuid4().hex
+        request = ExecutePrimitiveRequest(
+            objective_type=objective_type,
+            params=Struct.from_dict(dict(params or {})),
+            conversation_id=conversation_id,
+            trace_id=trace,
+            purpose=purpose,
+            timeout_seconds=timeout or 0.0,
+            idempotency_key=key,
+        )
+
+        async def send(time_left: float) -> ExecutePrimitiveResponse:
+            return await self._send_execute(request, time_left)
+
+        started = time.monotonic()
+        outcome = await self._resilient(send, breaker_outcome, self._timeout(timeout))
+        value, attempts = outcome
+        if isinstance(value, ExecutePrimitiveResponse):
+            return value
+        logger.bind(code=value.code.name, attempts=attempts, trace_id=trace).info(
+            "voice core call failed on the client side"
+        )
+        return failure_response(
+            value,
+            trace_id=trace,
+            objective_type=objective_type,
+            attempts=attempts,
+            duration=time.monotonic() - started,
+        )
+
+    def stream_events(
+        self,
+        conversation_id: str = "",
+        *,
+        after_sequence: int = 0,
+        types: Iterable[str] = (),
+        follow: bool = True,
+        trace_id: str | None = None,
+    ) -> AsyncIterator[Event]:
+        """Events with a sequence above ``after_sequence``, then (``follow``) new ones as they come.
+
+        A dropped stream or a restarted server is reconnected with backoff and resumed after the
+        last event yielded: no gap, no duplicate. Raises ``EventsEvictedError`` when the resume
+        point was evicted, ``EventStreamUnavailableError`` when reconnecting fails too often.
+        Close it with ``contextlib.aclosing`` when you stop early. Without ``follow`` the replay
+        has the default deadline; a followed stream has none (it is meant to stay open).
+        """
+        request = StreamEventsRequest(
+            conversation_id=conversation_id,
+            after_sequence=after_sequence,
+            types=list(types),
+            trace_id=trace_id or new_trace_id(),
+            replay_only=not follow,
+        )
+        deadline = None if follow else self.config.timeout
+        return resumable_events(
+            lambda req: self._open_events(req, deadline),
+            request,
+            self.config.stream,
+            sleep=self._sleep,
+        )
+
+    async def health(self, *, timeout: float | None = None) -> HealthCheckResponse:
+        """The server's health; ``NOT_SERVING`` with the reason in ``components["client"]``
+        when it cannot be reached. Bypasses the breaker: a probe must see the real state.
+        """
+        seconds = self._timeout(timeout)
+        try:
+            async with asyncio.timeout(seconds + _DEADLINE_GRACE):
+                return await self._send_health(seconds)
+        except Exception as exc:
+            failure = classify(exc)
+            return HealthCheckResponse(
+                status="NOT_SERVING",
+                components={"client": f"{failure.code.name}: {failure.message}"},
+            )
+
+    async def list_primitives(self, *, timeout: float | None = None) -> ListPrimitivesResponse:
+        """The primitives the server serves; raises ``VoiceCoreCallError`` when it cannot say."""
+        value, _ = await self._resilient(
+            self._send_list, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
+        )
+        if isinstance(value, Failure):
+            raise VoiceCoreCallError(value.code, value.message)
+        return value
+
+    @abstractmethod
+    async def _send_execute(
+        self, request: ExecutePrimitiveRequest, time_left: float
+    ) -> ExecutePrimitiveResponse: ...
+
+    @abstractmethod
+    def _open_events(
+        self, request: StreamEventsRequest, timeout: float | None
+    ) -> AsyncIterator[Event | None]:
+        """The events of one stream, preceded by ``None`` once the server accepted the call."""
+
+    @abstractmethod
+    async def _send_health(self, time_left: float) -> HealthCheckResponse: ...
+
+    @abstractmethod
+    async def _send_list(self, time_left: float) -> ListPrimitivesResponse: ...
+
+    def _timeout(self, timeout: float | None) -> float:
+        return self.config.timeout if timeout is None or timeout <= 0 else timeout
+
+    def _may_retry(self) -> bool:
+        return self.retry_budget.allows_retry() and self.breaker.state is not BreakerState.OPEN
+
+    async def _resilient(
+        self,
+        send: Callable[[float], Awaitable[R]],
+        judge: Callable[[R], CallOutcome],
+        timeout: float,
+    ) -> tuple[R | Failure, int]:
+        """Deadline around retries around breaker around ``send``; returns value and attempts."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        attempts = 0
+
+        async def attempt(number: int) -> AttemptResult[R | Failure]:
+            nonlocal attempts
+            attempts = number
+            return await self._attempt(send, judge, deadline - loop.time())
+
+        try:
+            async with asyncio.timeout_at(deadline + _DEADLINE_GRACE):
+                result = await run_attempts(
+                    attempt,
+                    self.config.retry,
+                    may_retry=self._may_retry,
+                    time_left=lambda: deadline - loop.time(),
+                    sleep=self._sleep,
+                )
+        except TimeoutError:
+            return Failure(ErrorCode.TIMEOUT, f"deadline of {timeout:.3f} s exceeded"), attempts
+        return result.value, attempts
+
+    async def _attempt(
+        self,
+        send: Callable[[float], Awaitable[R]],
+        judge: Callable[[R], CallOutcome],
+        time_left: float,
+    ) -> AttemptResult[R | Failure]:
+        if time_left <= 0:
+            return AttemptResult(Failure(ErrorCode.TIMEOUT, "deadline exceeded before the call"))
+        try:
+            permit = self.breaker.acquire()
+        except CircuitOpenError as exc:
+            return AttemptResult(classify(exc))
+        try:
+            value = await send(time_left)
+        except asyncio.CancelledError:
+            self.breaker.record(permit, CallOutcome.IGNORED)
+            raise
+        except Exception as exc:
+            failure = classify(exc)
+            self.breaker.record(permit, failure.breaker)
+            if failure.retryable:
+                self.retry_budget.record_failure()
+            logger.bind(code=failure.code.name).debug("voice core call attempt failed")
+            return AttemptResult(failure, retryable=failure.retryable)
+        self.breaker.record(permit, judge(value))
+        self.retry_budget.record_success()
+        return AttemptResult(value)

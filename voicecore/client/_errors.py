@@ -1,0 +1,160 @@
+"""Normalising what can go wrong on a call into a ``Failure``, and the client's own exceptions.
+
+grpclib reports trouble in several shapes (see NOTES.md): a client deadline is the builtin
+``TimeoutError``, a reset stream or a lost connection is ``StreamTerminatedError``, a refused
+connection is an ``OSError``, and server statuses are ``GRPCError``. ``classify`` turns each into
+the response error code orchestration sees, whether retrying is safe, and what it means for the
+circuit breaker.
+
+::
+
+    VoiceCoreClientError                  raised only where no response can carry the failure
+    ├── VoiceCoreCallError                list_primitives could not be answered (has .code)
+    ├── EventStreamUnavailableError       stream_events gave up reconnecting
+    └── EventsEvictedError                the events to resume from were evicted on the server
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+from loguru import logger
+
+from voicecore._proto.voicecore.v1 import (
+    Error,
+    ErrorCode,
+    ExecutePrimitiveResponse,
+    ExecutionMetadata,
+)
+from voicecore.client._breaker import CallOutcome, CircuitOpenError
+
+__all__ = [
+    "EventStreamUnavailableError",
+    "EventsEvictedError",
+    "Failure",
+    "VoiceCoreCallError",
+    "VoiceCoreClientError",
+    "breaker_outcome",
+    "classify",
+    "failure_response",
+]
+
+
+class VoiceCoreClientError(Exception):
+    """Base of the few exceptions the client raises (``execute`` and ``health`` raise none)."""
+
+
+class VoiceCoreCallError(VoiceCoreClientError):
+    """A call that has no failure response (``list_primitives``) failed; ``code`` says how."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+
+
+class EventStreamUnavailableError(VoiceCoreClientError):
+    """``stream_events`` could not reconnect within its bounded attempts."""
+
+    def __init__(self, after_sequence: int, attempts: int, cause: str) -> None:
+        super().__init__(
+            f"event stream unavailable after {attempts} reconnect attempts "
+            f"(resume point: after sequence {after_sequence}): {cause}"
+        )
+        self.after_sequence = after_sequence
+        self.attempts = attempts
+
+
+class EventsEvictedError(VoiceCoreClientError):
+    """The server no longer keeps the events after ``after_sequence``: they cannot be replayed.
+
+    Raised instead of skipping the gap, so a consumer knows it missed events.
+    """
+
+    def __init__(self, after_sequence: int, detail: str) -> None:
+        super().__init__(
+            f"events after sequence {after_sequence} were evicted on the server and cannot be "
+            f"replayed: {detail}"
+        )
+        self.after_sequence = after_sequence
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A call that produced no server response: its error code, and what it implies."""
+
+    code: ErrorCode
+    message: str
+    #: Safe to try again under the same idempotency key.
+    retryable: bool = False
+    breaker: CallOutcome = CallOutcome.FAILURE
+
+
+# gRPC statuses a server sends, as (response code, retry?, counts against the breaker?).
+_STATUS_MAP: dict[Status, tuple[ErrorCode, bool, CallOutcome]] = {
+    Status.UNAVAILABLE: (ErrorCode.UNAVAILABLE, True, CallOutcome.FAILURE),
+    Status.DEADLINE_EXCEEDED: (ErrorCode.TIMEOUT, False, CallOutcome.FAILURE),
+    Status.RESOURCE_EXHAUSTED: (ErrorCode.UNAVAILABLE, False, CallOutcome.FAILURE),
+    Status.CANCELLED: (ErrorCode.CANCELLED, False, CallOutcome.IGNORED),
+    Status.INVALID_ARGUMENT: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
+    # The server is healthy but refuses this client or does not know the method.
+    Status.UNAUTHENTICATED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+    Status.PERMISSION_DENIED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+    Status.UNIMPLEMENTED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+}
+
+# Response error codes that say the server is sick; the others are the caller's business.
+_SERVER_SICK = frozenset({ErrorCode.TIMEOUT, ErrorCode.INTERNAL})
+
+
+def classify(exc: BaseException) -> Failure:
+    """The ``Failure`` for an exception raised by an attempt (never for ``CancelledError``)."""
+    if isinstance(exc, CircuitOpenError):
+        return Failure(ErrorCode.CIRCUIT_BREAKER_OPEN, str(exc), breaker=CallOutcome.IGNORED)
+    if isinstance(exc, GRPCError):
+        code, retryable, outcome = _STATUS_MAP.get(
+            exc.status, (ErrorCode.INTERNAL, False, CallOutcome.FAILURE)
+        )
+        return Failure(code, f"gRPC {exc.status.name}: {exc.message or ''}", retryable, outcome)
+    if isinstance(exc, TimeoutError):
+        return Failure(ErrorCode.TIMEOUT, "deadline exceeded before Voice Core answered")
+    # After TimeoutError, which is an OSError too; ConnectionRefusedError and friends are here.
+    if isinstance(exc, StreamTerminatedError | OSError):
+        return Failure(ErrorCode.UNAVAILABLE, f"Voice Core unreachable: {exc}", retryable=True)
+    if not isinstance(exc, ProtocolError):
+        logger.opt(exception=exc).warning("unexpected error calling Voice Core")
+    return Failure(ErrorCode.INTERNAL, f"client error: {type(exc).__name__}: {exc}")
+
+
+def breaker_outcome(response: ExecutePrimitiveResponse) -> CallOutcome:
+    """What a server response means for the breaker: only TIMEOUT and INTERNAL count against."""
+    if response.success or response.error is None:
+        return CallOutcome.SUCCESS
+    return CallOutcome.FAILURE if response.error.code in _SERVER_SICK else CallOutcome.SUCCESS
+
+
+def failure_response(
+    failure: Failure,
+    *,
+    trace_id: str,
+    objective_type: str,
+    attempts: int,
+    duration: float,
+) -> ExecutePrimitiveResponse:
+    """A ``success=false`` response made on the client, shaped like the server's.
+
+    ``metadata.retry_count`` counts the client's retries here, as no server ran the call.
+    """
+    return ExecutePrimitiveResponse(
+        success=False,
+        error=Error(code=failure.code, message=failure.message, retryable=failure.retryable),
+        metadata=ExecutionMetadata(
+            duration=datetime.timedelta(seconds=max(0.0, duration)),
+            retry_count=max(0, attempts - 1),
+            trace_id=trace_id,
+            objective_type=objective_type,
+        ),
+    )

@@ -1,0 +1,123 @@
+"""``VoiceCoreClient``: the Voice Core client over gRPC (a grpclib ``Channel`` and the stub)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as _ssl
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+
+from grpclib.client import Channel
+from grpclib.const import Cardinality
+
+from voicecore._proto.voicecore.v1 import (
+    Event,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    HealthCheckResponse,
+    ListPrimitivesResponse,
+    StreamEventsRequest,
+    VoiceCoreServiceStub,
+)
+from voicecore.client._base import Sleep, VoiceCoreClientBase, new_trace_id
+from voicecore.client._breaker import TransitionCallback
+from voicecore.client._config import ClientConfig, parse_endpoint
+
+__all__ = ["VoiceCoreClient"]
+
+_STREAM_EVENTS = "/voicecore.v1.VoiceCoreService/StreamEvents"
+SslOption = bool | _ssl.SSLContext | None
+
+
+class VoiceCoreClient(VoiceCoreClientBase):
+    """Async client of a Voice Core server; use it as ``async with VoiceCoreClient(...) as vc``.
+
+    ``endpoint`` (``host:port``) overrides ``config.endpoint``. ``ssl`` goes straight to the
+    grpclib ``Channel`` (``True`` for the system trust store, or an ``SSLContext``); without it
+    ``config.tls`` decides. ``config.auth_token`` is sent as ``authorization: Bearer`` metadata.
+    The connection opens on the first call and is reopened by grpclib after it drops.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        config: ClientConfig | None = None,
+        ssl: SslOption = None,
+        on_breaker_transition: TransitionCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        config = config or ClientConfig()
+        if endpoint is not None:
+            config = config.model_copy(update={"endpoint": endpoint})
+            parse_endpoint(endpoint)
+        super().__init__(
+            config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
+        )
+        host, port = parse_endpoint(config.endpoint)
+        self._channel = Channel(host, port, ssl=ssl if ssl is not None else config.tls or None)
+        self._stub = VoiceCoreServiceStub(self._channel)
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        on_breaker_transition: TransitionCallback | None = None,
+    ) -> VoiceCoreClientBase:
+        """The client ``VOICE_CORE_*`` variables describe: gRPC, or in-process when
+        ``VOICE_CORE_USE_GRPC`` is false. See ``ClientConfig.from_env``.
+        """
+        config = ClientConfig.from_env(env)
+        if config.use_grpc:
+            return cls(config=config, on_breaker_transition=on_breaker_transition)
+        from voicecore.client._inprocess import InProcessClient
+
+        return InProcessClient(config=config, on_breaker_transition=on_breaker_transition)
+
+    async def aclose(self) -> None:
+        """Close the channel; in-flight calls fail as UNAVAILABLE."""
+        self._channel.close()
+
+    def _metadata(self, trace_id: str) -> dict[str, str]:
+        metadata = {"trace-id": trace_id}
+        if self.config.auth_token is not None:
+            metadata["authorization"] = f"Bearer {self.config.auth_token.get_secret_value()}"
+        return metadata
+
+    async def _send_execute(
+        self, request: ExecutePrimitiveRequest, time_left: float
+    ) -> ExecutePrimitiveResponse:
+        return await self._stub.execute_primitive(
+            request, timeout=time_left, metadata=self._metadata(request.trace_id)
+        )
+
+    async def _open_events(
+        self, request: StreamEventsRequest, timeout: float | None
+    ) -> AsyncIterator[Event | None]:
+        # The channel, not the stub: the stub hides the moment the server accepts the call,
+        # which is what tells a working reconnect from a failing one.
+        async with self._channel.request(
+            _STREAM_EVENTS,
+            Cardinality.UNARY_STREAM,
+            StreamEventsRequest,
+            Event,
+            timeout=timeout,
+            metadata=self._metadata(request.trace_id),
+        ) as stream:
+            await stream.send_message(request, end=True)
+            await stream.recv_initial_metadata()
+            yield None
+            async for event in stream:
+                yield event
+
+    async def _send_health(self, time_left: float) -> HealthCheckResponse:
+        return await self._stub.health_check(
+            timeout=time_left, metadata=self._metadata(new_trace_id())
+        )
+
+    async def _send_list(self, time_left: float) -> ListPrimitivesResponse:
+        return await self._stub.list_primitives(
+            timeout=time_left, metadata=self._metadata(new_trace_id())
+        )

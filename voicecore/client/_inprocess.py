@@ -1,0 +1,83 @@
+"""``InProcessClient``: the client interface over a ``VoiceCoreService`` in this process.
+
+For development, tests and single-process deployments (``VOICE_CORE_USE_GRPC=false``): the same
+handlers the server runs are called directly, with the call's deadline handed over exactly as
+the gRPC server hands it over, so timeouts behave the same. The breaker and the retry loop stay
+in place (they see no transport failures here, but server-side TIMEOUT and INTERNAL still count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+from grpclib.metadata import Deadline
+
+from voicecore._call import CallInfo, current_call
+from voicecore._proto.voicecore.v1 import (
+    Event,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    HealthCheckRequest,
+    HealthCheckResponse,
+    ListPrimitivesRequest,
+    ListPrimitivesResponse,
+    StreamEventsRequest,
+)
+from voicecore.client._base import Sleep, VoiceCoreClientBase
+from voicecore.client._breaker import TransitionCallback
+from voicecore.client._config import ClientConfig
+from voicecore.config import Settings
+from voicecore.service import VoiceCoreService
+
+__all__ = ["InProcessClient"]
+
+
+class InProcessClient(VoiceCoreClientBase):
+    """The ``VoiceCoreClient`` interface, running Voice Core's registry in this process.
+
+    Pass a ``service`` to share one (and its event log) between clients, or ``settings`` to
+    build one (``Settings()`` by default, so ``VOICECORE_*`` variables apply).
+    """
+
+    def __init__(
+        self,
+        service: VoiceCoreService | None = None,
+        *,
+        settings: Settings | None = None,
+        config: ClientConfig | None = None,
+        on_breaker_transition: TransitionCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        config = config or ClientConfig(use_grpc=False)
+        super().__init__(
+            config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
+        )
+        self.service = service or VoiceCoreService.from_settings(settings)
+
+    async def aclose(self) -> None:
+        """Nothing to release: the service lives as long as it is referenced."""
+
+    async def _send_execute(
+        self, request: ExecutePrimitiveRequest, time_left: float
+    ) -> ExecutePrimitiveResponse:
+        token = current_call.set(CallInfo(deadline=Deadline.from_timeout(time_left)))
+        try:
+            return await self.service.execute_primitive(request)
+        finally:
+            current_call.reset(token)
+
+    async def _open_events(
+        self, request: StreamEventsRequest, timeout: float | None
+    ) -> AsyncIterator[Event | None]:
+        yield None
+        async for event in self.service.stream_events(request):
+            yield event
+
+    async def _send_health(self, time_left: float) -> HealthCheckResponse:
+        return await self.service.health_check(HealthCheckRequest())
+
+    async def _send_list(self, time_left: float) -> ListPrimitivesResponse:
+        return await self.service.list_primitives(ListPrimitivesRequest())
