@@ -17,13 +17,14 @@ from voicecore.spoken.symbols import spoken_symbol
 
 __all__ = ["Piece", "PieceKind", "compose", "joined"]
 
-PieceKind = Literal["letters", "digits", "symbol", "word"]
+PieceKind = Literal["letters", "digits", "symbol", "word", "written"]
 _WRITTEN_SYMBOLS = re.compile(r"([.@_+\-/:])")
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """A run of the spoken string: spelled letters, digits, one symbol, or a whole word."""
+    """A run of the spoken string: spelled letters, digits, one symbol, a whole word, or a
+    part of a formatted token ("AB" of "AB-1234")."""
 
     kind: PieceKind
     text: str
@@ -56,14 +57,14 @@ def _written(token: str) -> list[Piece]:
         if _WRITTEN_SYMBOLS.fullmatch(part):
             pieces.append(Piece("symbol", part))
         else:
-            pieces.append(Piece("digits" if part.isdigit() else "word", part))
+            pieces.append(Piece("digits" if part.isdigit() else "written", part))
     return pieces
 
 
-def _letter_at(tokens: list[str], index: int) -> tuple[str, int]:
-    """Letters spelled at ``index``; NATO words count only inside a spelled run."""
+def _letter_at(tokens: list[str], index: int, nato: bool) -> tuple[str, int]:
+    """Letters spelled at ``index``; NATO words count inside a spelled run or with ``nato``."""
     token = tokens[index]
-    spelled = _in_spelling(tokens, index)
+    spelled = nato or _in_spelling(tokens, index)
     if token == "oh" and spelled:
         return "o", 1
     letters, length = spoken_letter(tokens, index, nato=spelled)
@@ -73,13 +74,13 @@ def _letter_at(tokens: list[str], index: int) -> tuple[str, int]:
     return (ambiguous, 1) if ambiguous else ("", 0)
 
 
-def _piece_at(tokens: list[str], index: int, o_is_zero: bool) -> tuple[Piece, int]:
+def _piece_at(tokens: list[str], index: int, o_is_zero: bool, nato: bool) -> tuple[Piece, int]:
     """The piece that starts at ``index`` and the index after it."""
     symbol, length = spoken_symbol(tokens, index)
     if length:
         return Piece("symbol", symbol), index + length
-    letters, length = _letter_at(tokens, index)
-    if length and not (tokens[index] == "o" and o_is_zero):
+    letters, length = _letter_at(tokens, index, nato)
+    if length and not (tokens[index] in ("o", "oh") and o_is_zero):
         return Piece("letters", letters), index + length
     if is_digit_word(tokens[index], o_is_zero=o_is_zero):
         digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)
@@ -88,21 +89,26 @@ def _piece_at(tokens: list[str], index: int, o_is_zero: bool) -> tuple[Piece, in
     return Piece("word", tokens[index]), index + 1
 
 
-def compose(tokens: list[str], *, o_is_zero: bool = False) -> list[Piece]:
+def compose(tokens: list[str], *, o_is_zero: bool = False, nato: bool = False) -> list[Piece]:
     """Read spoken tokens as a spelled string, piece by piece.
 
     "j o h n dot smith one two" -> letters "john", symbol ".", word "smith", digits "12".
-    Formatted tokens ("john.smith") are split at their symbols.
+    Formatted tokens ("john.smith") are split at their symbols. NATO words are letters next
+    to other letters, or always with ``nato``; with ``o_is_zero`` "o" and "oh" are zeros.
     """
     pieces: list[Piece] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if len(token) > 1 and _WRITTEN_SYMBOLS.search(token):
+        if (
+            len(token) > 1
+            and _WRITTEN_SYMBOLS.search(token)
+            and not _letter_at(tokens, index, True)[1]
+        ):
             pieces.extend(_written(token))
             index += 1
             continue
-        piece, index = _piece_at(tokens, index, o_is_zero)
+        piece, index = _piece_at(tokens, index, o_is_zero, nato)
         pieces.append(piece)
     return pieces
 

@@ -66,9 +66,9 @@ def _set_position(held: str, tokens: list[str]) -> str | None:
         return None
     rest = tokens[2:]
     rest = rest[2:] if rest[:2] == ["should", "be"] else rest[1:] if rest[0] == "is" else rest
-    letter, length = spoken_letter(rest, 0) if rest else ("", 0)
+    letter = _spelled(rest)
     position = _ORDINALS[tokens[0]]
-    if length != len(rest) or len(letter) != 1 or position >= len(held):
+    if len(letter) != 1 or position >= len(held):
         return None
     position %= len(held)
     return held[:position] + letter + held[position + 1 :]

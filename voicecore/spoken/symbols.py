@@ -37,6 +37,7 @@ SYMBOL_NAMES: dict[str, str] = {
     "+": "plus",
     "/": "slash",
     ":": "colon",
+    "'": "apostrophe",
 }
 """How to say each symbol back."""
 

@@ -1,0 +1,104 @@
+"""``capture_digits``: codes, ZIP codes, account and order numbers: letters and digits."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.spoken.compose import compose
+from voicecore.spoken.digits import is_digit_word
+from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.letters import letter_name
+from voicecore.spoken.readback import say_grouped
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+__all__ = ["CaptureDigits", "CaptureDigitsParams"]
+
+_MAX_CODE = 64
+_CERTAIN = 0.95
+_GROUP = 3
+
+
+class CaptureDigitsParams(CaptureParams):
+    """Params of ``capture_digits``: the accepted length of the code, in characters."""
+
+    min_length: int = Field(default=1, ge=1, le=_MAX_CODE)
+    max_length: int = Field(default=_MAX_CODE, ge=1, le=_MAX_CODE)
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> CaptureDigitsParams:
+        if self.min_length > self.max_length:
+            raise ValueError("min_length must not be greater than max_length")
+        return self
+
+
+def _mostly_digits(tokens: list[str]) -> bool:
+    """Whether "o"/"oh" are zeros here: more digit words than letters around them."""
+    digit_words = sum(is_digit_word(token) for token in tokens)
+    letters = sum(letter_name(token) is not None for token in tokens if token not in ("o", "oh"))
+    return digit_words > letters
+
+
+def spoken_code(text: str) -> str:
+    """The letters and digits said in ``text``, upper-case; other words and symbols dropped."""
+    tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+    pieces = compose(tokens, o_is_zero=_mostly_digits(tokens), nato=True)
+    kept = [
+        piece.text
+        for piece in pieces
+        if piece.kind in ("letters", "digits", "written") or any(c.isdigit() for c in piece.text)
+    ]
+    return "".join(kept).upper()
+
+
+def code_reading(code: str, params: CaptureDigitsParams) -> Reading:
+    """The reading of ``code`` checked against the params' lengths."""
+    if not code:
+        return Reading(value=None, reason="no_value_heard", certainty=0.0)
+    if len(code) < params.min_length:
+        return Reading(value=None, reason="too_few_digits", certainty=0.0, partial=code)
+    if len(code) > params.max_length:
+        return Reading(value=None, reason="too_many_digits", certainty=0.0)
+    size = 4 if len(code) % 4 == 0 and len(code) > 4 else _GROUP
+    return Reading(
+        value=code,
+        readback=say_grouped(code.lower(), size),
+        parts={"length": len(code), "digits_only": code.isdigit()},
+        certainty=_CERTAIN,
+    )
+
+
+class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
+    """Captures a code of letters and digits: ZIP codes, account, order, confirmation numbers.
+
+    Reads digit habits ("oh", "double five", "four fifteen"), spelled letters ("b as in boy",
+    NATO) and written codes ("AB-1234"); separators are dropped and the value is upper-case.
+    A code shorter than ``min_length`` is kept as partial for the next turn to complete.
+    """
+
+    name = "capture_digits"
+    version = "1.0.0"
+    description = "Capture a code of digits and letters (ZIP, account, order, confirmation)."
+    noun = "code"
+    params_model = CaptureDigitsParams
+    event_types = (
+        "capture.value_captured",
+        "capture.confirmed",
+        "capture.corrected",
+        "capture.rejected",
+        "capture.failed",
+    )
+
+    def read(self, text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
+        """Read one hypothesis as a code, after ``partial`` characters if any."""
+        code = spoken_code(text)
+        if partial and code and len(code) < params.min_length:
+            code = partial + code
+        return code_reading(code, params)
+
+    def correct(self, held: str, text: str, params: CaptureDigitsParams) -> Reading | None:
+        """Edit the held code in part ("the last digit is five", "b as in boy")."""
+        tokens = drop_fillers(words(text))
+        tokens = ["letter" if token in ("digit", "number") else token for token in tokens]
+        edited = edit_spelled(held.lower(), tokens)
+        return code_reading(edited.upper(), params) if edited else None

@@ -1,0 +1,109 @@
+"""``capture_name``: a name, spelled ("j o h n", "s as in sam", NATO) or said as words."""
+
+from __future__ import annotations
+
+import re
+
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.spoken.compose import Piece, compose
+from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.readback import say_characters
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+__all__ = ["CaptureName", "CaptureNameParams"]
+
+_SPELLED = 0.95
+_SAID = 0.8
+_MAX_WORDS = 4
+_POLITE = frozenset({"please", "thanks", "thank", "you", "okay", "ok", "bye"})
+_NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
+_CAPITALISE = re.compile(r"(^|[\-' ])([a-z])")
+
+
+class CaptureNameParams(CaptureParams):
+    """Params of ``capture_name``: the shared capture params."""
+
+
+def capitalised(name: str) -> str:
+    """ "o'brien" -> "O'Brien", "mary-jane smith" -> "Mary-Jane Smith"."""
+    return _CAPITALISE.sub(lambda match: match.group(1) + match.group(2).upper(), name.lower())
+
+
+def _spelled_runs(pieces: list[Piece]) -> list[str]:
+    """Runs of spelled letters; a run of one letter is an initial, not a spelling."""
+    runs: list[str] = []
+    current = ""
+    for piece in pieces:
+        if piece.kind == "letters" or (piece.kind == "symbol" and piece.text in "-'" and current):
+            current += piece.text
+            continue
+        if current:
+            runs.append(current)
+        current = ""
+    if current:
+        runs.append(current)
+    return [run for run in runs if len(run) > 1]
+
+
+def _name_from(tokens: list[str]) -> tuple[str | None, float]:
+    """The name spelled in ``tokens`` (preferred), else the words said."""
+    while tokens and tokens[-1] in _POLITE:
+        tokens = tokens[:-1]
+    pieces = compose(tokens)
+    if any(piece.kind == "digits" for piece in pieces):
+        return None, 0.0
+    spelled = _spelled_runs(pieces)
+    if spelled:
+        return " ".join(spelled), _SPELLED
+    said = tokens
+    if not said or len(said) > _MAX_WORDS or not all(_NAME_WORD.match(word) for word in said):
+        return None, 0.0
+    return " ".join(said), _SAID
+
+
+def name_reading(name: str, certainty: float) -> Reading:
+    """The reading of a lower-case ``name``: capitalised, read back letter by letter."""
+    value = capitalised(name)
+    readback = ", ".join(say_characters(part) for part in name.split())
+    return Reading(
+        value=value,
+        readback=readback,
+        parts={"words": len(value.split())},
+        certainty=certainty,
+    )
+
+
+class CaptureName(CapturePrimitive[CaptureNameParams]):
+    """Captures a name spelled letter by letter ("j o h n", "s as in sam", NATO) or said.
+
+    A spelling wins over the words around it ("john, j o h n"); a name only said as words
+    is less certain, since its spelling was guessed by the ASR.
+    """
+
+    name = "capture_name"
+    version = "1.0.0"
+    description = "Capture a name spelled or said by the caller."
+    noun = "name"
+    params_model = CaptureNameParams
+    event_types = (
+        "capture.value_captured",
+        "capture.confirmed",
+        "capture.corrected",
+        "capture.rejected",
+        "capture.failed",
+    )
+
+    def read(self, text: str, params: CaptureNameParams, partial: str | None) -> Reading:
+        """Read one hypothesis as a name."""
+        tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+        if not tokens:
+            return Reading(value=None, reason="no_value_heard", certainty=0.0)
+        name, certainty = _name_from(tokens)
+        if name is None:
+            return Reading(value=None, reason="invalid_name", certainty=0.0)
+        return name_reading(name, certainty)
+
+    def correct(self, held: str, text: str, params: CaptureNameParams) -> Reading | None:
+        """Edit the held name in part ("s as in sam", "it's j o n not j o h n")."""
+        edited = edit_spelled(held.lower(), drop_fillers(words(text)))
+        return name_reading(edited, _SPELLED) if edited else None
