@@ -53,4 +53,4 @@ class TestSettings:
     def test_frozen(self) -> None:
         """Settings cannot change once built."""
         with pytest.raises(ValidationError):
-            Settings().port = 1  # type: ignore[misc]
+            Settings().port = 1

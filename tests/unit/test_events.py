@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 
 import pytest
 
@@ -114,6 +115,7 @@ class TestFollow:
         """Appends complete while a subscriber sits on an unread event."""
         log = InMemoryEventLog(first_sequence=1)
         stalled = log.subscribe(0, EventFilter())
+        assert isinstance(stalled, AsyncGenerator)
         await log.append("first")
         assert (await anext(stalled)).sequence == 1
         for _ in range(500):
