@@ -139,5 +139,3 @@ class InMemoryEventLog:
             raise EventRangeEvictedError(cursor, oldest_kept)
         start = max(0, cursor + 1 - self._first_kept, oldest_kept - self._first_kept)
         return self._events[start : start + 256]
-
-

@@ -68,9 +68,7 @@ class VoiceCoreService(VoiceCoreServiceBase):
             captures=InMemoryCaptureStore(),
         )
 
-    async def execute_primitive(
-        self, message: ExecutePrimitiveRequest
-    ) -> ExecutePrimitiveResponse:
+    async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
         call = current_call.get()
         trace_id = resolve_trace_id(message.trace_id, call)
         time_left = None

@@ -69,9 +69,7 @@ class TestAdmission:
         finally:
             await server.stop(grace_period=1)
 
-    async def test_too_large_request_is_resource_exhausted(
-        self, channel_to: list[Channel]
-    ) -> None:
+    async def test_too_large_request_is_resource_exhausted(self, channel_to: list[Channel]) -> None:
         """A message over max_message_bytes is refused and the server keeps serving."""
         server = await _start(max_message_bytes=2048)
         stub = _stub(server, channel_to)

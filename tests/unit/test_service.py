@@ -142,9 +142,7 @@ class TestInvalidParams:
         self, stub: VoiceCoreServiceStub, timeout: float
     ) -> None:
         """Negative, NaN and huge timeout_seconds are INVALID_PARAMS naming the field."""
-        response = await stub.execute_primitive(
-            _request("debug_echo", {}, timeout_seconds=timeout)
-        )
+        response = await stub.execute_primitive(_request("debug_echo", {}, timeout_seconds=timeout))
         assert response.error is not None
         assert response.error.code == ErrorCode.INVALID_PARAMS
         assert "timeout_seconds" in response.error.message

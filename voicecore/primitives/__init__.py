@@ -23,9 +23,12 @@ __all__ = [
 
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
+    from voicecore.primitives.digits import CaptureDigits
     from voicecore.primitives.email import CaptureEmail
+    from voicecore.primitives.name import CaptureName
+    from voicecore.primitives.phone import CapturePhone
 
-    return [CaptureEmail()]
+    return [CaptureEmail(), CapturePhone(), CaptureDigits(), CaptureName()]
 
 
 def debug_primitive_set() -> list[Primitive[Any]]:

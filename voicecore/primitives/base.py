@@ -24,9 +24,7 @@ __all__ = [
     "PrimitiveState",
 ]
 
-JsonValue: TypeAlias = (
-    str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
-)
+JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 """What a Struct can carry (numbers come back as floats)."""
 
 EmitEvent: TypeAlias = Callable[[str, Mapping[str, JsonValue]], Awaitable[int]]
