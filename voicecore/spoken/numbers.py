@@ -1,0 +1,398 @@
+"""Number words to values: cardinals, ordinals, years, digit strings and decimals.
+
+Callers say numbers the way people talk, not the way grammars are written: "a hundred",
+"twenty twenty four" (2024), "four fifteen" (415), "one oh five" (105), "double seven" (77),
+"three and a half", "minus seven". text2num does the core (sub-trillion cardinals, ordinals and
+the chunking of word runs); this module adds what it does not: scales above a billion, lakh
+and crore, "a" for one, "oh" and "double"/"triple" digits, grouped readings, years, decimals
+spoken digit by digit, signs, and ASR output that is already written ("1,250", "25th").
+
+Every function takes lower-case tokens (see ``voicecore.spoken.tokens.words``) and returns
+``None`` when the tokens are not that kind of number; none of them raises on any input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from text_to_num import alpha2digit, text2num
+
+__all__ = [
+    "NumberSpan",
+    "cardinal",
+    "decimal_string",
+    "digit_string",
+    "find_numbers",
+    "is_number_word",
+    "ordinal",
+    "spoken_number",
+    "year",
+]
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = [
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SMALL_SCALES = ("hundred", "thousand", "million", "billion")
+# Scales text2num does not know, largest first; each multiplies the chunk spoken before it.
+_BIG_SCALES: dict[str, int] = {
+    "sextillion": 10**21,
+    "quintillion": 10**18,
+    "quadrillion": 10**15,
+    "trillion": 10**12,
+    "crore": 10**7,
+    "lakh": 10**5,
+}
+_ORDINALS = frozenset(
+    [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+        "thirtieth",
+        "fortieth",
+        "fiftieth",
+        "sixtieth",
+        "seventieth",
+        "eightieth",
+        "ninetieth",
+        "hundredth",
+        "thousandth",
+        "millionth",
+    ]
+)
+_CARDINAL_WORDS = frozenset([*_UNITS, *_TEENS, *_TENS, *_SMALL_SCALES, *_BIG_SCALES])
+_ZERO_WORDS = frozenset(["oh", "o", "zero", "nought", "nil"])
+_REPEATS = {"double": 2, "triple": 3}
+_NUMBER_WORDS = _CARDINAL_WORDS | _ORDINALS | _ZERO_WORDS | frozenset(_REPEATS)
+_JOINERS = frozenset(["and", "a", "an", "point", "minus", "negative", "half"])
+_SIGNS = frozenset(["minus", "negative"])
+_FRACTIONS: dict[tuple[str, ...], Decimal] = {
+    ("and", "a", "half"): Decimal("0.5"),
+    ("and", "a", "quarter"): Decimal("0.25"),
+}
+# "one" shortly after these is a pronoun ("the blue one", "that one"), not a number.
+_DETERMINERS = frozenset(
+    ["the", "that", "this", "which", "each", "every", "another", "other", "no", "any", "some"]
+)
+# Joiners that may open a run: "minus seven", "point five".
+_RUN_OPENERS = frozenset(["minus", "negative", "point"])
+
+_WRITTEN_NUMBER = re.compile(r"^[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
+_WRITTEN_ORDINAL = re.compile(r"^([0-9]+)(?:st|nd|rd|th)$")
+_DIGITS = re.compile(r"^[0-9]+$")
+# Runs longer than this are not one number a caller says; bounding them bounds the work.
+_MAX_RUN = 48
+
+
+@dataclass(frozen=True, slots=True)
+class NumberSpan:
+    """One number found in a token list: tokens ``[start, end)`` and its value."""
+
+    start: int
+    end: int
+    value: Decimal
+
+
+def is_number_word(token: str) -> bool:
+    """Whether ``token`` is a number word or a written number ("seven", "25th", "1,250")."""
+    return (
+        token in _NUMBER_WORDS
+        or _WRITTEN_NUMBER.match(token) is not None
+        or _WRITTEN_ORDINAL.match(token) is not None
+        or ("-" in token and all(part in _NUMBER_WORDS for part in token.split("-")))
+    )
+
+
+def _split_hyphens(tokens: Sequence[str]) -> list[str]:
+    """ "twenty-five" -> "twenty", "five"; other hyphenated tokens stay whole."""
+    result: list[str] = []
+    for token in tokens:
+        parts = token.split("-")
+        if len(parts) > 1 and all(part in _NUMBER_WORDS for part in parts):
+            result.extend(parts)
+        else:
+            result.append(token)
+    return result
+
+
+def _a_as_one(tokens: Sequence[str]) -> list[str]:
+    """ "a hundred" / "a thousand" -> "one hundred": the caller's way to say one of a scale."""
+    result = list(tokens)
+    for index, token in enumerate(result[:-1]):
+        nxt = result[index + 1]
+        if token in ("a", "an") and (nxt in _SMALL_SCALES or nxt in _BIG_SCALES):
+            result[index] = "one"
+    return result
+
+
+def _small_cardinal(tokens: Sequence[str]) -> int | None:
+    """A cardinal below a trillion, by text2num ("eleven hundred", "two hundred and five")."""
+    if not tokens or not all(token in _CARDINAL_WORDS or token == "and" for token in tokens):
+        return None
+    if tokens[0] == "and" or tokens[-1] == "and":
+        return None
+    try:
+        value = text2num(" ".join(tokens), "en")
+    except ValueError:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def cardinal(tokens: Sequence[str]) -> int | None:
+    """The non-negative integer that all of ``tokens`` spell, or None.
+
+    Handles scales to sextillion, lakh and crore, "a hundred", "eleven hundred", "and", and a
+    single written number ("1,250").
+    """
+    words = _a_as_one(_split_hyphens(tokens))
+    if len(words) == 1 and _DIGITS.match(words[0]):
+        return int(words[0])
+    if not words or len(words) > _MAX_RUN:
+        return None
+    total, chunk, last_scale = 0, [], 0
+    for word in words:
+        scale = _BIG_SCALES.get(word)
+        if scale is None:
+            chunk.append(word)
+            continue
+        multiplier = _small_cardinal(chunk) if chunk else 1
+        if multiplier is None or multiplier >= 1000 or (last_scale and scale >= last_scale):
+            return None
+        total, chunk, last_scale = total + multiplier * scale, [], scale
+    if not chunk:
+        return total
+    rest = _small_cardinal(chunk)
+    if rest is None or (last_scale and rest >= last_scale):
+        return None
+    return total + rest
+
+
+def ordinal(tokens: Sequence[str]) -> int | None:
+    """The number an ordinal spells ("twenty fifth", "first", "25th"), or None."""
+    words = _split_hyphens(tokens)
+    if not words or len(words) > _MAX_RUN or words[-1] not in _ORDINALS:
+        if len(words) == 1 and (match := _WRITTEN_ORDINAL.match(words[0])):
+            return int(match.group(1))
+        return None
+    if not all(word in _CARDINAL_WORDS or word == "and" for word in words[:-1]):
+        return None
+    match = _WRITTEN_ORDINAL.match(alpha2digit(" ".join(_a_as_one(words)), "en", threshold=0))
+    return int(match.group(1)) if match else None
+
+
+def _pair(tokens: Sequence[str]) -> int | None:
+    """A two-digit group of a year or grouped number: "ninety four", "oh five", "twelve"."""
+    if len(tokens) == 2 and tokens[0] in _ZERO_WORDS and tokens[1] in _UNITS[1:]:
+        return _UNITS.index(tokens[1])
+    value = _small_cardinal(tokens)
+    return value if value is not None and 10 <= value <= 99 else None
+
+
+def year(tokens: Sequence[str]) -> int | None:
+    """A year from 1000 to 2999 as callers say it, or None.
+
+    "twenty twelve", "nineteen oh five", "nineteen hundred", "two thousand and nine", "2012".
+    """
+    words = _split_hyphens(tokens)
+    if len(words) == 1 and _DIGITS.match(words[0]) and len(words[0]) == 4:
+        value: int | None = int(words[0])
+    elif len(words) >= 2 and words[0] in _TEENS + _TENS and words[1] not in _SMALL_SCALES:
+        value = _grouped_year(words)
+    else:
+        value = cardinal(words)
+    return value if value is not None and 1000 <= value <= 2999 else None
+
+
+def _grouped_year(words: Sequence[str]) -> int | None:
+    """ "nineteen ninety four", "twenty oh five", "nineteen hundred" (century then pair)."""
+    for split in (1, 2):
+        century = _small_cardinal(words[:split])
+        rest = words[split:]
+        if century is None or not 10 <= century <= 99 or not rest:
+            continue
+        if list(rest) == ["hundred"]:
+            return century * 100
+        low = _pair(rest)
+        if low is not None:
+            return century * 100 + low
+    return None
+
+
+def digit_string(tokens: Sequence[str]) -> str | None:
+    """Digits said one group at a time: "one oh five" -> "105", "double seven" -> "77".
+
+    Groups may be any cardinal ("four fifteen" -> "415", "twenty twenty four" -> "2024").
+    """
+    words = _a_as_one(_split_hyphens(tokens))
+    if not words or len(words) > _MAX_RUN:
+        return None
+    digits: list[str] = []
+    repeat = 1
+    for group in _groups(words):
+        if group in _REPEATS:
+            repeat = _REPEATS[group]
+            continue
+        text = "0" if group in _ZERO_WORDS else group
+        if not _DIGITS.match(text):
+            return None
+        digits.append(text * repeat if len(text) == 1 else text)
+        repeat = 1
+    return "".join(digits) if digits and repeat == 1 else None
+
+
+def _groups(words: Sequence[str]) -> list[str]:
+    """Cardinal chunks of a word run, by text2num's greedy chunking; other words stay."""
+    converted: str = alpha2digit(" ".join(words), "en", threshold=0)
+    return converted.replace(",", "").split()
+
+
+def _unsigned(tokens: Sequence[str]) -> Decimal | None:
+    """An unsigned value: written, cardinal, grouped digits, "point" decimals, "and a half"."""
+    words = list(tokens)
+    fraction = _FRACTIONS.get(tuple(words[-3:]), Decimal(0))
+    if fraction:
+        words = words[:-3]
+    if "point" in words:
+        return _point_decimal(words, fraction)
+    if len(words) == 1 and _WRITTEN_NUMBER.match(words[0]):
+        return _to_decimal(words[0].replace(",", ""), fraction)
+    whole = cardinal(words)
+    if whole is not None:
+        return Decimal(whole) + fraction
+    grouped = digit_string(words)
+    return None if grouped is None or fraction else Decimal(grouped)
+
+
+def _point_decimal(words: Sequence[str], fraction: Decimal) -> Decimal | None:
+    """ "three point one four" / "point five": whole part, then digits one by one."""
+    index = words.index("point")
+    head, tail = words[:index], words[index + 1 :]
+    whole = cardinal(head) if head else 0
+    decimals = digit_string(tail)
+    if whole is None or decimals is None or fraction:
+        return None
+    return _to_decimal(f"{whole}.{decimals}", Decimal(0))
+
+
+def _to_decimal(text: str, fraction: Decimal) -> Decimal | None:
+    try:
+        return Decimal(text) + fraction
+    except InvalidOperation:
+        return None
+
+
+def spoken_number(tokens: Sequence[str]) -> Decimal | None:
+    """The value all of ``tokens`` say, signed and possibly decimal, or None.
+
+    "minus seven" -> -7, "three point five" -> 3.5, "three and a half" -> 3.5, "a hundred" ->
+    100, "twenty twenty four" -> 2024, "one oh five" -> 105, "1,250" -> 1250.
+    """
+    words = _split_hyphens(tokens)
+    if not words:
+        return None
+    sign = Decimal(1)
+    if words[0] in _SIGNS:
+        sign, words = Decimal(-1), words[1:]
+    value = _unsigned(words)
+    return None if value is None else sign * value
+
+
+def decimal_string(value: Decimal) -> str:
+    """A decimal as a plain string without exponent or trailing zeros: "42", "3.5", "-7"."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _is_pronoun_one(tokens: Sequence[str], start: int, end: int) -> bool:
+    before = tokens[max(0, start - 2) : start]
+    return end - start == 1 and tokens[start] == "one" and not _DETERMINERS.isdisjoint(before)
+
+
+def _runs(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Spans of number vocabulary with at least one real number word in them."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for index, token in enumerate([*tokens, ""]):
+        inside = is_number_word(token) or token in _JOINERS
+        if start is None and token in _JOINERS - _RUN_OPENERS:
+            inside = False
+        if inside and start is None:
+            start = index
+        elif not inside and start is not None:
+            spans.append(_trim(tokens, start, index))
+            start = None
+    return [(s, e) for s, e in spans if e > s and _has_value_word(tokens[s:e])]
+
+
+def _trim(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Drop joiners ("and", "a", "point") hanging at the end of a run."""
+    while end > start and tokens[end - 1] in _JOINERS and tokens[end - 1] != "half":
+        end -= 1
+    return start, end
+
+
+def _has_value_word(tokens: Sequence[str]) -> bool:
+    return any(is_number_word(t) and t not in _ZERO_WORDS - {"zero"} for t in tokens) or (
+        len(tokens) > 1 and all(t in _ZERO_WORDS for t in tokens)
+    )
+
+
+def find_numbers(tokens: Sequence[str]) -> list[NumberSpan]:
+    """Every number said in ``tokens``, in order.
+
+    A run that is not one number as a whole is split at "and" ("five and six" is two numbers);
+    "one" right after a determiner ("the blue one") is a pronoun and is skipped.
+    """
+    found: list[NumberSpan] = []
+    for start, end in _runs(tokens):
+        if _is_pronoun_one(tokens, start, end):
+            continue
+        found.extend(_read_run(tokens, start, end))
+    return found
+
+
+def _read_run(tokens: Sequence[str], start: int, end: int) -> list[NumberSpan]:
+    value = spoken_number(tokens[start:end])
+    if value is not None:
+        return [NumberSpan(start, end, value)]
+    pieces: list[NumberSpan] = []
+    piece_start = start
+    for index in range(start, end + 1):
+        if index == end or tokens[index] == "and":
+            piece = spoken_number(tokens[piece_start:index])
+            if piece is not None:
+                pieces.append(NumberSpan(piece_start, index, piece))
+            piece_start = index + 1
+    return pieces
