@@ -1,14 +1,47 @@
-"""The capture state machine and the store that keeps it between turns.
+"""The capture state machine (DESIGN.md section 3) and the store that keeps it between turns.
 
-FIRST CUT (single turn): chooses among hypotheses and reports NEEDS_CONFIRMATION, COMPLETED or
-INCOMPLETE. The multi-turn machine of DESIGN.md section 3 replaces ``run_turn``'s body.
+One turn of a capture, per ``(conversation_id, objective_type)``:
+
+1. load the kept ``CaptureState`` (none without a conversation id: every call stands alone;
+   ``reset=true`` drops it);
+2. read every n-best hypothesis with the primitive: as a value, or, while a value is held, as an
+   answer to its readback (yes; a bare no; a correction the primitive's ``correct`` applies to
+   the held value; or a new value) and choose among them (``voicecore._capture_machine``);
+3. store the next state, or delete it when the capture ends (COMPLETED or FAILED);
+4. emit the capture events, whose payloads carry the value only through ``redact``;
+5. answer ``data``: value, readback, type-specific parts, candidates, attempts, prompt (or a
+   ``reason`` and any ``partial`` value when there is no value).
+
+**Confidence** (``metadata.confidence``, 0..1): for a value heard this turn, the n-best
+combination of ``voicecore.primitives._nbest``: each hypothesis' evidence is its ASR confidence
+times the parse certainty, agreeing hypotheses combine by noisy-OR, and the result is scaled by
+the chosen value's share of the evidence against readings of other values. A confirmed value
+adds the caller's yes as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
+
+In-memory turns are atomic (nothing awaits between load and store); a durable store will need
+a compare-and-set on the state for concurrent turns of one capture.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from cachetools import TTLCache
+from loguru import logger
+
+from voicecore._capture_machine import (
+    CORRECTED,
+    REJECTED,
+    Candidate,
+    CaptureState,
+    HeldValue,
+    Turn,
+    advance,
+)
 from voicecore.primitives.base import (
     JsonValue,
     PrimitiveContext,
@@ -19,7 +52,18 @@ from voicecore.primitives.base import (
 if TYPE_CHECKING:
     from voicecore.primitives._capture import CaptureParams, CapturePrimitive
 
-__all__ = ["CaptureKey", "CaptureStore", "InMemoryCaptureStore", "run_turn"]
+__all__ = [
+    "Candidate",
+    "CaptureKey",
+    "CaptureState",
+    "CaptureStore",
+    "HeldValue",
+    "InMemoryCaptureStore",
+    "redact",
+    "run_turn",
+]
+
+ParamsT = TypeVar("ParamsT", bound="CaptureParams")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,44 +77,166 @@ class CaptureKey:
 class CaptureStore(Protocol):
     """Where capture state lives between turns."""
 
-    async def get(self, key: CaptureKey) -> Any | None: ...
-    async def put(self, key: CaptureKey, state: Any) -> None: ...
-    async def delete(self, key: CaptureKey) -> None: ...
+    async def get(self, key: CaptureKey) -> CaptureState | None:
+        """The state kept for ``key``, or None (never kept, ended, or expired)."""
+        ...
+
+    async def put(self, key: CaptureKey, state: CaptureState) -> None:
+        """Keep ``state`` for ``key``, replacing what was there."""
+        ...
+
+    async def delete(self, key: CaptureKey) -> None:
+        """Forget ``key``; no error if nothing is kept."""
+        ...
 
 
 class InMemoryCaptureStore:
-    """A dict; the multi-turn issue bounds it."""
+    """Capture states in memory: at most ``max_entries`` (least recently used go first), each
+    forgotten ``ttl`` seconds after its last turn. ``clock`` is injectable for tests.
+    """
 
-    def __init__(self) -> None:
-        self._states: dict[CaptureKey, Any] = {}
+    def __init__(
+        self,
+        *,
+        max_entries: int = 100_000,
+        ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError('"max_entries" should be positive')
+        if not ttl > 0:
+            raise ValueError('"ttl" should be positive')
+        self._states: TTLCache[CaptureKey, CaptureState, float] = TTLCache(
+            maxsize=max_entries, ttl=ttl, timer=clock
+        )
 
-    async def get(self, key: CaptureKey) -> Any | None:
+    async def get(self, key: CaptureKey) -> CaptureState | None:
+        """The state kept for ``key``, or None."""
         return self._states.get(key)
 
-    async def put(self, key: CaptureKey, state: Any) -> None:
+    async def put(self, key: CaptureKey, state: CaptureState) -> None:
+        """Keep ``state``; its time to live starts again."""
         self._states[key] = state
 
     async def delete(self, key: CaptureKey) -> None:
+        """Forget ``key``."""
         self._states.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def redact(value: str) -> str:
+    """``value`` safe for logs and events: each run of letters or digits keeps its first
+    character, the rest becomes ``***`` ("john@gmail.com" -> "j***@g***.c***").
+    """
+    return _WORD.sub(
+        lambda match: match.group()[0] + ("***" if len(match.group()) > 1 else ""), value
+    )
 
 
 async def run_turn(
-    primitive: CapturePrimitive[Any], params: CaptureParams, ctx: PrimitiveContext
+    primitive: CapturePrimitive[ParamsT], params: ParamsT, ctx: PrimitiveContext
 ) -> PrimitiveResult:
-    """Run one turn of a capture."""
-    reading = primitive.read(params.transcription, params, None)
-    data: dict[str, JsonValue] = {"attempts": 1}
-    if reading.value is None:
-        data["reason"] = reading.reason or "no_value_heard"
-        return PrimitiveResult(data=data, state=PrimitiveState.INCOMPLETE, confidence=0.0)
-    data.update(value=reading.value, readback=reading.readback, **dict(reading.parts))
-    await ctx.emit("capture.value_captured", {"objective_type": ctx.objective_type})
-    state = (
-        PrimitiveState.NEEDS_CONFIRMATION
-        if params.require_confirmation
-        else PrimitiveState.COMPLETED
+    """Run one turn of a capture (see the module docstring)."""
+    key = CaptureKey(ctx.conversation_id, ctx.objective_type) if ctx.conversation_id else None
+    state = await _load(ctx.captures, key, params.reset)
+    turn = advance(primitive, params, state)
+    await _save(ctx.captures, key, turn.kept)
+    for event in turn.events:
+        await ctx.emit(event, _payload(turn, event))
+    logger.debug(
+        "capture turn done",
+        state=turn.state.name,
+        attempt=turn.attempt,
+        value=redact(turn.value.value) if turn.value else None,
+        reason=turn.reason,
     )
-    confidence = reading.certainty * (params.asr_confidence or 1.0)
-    return PrimitiveResult(data=data, state=state, confidence=confidence)
+    return PrimitiveResult(
+        data=_data(turn, primitive.noun, ctx.purpose),
+        state=turn.state,
+        confidence=turn.confidence,
+        attempt=turn.attempt,
+    )
 
 
+async def _load(store: CaptureStore, key: CaptureKey | None, reset: bool) -> CaptureState:
+    if key is None:
+        return CaptureState()
+    if reset:
+        await store.delete(key)
+        return CaptureState()
+    return await store.get(key) or CaptureState()
+
+
+async def _save(store: CaptureStore, key: CaptureKey | None, kept: CaptureState | None) -> None:
+    if key is None:
+        return
+    if kept is None:
+        await store.delete(key)
+    else:
+        await store.put(key, kept)
+
+
+def _payload(turn: Turn, event: str) -> dict[str, JsonValue]:
+    """An event's payload: never the value in clear."""
+    payload: dict[str, JsonValue] = {"state": turn.state.name, "attempt": turn.attempt}
+    subject = turn.previous if event == REJECTED else turn.value
+    if subject is not None:
+        payload["value_redacted"] = redact(subject.value)
+        payload["confidence"] = subject.confidence
+    if event == CORRECTED and turn.previous is not None:
+        payload["previous_redacted"] = redact(turn.previous.value)
+    if turn.reason:
+        payload["reason"] = turn.reason
+    return payload
+
+
+def _data(turn: Turn, noun: str, purpose: str) -> dict[str, JsonValue]:
+    data: dict[str, JsonValue] = {}
+    if turn.value is not None:
+        data.update(turn.value.parts)
+        data["value"] = turn.value.value
+        data["readback"] = turn.value.readback
+        data["candidates"] = [
+            {"value": c.value, "confidence": c.confidence} for c in turn.value.candidates
+        ]
+    else:
+        data["reason"] = turn.reason or "no_value_heard"
+        if turn.partial:
+            data["partial"] = turn.partial
+    data["attempts"] = turn.attempt
+    data["prompt"] = _prompt(turn, noun, _purpose_clause(purpose))
+    return data
+
+
+_CONNECTIVES = ("so ", "to ", "for ", "because ", "in order ", "as ", "since ", "which ")
+
+
+def _purpose_clause(purpose: str) -> str:
+    """ ", so we can send the receipt" from "send the receipt" or "so we can send the receipt"."""
+    purpose = purpose.strip().rstrip(".!?,;")
+    if not purpose:
+        return ""
+    if purpose.lower().startswith(_CONNECTIVES):
+        return f", {purpose}"
+    return f", so we can {purpose}"
+
+
+def _prompt(turn: Turn, noun: str, purpose: str) -> str:
+    """A suggested next sentence for the agent."""
+    if turn.state is PrimitiveState.NEEDS_CONFIRMATION and turn.value is not None:
+        opening = "Sorry about that. So" if turn.previous is not None else "Just to confirm,"
+        return f"{opening} your {noun} is {turn.value.readback}{purpose}. Is that right?"
+    if turn.state is PrimitiveState.COMPLETED and turn.value is not None:
+        return f"Thank you, I have your {noun} as {turn.value.readback}."
+    if turn.state is PrimitiveState.FAILED:
+        return f"I'm sorry, I wasn't able to get your {noun}."
+    if turn.partial:
+        return f"I have {turn.partial_readback or turn.partial} so far. What comes next?"
+    if turn.previous is not None:
+        return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
+    return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"

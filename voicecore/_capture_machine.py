@@ -1,0 +1,276 @@
+"""The pure part of the capture state machine: from a kept state and one turn to the next state.
+
+No I/O here: ``advance`` reads the turn's hypotheses with the primitive, chooses with
+``voicecore.primitives._nbest.rank`` and returns a ``Turn`` saying what to report, what to keep
+and which events happened. ``voicecore.capture.run_turn`` loads, stores and emits around it.
+
+Attempts: an attempt is one try at getting the value right. It fails when a turn gives nothing
+usable, when the caller rejects the value read back ("no", or a correction: the corrected
+value starts the next attempt), or when an answer to the readback is unclear. A turn that only
+extends a partial value is progress, not a failure. Failing the last attempt (``max_attempts``)
+is FAILED; so ``attempt`` never exceeds ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from voicecore.primitives._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
+from voicecore.primitives.base import JsonValue, PrimitiveState
+from voicecore.spoken.yesno import Answer, understand
+
+if TYPE_CHECKING:
+    from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+
+__all__ = ["Candidate", "CaptureState", "HeldValue", "Turn", "advance"]
+
+ParamsT = TypeVar("ParamsT", bound="CaptureParams")
+
+VALUE_CAPTURED = "capture.value_captured"
+CONFIRMED = "capture.confirmed"
+CORRECTED = "capture.corrected"
+REJECTED = "capture.rejected"
+FAILED = "capture.failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Another reading of the turn, with its confidence."""
+
+    value: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class HeldValue:
+    """A value read from the caller: canonical value, how to say it, its parts and confidence."""
+
+    value: str
+    readback: str
+    parts: Mapping[str, JsonValue]
+    confidence: float
+    candidates: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureState:
+    """What a capture keeps between turns.
+
+    ``attempt`` is the attempt in progress (1-based); ``held`` the value waiting for the
+    caller's confirmation; ``partial`` an incomplete value that later turns complete, and
+    ``partial_readback`` how to say it.
+    """
+
+    attempt: int = 1
+    held: HeldValue | None = None
+    partial: str | None = None
+    partial_readback: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The outcome of one turn: what to report, what to keep (None: end the capture), events."""
+
+    state: PrimitiveState
+    attempt: int
+    kept: CaptureState | None
+    events: tuple[str, ...] = ()
+    value: HeldValue | None = None
+    previous: HeldValue | None = None
+    reason: str | None = None
+    partial: str | None = None
+    partial_readback: str = ""
+
+    @property
+    def confidence(self) -> float:
+        """How sure the reported value is; 0 without one."""
+        return self.value.confidence if self.value is not None else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _AnswerKey:
+    """What an answer to the readback means: yes, a bare no, or a corrected value."""
+
+    kind: Literal["yes", "no", "correction"]
+    value: str = ""
+
+
+_YES = _AnswerKey("yes")
+_NO = _AnswerKey("no")
+
+
+def advance(primitive: CapturePrimitive[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
+    """The next step of a capture in ``state`` given this turn's ``params``."""
+    state = replace(state, attempt=min(state.attempt, params.max_attempts))
+    heard = hypotheses(params)
+    if state.held is not None:
+        return _answer_turn(primitive, params, state, state.held, heard)
+    return _value_turn(primitive, params, state, heard)
+
+
+# -- a turn that should carry the value ------------------------------------------------------
+
+
+def _value_turn(
+    primitive: CapturePrimitive[ParamsT],
+    params: ParamsT,
+    state: CaptureState,
+    heard: Sequence[Hypothesis],
+) -> Turn:
+    readings = [primitive.read(h.text, params, state.partial) for h in heard]
+    ranked = rank(
+        [Vote(r.value, h.weight * r.certainty) for h, r in zip(heard, readings, strict=True)]
+    )
+    if ranked:
+        value = _held(readings, ranked)
+        return _value_heard(params, state.attempt, value, (VALUE_CAPTURED,))
+    progress = _best_partial(heard, readings)
+    if progress is not None and progress.partial != state.partial:
+        kept = replace(state, partial=progress.partial, partial_readback=progress.readback)
+        return _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
+    return _attempt_failed(params, state, readings[0].reason or "no_value_heard")
+
+
+def _held(readings: Sequence[Reading], ranked: Sequence[Ranked[str]]) -> HeldValue:
+    """The chosen reading as a held value, the other readings as candidates."""
+    best = readings[ranked[0].first]
+    assert best.value is not None  # ranked keys are values
+    return HeldValue(
+        value=best.value,
+        readback=best.readback,
+        parts=dict(best.parts),
+        confidence=ranked[0].confidence,
+        candidates=tuple(Candidate(other.key, other.confidence) for other in ranked[1:]),
+    )
+
+
+def _best_partial(heard: Sequence[Hypothesis], readings: Sequence[Reading]) -> Reading | None:
+    """The partial value of the heaviest hypothesis that has one."""
+    with_partial = [
+        (h.weight, -h.rank, r) for h, r in zip(heard, readings, strict=True) if r.partial
+    ]
+    return max(with_partial, key=lambda item: item[:2])[2] if with_partial else None
+
+
+# -- a turn that answers the readback of a held value ----------------------------------------
+
+
+def _answer_turn(
+    primitive: CapturePrimitive[ParamsT],
+    params: ParamsT,
+    state: CaptureState,
+    held: HeldValue,
+    heard: Sequence[Hypothesis],
+) -> Turn:
+    answers = [_interpret(primitive, params, held, h.text) for h in heard]
+    votes = [
+        Vote(key, h.weight * certainty)
+        for h, (key, certainty, _) in zip(heard, answers, strict=True)
+    ]
+    ranked = rank(votes)
+    if not ranked:
+        return _attempt_failed(params, state, "unclear_answer")
+    best = ranked[0]
+    if best.key == _YES:
+        confirmed = replace(held, confidence=_confirmed_confidence(held, best.confidence))
+        return Turn(PrimitiveState.COMPLETED, state.attempt, None, (CONFIRMED,), confirmed)
+    if best.key == _NO:
+        return _attempt_failed(params, state, "rejected", previous=held)
+    return _corrected(params, state, held, answers, ranked)
+
+
+def _interpret(
+    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: HeldValue, text: str
+) -> tuple[_AnswerKey | None, float, Reading | None]:
+    """What one hypothesis answers: its meaning, certainty, and the correction's reading."""
+    said = understand(text)
+    if said.answer is Answer.YES and not said.remainder:
+        return _YES, said.certainty, None
+    spoken = text if said.answer is Answer.UNCLEAR else said.remainder
+    reading = _read_correction(primitive, params, held.value, spoken) if spoken else None
+    if reading is None or reading.value is None:
+        bare = {Answer.YES: _YES, Answer.NO: _NO}.get(said.answer)
+        return bare, said.certainty, None
+    certainty = reading.certainty * (1.0 if said.answer is Answer.UNCLEAR else said.certainty)
+    if reading.value == held.value and said.answer is not Answer.NO:
+        return _YES, certainty, None  # "yes, j o h n" or the value said again
+    return _AnswerKey("correction", reading.value), certainty, reading
+
+
+def _read_correction(
+    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: str, text: str
+) -> Reading | None:
+    """A partial edit of ``held`` ("s as in sam") if the primitive sees one, else a new value."""
+    edited = primitive.correct(held, text, params)
+    if edited is not None and edited.value is not None:
+        return edited
+    return primitive.read(text, params, None)
+
+
+def _corrected(
+    params: CaptureParams,
+    state: CaptureState,
+    held: HeldValue,
+    answers: Sequence[tuple[_AnswerKey | None, float, Reading | None]],
+    ranked: Sequence[Ranked[_AnswerKey]],
+) -> Turn:
+    if state.attempt >= params.max_attempts:
+        return _attempt_failed(params, state, "rejected", previous=held)
+    corrections = [item for item in ranked if item.key.kind == "correction"]
+    reading = answers[corrections[0].first][2]
+    assert reading is not None and reading.value is not None  # corrections carry their reading
+    value = HeldValue(
+        value=reading.value,
+        readback=reading.readback,
+        parts=dict(reading.parts),
+        confidence=corrections[0].confidence,
+        candidates=tuple(Candidate(c.key.value, c.confidence) for c in corrections[1:]),
+    )
+    return _value_heard(params, state.attempt + 1, value, (CORRECTED,), previous=held)
+
+
+def _confirmed_confidence(held: HeldValue, answer: float) -> float:
+    """The caller's yes is independent evidence: 1 - (1 - held)(1 - answer)."""
+    return round(1.0 - (1.0 - held.confidence) * (1.0 - answer), 4)
+
+
+# -- transitions ------------------------------------------------------------------------------
+
+
+def _value_heard(
+    params: CaptureParams,
+    attempt: int,
+    value: HeldValue,
+    events: tuple[str, ...],
+    previous: HeldValue | None = None,
+) -> Turn:
+    if not params.require_confirmation:
+        return Turn(PrimitiveState.COMPLETED, attempt, None, events, value, previous)
+    kept = CaptureState(attempt=attempt, held=value)
+    return Turn(PrimitiveState.NEEDS_CONFIRMATION, attempt, kept, events, value, previous)
+
+
+def _incomplete(attempt: int, kept: CaptureState, reason: str) -> Turn:
+    return Turn(
+        PrimitiveState.INCOMPLETE,
+        attempt,
+        kept,
+        reason=reason,
+        partial=kept.partial,
+        partial_readback=kept.partial_readback,
+    )
+
+
+def _attempt_failed(
+    params: CaptureParams, state: CaptureState, reason: str, previous: HeldValue | None = None
+) -> Turn:
+    """The attempt in progress failed: one more, or FAILED when it was the last."""
+    rejected = (REJECTED,) if previous is not None else ()
+    if state.attempt >= params.max_attempts:
+        events = (*rejected, FAILED)
+        return Turn(PrimitiveState.FAILED, state.attempt, None, events, None, previous, reason)
+    kept = replace(state, attempt=state.attempt + 1, held=None)
+    turn = _incomplete(state.attempt, kept, reason)
+    return replace(turn, events=rejected, previous=previous)

@@ -1,0 +1,80 @@
+"""``confirm``: did the caller say yes or no?
+
+Every n-best hypothesis is read with ``voicecore.spoken.yesno.understand`` and the answers are
+ranked like capture values (``voicecore.primitives._nbest``): confidence is the ASR confidence
+times the answer's certainty, raised by agreeing hypotheses and lowered by disagreeing ones.
+An unclear answer is no value: INCOMPLETE with the reason ``unclear``. Each call stands alone:
+there is nothing to read back, so no capture state is kept.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from voicecore.primitives._capture import UtteranceParams
+from voicecore.primitives._nbest import Vote, hypotheses, rank
+from voicecore.primitives.base import (
+    JsonValue,
+    Primitive,
+    PrimitiveContext,
+    PrimitiveParams,
+    PrimitiveResult,
+    PrimitiveState,
+)
+from voicecore.spoken.yesno import Answer, YesNo, understand
+
+__all__ = ["Confirm", "ConfirmParams"]
+
+_ASK_AGAIN = "Sorry, was that a yes or a no?"
+
+
+class ConfirmParams(UtteranceParams):
+    """Params of ``confirm``: what the ASR heard (transcription, alternatives, confidence)."""
+
+
+class Confirm(Primitive[ConfirmParams]):
+    """Reads a yes or a no in the many ways callers say them ("yeah", "that's right", "uh
+    huh", "nope", "not quite", "no, it's ..."); anything else is unclear.
+
+    ``data``: ``value`` ("yes"/"no"), ``readback``, ``candidates``, and ``remainder`` when the
+    caller said more after the answer ("no, it's tuesday" -> "tuesday"); or ``reason`` and a
+    ``prompt`` asking again.
+    """
+
+    name = "confirm"
+    version = "1.0.0"
+    description = "Understand a yes or a no from the caller."
+    params_model: ClassVar[type[PrimitiveParams]] = ConfirmParams
+
+    async def execute(self, params: ConfirmParams, ctx: PrimitiveContext) -> PrimitiveResult:
+        """Read this turn's answer."""
+        heard = hypotheses(params)
+        answers = [understand(h.text) for h in heard]
+        votes = [
+            Vote(_clear(said), h.weight * said.certainty)
+            for h, said in zip(heard, answers, strict=True)
+        ]
+        ranked = rank(votes)
+        if not ranked:
+            return PrimitiveResult(
+                data={"reason": "unclear", "prompt": _ASK_AGAIN},
+                state=PrimitiveState.INCOMPLETE,
+                confidence=0.0,
+            )
+        best = ranked[0]
+        data: dict[str, JsonValue] = {
+            "value": best.key,
+            "readback": best.key,
+            "candidates": [{"value": c.key, "confidence": c.confidence} for c in ranked[1:]],
+        }
+        remainder = answers[best.first].remainder
+        if remainder:
+            data["remainder"] = remainder
+        return PrimitiveResult(
+            data=data, state=PrimitiveState.COMPLETED, confidence=best.confidence
+        )
+
+
+def _clear(said: YesNo) -> str | None:
+    """ "yes" or "no"; None when unclear."""
+    return None if said.answer is Answer.UNCLEAR else said.answer.value
