@@ -6,6 +6,7 @@ Kept apart from the gRPC handlers so the in-process client and the server share 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ from voicecore.errors import (
     TransientPrimitiveError,
 )
 from voicecore.events import EventLog
+from voicecore.idempotency import IdempotencyConflictError, IdempotencyStore, fingerprint
 from voicecore.primitives.base import (
     JsonValue,
     Primitive,
@@ -84,6 +86,9 @@ class Executor:
         self._settings = settings
         self._events = events
         self._captures = captures
+        self._idempotency: IdempotencyStore[ExecutePrimitiveResponse] = IdempotencyStore(
+            max_entries=settings.idempotency_max_entries, ttl=settings.idempotency_ttl
+        )
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
             wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.02),
@@ -100,13 +105,38 @@ class Executor:
     ) -> ExecutePrimitiveResponse:
         """Run one turn; every outcome is a response, never an exception (but cancellation).
 
-        ``time_left`` is what remains of the caller's gRPC deadline, if it set one.
+        ``time_left`` is what remains of the caller's gRPC deadline, if it set one. With an
+        ``idempotency_key`` the turn runs once per conversation and key; repeats get the
+        recorded response with ``metadata.replayed`` set.
         """
+        if not request.idempotency_key:
+            return await self._execute(request, trace_id, time_left)
+        key = f"{request.conversation_id}\n{request.idempotency_key}"
+        try:
+            response, replayed = await self._idempotency.run(
+                key,
+                _fingerprint(request),
+                lambda: self._execute(request, trace_id, time_left),
+                record_if=_is_final,
+            )
+        except IdempotencyConflictError as conflict:
+            return await self._execute(request, trace_id, time_left, refusal=conflict)
+        return _as_replayed(response) if replayed else response
+
+    async def _execute(
+        self,
+        request: ExecutePrimitiveRequest,
+        trace_id: str,
+        time_left: float | None,
+        refusal: PrimitiveError | None = None,
+    ) -> ExecutePrimitiveResponse:
         started = time.perf_counter()
         calls = _CallEvents(self._events, request.conversation_id, trace_id, request.objective_type)
         meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
         await calls.emit("primitive.started", {"purpose": request.purpose})
         try:
+            if refusal is not None:
+                raise refusal
             result = await self._run(request, calls, meta, time_left)
         except PrimitiveError as err:
             return await self._failed(err, calls, meta, started)
@@ -208,6 +238,22 @@ def _finish(
     meta.duration = timedelta(seconds=time.perf_counter() - started)
     response.metadata = meta
     return response
+
+
+def _fingerprint(request: ExecutePrimitiveRequest) -> str:
+    """What makes a repeat the same request; the timeout and trace id may differ on a retry."""
+    params = request.params.to_dict() if request.params is not None else {}
+    return fingerprint(request.objective_type, request.purpose, json.dumps(params, sort_keys=True))
+
+
+def _is_final(response: ExecutePrimitiveResponse) -> bool:
+    """A retryable failure (timeout, transient error) is not recorded: a retry runs again."""
+    return response.success or response.error is None or not response.error.retryable
+
+
+def _as_replayed(response: ExecutePrimitiveResponse) -> ExecutePrimitiveResponse:
+    assert response.metadata is not None  # _finish always sets it
+    return replace(response, metadata=replace(response.metadata, replayed=True))
 
 
 def _validate_params(primitive: Primitive[Any], params: Struct | None) -> PrimitiveParams:

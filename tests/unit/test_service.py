@@ -317,3 +317,70 @@ class TestHealthAndListing:
         assert sleep.params_schema is not None
         assert "seconds" in sleep.params_schema.to_dict()["properties"]
         assert "primitive.started" in sleep.event_types
+
+
+class TestIdempotency:
+    async def _started(self, stub: VoiceCoreServiceStub, trace_id: str) -> int:
+        return (await _events(stub)).count(("primitive.started", trace_id))
+
+    async def test_repeat_is_replayed_not_rerun(self, stub: VoiceCoreServiceStub) -> None:
+        """The same key returns the recorded response, marked replayed, and runs once."""
+        request = _request("debug_echo", {"n": 1}, idempotency_key="k1", trace_id="idem-1")
+        first = await stub.execute_primitive(request)
+        second = await stub.execute_primitive(request)
+        assert first.metadata is not None and not first.metadata.replayed
+        assert second.metadata is not None and second.metadata.replayed
+        assert second.data == first.data
+        assert second.metadata.last_event_sequence == first.metadata.last_event_sequence
+        assert await self._started(stub, "idem-1") == 1
+
+    async def test_concurrent_repeats_run_once(self, stub: VoiceCoreServiceStub) -> None:
+        """Requests with one key that overlap in time share a single execution."""
+        request = _request("debug_sleep", {"seconds": 0.2}, idempotency_key="k2", trace_id="idem-2")
+        responses = await asyncio.gather(*(stub.execute_primitive(request) for _ in range(3)))
+        assert all(r.success for r in responses)
+        assert sorted(bool(r.metadata and r.metadata.replayed) for r in responses) == [
+            False,
+            True,
+            True,
+        ]
+        assert await self._started(stub, "idem-2") == 1
+
+    async def test_same_key_other_request_is_invalid(self, stub: VoiceCoreServiceStub) -> None:
+        """Reusing a key for different params is INVALID_PARAMS naming idempotency_key."""
+        await stub.execute_primitive(_request("debug_echo", {"n": 1}, idempotency_key="k3"))
+        response = await stub.execute_primitive(
+            _request("debug_echo", {"n": 2}, idempotency_key="k3")
+        )
+        assert response.error is not None
+        assert response.error.code == ErrorCode.INVALID_PARAMS
+        assert "idempotency_key" in response.error.message
+
+    async def test_retryable_failure_is_not_recorded(self, stub: VoiceCoreServiceStub) -> None:
+        """A TIMEOUT is not the turn's answer: the retry with the same key runs again."""
+        request = _request(
+            "debug_sleep",
+            {"seconds": 5},
+            idempotency_key="k4",
+            trace_id="idem-4",
+            timeout_seconds=0.05,
+        )
+        for _ in range(2):
+            response = await stub.execute_primitive(request)
+            assert response.error is not None and response.error.code == ErrorCode.TIMEOUT
+        assert await self._started(stub, "idem-4") == 2
+
+    async def test_keys_are_scoped_by_conversation(self, stub: VoiceCoreServiceStub) -> None:
+        """The same key in two conversations is two turns."""
+        for conversation in ("c-a", "c-b"):
+            response = await stub.execute_primitive(
+                _request(
+                    "debug_echo",
+                    {},
+                    idempotency_key="shared",
+                    conversation_id=conversation,
+                    trace_id="idem-5",
+                )
+            )
+            assert response.metadata is not None and not response.metadata.replayed
+        assert await self._started(stub, "idem-5") == 2
