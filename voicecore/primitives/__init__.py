@@ -23,12 +23,23 @@ __all__ = [
 
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
+    from voicecore.primitives.confirm import Confirm
+    from voicecore.primitives.date import CaptureDate
     from voicecore.primitives.digits import CaptureDigits
     from voicecore.primitives.email import CaptureEmail
     from voicecore.primitives.name import CaptureName
+    from voicecore.primitives.number import CaptureNumber
     from voicecore.primitives.phone import CapturePhone
 
-    return [CaptureEmail(), CapturePhone(), CaptureDigits(), CaptureName()]
+    return [
+        CaptureEmail(),
+        CapturePhone(),
+        CaptureDate(),
+        CaptureNumber(),
+        CaptureDigits(),
+        CaptureName(),
+        Confirm(),
+    ]
 
 
 def debug_primitive_set() -> list[Primitive[Any]]:
