@@ -12,7 +12,7 @@ import secrets
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -159,7 +159,7 @@ class VoiceCoreClientBase(ABC):
         types: Iterable[str] = (),
         follow: bool = True,
         trace_id: str | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Events with a sequence above ``after_sequence``, then (``follow``) new ones as they come.
 
         A dropped stream or a restarted server is reconnected with backoff and resumed after the

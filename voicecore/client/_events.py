@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
@@ -39,7 +39,7 @@ async def resumable_events(
     policy: StreamPolicy,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Events of ``request`` in sequence order, each once, across dropped connections.
 
     Raises ``EventsEvictedError`` when the resume point is no longer kept on the server,
