@@ -28,6 +28,7 @@ _PROVIDERS = frozenset(
 _SPOKEN_LABELS = _PROVIDERS | frozenset(
     ("com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "info", "biz")
 )
+_DOTCOM = {"dotcom": ("dot", "com"), "dotnet": ("dot", "net"), "dotorg": ("dot", "org")}
 _CERTAIN = 0.95
 _GUESSED_TLD = 0.7
 
@@ -73,19 +74,20 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
 
 def _domain(pieces: list[Piece]) -> tuple[str, float]:
     """The domain; talk after the top-level domain is dropped, a provider's ".com" guessed."""
-    text = joined(pieces).replace("dotcom", ".com")
-    if "." not in text:
+    text = joined(pieces)
+    if not any(piece.text == "." for piece in pieces):
         return (text + ".com", _GUESSED_TLD) if text in _PROVIDERS else (text, _CERTAIN)
     last_dot = max(index for index, piece in enumerate(pieces) if piece.text == ".")
     end = last_dot + 2
     # A spelled top-level domain ("e d u") is several letter pieces; a said one is one word.
     while end < len(pieces) and pieces[last_dot + 1].kind == "letters" == pieces[end].kind:
         end += 1
-    return joined(pieces[:end]).replace("dotcom", ".com"), _CERTAIN
+    return joined(pieces[:end]), _CERTAIN
 
 
 def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:
     """(address, reason, certainty) read from spoken tokens."""
+    tokens = [part for token in tokens for part in _DOTCOM.get(token, (token,))]
     at, length = _at_index(tokens)
     if at <= 0:
         return None, "no_at_sign", 0.0

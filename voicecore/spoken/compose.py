@@ -30,10 +30,6 @@ class Piece:
     text: str
 
 
-def _is_single_letter(token: str | None) -> bool:
-    return token is not None and len(token) == 1 and token.isalpha()
-
-
 def _neighbours(tokens: list[str], index: int) -> tuple[str | None, str | None]:
     before = tokens[index - 1] if index > 0 else None
     after = tokens[index + 1] if index + 1 < len(tokens) else None
@@ -41,9 +37,9 @@ def _neighbours(tokens: list[str], index: int) -> tuple[str | None, str | None]:
 
 
 def _in_spelling(tokens: list[str], index: int) -> bool:
-    """Whether the token sits in a spelled run (a single letter or NATO word next to it)."""
+    """Whether the token sits in a spelled run (a letter, letter name or NATO word by it)."""
     return any(
-        _is_single_letter(token) or (token is not None and nato_letter(token) is not None)
+        token is not None and (letter_name(token) is not None or nato_letter(token) is not None)
         for token in _neighbours(tokens, index)
     )
 
@@ -79,6 +75,9 @@ def _piece_at(tokens: list[str], index: int, o_is_zero: bool, nato: bool) -> tup
     symbol, length = spoken_symbol(tokens, index)
     if length:
         return Piece("symbol", symbol), index + length
+    if tokens[index] == "a" and tokens[index + 1 : index + 2] in (["hundred"], ["thousand"]):
+        digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)
+        return Piece("digits", digits), end
     letters, length = _letter_at(tokens, index, nato)
     if length and not (tokens[index] in ("o", "oh") and o_is_zero):
         return Piece("letters", letters), index + length

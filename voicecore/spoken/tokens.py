@@ -88,6 +88,7 @@ _CARRIER = re.compile(
     # "my (work) email (address) is", "the number is", "the code you want is"
     + rf"{_PRONOUN}(?: [a-z'-]+){{1,4}}? {_COPULA}\b|"
     + r"(?:[a-z-]+ )?(?:email|e-mail|number|name|code|zip|phone|cell)'s\b|"
+    + r"(?:[a-z-]+ )?(?:name|number|code|address|email|e-mail|zip) (?:is|was)\b|"
     + r"(?:it|that|this|which|that one|this one) (?:is|was|would be|will be|should be)\b|"
     + r"(?:it's|its|that's|thats|this is|here it is|here's|here you go|it'll be|that'll be)\b|"
     + r"(?:i'm|im|i am|call me|they call me|you can call me)\b|"

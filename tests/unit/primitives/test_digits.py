@@ -1,0 +1,110 @@
+"""capture_digits: ZIP codes, order and confirmation codes, account numbers, lengths."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
+
+PRIMITIVE = CaptureDigits()
+
+
+def read(
+    text: str, partial: str | None = None, min_length: int = 1, max_length: int = 64
+) -> str | None:
+    params = CaptureDigitsParams(transcription=text, min_length=min_length, max_length=max_length)
+    return PRIMITIVE.read(text, params, partial).value
+
+
+CALLER_CASES = [
+    ("nine oh two one oh", "90210"),
+    ("my zip is nine oh two one oh", "90210"),
+    ("my zip code is nine zero two one zero", "90210"),
+    ("it's one oh oh oh one", "10001"),
+    ("zip code six oh six one four", "60614"),
+    ("nine four one oh five", "94105"),
+    ("0 2 1 3 9", "02139"),
+    ("90210", "90210"),
+    ("the confirmation code is a b c one two three", "ABC123"),
+    ("confirmation number x-ray seven seven two", "X772"),
+    ("bravo alpha four five", "BA45"),
+    ("alpha bravo charlie one two three", "ABC123"),
+    ("b as in boy seven seven", "B77"),
+    ("double five triple seven", "55777"),
+    ("it's double oh seven", "007"),
+    ("four fifteen", "415"),
+    ("twenty twenty four", "2024"),
+    ("my account number is one two three four five six seven eight", "12345678"),
+    ("account number is one two three four, five six seven eight", "12345678"),
+    ("uh one two three um four five six", "123456"),
+    ("one two three no wait one two four", "124"),
+    ("one two three sorry three two one", "321"),
+    ("AB-1234", "AB1234"),
+    ("order number AB1234", "AB1234"),
+    ("the code is 4 8 1 5 1 6", "481516"),
+    ("k seven q nine", "K7Q9"),
+    ("it is z nine nine", "Z99"),
+    ("the pin is four three two one", "4321"),
+    ("yeah it's five five five one", "5551"),
+    ("six dash four dash one", "641"),
+    ("a one b two c three", "A1B2C3"),
+    ("echo foxtrot one", "EF1"),
+    ("m as in mary n as in nancy five", "MN5"),
+    ("seven hundred", "700"),
+    ("a hundred and five", "105"),
+    ("one thousand", "1000"),
+    ("tango five zulu", "T5Z"),
+    ("sure it's three three four four", "3344"),
+    ("p as in peter one oh one", "P101"),
+    ("my member id is w nine eight seven", "W987"),
+    ("nineteen eighty four", "1984"),
+    ("eight six seven five three oh nine", "8675309"),
+]
+
+
+class TestCallerUtterances:
+    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    def test_reads_the_code(self, text: str, expected: str) -> None:
+        """A caller's way of saying a code yields it upper-case without separators."""
+        assert read(text) == expected
+
+
+class TestLengths:
+    def test_too_short_is_partial(self) -> None:
+        """A code shorter than min_length has no value and is kept as partial."""
+        params = CaptureDigitsParams(transcription="nine oh two", min_length=5, max_length=5)
+        reading = PRIMITIVE.read("nine oh two", params, None)
+        assert (reading.value, reading.reason, reading.partial) == (None, "too_few_digits", "902")
+
+    def test_partial_is_completed(self) -> None:
+        """The next turn's characters follow the partial ones."""
+        assert read("one oh", partial="902", min_length=5, max_length=5) == "90210"
+
+    def test_too_long(self) -> None:
+        """A code longer than max_length has no value."""
+        params = CaptureDigitsParams(transcription="1234567", max_length=5)
+        assert PRIMITIVE.read("1234567", params, None).reason == "too_many_digits"
+
+    def test_min_above_max_is_invalid(self) -> None:
+        """min_length greater than max_length is a params error."""
+        with pytest.raises(ValidationError, match="min_length"):
+            CaptureDigitsParams(transcription="x", min_length=6, max_length=5)
+
+
+class TestReadbackAndEdits:
+    def test_grouped_readback(self) -> None:
+        """The code is read back one character at a time, in groups."""
+        reading = PRIMITIVE.read("90210", CaptureDigitsParams(transcription="90210"), None)
+        assert reading.readback == "nine zero two, one zero"
+
+    def test_last_digit_edit(self) -> None:
+        """ "the last digit is one" edits the held code."""
+        answer = "the last digit is one"
+        reading = PRIMITIVE.correct("90210", answer, CaptureDigitsParams(transcription=answer))
+        assert reading is not None and reading.value == "90211"
+
+    @pytest.mark.parametrize("text", ["", "hello there", "no wait"])
+    def test_nothing_heard(self, text: str) -> None:
+        """Without letters or digits there is no value."""
+        assert read(text) is None

@@ -1,0 +1,122 @@
+"""capture_email: caller-style utterances, written addresses, failures and partial edits."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
+
+PRIMITIVE = CaptureEmail()
+
+
+def read(text: str) -> str | None:
+    return PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None).value
+
+
+CALLER_CASES = [
+    ("john dot smith at gmail dot com", "john.smith@gmail.com"),
+    ("my email is john dot smith at gmail dot com", "john.smith@gmail.com"),
+    ("it's j o h n at g mail dot com", "john@gmail.com"),
+    ("uh my email address is mary at yahoo dot com", "mary@yahoo.com"),
+    ("yeah it's bob underscore jones at hotmail dot com", "bob_jones@hotmail.com"),
+    ("jane dash doe at outlook dot com", "jane-doe@outlook.com"),
+    ("jane hyphen doe at outlook dot com", "jane-doe@outlook.com"),
+    ("sam plus news at gmail dot com", "sam+news@gmail.com"),
+    ("b as in boy o b at aol dot com", "bob@aol.com"),
+    ("s as in sam m i t h at gmail dot com", "smith@gmail.com"),
+    ("alpha bravo charlie at outlook dot com", "abc@outlook.com"),
+    ("mike at gmail dot com", "mike@gmail.com"),
+    ("john smith at gmail dot com", "johnsmith@gmail.com"),
+    ("john twenty three at gmail dot com", "john23@gmail.com"),
+    ("j smith one nine eight four at yahoo dot com", "jsmith1984@yahoo.com"),
+    ("double l o y d at gmail dot com", "lloyd@gmail.com"),
+    ("mary at yahoo dot com no wait mary at hotmail dot com", "mary@hotmail.com"),
+    ("mary at yahoo i mean mary at gmail dot com", "mary@gmail.com"),
+    ("you can reach me at info at acme dot co dot uk", "info@acme.co.uk"),
+    ("send it to billing at acme dot org please", "billing@acme.org"),
+    ("john at gmail", "john@gmail.com"),
+    ("john at gmail dotcom", "john@gmail.com"),
+    ("the email is sales at my company dot io", "sales@mycompany.io"),
+    ("a b c at a b c dot e d u", "abc@abc.edu"),
+    ("first dot last at university dot edu", "first.last@university.edu"),
+    ("um er john at gmail dot com", "john@gmail.com"),
+    ("It's John.Smith@Gmail.com.", "john.smith@gmail.com"),
+    ("my email is jsmith@example.org thanks", "jsmith@example.org"),
+    ("jay oh aitch en at gmail dot com", "john@gmail.com"),
+    ("capital j o h n at gmail dot com", "john@gmail.com"),
+    ("one two three at gmail dot com", "123@gmail.com"),
+    ("john at the rate gmail dot com", "john@gmail.com"),
+    ("john at sign gmail dot com", "john@gmail.com"),
+    ("john at icloud dot com thank you", "john@icloud.com"),
+    ("that's j dot doe at company dot net", "j.doe@company.net"),
+    ("sure it is tom at verizon dot net", "tom@verizon.net"),
+    ("k as in kilo a t e at gmail dot com", "kate@gmail.com"),
+    ("support at x y z dot com", "support@xyz.com"),
+    ("matt at gmail dot com", "matt@gmail.com"),
+    ("cat at gmail dot com", "cat@gmail.com"),
+    ("jo period smith at gmail period com", "jo.smith@gmail.com"),
+    ("my e-mail is pat at aol dot com", "pat@aol.com"),
+]
+
+FAILURES = [
+    ("", "no_value_heard"),
+    ("um", "no_value_heard"),
+    ("john smith", "no_at_sign"),
+    ("at gmail dot com", "no_at_sign"),
+    ("john at dot com", "invalid_email"),
+    ("Bob@abc.c is invalid", "no_at_sign"),
+]
+
+
+class TestCallerUtterances:
+    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    def test_reads_the_address(self, text: str, expected: str) -> None:
+        """A caller's way of saying an address yields the canonical lower-case address."""
+        assert read(text) == expected
+
+
+class TestFailures:
+    @pytest.mark.parametrize(("text", "reason"), FAILURES)
+    def test_no_value_with_a_reason(self, text: str, reason: str) -> None:
+        """Without a usable address the reading has no value and says why."""
+        reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
+        assert (reading.value, reading.reason) == (None, reason)
+
+
+class TestReading:
+    def test_readback_spells_the_local_part(self) -> None:
+        """The local part is spelled, common domains said as words."""
+        text = "john dot smith at gmail dot com"
+        reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
+        assert reading.readback == "j o h n dot s m i t h at gmail dot com"
+        assert reading.parts == {"local": "john.smith", "domain": "gmail.com"}
+        assert 0.0 < reading.certainty <= 1.0
+
+    def test_unknown_domain_is_spelled(self) -> None:
+        """A domain label that is not a common word is spelled too."""
+        text = "a at xq dot com"
+        reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
+        assert reading.readback == "a at x q dot com"
+
+
+class TestCorrect:
+    @pytest.mark.parametrize(
+        ("held", "answer", "expected"),
+        [
+            ("jfmith@gmail.com", "s as in sam", "jsmith@gmail.com"),
+            ("john@gmail.com", "no it's j o n not j o h n", "jon@gmail.com"),
+            ("jon@gmail.com", "the last letter is m", "jom@gmail.com"),
+            ("john@hotmail.com", "it's gmail not hotmail", "john@gmail.com"),
+        ],
+    )
+    def test_edits_the_held_address(self, held: str, answer: str, expected: str) -> None:
+        """A partial correction edits the held address."""
+        reading = PRIMITIVE.correct(held, answer, CaptureEmailParams(transcription=answer))
+        assert reading is not None and reading.value == expected
+
+    def test_a_new_value_is_not_an_edit(self) -> None:
+        """An answer that is not a partial edit returns None."""
+        answer = "yes that's right"
+        assert (
+            PRIMITIVE.correct("a@b.com", answer, CaptureEmailParams(transcription=answer)) is None
+        )

@@ -1,0 +1,66 @@
+"""Tokens, fillers, self-corrections and carrier phrases."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+
+class TestWords:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("My email is John.Smith@Gmail.com.", ["my", "email", "is", "john.smith@gmail.com"]),
+            ("Call (415) 555-2671, please!", ["call", "415", "555-2671", "please"]),
+            ("it\u2019s +44 7700", ["it's", "+44", "7700"]),
+            ("  ", []),
+        ],
+    )
+    def test_splits_and_strips_sentence_punctuation(self, text: str, expected: list[str]) -> None:
+        """Words are lower-case, sentence punctuation goes, inner punctuation stays."""
+        assert words(text) == expected
+
+
+class TestFillers:
+    def test_drops_hesitations(self) -> None:
+        """Hesitation sounds are removed, other words kept in order."""
+        assert drop_fillers(["uh", "five", "um", "five", "hmm", "er"]) == ["five", "five"]
+
+
+class TestAfterCorrection:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("five five five no wait four one five", "four one five"),
+            ("mary at yahoo i mean mary at gmail", "mary at gmail"),
+            ("a b c sorry a b d", "a b d"),
+            ("one two scratch that three four", "three four"),
+            ("john at gmail dot com sorry", "john at gmail dot com"),
+            ("no it's j o n", "no it's j o n"),
+            ("one actually two wait three", "three"),
+        ],
+    )
+    def test_keeps_what_follows_the_last_marker(self, text: str, expected: str) -> None:
+        """The last correction marker wins; "no" alone is not a marker."""
+        assert after_correction(text.split()) == expected.split()
+
+
+class TestStripCarrier:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("my email is a at b dot com", "a at b dot com"),
+            ("my work email address is a", "a"),
+            ("it's j o h n", "j o h n"),
+            ("yeah sure it is five", "five"),
+            ("you can reach me at five", "five"),
+            ("the number is four", "four"),
+            ("that's spelled j o n", "j o n"),
+            ("oh two three", "oh two three"),
+            ("john at gmail", "john at gmail"),
+        ],
+    )
+    def test_drops_leading_carrier_phrases(self, text: str, expected: str) -> None:
+        """Leading carrier phrases go; the value itself (even "oh") stays."""
+        assert strip_carrier(text.split()) == expected.split()
