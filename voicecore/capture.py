@@ -236,7 +236,8 @@ def _prompt(turn: Turn, noun: str, purpose: str) -> str:
     if turn.state is PrimitiveState.FAILED:
         return f"I'm sorry, I wasn't able to get your {noun}."
     if turn.partial:
-        return f"I have {turn.partial_readback or turn.partial} so far. What comes next?"
+        said = turn.partial_readback or " ".join(turn.partial)
+        return f"I have {said} so far. What comes next?"
     if turn.previous is not None:
         return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
     return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"

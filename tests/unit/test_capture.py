@@ -1,0 +1,486 @@
+"""voicecore.capture: the multi-turn capture machine, its store and redaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import pytest
+
+from voicecore.capture import (
+    CaptureKey,
+    CaptureState,
+    HeldValue,
+    InMemoryCaptureStore,
+    redact,
+    run_turn,
+)
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
+from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
+
+NC = PrimitiveState.NEEDS_CONFIRMATION
+FAILED = PrimitiveState.FAILED
+DIGITS = "0123456789"
+_LAST_DIGIT = re.compile(r"(?:the )?last (?:one|digit) is (\d)")
+
+
+class FourDigits(CapturePrimitive[CaptureParams]):
+    """A fake capture: a value is exactly four digits; fewer are kept as a partial.
+
+    ``correct`` understands "last digit is N"; a "?" in the text lowers the certainty.
+    """
+
+    name = "capture_fake"
+    version = "0.0.1"
+    description = "four digits (tests)"
+    noun = "code"
+    params_model: ClassVar[type[CaptureParams]] = CaptureParams
+
+    def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
+        digits = (partial or "") + "".join(ch for ch in text if ch in DIGITS)
+        if not digits or digits == partial:
+            return Reading(None, reason="no_value_heard", certainty=0.0)
+        if len(digits) < 4:
+            return Reading(None, " ".join(digits), reason="too_few_digits", partial=digits)
+        if len(digits) > 4:
+            return Reading(None, reason="too_many_digits", certainty=0.0)
+        certainty = 0.5 if "?" in text else 1.0
+        return Reading(digits, " ".join(digits), {"length": 4}, certainty)
+
+    def correct(self, held: str, text: str, params: CaptureParams) -> Reading | None:
+        match = _LAST_DIGIT.search(text)
+        if match is None:
+            return None
+        value = held[:-1] + match.group(1)
+        return Reading(value, " ".join(value), {"length": 4})
+
+
+@dataclass
+class Call:
+    """A conversation with the fake primitive: the store, the events, the context."""
+
+    conversation_id: str = "call-1"
+    purpose: str = "so we can find your booking"
+    store: InMemoryCaptureStore = field(default_factory=InMemoryCaptureStore)
+    events: list[tuple[str, dict[str, JsonValue]]] = field(default_factory=list)
+
+    async def emit(self, event_type: str, payload: Mapping[str, JsonValue]) -> int:
+        self.events.append((event_type, dict(payload)))
+        return len(self.events)
+
+    async def say(self, text: str, **params: object) -> PrimitiveResult:
+        parsed = CaptureParams.model_validate({"transcription": text, **params})
+        return await run_turn(FourDigits(), parsed, self.context("capture_fake"))
+
+    def context(self, objective_type: str) -> PrimitiveContext:
+        return PrimitiveContext(
+            objective_type=objective_type,
+            trace_id="0" * 32,
+            emit=self.emit,
+            captures=self.store,
+            conversation_id=self.conversation_id,
+            purpose=self.purpose,
+        )
+
+    def event_types(self) -> list[str]:
+        return [event_type for event_type, _ in self.events]
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _state(value: str = "1234") -> CaptureState:
+    return CaptureState(held=HeldValue(value, value, {}, 0.5))
+
+
+class TestRedact:
+    @pytest.mark.parametrize(
+        ("value", "redacted"),
+        [
+            ("john@gmail.com", "j***@g***.c***"),
+            ("+14155552671", "+1***"),
+            ("2025-03-14", "2***-0***-1***"),
+            ("J", "J"),
+            ("", ""),
+        ],
+    )
+    def test_keeps_first_character_of_each_part(self, value: str, redacted: str) -> None:
+        """Each run of letters or digits keeps its first character only."""
+        assert redact(value) == redacted
+
+
+class TestInMemoryCaptureStore:
+    async def test_put_get_delete(self) -> None:
+        """A kept state comes back until it is deleted."""
+        store = InMemoryCaptureStore()
+        key = CaptureKey("c", "capture_fake")
+        await store.put(key, _state())
+        assert await store.get(key) == _state()
+        await store.delete(key)
+        assert await store.get(key) is None
+        await store.delete(key)
+
+    async def test_states_expire_after_ttl(self) -> None:
+        """A state is forgotten ttl seconds after its last write; a write restarts the clock."""
+        clock = FakeClock()
+        store = InMemoryCaptureStore(ttl=10.0, clock=clock)
+        key = CaptureKey("c", "capture_fake")
+        await store.put(key, _state())
+        clock.now = 9.0
+        await store.put(key, _state("5678"))
+        clock.now = 18.0
+        assert await store.get(key) == _state("5678")
+        clock.now = 19.5
+        assert await store.get(key) is None
+        assert len(store) == 0
+
+    async def test_bounded_least_recently_used_go_first(self) -> None:
+        """Beyond max_entries, the least recently used state is dropped."""
+        store = InMemoryCaptureStore(max_entries=2)
+        keys = [CaptureKey(f"c{i}", "capture_fake") for i in range(3)]
+        await store.put(keys[0], _state())
+        await store.put(keys[1], _state())
+        await store.get(keys[0])
+        await store.put(keys[2], _state())
+        assert len(store) == 2
+        assert await store.get(keys[1]) is None
+        assert await store.get(keys[0]) is not None
+
+    @pytest.mark.parametrize(("max_entries", "ttl"), [(0, 1.0), (1, 0.0), (1, -5.0)])
+    def test_rejects_non_positive_limits(self, max_entries: int, ttl: float) -> None:
+        """max_entries and ttl must be positive."""
+        with pytest.raises(ValueError, match="should be positive"):
+            InMemoryCaptureStore(max_entries=max_entries, ttl=ttl)
+
+
+class TestFirstTurn:
+    async def test_value_needs_confirmation(self) -> None:
+        """A value heard is held for confirmation, with readback, parts and a prompt."""
+        result = await Call().say("it's 1 2 3 4")
+        assert result.state is NC
+        assert result.attempt == 1
+        data = result.data
+        assert (data["value"], data["readback"], data["length"]) == ("1234", "1 2 3 4", 4)
+        assert data["candidates"] == []
+        assert data["attempts"] == 1
+        assert data["prompt"] == (
+            "Just to confirm, your code is 1 2 3 4, so we can find your booking. Is that right?"
+        )
+
+    async def test_without_confirmation_completes(self) -> None:
+        """require_confirmation=false completes at once and keeps nothing."""
+        call = Call()
+        result = await call.say("1234", require_confirmation=False)
+        assert result.state is PrimitiveState.COMPLETED
+        assert result.data["value"] == "1234"
+        assert len(call.store) == 0
+        assert call.event_types() == ["capture.value_captured"]
+
+    async def test_nothing_heard_is_incomplete_with_reason(self) -> None:
+        """Nothing usable is INCOMPLETE with a reason code, no value and no confidence."""
+        result = await Call().say("I don't remember")
+        assert result.state is PrimitiveState.INCOMPLETE
+        assert "value" not in result.data
+        assert result.data["reason"] == "no_value_heard"
+        assert result.confidence == 0.0
+
+    async def test_purpose_phrase_is_completed(self) -> None:
+        """A bare purpose is introduced with "so we can" in the prompt."""
+        call = Call(purpose="send the receipt")
+        result = await call.say("1234")
+        assert "1 2 3 4, so we can send the receipt. Is that right?" in str(result.data["prompt"])
+
+    async def test_without_conversation_each_call_stands_alone(self) -> None:
+        """Without a conversation id nothing is kept: a "yes" next is just unusable."""
+        call = Call(conversation_id="")
+        assert (await call.say("1234")).state is NC
+        assert len(call.store) == 0
+        result = await call.say("yes")
+        assert result.state is PrimitiveState.INCOMPLETE
+        assert result.attempt == 1
+
+
+class TestNBest:
+    async def test_valid_alternative_beats_invalid_top(self) -> None:
+        """An alternative that reads as a value wins over a top hypothesis that does not."""
+        result = await Call().say(
+            "one two tree for", alternatives=[{"transcription": "1 2 3 4", "confidence": 0.3}]
+        )
+        assert result.data["value"] == "1234"
+
+    async def test_single_hypothesis_confidence_is_asr_times_certainty(self) -> None:
+        """One hypothesis: confidence = ASR confidence x parse certainty."""
+        assert (await Call().say("1234", asr_confidence=0.8)).confidence == pytest.approx(0.8)
+        assert (await Call().say("1234?", asr_confidence=0.8)).confidence == pytest.approx(0.4)
+
+    async def test_unknown_asr_confidence_uses_the_prior(self) -> None:
+        """No ASR confidence: the top hypothesis weighs 0.75."""
+        assert (await Call().say("1234")).confidence == pytest.approx(0.75)
+
+    async def test_agreement_raises_confidence(self) -> None:
+        """Alternatives reading the same value raise the confidence."""
+        alone = await Call().say("1234", asr_confidence=0.6)
+        agreed = await Call().say(
+            "1234",
+            asr_confidence=0.6,
+            alternatives=[{"transcription": "1 2 3 4", "confidence": 0.3}],
+        )
+        assert agreed.confidence > alone.confidence
+
+    async def test_disagreement_lowers_confidence_and_gives_candidates(self) -> None:
+        """Other values lower the confidence and come back as candidates, best first."""
+        result = await Call().say(
+            "1234",
+            asr_confidence=0.6,
+            alternatives=[
+                {"transcription": "1235", "confidence": 0.1},
+                {"transcription": "1284", "confidence": 0.3},
+            ],
+        )
+        assert result.data["value"] == "1234"
+        assert result.confidence < 0.6
+        candidates = result.data["candidates"]
+        assert isinstance(candidates, list)
+        assert [c["value"] for c in candidates if isinstance(c, dict)] == ["1284", "1235"]
+
+    async def test_weightier_alternative_wins(self) -> None:
+        """A value the ASR is surer of wins over a less sure top transcription."""
+        result = await Call().say(
+            "1234", asr_confidence=0.2, alternatives=[{"transcription": "5678", "confidence": 0.7}]
+        )
+        assert result.data["value"] == "5678"
+
+
+class TestConfirmation:
+    @pytest.mark.parametrize("answer", ["yes", "that's right", "Yeah.", "uh huh", "correct"])
+    async def test_yes_completes_and_ends_the_capture(self, answer: str) -> None:
+        """A yes completes the held value; the next call starts a new capture."""
+        call = Call()
+        await call.say("1234")
+        result = await call.say(answer)
+        assert result.state is PrimitiveState.COMPLETED
+        assert result.data["value"] == "1234"
+        assert result.confidence > 0.75
+        assert len(call.store) == 0
+        assert call.event_types() == ["capture.value_captured", "capture.confirmed"]
+        assert (await call.say("5678")).data["value"] == "5678"
+
+    async def test_bare_no_is_incomplete_and_another_attempt(self) -> None:
+        """A bare no drops the value: INCOMPLETE, attempt 1 used, the next turn is attempt 2."""
+        call = Call()
+        await call.say("1234")
+        rejected = await call.say("no")
+        assert (rejected.state, rejected.attempt) == (PrimitiveState.INCOMPLETE, 1)
+        assert rejected.data["reason"] == "rejected"
+        assert "again" in str(rejected.data["prompt"])
+        assert call.event_types()[-1] == "capture.rejected"
+        heard = await call.say("5678")
+        assert (heard.state, heard.attempt, heard.data["value"]) == (NC, 2, "5678")
+
+    @pytest.mark.parametrize(
+        "answer", ["no it's 5 6 7 8", "no, 5678", "5678", "nope, that's 5678", "yes 5678"]
+    )
+    async def test_new_value_is_a_correction(self, answer: str) -> None:
+        """ "No, it's ...", or a new value outright, replaces the held value."""
+        call = Call()
+        await call.say("1234")
+        result = await call.say(answer)
+        assert (result.state, result.data["value"], result.attempt) == (NC, "5678", 2)
+        assert result.data["prompt"] == (
+            "Sorry about that. So your code is 5 6 7 8, so we can find your booking. Is that right?"
+        )
+        assert call.event_types()[-1] == "capture.corrected"
+
+    @pytest.mark.parametrize("answer", ["the last digit is 9", "no, the last one is 9"])
+    async def test_correction_edits_the_held_value(self, answer: str) -> None:
+        """A partial correction edits the held value rather than starting over."""
+        call = Call()
+        await call.say("1234")
+        result = await call.say(answer)
+        assert (result.state, result.data["value"]) == (NC, "1239")
+        assert (await call.say("yes")).data["value"] == "1239"
+
+    async def test_value_said_again_confirms(self) -> None:
+        """Repeating the held value counts as a yes."""
+        call = Call()
+        await call.say("1234")
+        assert (await call.say("1 2 3 4")).state is PrimitiveState.COMPLETED
+
+    async def test_unclear_answer_is_incomplete(self) -> None:
+        """An answer that is neither yes, no nor a value is INCOMPLETE: unclear_answer."""
+        call = Call()
+        await call.say("1234")
+        result = await call.say("hmm what")
+        assert (result.state, result.data["reason"]) == (
+            PrimitiveState.INCOMPLETE,
+            "unclear_answer",
+        )
+
+    async def test_contested_answer_follows_the_evidence(self) -> None:
+        """Between a yes and a correction among hypotheses, the weightier one wins."""
+        call = Call()
+        await call.say("1234")
+        result = await call.say(
+            "yes", asr_confidence=0.3, alternatives=[{"transcription": "5678", "confidence": 0.6}]
+        )
+        assert (result.state, result.data["value"]) == (NC, "5678")
+
+
+class TestAttempts:
+    async def test_attempts_used_up_fail(self) -> None:
+        """max_attempts unusable turns end in FAILED, and the next call starts afresh."""
+        call = Call()
+        states = [(await call.say("hmm", max_attempts=3)).state for _ in range(3)]
+        assert states == [PrimitiveState.INCOMPLETE, PrimitiveState.INCOMPLETE, FAILED]
+        assert call.events[-1] == (
+            "capture.failed",
+            {"state": "FAILED", "attempt": 3, "reason": "no_value_heard"},
+        )
+        assert len(call.store) == 0
+        fresh = await call.say("1234")
+        assert (fresh.state, fresh.attempt) == (NC, 1)
+
+    async def test_rejected_last_attempt_fails(self) -> None:
+        """A correction in the last attempt ends the capture as FAILED."""
+        call = Call()
+        await call.say("1234", max_attempts=2)
+        assert (await call.say("no, 5678", max_attempts=2)).attempt == 2
+        result = await call.say("no, 1111", max_attempts=2)
+        assert (result.state, result.attempt, result.data["reason"]) == (FAILED, 2, "rejected")
+        assert call.event_types()[-2:] == ["capture.rejected", "capture.failed"]
+
+    async def test_lowered_max_attempts_caps_the_attempt(self) -> None:
+        """If max_attempts drops mid-capture, the attempt never exceeds it."""
+        call = Call()
+        await call.say("hmm", max_attempts=5)
+        await call.say("hmm", max_attempts=5)
+        result = await call.say("hmm", max_attempts=2)
+        assert (result.state, result.attempt) == (FAILED, 2)
+
+
+class TestPartial:
+    async def test_partial_is_kept_and_completed(self) -> None:
+        """Some digits are kept and completed by the next turn, using no attempt."""
+        call = Call()
+        first = await call.say("1 2")
+        assert (first.state, first.data["partial"], first.data["reason"]) == (
+            PrimitiveState.INCOMPLETE,
+            "12",
+            "too_few_digits",
+        )
+        assert first.data["prompt"] == "I have 1 2 so far. What comes next?"
+        second = await call.say("3")
+        assert second.data["partial"] == "123"
+        done = await call.say("4")
+        assert (done.state, done.data["value"], done.attempt) == (NC, "1234", 1)
+
+    async def test_no_progress_uses_an_attempt(self) -> None:
+        """A turn that adds nothing to the partial fails the attempt but keeps the partial."""
+        call = Call()
+        await call.say("1 2")
+        stalled = await call.say("um")
+        assert (stalled.attempt, stalled.data["partial"]) == (1, "12")
+        assert (await call.say("3 4")).data["value"] == "1234"
+
+
+class TestReset:
+    async def test_reset_starts_over(self) -> None:
+        """reset=true forgets the held value and the attempts."""
+        call = Call()
+        await call.say("1234")
+        await call.say("no")
+        result = await call.say("yes", reset=True)
+        assert (result.state, result.attempt) == (PrimitiveState.INCOMPLETE, 1)
+        assert (await call.say("5678", reset=True)).attempt == 1
+
+
+class TestKeys:
+    async def test_conversations_are_separate(self) -> None:
+        """Two conversations on one store do not see each other's capture."""
+        store = InMemoryCaptureStore()
+        first, second = Call("a", store=store), Call("b", store=store)
+        await first.say("1234")
+        assert (await second.say("yes")).state is PrimitiveState.INCOMPLETE
+        assert (await first.say("yes")).state is PrimitiveState.COMPLETED
+
+
+class TestEvents:
+    async def test_payloads_never_carry_the_value_in_clear(self) -> None:
+        """Every event payload carries the value redacted only."""
+        call = Call()
+        for text in ["1234", "no, 5678", "the last digit is 9", "yes"]:
+            await call.say(text)
+        assert call.event_types() == [
+            "capture.value_captured",
+            "capture.corrected",
+            "capture.corrected",
+            "capture.confirmed",
+        ]
+        for _, payload in call.events:
+            assert not any(value in repr(payload) for value in ("1234", "5678", "5679"))
+        assert call.events[1][1]["value_redacted"] == "5***"
+        assert call.events[1][1]["previous_redacted"] == "1***"
+        assert call.events[-1][1]["state"] == "COMPLETED"
+
+
+class TestWithRealPrimitives:
+    """Scenarios with capture_email and capture_phone driving the machine."""
+
+    async def email(self, call: Call, text: str) -> PrimitiveResult:
+        params = CaptureEmailParams(transcription=text)
+        return await CaptureEmail().execute(params, call.context("capture_email"))
+
+    async def phone(self, call: Call, text: str) -> PrimitiveResult:
+        params = CapturePhoneParams(transcription=text)
+        return await CapturePhone().execute(params, call.context("capture_phone"))
+
+    async def test_email_confirmed(self) -> None:
+        """An email read back and confirmed completes with its parts."""
+        call = Call(purpose="so we can send the receipt")
+        held = await self.email(call, "my email is j o h n at gmail dot com")
+        assert held.data["prompt"] == (
+            "Just to confirm, your email address is j o h n at gmail dot com, "
+            "so we can send the receipt. Is that right?"
+        )
+        done = await self.email(call, "yes that's right")
+        assert (done.state, done.data["value"], done.data["domain"]) == (
+            PrimitiveState.COMPLETED,
+            "john@gmail.com",
+            "gmail.com",
+        )
+
+    @pytest.mark.parametrize(
+        ("first", "answer", "value"),
+        [
+            ("j f m i t h at gmail dot com", "s as in sam", "jsmith@gmail.com"),
+            ("j o h n at gmail dot com", "no, it's j o n not j o h n", "jon@gmail.com"),
+            ("john at gmail dot com", "no, it's jane at gmail dot com", "jane@gmail.com"),
+        ],
+    )
+    async def test_email_corrected(self, first: str, answer: str, value: str) -> None:
+        """A part corrected ("s as in sam") or a new address replaces the held one."""
+        call = Call()
+        await self.email(call, first)
+        corrected = await self.email(call, answer)
+        assert (corrected.state, corrected.data["value"]) == (NC, value)
+        assert (await self.email(call, "yep")).data["value"] == value
+
+    async def test_phone_partial_completed(self) -> None:
+        """Six digits are kept and the rest completes the number on the next turn."""
+        call = Call()
+        partial = await self.phone(call, "four one five five five five")
+        assert partial.state is PrimitiveState.INCOMPLETE
+        assert partial.data["prompt"] == "I have 4 1 5 5 5 5 so far. What comes next?"
+        done = await self.phone(call, "two six seven one")
+        assert (done.state, done.data["value"]) == (NC, "+14155552671")
