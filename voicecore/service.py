@@ -81,7 +81,9 @@ class VoiceCoreService(VoiceCoreServiceBase):
             conversation_id=message.conversation_id,
             objective_type=message.objective_type,
         ):
-            return await self._executor.execute(message, trace_id=trace_id, time_left=time_left)
+            response = await self._executor.execute(message, trace_id=trace_id, time_left=time_left)
+            _log_outcome(response)
+            return response
 
     async def stream_events(self, message: StreamEventsRequest) -> AsyncIterator[Event]:
         where = EventFilter(message.conversation_id, frozenset(message.types))
@@ -103,6 +105,20 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
         return self._primitives
+
+
+def _log_outcome(response: ExecutePrimitiveResponse) -> None:
+    """One DEBUG line per call; never the captured value, which is personal data."""
+    meta = response.metadata
+    assert meta is not None  # the executor always fills it
+    logger.debug(
+        "primitive executed",
+        success=response.success,
+        code=response.error.code.name if response.error is not None else "",
+        state=meta.state.name,
+        duration_ms=round(meta.duration.total_seconds() * 1000, 3) if meta.duration else 0.0,
+        replayed=meta.replayed,
+    )
 
 
 def _describe(registry: PrimitiveRegistry) -> ListPrimitivesResponse:

@@ -1,0 +1,67 @@
+"""Logs: JSON lines with the call's context, grpclib's stdlib logs routed in, no clear values."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from loguru import logger
+
+from voicecore._logging import configure_logging
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore.config import Settings
+from voicecore.service import VoiceCoreService
+
+
+@pytest.fixture
+def records() -> Iterator[list[dict[str, object]]]:
+    """Every log record as the JSON sink would write it, at DEBUG and above."""
+    captured: list[dict[str, object]] = []
+    configure_logging("DEBUG", json=True)
+    sink = logger.add(lambda m: captured.append(json.loads(m)["record"]), serialize=True)
+    yield captured
+    logger.remove(sink)
+    logger.remove()
+    logger.disable("voicecore")
+    logging.basicConfig(handlers=[], force=True)
+
+
+class TestLogging:
+    async def test_call_lines_carry_context_and_no_clear_value(
+        self, records: list[dict[str, object]]
+    ) -> None:
+        """A capture logs its trace id and objective type, never the email it heard."""
+        service = VoiceCoreService.from_settings(Settings())
+        request = ExecutePrimitiveRequest(
+            objective_type="capture_email",
+            params=Struct.from_dict({"transcription": "secret dot person at gmail dot com"}),
+            conversation_id="log-conv",
+            trace_id="log-trace",
+        )
+        response = await service.execute_primitive(request)
+        assert response.success
+        mine = [r for r in records if r["extra"].get("trace_id") == "log-trace"]  # type: ignore[attr-defined]
+        assert mine, "the call logged nothing with its trace id"
+        assert all(r["extra"]["objective_type"] == "capture_email" for r in mine)  # type: ignore[index]
+        dumped = json.dumps(records)
+        assert "secret.person" not in dumped and "secret dot person" not in dumped
+
+    def test_stdlib_logs_are_routed_to_loguru(self, records: list[dict[str, object]]) -> None:
+        """grpclib's stdlib warnings reach the loguru sink."""
+        logging.getLogger("grpclib.server").warning("stdlib says hi")
+        assert any(r["message"] == "stdlib says hi" for r in records)
+
+    async def test_library_is_silent_until_configured(self) -> None:
+        """With voicecore's logger disabled (the import default), a call logs nothing."""
+        captured: list[str] = []
+        logger.disable("voicecore")
+        sink = logger.add(captured.append, level="TRACE")
+        try:
+            service = VoiceCoreService.from_settings(Settings())
+            await service.execute_primitive(ExecutePrimitiveRequest(objective_type="nope"))
+            assert captured == []
+        finally:
+            logger.remove(sink)
