@@ -9,9 +9,9 @@ import pytest
 from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.const import Status
+from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
-from grpclib.health.v1.health_grpc import HealthStub
 
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (

@@ -1,4 +1,4 @@
-"""VoiceCoreService over a real grpclib server on 127.0.0.1: errors, timeouts, retries, trace ids."""
+"""VoiceCoreService on a real grpclib server: errors, timeouts, retries, trace ids."""
 
 from __future__ import annotations
 
