@@ -1,0 +1,232 @@
+"""Round trips through the spoken form: a value, said the way a caller says it, is captured
+back exactly; and no text makes a capture primitive raise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive
+from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
+from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
+from voicecore.primitives.name import CaptureName
+from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
+from voicecore.spoken.digits import DIGIT_NAMES
+from voicecore.spoken.letters import NATO
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_NATO_OF = {letter: word for word, letter in NATO.items() if word.isalpha()}
+_SYMBOL_WORDS = {".": "dot", "_": "underscore", "-": "dash"}
+_AREA_CODES = ("212", "415", "617", "312", "202", "305", "713", "206", "303", "404", "512")
+
+
+@st.composite
+def local_parts(draw: st.DrawFn) -> str:
+    """Local parts of letters and digits with single . _ - between runs."""
+    runs = draw(
+        st.lists(st.text(_LETTERS + "0123456789", min_size=1, max_size=6), min_size=1, max_size=3)
+    )
+    separators = draw(
+        st.lists(st.sampled_from("._-"), min_size=len(runs) - 1, max_size=len(runs) - 1)
+    )
+    local = runs[0]
+    for separator, run in zip(separators, runs[1:], strict=True):
+        local += separator + run
+    return local
+
+
+@st.composite
+def emails(draw: st.DrawFn) -> str:
+    """Valid lower-case addresses: a local part, one or two labels and a common TLD."""
+    labels = draw(st.lists(st.text(_LETTERS, min_size=2, max_size=8), min_size=1, max_size=2))
+    tld = draw(st.sampled_from(["com", "net", "org", "edu", "io", "co"]))
+    return f"{draw(local_parts())}@{'.'.join(labels)}.{tld}"
+
+
+def _say_digit(draw: st.DrawFn, digit: str) -> str:
+    if digit == "0":
+        return draw(st.sampled_from(["zero", "oh"]))
+    return DIGIT_NAMES[int(digit)]
+
+
+def _say_spelled(draw: st.DrawFn, text: str) -> list[str]:
+    said: list[str] = []
+    for char in text:
+        if char.isdigit():
+            said.append(DIGIT_NAMES[int(char)])
+        elif char in _SYMBOL_WORDS:
+            said.append(_SYMBOL_WORDS[char])
+        else:
+            said.append(char)
+    return said
+
+
+def say_email(draw: st.DrawFn, address: str) -> str:
+    """Spell the local part, spell the domain labels, say the top-level domain as a word."""
+    local, _, domain = address.partition("@")
+    *labels, tld = domain.split(".")
+    said = _say_spelled(draw, local) + ["at"]
+    for label in labels:
+        said += _say_spelled(draw, label) + ["dot"]
+    carrier = draw(st.sampled_from(["", "my email is ", "it's ", "uh "]))
+    return carrier + " ".join([*said, tld])
+
+
+def say_digit_string(draw: st.DrawFn, digits: str) -> list[str]:
+    """Digits one by one, with "oh" for zero and "double"/"triple" for repeats."""
+    said: list[str] = []
+    index = 0
+    while index < len(digits):
+        digit = digits[index]
+        repeat = len(digits[index:]) - len(digits[index:].lstrip(digit))
+        if repeat >= 2 and draw(st.booleans()):
+            count = min(repeat, 3)
+            said += ["double" if count == 2 else "triple", DIGIT_NAMES[int(digit)]]
+            index += count
+            continue
+        said.append(_say_digit(draw, digit))
+        index += 1
+    return said
+
+
+@st.composite
+def us_numbers(draw: st.DrawFn) -> str:
+    """Valid US numbers in E.164."""
+    exchange = draw(st.from_regex(r"[2-9][0-9]{2}", fullmatch=True))
+    line = draw(st.from_regex(r"[0-9]{4}", fullmatch=True))
+    number = f"+1{draw(st.sampled_from(_AREA_CODES))}{exchange}{line}"
+    assume(phonenumbers.is_valid_number(phonenumbers.parse(number)))
+    return number
+
+
+@st.composite
+def codes(draw: st.DrawFn) -> str:
+    """Codes of upper-case letters and digits."""
+    return draw(st.text("ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789O", min_size=1, max_size=12))
+
+
+def say_code(draw: st.DrawFn, code: str) -> str:
+    """Letters as letters or NATO words ("O" always "o as in oscar"), digits as words."""
+    said: list[str] = []
+    for char in code:
+        if char.isdigit():
+            said.append(DIGIT_NAMES[int(char)])
+        elif char == "O":
+            said += ["o", "as", "in", "oscar"]
+        else:
+            said.append(draw(st.sampled_from([char.lower(), _NATO_OF[char.lower()]])))
+    return " ".join(said)
+
+
+class TestRoundTrips:
+    @given(st.data())
+    def test_spoken_email_is_captured_back(self, data: st.DataObject) -> None:
+        """Any valid address, spelled as a caller says it, is captured back exactly."""
+        address = data.draw(emails())
+        text = say_email(data.draw, address)
+        reading = CaptureEmail().read(text, CaptureEmailParams(transcription=text), None)
+        assert reading.value == address
+
+    @given(st.data())
+    def test_spoken_phone_is_captured_back(self, data: st.DataObject) -> None:
+        """Any valid US number, said digit by digit with voice habits, is captured back."""
+        number = data.draw(us_numbers())
+        prefix = data.draw(st.sampled_from([["plus", "one"], ["one"], []]))
+        text = " ".join(prefix + say_digit_string(data.draw, number[2:]))
+        reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.value == number
+
+    @given(st.data())
+    def test_spoken_code_is_captured_back(self, data: st.DataObject) -> None:
+        """Any code of letters and digits, spelled, is captured back upper-case."""
+        code = data.draw(codes())
+        text = say_code(data.draw, code)
+        reading = CaptureDigits().read(text, CaptureDigitsParams(transcription=text), None)
+        assert reading.value == code
+
+
+_SPOKEN_WORDS = st.sampled_from(
+    (
+        "a",
+        "b",
+        "o",
+        "oh",
+        "at",
+        "dot",
+        "dash",
+        "plus",
+        "double",
+        "triple",
+        "hundred",
+        "thousand",
+        "twenty",
+        "five",
+        "zero",
+        "no",
+        "wait",
+        "i",
+        "mean",
+        "as",
+        "in",
+        "for",
+        "x-ray",
+        "my",
+        "email",
+        "is",
+        "it's",
+        "415",
+        "(555)",
+        "555-1212",
+        "+",
+        "@",
+        ".",
+        "-",
+        "extension",
+        "x",
+        "the",
+        "letter",
+        "last",
+        "is",
+        "not",
+        "sorry",
+        "capital",
+    )
+)
+_PRIMITIVES: list[CapturePrimitive[Any]] = [
+    CaptureEmail(),
+    CapturePhone(),
+    CaptureDigits(),
+    CaptureName(),
+]
+
+
+def _params(primitive: CapturePrimitive[Any], text: str) -> CaptureParams:
+    """Default params of ``primitive`` for ``text``, as the accuracy bench builds them."""
+    params = primitive.params_model.model_validate({"transcription": text})
+    assert isinstance(params, CaptureParams)
+    return params
+
+
+class TestNeverRaises:
+    @given(
+        st.one_of(st.text(max_size=200), st.lists(_SPOKEN_WORDS, max_size=30).map(" ".join)),
+        st.sampled_from(_PRIMITIVES),
+    )
+    def test_any_text_is_a_clean_reading(self, text: str, primitive: CapturePrimitive[Any]) -> None:
+        """Any text gives a value, or no value with a reason; never an exception."""
+        reading = primitive.read(text, _params(primitive, text), None)
+        assert reading.value is not None or reading.reason
+        assert 0.0 <= reading.certainty <= 1.0
+
+    @given(st.lists(_SPOKEN_WORDS, max_size=20).map(" ".join), st.sampled_from(_PRIMITIVES))
+    def test_any_answer_is_an_edit_or_none(
+        self, text: str, primitive: CapturePrimitive[Any]
+    ) -> None:
+        """correct() on any answer returns a reading or None; never an exception."""
+        held = {"capture_email": "john@gmail.com", "capture_phone": "+14155552671"}.get(
+            primitive.name, "JOHN5"
+        )
+        primitive.correct(held, text, _params(primitive, text))
