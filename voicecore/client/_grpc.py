@@ -55,9 +55,25 @@ class VoiceCoreClient(VoiceCoreClientBase):
         super().__init__(
             config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
         )
-        host, port = parse_endpoint(config.endpoint)
-        self._channel = Channel(host, port, ssl=ssl if ssl is not None else config.tls or None)
-        self._stub = VoiceCoreServiceStub(self._channel)
+        self._host, self._port = parse_endpoint(config.endpoint)
+        self._ssl: SslOption = ssl if ssl is not None else config.tls or None
+        self._open: tuple[Channel, VoiceCoreServiceStub] | None = None
+
+    @property
+    def _channel(self) -> Channel:
+        return self._connection()[0]
+
+    @property
+    def _stub(self) -> VoiceCoreServiceStub:
+        return self._connection()[1]
+
+    def _connection(self) -> tuple[Channel, VoiceCoreServiceStub]:
+        # Made on first use: a grpclib Channel binds to the event loop running when it is
+        # built, so a client constructed before ``asyncio.run`` would fail on its first call.
+        if self._open is None:
+            channel = Channel(self._host, self._port, ssl=self._ssl)
+            self._open = (channel, VoiceCoreServiceStub(channel))
+        return self._open
 
     @classmethod
     def from_env(
@@ -77,8 +93,10 @@ class VoiceCoreClient(VoiceCoreClientBase):
         return InProcessClient(config=config, on_breaker_transition=on_breaker_transition)
 
     async def aclose(self) -> None:
-        """Close the channel; in-flight calls fail as UNAVAILABLE."""
-        self._channel.close()
+        """Close the channel; in-flight calls fail as UNAVAILABLE. A later call reopens it."""
+        if self._open is not None:
+            self._open[0].close()
+            self._open = None
 
     def _metadata(self, trace_id: str) -> dict[str, str]:
         metadata = {"trace-id": trace_id}
