@@ -137,7 +137,7 @@ class IdempotencyStore(Generic[T]):
             done.set_result(recorded)
 
     def __len__(self) -> int:
-        """How many responses are recorded (expired ones may still count until the next write)."""
+        """How many unexpired responses are recorded."""
         return len(self._records)
 
 

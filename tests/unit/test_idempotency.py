@@ -1,0 +1,189 @@
+"""voicecore.idempotency: recorded responses, one run per key, conflicts, bounds."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from voicecore.errors import InvalidParamsError
+from voicecore.idempotency import IdempotencyConflictError, IdempotencyStore, fingerprint
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Counter:
+    """A call that counts its runs and answers with the run number."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def __call__(self) -> str:
+        self.runs += 1
+        return f"response {self.runs}"
+
+
+class Gate:
+    """A call that blocks until the test opens it, then answers or raises."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.started = asyncio.Event()
+        self.opened = asyncio.Event()
+        self.error = error
+        self.runs = 0
+
+    async def __call__(self) -> str:
+        self.runs += 1
+        self.started.set()
+        await self.opened.wait()
+        if self.error is not None and self.runs == 1:
+            raise self.error
+        return f"response {self.runs}"
+
+
+class TestReplay:
+    async def test_repeat_gets_recorded_response(self) -> None:
+        """The same key and fingerprint replay the first response without running again."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        call = Counter()
+        assert await store.run("k", "f", call) == ("response 1", False)
+        assert await store.run("k", "f", call) == ("response 1", True)
+        assert call.runs == 1
+
+    async def test_keys_are_independent(self) -> None:
+        """Another key runs the call again."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        call = Counter()
+        await store.run("a", "f", call)
+        assert await store.run("b", "f", call) == ("response 2", False)
+
+    async def test_different_request_under_same_key_is_a_conflict(self) -> None:
+        """The same key with another fingerprint is INVALID_PARAMS naming idempotency_key."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        await store.run("k", "f1", Counter())
+        with pytest.raises(IdempotencyConflictError) as caught:
+            await store.run("k", "f2", Counter())
+        assert isinstance(caught.value, InvalidParamsError)
+        assert caught.value.code == "INVALID_PARAMS"
+        errors = caught.value.details["errors"]
+        assert isinstance(errors, list) and errors[0]["loc"] == ["idempotency_key"]
+
+    async def test_unrecorded_response_runs_again(self) -> None:
+        """A response refused by record_if is returned but not replayed."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        call = Counter()
+        first = await store.run("k", "f", call, record_if=lambda r: False)
+        assert first == ("response 1", False)
+        assert await store.run("k", "f", call) == ("response 2", False)
+
+
+class TestConcurrency:
+    async def test_concurrent_duplicates_wait_for_the_first(self) -> None:
+        """Duplicates arriving while the first runs get its response; the call runs once."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        gate = Gate()
+        first = asyncio.create_task(store.run("k", "f", gate))
+        await gate.started.wait()
+        duplicates = [asyncio.create_task(store.run("k", "f", gate)) for _ in range(3)]
+        await asyncio.sleep(0)
+        gate.opened.set()
+        assert await first == ("response 1", False)
+        assert [await d for d in duplicates] == [("response 1", True)] * 3
+        assert gate.runs == 1
+
+    async def test_concurrent_conflict_is_refused_at_once(self) -> None:
+        """A different request under an in-flight key fails without waiting."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        gate = Gate()
+        first = asyncio.create_task(store.run("k", "f", gate))
+        await gate.started.wait()
+        with pytest.raises(IdempotencyConflictError):
+            await store.run("k", "other", gate)
+        gate.opened.set()
+        await first
+
+    async def test_failed_first_call_releases_the_key(self) -> None:
+        """If the first call raises, nothing is recorded and a waiting retry runs the call."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        gate = Gate(error=RuntimeError("boom"))
+        first = asyncio.create_task(store.run("k", "f", gate))
+        await gate.started.wait()
+        retry = asyncio.create_task(store.run("k", "f", gate))
+        await asyncio.sleep(0)
+        gate.opened.set()
+        with pytest.raises(RuntimeError, match="boom"):
+            await first
+        assert await retry == ("response 2", False)
+        assert await store.run("k", "f", gate) == ("response 2", True)
+
+    async def test_cancelled_first_call_releases_the_key(self) -> None:
+        """A cancelled first call records nothing; the next request runs the call."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        gate = Gate()
+        first = asyncio.create_task(store.run("k", "f", gate))
+        await gate.started.wait()
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        gate.opened.set()
+        assert await store.run("k", "f", gate) == ("response 2", False)
+
+    async def test_cancelled_waiter_does_not_cancel_the_first(self) -> None:
+        """A duplicate that gives up waiting leaves the first call running."""
+        store: IdempotencyStore[str] = IdempotencyStore()
+        gate = Gate()
+        first = asyncio.create_task(store.run("k", "f", gate))
+        await gate.started.wait()
+        waiter = asyncio.create_task(store.run("k", "f", gate))
+        await asyncio.sleep(0)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        gate.opened.set()
+        assert await first == ("response 1", False)
+
+
+class TestBounds:
+    async def test_records_expire_after_ttl(self) -> None:
+        """After ttl seconds the key runs the call again."""
+        clock = FakeClock()
+        store: IdempotencyStore[str] = IdempotencyStore(ttl=60.0, clock=clock)
+        call = Counter()
+        await store.run("k", "f", call)
+        clock.now = 59.0
+        assert (await store.run("k", "f", call))[1] is True
+        clock.now = 61.0
+        assert await store.run("k", "f", call) == ("response 2", False)
+
+    async def test_entries_are_bounded(self) -> None:
+        """Beyond max_entries the least recently used record is dropped."""
+        store: IdempotencyStore[str] = IdempotencyStore(max_entries=2)
+        call = Counter()
+        for key in ("a", "b", "c"):
+            await store.run(key, "f", call)
+        assert len(store) == 2
+        assert await store.run("a", "f", call) == ("response 4", False)
+
+    @pytest.mark.parametrize(("max_entries", "ttl"), [(0, 1.0), (1, 0.0)])
+    def test_rejects_non_positive_limits(self, max_entries: int, ttl: float) -> None:
+        """max_entries and ttl must be positive."""
+        with pytest.raises(ValueError, match="should be positive"):
+            IdempotencyStore[str](max_entries=max_entries, ttl=ttl)
+
+
+class TestFingerprint:
+    def test_same_parts_same_digest(self) -> None:
+        """Equal parts give equal fingerprints, str and bytes alike."""
+        assert fingerprint("capture_email", b"\x01") == fingerprint(b"capture_email", b"\x01")
+
+    def test_part_boundaries_matter(self) -> None:
+        """("ab", "c") and ("a", "bc") are different requests."""
+        assert fingerprint("ab", "c") != fingerprint("a", "bc")
