@@ -46,13 +46,13 @@ def emails(draw: st.DrawFn) -> str:
     return f"{draw(local_parts())}@{'.'.join(labels)}.{tld}"
 
 
-def _say_digit(draw: st.DrawFn, digit: str) -> str:
+def _say_digit(data: st.DataObject, digit: str) -> str:
     if digit == "0":
-        return draw(st.sampled_from(["zero", "oh"]))
+        return data.draw(st.sampled_from(["zero", "oh"]))
     return DIGIT_NAMES[int(digit)]
 
 
-def _say_spelled(draw: st.DrawFn, text: str) -> list[str]:
+def _say_spelled(data: st.DataObject, text: str) -> list[str]:
     said: list[str] = []
     for char in text:
         if char.isdigit():
@@ -64,30 +64,30 @@ def _say_spelled(draw: st.DrawFn, text: str) -> list[str]:
     return said
 
 
-def say_email(draw: st.DrawFn, address: str) -> str:
+def say_email(data: st.DataObject, address: str) -> str:
     """Spell the local part, spell the domain labels, say the top-level domain as a word."""
     local, _, domain = address.partition("@")
     *labels, tld = domain.split(".")
-    said = _say_spelled(draw, local) + ["at"]
+    said = _say_spelled(data, local) + ["at"]
     for label in labels:
-        said += _say_spelled(draw, label) + ["dot"]
-    carrier = draw(st.sampled_from(["", "my email is ", "it's ", "uh "]))
+        said += _say_spelled(data, label) + ["dot"]
+    carrier = data.draw(st.sampled_from(["", "my email is ", "it's ", "uh "]))
     return carrier + " ".join([*said, tld])
 
 
-def say_digit_string(draw: st.DrawFn, digits: str) -> list[str]:
+def say_digit_string(data: st.DataObject, digits: str) -> list[str]:
     """Digits one by one, with "oh" for zero and "double"/"triple" for repeats."""
     said: list[str] = []
     index = 0
     while index < len(digits):
         digit = digits[index]
         repeat = len(digits[index:]) - len(digits[index:].lstrip(digit))
-        if repeat >= 2 and draw(st.booleans()):
+        if repeat >= 2 and data.draw(st.booleans()):
             count = min(repeat, 3)
             said += ["double" if count == 2 else "triple", DIGIT_NAMES[int(digit)]]
             index += count
             continue
-        said.append(_say_digit(draw, digit))
+        said.append(_say_digit(data, digit))
         index += 1
     return said
 
@@ -108,7 +108,7 @@ def codes(draw: st.DrawFn) -> str:
     return draw(st.text("ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789O", min_size=1, max_size=12))
 
 
-def say_code(draw: st.DrawFn, code: str) -> str:
+def say_code(data: st.DataObject, code: str) -> str:
     """Letters as letters or NATO words ("O" always "o as in oscar"), digits as words."""
     said: list[str] = []
     for char in code:
@@ -117,7 +117,7 @@ def say_code(draw: st.DrawFn, code: str) -> str:
         elif char == "O":
             said += ["o", "as", "in", "oscar"]
         else:
-            said.append(draw(st.sampled_from([char.lower(), _NATO_OF[char.lower()]])))
+            said.append(data.draw(st.sampled_from([char.lower(), _NATO_OF[char.lower()]])))
     return " ".join(said)
 
 
@@ -126,7 +126,7 @@ class TestRoundTrips:
     def test_spoken_email_is_captured_back(self, data: st.DataObject) -> None:
         """Any valid address, spelled as a caller says it, is captured back exactly."""
         address = data.draw(emails())
-        text = say_email(data.draw, address)
+        text = say_email(data, address)
         reading = CaptureEmail().read(text, CaptureEmailParams(transcription=text), None)
         assert reading.value == address
 
@@ -135,7 +135,7 @@ class TestRoundTrips:
         """Any valid US number, said digit by digit with voice habits, is captured back."""
         number = data.draw(us_numbers())
         prefix = data.draw(st.sampled_from([["plus", "one"], ["one"], []]))
-        text = " ".join(prefix + say_digit_string(data.draw, number[2:]))
+        text = " ".join(prefix + say_digit_string(data, number[2:]))
         reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
         assert reading.value == number
 
@@ -143,7 +143,7 @@ class TestRoundTrips:
     def test_spoken_code_is_captured_back(self, data: st.DataObject) -> None:
         """Any code of letters and digits, spelled, is captured back upper-case."""
         code = data.draw(codes())
-        text = say_code(data.draw, code)
+        text = say_code(data, code)
         reading = CaptureDigits().read(text, CaptureDigitsParams(transcription=text), None)
         assert reading.value == code
 

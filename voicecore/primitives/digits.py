@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, model_validator
 
 from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
@@ -15,6 +17,7 @@ from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrie
 __all__ = ["CaptureDigits", "CaptureDigitsParams"]
 
 _MAX_CODE = 64
+_NOT_CODE = re.compile(r"[^A-Z0-9]")
 _CERTAIN = 0.95
 _GROUP = 3
 
@@ -48,7 +51,7 @@ def spoken_code(text: str) -> str:
         for piece in pieces
         if piece.kind in ("letters", "digits", "written") or any(c.isdigit() for c in piece.text)
     ]
-    return "".join(kept).upper()
+    return _NOT_CODE.sub("", "".join(kept).upper())
 
 
 def code_reading(code: str, params: CaptureDigitsParams) -> Reading:

@@ -79,7 +79,8 @@ def _piece_at(tokens: list[str], index: int, o_is_zero: bool, nato: bool) -> tup
         digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)
         return Piece("digits", digits), end
     letters, length = _letter_at(tokens, index, nato)
-    if length and not (tokens[index] in ("o", "oh") and o_is_zero):
+    # "o as in oscar" is a letter even where a bare "o" is a zero.
+    if length > 1 or (length and not (tokens[index] in ("o", "oh") and o_is_zero)):
         return Piece("letters", letters), index + length
     if is_digit_word(tokens[index], o_is_zero=o_is_zero):
         digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)

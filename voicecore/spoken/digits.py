@@ -48,7 +48,7 @@ _TENS = {
     "ninety": 90,
 }
 _REPEATS = {"double": 2, "triple": 3}
-_WRITTEN = re.compile(r"^\+?\d+$")
+_WRITTEN = re.compile(r"^\+?\d+$", re.ASCII)
 
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 """How to say each digit back ("0" is "zero": "oh" is ambiguous with the letter)."""
@@ -99,6 +99,8 @@ class _Reader:
         return False
 
     def _single(self, token: str) -> bool:
+        if token in ("o", "oh") and self.peek(1) in ("as", "for", "like"):
+            return False  # "o as in oscar" is the letter
         unit = _unit(token, self.o_is_zero)
         if unit is not None:
             self.digits.append(str(unit))
@@ -192,4 +194,4 @@ def digit_run(tokens: list[str], index: int = 0, *, o_is_zero: bool = False) -> 
 
 def say_digits(digits: str) -> str:
     """Say a digit string back one digit at a time ("415" -> "four one five")."""
-    return " ".join(DIGIT_NAMES[int(char)] if char.isdigit() else char for char in digits)
+    return " ".join(DIGIT_NAMES[int(char)] if "0" <= char <= "9" else char for char in digits)

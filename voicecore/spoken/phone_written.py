@@ -17,7 +17,7 @@ _CANDIDATE = re.compile(
     r"(?P<number>\(?[ ]?\+?\(?[ ]?\d(?:[ \-./()]{0,4}\d)*\)?)"
     r"(?:[ ]?(?:x|ext\.?|extension)[ ]?(?P<extension>\d{1,6}))?"
     r"(?![\w*=%/]|[.,:]\d|\+)",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 _DATE = re.compile(
     r"^\d{1,2}[/\-]\d{1,2}[/\-](?:\d{2}|\d{4})$|^\d{4}[/\-]\d{1,2}[/\-]\d{1,2}$|^\d{4}/\d{4}$"

@@ -9,7 +9,7 @@ __all__ = ["say_characters", "say_grouped"]
 
 
 def _say(char: str) -> str:
-    if char.isdigit():
+    if "0" <= char <= "9":  # not isdigit(): "²" is a digit to Python, not to a caller
         return DIGIT_NAMES[int(char)]
     return SYMBOL_NAMES.get(char, char)
 
