@@ -1,0 +1,200 @@
+"""Properties of the capture machine over arbitrary turn sequences, and of its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voicecore.capture import CaptureKey, InMemoryCaptureStore, run_turn
+from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.primitives._nbest import Vote, rank
+from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
+from voicecore.spoken.yesno import Answer, understand
+
+DIGITS = "0123456789"
+ALLOWED = {
+    PrimitiveState.INCOMPLETE,
+    PrimitiveState.NEEDS_CONFIRMATION,
+    PrimitiveState.COMPLETED,
+    PrimitiveState.FAILED,
+}
+ENDS = {PrimitiveState.COMPLETED, PrimitiveState.FAILED}
+KEY = CaptureKey("call-1", "capture_fake")
+
+
+class FourDigits(CapturePrimitive[CaptureParams]):
+    """A fake capture: four digits make a value, fewer a partial; "last digit is N" edits."""
+
+    name = "capture_fake"
+    version = "0.0.1"
+    description = "four digits (tests)"
+    noun = "code"
+    params_model: ClassVar[type[CaptureParams]] = CaptureParams
+
+    def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
+        digits = (partial or "") + "".join(ch for ch in text if ch in DIGITS)
+        if not digits or digits == partial:
+            return Reading(None, reason="no_value_heard", certainty=0.0)
+        if len(digits) != 4:
+            short = len(digits) < 4
+            return Reading(None, reason="wrong_length", partial=digits if short else None)
+        return Reading(digits, " ".join(digits), {"length": 4}, 0.9)
+
+    def correct(self, held: str, text: str, params: CaptureParams) -> Reading | None:
+        if "last digit is" not in text or not text[-1:].isdigit() or text[-1] not in DIGITS:
+            return None
+        return Reading(held[:-1] + text[-1], "", {}, 1.0)
+
+
+@dataclass
+class Conversation:
+    """Turns of one capture against one store, with the events they emitted."""
+
+    store: InMemoryCaptureStore = field(default_factory=InMemoryCaptureStore)
+    events: list[tuple[str, dict[str, JsonValue]]] = field(default_factory=list)
+
+    async def emit(self, event_type: str, payload: Mapping[str, JsonValue]) -> int:
+        self.events.append((event_type, dict(payload)))
+        return len(self.events)
+
+    def context(self, objective_type: str) -> PrimitiveContext:
+        return PrimitiveContext(
+            objective_type=objective_type,
+            trace_id="0" * 32,
+            emit=self.emit,
+            captures=self.store,
+            conversation_id=KEY.conversation_id,
+            purpose="so we can check",
+        )
+
+
+SAYINGS = st.sampled_from(
+    [
+        "yes",
+        "no",
+        "that's right",
+        "nope",
+        "not quite",
+        "uh huh",
+        "maybe",
+        "no it's 5678",
+        "the last digit is 9",
+        "1234",
+        "12",
+        "3 4",
+        "5",
+        "hmm",
+        "",
+    ]
+)
+TEXTS = st.one_of(SAYINGS, st.text(max_size=40), st.text(alphabet=DIGITS + " ", max_size=8))
+ALTERNATIVES = st.lists(
+    st.fixed_dictionaries(
+        {"transcription": TEXTS, "confidence": st.floats(0.0, 1.0, allow_nan=False)}
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def turns(draw: st.DrawFn) -> dict[str, object]:
+    """The params of one arbitrary turn (max_attempts is drawn per sequence)."""
+    return {
+        "transcription": draw(TEXTS),
+        "alternatives": draw(ALTERNATIVES),
+        "asr_confidence": draw(st.none() | st.floats(0.0, 1.0, allow_nan=False)),
+        "require_confirmation": draw(st.booleans()),
+        "reset": draw(st.booleans().filter(lambda reset: reset) | st.just(False)),
+    }
+
+
+def _check_result(result: PrimitiveResult, max_attempts: int) -> None:
+    """What holds for every single turn."""
+    assert result.state in ALLOWED
+    assert 1 <= result.attempt <= max_attempts
+    assert result.data["attempts"] == result.attempt
+    has_value = result.state in (PrimitiveState.NEEDS_CONFIRMATION, PrimitiveState.COMPLETED)
+    assert ("value" in result.data) == has_value
+    assert ("reason" in result.data) != has_value
+    assert isinstance(result.data["prompt"], str) and result.data["prompt"]
+    assert 0.0 <= result.confidence <= 1.0
+    if not has_value:
+        assert result.confidence == 0.0
+
+
+class TestMachine:
+    @given(max_attempts=st.integers(1, 4), sequence=st.lists(turns(), min_size=1, max_size=10))
+    async def test_turn_sequences_keep_invariants(
+        self, max_attempts: int, sequence: list[dict[str, object]]
+    ) -> None:
+        """Any turns: allowed states, attempts within bounds, endings start afresh, no raise."""
+        conversation = Conversation()
+        ended = True
+        for turn in sequence:
+            params = CaptureParams.model_validate({**turn, "max_attempts": max_attempts})
+            result = await run_turn(FourDigits(), params, conversation.context("capture_fake"))
+            _check_result(result, max_attempts)
+            if ended or params.reset:
+                assert result.attempt == 1
+            kept = await conversation.store.get(KEY)
+            ended = result.state in ENDS
+            assert (kept is None) == ended
+            if result.state is PrimitiveState.NEEDS_CONFIRMATION:
+                assert kept is not None and kept.held is not None
+                assert kept.held.value == result.data["value"]
+
+    @given(sequence=st.lists(turns(), min_size=1, max_size=8))
+    async def test_events_never_carry_values_in_clear(
+        self, sequence: list[dict[str, object]]
+    ) -> None:
+        """No event payload contains a value the capture held."""
+        conversation = Conversation()
+        values: set[str] = set()
+        for turn in sequence:
+            params = CaptureParams.model_validate(turn)
+            result = await run_turn(FourDigits(), params, conversation.context("capture_fake"))
+            if isinstance(result.data.get("value"), str):
+                values.add(str(result.data["value"]))
+        for _, payload in conversation.events:
+            assert not any(value in repr(payload) for value in values)
+
+    @given(sequence=st.lists(TEXTS, min_size=1, max_size=6))
+    async def test_email_turns_never_raise(self, sequence: list[str]) -> None:
+        """capture_email driven by arbitrary text gives allowed states only."""
+        conversation = Conversation()
+        for text in sequence:
+            params = CaptureEmailParams(transcription=text)
+            result = await CaptureEmail().execute(params, conversation.context("capture_email"))
+            _check_result(result, params.max_attempts)
+
+
+class TestParts:
+    @given(st.text(max_size=60))
+    def test_understand_any_text(self, text: str) -> None:
+        """Any text reads as an answer with a certainty in 0..1, 0 exactly when unclear."""
+        said = understand(text)
+        assert 0.0 <= said.certainty <= 1.0
+        assert (said.certainty == 0.0) == (said.answer is Answer.UNCLEAR)
+
+    @given(
+        st.lists(
+            st.builds(
+                Vote,
+                st.none() | st.sampled_from("abc"),
+                st.floats(-1.0, 2.0, allow_nan=False),
+            ),
+            max_size=6,
+        )
+    )
+    def test_rank_is_ordered_and_bounded(self, votes: list[Vote[str]]) -> None:
+        """Ranked keys are distinct, most confident first, confidences within 0..1."""
+        ranked = rank(votes)
+        assert {r.key for r in ranked} == {v.key for v in votes if v.key is not None}
+        confidences = [r.confidence for r in ranked]
+        assert confidences == sorted(confidences, reverse=True)
+        assert all(0.0 <= c <= 1.0 for c in confidences)
