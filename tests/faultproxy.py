@@ -4,6 +4,7 @@ toxiproxy does not install here and ``tc netem`` does not work on this kernel (N
 the integration tests put this between the client and a real server. Faults:
 
 * ``refuse = True``: new connections are reset as soon as they are accepted;
+* ``refuse_next = n``: the next ``n`` connections are reset that way, later ones pass;
 * ``delay``: seconds added before each forwarded chunk, both directions;
 * ``hold_responses()``: server-to-client bytes are buffered until ``release_responses()``,
   so a test can let a request reach the server and lose the answer;
@@ -45,6 +46,7 @@ class FaultProxy:
         self.target_port = target_port
         self.max_connections = max_connections
         self.refuse = False
+        self.refuse_next = 0
         self.delay = 0.0
         self.accepted = 0
         self._responses_flowing = asyncio.Event()
@@ -106,7 +108,8 @@ class FaultProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
-        if self.refuse or len(self._pairs) >= self.max_connections:
+        if self.refuse or self.refuse_next > 0 or len(self._pairs) >= self.max_connections:
+            self.refuse_next = max(0, self.refuse_next - 1)
             _reset(writer)
             return
         try:
