@@ -217,7 +217,7 @@ _CONNECTIVES = ("so ", "to ", "for ", "because ", "in order ", "as ", "since ", 
 
 
 def _purpose_clause(purpose: str) -> str:
-    """ ", so we can send the receipt" from "send the receipt" or "so we can send the receipt"."""
+    """The purpose as a clause of the prompt: "send the receipt" -> ", so we can send ..."."""
     purpose = purpose.strip().rstrip(".!?,;")
     if not purpose:
         return ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pytest
+from pydantic import ValidationError
 
 from voicecore.capture import (
     CaptureKey,
@@ -120,6 +121,23 @@ class TestRedact:
         assert redact(value) == redacted
 
 
+class TestCapturePrimitive:
+    def test_default_correct_edits_nothing(self) -> None:
+        """A primitive that does not override correct() sees no partial edits."""
+
+        class WholeValuesOnly(FourDigits):
+            correct = CapturePrimitive.correct
+
+        params = CaptureParams(transcription="x")
+        assert WholeValuesOnly().correct("1234", "the last digit is 9", params) is None
+
+    def test_unsupported_locale_is_refused(self) -> None:
+        """en-US is accepted; another locale is a validation error naming the supported ones."""
+        assert CaptureParams(transcription="x", locale="en-US").locale == "en-US"
+        with pytest.raises(ValidationError, match="en-US"):
+            CaptureParams(transcription="x", locale="de-DE")
+
+
 class TestInMemoryCaptureStore:
     async def test_put_get_delete(self) -> None:
         """A kept state comes back until it is deleted."""
@@ -200,6 +218,11 @@ class TestFirstTurn:
         call = Call(purpose="send the receipt")
         result = await call.say("1234")
         assert "1 2 3 4, so we can send the receipt. Is that right?" in str(result.data["prompt"])
+
+    async def test_no_purpose_no_clause(self) -> None:
+        """Without a purpose the prompt just asks."""
+        result = await Call(purpose=" ").say("1234")
+        assert result.data["prompt"] == "Just to confirm, your code is 1 2 3 4. Is that right?"
 
     async def test_without_conversation_each_call_stands_alone(self) -> None:
         """Without a conversation id nothing is kept: a "yes" next is just unusable."""
