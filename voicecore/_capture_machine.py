@@ -17,6 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from voicecore.primitives._capture import (
+    CONFIRMED,
+    CORRECTED,
+    FAILED,
+    REJECTED,
+    VALUE_CAPTURED,
+)
 from voicecore.primitives._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.primitives.base import JsonValue, PrimitiveState
 from voicecore.spoken.yesno import Answer, understand
@@ -27,12 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["Candidate", "CaptureState", "HeldValue", "Turn", "advance"]
 
 ParamsT = TypeVar("ParamsT", bound="CaptureParams")
-
-VALUE_CAPTURED = "capture.value_captured"
-CONFIRMED = "capture.confirmed"
-CORRECTED = "capture.corrected"
-REJECTED = "capture.rejected"
-FAILED = "capture.failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,14 +34,13 @@ from cachetools import TTLCache
 from loguru import logger
 
 from voicecore._capture_machine import (
-    CORRECTED,
-    REJECTED,
     Candidate,
     CaptureState,
     HeldValue,
     Turn,
     advance,
 )
+from voicecore.primitives._capture import CORRECTED, REJECTED
 from voicecore.primitives.base import (
     JsonValue,
     PrimitiveContext,

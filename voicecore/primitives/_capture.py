@@ -25,7 +25,12 @@ from voicecore.primitives.base import (
 
 __all__ = [
     "CAPTURE_EVENT_TYPES",
+    "CONFIRMED",
+    "CORRECTED",
+    "FAILED",
+    "REJECTED",
     "SUPPORTED_LOCALES",
+    "VALUE_CAPTURED",
     "Alternative",
     "CaptureParams",
     "CapturePrimitive",
@@ -36,14 +41,13 @@ __all__ = [
 SUPPORTED_LOCALES = ("en-US",)
 _MAX_TRANSCRIPTION = 2000
 
+VALUE_CAPTURED = "capture.value_captured"
+CONFIRMED = "capture.confirmed"
+CORRECTED = "capture.corrected"
+REJECTED = "capture.rejected"
+FAILED = "capture.failed"
 #: The events every capture primitive may emit (payloads carry the value redacted).
-CAPTURE_EVENT_TYPES = (
-    "capture.value_captured",
-    "capture.confirmed",
-    "capture.corrected",
-    "capture.rejected",
-    "capture.failed",
-)
+CAPTURE_EVENT_TYPES = (VALUE_CAPTURED, CONFIRMED, CORRECTED, REJECTED, FAILED)
 
 
 class Alternative(PrimitiveParams):
