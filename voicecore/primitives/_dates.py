@@ -22,7 +22,7 @@ from typing import Literal, TypeAlias
 
 from voicecore.spoken.numbers import cardinal, is_number_word, ordinal, spoken_number, year
 
-__all__ = ["DateReading", "Prefer", "parse_date"]
+__all__ = ["MONTH_WORDS", "DateReading", "Prefer", "parse_date"]
 
 Prefer: TypeAlias = Literal["future", "past"]
 
@@ -47,6 +47,8 @@ _MONTHS: dict[str, int] = {
     )
     for name in names
 }
+MONTH_WORDS = frozenset(_MONTHS)
+"""Month names and their abbreviations ("sept", "dec")."""
 _WEEKDAYS = {
     name: index for index, name in enumerate(calendar.day_name[i].lower() for i in range(7))
 }

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from voicecore.primitives._dates import MONTH_WORDS
 from voicecore.spoken.numbers import cardinal, is_number_word
 
 __all__ = ["TimeReading", "parse_time"]
@@ -157,8 +158,8 @@ def _hour_first(tokens: Sequence[str], index: int) -> _Clock | None:
         if hour > 24 or minute > 59:
             return None
         return _after_hour(tokens, _Clock(hour, minute, index + 1, meridiem), written.group(2))
-    if index > 0 and is_number_word(tokens[index - 1]):
-        return None  # inside a longer run of numbers: not where a time starts
+    if index > 0 and (is_number_word(tokens[index - 1]) or tokens[index - 1] in MONTH_WORDS):
+        return None  # inside a run of numbers, or a day or year after a month: no time
     end = _run_end(tokens, index)
     if end - index > _MAX_TIME_WORDS:
         return None  # a phone number or a count, not a time

@@ -94,7 +94,8 @@ _CARDINAL_WORDS = frozenset([*_UNITS, *_TEENS, *_TENS, *_SMALL_SCALES, *_BIG_SCA
 _ZERO_WORDS = frozenset(["oh", "o", "zero", "nought", "nil"])
 _REPEATS = {"double": 2, "triple": 3}
 _NUMBER_WORDS = _CARDINAL_WORDS | _ORDINALS | _ZERO_WORDS | frozenset(_REPEATS)
-_JOINERS = frozenset(["and", "a", "an", "point", "minus", "negative", "half"])
+_JOINERS = frozenset(["and", "a", "an", "point", "minus", "negative", "half", "quarter"])
+_FRACTION_ENDS = frozenset(["half", "quarter"])
 _SIGNS = frozenset(["minus", "negative"])
 _FRACTIONS: dict[tuple[str, ...], Decimal] = {
     ("and", "a", "half"): Decimal("0.5"),
@@ -228,8 +229,10 @@ def year(tokens: Sequence[str]) -> int | None:
         value: int | None = int(words[0])
     elif len(words) >= 2 and words[0] in _TEENS + _TENS and words[1] not in _SMALL_SCALES:
         value = _grouped_year(words)
-    else:
+    elif words and words[0] not in _SMALL_SCALES:  # "thousand twelve" is no year
         value = cardinal(words)
+    else:
+        value = None
     return value if value is not None and 1000 <= value <= 2999 else None
 
 
@@ -265,7 +268,7 @@ def digit_string(tokens: Sequence[str]) -> str | None:
         text = "0" if group in _ZERO_WORDS else group
         if not _DIGITS.match(text):
             return None
-        digits.append(text * repeat if len(text) == 1 else text)
+        digits.append(text[0] * repeat + text[1:])  # "triple 01": the first digit repeats
         repeat = 1
     return "".join(digits) if digits and repeat == 1 else None
 
@@ -358,7 +361,7 @@ def _runs(tokens: Sequence[str]) -> list[tuple[int, int]]:
 
 def _trim(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
     """Drop joiners ("and", "a", "point") hanging at the end of a run."""
-    while end > start and tokens[end - 1] in _JOINERS and tokens[end - 1] != "half":
+    while end > start and tokens[end - 1] in _JOINERS - _FRACTION_ENDS:
         end -= 1
     return start, end
 
@@ -383,7 +386,17 @@ def find_numbers(tokens: Sequence[str]) -> list[NumberSpan]:
     return found
 
 
+def _repeated(run: Sequence[str]) -> bool:
+    """ "forty two forty two": a caller saying a cardinal twice, not one long number."""
+    half = len(run) // 2
+    if half < 2 or len(run) != 2 * half or run[:half] != run[half:]:
+        return False
+    return cardinal(run[:half]) is not None
+
+
 def _read_run(tokens: Sequence[str], start: int, end: int) -> list[NumberSpan]:
+    if _repeated(tokens[start:end]):
+        end = start + (end - start) // 2
     value = spoken_number(tokens[start:end])
     if value is not None:
         return [NumberSpan(start, end, value)]
