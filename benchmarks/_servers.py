@@ -1,0 +1,157 @@
+"""Start, probe and stop the servers under test; read their CPU time and memory from /proc."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import grpc
+
+__all__ = [
+    "ServerSpec",
+    "Running",
+    "generate_stubs",
+    "pb2",
+    "start",
+    "taskset_prefix",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTO = ROOT / "proto" / "voicecore" / "v1" / "voice_core.proto"
+SERVER_CPU = 0
+LOAD_CPU = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """One server to measure: a table label and the command that runs it on ``port``."""
+
+    label: str
+    argv: tuple[str, ...]  # "{port}" is replaced by the port
+
+    def command(self, port: int) -> list[str]:
+        """The argv with the port filled in."""
+        return [part.replace("{port}", str(port)) for part in self.argv]
+
+
+@dataclass(slots=True)
+class Running:
+    """A started server process."""
+
+    spec: ServerSpec
+    port: int
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.perf_counter)
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        """Resident set size in MB (VmRSS of /proc/PID/status)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS line")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not drain within 5 s."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def taskset_prefix(cpu: int) -> list[str]:
+    """``taskset -c CPU`` when the machine has that CPU and taskset works, else nothing."""
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        return []
+    probe = subprocess.run(["taskset", "-c", str(cpu), "true"], capture_output=True, check=False)
+    return ["taskset", "-c", str(cpu)] if probe.returncode == 0 else []
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def generate_stubs() -> Path:
+    """protobuf and grpcio stubs of our proto, generated now into a temporary ``vcref`` package.
+
+    The proto is copied under another folder name so that the generated module does not collide
+    with the ``voicecore`` package; the wire names (``voicecore.v1.*``) are unchanged.
+    """
+    out = Path(tempfile.mkdtemp(prefix="voicecore-bench-"))
+    source = out / "src" / "vcref"
+    source.mkdir(parents=True)
+    shutil.copy(PROTO, source / "voice_core.proto")
+    (out / "vcref").mkdir()
+    (out / "vcref" / "__init__.py").write_text("")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{out / 'src'}",
+            f"--python_out={out}",
+            f"--grpc_python_out={out}",
+            "vcref/voice_core.proto",
+        ],
+        check=True,
+    )
+    return out
+
+
+def pb2(stubs: Path) -> tuple[ModuleType, ModuleType]:
+    """The generated ``voice_core_pb2`` and ``voice_core_pb2_grpc`` modules."""
+    if str(stubs) not in sys.path:
+        sys.path.insert(0, str(stubs))
+    return (
+        importlib.import_module("vcref.voice_core_pb2"),
+        importlib.import_module("vcref.voice_core_pb2_grpc"),
+    )
+
+
+def start(spec: ServerSpec, stubs: Path, *, timeout: float = 30.0) -> Running:
+    """Start ``spec`` pinned to the server CPU and wait until it answers a call."""
+    port = free_port()
+    command = [*taskset_prefix(SERVER_CPU), *spec.command(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
+    running = Running(spec, port, process)
+    deadline = time.monotonic() + timeout
+    while not _answers(port, stubs):
+        if process.poll() is not None or time.monotonic() > deadline:
+            running.stop()
+            raise RuntimeError(f"{spec.label} did not start: {' '.join(command)}")
+        time.sleep(0.05)
+    return running
+
+
+def _answers(port: int, stubs: Path) -> bool:
+    messages, services = pb2(stubs)
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub: Any = services.VoiceCoreServiceStub(channel)
+        request = messages.ExecutePrimitiveRequest(objective_type="debug_echo")
+        try:
+            response = stub.ExecutePrimitive(request, timeout=1.0)
+        except grpc.RpcError:
+            return False
+        return bool(response.success)

@@ -1,0 +1,318 @@
+"""voicecore against a grpcio reference: throughput, latency, events, memory, start-up.
+
+Run it with ``nox -s bench`` (``-- --quick`` for a short smoke run). Servers run pinned to CPU 0,
+h2load and this script to CPU 1 (where taskset works); every server is measured in each round,
+interleaved, and the table reports the median of the rounds with their spread, because the
+machine is shared and single numbers are noisy. Results go to ``bench-results/bench.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import grpc
+from _extras import (
+    event_latency,
+    event_rate,
+    held_captures_rss,
+    percentile,
+    startup_seconds,
+)
+from _load import LoadResult, ensure_h2load, grpc_body, run_h2load
+from _servers import LOAD_CPU, ROOT, Running, ServerSpec, generate_stubs, pb2, start
+
+__all__ = ["main"]
+
+REFERENCE = "grpcio reference"
+SHIPPED = "voicecore serve"
+EMAIL_PARAMS = {"transcription": "john dot smith at example dot com", "require_confirmation": False}
+ECHO_PARAMS = {"text": "hello", "n": 3, "flag": True, "items": ["a", "b"], "nested": {"k": "v"}}
+
+
+def _specs(stubs: Path, quick: bool) -> list[ServerSpec]:
+    python = sys.executable
+    variant = (python, "benchmarks/_variant.py", "--port", "{port}")
+    specs = [
+        ServerSpec(
+            REFERENCE,
+            (python, "benchmarks/_reference.py", "--port", "{port}", "--stubs", str(stubs)),
+        ),
+        ServerSpec(
+            SHIPPED,
+            (
+                python,
+                "-m",
+                "voicecore",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--debug-primitives",
+            ),
+        ),
+    ]
+    if quick:
+        return specs
+    specs += [
+        ServerSpec("step 0: betterproto2 codec", (*variant, "--codec", "plain")),
+        ServerSpec("step 1: + upb codec", (*variant, "--codec", "upb")),
+    ]
+    if importlib.util.find_spec("uvloop") is not None:
+        specs.append(
+            ServerSpec("step 2: + uvloop", (*variant, "--codec", "upb", "--loop", "uvloop"))
+        )
+    return specs
+
+
+def _bodies(stubs: Path, folder: Path) -> dict[str, Path]:
+    messages, _ = pb2(stubs)
+    bodies = {}
+    for name, params in (("capture_email", EMAIL_PARAMS), ("debug_echo", ECHO_PARAMS)):
+        request = messages.ExecutePrimitiveRequest(objective_type=name)
+        request.params.update(params)
+        bodies[name] = grpc_body(request.SerializeToString(), folder, name)
+    return bodies
+
+
+def _check_success(server: Running, stubs: Path) -> None:
+    """One real gRPC call per method: success, and the value the primitive should capture."""
+    messages, services = pb2(stubs)
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub: Any = services.VoiceCoreServiceStub(channel)
+        request = messages.ExecutePrimitiveRequest(objective_type="capture_email")
+        request.params.update(EMAIL_PARAMS)
+        response = stub.ExecutePrimitive(request, timeout=10)
+        value = response.data.fields["value"].string_value
+        if not response.success or value != "john.smith@example.com":
+            raise RuntimeError(f"{server.spec.label}: capture_email did not succeed: {response}")
+        request = messages.ExecutePrimitiveRequest(objective_type="debug_echo")
+        request.params.update(ECHO_PARAMS)
+        response = stub.ExecutePrimitive(request, timeout=10)
+        if not response.success or response.data.fields["text"].string_value != "hello":
+            raise RuntimeError(f"{server.spec.label}: debug_echo did not succeed: {response}")
+
+
+def _unary_rounds(
+    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path]
+) -> list[dict[str, Any]]:
+    """Every server, every method, max and 1,000 req/s, ``rounds`` times, interleaved."""
+    specs = _specs(stubs, args.quick)
+    runs: list[dict[str, Any]] = []
+    for round_index in range(args.rounds):
+        rotation = round_index % len(specs)
+        for spec in specs[rotation:] + specs[:rotation]:
+            server = start(spec, stubs)
+            try:
+                if round_index == 0:
+                    _check_success(server, stubs)
+                for method, body in bodies.items():
+                    peak = run_h2load(server, body, seconds=args.seconds)
+                    steady = run_h2load(server, body, seconds=args.seconds, rate=1000)
+                    _require_all_succeeded(spec, peak, steady)
+                    runs.append(
+                        {
+                            "round": round_index,
+                            "server": spec.label,
+                            "method": method,
+                            "max": asdict(peak),
+                            "at_1000": asdict(steady),
+                        }
+                    )
+                    print(
+                        f"round {round_index + 1} {spec.label:28} {method:14} {peak.rps:6.0f}/s",
+                        flush=True,
+                    )
+            finally:
+                server.stop()
+    return runs
+
+
+def _require_all_succeeded(spec: ServerSpec, *results: LoadResult) -> None:
+    for result in results:
+        if result.succeeded != result.total:
+            raise RuntimeError(f"{spec.label}: {result.total - result.succeeded} requests failed")
+
+
+def _median_spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    keys = sorted(
+        {(run["server"], run["method"]) for run in runs},
+        key=lambda key: (key[1], key[0] != REFERENCE, key[0]),
+    )
+    for server, method in keys:
+        mine = [run for run in runs if run["server"] == server and run["method"] == method]
+        ratios = []
+        for run in mine:
+            reference = [
+                r
+                for r in runs
+                if r["server"] == REFERENCE and r["method"] == method and r["round"] == run["round"]
+            ]
+            if reference:
+                ratios.append(run["max"]["rps"] / reference[0]["max"]["rps"])
+        row = {"server": server, "method": method, "ratio": _median_spread(ratios)}
+        for mode in ("max", "at_1000"):
+            for metric in ("rps", "p50_ms", "p99_ms", "server_cpu"):
+                row[f"{mode}.{metric}"] = _median_spread([run[mode][metric] for run in mine])
+        rows.append(row)
+    return rows
+
+
+def _extras(
+    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path], folder: Path
+) -> dict[str, Any]:
+    """Events, memory and start-up, measured on the shipped server (events also with upb)."""
+    results: dict[str, Any] = {}
+    captures = 1_000 if args.quick else 10_000
+    server = start(ServerSpec(SHIPPED, _specs(stubs, True)[1].argv), stubs)
+    try:
+        results["rss_idle_mb"] = server.rss_mb()
+        rss, held = held_captures_rss(server, stubs, count=captures)
+        results.update(held_captures=held, captures=captures, rss_held_mb=rss)
+        results["events_per_s"] = event_rate(
+            server, stubs, bodies["debug_echo"], calls=3_000 if args.quick else 15_000
+        )
+        latencies = event_latency(server, stubs, folder, seconds=args.seconds)
+        results["event_latency_ms"] = {
+            "count": len(latencies),
+            "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99),
+        }
+    finally:
+        server.stop()
+    results["startup_s"] = _median_spread([startup_seconds(stubs) for _ in range(args.rounds)])
+    results["spoken_parse"] = _accuracy_figures()
+    return results
+
+
+def _accuracy_figures() -> dict[str, Any]:
+    """Parse-latency figures from ``benchmarks/accuracy.py --json`` output, if it was run."""
+    path = ROOT / "bench-results" / "accuracy.json"
+    if not path.exists():
+        return {}
+    found: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        elif ("median" in prefix or "latency" in prefix or "parse" in prefix) and isinstance(
+            node, (int, float)
+        ):
+            found[prefix] = node
+
+    walk(json.loads(path.read_text()), "")
+    return found
+
+
+def _fmt(cell: dict[str, float], digits: int = 0, scale: float = 1.0) -> str:
+    median, low, high = (cell[key] * scale for key in ("median", "min", "max"))
+    return f"{median:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+_HEADER = (
+    "| method | server | max req/s | p50 / p99 ms at max | p50 / p99 ms at 1,000/s "
+    "| server CPU at max | ratio |"
+)
+
+
+def _unary_line(row: dict[str, Any]) -> str:
+    return (
+        f"| {row['method']} | {row['server']} | {_fmt(row['max.rps'])} "
+        f"| {row['max.p50_ms']['median']:.1f} / {row['max.p99_ms']['median']:.1f} "
+        f"| {row['at_1000.p50_ms']['median']:.1f} / {row['at_1000.p99_ms']['median']:.1f} "
+        f"| {row['max.server_cpu']['median'] * 100:.0f}% | {_fmt(row['ratio'], 2)} |"
+    )
+
+
+def _extra_lines(extras: dict[str, Any]) -> list[str]:
+    latency = extras["event_latency_ms"]
+    idle, held = extras["rss_idle_mb"], extras["rss_held_mb"]
+    lines = [
+        "| other (voicecore serve) | value |",
+        "|---|---|",
+        f"| StreamEvents to one subscriber (replay) | {extras['events_per_s']:.0f} events/s |",
+        f"| emit-to-receive at 1,000 events/s | p50 {latency['p50']:.1f} ms, "
+        f"p99 {latency['p99']:.1f} ms ({latency['count']} events) |",
+        f"| RSS idle | {idle:.1f} MB |",
+        f"| RSS with {extras['held_captures']:,} of {extras['captures']:,} captures held "
+        f"| {held:.1f} MB (+{held - idle:.1f} MB) |",
+        f"| start to health SERVING | {_fmt(extras['startup_s'], 2)} s |",
+    ]
+    for key, value in extras["spoken_parse"].items():
+        lines.append(f"| accuracy bench: {key} | {value:.4g} |")
+    if not extras["spoken_parse"]:
+        lines.append("| spoken-form parse median | run `nox -s accuracy -- --json` first |")
+    return lines
+
+
+def render(rows: list[dict[str, Any]], extras: dict[str, Any], rounds: int) -> str:
+    """The table as Markdown: unary rows, then events, memory, start-up and parse figures."""
+    lines = [
+        f"Median of {rounds} interleaved round(s), (min-max) in brackets; "
+        "ratio = max req/s / the reference's in the same round.",
+        "",
+        _HEADER,
+        "|---|---|---|---|---|---|---|",
+        *(_unary_line(row) for row in rows),
+        "",
+        *_extra_lines(extras),
+    ]
+    return "\n".join(lines)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one short round, two servers (smoke run)"
+    )
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3, quick 1)")
+    parser.add_argument("--seconds", type=float, help="seconds per load run (default 3, quick 1)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "bench.json")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every measurement, print the table and write it as JSON."""
+    args = _parse_args(argv)
+    if (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {LOAD_CPU})
+    ensure_h2load()
+    stubs = generate_stubs()
+    folder = Path(tempfile.mkdtemp(prefix="voicecore-bodies-"))
+    bodies = _bodies(stubs, folder)
+    runs = _unary_rounds(args, stubs, bodies)
+    rows = _summarise(runs)
+    extras = _extras(args, stubs, bodies, folder)
+    table = render(rows, extras, args.rounds)
+    print("\n" + table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps({"rows": rows, "extras": extras, "runs": runs, "table": table}, indent=2)
+    )
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
