@@ -250,6 +250,12 @@ class TestDeadline:
         client = Hanging()
         assert await code_of(client, timeout=0.05) is ErrorCode.TIMEOUT
 
+    async def test_deadline_spent_before_first_attempt(self) -> None:
+        """A deadline already past when the attempt starts gives TIMEOUT without a call."""
+        client = ScriptedClient()
+        assert await code_of(client, timeout=1e-9) is ErrorCode.TIMEOUT
+        assert client.requests == []
+
     async def test_caller_timeout_sent_to_server(self) -> None:
         """An explicit timeout travels as timeout_seconds; none sends 0 (server default)."""
         client = ScriptedClient()
