@@ -63,6 +63,9 @@ _MODIFIERS = frozenset(["on", "this", "coming"]) | _NEXT | _LAST
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 _SLASHED = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{2}|[0-9]{4}))?$")
 _MAX_COUNT = 3660
+# Longest number run a date holds ("twenty fifth two thousand and twelve" is 6); longer runs
+# are cut there, which bounds the work on pathological input.
+_MAX_RUN_WORDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +127,8 @@ def _skip(tokens: Sequence[str], index: int, optional: frozenset[str]) -> int:
 
 def _run_end(tokens: Sequence[str], index: int) -> int:
     """End of the run of number words starting at ``index`` ("and" inside is kept)."""
-    end = index
-    while end < len(tokens) and (
-        is_number_word(tokens[end]) or (tokens[end] == "and" and end > index)
-    ):
+    end, stop = index, min(len(tokens), index + _MAX_RUN_WORDS)
+    while end < stop and (is_number_word(tokens[end]) or (tokens[end] == "and" and end > index)):
         end += 1
     while end > index and tokens[end - 1] == "and":
         end -= 1
@@ -430,7 +431,9 @@ def _count(tokens: Sequence[str], index: int) -> tuple[int | None, int]:
 
 def _anchor(tokens: Sequence[str], index: int, ctx: _Context) -> tuple[date, int] | None:
     """What an offset counts from: "now", "today", "tomorrow", "friday", "next monday"."""
-    if index < len(tokens) and tokens[index] == "now":
+    if index >= len(tokens):
+        return None  # "three days from" and nothing after it
+    if tokens[index] == "now":
         return ctx.today, index + 1
     match = _day_word(tokens, index, ctx) or _weekday(tokens, index, ctx)
     if match is None or match[0].value is None:

@@ -143,8 +143,9 @@ def _hour(tokens: Sequence[str], index: int) -> tuple[int | None, int]:
 
 
 def _run_end(tokens: Sequence[str], index: int) -> int:
-    end = index
-    while end < len(tokens) and is_number_word(tokens[end]):
+    """End of the number words from ``index``, looking no further than a time can be long."""
+    end, stop = index, min(len(tokens), index + _MAX_TIME_WORDS + 1)
+    while end < stop and is_number_word(tokens[end]):
         end += 1
     return end
 
