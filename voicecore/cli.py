@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from voicecore._cli_client import add_client_commands
 from voicecore._logging import configure_logging
 from voicecore._version import __version__
 from voicecore.config import Settings
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"voicecore {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _serve_parser(subparsers)
+    add_client_commands(subparsers)
     return parser
 
 

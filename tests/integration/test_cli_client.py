@@ -14,21 +14,10 @@ import pytest
 import pytest_asyncio
 
 from tests._servers import RunningServer, free_port, start_server
-from voicecore.cli import build_parser
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
-# Until voicecore/cli.py adds the client commands, run them through the same hook it will call.
-_DRIVER = """
-import argparse, sys
-from voicecore._cli_client import add_client_commands
-parser = argparse.ArgumentParser(prog="voicecore")
-add_client_commands(parser.add_subparsers(dest="command", required=True))
-args = parser.parse_args()
-sys.exit(args.func(args))
-"""
-WIRED = "primitives" in build_parser().format_help()
-COMMAND = [sys.executable, "-m", "voicecore"] if WIRED else [sys.executable, "-c", _DRIVER]
+COMMAND = [sys.executable, "-m", "voicecore"]
 
 
 @dataclass(frozen=True)
@@ -182,17 +171,3 @@ class TestHealthAndPrimitives:
         assert run.code == 0
         names = [line.split("\t")[0] for line in run.stdout.splitlines()]
         assert "capture_email" in names and "debug_echo" in names
-
-
-class TestWiring:
-    """The lead's voicecore/cli.py exposes these commands."""
-
-    @pytest.mark.xfail(
-        not WIRED,
-        strict=True,
-        reason="voicecore/cli.py does not call _cli_client.add_client_commands yet",
-    )
-    def test_entry_point_has_client_commands(self) -> None:
-        """`voicecore --help` lists call, events, health and primitives."""
-        help_text = build_parser().format_help()
-        assert all(name in help_text for name in ("call", "events", "health", "primitives"))
