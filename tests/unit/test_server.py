@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +15,7 @@ from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
 
+from tests._servers import free_port, wait_serving
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
@@ -20,7 +23,7 @@ from voicecore._proto.voicecore.v1 import (
     VoiceCoreServiceStub,
 )
 from voicecore.config import Settings
-from voicecore.server import VoiceCoreServer
+from voicecore.server import VoiceCoreServer, serve
 
 SERVICE_NAME = "voicecore.v1.VoiceCoreService"
 
@@ -143,3 +146,17 @@ class TestStandardHealth:
             assert await self._check(server, SERVICE_NAME) == StdHealthResponse.NOT_SERVING
         finally:
             await server.stop(grace_period=0.1)
+
+
+class TestServe:
+    async def test_sigterm_drains_and_returns(self) -> None:
+        """serve() runs until SIGTERM, then drains: health stops answering, serve returns."""
+        port = free_port()
+        settings = Settings(host="127.0.0.1", port=port, grace_period=0.1)
+        running = asyncio.create_task(serve(settings))
+        await wait_serving("127.0.0.1", port, timeout=10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, 10)
+        with pytest.raises(OSError):
+            async with Channel("127.0.0.1", port) as channel:
+                await VoiceCoreServiceStub(channel).health_check(timeout=1)
