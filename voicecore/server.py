@@ -18,6 +18,7 @@ from grpclib.encoding.proto import ProtoCodec
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
 from grpclib.health.check import ServiceStatus
 from grpclib.health.service import Health
+from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
 from grpclib.server import Server, Stream
 from loguru import logger
@@ -114,9 +115,7 @@ class VoiceCoreServer:
         self._status.set(True)
         self._admission = _Admission(settings.max_concurrent_calls)
         health = Health({self.service: [self._status]})
-        services = ServerReflection.extend(
-            [self.service, health], pool=default_google_proto_descriptor_pool
-        )
+        services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
         self._server = Server(services, codec=_SizeLimitedCodec(settings.max_message_bytes))
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
@@ -156,6 +155,20 @@ class VoiceCoreServer:
             method=event.method_name,
         )
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+
+def _reflection_pool() -> Any:
+    """betterproto2's embedded descriptors plus grpc.health.v1, so grpcurl can call Check.
+
+    Reflection lists every service; without the health file in the pool, a client that
+    resolves services through reflection (grpcurl) cannot call the standard health check.
+    """
+    pool = default_google_proto_descriptor_pool
+    try:
+        pool.FindFileByName(health_pb2.DESCRIPTOR.name)
+    except KeyError:
+        pool.AddSerializedFile(health_pb2.DESCRIPTOR.serialized_pb)
+    return pool
 
 
 async def _echo_trace_id(event: SendInitialMetadata) -> None:
