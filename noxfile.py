@@ -78,7 +78,24 @@ def proto(session: nox.Session) -> None:
 def accuracy(session: nox.Session) -> None:
     """Capture accuracy and parse latency on ../shared/eval (``-- --compare-nemo`` adds NeMo)."""
     _install_project(session)
-    session.run("python", "benchmarks/accuracy.py", *session.posargs)
+    args = list(session.posargs)
+    if "--compare-nemo" in args:
+        # NeMo lives in a venv of its own: it pins what it needs and never enters ours.
+        nemo_venv = os.path.join(os.path.dirname(session.virtualenv.location), "accuracy-nemo")
+        nemo_python = os.path.join(nemo_venv, "bin", "python")
+        if not os.path.exists(nemo_python):
+            session.run("python", "-m", "venv", nemo_venv)
+        session.run(
+            nemo_python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "nemo_text_processing==1.2.0",
+            external=True,
+        )
+        args += ["--nemo-python", nemo_python]
+    session.run("python", "benchmarks/accuracy.py", *args)
 
 
 @nox.session(python=PYTHON)

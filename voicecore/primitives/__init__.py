@@ -30,11 +30,13 @@ def builtin_primitives() -> list[Primitive[Any]]:
     from voicecore.primitives.name import CaptureName
     from voicecore.primitives.number import CaptureNumber
     from voicecore.primitives.phone import CapturePhone
+    from voicecore.primitives.time import CaptureTime
 
     return [
         CaptureEmail(),
         CapturePhone(),
         CaptureDate(),
+        CaptureTime(),
         CaptureNumber(),
         CaptureDigits(),
         CaptureName(),
