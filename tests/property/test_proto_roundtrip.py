@@ -13,6 +13,7 @@ import datetime
 import betterproto2
 import pytest
 from google.protobuf import json_format, message_factory
+from google.protobuf.message import DecodeError
 from google.protobuf.message import Message as ProtobufMessage
 from hypothesis import find, given
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 import voicecore._proto.voicecore.v1 as wire
 from tests.strategies import MESSAGE_STRATEGIES
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
-from voicecore._proto.voicecore.v1 import ExecutionMetadata
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutionMetadata
 
 __all__: list[str] = []
 
@@ -147,3 +148,33 @@ class TestBetterproto2DurationLimits:
         """A duration of centuries keeps its microseconds through JSON."""
         message = ExecutionMetadata(duration=datetime.timedelta(days=99421, microseconds=1))
         assert ExecutionMetadata.from_json(message.to_json()) == message
+
+
+# ExecutePrimitiveRequest bodies that upb refuses: a string running past the end of the
+# message, wire type 7 (there is none), and garbage inside the params submessage.
+MALFORMED_REQUESTS = {
+    "string past the end": b"\x0a\x05ab",
+    "invalid wire type 7": b"\x0f",
+    "garbage inside params": b"\x12\x03abc",
+}
+
+
+class TestParseStrictness:
+    """Malformed bytes: what the official runtime refuses, and what betterproto2 does."""
+
+    @pytest.mark.parametrize("body", MALFORMED_REQUESTS.values(), ids=MALFORMED_REQUESTS)
+    def test_upb_refuses(self, body: bytes) -> None:
+        """The official protobuf runtime raises DecodeError on each malformed body."""
+        with pytest.raises(DecodeError):
+            _protobuf_class(ExecutePrimitiveRequest).FromString(body)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="betterproto2 0.10 parses these without error: the string is cut short, wire "
+        "type 7 sets objective_type to None, garbage params become an empty Struct",
+    )
+    @pytest.mark.parametrize("body", MALFORMED_REQUESTS.values(), ids=MALFORMED_REQUESTS)
+    def test_betterproto2_refuses(self, body: bytes) -> None:
+        """betterproto2 raises on each malformed body, as upb does."""
+        with pytest.raises(Exception):  # noqa: B017 - any parse error will do
+            ExecutePrimitiveRequest.parse(body)
