@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -10,9 +11,16 @@ from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, P
 from pydantic import field_validator
 
 from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
-from voicecore.spoken.digits import digit_run, is_digit_word, say_digits
-from voicecore.spoken.phone_written import written_phones
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.digit_edits import edit_digits
+from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
+from voicecore.spoken.phone_written import names_another_number, written_phones
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    replaced_by_correction,
+    strip_carrier,
+    words,
+)
 
 __all__ = ["CapturePhone", "CapturePhoneParams"]
 
@@ -27,6 +35,8 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 _GROUP = re.compile(r"^\+?[0-9]{3,}$")
 _MIN_DIGITS = 7
 _CERTAIN = 0.95
+# At most 2**4 readings of "fifty five" as 55 or 50 5: enough for one number, still cheap.
+_MAX_AMBIGUOUS_TENS = 4
 
 
 class CapturePhoneParams(CaptureParams):
@@ -63,14 +73,21 @@ def _split_written(token: str) -> list[str]:
     return groups
 
 
-def _phone_tokens(text: str) -> list[str]:
+def _phone_tokens(said: list[str]) -> list[str]:
+    """Tokens after any carrier phrase, written groups split ("(415)" -> "415")."""
     tokens: list[str] = []
-    for token in strip_carrier(after_correction(drop_fillers(words(text)))):
+    for token in strip_carrier(said):
         tokens.extend(_split_written(token) if _WRITTEN_GROUPS.match(token) else [token])
     return tokens
 
 
-def _spoken(tokens: list[str]) -> _Heard:
+def _introduces_another_number(said: list[str]) -> bool:
+    """ "my card number is ...": the words before the first digit name another number."""
+    first = next((i for i, token in enumerate(said) if is_digit_word(token)), len(said))
+    return names_another_number(" ".join(said[:first]) + " ")
+
+
+def _spoken(tokens: list[str], unmerged: frozenset[int] = frozenset()) -> _Heard:
     """Digits spoken in ``tokens``: groups joined, "plus" kept, "extension ..." apart."""
     digits, extension, index = "", "", 0
     while index < len(tokens):
@@ -83,7 +100,7 @@ def _spoken(tokens: list[str]) -> _Heard:
             )
             break
         elif is_digit_word(token, o_is_zero=True):
-            run, index = digit_run(tokens, index, o_is_zero=True)
+            run, index = digit_run(tokens, index, o_is_zero=True, unmerged=unmerged)
             digits += run
             index += 0 if run else 1
         elif token in _CONNECTORS or len(digits.lstrip("+")) < _MIN_DIGITS:
@@ -93,20 +110,57 @@ def _spoken(tokens: list[str]) -> _Heard:
     return _Heard(digits if digits != "+" else "", extension)
 
 
-def _heard(text: str) -> _Heard:
+def _best_spoken(tokens: list[str], region: str) -> _Heard:
+    """The spoken digits; where "fifty five" may be 50 5, the reading that makes a valid
+    number ("six fifty five five five ..." is 650 555 ...), the plain reading otherwise."""
+    plain = _spoken(tokens)
+    ambiguous = mergeable_tens(tokens)
+    if _parse(plain.digits, region) is not None or not ambiguous:
+        return plain
+    for size in range(1, min(len(ambiguous), _MAX_AMBIGUOUS_TENS) + 1):
+        for unmerged in itertools.combinations(ambiguous, size):
+            heard = _spoken(tokens, frozenset(unmerged))
+            if _parse(heard.digits, region) is not None:
+                return heard
+    return plain
+
+
+def _with_corrected_end(said: list[str], heard: _Heard, region: str) -> _Heard:
+    """ "... two six seven one, sorry, two six seven two": a correction shorter than the
+    number it follows replaces that number's end, when that makes a valid number."""
+    replaced = _best_spoken(_phone_tokens(replaced_by_correction(said)), region)
+    new = heard.digits
+    if not new or new.startswith("+") or len(new) >= len(replaced.digits.lstrip("+")):
+        return heard
+    if _parse(replaced.digits, region) is None:
+        return heard
+    spliced = replaced.digits[: -len(new)] + new
+    if _parse(spliced, region) is None:
+        return heard
+    return _Heard(spliced, heard.extension or replaced.extension)
+
+
+def _heard(text: str, region: str) -> _Heard:
     """Written numbers win (the last one after a self-correction); else the spoken digits.
 
     Text with written digits but no written phone number is not read as spoken digits
     ("16/04/2010", "account 12345678"), except a short answer of digit groups only
-    ("415 555"), kept as a partial number.
+    ("415 555"), kept as a partial number. Digits introduced as another kind of number
+    ("my card number is ...") are not a phone number.
     """
     found = written_phones(text)
     if found:
         chosen = found[-1] if _CORRECTION.search(text.lower()) else found[0]
         return _Heard(chosen.digits, chosen.extension)
-    tokens = _phone_tokens(text)
+    said = drop_fillers(words(text))
+    if _introduces_another_number(after_correction(said)):
+        return _Heard("")
+    tokens = _phone_tokens(after_correction(said))
     if not _ASCII_DIGIT.search(text):
-        return _spoken(tokens)
+        heard = _best_spoken(tokens, region)
+        if _parse(heard.digits, region) is None:
+            return _with_corrected_end(said, heard, region)
+        return heard
     if tokens and all(_GROUP.match(token) for token in tokens):
         return _Heard("".join(tokens))
     return _Heard("")
@@ -191,10 +245,22 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
     def read(self, text: str, params: CapturePhoneParams, partial: str | None) -> Reading:
         """Read one hypothesis as a phone number, completing ``partial`` digits if any."""
         region = _region(params)
-        heard = _heard(text)
+        heard = _heard(text, region)
         if partial and heard.digits and not heard.digits.startswith("+"):
             alone = phone_reading(heard, region)
             if alone.value is not None:
                 return alone
             heard = _Heard(partial + heard.digits, heard.extension)
         return phone_reading(heard, region)
+
+    def correct(self, held: str, text: str, params: CapturePhoneParams) -> Reading | None:
+        """Edit the held number in part ("the last digit is two", "the area code is four one
+        five", "it's five five four not five five five", "change the seven to a nine")."""
+        number = phonenumbers.parse(held)
+        international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+        groups = re.findall(r"\d+", international)[1:]  # after the country code
+        edited = edit_digits(groups, drop_fillers(words(text)))
+        if edited is None:
+            return None
+        reading = phone_reading(_Heard(f"+{number.country_code}{edited}"), _region(params))
+        return reading if reading.value is not None else None

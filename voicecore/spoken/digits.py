@@ -8,8 +8,9 @@ A digit string is not a quantity: "one eight hundred five five five" is 1 800 55
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
-__all__ = ["DIGIT_NAMES", "digit_run", "is_digit_word", "say_digits"]
+__all__ = ["DIGIT_NAMES", "digit_run", "is_digit_word", "mergeable_tens", "say_digits"]
 
 _UNITS = {
     "zero": 0,
@@ -78,10 +79,13 @@ def _unit(token: str | None, o_is_zero: bool) -> int | None:
 class _Reader:
     """Walks tokens from a start index, appending digits; one method per spoken habit."""
 
-    def __init__(self, tokens: list[str], index: int, o_is_zero: bool) -> None:
+    def __init__(
+        self, tokens: list[str], index: int, o_is_zero: bool, unmerged: Collection[int]
+    ) -> None:
         self.tokens = tokens
         self.index = index
         self.o_is_zero = o_is_zero
+        self.unmerged = unmerged
         self.digits: list[str] = []
 
     def peek(self, offset: int = 0) -> str | None:
@@ -127,7 +131,7 @@ class _Reader:
         if token not in _TENS:
             return False
         unit = _UNITS.get(self.peek(1) or "")
-        if unit and self.peek(1) != "oh":
+        if unit and self.peek(1) != "oh" and self.index not in self.unmerged:
             self.digits.append(str(_TENS[token] + unit))
             self.index += 2
         else:
@@ -177,16 +181,36 @@ class _Reader:
         return "00"
 
 
-def digit_run(tokens: list[str], index: int = 0, *, o_is_zero: bool = False) -> tuple[str, int]:
+def mergeable_tens(tokens: list[str]) -> list[int]:
+    """Where a tens word is followed by a unit ("fifty five"): places a caller may mean either
+    55 or a group boundary, 50 then 5 ("six fifty, five five five")."""
+    return [
+        index
+        for index, token in enumerate(tokens[:-1])
+        if token in _TENS
+        and tokens[index + 1] in _UNITS
+        and tokens[index + 1] not in ("oh", "zero")
+    ]
+
+
+def digit_run(
+    tokens: list[str],
+    index: int = 0,
+    *,
+    o_is_zero: bool = False,
+    unmerged: Collection[int] = (),
+) -> tuple[str, int]:
     """Read the digit string spoken from ``index``; returns (digits, index after the run).
 
     Reads "five five five", "oh", "double five", "triple seven", "twenty twenty four", "four
     fifteen", "eight hundred", "a hundred", and written digits ("415"). With ``o_is_zero`` the
-    letter "o" is a zero too. ("", index) when no digit run starts at ``index``.
+    letter "o" is a zero too. A tens word at an index in ``unmerged`` stands alone ("fifty"
+    then "five": 505, not 55). ("", index) when no digit run starts at ``index``.
     """
     if index < len(tokens) and tokens[index] == "hundred":
         tokens = [*tokens[:index], "a", *tokens[index:]]
-    reader = _Reader(tokens, index, o_is_zero)
+        unmerged = {at + 1 if at >= index else at for at in unmerged}
+    reader = _Reader(tokens, index, o_is_zero, unmerged)
     while reader.step():
         pass
     return "".join(reader.digits), reader.index

@@ -11,11 +11,12 @@ from voicecore.spoken.compose import compose, joined
 from voicecore.spoken.letters import spoken_letter
 from voicecore.spoken.tokens import strip_carrier
 
-__all__ = ["edit_spelled"]
+__all__ = ["ORDINALS", "edit_spelled"]
 
 # Letters that sound alike on a phone line: "s as in sam" fixes an f or an x, not an m.
 _SOUNDS_ALIKE = ("bcdegptvz", "fsx", "mn", "ahjk", "iry", "quw", "lo")
-_ORDINALS = {
+#: Position words of a partial correction: "the last letter", "the second digit".
+ORDINALS = {
     "first": 0,
     "second": 1,
     "third": 2,
@@ -62,12 +63,12 @@ def _old_and_new(tokens: list[str]) -> tuple[str, str] | None:
 
 def _set_position(held: str, tokens: list[str]) -> str | None:
     """ "the last letter is n", "the second letter should be o"."""
-    if len(tokens) < 3 or tokens[0] not in _ORDINALS or tokens[1] not in ("letter", "character"):
+    if len(tokens) < 3 or tokens[0] not in ORDINALS or tokens[1] not in ("letter", "character"):
         return None
     rest = tokens[2:]
     rest = rest[2:] if rest[:2] == ["should", "be"] else rest[1:] if rest[0] == "is" else rest
     letter = _spelled(rest)
-    position = _ORDINALS[tokens[0]]
+    position = ORDINALS[tokens[0]]
     if len(letter) != 1 or position >= len(held):
         return None
     position %= len(held)

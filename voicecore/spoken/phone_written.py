@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["WrittenPhone", "written_phones"]
+__all__ = ["WrittenPhone", "names_another_number", "written_phones"]
 
 _CANDIDATE = re.compile(
     r"(?:(?<=[a-z])(?=[(+])|(?<![\w#*=/.+$,)]))"
@@ -22,6 +22,8 @@ _CANDIDATE = re.compile(
 _DATE = re.compile(
     r"^\d{1,2}[/\-]\d{1,2}[/\-](?:\d{2}|\d{4})$|^\d{4}[/\-]\d{1,2}[/\-]\d{1,2}$|^\d{4}/\d{4}$"
 )
+# A date written right after a number is not part of it ("(914)349-8600 04/21/2020").
+_TRAILING_DATE = re.compile(r"\s+\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})$")
 _GLUED_CODE_AFTER = re.compile(r"^\s[a-z]+\d", re.IGNORECASE)
 _SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
@@ -30,7 +32,13 @@ _NOT_A_PHONE_BEFORE = re.compile(
     r"(?:account|acct|card|no\.|number\s+no|#|serial|order|invoice)\s*(?:number|no\.?|#)?\s*(?:is)?\s*:?\s*$",
     re.IGNORECASE,
 )
+# A short number (an Italian landline "012234") counts only right after a phone cue.
+_PHONE_CUE = re.compile(
+    r"\b(?:phone|tel|telephone|landline|mobile|cell|fax)\b[^0-9()+]{0,30}$", re.IGNORECASE
+)
+_AREA_CODE_BEFORE = re.compile(r"^\+?1?[ \-]?\d{3}$")
 _MIN_DIGITS = 7
+_MIN_CUED_DIGITS = 5
 _MAX_DIGITS = 17
 _FULL_NUMBER = 10
 
@@ -49,6 +57,12 @@ def _digits_of(text: str) -> str:
     return "+" + digits if text.lstrip("( ").startswith("+") else digits
 
 
+def names_another_number(before: str) -> bool:
+    """Whether the text before a number introduces another kind of number ("my card number
+    is", "account #", "order no.")."""
+    return _NOT_A_PHONE_BEFORE.search(before[-40:]) is not None
+
+
 def _looks_like_something_else(number: str, before: str) -> bool:
     """Dates, SSNs, decimals, card numbers, and numbers introduced as accounts or cards."""
     stripped = number.strip()
@@ -57,7 +71,7 @@ def _looks_like_something_else(number: str, before: str) -> bool:
         or _SSN.match(stripped)
         or _DECIMAL.match(stripped)
         or _CARD.match(stripped)
-        or _NOT_A_PHONE_BEFORE.search(before[-40:])
+        or names_another_number(before)
         or "((" in stripped.replace(" ", "")
         or "))" in stripped.replace(" ", "")
     )
@@ -71,14 +85,32 @@ def _after_hyphen_without_grouping(text: str, start: int, number: str, count: in
     return count < _FULL_NUMBER or not re.search(r"[ ()]", number)
 
 
+def _after_unmatched_parenthesis(number: str) -> str:
+    """ "19) 35831647": a ")" that closes nothing ends a fragment and the number follows it,
+    unless it closes a three-digit area code whose "(" was left out ("123)456-7890")."""
+    depth = 0
+    for index, char in enumerate(number):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0 and not _AREA_CODE_BEFORE.match(number[:index]):
+            return _after_unmatched_parenthesis(number[index + 1 :].lstrip(" -./"))
+        depth = max(depth, 0)
+    return number
+
+
+def _long_enough(count: int, before: str) -> bool:
+    minimum = _MIN_CUED_DIGITS if _PHONE_CUE.search(before) else _MIN_DIGITS
+    return minimum <= count <= _MAX_DIGITS
+
+
 def written_phones(text: str) -> list[WrittenPhone]:
     """Every written phone-number candidate in ``text``, in order."""
     found: list[WrittenPhone] = []
     for match in _CANDIDATE.finditer(text):
-        number = match.group("number").strip()
+        number = _TRAILING_DATE.sub("", match.group("number").strip())
+        number = _after_unmatched_parenthesis(number)
         digits = _digits_of(number)
         count = len(digits.lstrip("+"))
-        if not _MIN_DIGITS <= count <= _MAX_DIGITS:
+        if not _long_enough(count, text[: match.start()]):
             continue
         if _looks_like_something_else(number, text[: match.start()]):
             continue

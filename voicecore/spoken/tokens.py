@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["after_correction", "drop_fillers", "strip_carrier", "words"]
+__all__ = ["after_correction", "drop_fillers", "replaced_by_correction", "strip_carrier", "words"]
 
 # Sentence punctuation around a token; inner punctuation ("john.smith@gmail.com",
 # "415-555-2671", "it's") stays so the primitives can split it their own way.
@@ -145,6 +145,21 @@ def after_correction(tokens: list[str]) -> list[str]:
         result = rest if rest else tokens[:index]
         index += length
     return result
+
+
+def replaced_by_correction(tokens: list[str]) -> list[str]:
+    """What the last self-correction replaced: the tokens before its marker, themselves
+    corrected ("two six seven one, sorry, two six seven two" -> "two six seven one"); [] when
+    nothing was corrected. Lets a primitive read a short correction as a fix of the end.
+    """
+    start = -1
+    index = 0
+    while index < len(tokens):
+        length = _marker_at(tokens, index)
+        if length and tokens[index + length :]:
+            start = index
+        index += length or 1
+    return after_correction(tokens[:start]) if start > 0 else []
 
 
 def strip_carrier(tokens: list[str]) -> list[str]:
