@@ -3,7 +3,7 @@
 "the last digit is two", "the last four are one two one two", "the area code is four one
 five", "it's five five four not five five five", "change the seven to a nine". The held digits
 come in the groups they were read back in ("415", "555", "2671"), so "the area code" has a
-place and a "five five five" that occurs twice is placed where a group starts. Anything else
+place and a "five five five" that occurs twice is placed on the group it is. Anything else
 is not a partial edit (None), and the caller's answer is read as a whole new value instead.
 """
 
@@ -161,14 +161,13 @@ def _old_and_new(tokens: list[str]) -> tuple[str, str] | None:
 
 
 def _place(groups: Sequence[str], old: str) -> int | None:
-    """Where ``old`` is in the held digits: its only place, else the only one a group starts."""
+    """Where ``old`` is in the held digits: its only place, else the only group it is."""
     held = "".join(groups)
     places = [i for i in range(len(held)) if held.startswith(old, i)]
     if len(places) == 1:
         return places[0]
-    starts = {sum(len(group) for group in groups[:i]) for i in range(len(groups))}
-    at_starts = [place for place in places if place in starts]
-    return at_starts[0] if len(at_starts) == 1 else None
+    whole = [sum(map(len, groups[:i])) for i, group in enumerate(groups) if group == old]
+    return whole[0] if len(whole) == 1 else None
 
 
 def _replacement_edit(groups: Sequence[str], tokens: list[str]) -> str | None:

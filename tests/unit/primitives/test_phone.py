@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import pytest
 from pydantic import ValidationError
 
+from voicecore.capture import InMemoryCaptureStore, run_turn
+from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 
 PRIMITIVE = CapturePhone()
@@ -61,6 +66,10 @@ CALLER_CASES = [
     ("three four seven five five five oh one two three", "+13475550123"),
     ("nine seven two five five five oh one two three", "+19725550123"),
     ("seven zero two five five five oh one two three", "+17025550123"),
+    ("six fifty five five five one two one two", "+16505551212"),
+    ("six fifty five five five twenty six seventy one", "+16505552671"),
+    ("two one two five five five one two three four sorry one two three five", "+12125551235"),
+    ("four one five five five five two six seven one no wait two six seven two", "+14155552672"),
 ]
 
 
@@ -141,3 +150,142 @@ class TestNothing:
     def test_no_value(self, text: str) -> None:
         """Text without a phone number yields no value."""
         assert read(text) is None
+
+
+class TestWrittenRules:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "My card number is 12345678",
+            "my account number is 4155552671",
+            "my order number is four one five five five five two six seven one",
+            "(45)+(31)-278394 is not a phone number.",
+        ],
+    )
+    def test_other_numbers_hear_nothing(self, text: str) -> None:
+        """Digits introduced as another kind of number, or fragments, give no digits at all."""
+        reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
+        assert (reading.value, reading.partial, reading.parts["digits"]) == (None, None, "")
+
+    @pytest.mark.parametrize(
+        ("text", "digits"),
+        [
+            ("19) 35831647 looks like the area code is missing", "35831647"),
+            ("call 123)456-7890 today", "1234567890"),
+            ("Purchasing Phone (914)349-8600 04/21/2020 12:37:30", "9143498600"),
+            ("This is a short landline phone number in Italy: 012234.", "012234"),
+        ],
+    )
+    def test_digits_heard(self, text: str, digits: str) -> None:
+        """A stray ")" ends a fragment unless it closes an area code; a date after the
+        number is not part of it; a short number right after a phone cue is heard."""
+        reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.parts["digits"] == digits
+
+    def test_short_number_without_cue_is_not_heard(self) -> None:
+        """Six written digits with no phone word before them are not a phone number."""
+        text = "The total was 012234 points."
+        reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.parts["digits"] == ""
+
+
+HELD = "+14155552671"
+
+
+def correct(text: str, held: str = HELD) -> str | None:
+    reading = PRIMITIVE.correct(held, text, CapturePhoneParams(transcription=text))
+    return None if reading is None else reading.value
+
+
+class TestCorrect:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("no the last digit is two", "+14155552672"),
+            ("the last four are one two one two", "+14155551212"),
+            ("the area code is six one seven", "+16175552671"),
+            ("it's five five four not five five five", "+14155542671"),
+            ("change the seven to a nine", "+14155552691"),
+            ("uh the last two digits are oh five", "+14155552605"),
+        ],
+    )
+    def test_edits_the_held_number(self, text: str, expected: str) -> None:
+        """A partial correction edits the held number and the result is validated again."""
+        assert correct(text) == expected
+
+    def test_international_number_groups(self) -> None:
+        """Groups follow the international format: a UK number's last group is replaced."""
+        assert correct("the last four are one two three four", "+442079460958") == ("+442079461234")
+
+    def test_edit_to_an_invalid_number_is_not_a_value(self) -> None:
+        """An edit that makes the number invalid is not taken (area code 011)."""
+        assert correct("the area code is oh one one") is None
+
+    @pytest.mark.parametrize(
+        "text", ["yes", "no", "six one seven five five five two six seven one", "hmm what"]
+    )
+    def test_not_a_partial_edit(self, text: str) -> None:
+        """Answers and whole new numbers are left to the machine."""
+        assert correct(text) is None
+
+    def test_reading_has_the_parts(self) -> None:
+        """The edited reading carries the readback and national format."""
+        text = "the last digit is two"
+        reading = PRIMITIVE.correct(HELD, text, CapturePhoneParams(transcription=text))
+        assert reading is not None
+        assert reading.parts["national"] == "(415) 555-2672"
+        assert reading.readback.endswith("two six seven two")
+
+
+@dataclass
+class PhoneCall:
+    """A conversation with capture_phone through the capture machine."""
+
+    store: InMemoryCaptureStore = field(default_factory=InMemoryCaptureStore)
+
+    async def emit(self, event_type: str, payload: Mapping[str, JsonValue]) -> int:
+        return 0
+
+    async def say(self, text: str) -> PrimitiveResult:
+        context = PrimitiveContext(
+            objective_type="capture_phone",
+            trace_id="0" * 32,
+            emit=self.emit,
+            captures=self.store,
+            conversation_id="call-1",
+        )
+        return await run_turn(PRIMITIVE, CapturePhoneParams(transcription=text), context)
+
+
+class TestMultiTurnCorrections:
+    @pytest.mark.parametrize(
+        ("answer", "corrected"),
+        [
+            ("no the last digit is two", "+14155552672"),
+            ("the last four are one two one two", "+14155551212"),
+            ("the area code is six one seven", "+16175552671"),
+            ("it's five five four not five five five", "+14155542671"),
+            ("change the seven to a nine", "+14155552691"),
+            ("yes but the last digit is two", "+14155552672"),
+            ("no it's six one seven five five five two six seven one", "+16175552671"),
+        ],
+    )
+    async def test_partial_correction_then_yes(self, answer: str, corrected: str) -> None:
+        """A partial correction is read back for confirmation; a yes then completes it."""
+        call = PhoneCall()
+        first = await call.say("my number is four one five five five five two six seven one")
+        assert first.data["value"] == HELD
+        fixed = await call.say(answer)
+        assert (fixed.state, fixed.data["value"]) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            corrected,
+        )
+        done = await call.say("yes")
+        assert (done.state, done.data["value"]) == (PrimitiveState.COMPLETED, corrected)
+
+    async def test_bare_no_still_rejects(self) -> None:
+        """A no with nothing to edit is a rejection, not an edit."""
+        call = PhoneCall()
+        await call.say("four one five five five five two six seven one")
+        result = await call.say("no")
+        assert (result.state, result.data["reason"]) == (PrimitiveState.INCOMPLETE, "rejected")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    replaced_by_correction,
+    strip_carrier,
+    words,
+)
 
 
 class TestWords:
@@ -44,6 +50,22 @@ class TestAfterCorrection:
     def test_keeps_what_follows_the_last_marker(self, text: str, expected: str) -> None:
         """The last correction marker wins; "no" alone is not a marker."""
         assert after_correction(text.split()) == expected.split()
+
+
+class TestReplacedByCorrection:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("two six seven one sorry two six seven two", "two six seven one"),
+            ("a no wait b i mean c", "b"),
+            ("one two three", ""),
+            ("one two three sorry", ""),
+            ("sorry one two three", ""),
+        ],
+    )
+    def test_what_the_last_correction_replaced(self, text: str, expected: str) -> None:
+        """The tokens before the last marker that has words after it; none without one."""
+        assert replaced_by_correction(text.split()) == expected.split()
 
 
 class TestStripCarrier:
