@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from grpclib import GRPCError
 from grpclib.const import Status
-from grpclib.encoding.proto import ProtoCodec
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
 from grpclib.health.check import ServiceStatus
 from grpclib.health.service import Health
@@ -24,6 +23,7 @@ from grpclib.server import Server, Stream
 from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
+from voicecore._codec import UpbCodec
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
@@ -36,24 +36,6 @@ __all__ = ["VoiceCoreServer", "serve"]
 _STREAMING_METHODS = frozenset(
     {"/voicecore.v1.VoiceCoreService/StreamEvents", "/grpc.health.v1.Health/Watch"}
 )
-
-
-class _SizeLimitedCodec(ProtoCodec):
-    """Protobuf codec that refuses request messages over ``max_bytes``.
-
-    grpclib has no receive limit of its own (NOTES.md: a 64 MiB request was accepted).
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
-
-    def decode(self, data: bytes, message_type: Any) -> Any:
-        if len(data) > self._max_bytes:
-            raise GRPCError(
-                Status.RESOURCE_EXHAUSTED,
-                f"request of {len(data)} bytes is larger than the limit of {self._max_bytes}",
-            )
-        return super().decode(data, message_type)
 
 
 class _Admission:
@@ -116,7 +98,7 @@ class VoiceCoreServer:
         self._admission = _Admission(settings.max_concurrent_calls)
         health = Health({self.service: [self._status]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
-        self._server = Server(services, codec=_SizeLimitedCodec(settings.max_message_bytes))
+        self._server = Server(services, codec=UpbCodec(settings.max_message_bytes))
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
