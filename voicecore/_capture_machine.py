@@ -192,6 +192,8 @@ def _interpret(
     spoken = text if said.answer is Answer.UNCLEAR else said.remainder
     reading = _read_correction(primitive, params, held.value, spoken) if spoken else None
     if reading is None or reading.value is None:
+        if said.contrast and said.answer is Answer.YES:
+            return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
         bare = {Answer.YES: _YES, Answer.NO: _NO}.get(said.answer)
         return bare, said.certainty, None
     certainty = reading.certainty * (1.0 if said.answer is Answer.UNCLEAR else said.certainty)

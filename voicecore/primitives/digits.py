@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.spoken.compose import compose
+from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import letter_name
@@ -100,8 +101,11 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
         return code_reading(code, params)
 
     def correct(self, held: str, text: str, params: CaptureDigitsParams) -> Reading | None:
-        """Edit the held code in part ("the last digit is five", "b as in boy")."""
+        """Edit the held code in part ("the last digit is five", "the last four are one two
+        three four", "b as in boy")."""
         tokens = drop_fillers(words(text))
+        if held.isdigit() and (digits := edit_digits([held], tokens)) is not None:
+            return code_reading(digits, params)
         tokens = ["letter" if token in ("digit", "number") else token for token in tokens]
         edited = edit_spelled(held.lower(), tokens)
         return code_reading(edited.upper(), params) if edited else None

@@ -25,9 +25,8 @@ _PROVIDERS = frozenset(
         "proton", "comcast", "verizon", "att", "sbcglobal", "bellsouth", "mail", "me",
     )
 )  # fmt: skip
-_SPOKEN_LABELS = _PROVIDERS | frozenset(
-    ("com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "info", "biz")
-)
+_TOP_LEVEL = frozenset(("com", "net", "org", "edu", "gov", "io", "co", "uk", "us", "info", "biz"))
+_SPOKEN_LABELS = _PROVIDERS | _TOP_LEVEL
 _DOTCOM = {"dotcom": ("dot", "com"), "dotnet": ("dot", "net"), "dotorg": ("dot", "org")}
 _CERTAIN = 0.95
 _GUESSED_TLD = 0.7
@@ -99,6 +98,20 @@ def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:
     return address, "", certainty
 
 
+def _said_domain(tokens: list[str]) -> str | None:
+    """A domain said on its own ("it's yahoo dot com", "at outlook dot com"), ending in a
+    known top-level domain so that "j o n dot smith" stays a local part."""
+    tokens = strip_carrier(tokens)
+    tokens = [
+        part for token in tokens[tokens[:1] == ["at"] :] for part in _DOTCOM.get(token, (token,))
+    ]
+    pieces = compose(tokens)
+    if not pieces or any(piece.text == "@" for piece in pieces):
+        return None
+    domain, _ = _domain(pieces)
+    return domain if domain.rpartition(".")[2] in _TOP_LEVEL else None
+
+
 def _say_domain(domain: str) -> str:
     labels = domain.split(".")
     said = [label if label in _SPOKEN_LABELS else say_characters(label) for label in labels]
@@ -152,12 +165,15 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
         return email_reading(address, certainty)
 
     def correct(self, held: str, text: str, params: CaptureEmailParams) -> Reading | None:
-        """Edit the held address in part ("s as in sam", "it's j o n not j o h n")."""
+        """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
+        yahoo dot com")."""
         local, _, domain = held.rpartition("@")
         tokens = drop_fillers(words(text))
         edited = edit_spelled(local, tokens)
         if edited is not None:
             address = _validated(f"{edited}@{domain}")
+        elif (new_domain := _said_domain(tokens)) is not None:
+            address = _validated(f"{local}@{new_domain}")
         else:
             whole = edit_spelled(held, tokens)
             address = _validated(whole) if whole is not None else None

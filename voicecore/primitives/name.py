@@ -16,6 +16,15 @@ _SPELLED = 0.95
 _SAID = 0.8
 _MAX_WORDS = 4
 _POLITE = frozenset({"please", "thanks", "thank", "you", "okay", "ok", "bye"})
+# Words that are not names: what a caller says about a name rather than the name itself.
+_NOT_NAMES = frozenset(
+    """
+    a an the my your his her our their its it it's this that these those is are was were be
+    am of to in on at by for with from and or but except not no yes yeah ok okay so just
+    name names spelled spelling spell differently different wrong right correct letter
+    letters first last middle full surname number email address phone what
+    """.split()
+)
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _CAPITALISE = re.compile(r"(^|[\-' ])([a-z])")
 
@@ -45,6 +54,10 @@ def _spelled_runs(pieces: list[Piece]) -> list[str]:
     return [run for run in runs if len(run) > 1]
 
 
+def _is_name_word(word: str) -> bool:
+    return _NAME_WORD.match(word) is not None and word not in _NOT_NAMES
+
+
 def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     """The name spelled in ``tokens`` (preferred), else the words said."""
     while tokens and tokens[-1] in _POLITE:
@@ -56,7 +69,7 @@ def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     if spelled:
         return " ".join(spelled), _SPELLED
     said = tokens
-    if not said or len(said) > _MAX_WORDS or not all(_NAME_WORD.match(word) for word in said):
+    if not said or len(said) > _MAX_WORDS or not all(_is_name_word(word) for word in said):
         return None, 0.0
     return " ".join(said), _SAID
 

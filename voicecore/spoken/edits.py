@@ -68,6 +68,8 @@ def _set_position(held: str, tokens: list[str]) -> str | None:
     rest = tokens[2:]
     rest = rest[2:] if rest[:2] == ["should", "be"] else rest[1:] if rest[0] == "is" else rest
     letter = _spelled(rest)
+    if len(letter) != 1 and rest[:1] in (["a"], ["an"]):
+        letter = _spelled(rest[1:])  # "the last digit is a five"
     position = ORDINALS[tokens[0]]
     if len(letter) != 1 or position >= len(held):
         return None

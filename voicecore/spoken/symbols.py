@@ -26,6 +26,7 @@ _PHRASES: dict[tuple[str, ...], str] = {
     ("slash",): "/",
     ("forward", "slash"): "/",
     ("colon",): ":",
+    ("apostrophe",): "'",
 }
 _LONGEST = max(len(phrase) for phrase in _PHRASES)
 

@@ -29,11 +29,16 @@ class Answer(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class YesNo:
-    """An answer, how sure the reading is (0..1; 0 when unclear), and the words after it."""
+    """An answer, how sure the reading is (0..1; 0 when unclear), and the words after it.
+
+    ``contrast`` says the remainder was introduced by "but", "except", "although": in "yes,
+    but the last digit is wrong" the yes does not confirm the value as it stands.
+    """
 
     answer: Answer
     certainty: float
     remainder: str
+    contrast: bool = False
 
 
 _Phrases = dict[tuple[str, ...], tuple[Answer, float]]
@@ -60,6 +65,7 @@ _TABLE: _Phrases = {
     **_phrases(_YES, 0.9, "that works", "that's fine", "that's true", "all good", "right on"),
     **_phrases(_YES, 0.8, "ya", "yah", "uh huh", "uh-huh", "mhm", "mm hmm", "mm-hmm", "mmhmm"),
     **_phrases(_YES, 0.8, "ok", "okay", "alright", "all right", "right", "good", "great"),
+    **_phrases(_YES, 0.8, "go ahead", "go for it", "that'll work", "that will work"),
     **_phrases(_YES, 0.8, "fine", "i think so", "i believe so", "pretty much", "yes it is"),
     **_phrases(_YES, 0.6, "i guess", "i guess so", "probably", "i suppose", "i suppose so"),
     **_phrases(_NO, 1.0, "no", "nope", "nah", "negative", "incorrect", "wrong", "false"),
@@ -80,6 +86,15 @@ _TABLE: _Phrases = {
     **_phrases(_UNCLEAR, 0.0, "say that again", "repeat that", "can you repeat that"),
     **_phrases(_UNCLEAR, 0.0, "could you repeat that", "i didn't catch that", "who knows"),
 }
+# "that's the right number", "it's the correct one": a yes that names what it confirms.
+_TABLE.update(
+    {
+        (*subject.split(), "the", adjective, noun): (_YES, 1.0)
+        for subject in ("that's", "thats", "that is", "it's", "its", "it is", "this is")
+        for adjective in ("right", "correct")
+        for noun in ("one", "number", "name", "email", "address", "code", "spelling", "zip")
+    }
+)
 _LONGEST_PHRASE = max(len(phrase) for phrase in _TABLE)
 
 
@@ -117,22 +132,25 @@ _CONNECTIVES = (
     ("its",),
     ("that's",),
     ("thats",),
-    ("but",),
     ("and",),
 )
+# Connectives that turn a yes into "yes, but": what follows is a correction.
+_CONTRASTS = frozenset({"but", "except", "although", "though", "however", "only"})
 
 
 def understand(text: str) -> YesNo:
     """Read ``text`` as a yes, a no or unclear, with the words that follow the answer."""
     tokens = words(text)
     answers, end = _read_head(tokens)
-    remainder = " ".join(_strip_connectives(tokens[end:]))
+    rest = tokens[end:]
+    contrast = bool(rest) and rest[0] in _CONTRASTS
+    remainder = " ".join(_strip_connectives(rest[contrast:]))
     if not answers:
-        return YesNo(Answer.UNCLEAR, 0.0, remainder)
+        return YesNo(Answer.UNCLEAR, 0.0, remainder, contrast)
     answer, certainty = answers[-1]
     if answer is not Answer.UNCLEAR and len({a for a, _ in answers}) > 1:
         certainty *= _MIXED_FACTOR
-    return YesNo(answer, certainty, remainder)
+    return YesNo(answer, certainty, remainder, contrast)
 
 
 def _read_head(tokens: list[str]) -> tuple[list[tuple[Answer, float]], int]:

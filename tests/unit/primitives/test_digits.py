@@ -104,6 +104,20 @@ class TestReadbackAndEdits:
         reading = PRIMITIVE.correct("90210", answer, CaptureDigitsParams(transcription=answer))
         assert reading is not None and reading.value == "90211"
 
+    @pytest.mark.parametrize(
+        ("held", "answer", "expected"),
+        [
+            ("90210", "the last digit is a five", "90215"),
+            ("12345678", "the last four are one two one two", "12341212"),
+            ("12345678", "it's six seven nine not six seven eight", "12345679"),
+            ("AB123", "the last digit is a five", "AB125"),
+        ],
+    )
+    def test_digit_edits(self, held: str, answer: str, expected: str) -> None:
+        """Positions and runs of a held code are edited as said."""
+        reading = PRIMITIVE.correct(held, answer, CaptureDigitsParams(transcription=answer))
+        assert reading is not None and reading.value == expected
+
     @pytest.mark.parametrize("text", ["", "hello there", "no wait"])
     def test_nothing_heard(self, text: str) -> None:
         """Without letters or digits there is no value."""

@@ -107,12 +107,23 @@ class TestCorrect:
             ("john@gmail.com", "no it's j o n not j o h n", "jon@gmail.com"),
             ("jon@gmail.com", "the last letter is m", "jom@gmail.com"),
             ("john@hotmail.com", "it's gmail not hotmail", "john@gmail.com"),
+            ("john@gmail.com", "it's yahoo dot com", "john@yahoo.com"),
+            ("john@gmail.com", "the domain is outlook dot com", "john@outlook.com"),
+            ("john@gmail.com", "at icloud", "john@icloud.com"),
         ],
     )
     def test_edits_the_held_address(self, held: str, answer: str, expected: str) -> None:
         """A partial correction edits the held address."""
         reading = PRIMITIVE.correct(held, answer, CaptureEmailParams(transcription=answer))
         assert reading is not None and reading.value == expected
+
+    def test_local_part_with_a_dot_is_not_a_domain(self) -> None:
+        """ "jon dot smith" ends in no known top-level domain: not a new domain."""
+        answer = "it's jon dot smith"
+        reading = PRIMITIVE.correct(
+            "john@gmail.com", answer, CaptureEmailParams(transcription=answer)
+        )
+        assert reading is None or reading.value != "john@jon.smith"
 
     def test_a_new_value_is_not_an_edit(self) -> None:
         """An answer that is not a partial edit returns None."""

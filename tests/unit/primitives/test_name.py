@@ -104,6 +104,25 @@ class TestCorrect:
         reading = PRIMITIVE.correct(held, answer, CaptureNameParams(transcription=answer))
         assert reading is not None and reading.value == expected
 
+    def test_position_said_with_an_article(self) -> None:
+        """ "the last letter is an e" sets the letter after the article."""
+        answer = "the last letter is an e"
+        reading = PRIMITIVE.correct("Jon", answer, CaptureNameParams(transcription=answer))
+        assert reading is not None and reading.value == "Joe"
+
     def test_yes_is_not_an_edit(self) -> None:
         """ "yes" is not a partial edit."""
         assert PRIMITIVE.correct("Jon", "yes", CaptureNameParams(transcription="yes")) is None
+
+
+class TestNotNames:
+    @pytest.mark.parametrize(
+        "text", ["it's spelled differently", "my name", "the spelling", "except the spelling"]
+    )
+    def test_talk_about_a_name_is_not_a_name(self, text: str) -> None:
+        """Words about the name ("spelled differently", "my name") are not read as a name."""
+        assert read(text) is None
+
+    def test_apostrophe_is_spelled(self) -> None:
+        """ "o apostrophe b r i e n" keeps the apostrophe."""
+        assert read("my last name is o apostrophe b r i e n") == "O'Brien"

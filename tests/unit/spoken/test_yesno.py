@@ -90,7 +90,7 @@ class TestAnswers:
         assert said.certainty == 0.0
 
     def test_plain_answers_are_surer_than_hedged_ones(self) -> None:
-        """"yes" is read with more certainty than "i guess"; "no" more than "yeah no"."""
+        """ "yes" is read with more certainty than "i guess"; "no" more than "yeah no"."""
         assert understand("yes").certainty > understand("I guess").certainty
         assert understand("no").certainty > understand("yeah no").certainty
 
@@ -112,6 +112,28 @@ class TestRemainder:
         """What follows the answer, without "it's"/"but", is the remainder."""
         said = understand(text)
         assert (said.answer, said.remainder) == (answer, remainder)
+
+    @pytest.mark.parametrize(
+        ("text", "contrast"),
+        [
+            ("yes but the last digit is wrong", True),
+            ("yeah except it's j o n", True),
+            ("yes, although the spelling is off", True),
+            ("yes that's my name", False),
+            ("no it's j o n", False),
+        ],
+    )
+    def test_contrast(self, text: str, contrast: bool) -> None:
+        """A remainder opened by "but"/"except"/"although" is marked as a contrast."""
+        assert understand(text).contrast is contrast
+
+    @pytest.mark.parametrize(
+        "text", ["that's the right number", "it's the correct one", "go ahead", "that will work"]
+    )
+    def test_more_yes_forms(self, text: str) -> None:
+        """A yes that names what it confirms, or tells the agent to go on, is a yes."""
+        said = understand(text)
+        assert (said.answer, said.remainder) == (Answer.YES, "")
 
     def test_unclear_text_is_all_remainder(self) -> None:
         """Without an answer head, the whole utterance is the remainder."""
