@@ -75,13 +75,6 @@ class CaptureDate(CapturePrimitive[CaptureDateParams]):
     )
     noun: ClassVar[str] = "date"
     params_model = CaptureDateParams
-    event_types: ClassVar[tuple[str, ...]] = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureDateParams, partial: str | None) -> Reading:
         """Read the date in ``text``; ``partial`` is unused (a date is said whole)."""

@@ -52,13 +52,6 @@ class CaptureNumber(CapturePrimitive[CaptureNumberParams]):
     )
     noun: ClassVar[str] = "number"
     params_model = CaptureNumberParams
-    event_types: ClassVar[tuple[str, ...]] = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureNumberParams, partial: str | None) -> Reading:
         """Read the number in ``text``; ``partial`` is unused (a number is said whole)."""

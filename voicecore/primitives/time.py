@@ -33,13 +33,6 @@ class CaptureTime(CapturePrimitive[CaptureTimeParams]):
     description: ClassVar[str] = "Capture a time of day as HH:MM on a 24-hour clock."
     noun: ClassVar[str] = "time"
     params_model = CaptureTimeParams
-    event_types: ClassVar[tuple[str, ...]] = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureTimeParams, partial: str | None) -> Reading:
         """Read the time in ``text``; ``partial`` is unused (a time is said whole)."""
