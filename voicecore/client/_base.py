@@ -8,7 +8,6 @@ retries past an open breaker. Subclasses only move messages (``_send_*``, ``_ope
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -18,6 +17,7 @@ from typing import Self, TypeVar
 
 from loguru import logger
 
+from voicecore._call import new_trace_id
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -47,18 +47,13 @@ from voicecore.client._events import resumable_events
 from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
 from voicecore.primitives.base import JsonValue
 
-__all__ = ["VoiceCoreClientBase", "new_trace_id"]
+__all__ = ["VoiceCoreClientBase"]
 
 R = TypeVar("R")
 Sleep = Callable[[float], Awaitable[None]]
 
 # The transport's own deadline should fire first; this outer guard only catches what it misses.
 _DEADLINE_GRACE = 0.05
-
-
-def new_trace_id() -> str:
-    """A fresh W3C-compatible trace id: 32 lowercase hex digits."""
-    return secrets.token_hex(16)
 
 
 class VoiceCoreClientBase(ABC):

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from grpclib.client import Channel
 from grpclib.const import Cardinality
 
+from voicecore._call import new_trace_id
 from voicecore._proto.voicecore.v1 import (
     Event,
     ExecutePrimitiveRequest,
@@ -19,7 +20,7 @@ from voicecore._proto.voicecore.v1 import (
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
-from voicecore.client._base import Sleep, VoiceCoreClientBase, new_trace_id
+from voicecore.client._base import Sleep, VoiceCoreClientBase
 from voicecore.client._breaker import TransitionCallback
 from voicecore.client._config import ClientConfig, parse_endpoint
 
