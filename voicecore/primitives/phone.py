@@ -115,7 +115,7 @@ def _best_spoken(tokens: list[str], region: str) -> _Heard:
     number ("six fifty five five five ..." is 650 555 ...), the plain reading otherwise."""
     plain = _spoken(tokens)
     ambiguous = mergeable_tens(tokens)
-    if _parse(plain.digits, region) is not None or not ambiguous:
+    if not ambiguous or _parse(plain.digits, region) is not None:
         return plain
     for size in range(1, min(len(ambiguous), _MAX_AMBIGUOUS_TENS) + 1):
         for unmerged in itertools.combinations(ambiguous, size):
@@ -125,10 +125,10 @@ def _best_spoken(tokens: list[str], region: str) -> _Heard:
     return plain
 
 
-def _with_corrected_end(said: list[str], heard: _Heard, region: str) -> _Heard:
+def _with_corrected_end(replaced_tokens: list[str], heard: _Heard, region: str) -> _Heard:
     """ "... two six seven one, sorry, two six seven two": a correction shorter than the
     number it follows replaces that number's end, when that makes a valid number."""
-    replaced = _best_spoken(_phone_tokens(replaced_by_correction(said)), region)
+    replaced = _best_spoken(_phone_tokens(replaced_tokens), region)
     new = heard.digits
     if not new or new.startswith("+") or len(new) >= len(replaced.digits.lstrip("+")):
         return heard
@@ -153,13 +153,15 @@ def _heard(text: str, region: str) -> _Heard:
         chosen = found[-1] if _CORRECTION.search(text.lower()) else found[0]
         return _Heard(chosen.digits, chosen.extension)
     said = drop_fillers(words(text))
-    if _introduces_another_number(after_correction(said)):
+    corrected = after_correction(said)
+    if _introduces_another_number(corrected):
         return _Heard("")
-    tokens = _phone_tokens(after_correction(said))
+    tokens = _phone_tokens(corrected)
     if not _ASCII_DIGIT.search(text):
         heard = _best_spoken(tokens, region)
-        if _parse(heard.digits, region) is None:
-            return _with_corrected_end(said, heard, region)
+        replaced = replaced_by_correction(said)
+        if replaced and _parse(heard.digits, region) is None:
+            return _with_corrected_end(replaced, heard, region)
         return heard
     if tokens and all(_GROUP.match(token) for token in tokens):
         return _Heard("".join(tokens))

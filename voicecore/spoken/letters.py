@@ -137,6 +137,8 @@ def spoken_letter(tokens: list[str], index: int, *, nato: bool = True) -> tuple[
     if token in _CASE_WORDS and index + 1 < len(tokens):
         letters, length = spoken_letter(tokens, index + 1, nato=nato)
         return (letters, length + 1) if length else ("", 0)
+    if token == "double" and index + 1 < len(tokens) and tokens[index + 1] in ("u", "you"):
+        return "w", 2  # "double u" names w; a doubled u is "u u"
     if token in ("double", "triple") and index + 1 < len(tokens):
         letter = letter_name(tokens[index + 1], in_spelling=True)
         if letter is not None and tokens[index + 1] != "oh":

@@ -120,9 +120,23 @@ def drop_fillers(tokens: list[str]) -> list[str]:
     return [token for token in tokens if token not in _FILLERS]
 
 
+def _by_first_word(
+    markers: tuple[tuple[str, ...], ...],
+) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Markers grouped by their first word, order kept (longest first)."""
+    grouped: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for marker in markers:
+        grouped[marker[0]] = (*grouped.get(marker[0], ()), marker)
+    return grouped
+
+
+# One dict lookup per token instead of a scan of every marker.
+_MARKERS_BY_FIRST = _by_first_word(_CORRECTION_MARKERS)
+
+
 def _marker_at(tokens: list[str], index: int) -> int:
     """Length of the correction marker starting at ``index``, 0 if none."""
-    for marker in _CORRECTION_MARKERS:
+    for marker in _MARKERS_BY_FIRST.get(tokens[index], ()):
         if tuple(tokens[index : index + len(marker)]) == marker:
             return len(marker)
     return 0

@@ -59,6 +59,8 @@ class TestLetters:
             ("m like mary", "m"),
             ("alpha bravo charlie", "abc"),
             ("double l", "ll"),
+            ("double u i l l", "will"),
+            ("double you e b", "web"),
             ("capital j", "j"),
             ("see you", "cu"),
         ],
