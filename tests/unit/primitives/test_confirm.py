@@ -120,7 +120,7 @@ class TestAnswers:
         assert confidence == 0.0
 
     async def test_no_with_more_words_keeps_them(self) -> None:
-        """"No, it's Tuesday" returns the words after the no for the orchestrator."""
+        """ "No, it's Tuesday" returns the words after the no for the orchestrator."""
         _, data, _ = await _confirm(transcription="No, it's Tuesday.")
         assert data["remainder"] == "tuesday"
 
