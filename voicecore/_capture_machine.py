@@ -14,7 +14,7 @@ is FAILED; so ``attempt`` never exceeds ``max_attempts``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from voicecore.primitives._capture import (
@@ -83,6 +83,9 @@ class Turn:
     reason: str | None = None
     partial: str | None = None
     partial_readback: str = ""
+    #: Without a value: what the reading did hear (digits of a rejected number, a value
+    #: out of range), so the agent can say why.
+    heard: Mapping[str, JsonValue] = field(default_factory=dict)
 
     @property
     def confidence(self) -> float:
@@ -130,8 +133,11 @@ def _value_turn(
     progress = _best_partial(heard, readings)
     if progress is not None and progress.partial != state.partial:
         kept = replace(state, partial=progress.partial, partial_readback=progress.readback)
-        return _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
-    return _attempt_failed(params, state, readings[0].reason or "no_value_heard")
+        turn = _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
+        return replace(turn, heard=dict(progress.parts))
+    top = readings[0]
+    turn = _attempt_failed(params, state, top.reason or "no_value_heard")
+    return replace(turn, heard=dict(top.parts))
 
 
 def _held(readings: Sequence[Reading], ranked: Sequence[Ranked[str]]) -> HeldValue:

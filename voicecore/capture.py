@@ -204,6 +204,7 @@ def _data(turn: Turn, noun: str, purpose: str) -> dict[str, JsonValue]:
             {"value": c.value, "confidence": c.confidence} for c in turn.value.candidates
         ]
     else:
+        data.update(turn.heard)
         data["reason"] = turn.reason or "no_value_heard"
         if turn.partial:
             data["partial"] = turn.partial

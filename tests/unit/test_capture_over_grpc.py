@@ -170,3 +170,23 @@ class TestIdempotentTurns:
         assert replay.replayed and not confirmed.replayed
         assert replay.data == confirmed.data
         assert (await call.event_types()).count("capture.confirmed") == 1
+
+
+class TestNoValueReports:
+    async def test_rejected_phone_reports_the_digits_heard(
+        self, stub: VoiceCoreServiceStub
+    ) -> None:
+        """An invalid number is no value, but data.digits says what was heard."""
+        call = Conversation(stub, "capture_phone", "heard-1")
+        turn = await call.say("one two three four five six seven eight nine oh")
+        assert turn.state == PrimitiveState.INCOMPLETE
+        assert "value" not in turn.data
+        assert (turn.data["digits"], turn.data["reason"]) == ("1234567890", "invalid_phone")
+
+    async def test_out_of_range_number_reports_what_was_heard(
+        self, stub: VoiceCoreServiceStub
+    ) -> None:
+        """A number outside the bounds comes back as heard, with reason out_of_range."""
+        call = Conversation(stub, "capture_number", "heard-2", {"max_value": 100})
+        turn = await call.say("five hundred")
+        assert (turn.data["heard"], turn.data["reason"]) == ("500", "out_of_range")
