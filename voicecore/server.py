@@ -19,12 +19,13 @@ from grpclib.health.check import ServiceStatus
 from grpclib.health.service import Health
 from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
-from grpclib.server import Server, Stream
+from grpclib.server import Stream
 from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import UpbCodec
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
+from voicecore._transport import CoalescingServer
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
 
@@ -98,7 +99,7 @@ class VoiceCoreServer:
         self._admission = _Admission(settings.max_concurrent_calls)
         health = Health({self.service: [self._status]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
-        self._server = Server(services, codec=UpbCodec(settings.max_message_bytes))
+        self._server = CoalescingServer(services, codec=UpbCodec(settings.max_message_bytes))
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
