@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from voicecore._proto.google.protobuf import Struct
+from voicecore._codec import struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventRangeEvictedError
 from voicecore.primitives.base import JsonValue
@@ -101,7 +101,7 @@ class InMemoryEventLog:
             trace_id=trace_id,
             objective_type=objective_type,
             time=datetime.now(UTC),
-            payload=Struct.from_dict(dict(payload or {})),
+            payload=struct_from_dict(dict(payload or {})),
         )
         self._events.append(event)
         self._evict()

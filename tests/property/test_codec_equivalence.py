@@ -7,6 +7,7 @@ maps in hash order) and in -0.0 doubles (upb writes them, betterproto2 skips the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import betterproto2
 import pytest
@@ -15,10 +16,17 @@ from grpclib.const import Status
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.strategies import MESSAGE_STRATEGIES, json_objects
-from voicecore._codec import UpbCodec, decode_message, encode_message
-from voicecore._proto.google.protobuf import ListValue, Struct, Value
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutionMetadata
+from tests.strategies import MESSAGE_STRATEGIES, json_objects, json_values, structs
+from voicecore._codec import (
+    UpbCodec,
+    decode_message,
+    encode_message,
+    struct_from_dict,
+    struct_to_dict,
+)
+from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
+from voicecore._proto.voicecore.v1 import ErrorCode, ExecutePrimitiveRequest, ExecutionMetadata
+from voicecore.primitives.base import JsonValue
 
 MESSAGE_TYPES = sorted(MESSAGE_STRATEGIES, key=lambda cls: cls.__name__)
 
@@ -92,6 +100,83 @@ class TestStructEquivalence:
         struct = Struct(fields={"x": Value(number_value=math.nan)})
         decoded = decode_message(encode_message(struct), Struct)
         assert math.isnan(decoded.fields["x"].number_value or 0.0)
+
+
+def _outcome(convert: Callable[[], object]) -> object:
+    """The value, or the type and text of the error it raised (errors must match too)."""
+    try:
+        return convert()
+    except (ValueError, AssertionError) as err:
+        return (type(err), str(err))
+
+
+# Beyond JSON: what callers might pass by mistake (NaN, huge ints, tuples, sets, objects).
+_odd_scalars = st.one_of(
+    st.floats(),
+    st.integers(),
+    st.tuples(st.integers()),
+    st.frozensets(st.integers(), max_size=2),
+    st.builds(object),
+    st.sampled_from(ErrorCode),
+)
+_odd_values = st.recursive(
+    json_values | _odd_scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _values(draw: st.DrawFn, depth: int = 2) -> Value:
+    """Values with any members set, several or none (invalid, yet to_dict must agree)."""
+    members: dict[str, object] = {}
+    if draw(st.booleans()):
+        members["null_value"] = NullValue.NULL_VALUE
+    if draw(st.booleans()):
+        members["bool_value"] = draw(st.booleans())
+    if draw(st.booleans()):
+        members["number_value"] = draw(st.floats() | st.integers())
+    if draw(st.booleans()):
+        members["string_value"] = draw(st.text(max_size=4))
+    if depth and draw(st.booleans()):
+        members["list_value"] = ListValue(values=draw(st.lists(_values(depth - 1), max_size=2)))
+    if depth and draw(st.booleans()):
+        fields = draw(st.dictionaries(st.text(max_size=3), _values(depth - 1), max_size=2))
+        members["struct_value"] = Struct(fields=fields)
+    return Value(**members)  # type: ignore[arg-type]
+
+
+class TestStructConversions:
+    """struct_from_dict and struct_to_dict give what Struct.from_dict and to_dict give."""
+
+    @given(json_objects)
+    def test_from_dict_on_json(self, value: dict[str, JsonValue]) -> None:
+        """Any JSON object builds the same Struct."""
+        assert struct_from_dict(value) == Struct.from_dict(value)
+
+    @given(st.dictionaries(st.text(), _odd_values, max_size=4))
+    def test_from_dict_on_anything(self, value: dict[str, object]) -> None:
+        """Odd values build the same Struct or raise the same error."""
+        expected = _outcome(lambda: Struct.from_dict(value))
+        assert _outcome(lambda: struct_from_dict(value)) == expected
+        if isinstance(expected, Struct):  # ints stay ints, enums stay enums, as betterproto2
+            assert struct_from_dict(value).to_dict() == expected.to_dict()
+
+    @given(structs)
+    def test_to_dict_on_structs(self, struct: Struct) -> None:
+        """Any Struct from JSON reads back as betterproto2 reads it."""
+        assert struct_to_dict(struct) == struct.to_dict()
+
+    @given(st.dictionaries(st.text(max_size=3), _values(), max_size=3))
+    def test_to_dict_on_any_values(self, fields: dict[str, Value]) -> None:
+        """Values with several or no members read back the same, or fail the same way."""
+        struct = Struct(fields=fields)
+        assert _outcome(lambda: struct_to_dict(struct)) == _outcome(struct.to_dict)
+
+    def test_from_dict_wants_a_dict(self) -> None:
+        """A non-dict mapping is refused, as Struct.from_dict refuses it."""
+        with pytest.raises(AssertionError):
+            struct_from_dict(list({"a": 1}.items()))  # type: ignore[arg-type]
 
 
 class TestOutOfRange:
