@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import pytest
 import pytest_asyncio
-from grpc_tools import protoc  # type: ignore[import-untyped]
+from grpc_tools import protoc
 
 from tests._servers import RunningServer, start_server
 

@@ -13,12 +13,11 @@ import asyncio
 import functools
 import uuid
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
-from hypothesis import assume, find, given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
 from tests.strategies import json_objects, json_values
 from voicecore._proto.google.protobuf import Struct
@@ -125,40 +124,6 @@ def _service() -> VoiceCoreService:
     return VoiceCoreService.from_settings(Settings(debug_primitives=True))
 
 
-def _has_reference_date_near_bounds(objective_type: str, params: dict[str, JsonValue]) -> bool:
-    """A reference date within a year of date.min or date.max, read as pydantic reads it."""
-    if "reference_date" not in _params_model(objective_type).model_fields:
-        return False
-    value = Struct.from_dict(params).to_dict().get("reference_date")
-    try:
-        reference = _DATES.validate_python(value)
-    except ValidationError:
-        return False
-    return not _SAFE_DATES[0] <= reference <= _SAFE_DATES[1]
-
-
-def _has_unloadable_timezone(params: dict[str, JsonValue]) -> bool:
-    """A timezone that makes ZoneInfo raise OSError: a tzdata folder ("US"), a long name."""
-    timezone = params.get("timezone")
-    if not isinstance(timezone, str):
-        return False
-    try:
-        ZoneInfo(timezone)
-    except OSError:
-        return True
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return False
-
-
-def _hits_known_bug(objective_type: str, params: dict[str, JsonValue]) -> bool:
-    """Inputs of the open bugs pinned in TestKnownBugs: kept out of the properties so that
-    they can go on finding new ones."""
-    return _has_reference_date_near_bounds(objective_type, params) or _has_unloadable_timezone(
-        params
-    )
-
-
 async def _execute(
     service: VoiceCoreService, objective_type: str, params: dict[str, JsonValue], conversation: str
 ) -> ExecutePrimitiveResponse:
@@ -194,7 +159,6 @@ class TestParamsFuzz:
     async def test_arbitrary_json_object(self, objective_type: str, data: st.DataObject) -> None:
         """An arbitrary JSON object as params is a success or INVALID_PARAMS."""
         params = data.draw(arbitrary_params(objective_type), label="params")
-        assume(not _hits_known_bug(objective_type, params))
         response = await _execute(_service(), objective_type, params, conversation="")
         _assert_clean_outcome(response)
 
@@ -209,7 +173,6 @@ class TestParamsFuzz:
         turns = data.draw(st.integers(min_value=1, max_value=3), label="turns")
         for turn in range(turns):
             params = data.draw(near_valid_params(objective_type), label=f"turn {turn + 1}")
-            assume(not _hits_known_bug(objective_type, params))
             _assert_clean_outcome(await _execute(service, objective_type, params, conversation))
 
     @by_primitive
@@ -242,36 +205,23 @@ class TestFuzzFindings:
         _assert_clean_outcome(await _execute(_service(), objective_type, params, ""))
 
 
-class TestKnownBugs:
-    """Inputs the fuzzer found that still fail; strict xfails, so a fix is noticed."""
+class TestDateFuzzFindings:
+    """capture_date inputs fuzzing found once (fixed since): each stays a clean outcome."""
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="voicecore/primitives/_dates.py _resolve_weekday: this_week + timedelta(days=7) "
-        "raises OverflowError near date.max, so the call is INTERNAL",
-    )
     async def test_weekday_next_to_date_max_is_a_clean_outcome(self) -> None:
         """'next monday' with reference_date 9999-12-31 is not INTERNAL."""
         params: dict[str, JsonValue] = {
             "transcription": "next monday",
             "reference_date": "9999-12-31",
         }
-        assert _hits_known_bug("capture_date", params)
         _assert_clean_outcome(await _execute(_service(), "capture_date", params, ""))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="voicecore/primitives/date.py _timezone_is_known catches ZoneInfoNotFoundError "
-        "and ValueError, but ZoneInfo raises IsADirectoryError for tzdata folders ('US') and "
-        "OSError ENAMETOOLONG for long names; pydantic passes those through: INTERNAL",
-    )
     @pytest.mark.parametrize(
         "timezone", ["US", "America", "z" * 300], ids=["US", "America", "long"]
     )
     async def test_timezone_folder_is_invalid_params(self, timezone: str) -> None:
         """A timezone naming a tzdata folder or too long for a file name is INVALID_PARAMS."""
         params: dict[str, JsonValue] = {"transcription": "tomorrow", "timezone": timezone}
-        assert _hits_known_bug("capture_date", params)
         response = await _execute(_service(), "capture_date", params, "")
         assert response.error is not None
         assert response.error.code == ErrorCode.INVALID_PARAMS, response.error.message

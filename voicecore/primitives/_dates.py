@@ -113,7 +113,10 @@ def parse_date(tokens: Sequence[str], today: date, prefer: Prefer = "future") ->
 
 def _match_at(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     for matcher in _MATCHERS:
-        match = matcher(tokens, index, ctx)
+        try:
+            match = matcher(tokens, index, ctx)
+        except OverflowError:  # "in ten million days", or next monday from 9999-12-31
+            return DateReading(reason="invalid_date"), index + 1
         if match is not None:
             return match
     return None

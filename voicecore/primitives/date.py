@@ -47,7 +47,7 @@ class CaptureDateParams(CaptureParams):
     def _timezone_is_known(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a long name
             raise ValueError(
                 "timezone must be an IANA time zone name such as America/New_York"
             ) from None
