@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"])
-    return f"{field}: {error['msg']}"
+    return f"{field}: {error['msg']}" if field else error["msg"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -70,3 +70,9 @@ class Settings(BaseSettings):
         if not math.isfinite(value):
             raise ValueError("should be a finite number of seconds")
         return value
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> Settings:
+        if self.default_timeout > self.max_timeout:
+            raise ValueError("default_timeout should not exceed max_timeout")
+        return self

@@ -190,3 +190,13 @@ class TestNoValueReports:
         call = Conversation(stub, "capture_number", "heard-2", {"max_value": 100})
         turn = await call.say("five hundred")
         assert (turn.data["heard"], turn.data["reason"]) == ("500", "out_of_range")
+
+
+class TestDesignExamples:
+    async def test_no_its_spelled_local_part(self, stub: VoiceCoreServiceStub) -> None:
+        """DESIGN.md's "no, it's j o h n" replaces the local part and keeps the domain."""
+        call = Conversation(stub, "capture_email", "design-1")
+        await call.say("j o n at gmail dot com")
+        turn = await call.say("no, it's j o h n")
+        assert turn.state == PrimitiveState.NEEDS_CONFIRMATION
+        assert turn.data["value"] == "john@gmail.com"

@@ -37,3 +37,10 @@ class TestParser:
             main(["--version"])
         assert info.value.code == 0
         assert capsys.readouterr().out.startswith("voicecore ")
+
+    def test_cross_field_error_is_one_line(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A refusal that involves two settings still prints a single clear line."""
+        assert main(["serve", "--default-timeout", "900"]) == 2
+        err = capsys.readouterr().err
+        assert "default_timeout should not exceed max_timeout" in err
+        assert err.count("\n") == 1

@@ -54,3 +54,8 @@ class TestSettings:
         """Settings cannot change once built."""
         with pytest.raises(ValidationError):
             Settings().port = 1
+
+    def test_default_timeout_within_max(self) -> None:
+        """A default longer than the largest allowed timeout is refused, naming both."""
+        with pytest.raises(ValidationError, match="default_timeout should not exceed max_timeout"):
+            Settings(default_timeout=900, max_timeout=600)

@@ -85,13 +85,6 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     description = "Capture a code of digits and letters (ZIP, account, order, confirmation)."
     noun = "code"
     params_model = CaptureDigitsParams
-    event_types = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
         """Read one hypothesis as a code, after ``partial`` characters if any."""

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.letters import spoken_letters
 from voicecore.spoken.readback import say_characters
 from voicecore.spoken.symbols import spoken_symbol
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
@@ -112,6 +113,12 @@ def _said_domain(tokens: list[str]) -> str | None:
     return domain if domain.rpartition(".")[2] in _TOP_LEVEL else None
 
 
+def _spelled_local(tokens: list[str]) -> str | None:
+    """A local part spelled on its own ("it's j o h n"): two or more letters, nothing else."""
+    letters = spoken_letters(strip_carrier(tokens))
+    return letters if letters is not None and len(letters) >= 2 else None
+
+
 def _say_domain(domain: str) -> str:
     labels = domain.split(".")
     said = [label if label in _SPOKEN_LABELS else say_characters(label) for label in labels]
@@ -143,13 +150,6 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
     description = "Capture an email address spoken or spelled by the caller."
     noun = "email address"
     params_model = CaptureEmailParams
-    event_types = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureEmailParams, partial: str | None) -> Reading:
         """Read one hypothesis as an email address."""
@@ -166,7 +166,7 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
 
     def correct(self, held: str, text: str, params: CaptureEmailParams) -> Reading | None:
         """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
-        yahoo dot com")."""
+        yahoo dot com", "it's j o h n": a spelled local part alone replaces the local part)."""
         local, _, domain = held.rpartition("@")
         tokens = drop_fillers(words(text))
         edited = edit_spelled(local, tokens)
@@ -174,6 +174,8 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
             address = _validated(f"{edited}@{domain}")
         elif (new_domain := _said_domain(tokens)) is not None:
             address = _validated(f"{local}@{new_domain}")
+        elif (new_local := _spelled_local(tokens)) is not None:
+            address = _validated(f"{new_local}@{domain}")
         else:
             whole = edit_spelled(held, tokens)
             address = _validated(whole) if whole is not None else None

@@ -98,13 +98,6 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
     description = "Capture a name spelled or said by the caller."
     noun = "name"
     params_model = CaptureNameParams
-    event_types = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CaptureNameParams, partial: str | None) -> Reading:
         """Read one hypothesis as a name."""

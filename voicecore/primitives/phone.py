@@ -236,13 +236,6 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
     description = "Capture a phone number spoken or written by the caller."
     noun = "phone number"
     params_model = CapturePhoneParams
-    event_types = (
-        "capture.value_captured",
-        "capture.confirmed",
-        "capture.corrected",
-        "capture.rejected",
-        "capture.failed",
-    )
 
     def read(self, text: str, params: CapturePhoneParams, partial: str | None) -> Reading:
         """Read one hypothesis as a phone number, completing ``partial`` digits if any."""
