@@ -229,4 +229,6 @@ class TestNeverRaises:
         held = {"capture_email": "john@gmail.com", "capture_phone": "+14155552671"}.get(
             primitive.name, "JOHN5"
         )
-        primitive.correct(held, text, _params(primitive, text))
+        edited = primitive.correct(held, text, _params(primitive, text))
+        assert edited is None or edited.value is None or edited.value != ""
+        assert edited is None or 0.0 <= edited.certainty <= 1.0

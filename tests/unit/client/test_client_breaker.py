@@ -173,7 +173,8 @@ class TestHalfOpenTrials:
         harness = self._half_open()
         first, _second = harness.breaker.acquire(), harness.breaker.acquire()
         harness.breaker.record(first, SKIP)
-        harness.breaker.acquire()  # does not raise
+        third = harness.breaker.acquire()  # raises CircuitOpenError if the slot stayed taken
+        assert third is not None and harness.breaker.state is HALF_OPEN
 
     def test_configured_trial_limit(self) -> None:
         """half_open_max_calls=1 admits a single trial."""
