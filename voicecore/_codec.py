@@ -28,7 +28,14 @@ from grpclib.encoding.proto import ProtoCodec
 
 from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
 
-__all__ = ["UpbCodec", "decode_message", "encode_message", "struct_from_dict", "struct_to_dict"]
+__all__ = [
+    "UpbCodec",
+    "decode_message",
+    "encode_message",
+    "json_copy",
+    "struct_from_dict",
+    "struct_to_dict",
+]
 
 _Decoder = Callable[[Any], Any]  # upb value -> betterproto2 value
 _Filler = Callable[[Any, Any], None]  # (betterproto2 message, upb message) -> None
@@ -212,6 +219,23 @@ def _value_from_json(value: Any) -> Value:
         return Value(struct_value=struct_from_dict(value))
     if value is None:
         return Value(null_value=NullValue.NULL_VALUE)
+    raise ValueError(f"Unknown value type: {type(value)}")
+
+
+def json_copy(value: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``value`` deep through its lists and dicts; raises where ``Struct.from_dict``
+    does, so ``struct_from_dict`` of the copy later cannot fail and equals it of ``value``."""
+    assert isinstance(value, dict)
+    return {key: _json_value_copy(item) for key, item in value.items()}
+
+
+def _json_value_copy(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_json_value_copy(item) for item in value]
+    if isinstance(value, dict):
+        return json_copy(value)
     raise ValueError(f"Unknown value type: {type(value)}")
 
 

@@ -61,15 +61,14 @@ class _CallEvents:
     last_sequence: int = 0
 
     async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> int:
-        event = await self.log.append(
+        self.last_sequence = await self.log.record(
             type,
             conversation_id=self.conversation_id,
             trace_id=self.trace_id,
             objective_type=self.objective_type,
             payload=payload,
         )
-        self.last_sequence = event.sequence
-        return event.sequence
+        return self.last_sequence
 
 
 class Executor:

@@ -21,6 +21,7 @@ from voicecore._codec import (
     UpbCodec,
     decode_message,
     encode_message,
+    json_copy,
     struct_from_dict,
     struct_to_dict,
 )
@@ -172,6 +173,17 @@ class TestStructConversions:
         """Values with several or no members read back the same, or fail the same way."""
         struct = Struct(fields=fields)
         assert _outcome(lambda: struct_to_dict(struct)) == _outcome(struct.to_dict)
+
+    @given(st.dictionaries(st.text(), _odd_values, max_size=4))
+    def test_json_copy_refuses_what_from_dict_refuses(self, value: dict[str, object]) -> None:
+        """The event log's copy fails exactly when Struct.from_dict does, and converts the same."""
+        expected = _outcome(lambda: Struct.from_dict(value))
+        copied = _outcome(lambda: json_copy(value))
+        if isinstance(expected, Struct):
+            assert isinstance(copied, dict)
+            assert struct_from_dict(copied) == expected
+        else:
+            assert copied == expected
 
     def test_from_dict_wants_a_dict(self) -> None:
         """A non-dict mapping is refused, as Struct.from_dict refuses it."""

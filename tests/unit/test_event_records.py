@@ -1,0 +1,79 @@
+"""The event log's lean records: ``record`` appends like ``append``; events come out the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecore._proto.google.protobuf import Struct
+from voicecore.events import EventFilter, InMemoryEventLog
+from voicecore.primitives.base import JsonValue
+
+PAYLOADS: list[dict[str, JsonValue]] = [
+    {},
+    {"state": "COMPLETED", "attempt": 1, "confidence": 0.75, "flag": True, "none": None},
+    {"candidates": [{"value": "a", "confidence": 0.5}], "nested": {"k": ["x", 2]}},
+]
+
+
+async def _replayed(log: InMemoryEventLog) -> list[Struct | None]:
+    events = log.subscribe(log.first_sequence - 1, EventFilter(), follow=False)
+    return [event.payload async for event in events]
+
+
+class TestRecord:
+    async def test_record_returns_the_sequence_append_would_have(self) -> None:
+        """record and append share one sequence counter."""
+        log = InMemoryEventLog(first_sequence=5)
+        assert await log.record("a") == 5
+        assert (await log.append("b")).sequence == 6
+        assert await log.record("c") == 7
+        assert log.last_sequence == 7
+
+    @pytest.mark.parametrize("payload", PAYLOADS)
+    async def test_replayed_payload_is_the_struct_of_the_payload(
+        self, payload: dict[str, JsonValue]
+    ) -> None:
+        """Flat and nested payloads come back as Struct.from_dict of what was recorded."""
+        log = InMemoryEventLog()
+        await log.record("t", payload=payload)
+        assert await _replayed(log) == [Struct.from_dict(payload)]
+
+    async def test_replayed_event_carries_every_recorded_field(self) -> None:
+        """Type, conversation, trace id, objective and an aware time survive the record."""
+        log = InMemoryEventLog()
+        sequence = await log.record("t", conversation_id="c", trace_id="x", objective_type="o")
+        events = [e async for e in log.subscribe(sequence - 1, EventFilter(), follow=False)]
+        assert len(events) == 1
+        event = events[0]
+        assert (event.sequence, event.type, event.conversation_id) == (sequence, "t", "c")
+        assert (event.trace_id, event.objective_type) == ("x", "o")
+        assert event.time is not None and event.time.tzinfo is not None
+
+    async def test_later_changes_to_the_payload_do_not_reach_the_log(self) -> None:
+        """The log keeps a copy, as it kept a Struct before."""
+        log = InMemoryEventLog()
+        payload: dict[str, JsonValue] = {"items": ["a"], "n": 1}
+        await log.record("t", payload=payload)
+        payload["n"] = 2
+        items = payload["items"]
+        assert isinstance(items, list)
+        items.append("b")
+        assert await _replayed(log) == [Struct.from_dict({"items": ["a"], "n": 1})]
+
+    @pytest.mark.parametrize("bad", [("tuple",), {1, 2}, object(), [b"bytes"]])
+    async def test_a_payload_a_struct_cannot_hold_fails_the_record(self, bad: object) -> None:
+        """The emitting call fails, not a later subscriber; nothing is appended."""
+        log = InMemoryEventLog(first_sequence=1)
+        with pytest.raises(ValueError, match="Unknown value type"):
+            await log.record("t", payload={"bad": bad})  # type: ignore[dict-item]
+        assert log.last_sequence == 0
+
+    async def test_filters_apply_to_records(self) -> None:
+        """Conversation and type filters select recorded events as they select appended ones."""
+        log = InMemoryEventLog()
+        first = await log.record("keep", conversation_id="c1")
+        await log.record("keep", conversation_id="c2")
+        await log.record("drop", conversation_id="c1")
+        where = EventFilter("c1", frozenset({"keep"}))
+        seen = [e.sequence async for e in log.subscribe(first - 1, where, follow=False)]
+        assert seen == [first]
