@@ -11,7 +11,7 @@ its pause/resume signals (grpclib's write back-pressure) still work.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server
@@ -89,8 +89,8 @@ class CoalescingTransport(asyncio.Transport):
 
 class _CoalescingProtocol(H2Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        super().connection_made(CoalescingTransport(transport))
+        # uvloop's transports are not asyncio.Transport subclasses, so no isinstance check.
+        super().connection_made(CoalescingTransport(cast(asyncio.Transport, transport)))
 
 
 class CoalescingServer(Server):

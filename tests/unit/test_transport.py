@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from voicecore._transport import FLUSH_AT_BYTES, CoalescingTransport
+from voicecore._transport import FLUSH_AT_BYTES, CoalescingServer, CoalescingTransport
 
 
 class _RecordingTransport(asyncio.Transport):
@@ -35,6 +35,22 @@ class _RecordingTransport(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         return 0
+
+
+class _DuckTransport:
+    """Has a transport's methods without subclassing asyncio.Transport, as uvloop's."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
 
 
 async def _next_turn() -> None:
@@ -97,3 +113,14 @@ class TestCoalescingTransport:
         outer = CoalescingTransport(_RecordingTransport())
         assert outer.get_extra_info("peername") == ("127.0.0.1", 1)
         assert outer.get_extra_info("missing", "default") == "default"
+
+
+class TestCoalescingServer:
+    async def test_wraps_transports_that_are_not_asyncio_subclasses(self) -> None:
+        """A uvloop-like transport is accepted and receives the server's SETTINGS frame."""
+        protocol = CoalescingServer([])._protocol_factory()
+        inner = _DuckTransport()
+        protocol.connection_made(inner)  # type: ignore[arg-type]
+        await _next_turn()
+        assert len(inner.writes) == 1
+        assert inner.writes[0][3] == 0x4  # HTTP/2 frame type SETTINGS
