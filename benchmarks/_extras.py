@@ -107,6 +107,15 @@ async def _hold_captures(port: int, stubs: Path, count: int) -> int:
     return held
 
 
+# grpcio waits about a second (its initial reconnect backoff) before it tries a refused address
+# again; without these options the figure measured that backoff, not the server.
+_EAGER_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 10),
+    ("grpc.min_reconnect_backoff_ms", 10),
+    ("grpc.max_reconnect_backoff_ms", 50),
+]
+
+
 def startup_seconds(stubs: Path) -> float:
     """Seconds from spawning ``voicecore serve`` to its standard health check answering SERVING."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -128,7 +137,7 @@ def startup_seconds(stubs: Path) -> float:
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=_EAGER_RECONNECT) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             while time.perf_counter() - started < 30:
                 try:
