@@ -19,6 +19,8 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.config import Settings
 from voicecore.server import VoiceCoreServer
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 async def stub() -> AsyncIterator[VoiceCoreServiceStub]:

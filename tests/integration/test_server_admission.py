@@ -25,6 +25,8 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.config import Settings
 from voicecore.server import VoiceCoreServer, serve
 
+pytestmark = pytest.mark.integration
+
 SERVICE_NAME = "voicecore.v1.VoiceCoreService"
 
 

@@ -35,6 +35,8 @@ from voicecore.registry import PrimitiveRegistry
 from voicecore.server import VoiceCoreServer
 from voicecore.service import VoiceCoreService
 
+pytestmark = pytest.mark.integration
+
 EXECUTE = "/voicecore.v1.VoiceCoreService/ExecutePrimitive"
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
