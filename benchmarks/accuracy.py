@@ -31,7 +31,8 @@ from typing import cast
 
 from accuracy_cases import Case, EvalClass, load_classes
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams, Reading
 
 __all__ = ["main"]
 

@@ -29,7 +29,8 @@ from voicecore.primitives.base import JsonValue, PrimitiveState
 from voicecore.spoken.yesno import Answer, understand
 
 if TYPE_CHECKING:
-    from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+    from voicecore.capture import CapturePrimitive
+    from voicecore.primitives._capture import CaptureParams, Reading
 
 __all__ = ["Candidate", "CaptureState", "HeldValue", "Turn", "advance"]
 

@@ -24,11 +24,12 @@ a compare-and-set on the state for concurrent turns of one capture.
 
 from __future__ import annotations
 
+import abc
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 from cachetools import TTLCache
 from loguru import logger
@@ -40,20 +41,26 @@ from voicecore._capture_machine import (
     Turn,
     advance,
 )
-from voicecore.primitives._capture import CORRECTED, REJECTED
+from voicecore.primitives._capture import (
+    CAPTURE_EVENT_TYPES,
+    CORRECTED,
+    REJECTED,
+    CaptureParams,
+    Reading,
+)
 from voicecore.primitives.base import (
     JsonValue,
+    Primitive,
     PrimitiveContext,
+    PrimitiveParams,
     PrimitiveResult,
     PrimitiveState,
 )
 
-if TYPE_CHECKING:
-    from voicecore.primitives._capture import CaptureParams, CapturePrimitive
-
 __all__ = [
     "Candidate",
     "CaptureKey",
+    "CapturePrimitive",
     "CaptureState",
     "CaptureStore",
     "HeldValue",
@@ -241,3 +248,27 @@ def _prompt(turn: Turn, noun: str, purpose: str) -> str:
     if turn.previous is not None:
         return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
     return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"
+
+
+CaptureParamsT = TypeVar("CaptureParamsT", bound=CaptureParams)
+
+
+class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
+    """A primitive that captures one value over one or more turns."""
+
+    params_model: ClassVar[type[PrimitiveParams]] = CaptureParams
+    event_types: ClassVar[tuple[str, ...]] = CAPTURE_EVENT_TYPES
+    #: What the prompt calls the value, e.g. "email address".
+    noun: ClassVar[str] = "value"
+
+    @abc.abstractmethod
+    def read(self, text: str, params: CaptureParamsT, partial: str | None) -> Reading:
+        """Read one hypothesis; ``partial`` is what earlier turns kept, if anything."""
+
+    def correct(self, held: str, text: str, params: CaptureParamsT) -> Reading | None:
+        """Apply an answer that edits ``held`` in part ("s as in sam"); None if it does not."""
+        return None
+
+    async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:
+        """Run one turn of the capture state machine."""
+        return await run_turn(self, params, ctx)

@@ -9,8 +9,8 @@ from typing import ClassVar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicecore.capture import CaptureKey, InMemoryCaptureStore, run_turn
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CaptureKey, CapturePrimitive, InMemoryCaptureStore, run_turn
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives._nbest import Vote, rank
 from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams

@@ -9,7 +9,8 @@ import phonenumbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.name import CaptureName

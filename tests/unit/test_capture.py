@@ -12,13 +12,14 @@ from pydantic import ValidationError
 
 from voicecore.capture import (
     CaptureKey,
+    CapturePrimitive,
     CaptureState,
     HeldValue,
     InMemoryCaptureStore,
     redact,
     run_turn,
 )
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams

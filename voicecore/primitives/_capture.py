@@ -8,19 +8,14 @@ answer edits a held value (``correct``). Choosing among the n-best hypotheses
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
 
 from pydantic import Field, field_validator
 
 from voicecore.primitives.base import (
     JsonValue,
-    Primitive,
-    PrimitiveContext,
     PrimitiveParams,
-    PrimitiveResult,
 )
 
 __all__ = [
@@ -33,7 +28,6 @@ __all__ = [
     "VALUE_CAPTURED",
     "Alternative",
     "CaptureParams",
-    "CapturePrimitive",
     "Reading",
     "UtteranceParams",
 ]
@@ -97,31 +91,3 @@ class Reading:
     certainty: float = 1.0
     reason: str | None = None
     partial: str | None = None
-
-
-CaptureParamsT = TypeVar("CaptureParamsT", bound=CaptureParams)
-
-
-class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
-    """A primitive that captures one value over one or more turns."""
-
-    params_model: ClassVar[type[PrimitiveParams]] = CaptureParams
-    event_types: ClassVar[tuple[str, ...]] = CAPTURE_EVENT_TYPES
-    #: What the prompt calls the value, e.g. "email address".
-    noun: ClassVar[str] = "value"
-
-    @abc.abstractmethod
-    def read(self, text: str, params: CaptureParamsT, partial: str | None) -> Reading:
-        """Read one hypothesis; ``partial`` is what earlier turns kept, if anything."""
-
-    def correct(self, held: str, text: str, params: CaptureParamsT) -> Reading | None:
-        """Apply an answer that edits ``held`` in part ("s as in sam"); None if it does not."""
-        return None
-
-    async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:
-        """Run one turn of the capture state machine (``voicecore.capture.run_turn``)."""
-        # Imported here because voicecore.capture drives this class: a top-level import
-        # would make the two modules import each other.
-        from voicecore.capture import run_turn
-
-        return await run_turn(self, params, ctx)

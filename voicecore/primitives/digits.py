@@ -6,7 +6,8 @@ import re
 
 from pydantic import Field, model_validator
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word

@@ -6,7 +6,8 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters

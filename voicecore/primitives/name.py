@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters

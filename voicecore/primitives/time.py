@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from voicecore.primitives._capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive
+from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives._times import TimeReading, parse_time
 from voicecore.primitives.base import JsonValue
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
