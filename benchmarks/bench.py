@@ -66,13 +66,11 @@ def _specs(stubs: Path, quick: bool) -> list[ServerSpec]:
     if quick:
         return specs
     specs += [
-        ServerSpec("step 0: betterproto2 codec", (*variant, "--codec", "plain")),
-        ServerSpec("step 1: + upb codec", (*variant, "--codec", "upb")),
+        ServerSpec("without upb codec", (*variant, "--codec", "plain")),
+        ServerSpec("without write coalescing", (*variant, "--no-coalesce")),
     ]
     if importlib.util.find_spec("uvloop") is not None:
-        specs.append(
-            ServerSpec("step 2: + uvloop", (*variant, "--codec", "upb", "--loop", "uvloop"))
-        )
+        specs.append(ServerSpec("with uvloop", (*variant, "--loop", "uvloop")))
     return specs
 
 
