@@ -28,7 +28,6 @@ class CallInfo:
     metadata_trace_id: str = ""
     deadline: Deadline | None = None
     peer: str = ""
-    method: str = ""
     trace_id: str = ""
 
 

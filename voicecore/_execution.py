@@ -9,6 +9,7 @@ import asyncio
 import json
 import math
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -20,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from voicecore._codec import struct_from_dict, struct_to_dict
-from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     Error,
     ErrorCode,
@@ -47,7 +48,11 @@ from voicecore.primitives.base import (
 )
 from voicecore.registry import PrimitiveRegistry
 
-__all__ = ["Executor"]
+__all__ = ["CALL_EVENT_TYPES", "Executor"]
+
+STARTED, COMPLETED, FAILED = "primitive.started", "primitive.completed", "primitive.failed"
+#: What every execution emits, whatever the primitive: started, then completed or failed.
+CALL_EVENT_TYPES = (STARTED, COMPLETED, FAILED)
 
 
 @dataclass(slots=True)
@@ -107,23 +112,28 @@ class Executor:
         ``idempotency_key`` the turn runs once per conversation and key; repeats get the
         recorded response with ``metadata.replayed`` set.
         """
+        try:
+            params = _params_dict(request.params)
+        except InvalidParamsError as refusal:
+            return await self._execute(request, {}, trace_id, time_left, refusal=refusal)
         if not request.idempotency_key:
-            return await self._execute(request, trace_id, time_left)
+            return await self._execute(request, params, trace_id, time_left)
         key = f"{request.conversation_id}\n{request.idempotency_key}"
         try:
             response, replayed = await self._idempotency.run(
                 key,
-                _fingerprint(request),
-                lambda: self._execute(request, trace_id, time_left),
+                _fingerprint(request, params),
+                lambda: self._execute(request, params, trace_id, time_left),
                 record_if=_is_final,
             )
         except IdempotencyConflictError as conflict:
-            return await self._execute(request, trace_id, time_left, refusal=conflict)
+            return await self._execute(request, params, trace_id, time_left, refusal=conflict)
         return _as_replayed(response) if replayed else response
 
     async def _execute(
         self,
         request: ExecutePrimitiveRequest,
+        params: dict[str, JsonValue],
         trace_id: str,
         time_left: float | None,
         refusal: PrimitiveError | None = None,
@@ -131,22 +141,22 @@ class Executor:
         started = time.perf_counter()
         calls = _CallEvents(self._events, request.conversation_id, trace_id, request.objective_type)
         meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
-        await calls.emit("primitive.started", {"purpose": request.purpose})
+        await calls.emit(STARTED, {"purpose": request.purpose})
         try:
             if refusal is not None:
                 raise refusal
-            result = await self._run(request, calls, meta, time_left)
+            result = await self._run(request, params, calls, meta, time_left)
         except PrimitiveError as err:
             return await self._failed(err, calls, meta, started)
         except asyncio.CancelledError:
-            await calls.emit("primitive.failed", {"code": ErrorCode.CANCELLED.name})
+            await calls.emit(FAILED, {"code": ErrorCode.CANCELLED.name})
             raise
-        except Exception:
-            logger.exception("primitive raised an unexpected error")
+        except Exception as exc:
+            _log_unexpected(exc)
             internal = PrimitiveError("internal error; see the server log for this trace id")
             return await self._failed(internal, calls, meta, started)
         await calls.emit(
-            "primitive.completed",
+            COMPLETED,
             {"state": result.state.name, "confidence": result.confidence},
         )
         meta.state = result.state
@@ -162,13 +172,14 @@ class Executor:
     async def _run(
         self,
         request: ExecutePrimitiveRequest,
+        raw_params: dict[str, JsonValue],
         calls: _CallEvents,
         meta: ExecutionMetadata,
         time_left: float | None,
     ) -> PrimitiveResult:
         primitive = self._registry.get(request.objective_type)
         meta.primitive_version = primitive.version
-        params = _validate_params(primitive, request.params)
+        params = _validate_params(primitive, raw_params)
         timeout = self._effective_timeout(request.timeout_seconds, time_left)
         ctx = PrimitiveContext(
             objective_type=request.objective_type,
@@ -232,7 +243,7 @@ class Executor:
         meta: ExecutionMetadata,
         started: float,
     ) -> ExecutePrimitiveResponse:
-        await calls.emit("primitive.failed", {"code": err.code, "message": err.message})
+        await calls.emit(FAILED, {"code": err.code, "message": err.message})
         error = Error(
             code=ErrorCode[err.code],
             message=err.message,
@@ -240,6 +251,18 @@ class Executor:
             retryable=err.retryable,
         )
         return _finish(ExecutePrimitiveResponse(success=False, error=error), meta, calls, started)
+
+
+def _log_unexpected(exc: Exception) -> None:
+    """ERROR names the exception and where it was raised; its message and traceback, which
+    may quote what the caller said (personal data), go to DEBUG only."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    logger.error(
+        "primitive raised an unexpected error",
+        error=type(exc).__name__,
+        at=f"{frame.filename}:{frame.lineno}",
+    )
+    logger.opt(exception=exc).debug("unexpected error in full")
 
 
 def _finish(
@@ -254,9 +277,36 @@ def _finish(
     return response
 
 
-def _fingerprint(request: ExecutePrimitiveRequest) -> str:
+def _params_dict(params: Struct | None) -> dict[str, JsonValue]:
+    """The params as JSON, converted once per call; a Value of no kind is INVALID_PARAMS.
+
+    Other languages' default ``Value`` (Java's getDefaultInstance, Go's structpb.Value{})
+    sets no kind: that is the caller's error, named by its key, not an INTERNAL one.
+    """
+    if params is None:
+        return {}
+    try:
+        return struct_to_dict(params)
+    except ValueError:
+        bad = [key for key, value in params.fields.items() if not _is_json(value)]
+        errors = [
+            {"loc": ["params", key], "msg": "not a JSON value (no kind set)", "type": "value_error"}
+            for key in bad
+        ]
+        names = ", ".join(f"params.{key}" for key in bad)
+        raise InvalidParamsError(f"{names}: not a JSON value (no kind set)", errors) from None
+
+
+def _is_json(value: Value) -> bool:
+    try:
+        struct_to_dict(Struct(fields={"": value}))
+    except ValueError:
+        return False
+    return True
+
+
+def _fingerprint(request: ExecutePrimitiveRequest, params: dict[str, JsonValue]) -> str:
     """What makes a repeat the same request; the timeout and trace id may differ on a retry."""
-    params = struct_to_dict(request.params) if request.params is not None else {}
     return fingerprint(request.objective_type, request.purpose, json.dumps(params, sort_keys=True))
 
 
@@ -270,8 +320,7 @@ def _as_replayed(response: ExecutePrimitiveResponse) -> ExecutePrimitiveResponse
     return replace(response, metadata=replace(response.metadata, replayed=True))
 
 
-def _validate_params(primitive: Primitive[Any], params: Struct | None) -> PrimitiveParams:
-    raw = struct_to_dict(params) if params is not None else {}
+def _validate_params(primitive: Primitive[Any], raw: dict[str, JsonValue]) -> PrimitiveParams:
     try:
         return primitive.params_model.model_validate(raw)
     except ValidationError as exc:

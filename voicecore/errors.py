@@ -12,8 +12,11 @@ nothing from voicecore. The service boundary maps them; anything else is a bug a
     │   ├── InvalidParamsError          INVALID_PARAMS (pydantic errors in details)
     │   ├── PrimitiveTimeoutError       TIMEOUT
     │   └── TransientPrimitiveError     retried inside the timeout; INTERNAL once retries run out
-    ├── EventRangeEvictedError          OUT_OF_RANGE: the requested events were evicted
+    ├── EventRangeError                 OUT_OF_RANGE: after_sequence cannot be replayed
+    │   ├── EventRangeEvictedError      the requested events were evicted
+    │   └── EventCursorAheadError       the cursor is past the newest event
     └── AdmissionError                  rejected before running: a gRPC status, not a response
+        ├── InvalidMessageError         INVALID_ARGUMENT: the bytes are not the message
         ├── RequestTooLargeError        RESOURCE_EXHAUSTED
         ├── OverloadedError             RESOURCE_EXHAUSTED
         └── DrainingError               UNAVAILABLE
@@ -24,12 +27,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from grpclib import GRPCError
 from grpclib.const import Status
 
 __all__ = [
     "AdmissionError",
     "DrainingError",
+    "EventCursorAheadError",
+    "EventRangeError",
     "EventRangeEvictedError",
+    "InvalidMessageError",
     "InvalidParamsError",
     "OverloadedError",
     "PrimitiveError",
@@ -102,13 +109,17 @@ class TransientPrimitiveError(PrimitiveError):
     retryable = True
 
 
-class EventRangeEvictedError(VoicecoreError):
-    """A subscriber asked to replay events that retention has already evicted.
+class EventRangeError(VoicecoreError):
+    """A subscriber's ``after_sequence`` is outside what the log can replay.
 
-    Sent as gRPC ``OUT_OF_RANGE`` so the client can tell a gap from an empty log.
+    Sent as gRPC ``OUT_OF_RANGE`` so a client can tell a gap from an empty log.
     """
 
     status: ClassVar[Status] = Status.OUT_OF_RANGE
+
+
+class EventRangeEvictedError(EventRangeError):
+    """A subscriber asked to replay events that retention has already evicted."""
 
     def __init__(self, after_sequence: int, oldest_available: int) -> None:
         super().__init__(
@@ -119,10 +130,35 @@ class EventRangeEvictedError(VoicecoreError):
         self.oldest_available = oldest_available
 
 
+class EventCursorAheadError(EventRangeError):
+    """``after_sequence`` is past the newest event: it came from another log (another server).
+
+    Following from there would skip every event until the sequences caught up, silently.
+    """
+
+    def __init__(self, after_sequence: int, last_sequence: int) -> None:
+        super().__init__(
+            f"after_sequence {after_sequence} is ahead of this log, whose newest event is "
+            f"{last_sequence}; resume from 0 to replay what this server keeps"
+        )
+        self.after_sequence = after_sequence
+        self.last_sequence = last_sequence
+
+
 class AdmissionError(VoicecoreError):
     """A request refused before it ran; sent as a gRPC status, not as a response."""
 
     status: ClassVar[Status] = Status.UNAVAILABLE
+
+    def grpc_error(self) -> GRPCError:
+        """The gRPC status and message this refusal travels as."""
+        return GRPCError(self.status, str(self))
+
+
+class InvalidMessageError(AdmissionError):
+    """The request bytes are not a valid message of the method's type."""
+
+    status = Status.INVALID_ARGUMENT
 
 
 class RequestTooLargeError(AdmissionError):

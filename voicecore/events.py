@@ -3,6 +3,8 @@
 Subscribers do not own queues: each keeps a cursor into the shared, bounded log and waits for the
 next append. A slow subscriber therefore never blocks producers or other subscribers; if it falls
 behind retention, its next read raises ``EventRangeEvictedError`` instead of skipping events.
+``after_sequence`` 0 replays from the oldest event kept; a cursor past the newest event (from
+another server's log) raises ``EventCursorAheadError`` rather than waiting in silence.
 
 Events are kept as lean records (a tuple with a datetime and a copy of the payload) and become
 ``Event`` messages only when a subscriber reads them: most events are never streamed, and a log
@@ -24,7 +26,7 @@ from typing import Protocol
 
 from voicecore._codec import json_copy, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
-from voicecore.errors import EventRangeEvictedError
+from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 from voicecore.primitives.base import JsonValue
 
 __all__ = ["EventFilter", "EventLog", "InMemoryEventLog"]
@@ -181,7 +183,10 @@ class InMemoryEventLog:
     async def subscribe(
         self, after_sequence: int, where: EventFilter, *, follow: bool = True
     ) -> AsyncIterator[Event]:
-        cursor = after_sequence
+        if after_sequence > self.last_sequence:
+            raise EventCursorAheadError(after_sequence, self.last_sequence)
+        # 0 means "from the oldest event kept": a first subscriber cannot know a sequence.
+        cursor = after_sequence or self._oldest_kept() - 1
         while True:
             batch = self._read_after(cursor)
             for record in batch:
@@ -194,8 +199,12 @@ class InMemoryEventLog:
                 return
             await self._appended.wait()
 
+    def _oldest_kept(self) -> int:
+        # Trimming is done in chunks: events past retention may still sit in the list.
+        return self._first_kept + max(0, len(self._events) - self._retention)
+
     def _read_after(self, cursor: int) -> list[_Record]:
-        oldest_kept = self._first_kept + max(0, len(self._events) - self._retention)
+        oldest_kept = self._oldest_kept()
         evicted_any = oldest_kept > self._first_ever
         if evicted_any and cursor + 1 < oldest_kept:
             raise EventRangeEvictedError(cursor, oldest_kept)

@@ -10,7 +10,7 @@ from grpclib import GRPCError
 from loguru import logger
 
 from voicecore._call import current_call, resolve_trace_id
-from voicecore._execution import Executor
+from voicecore._execution import CALL_EVENT_TYPES, Executor
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -27,7 +27,7 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore._version import __version__
 from voicecore.capture import CaptureStore, InMemoryCaptureStore
 from voicecore.config import Settings
-from voicecore.errors import EventRangeEvictedError
+from voicecore.errors import EventRangeError
 from voicecore.events import EventFilter, EventLog, InMemoryEventLog
 from voicecore.registry import PrimitiveRegistry, default_registry
 
@@ -86,12 +86,20 @@ class VoiceCoreService(VoiceCoreServiceBase):
             return response
 
     async def stream_events(self, message: StreamEventsRequest) -> AsyncIterator[Event]:
+        call = current_call.get()
+        trace_id = resolve_trace_id(message.trace_id, call)
+        if call is not None:
+            call.trace_id = trace_id
         where = EventFilter(message.conversation_id, frozenset(message.types))
         follow = not message.replay_only
+        # bind, not contextualize: a context variable set here would be reset across yields,
+        # possibly from another context when the stream is closed.
+        log = logger.bind(trace_id=trace_id, conversation_id=message.conversation_id)
         try:
             async for event in self.events.subscribe(message.after_sequence, where, follow=follow):
                 yield event
-        except EventRangeEvictedError as err:
+        except EventRangeError as err:
+            log.info("event replay refused", after_sequence=message.after_sequence)
             raise GRPCError(err.status, str(err)) from None
 
     async def health_check(self, message: HealthCheckRequest) -> HealthCheckResponse:
@@ -131,9 +139,7 @@ def _describe(registry: PrimitiveRegistry) -> ListPrimitivesResponse:
                 description=primitive.description,
                 params_schema=Struct.from_dict(primitive.params_model.model_json_schema()),
                 event_types=[
-                    "primitive.started",
-                    "primitive.completed",
-                    "primitive.failed",
+                    *CALL_EVENT_TYPES,
                     *primitive.event_types,
                 ],
             )

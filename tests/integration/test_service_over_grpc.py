@@ -12,9 +12,10 @@ from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.const import Cardinality, Status
 
-from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
+    Event,
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
     PrimitiveState,
@@ -139,6 +140,23 @@ class TestInvalidParams:
         response = await stub.execute_primitive(_request("debug_sleep"))
         assert response.success
 
+    @pytest.mark.parametrize("key", ["", "with-key"])
+    async def test_value_of_no_kind_is_invalid(self, stub: VoiceCoreServiceStub, key: str) -> None:
+        """A Struct Value with no kind set (another language's default) names its key."""
+        request = ExecutePrimitiveRequest(
+            objective_type="debug_echo",
+            params=Struct(fields={"ok": Value(string_value="x"), "empty": Value()}),
+            idempotency_key=key,
+            trace_id=f"no-kind-{key}",
+        )
+        response = await stub.execute_primitive(request)
+        assert response.error is not None
+        assert response.error.code == ErrorCode.INVALID_PARAMS
+        assert (
+            "params.empty" in response.error.message and "params.ok" not in response.error.message
+        )
+        assert ("primitive.failed", f"no-kind-{key}") in await _events(stub)
+
     @pytest.mark.parametrize("timeout", [-1.0, float("nan"), 1e9])
     async def test_absurd_timeouts_are_invalid(
         self, stub: VoiceCoreServiceStub, timeout: float
@@ -262,6 +280,33 @@ class TestTraceId:
 
 
 class TestStreamEvents:
+    async def test_cursor_ahead_is_out_of_range(self, stub: VoiceCoreServiceStub) -> None:
+        """A cursor past the newest event (another server's) is OUT_OF_RANGE, not silence."""
+        await stub.execute_primitive(_request("debug_echo", {}))
+        with pytest.raises(GRPCError) as info:
+            await _events(stub, after_sequence=10**15)
+        assert info.value.status == Status.OUT_OF_RANGE
+        assert "ahead" in (info.value.message or "")
+
+    async def test_stream_echoes_its_trace_id(self, server: VoiceCoreServer) -> None:
+        """StreamEvents answers with the trace-id header, from the field or the metadata."""
+        async with Channel("127.0.0.1", server.port) as channel:
+            await VoiceCoreServiceStub(channel).execute_primitive(_request("debug_echo", {}))
+        async with (
+            Channel("127.0.0.1", server.port) as channel,
+            channel.request(
+                "/voicecore.v1.VoiceCoreService/StreamEvents",
+                Cardinality.UNARY_STREAM,
+                StreamEventsRequest,
+                Event,
+                metadata={"trace-id": "stream-trace"},
+            ) as stream,
+        ):
+            await stream.send_message(StreamEventsRequest(replay_only=True), end=True)
+            assert await stream.recv_message() is not None
+            assert stream.initial_metadata is not None
+            assert stream.initial_metadata["trace-id"] == "stream-trace"
+
     async def test_replay_filters_and_ends(self, stub: VoiceCoreServiceStub) -> None:
         """replay_only ends the stream; conversation and type filters apply."""
         for conversation in ("a", "b", "a"):

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
-from voicecore.errors import EventRangeEvictedError
+from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 from voicecore.events import EventFilter, InMemoryEventLog
 
 
@@ -132,3 +132,20 @@ class TestFollow:
         await _fill(log, 20)
         with pytest.raises(EventRangeEvictedError):
             await anext(stalled)
+
+
+class TestCursorEdges:
+    async def test_zero_replays_from_the_oldest_kept(self) -> None:
+        """after_sequence 0 after evictions replays what is kept, not an error."""
+        log = InMemoryEventLog(5, first_sequence=1)
+        await _fill(log, 20)
+        assert await _replay(log, 0, EventFilter()) == [16, 17, 18, 19, 20]
+
+    async def test_cursor_ahead_of_the_log_is_an_error(self) -> None:
+        """A cursor past the newest event (another server's log) raises instead of waiting."""
+        log = InMemoryEventLog(first_sequence=1)
+        await _fill(log, 3)
+        with pytest.raises(EventCursorAheadError) as info:
+            await _replay(log, 10, EventFilter())
+        assert info.value.last_sequence == 3
+        assert await _replay(log, 3, EventFilter()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from loguru import logger
@@ -12,7 +13,11 @@ from loguru import logger
 from voicecore._logging import configure_logging
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
+from voicecore.events import InMemoryEventLog
+from voicecore.primitives.base import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
+from voicecore.registry import PrimitiveRegistry
 from voicecore.service import VoiceCoreService
 
 
@@ -65,3 +70,38 @@ class TestLogging:
             assert captured == []
         finally:
             logger.remove(sink)
+
+
+class _Leaky(Primitive[PrimitiveParams]):
+    """A bug whose message quotes something secret."""
+
+    name: ClassVar[str] = "leaky"
+    version: ClassVar[str] = "0.0.1"
+    description: ClassVar[str] = "raises with a secret in the message"
+    params_model: ClassVar[type[PrimitiveParams]] = PrimitiveParams
+
+    async def execute(self, params: PrimitiveParams, ctx: PrimitiveContext) -> PrimitiveResult:
+        raise RuntimeError("secret-token-123")
+
+
+class TestUnexpectedErrors:
+    async def test_error_line_names_the_bug_without_its_message(
+        self, records: list[dict[str, object]]
+    ) -> None:
+        """An INTERNAL logs the exception type and place at ERROR; its text only at DEBUG."""
+        settings = Settings()
+        service = VoiceCoreService(
+            PrimitiveRegistry([_Leaky()]),
+            settings=settings,
+            events=InMemoryEventLog(),
+            captures=InMemoryCaptureStore(),
+        )
+        request = ExecutePrimitiveRequest(objective_type="leaky", trace_id="bug-trace")
+        response = await service.execute_primitive(request)
+        assert response.error is not None
+        errors = [r for r in records if r["level"]["name"] == "ERROR"]  # type: ignore[index]
+        assert len(errors) == 1
+        assert errors[0]["extra"]["error"] == "RuntimeError"  # type: ignore[index]
+        assert "secret-token-123" not in json.dumps(errors)
+        debug = [r for r in records if r["level"]["name"] == "DEBUG"]  # type: ignore[index]
+        assert any("secret-token-123" in json.dumps(r) for r in debug)

@@ -24,7 +24,7 @@ from voicecore.client._errors import (
     VoiceCoreCallError,
     classify,
 )
-from voicecore.errors import EventRangeEvictedError
+from voicecore.errors import EventRangeError
 
 __all__ = ["CONNECTED", "OpenStream", "resumable_events"]
 
@@ -58,8 +58,8 @@ async def resumable_events(
                     last = item.sequence
                     yield item
             return  # the server ended the stream: replay done, or it chose to stop
-        except (EventRangeEvictedError, GRPCError) as exc:
-            if isinstance(exc, EventRangeEvictedError) or exc.status is Status.OUT_OF_RANGE:
+        except (EventRangeError, GRPCError) as exc:
+            if isinstance(exc, EventRangeError) or exc.status is Status.OUT_OF_RANGE:
                 raise EventsEvictedError(last, _detail(exc)) from exc
             failure = classify(exc)
         except Exception as exc:  # classified: retried or raised just below
@@ -80,7 +80,7 @@ def _backoff(policy: StreamPolicy, failures: int) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
-def _detail(exc: EventRangeEvictedError | GRPCError) -> str:
+def _detail(exc: EventRangeError | GRPCError) -> str:
     if isinstance(exc, GRPCError):
         return exc.message or "OUT_OF_RANGE"
     return str(exc)
