@@ -22,11 +22,10 @@ from typing import Any, Final, TypeVar
 import betterproto2
 from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
-from grpclib import GRPCError
-from grpclib.const import Status
 from grpclib.encoding.proto import ProtoCodec
 
 from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
+from voicecore.errors import InvalidMessageError, RequestTooLargeError
 
 __all__ = [
     "UpbCodec",
@@ -63,18 +62,17 @@ class UpbCodec(ProtoCodec):
 
     def decode(self, data: bytes, message_type: Any) -> Any:
         if len(data) > self._max_bytes:
-            raise GRPCError(
-                Status.RESOURCE_EXHAUSTED,
-                f"request of {len(data)} bytes is larger than the limit of {self._max_bytes}",
-            )
+            raise RequestTooLargeError(
+                f"request of {len(data)} bytes is larger than the limit of {self._max_bytes}"
+            ).grpc_error()
         if not _is_betterproto(message_type):
             return super().decode(data, message_type)
         try:
             return decode_message(data, message_type)
         except DecodeError:
-            raise GRPCError(
-                Status.INVALID_ARGUMENT, f"request is not a valid {message_type.__name__}"
-            ) from None
+            raise InvalidMessageError(
+                f"request is not a valid {message_type.__name__}"
+            ).grpc_error() from None
 
 
 def decode_message(data: bytes, message_type: type[_M]) -> _M:

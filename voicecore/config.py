@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_concurrent_calls: int = Field(
         default=1000, ge=1, description="calls in flight beyond this are RESOURCE_EXHAUSTED"
     )
+    max_event_streams: int = Field(
+        default=1000, ge=1, description="StreamEvents beyond this are RESOURCE_EXHAUSTED"
+    )
     grace_period: float = Field(
         default=10.0, ge=0, description="seconds in-flight calls get to finish on shutdown"
     )

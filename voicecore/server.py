@@ -12,8 +12,6 @@ import asyncio
 import signal
 from typing import TYPE_CHECKING, Any, cast
 
-from grpclib import GRPCError
-from grpclib.const import Status
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
 from grpclib.health.check import ServiceStatus
 from grpclib.health.service import Health
@@ -27,6 +25,7 @@ from voicecore._codec import UpbCodec
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings
+from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
 
 if TYPE_CHECKING:
@@ -34,34 +33,46 @@ if TYPE_CHECKING:
 
 __all__ = ["VoiceCoreServer", "serve"]
 
-_STREAMING_METHODS = frozenset(
-    {"/voicecore.v1.VoiceCoreService/StreamEvents", "/grpc.health.v1.Health/Watch"}
+_WATCH_SETTLE = 0.1  # seconds health watchers get to receive NOT_SERVING before they end
+_DRAINING = DrainingError("server is shutting down; retry elsewhere")
+_EVENT_STREAMS = frozenset({"/voicecore.v1.VoiceCoreService/StreamEvents"})
+# Health answers while draining (NOT_SERVING is the point) and never counts as load.
+_HEALTH = frozenset(
+    {
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+        "/voicecore.v1.VoiceCoreService/HealthCheck",
+    }
 )
 
 
 class _Admission:
-    """Counts calls in flight, refuses them when overloaded or draining, ends them on stop."""
+    """Counts calls in flight, refuses them when overloaded or draining, ends them on stop.
 
-    def __init__(self, max_calls: int) -> None:
+    Three kinds of call end differently on drain: event streams at once (clients resume
+    elsewhere), unary calls after the grace period, health calls last, so that watchers see
+    NOT_SERVING before their stream ends.
+    """
+
+    def __init__(self, max_calls: int, max_streams: int) -> None:
         self.max_calls = max_calls
+        self.max_streams = max_streams
         self.draining = False
         self.unary: set[asyncio.Task[Any]] = set()
         self.streams: set[asyncio.Task[Any]] = set()
+        self.health: set[asyncio.Task[Any]] = set()
         self.stopped: set[asyncio.Task[Any]] = set()
 
-    def wrap(
-        self,
-        method_name: str,
-        func: IServerMethodFunc,
-        info: CallInfo,
-    ) -> IServerMethodFunc:
-        calls = self.streams if method_name in _STREAMING_METHODS else self.unary
+    def wrap(self, method_name: str, func: IServerMethodFunc, info: CallInfo) -> IServerMethodFunc:
+        calls, limit = self._kind(method_name)
 
         async def admitted(stream: Stream[Any, Any]) -> None:
-            if self.draining:
-                raise GRPCError(Status.UNAVAILABLE, "server is shutting down; retry elsewhere")
-            if len(self.unary) + len(self.streams) >= self.max_calls:
-                raise GRPCError(Status.RESOURCE_EXHAUSTED, "too many calls in flight")
+            if self.draining and calls is not self.health:
+                raise DrainingError("server is shutting down; retry elsewhere").grpc_error()
+            if len(calls) >= limit:
+                raise OverloadedError(
+                    f"more than {limit} calls of this kind in flight"
+                ).grpc_error()
             task = asyncio.current_task()
             assert task is not None
             calls.add(task)
@@ -73,19 +84,30 @@ class _Admission:
                 if task not in self.stopped:
                     raise
                 task.uncancel()  # the stop was ours: end the call with a status instead
-                raise GRPCError(
-                    Status.UNAVAILABLE, "server is shutting down; retry elsewhere"
-                ) from None
+                raise DrainingError(
+                    "server is shutting down; retry elsewhere"
+                ).grpc_error() from None
             finally:
                 calls.discard(task)
-                self.stopped.discard(task)
 
         return admitted
 
-    def stop(self, tasks: set[asyncio.Task[Any]]) -> None:
-        for task in list(tasks):
+    def _kind(self, method_name: str) -> tuple[set[asyncio.Task[Any]], float]:
+        if method_name in _EVENT_STREAMS:
+            return self.streams, self.max_streams
+        if method_name in _HEALTH:
+            return self.health, float("inf")
+        return self.unary, self.max_calls
+
+    async def stop(self, tasks: set[asyncio.Task[Any]]) -> None:
+        """Cancel ``tasks`` and wait (briefly) until each has sent its UNAVAILABLE trailers."""
+        ending = set(tasks)
+        for task in ending:
             self.stopped.add(task)
             task.cancel()
+        if ending:
+            await asyncio.wait(ending, timeout=1.0)
+        self.stopped -= ending
 
 
 class VoiceCoreServer:
@@ -96,7 +118,7 @@ class VoiceCoreServer:
         self.service = service or VoiceCoreService.from_settings(settings)
         self._status = ServiceStatus()
         self._status.set(True)
-        self._admission = _Admission(settings.max_concurrent_calls)
+        self._admission = _Admission(settings.max_concurrent_calls, settings.max_event_streams)
         health = Health({self.service: [self._status]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
         self._server = CoalescingServer(services, codec=UpbCodec(settings.max_message_bytes))
@@ -114,18 +136,23 @@ class VoiceCoreServer:
         logger.info("serving", host=self.settings.host, port=self.port)
 
     async def stop(self, grace_period: float | None = None) -> None:
-        """Drain: refuse new calls, end streams, let unary calls finish, then close."""
+        """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
+        finish within the grace period (then end them), end health watches, close."""
+        admission = self._admission
         grace = self.settings.grace_period if grace_period is None else grace_period
-        logger.info("draining", grace_period=grace, in_flight=len(self._admission.unary))
-        self._admission.draining = True
+        logger.info("draining", grace_period=grace, in_flight=len(admission.unary))
+        admission.draining = True
         self.service.serving = False
         self._status.set(False)
-        self._admission.stop(self._admission.streams)
-        pending = set(self._admission.unary)
-        if pending:
-            await asyncio.wait(pending, timeout=grace)
-        self._admission.stop(self._admission.unary)
-        await asyncio.sleep(0.05)  # let the ended calls send their trailers
+        await admission.stop(admission.streams)
+        if admission.unary:
+            await asyncio.wait(set(admission.unary), timeout=grace)
+        await admission.stop(admission.unary)
+        if admission.health:
+            # A Watch stream needs a few loop turns to send NOT_SERVING; a load balancer that
+            # sees it stops routing here before the stream ends.
+            await asyncio.sleep(_WATCH_SETTLE)
+        await admission.stop(admission.health)
         self._server.close()
         await self._server.wait_closed()
         logger.info("stopped")
@@ -135,7 +162,6 @@ class VoiceCoreServer:
             metadata_trace_id=trace_id_from_metadata(event.metadata),
             deadline=event.deadline,
             peer=_peer_address(event.peer),
-            method=event.method_name,
         )
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
 

@@ -139,15 +139,46 @@ class TestStandardHealth:
             return status
 
     async def test_overall_and_per_service(self) -> None:
-        """grpc.health.v1 answers SERVING for "" and for the service, then NOT_SERVING."""
+        """grpc.health.v1 answers SERVING for "" and for the service."""
         server = await _start()
         try:
             assert await self._check(server, "") == StdHealthResponse.SERVING
             assert await self._check(server, SERVICE_NAME) == StdHealthResponse.SERVING
-            server._status.set(False)
-            assert await self._check(server, SERVICE_NAME) == StdHealthResponse.NOT_SERVING
         finally:
             await server.stop(grace_period=0.1)
+
+    async def test_draining_reports_not_serving(self, channel_to: list[Channel]) -> None:
+        """While a call holds the drain open, both health checks answer NOT_SERVING."""
+        server = await _start()
+        slow = asyncio.create_task(_stub(server, channel_to).execute_primitive(_sleep(0.5)))
+        await asyncio.sleep(0.1)
+        stopping = asyncio.create_task(server.stop(grace_period=5))
+        await asyncio.sleep(0.05)
+        assert await self._check(server, SERVICE_NAME) == StdHealthResponse.NOT_SERVING
+        custom = await _stub(server, channel_to).health_check()
+        assert custom.status == "NOT_SERVING"
+        assert (await slow).success
+        await stopping
+
+    async def test_watch_sees_not_serving_before_the_end(self, channel_to: list[Channel]) -> None:
+        """A Watch stream receives NOT_SERVING, then ends: load balancers drain cleanly."""
+        server = await _start()
+        channel = Channel("127.0.0.1", server.port)
+        channel_to.append(channel)
+        seen: list[int] = []
+
+        async def watch() -> None:
+            async with HealthStub(channel).Watch.open() as stream:
+                await stream.send_message(StdHealthRequest(service=SERVICE_NAME), end=True)
+                async for reply in stream:
+                    seen.append(reply.status)
+
+        watcher = asyncio.create_task(watch())
+        await asyncio.sleep(0.1)
+        await server.stop(grace_period=0.1)
+        with pytest.raises(GRPCError):
+            await asyncio.wait_for(watcher, 5)
+        assert seen == [StdHealthResponse.SERVING, StdHealthResponse.NOT_SERVING]
 
 
 class TestServe:
