@@ -70,8 +70,12 @@ def proto(session: nox.Session) -> None:
         *PROTO_FILES,
     )
     if "--no-check" not in session.posargs:
-        session.run("git", "add", "--intent-to-add", PROTO_OUT, external=True)
-        session.run("git", "diff", "--exit-code", "--stat", "--", PROTO_OUT, external=True)
+        # status, not diff: it sees new and deleted files too, and leaves the index alone.
+        drift = session.run(
+            "git", "status", "--porcelain", "--", PROTO_OUT, external=True, silent=True
+        )
+        if drift:
+            session.error(f"voicecore/_proto differs from a fresh generation:\n{drift}")
 
 
 @nox.session(python=PYTHON)

@@ -556,7 +556,7 @@ class StreamEventsRequest(betterproto2.Message):
 
     after_sequence: "int" = betterproto2.field(2, betterproto2.TYPE_UINT64)
     """
-    Replay events with a larger sequence, then follow.
+    Replay events with a larger sequence, then follow; 0 replays from the oldest event kept.
     """
 
     types: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
