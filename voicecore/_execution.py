@@ -66,7 +66,7 @@ class _CallEvents:
     last_sequence: int = 0
 
     async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> int:
-        self.last_sequence = await self.log.record(
+        self.last_sequence = await self.log.append(
             type,
             conversation_id=self.conversation_id,
             trace_id=self.trace_id,

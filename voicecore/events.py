@@ -69,10 +69,6 @@ class EventFilter:
     conversation_id: str = ""
     types: frozenset[str] = frozenset()
 
-    def matches(self, event: Event) -> bool:
-        """True if ``event`` passes both the conversation and the type filter."""
-        return self.accepts(event.conversation_id, event.type)
-
     def accepts(self, conversation_id: str, type: str) -> bool:
         """True if an event of this conversation and type passes the filter."""
         if self.conversation_id and conversation_id != self.conversation_id:
@@ -95,19 +91,11 @@ class EventLog(Protocol):
         trace_id: str = "",
         objective_type: str = "",
         payload: Mapping[str, JsonValue] | None = None,
-    ) -> Event:
-        """Record one event and wake the followers; returns it with its sequence."""
-
-    async def record(
-        self,
-        type: str,
-        *,
-        conversation_id: str = "",
-        trace_id: str = "",
-        objective_type: str = "",
-        payload: Mapping[str, JsonValue] | None = None,
     ) -> int:
-        """``append`` without building the message: returns the new event's sequence."""
+        """Record one event and wake the followers; returns its sequence.
+
+        The ``Event`` message is built only when a subscriber reads it.
+        """
 
     def subscribe(
         self, after_sequence: int, where: EventFilter, *, follow: bool = True
@@ -138,24 +126,6 @@ class InMemoryEventLog:
         return self._first_kept
 
     async def append(
-        self,
-        type: str,
-        *,
-        conversation_id: str = "",
-        trace_id: str = "",
-        objective_type: str = "",
-        payload: Mapping[str, JsonValue] | None = None,
-    ) -> Event:
-        await self.record(
-            type,
-            conversation_id=conversation_id,
-            trace_id=trace_id,
-            objective_type=objective_type,
-            payload=payload,
-        )
-        return _to_event(self._events[-1])
-
-    async def record(
         self,
         type: str,
         *,

@@ -1,4 +1,4 @@
-"""The event log's lean records: ``record`` appends like ``append``; events come out the same."""
+"""The event log's lean records: what ``append`` keeps comes back out as the same events."""
 
 from __future__ import annotations
 
@@ -21,12 +21,10 @@ async def _replayed(log: InMemoryEventLog) -> list[Struct | None]:
 
 
 class TestRecord:
-    async def test_record_returns_the_sequence_append_would_have(self) -> None:
-        """record and append share one sequence counter."""
+    async def test_append_returns_consecutive_sequences(self) -> None:
+        """Each append returns the next sequence from the first one."""
         log = InMemoryEventLog(first_sequence=5)
-        assert await log.record("a") == 5
-        assert (await log.append("b")).sequence == 6
-        assert await log.record("c") == 7
+        assert [await log.append(t) for t in "abc"] == [5, 6, 7]
         assert log.last_sequence == 7
 
     @pytest.mark.parametrize("payload", PAYLOADS)
@@ -35,13 +33,13 @@ class TestRecord:
     ) -> None:
         """Flat and nested payloads come back as Struct.from_dict of what was recorded."""
         log = InMemoryEventLog()
-        await log.record("t", payload=payload)
+        await log.append("t", payload=payload)
         assert await _replayed(log) == [Struct.from_dict(payload)]
 
     async def test_replayed_event_carries_every_recorded_field(self) -> None:
         """Type, conversation, trace id, objective and an aware time survive the record."""
         log = InMemoryEventLog()
-        sequence = await log.record("t", conversation_id="c", trace_id="x", objective_type="o")
+        sequence = await log.append("t", conversation_id="c", trace_id="x", objective_type="o")
         events = [e async for e in log.subscribe(sequence - 1, EventFilter(), follow=False)]
         assert len(events) == 1
         event = events[0]
@@ -53,7 +51,7 @@ class TestRecord:
         """The log keeps a copy, as it kept a Struct before."""
         log = InMemoryEventLog()
         payload: dict[str, JsonValue] = {"items": ["a"], "n": 1}
-        await log.record("t", payload=payload)
+        await log.append("t", payload=payload)
         payload["n"] = 2
         items = payload["items"]
         assert isinstance(items, list)
@@ -65,15 +63,15 @@ class TestRecord:
         """The emitting call fails, not a later subscriber; nothing is appended."""
         log = InMemoryEventLog(first_sequence=1)
         with pytest.raises(ValueError, match="Unknown value type"):
-            await log.record("t", payload={"bad": bad})  # type: ignore[dict-item]
+            await log.append("t", payload={"bad": bad})  # type: ignore[dict-item]
         assert log.last_sequence == 0
 
     async def test_filters_apply_to_records(self) -> None:
         """Conversation and type filters select recorded events as they select appended ones."""
         log = InMemoryEventLog()
-        first = await log.record("keep", conversation_id="c1")
-        await log.record("keep", conversation_id="c2")
-        await log.record("drop", conversation_id="c1")
+        first = await log.append("keep", conversation_id="c1")
+        await log.append("keep", conversation_id="c2")
+        await log.append("drop", conversation_id="c1")
         where = EventFilter("c1", frozenset({"keep"}))
         seen = [e.sequence async for e in log.subscribe(first - 1, where, follow=False)]
         assert seen == [first]
