@@ -1,10 +1,12 @@
 """Spoken dates to calendar dates, against a reference date ("today" for the caller).
 
 Absolute forms: "july twenty fifth twenty twelve", "the fifth of march", "march 5th, 2024",
-"3/5/2024", "2024-03-05". Relative forms: "today", "tomorrow", "the day after tomorrow",
-"next tuesday", "this friday", "tuesday after next", "in three days", "two weeks from
-today", "a week from friday", "three days ago", "the fifteenth". A year left out is the next
-(``prefer="future"``) or last (``prefer="past"``) time that month and day come round.
+"3/5/2024", "2024-03-05", two-digit years ("march third sixty five", "3/5/65"). Relative
+forms: "today", "tomorrow", "the day after tomorrow", "next tuesday", "this friday", "tuesday
+after next", "in three days", "two weeks from today", "a week from friday", "three days ago",
+"the fifteenth". A year left out is the next (``prefer="future"``) or last
+(``prefer="past"``) time that month and day come round; a two-digit year is resolved the same
+way (see ``_two_digit_years``).
 
 "next tuesday" is the Tuesday of next calendar week (weeks start on Monday); when the first
 Tuesday after today is a different day, that is returned as the alternative, since callers
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, TypeAlias
 
+from voicecore.primitives._two_digit_years import century_year, two_digit_year
 from voicecore.spoken.numbers import cardinal, is_number_word, ordinal, spoken_number, year
 
 __all__ = ["MONTH_WORDS", "DateReading", "Prefer", "parse_date"]
@@ -83,6 +86,15 @@ class DateReading:
 class _Context:
     today: date
     prefer: Prefer
+
+
+@dataclass(frozen=True, slots=True)
+class _DaySaid:
+    """The month and day before a year, and whether the day was an ordinal ("third")."""
+
+    month: int
+    day: int
+    ordinal: bool
 
 
 _Match: TypeAlias = tuple[DateReading, int]
@@ -178,12 +190,27 @@ def _with_day(month: int, day: int, year_: int | None, ctx: _Context) -> DateRea
     return _build(year_, month, day) if year_ is not None else _without_year(month, day, ctx)
 
 
-def _trailing_year(tokens: Sequence[str], index: int) -> tuple[int | None, int]:
+def _trailing_year(
+    tokens: Sequence[str], index: int, said: _DaySaid, ctx: _Context
+) -> tuple[int | None, int]:
     """A year said after the day ("..., twenty twelve", "of two thousand nine")."""
     start = _skip(tokens, index, frozenset(["of", "in"]))
     end = _run_end(tokens, start)
-    value = year(tokens[start:end]) if end > start else None
+    value = _year_after(tokens[start:end], said, ctx) if end > start else None
     return (value, end) if value is not None else (None, index)
+
+
+def _year_after(run: Sequence[str], said: _DaySaid, ctx: _Context) -> int | None:
+    """The year in ``run``: four digits, or two after an ordinal day ("march third sixty
+    five"). After a cardinal day ("march twenty twenty") the run more likely says a
+    four-digit year with the day left out, so two digits are not read there."""
+    full = year(run)
+    if full is not None or not said.ordinal:
+        return full
+    short = two_digit_year(run)
+    if short is None:
+        return None
+    return century_year(short, said.month, said.day, ctx.today, ctx.prefer)
 
 
 def _month_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
@@ -196,12 +223,14 @@ def _month_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | N
     run = tokens[start:end]
     for split in range(1, len(run) + 1):
         day = _day_number(run[:split])
-        rest = run[split:]
-        year_ = year(rest) if rest else None
-        if day is None or (rest and year_ is None):
+        if day is None:
+            continue
+        said, rest = _DaySaid(month, day, ordinal(run[:split]) is not None), run[split:]
+        year_ = _year_after(rest, said, ctx) if rest else None
+        if rest and year_ is None:
             continue
         if not rest:
-            year_, end = _trailing_year(tokens, end)
+            year_, end = _trailing_year(tokens, end, said, ctx)
         return _with_day(month, day, year_, ctx), end
     if run and year(run) is not None and tokens[index] != "may":
         return DateReading(reason="missing_day"), end
@@ -220,10 +249,10 @@ def _day_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | Non
         return None
     after = _skip(tokens, end, frozenset(["of"]))
     month = _MONTHS.get(tokens[after]) if after < len(tokens) else None
-    if month is not None:
-        year_, stop = _trailing_year(tokens, after + 1)
-        return _with_day(month, day, year_, ctx), stop
     is_ordinal = ordinal(tokens[start:end]) is not None
+    if month is not None:
+        year_, stop = _trailing_year(tokens, after + 1, _DaySaid(month, day, is_ordinal), ctx)
+        return _with_day(month, day, year_, ctx), stop
     alone = start > index or (index == 0 and end == len(tokens))
     if not is_ordinal or not alone:
         return None
@@ -273,16 +302,10 @@ def _written(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     text_year = match.group(3)
     if text_year is None:
         return _without_year(month, day, ctx), index + 1
-    year_ = int(text_year) if len(text_year) == 4 else _century(int(text_year), ctx)
+    if len(text_year) == 4:
+        return _build(int(text_year), month, day), index + 1
+    year_ = century_year(int(text_year), month, day, ctx.today, ctx.prefer)
     return _build(year_, month, day), index + 1
-
-
-def _century(two_digits: int, ctx: _Context) -> int:
-    """A two-digit year in the century that puts it nearest, on the preferred side."""
-    base = ctx.today.year - ctx.today.year % 100 + two_digits
-    if ctx.prefer == "past":
-        return base if base <= ctx.today.year else base - 100
-    return base if base >= ctx.today.year - 50 else base + 100
 
 
 def _day_word(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from voicecore.primitives.base import JsonValue
@@ -133,6 +135,78 @@ class TestPrefer:
         """A yearless Feb 29 lands in the nearest leap year on the preferred side."""
         assert read("february twenty ninth", prefer="future") == "2028-02-29"
         assert read("february twenty ninth", prefer="past") == "2024-02-29"
+
+
+class TestTwoDigitYears:
+    @pytest.mark.parametrize(
+        ("text", "past", "future"),
+        [
+            ("march third sixty five", "1965-03-03", "2065-03-03"),
+            ("june fifth oh four", "2004-06-05", "2104-06-05"),
+            ("the third of march sixty five", "1965-03-03", "2065-03-03"),
+            ("march twenty third ninety nine", "1999-03-23", "2099-03-23"),
+            ("july 4th 76", "1976-07-04", "2076-07-04"),
+            ("3/5/65", "1965-03-05", "2065-03-05"),
+            ("12/25/04", "2004-12-25", "2104-12-25"),
+        ],
+    )
+    def test_century_follows_prefer(self, text: str, past: str, future: str) -> None:
+        """A two-digit year is the latest such date for past, the next one for future."""
+        assert read(text, prefer="past") == past
+        assert read(text, prefer="future") == future
+
+    @pytest.mark.parametrize(
+        ("text", "past", "future"),
+        [
+            ("march sixth twenty four", "2024-03-06", "2024-03-06"),
+            ("march fifth twenty four", "2024-03-05", "2124-03-05"),
+            ("march seventh twenty four", "1924-03-07", "2024-03-07"),
+            ("3/7/24", "1924-03-07", "2024-03-07"),
+        ],
+    )
+    def test_reference_year_splits_on_the_day(self, text: str, past: str, future: str) -> None:
+        """In the reference date's own year, the day decides the century (today is both)."""
+        assert read(text, prefer="past") == past
+        assert read(text, prefer="future") == future
+
+    @pytest.mark.parametrize(
+        ("text", "reason"),
+        [
+            ("march twenty twenty", "missing_day"),
+            ("march twenty twenty one", "missing_day"),
+        ],
+    )
+    def test_cardinal_day_then_number_is_a_four_digit_year(self, text: str, reason: str) -> None:
+        """ "march twenty twenty" is March 2020 with no day, not March 20, '20."""
+        reading = PRIMITIVE.read(text, params_of(text, prefer="past"), None)
+        assert (reading.value, reading.reason) == (None, reason)
+
+    @pytest.mark.parametrize("text", ["march third ten", "march third six five"])
+    def test_hours_and_single_digits_are_not_years(self, text: str) -> None:
+        """ "ten" after a date is likelier an hour, "six five" two digits: neither is a year."""
+        value = read(text, prefer="past") or ""
+        assert not value.startswith(("2010", "1965", "1910"))
+
+    @given(
+        reference=st.dates(date(1901, 1, 1), date(9898, 12, 31)),
+        said=st.dates(date(2000, 1, 1), date(2099, 12, 28)).filter(lambda d: d.day <= 28),
+        prefer=st.sampled_from(["past", "future"]),
+    )
+    def test_written_two_digit_year_is_nearest_on_the_preferred_side(
+        self, reference: date, said: date, prefer: str
+    ) -> None:
+        """ "m/d/yy" keeps yy and is the closest such date on the preferred side."""
+        text = f"{said.month}/{said.day}/{said.year % 100:02d}"
+        params = CaptureDateParams.model_validate(
+            {"transcription": text, "reference_date": reference, "prefer": prefer}
+        )
+        value = PRIMITIVE.read(text, params, None).value
+        assert value is not None
+        heard = date.fromisoformat(value)
+        assert (heard.year % 100, heard.month, heard.day) == (said.year % 100, said.month, said.day)
+        assert heard <= reference if prefer == "past" else heard >= reference
+        one_century = heard.replace(year=heard.year + (100 if prefer == "past" else -100))
+        assert one_century > reference if prefer == "past" else one_century < reference
 
 
 class TestNoValue:
