@@ -223,6 +223,25 @@ def phone_reading(heard: _Heard, region: str) -> Reading:
     )
 
 
+def _with_opening_not(tokens: list[str], params: CapturePhoneParams) -> list[str]:
+    """The correction's words with the "not" that opened it put back.
+
+    The capture machine hands a correction over without its leading "no"/"not" ("not five five
+    five, five five four" arrives as "five five five five five four"), which turns it into a
+    new number. The hypothesis it came from (the transcription or an alternative) tells
+    whether "not" was said just before it.
+    """
+    if not tokens or tokens[0] == "not":
+        return tokens
+    said = (params.transcription, *(other.transcription for other in params.alternatives))
+    for text in said:
+        heard = drop_fillers(words(text))
+        before = len(heard) - len(tokens)
+        if before > 0 and heard[before - 1] == "not" and heard[before:] == tokens:
+            return ["not", *tokens]
+    return tokens
+
+
 class CapturePhone(CapturePrimitive[CapturePhoneParams]):
     """Captures a phone number spoken digit by digit, in groups, or written.
 
@@ -251,11 +270,16 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
 
     def correct(self, held: str, text: str, params: CapturePhoneParams) -> Reading | None:
         """Edit the held number in part ("the last digit is two", "the area code is four one
-        five", "it's five five four not five five five", "change the seven to a nine")."""
+        five", "it's five five four not five five five", "not five five five, five five four",
+        "change the seven to a nine").
+
+        ``held`` is the E.164 value only, so an extension said with the held number is not
+        kept by an edit (the caller says it again, or confirms the number without it).
+        """
         number = phonenumbers.parse(held)
         international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         groups = re.findall(r"\d+", international)[1:]  # after the country code
-        edited = edit_digits(groups, drop_fillers(words(text)))
+        edited = edit_digits(groups, _with_opening_not(drop_fillers(words(text)), params))
         if edited is None:
             return None
         reading = phone_reading(_Heard(f"+{number.country_code}{edited}"), _region(params))

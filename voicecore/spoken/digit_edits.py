@@ -1,10 +1,11 @@
 """Partial corrections of a digit string read back to the caller (a phone number).
 
 "the last digit is two", "the last four are one two one two", "the area code is four one
-five", "it's five five four not five five five", "change the seven to a nine". The held digits
-come in the groups they were read back in ("415", "555", "2671"), so "the area code" has a
-place and a "five five five" that occurs twice is placed on the group it is. Anything else
-is not a partial edit (None), and the caller's answer is read as a whole new value instead.
+five", "it's five five four not five five five", "not five five five, five five four",
+"change the seven to a nine". The held digits come in the groups they were read back in
+("415", "555", "2671"), so "the area code" has a place and a "five five five" that occurs
+twice is placed on the group it is. Anything else is not a partial edit (None), and the
+caller's answer is read as a whole new value instead.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ _ARTICLES = frozenset({"a", "an", "the"})
 # "X not Y", "X instead of Y": the new run comes first; "Y should be X": the old one.
 _NEW_FIRST: tuple[tuple[str, ...], ...] = (("not",), ("instead", "of"), ("rather", "than"))
 _OLD_FIRST: tuple[tuple[str, ...], ...] = (("should", "be"), ("is", "supposed", "to", "be"))
+# Between the runs of "not five five five, it's five five four" (the comma is not in the words).
+_NOT_FIRST_GAP = frozenset({"but", "it's", "its", "it", "is", "should", "be", "i", "mean"})
+# What may come before that "not" ("no, it's not ...").
+_NOT_FIRST_LEAD = _OPENERS | {"it's", "its", "it", "is", "that's", "thats", "that"}
+# "not" then two runs said back to back is split by trying each place: a bound on the work.
+_MAX_NOT_FIRST_TOKENS = 30
 _CHANGE_VERBS = frozenset({"change", "replace", "make", "switch", "swap"})
 _CHANGE_TO: tuple[tuple[str, ...], ...] = (("to",), ("with",), ("for",), ("into",), ("by",))
 
@@ -170,8 +177,38 @@ def _place(groups: Sequence[str], old: str) -> int | None:
     return whole[0] if len(whole) == 1 else None
 
 
+def _not_first_pair(tokens: list[str], held_length: int) -> tuple[str, str] | None:
+    """ "not five five five, five five four": after an opening "not", the old run, then the new
+    one, apart ("but it's ...") or back to back. Back to back, they must be as long as each
+    other and together shorter than the number (else it is the number said again)."""
+    start = 0
+    while start < len(tokens) and tokens[start] in _NOT_FIRST_LEAD:
+        start += 1
+    if start == 0 or tokens[start - 1] != "not" or len(tokens) > _MAX_NOT_FIRST_TOKENS:
+        return None
+    rest = _trimmed(tokens[start:])
+    gap = next((i for i, token in enumerate(rest) if token in _NOT_FIRST_GAP), None)
+    if gap is not None:
+        after = _skip_gap(rest, gap)
+        old, new = _digits_to_end(rest[:gap], 0), _digits_to_end(rest, after)
+        return (old, new) if old and new else None
+    for split in range(1, len(rest)):
+        old, new = _digits_to_end(rest[:split], 0), _digits_to_end(rest, split)
+        if old and new and len(old) == len(new) and len(old + new) < held_length:
+            return old, new
+    return None
+
+
+def _skip_gap(tokens: list[str], index: int) -> int:
+    while index < len(tokens) and tokens[index] in _NOT_FIRST_GAP:
+        index += 1
+    return index
+
+
 def _replacement_edit(groups: Sequence[str], tokens: list[str]) -> str | None:
-    pair = _old_and_new(strip_carrier(tokens))
+    """ "five five four not five five five", "not five five five, five five four"."""
+    held_length = sum(map(len, groups))
+    pair = _not_first_pair(tokens, held_length) or _old_and_new(strip_carrier(_trimmed(tokens)))
     if pair is None:
         return None
     old, new = pair
@@ -192,5 +229,5 @@ def edit_digits(groups: Sequence[str], tokens: Sequence[str]) -> str | None:
     return (
         _group_edit(groups, trimmed)
         or _position_edit(held, trimmed)
-        or _replacement_edit(groups, _trimmed(tokens))
+        or _replacement_edit(groups, list(tokens))
     )

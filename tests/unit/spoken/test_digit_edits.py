@@ -97,6 +97,42 @@ class TestReplacements:
         assert edit("change five five five to two two two") == "4152222671"
 
 
+class TestNotFirst:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("not five five five, five five four", "4155542671"),
+            ("no, not five five five but five five four", "4155542671"),
+            ("not 555, it's five five four", "4155542671"),
+            ("it's not five five five it's five five four", "4155542671"),
+            ("no that's not two six seven one it's two six seven two", "4155552672"),
+            ("not four one five six one seven", "6175552671"),
+            ("not seven, nine", "4155552691"),
+        ],
+    )
+    def test_old_run_first_is_replaced(self, text: str, expected: str) -> None:
+        """ "not X, Y" edits like "Y not X", with or without words between the runs."""
+        assert edit(text) == expected
+
+    def test_same_as_new_first(self) -> None:
+        """Both orders of one correction give the same number."""
+        assert edit("not two six, three six") == edit("three six not two six") == "4155553671"
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "not five five five five five",  # runs of unequal length, back to back
+            "not five five five",  # no new run
+            "not four one five five five five two six seven one",  # the number itself
+            "not the area code",
+            "not three, four",  # a run the number does not have
+        ],
+    )
+    def test_unclear_not_first_is_not_an_edit(self, text: str) -> None:
+        """Without two clear runs, the old one held, there is nothing to edit."""
+        assert edit(text) is None
+
+
 class TestNotAnEdit:
     @pytest.mark.parametrize(
         "text",
