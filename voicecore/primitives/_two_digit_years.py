@@ -38,7 +38,8 @@ def two_digit_year(tokens: Sequence[str]) -> int | None:
 def century_year(
     two_digits: int, month: int, day: int, today: date, prefer: Literal["future", "past"]
 ) -> int:
-    """The full year of ``month``/``day``/``two_digits`` on the ``prefer`` side of ``today``.
+    """The full year of ``month``/``day``/``two_digits``: for ``past`` the latest such date
+    not after ``today`` (a birth date); for ``future`` the nearest such year.
 
     Dates compare as (year, month, day), so an impossible day (Feb 30) still gets a year and
     is refused later, when the date is built.
@@ -47,4 +48,6 @@ def century_year(
     said, reference = (year, month, day), (today.year, today.month, today.day)
     if prefer == "past":
         return year if said <= reference else year - 100
-    return year if said >= reference else year + 100
+    # "future" leans forward only within reach: a caller's two-digit year is the nearest one
+    # ("3/5/20" said in 2026 is 2020, not 2120; "sixty five" is 2065), later on a tie.
+    return min((year - 100, year, year + 100), key=lambda y: (abs(y - today.year), -y))

@@ -35,9 +35,9 @@ class CaptureDateParams(CaptureParams):
     """Params of ``capture_date``.
 
     ``reference_date`` is the caller's today (default: today in ``timezone``); ``prefer``
-    says which way an incomplete date points ("march fifth", "friday") and the century of a
-    two-digit year ("sixty five", "3/5/65"): ``future`` for appointments and deliveries,
-    ``past`` for birth dates and incidents.
+    says which way an incomplete date points ("march fifth", "friday"): ``future`` for
+    appointments and deliveries, ``past`` for birth dates and incidents. A two-digit year
+    ("sixty five", "3/5/65") is the latest such date with ``past``, else the nearest year.
     """
 
     reference_date: date | None = None
