@@ -197,7 +197,7 @@ def _interpret(
     if said.answer is Answer.YES and not said.remainder:
         return _YES, said.certainty, None
     spoken = text if said.answer is Answer.UNCLEAR else said.remainder
-    reading = _read_correction(primitive, params, held.value, spoken) if spoken else None
+    reading = _read_correction(primitive, params, held, spoken) if spoken else None
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
             return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
@@ -210,10 +210,10 @@ def _interpret(
 
 
 def _read_correction(
-    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: str, text: str
+    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: HeldValue, text: str
 ) -> Reading | None:
     """A partial edit of ``held`` ("s as in sam") if the primitive sees one, else a new value."""
-    edited = primitive.correct(held, text, params)
+    edited = primitive.correct(held.value, text, params, held.parts)
     if edited is not None and edited.value is not None:
         return edited
     return primitive.read(text, params, None)

@@ -27,8 +27,9 @@ from __future__ import annotations
 import abc
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar, Protocol, TypeVar
 
 from cachetools import TTLCache
@@ -65,9 +66,13 @@ __all__ = [
     "CaptureStore",
     "HeldValue",
     "InMemoryCaptureStore",
+    "NO_PARTS",
     "redact",
     "run_turn",
 ]
+
+#: The default ``held_parts``: read-only, so the shared default cannot be changed by accident.
+NO_PARTS: Mapping[str, JsonValue] = MappingProxyType({})
 
 ParamsT = TypeVar("ParamsT", bound="CaptureParams")
 
@@ -265,8 +270,18 @@ class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
     def read(self, text: str, params: CaptureParamsT, partial: str | None) -> Reading:
         """Read one hypothesis; ``partial`` is what earlier turns kept, if anything."""
 
-    def correct(self, held: str, text: str, params: CaptureParamsT) -> Reading | None:
-        """Apply an answer that edits ``held`` in part ("s as in sam"); None if it does not."""
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureParamsT,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
+        """Apply an answer that edits ``held`` in part ("s as in sam"); None if it does not.
+
+        ``held_parts`` are the held value's type-specific parts (a phone's extension), for
+        an edit that should keep what the value alone does not carry.
+        """
         return None
 
     async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:

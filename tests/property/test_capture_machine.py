@@ -9,7 +9,7 @@ from typing import ClassVar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicecore.capture import CaptureKey, CapturePrimitive, InMemoryCaptureStore, run_turn
+from voicecore.capture import NO_PARTS, CaptureKey, CapturePrimitive, InMemoryCaptureStore, run_turn
 from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives._nbest import Vote, rank
 from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
@@ -45,7 +45,13 @@ class FourDigits(CapturePrimitive[CaptureParams]):
             return Reading(None, reason="wrong_length", partial=digits if short else None)
         return Reading(digits, " ".join(digits), {"length": 4}, 0.9)
 
-    def correct(self, held: str, text: str, params: CaptureParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         if "last digit is" not in text or not text[-1:].isdigit() or text[-1] not in DIGITS:
             return None
         return Reading(held[:-1] + text[-1], "", {}, 1.0)

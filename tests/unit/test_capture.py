@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from voicecore.capture import (
+    NO_PARTS,
     CaptureKey,
     CapturePrimitive,
     CaptureState,
@@ -53,7 +54,13 @@ class FourDigits(CapturePrimitive[CaptureParams]):
         certainty = 0.5 if "?" in text else 1.0
         return Reading(digits, " ".join(digits), {"length": 4}, certainty)
 
-    def correct(self, held: str, text: str, params: CaptureParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         match = _LAST_DIGIT.search(text)
         if match is None:
             return None

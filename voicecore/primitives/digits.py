@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pydantic import Field, model_validator
 
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
@@ -94,7 +96,13 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
             code = partial + code
         return code_reading(code, params)
 
-    def correct(self, held: str, text: str, params: CaptureDigitsParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureDigitsParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         """Edit the held code in part ("the last digit is five", "the last four are one two
         three four", "b as in boy")."""
         tokens = drop_fillers(words(text))

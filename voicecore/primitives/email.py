@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters
@@ -165,7 +167,13 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
             return Reading(value=None, reason=reason, certainty=0.0)
         return email_reading(address, certainty)
 
-    def correct(self, held: str, text: str, params: CaptureEmailParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureEmailParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
         yahoo dot com", "it's j o h n": a spelled local part alone replaces the local part)."""
         local, _, domain = held.rpartition("@")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
@@ -110,7 +112,13 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
             return Reading(value=None, reason="invalid_name", certainty=0.0)
         return name_reading(name, certainty)
 
-    def correct(self, held: str, text: str, params: CaptureNameParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CaptureNameParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         """Edit the held name in part ("s as in sam", "it's j o n not j o h n")."""
         edited = edit_spelled(held.lower(), drop_fillers(words(text)))
         return name_reading(edited, _SPELLED) if edited else None

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from pydantic import field_validator
 
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.primitives.base import JsonValue
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
 from voicecore.spoken.phone_written import names_another_number, written_phones
@@ -268,13 +270,18 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
             heard = _Heard(partial + heard.digits, heard.extension)
         return phone_reading(heard, region)
 
-    def correct(self, held: str, text: str, params: CapturePhoneParams) -> Reading | None:
+    def correct(
+        self,
+        held: str,
+        text: str,
+        params: CapturePhoneParams,
+        held_parts: Mapping[str, JsonValue] = NO_PARTS,
+    ) -> Reading | None:
         """Edit the held number in part ("the last digit is two", "the area code is four one
         five", "it's five five four not five five five", "not five five five, five five four",
         "change the seven to a nine").
 
-        ``held`` is the E.164 value only, so an extension said with the held number is not
-        kept by an edit (the caller says it again, or confirms the number without it).
+        An extension said with the held number (``held_parts``) is kept.
         """
         number = phonenumbers.parse(held)
         international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
@@ -282,5 +289,7 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
         edited = edit_digits(groups, _with_opening_not(drop_fillers(words(text)), params))
         if edited is None:
             return None
-        reading = phone_reading(_Heard(f"+{number.country_code}{edited}"), _region(params))
+        extension = held_parts.get("extension")
+        kept = extension if isinstance(extension, str) else ""
+        reading = phone_reading(_Heard(f"+{number.country_code}{edited}", kept), _region(params))
         return reading if reading.value is not None else None

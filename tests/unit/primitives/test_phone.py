@@ -306,10 +306,6 @@ class TestMultiTurnCorrections:
         done = await call.say("yes")
         assert (done.state, done.data["value"]) == (PrimitiveState.COMPLETED, corrected)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="correct() gets the held E.164 value only; the extension is in the held parts",
-    )
     async def test_edit_keeps_the_extension_said_before(self) -> None:
         """An edit of the number keeps the extension said with it in an earlier turn."""
         call = PhoneCall()
