@@ -12,24 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voicecore.spoken.digits import digit_run
+from voicecore.spoken.digits import DIGIT_NAMES, digit_run
 from voicecore.spoken.edits import ORDINALS
 from voicecore.spoken.tokens import strip_carrier
 
 __all__ = ["edit_digits"]
 
-_COUNTS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+# How many digits an edit names ("the last four are ..."): one to ten.
+_COUNTS = {name: count for count, name in enumerate(DIGIT_NAMES) if count} | {"ten": 10}
 _SINGULAR = frozenset({"digit", "number", "one", "numeral"})
 _PLURAL = frozenset({"digits", "numbers", "ones", "numerals"})
 # Longest first: "should be" before "is".
