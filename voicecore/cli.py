@@ -52,7 +52,9 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         type=float,
         help="seconds in-flight calls get on shutdown (VOICECORE_GRACE_PERIOD, default 10)",
     )
-    serve.set_defaults(func=_serve)
+    # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
+    # kernel would kill the whole server instead, so serve keeps Python's "ignore".
+    serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -92,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="voicecore", description=__doc__)
     parser.add_argument("--version", action="version", version=f"voicecore {__version__}")
+    # The client commands write to stdout, often a pipe: `voicecore events --follow | head`
+    # should end quietly when head exits, as Unix tools do.
+    parser.set_defaults(dies_on_closed_pipe=True)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _serve_parser(subparsers)
     add_client_commands(subparsers)
@@ -100,9 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``voicecore`` console script."""
-    if argv is None:  # run as the command, not called from Python
-        # `voicecore events --follow | head` should end quietly, as Unix tools do.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
+    if argv is None and args.dies_on_closed_pipe:  # run as the command, not called from Python
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     code: int = args.func(args)
     return code

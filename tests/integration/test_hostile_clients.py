@@ -1,0 +1,90 @@
+"""`voicecore serve` against careless and hostile clients on 127.0.0.1 (issue 8).
+
+Each test is a finding that once killed, stalled or exhausted the server; it drives the real
+command as a subprocess, so process-wide settings (signal dispositions) are what production has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import h2.config
+import h2.connection
+import pytest
+import pytest_asyncio
+from grpclib.client import Channel
+
+from tests._servers import RunningServer, start_server
+from voicecore._proto.voicecore.v1 import HealthCheckRequest, VoiceCoreServiceStub
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server() -> AsyncIterator[RunningServer]:
+    async with start_server("--debug-primitives") as running:
+        yield running
+
+
+async def _still_serving(server: RunningServer) -> None:
+    assert server.proc.returncode is None, f"server exited with {server.proc.returncode}"
+    async with Channel(server.host, server.port) as channel:
+        health = await VoiceCoreServiceStub(channel).health_check(timeout=5)
+    assert health.status == "SERVING"
+
+
+def _preface_bytes() -> bytes:
+    """The client connection preface and its SETTINGS frame."""
+    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    connection.initiate_connection()
+    return connection.data_to_send()
+
+
+def _health_check_bytes() -> bytes:
+    """A whole HTTP/2 connection preface plus one unary HealthCheck call, as raw bytes."""
+    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    connection.initiate_connection()
+    connection.send_headers(
+        1,
+        [
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", "/voicecore.v1.VoiceCoreService/HealthCheck"),
+            (":authority", "localhost"),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+        ],
+    )
+    body = bytes(HealthCheckRequest())
+    connection.send_data(1, b"\0" + len(body).to_bytes(4, "big") + body, end_stream=True)
+    return connection.data_to_send()
+
+
+class TestPeersThatDisconnect:
+    async def test_connections_closed_early_do_not_kill_the_server(
+        self, server: RunningServer
+    ) -> None:
+        """Peers that hang up before reading the answer (EPIPE on write) leave it serving."""
+        request = _health_check_bytes()
+        for _ in range(30):
+            _, writer = await asyncio.open_connection(server.host, server.port)
+            writer.write(request)
+            await writer.drain()
+            # Close at once, with unread data in flight: the server's answer meets a reset.
+            writer.transport.abort()
+            await asyncio.sleep(0.01)
+        await _still_serving(server)
+
+    async def test_preface_then_close_does_not_kill_the_server(
+        self, server: RunningServer
+    ) -> None:
+        """A connection that sends only the preface and an empty SETTINGS, then closes."""
+        preface = _preface_bytes()
+        for _ in range(30):
+            _, writer = await asyncio.open_connection(server.host, server.port)
+            writer.write(preface)
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+        await _still_serving(server)
