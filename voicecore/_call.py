@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from grpclib.metadata import Deadline
 
+from voicecore._limits import is_valid_trace_id
+
 __all__ = ["CallInfo", "current_call", "new_trace_id", "resolve_trace_id", "trace_id_from_metadata"]
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -40,7 +42,11 @@ def new_trace_id() -> str:
 
 
 def trace_id_from_metadata(metadata: Mapping[str, str | bytes]) -> str:
-    """The ``trace-id`` metadata value, else the trace id of a valid W3C ``traceparent``."""
+    """The ``trace-id`` metadata value, else the trace id of a valid W3C ``traceparent``.
+
+    A ``trace-id`` is returned as sent, valid or not, so the call can be refused naming it;
+    an invalid ``traceparent`` is ignored, as W3C Trace Context asks.
+    """
     trace_id = metadata.get("trace-id")
     if isinstance(trace_id, str) and trace_id:
         return trace_id
@@ -53,9 +59,10 @@ def trace_id_from_metadata(metadata: Mapping[str, str | bytes]) -> str:
 
 
 def resolve_trace_id(field: str, call: CallInfo | None) -> str:
-    """The request field, else what the metadata carried, else a new id."""
-    if field:
+    """The request field, else what the metadata carried, else a new id; an invalid id
+    (see ``voicecore._limits``) is skipped, so the call is reported under a usable one."""
+    if is_valid_trace_id(field):
         return field
-    if call is not None and call.metadata_trace_id:
+    if call is not None and is_valid_trace_id(call.metadata_trace_id):
         return call.metadata_trace_id
     return new_trace_id()

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from voicecore._codec import struct_from_dict, struct_to_dict
+from voicecore._codec import decode_message, encode_message, struct_from_dict, struct_to_dict
+from voicecore._limits import execute_request_refusal, limited_errors, within_limits
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     Error,
@@ -92,7 +93,11 @@ class Executor:
         self._events = events
         self._captures = captures
         self._idempotency: IdempotencyStore[ExecutePrimitiveResponse] = IdempotencyStore(
-            max_entries=settings.idempotency_max_entries, ttl=settings.idempotency_ttl
+            encode=encode_message,
+            decode=_decode_response,
+            max_entries=settings.idempotency_max_entries,
+            max_bytes=settings.idempotency_max_bytes,
+            ttl=settings.idempotency_ttl,
         )
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
@@ -105,20 +110,27 @@ class Executor:
         *,
         trace_id: str,
         time_left: float | None = None,
+        metadata_trace_id: str = "",
     ) -> ExecutePrimitiveResponse:
         """Run one turn; every outcome is a response, never an exception (but cancellation).
 
-        ``time_left`` is what remains of the caller's gRPC deadline, if it set one. With an
+        ``time_left`` is what remains of the caller's gRPC deadline, if it set one, and
+        ``metadata_trace_id`` the ``trace-id`` metadata it sent. A request with a field out of
+        bounds (``voicecore._limits``) is refused before anything is applied. With an
         ``idempotency_key`` the turn runs once per conversation and key; repeats get the
         recorded response with ``metadata.replayed`` set.
         """
+        refusal = execute_request_refusal(request, metadata_trace_id)
+        if refusal is not None:
+            return await self._execute(within_limits(request), {}, trace_id, time_left, refusal)
         try:
             params = _params_dict(request.params)
         except InvalidParamsError as refusal:
             return await self._execute(request, {}, trace_id, time_left, refusal=refusal)
         if not request.idempotency_key:
             return await self._execute(request, params, trace_id, time_left)
-        key = f"{request.conversation_id}\n{request.idempotency_key}"
+        # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
+        key = (request.conversation_id, request.idempotency_key)
         try:
             response, replayed = await self._idempotency.run(
                 key,
@@ -289,12 +301,13 @@ def _params_dict(params: Struct | None) -> dict[str, JsonValue]:
         return struct_to_dict(params)
     except ValueError:
         bad = [key for key, value in params.fields.items() if not _is_json(value)]
+        shown, more = limited_errors(bad)
+        names = ", ".join(f"params.{key}" for key in shown)
         errors = [
             {"loc": ["params", key], "msg": "not a JSON value (no kind set)", "type": "value_error"}
-            for key in bad
+            for key in shown
         ]
-        names = ", ".join(f"params.{key}" for key in bad)
-        raise InvalidParamsError(f"{names}: not a JSON value (no kind set)", errors) from None
+        raise InvalidParamsError(f"{names}{more}: not a JSON value (no kind set)", errors) from None
 
 
 def _is_json(value: Value) -> bool:
@@ -308,6 +321,10 @@ def _is_json(value: Value) -> bool:
 def _fingerprint(request: ExecutePrimitiveRequest, params: dict[str, JsonValue]) -> str:
     """What makes a repeat the same request; the timeout and trace id may differ on a retry."""
     return fingerprint(request.objective_type, request.purpose, json.dumps(params, sort_keys=True))
+
+
+def _decode_response(data: bytes) -> ExecutePrimitiveResponse:
+    return decode_message(data, ExecutePrimitiveResponse)
 
 
 def _is_final(response: ExecutePrimitiveResponse) -> bool:
@@ -324,11 +341,14 @@ def _validate_params(primitive: Primitive[Any], raw: dict[str, JsonValue]) -> Pr
     try:
         return primitive.params_model.model_validate(raw)
     except ValidationError as exc:
+        found, more = limited_errors(
+            exc.errors(include_url=False, include_context=False, include_input=False)
+        )
         errors = [
             {"loc": ["params", *map(str, e["loc"])], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            for e in found
         ]
         summary = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
         raise InvalidParamsError(
-            f"invalid params for {primitive.name}: {summary}", errors
+            f"invalid params for {primitive.name}: {summary}{more}", errors
         ) from None

@@ -18,19 +18,31 @@ times the parse certainty, agreeing hypotheses combine by noisy-OR, and the resu
 the chosen value's share of the evidence against readings of other values. A confirmed value
 adds the caller's yes as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
 
-In-memory turns are atomic (nothing awaits between load and store); a durable store will need
-a compare-and-set on the state for concurrent turns of one capture.
+**Where the reading runs.** Reading is CPU-bound Python, which no timeout can interrupt. Every
+parser's worst case is close to linear in its input, so short utterances are read on the event
+loop (a thread hop would cost more than the reading); an utterance whose hypotheses together
+exceed ``INLINE_READ_CHARS`` characters is read in a small pool of worker threads
+(``READ_WORKERS``), so the event loop keeps serving other calls and the call's timeout still
+ends the call on time (the reading itself then runs to its end in the worker, its result unused).
+
+Turns of one capture are serialised by a per-key lock held from load to store, so two
+concurrent turns of the same capture never overwrite each other's state.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextvars
+import functools
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, Final, Protocol, TypeVar
 
 from cachetools import TTLCache
 from loguru import logger
@@ -65,8 +77,10 @@ __all__ = [
     "CaptureState",
     "CaptureStore",
     "HeldValue",
+    "INLINE_READ_CHARS",
     "InMemoryCaptureStore",
     "NO_PARTS",
+    "READ_WORKERS",
     "redact",
     "run_turn",
 ]
@@ -75,6 +89,14 @@ __all__ = [
 NO_PARTS: Mapping[str, JsonValue] = MappingProxyType({})
 
 ParamsT = TypeVar("ParamsT", bound="CaptureParams")
+
+#: Utterances longer than this (all hypotheses together) are read off the event loop.
+INLINE_READ_CHARS: Final = 300
+#: Worker threads that read long utterances; more would only contend for the GIL.
+READ_WORKERS: Final = 2
+_readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="voicecore-read")
+#: What a kept state costs beyond its strings (objects, dict slots): a generous estimate.
+_STATE_OVERHEAD: Final = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +124,18 @@ class CaptureStore(Protocol):
 
 
 class InMemoryCaptureStore:
-    """Capture states in memory: at most ``max_entries`` (least recently used go first), each
-    forgotten ``ttl`` seconds after its last turn. ``clock`` is injectable for tests.
+    """Capture states in memory: at most ``max_entries`` and about ``max_bytes`` (least
+    recently used go first), each forgotten ``ttl`` seconds after its last turn.
+
+    Each state weighs ``state_size`` but at least ``max_bytes / max_entries``, so one weighed
+    bound keeps both. ``clock`` is injectable for tests.
     """
 
     def __init__(
         self,
         *,
         max_entries: int = 100_000,
+        max_bytes: int = 64 * 1024 * 1024,
         ttl: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -117,8 +143,12 @@ class InMemoryCaptureStore:
             raise ValueError('"max_entries" should be positive')
         if not ttl > 0:
             raise ValueError('"ttl" should be positive')
+        floor = max(1, max_bytes // max_entries)
         self._states: TTLCache[CaptureKey, CaptureState, float] = TTLCache(
-            maxsize=max_entries, ttl=ttl, timer=clock
+            maxsize=max(max_bytes, floor),
+            ttl=ttl,
+            timer=clock,
+            getsizeof=lambda state: max(floor, state_size(state)),
         )
 
     async def get(self, key: CaptureKey) -> CaptureState | None:
@@ -136,17 +166,67 @@ class InMemoryCaptureStore:
     def __len__(self) -> int:
         return len(self._states)
 
+    @property
+    def held_bytes(self) -> int:
+        """The estimated weight of the states kept."""
+        return int(self._states.currsize)
+
+
+def state_size(state: CaptureState) -> int:
+    """A cheap over-estimate of the memory ``state`` holds: its strings (up to four bytes a
+    character) plus a fixed overhead for the objects around them."""
+    chars = len(state.partial or "") + len(state.partial_readback)
+    held = state.held
+    if held is not None:
+        chars += len(held.value) + len(held.readback) + len(repr(held.parts))
+        chars += sum(len(candidate.value) for candidate in held.candidates)
+    return _STATE_OVERHEAD + 4 * chars
+
+
+class _TurnLocks:
+    """One lock per capture key while a turn of that capture runs; none kept otherwise."""
+
+    def __init__(self) -> None:
+        self._locks: dict[CaptureKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def held(self, key: CaptureKey | None) -> AsyncIterator[None]:
+        if key is None:  # no conversation: nothing is kept, nothing to serialise
+            yield
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+_turn_locks = _TurnLocks()
+
 
 _WORD = re.compile(r"[^\W_]+")
+#: Runs of letters or digits shorter than this are masked whole: keeping the first character
+#: of "a@b.com" or of a "y"/"n" answer would give the value away.
+_SHOWN_RUN = 4
 
 
 def redact(value: str) -> str:
-    """``value`` safe for logs and events: each run of letters or digits keeps its first
-    character, the rest becomes ``***`` ("john@gmail.com" -> "j***@g***.c***").
+    """``value`` safe for logs and events: a run of letters or digits of four or more keeps
+    its first character, the rest becomes ``***``, and a shorter run is ``***`` whole
+    ("john@gmail.com" -> "j***@g***.***", "a@b.com" -> "***@***.***").
     """
-    return _WORD.sub(
-        lambda match: match.group()[0] + ("***" if len(match.group()) > 1 else ""), value
-    )
+    return _WORD.sub(_mask, value)
+
+
+def _mask(match: re.Match[str]) -> str:
+    run = match.group()
+    return run[0] + "***" if len(run) >= _SHOWN_RUN else "***"
 
 
 async def run_turn(
@@ -154,9 +234,10 @@ async def run_turn(
 ) -> PrimitiveResult:
     """Run one turn of a capture (see the module docstring)."""
     key = CaptureKey(ctx.conversation_id, ctx.objective_type) if ctx.conversation_id else None
-    state = await _load(ctx.captures, key, params.reset)
-    turn = advance(primitive, params, state)
-    await _save(ctx.captures, key, turn.kept)
+    async with _turn_locks.held(key):
+        state = await _load(ctx.captures, key, params.reset)
+        turn = await _advance(primitive, params, state)
+        await _save(ctx.captures, key, turn.kept)
     for event in turn.events:
         await ctx.emit(event, _payload(turn, event))
     logger.debug(
@@ -172,6 +253,22 @@ async def run_turn(
         confidence=turn.confidence,
         attempt=turn.attempt,
     )
+
+
+async def _advance(
+    primitive: CapturePrimitive[ParamsT], params: ParamsT, state: CaptureState
+) -> Turn:
+    """``advance``, in a worker thread when the utterance is long (see the module docstring)."""
+    if _utterance_chars(params) <= INLINE_READ_CHARS:
+        return advance(primitive, params, state)
+    loop = asyncio.get_running_loop()
+    # In the caller's context, so log lines from the reading keep the call's trace id.
+    reading = functools.partial(contextvars.copy_context().run, advance, primitive, params, state)
+    return await loop.run_in_executor(_readers, reading)
+
+
+def _utterance_chars(params: CaptureParams) -> int:
+    return len(params.transcription) + sum(len(a.transcription) for a in params.alternatives)
 
 
 async def _load(store: CaptureStore, key: CaptureKey | None, reset: bool) -> CaptureState:

@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     idempotency_max_entries: int = Field(
         default=100_000, ge=1, description="recorded responses kept at most"
     )
+    idempotency_max_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="bytes of recorded (encoded) responses kept at most",
+    )
+    capture_max_entries: int = Field(
+        default=100_000, ge=1, description="captures held between turns at most"
+    )
+    capture_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="estimated bytes of capture state held between turns at most",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -7,8 +7,10 @@ running wait for it (one ``asyncio.Future`` per key in flight) and get its respo
 the turn is applied once. If the first call raises or is cancelled nothing is recorded and
 the key is released: a waiting or later retry runs the call itself. The same key with another
 fingerprint is a different request: ``IdempotencyConflictError`` (``INVALID_PARAMS`` naming
-``idempotency_key``). Records are bounded (least recently used go first) and expire ``ttl``
-seconds after they were recorded.
+``idempotency_key``). Records are kept encoded (``encode``/``decode``), so what they cost is
+their size on the wire, and are bounded by count and by bytes (least recently used go first);
+they expire ``ttl`` seconds after they were recorded. Keys are any hashable value: a tuple of
+conversation id and idempotency key cannot collide the way a joined string can.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from cachetools import TTLCache
+from loguru import logger
 
 from voicecore.errors import InvalidParamsError
 
@@ -52,29 +55,36 @@ def fingerprint(*parts: str | bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Record(Generic[T]):
+class _Record:
     fingerprint: str
-    response: T
+    response: bytes
 
 
 @dataclass(frozen=True, slots=True)
-class _InFlight(Generic[T]):
+class _InFlight:
     """A first call still running; ``done`` gets its record, or None if it recorded nothing."""
 
     fingerprint: str
-    done: asyncio.Future[_Record[T] | None]
+    done: asyncio.Future[_Record | None]
 
 
 class IdempotencyStore(Generic[T]):
-    """Recorded responses by idempotency key: at most ``max_entries``, each for ``ttl`` seconds.
+    """Recorded responses by idempotency key: at most ``max_entries`` and ``max_bytes`` of
+    encoded responses, each for ``ttl`` seconds.
 
-    ``clock`` is injectable for tests. Not thread-safe: use it from one event loop.
+    Each record weighs its encoded size but at least ``max_bytes / max_entries``, so one
+    weighed bound keeps both. A response larger than ``max_bytes`` is not recorded (a repeat
+    runs again); keep ``max_bytes`` well above the largest response. ``clock`` is injectable
+    for tests. Not thread-safe: use it from one event loop.
     """
 
     def __init__(
         self,
         *,
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes], T],
         max_entries: int = 100_000,
+        max_bytes: int = 128 * 1024 * 1024,
         ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -82,14 +92,20 @@ class IdempotencyStore(Generic[T]):
             raise ValueError('"max_entries" should be positive')
         if not ttl > 0:
             raise ValueError('"ttl" should be positive')
-        self._records: TTLCache[str, _Record[T], float] = TTLCache(
-            maxsize=max_entries, ttl=ttl, timer=clock
+        self._encode = encode
+        self._decode = decode
+        floor = max(1, max_bytes // max_entries)
+        self._records: TTLCache[Hashable, _Record, float] = TTLCache(
+            maxsize=max_bytes,
+            ttl=ttl,
+            timer=clock,
+            getsizeof=lambda record: max(floor, len(record.response)),
         )
-        self._in_flight: dict[str, _InFlight[T]] = {}
+        self._in_flight: dict[Hashable, _InFlight] = {}
 
     async def run(
         self,
-        key: str,
+        key: Hashable,
         fingerprint: str,
         call: Callable[[], Awaitable[T]],
         *,
@@ -105,7 +121,7 @@ class IdempotencyStore(Generic[T]):
             record = self._records.get(key)
             if record is not None:
                 _check_same_request(record.fingerprint, fingerprint)
-                return record.response, True
+                return self._decode(record.response), True
             in_flight = self._in_flight.get(key)
             if in_flight is None:
                 return await self._run_first(key, fingerprint, call, record_if), False
@@ -113,32 +129,44 @@ class IdempotencyStore(Generic[T]):
             # Shielded: a waiter that is cancelled must not cancel the first call's future.
             outcome = await asyncio.shield(in_flight.done)
             if outcome is not None:
-                return outcome.response, True
+                return self._decode(outcome.response), True
             # The first call recorded nothing: look again, and run the call if no one else does.
 
     async def _run_first(
         self,
-        key: str,
+        key: Hashable,
         fingerprint: str,
         call: Callable[[], Awaitable[T]],
         record_if: Callable[[T], bool] | None,
     ) -> T:
-        done: asyncio.Future[_Record[T] | None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[_Record | None] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = _InFlight(fingerprint, done)
-        recorded: _Record[T] | None = None
+        recorded: _Record | None = None
         try:
             response = await call()
             if record_if is None or record_if(response):
-                recorded = _Record(fingerprint, response)
-                self._records[key] = recorded
+                recorded = self._record(key, _Record(fingerprint, self._encode(response)))
             return response
         finally:
             del self._in_flight[key]
             done.set_result(recorded)
 
+    def _record(self, key: Hashable, record: _Record) -> _Record | None:
+        try:
+            self._records[key] = record
+        except ValueError:  # cachetools: larger than the whole bound
+            logger.warning("response too large to record", size=len(record.response))
+            return None
+        return record
+
     def __len__(self) -> int:
         """How many unexpired responses are recorded."""
         return len(self._records)
+
+    @property
+    def recorded_bytes(self) -> int:
+        """The weight of the records kept: their encoded sizes, each at least the floor."""
+        return int(self._records.currsize)
 
 
 def _check_same_request(recorded: str, fingerprint: str) -> None:

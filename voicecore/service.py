@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from grpclib import GRPCError
+from grpclib.const import Status
 from loguru import logger
 
 from voicecore._call import current_call, resolve_trace_id
 from voicecore._execution import CALL_EVENT_TYPES, Executor
+from voicecore._limits import stream_request_refusal
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -65,7 +67,9 @@ class VoiceCoreService(VoiceCoreServiceBase):
             default_registry(debug_primitives=settings.debug_primitives),
             settings=settings,
             events=InMemoryEventLog(settings.event_retention),
-            captures=InMemoryCaptureStore(),
+            captures=InMemoryCaptureStore(
+                max_entries=settings.capture_max_entries, max_bytes=settings.capture_max_bytes
+            ),
         )
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
@@ -81,12 +85,20 @@ class VoiceCoreService(VoiceCoreServiceBase):
             conversation_id=message.conversation_id,
             objective_type=message.objective_type,
         ):
-            response = await self._executor.execute(message, trace_id=trace_id, time_left=time_left)
+            response = await self._executor.execute(
+                message,
+                trace_id=trace_id,
+                time_left=time_left,
+                metadata_trace_id=call.metadata_trace_id if call is not None else "",
+            )
             _log_outcome(response)
             return response
 
     async def stream_events(self, message: StreamEventsRequest) -> AsyncIterator[Event]:
         call = current_call.get()
+        refusal = stream_request_refusal(message, call.metadata_trace_id if call else "")
+        if refusal is not None:
+            raise GRPCError(Status.INVALID_ARGUMENT, refusal.message)
         trace_id = resolve_trace_id(message.trace_id, call)
         if call is not None:
             call.trace_id = trace_id

@@ -76,9 +76,7 @@ class TestPeersThatDisconnect:
             await asyncio.sleep(0.01)
         await _still_serving(server)
 
-    async def test_preface_then_close_does_not_kill_the_server(
-        self, server: RunningServer
-    ) -> None:
+    async def test_preface_then_close_does_not_kill_the_server(self, server: RunningServer) -> None:
         """A connection that sends only the preface and an empty SETTINGS, then closes."""
         preface = _preface_bytes()
         for _ in range(30):
