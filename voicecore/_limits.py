@@ -28,6 +28,7 @@ __all__ = [
     "MAX_PURPOSE",
     "MAX_REPORTED_ERRORS",
     "MAX_TRACE_ID",
+    "TRACE_ID_RULE",
     "execute_request_refusal",
     "is_valid_trace_id",
     "limited_errors",
@@ -46,7 +47,7 @@ MAX_EVENT_TYPES: Final = 64
 MAX_REPORTED_ERRORS: Final = 20
 
 _TRACE_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_TRACE_ID}}}")
-_TRACE_ID_RULE = f"1 to {MAX_TRACE_ID} visible ASCII characters (no spaces)"
+TRACE_ID_RULE: Final = f"1 to {MAX_TRACE_ID} visible ASCII characters (no spaces)"
 _EXECUTE_BOUNDS: Final = (
     ("objective_type", MAX_OBJECTIVE_TYPE),
     ("conversation_id", MAX_CONVERSATION_ID),
@@ -119,7 +120,7 @@ def limited_errors(errors: Sequence[_E]) -> tuple[Sequence[_E], str]:
 
 
 def _trace_id_problems(field: str, metadata: str) -> list[_Problem | None]:
-    rule = f"should be {_TRACE_ID_RULE}"
+    rule = f"should be {TRACE_ID_RULE}"
     return [
         (source, rule) if value and not is_valid_trace_id(value) else None
         for source, value in (("trace_id", field), ("trace-id metadata", metadata))

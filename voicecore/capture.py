@@ -83,6 +83,7 @@ __all__ = [
     "READ_WORKERS",
     "redact",
     "run_turn",
+    "state_size",
 ]
 
 #: The default ``held_parts``: read-only, so the shared default cannot be changed by accident.

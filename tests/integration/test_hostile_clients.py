@@ -13,10 +13,20 @@ import h2.config
 import h2.connection
 import pytest
 import pytest_asyncio
+from grpclib import GRPCError
 from grpclib.client import Channel
+from grpclib.const import Cardinality, Status
 
 from tests._servers import RunningServer, start_server
-from voicecore._proto.voicecore.v1 import HealthCheckRequest, VoiceCoreServiceStub
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import (
+    ErrorCode,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    HealthCheckRequest,
+    StreamEventsRequest,
+    VoiceCoreServiceStub,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -85,4 +95,67 @@ class TestPeersThatDisconnect:
             await writer.drain()
             writer.close()
             await writer.wait_closed()
+        await _still_serving(server)
+
+
+class TestTraceIds:
+    @pytest.mark.parametrize("trace_id", ["t" * 1_000_000, "caf\u00e9", "two words"])
+    async def test_a_bad_trace_id_field_is_refused_and_answered(
+        self, server: RunningServer, trace_id: str
+    ) -> None:
+        """1 MB, non-ASCII or spaced trace ids get INVALID_PARAMS back, under a valid id."""
+        request = ExecutePrimitiveRequest(
+            objective_type="debug_echo",
+            trace_id=trace_id,
+            params=Struct.from_dict({"text": "hello"}),
+        )
+        async with (
+            Channel(server.host, server.port) as channel,
+            channel.request(
+                "/voicecore.v1.VoiceCoreService/ExecutePrimitive",
+                Cardinality.UNARY_UNARY,
+                ExecutePrimitiveRequest,
+                ExecutePrimitiveResponse,
+            ) as stream,
+        ):
+            await stream.send_message(request, end=True)
+            response = await stream.recv_message()
+            echoed = (stream.initial_metadata or {}).get("trace-id", "")
+        assert response is not None and response.metadata is not None
+        assert response.error is not None and response.error.code == ErrorCode.INVALID_PARAMS
+        assert "trace_id" in response.error.message
+        assert echoed == response.metadata.trace_id and len(echoed) == 32
+        await _still_serving(server)
+
+    async def test_a_long_trace_id_header_is_refused(self, server: RunningServer) -> None:
+        """A 10 KB trace-id metadata value is refused, naming the metadata."""
+        async with Channel(server.host, server.port) as channel:
+            response = await VoiceCoreServiceStub(channel).execute_primitive(
+                ExecutePrimitiveRequest(objective_type="debug_echo"),
+                metadata={"trace-id": "m" * 10_000},
+            )
+        assert response.error is not None and response.error.code == ErrorCode.INVALID_PARAMS
+        assert "trace-id metadata" in response.error.message
+
+    async def test_event_streams_refuse_bad_trace_ids(self, server: RunningServer) -> None:
+        """StreamEvents with a trace id out of bounds ends with INVALID_ARGUMENT."""
+        async with Channel(server.host, server.port) as channel:
+            stub = VoiceCoreServiceStub(channel)
+            request = StreamEventsRequest(trace_id="x" * 200_000, replay_only=True)
+            with pytest.raises(GRPCError) as refused:
+                _ = [event async for event in stub.stream_events(request)]
+        assert refused.value.status is Status.INVALID_ARGUMENT
+        await _still_serving(server)
+
+
+class TestLargeRequests:
+    async def test_many_param_values_are_refused_cheaply(self, server: RunningServer) -> None:
+        """Params with 100,000 keys are RESOURCE_EXHAUSTED, and the server keeps serving."""
+        params = Struct.from_dict({f"k{i}": 1 for i in range(100_000)})
+        async with Channel(server.host, server.port) as channel:
+            with pytest.raises(GRPCError) as refused:
+                await VoiceCoreServiceStub(channel).execute_primitive(
+                    ExecutePrimitiveRequest(objective_type="debug_echo", params=params)
+                )
+        assert refused.value.status is Status.RESOURCE_EXHAUSTED
         await _still_serving(server)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -11,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from voicecore.capture import (
+    INLINE_READ_CHARS,
     NO_PARTS,
     CaptureKey,
     CapturePrimitive,
@@ -19,6 +22,7 @@ from voicecore.capture import (
     InMemoryCaptureStore,
     redact,
     run_turn,
+    state_size,
 )
 from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
@@ -191,6 +195,42 @@ class TestInMemoryCaptureStore:
         """max_entries and ttl must be positive."""
         with pytest.raises(ValueError, match="should be positive"):
             InMemoryCaptureStore(max_entries=max_entries, ttl=ttl)
+
+    async def test_bounded_by_bytes_whatever_the_count(self) -> None:
+        """Large held values evict older ones by their estimated size."""
+        store = InMemoryCaptureStore(max_entries=1000, max_bytes=200_000)
+        large = _state("9" * 2000)
+        for i in range(100):
+            await store.put(CaptureKey(f"c{i}", "capture_fake"), large)
+        assert 0 < len(store) < 100
+        assert store.held_bytes <= 200_000
+        assert state_size(large) * len(store) == store.held_bytes
+
+
+class TestWhereReadingRuns:
+    async def test_short_utterances_on_the_loop_long_ones_in_a_worker(self) -> None:
+        """Up to INLINE_READ_CHARS the reading runs on the loop's thread, past it elsewhere."""
+        threads: list[str] = []
+
+        class Recording(FourDigits):
+            def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
+                threads.append(threading.current_thread().name)
+                return super().read(text, params, partial)
+
+        call = Call()
+        for text in ("1234", "1234" + " " * INLINE_READ_CHARS):
+            parsed = CaptureParams.model_validate({"transcription": text, "reset": True})
+            await run_turn(Recording(), parsed, call.context("capture_fake"))
+        assert threads[0] == threading.current_thread().name
+        assert threads[1].startswith("voicecore-read")
+
+    async def test_concurrent_turns_of_one_capture_do_not_overwrite(self) -> None:
+        """Two turns of one capture at once run one after the other: both partials count."""
+        call = Call()
+        padding = " " * INLINE_READ_CHARS  # read in a worker: the turns could interleave
+        first, second = await asyncio.gather(call.say("12" + padding), call.say("34" + padding))
+        assert first.state is PrimitiveState.INCOMPLETE
+        assert second.state is NC and second.data["value"] == "1234"
 
 
 class TestFirstTurn:

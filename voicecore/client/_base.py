@@ -18,6 +18,7 @@ from typing import Self, TypeVar
 from loguru import logger
 
 from voicecore._call import new_trace_id
+from voicecore._limits import TRACE_ID_RULE, is_valid_trace_id
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -115,6 +116,17 @@ class VoiceCoreClientBase(ABC):
         (generated when none is given), so the server applies the turn at most once. The
         caller's own cancellation propagates as ``asyncio.CancelledError``.
         """
+        if trace_id and not is_valid_trace_id(trace_id):
+            # The caller's mistake, answered here: sent, it would fail on every attempt (a
+            # non-ASCII header cannot be encoded) and count against the breaker for everyone.
+            refused = Failure(ErrorCode.INVALID_PARAMS, f"trace_id: should be {TRACE_ID_RULE}")
+            return failure_response(
+                refused,
+                trace_id=new_trace_id(),
+                objective_type=objective_type,
+                attempts=1,
+                duration=0.0,
+            )
         trace = trace_id or new_trace_id()
         key = idempotency_key or uuid.uuid4().hex
         request = ExecutePrimitiveRequest(
@@ -163,6 +175,8 @@ class VoiceCoreClientBase(ABC):
         Close it with ``contextlib.aclosing`` when you stop early. Without ``follow`` the replay
         has the default deadline; a followed stream has none (it is meant to stay open).
         """
+        if trace_id and not is_valid_trace_id(trace_id):
+            raise ValueError(f"trace_id: should be {TRACE_ID_RULE}")
         request = StreamEventsRequest(
             conversation_id=conversation_id,
             after_sequence=after_sequence,

@@ -124,6 +124,11 @@ def classify(exc: BaseException) -> Failure:
     # After TimeoutError, which is an OSError too; ConnectionRefusedError and friends are here.
     if isinstance(exc, StreamTerminatedError | OSError):
         return Failure(ErrorCode.UNAVAILABLE, f"Voice Core unreachable: {exc}", retryable=True)
+    if isinstance(exc, ValueError | TypeError):
+        # Raised before anything was sent (metadata or a message that cannot be encoded):
+        # the caller's argument is wrong, the server is fine.
+        message = f"invalid argument: {type(exc).__name__}: {exc}"
+        return Failure(ErrorCode.INVALID_PARAMS, message, breaker=CallOutcome.IGNORED)
     if not isinstance(exc, ProtocolError):
         logger.opt(exception=exc).warning("unexpected error calling Voice Core")
     return Failure(ErrorCode.INTERNAL, f"client error: {type(exc).__name__}: {exc}")

@@ -224,6 +224,29 @@ class TestBreakerLayering:
             await code_of(client)
         assert state_of(client) is BreakerState.CLOSED
 
+    async def test_a_bad_trace_id_is_the_callers_error(self) -> None:
+        """A non-ASCII trace id is INVALID_PARAMS at once: nothing sent, breaker untouched."""
+        client = ScriptedClient()
+        for _ in range(10):
+            response = await client.execute("debug_echo", conversation_id="c", trace_id="caf\u00e9")
+            assert response.error is not None
+            assert response.error.code == ErrorCode.INVALID_PARAMS
+            assert "trace_id" in response.error.message
+        assert client.requests == []
+        assert state_of(client) is BreakerState.CLOSED
+
+    async def test_arguments_that_fail_to_encode_do_not_open(self) -> None:
+        """A ValueError raised while sending (bad metadata) is INVALID_PARAMS, not a failure."""
+        client = ScriptedClient([ValueError("Invalid metadata value")] * 10)
+        codes = [await code_of(client) for _ in range(10)]
+        assert codes == [ErrorCode.INVALID_PARAMS] * 10
+        assert state_of(client) is BreakerState.CLOSED
+
+    async def test_a_bad_trace_id_for_events_raises(self) -> None:
+        """stream_events refuses an invalid trace id before connecting."""
+        with pytest.raises(ValueError, match="trace_id"):
+            ScriptedClient().stream_events(trace_id="x" * 129)
+
     async def test_caller_cancellation_propagates_and_is_ignored(self) -> None:
         """Cancelling the caller raises CancelledError and leaves no failure behind."""
         client = ScriptedClient([asyncio.CancelledError()] * 10)
