@@ -30,8 +30,8 @@ from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import UpbCodec
-from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._h2guard import H2Limits
+from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings
 from voicecore.errors import DrainingError, InvalidMessageError, OverloadedError
@@ -164,11 +164,12 @@ class _Admission:
         self._refuse_if_draining(kind)  # the request may have arrived after the drain began
         key = (kind.name, connection)
         if len(kind.calls) >= kind.limit:
-            raise OverloadedError(f"more than {kind.limit} calls of this kind in flight").grpc_error()
+            raise OverloadedError(
+                f"more than {kind.limit} calls of this kind in flight"
+            ).grpc_error()
         if self._held[key] >= kind.per_connection:
             raise OverloadedError(
-                f"more than {kind.per_connection} calls of this kind in flight"
-                " on this connection"
+                f"more than {kind.per_connection} calls of this kind in flight on this connection"
             ).grpc_error()
         kind.calls.add(task)
         self._held[key] += 1
