@@ -4,6 +4,14 @@ grpclib's own ``Server.close()`` cancels in-flight calls without sending trailer
 is built here: health turns NOT_SERVING, new calls get UNAVAILABLE, event streams end with
 UNAVAILABLE (clients resume elsewhere), unary calls get ``grace_period`` seconds to finish and
 are then ended with UNAVAILABLE, and only then is the grpclib server closed.
+
+One client must not lock the others out. A call takes a slot only once its request has
+arrived whole (``request_arrival_timeout`` after its headers; slower requests end with
+DEADLINE_EXCEEDED), so streams that send headers and nothing else hold none. One HTTP/2
+connection, the unit of fairness (behind a proxy every call comes from one address), may hold
+``max_calls_per_connection`` calls of a kind and never more than half of the kind's slots.
+Each connection is also guarded below gRPC (``voicecore._h2guard``): its stream limit and its
+budgets of resets and control frames.
 """
 
 from __future__ import annotations
