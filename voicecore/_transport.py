@@ -16,6 +16,8 @@ from typing import Any, Final, cast
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server
 
+from voicecore._h2guard import FloodGuard, GuardedHandler, GuardedProtocol, H2Limits
+
 __all__ = ["CoalescingServer", "CoalescingTransport"]
 
 #: Above this many pending bytes the write is passed on at once instead of at the next turn.
@@ -87,15 +89,31 @@ class CoalescingTransport(asyncio.Transport):
         return self._transport.is_reading()
 
 
-class _CoalescingProtocol(H2Protocol):
+class _CoalescingProtocol(GuardedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, so no isinstance check.
         super().connection_made(CoalescingTransport(cast(asyncio.Transport, transport)))
 
 
 class CoalescingServer(Server):
-    """grpclib's ``Server`` whose connections write through a ``CoalescingTransport``."""
+    """grpclib's ``Server`` whose connections write through a ``CoalescingTransport`` and are
+    guarded per connection (``voicecore._h2guard``: stream limit, flood budgets)."""
+
+    def __init__(self, *args: Any, limits: H2Limits | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits or H2Limits()
 
     def _protocol_factory(self) -> H2Protocol:
-        protocol = super()._protocol_factory()
-        return _CoalescingProtocol(protocol.handler, protocol.config, protocol.h2_config)
+        self.__gc_step__()
+        guard = FloodGuard(self.limits)
+        handler = GuardedHandler(
+            self._mapping,
+            self._codec,
+            self._status_details_codec,
+            self.__dispatch__,
+            on_completed=guard.stream_completed,
+        )
+        self._handlers.add(handler)
+        return _CoalescingProtocol(
+            handler, self._config, self._h2_config, limits=self.limits, guard=guard
+        )

@@ -72,6 +72,42 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="estimated bytes of capture state held between turns at most",
     )
+    # One client must not lock everyone out (HTTP/2 streams, slow requests, floods).
+    max_streams_per_connection: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams one connection may open",
+    )
+    max_calls_per_connection: int = Field(
+        default=100,
+        ge=1,
+        description="calls of one kind in flight from one connection (never over half the "
+        "server's limit); beyond it RESOURCE_EXHAUSTED",
+    )
+    request_arrival_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="seconds a request has, after its headers, to arrive whole; then "
+        "DEADLINE_EXCEEDED",
+    )
+    flood_window: float = Field(
+        default=10.0, gt=0, le=3600, description="seconds over which HTTP/2 frames are counted"
+    )
+    flood_max_resets: int = Field(
+        default=200,
+        ge=1,
+        description="streams a connection may reset per window beyond those it completed; "
+        "beyond it GOAWAY ENHANCE_YOUR_CALM",
+    )
+    flood_max_control_frames: int = Field(
+        default=1000,
+        ge=1,
+        description="SETTINGS, PING, PRIORITY, WINDOW_UPDATE, empty DATA and unknown frames a "
+        "connection may send per window (plus one per completed stream and per 16 KiB "
+        "answered); beyond it GOAWAY ENHANCE_YOUR_CALM",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -80,7 +116,14 @@ class Settings(BaseSettings):
             return value.upper()
         raise ValueError(f"log_level should be one of {', '.join(_LOG_LEVELS)}")
 
-    @field_validator("default_timeout", "max_timeout", "grace_period", "idempotency_ttl")
+    @field_validator(
+        "default_timeout",
+        "max_timeout",
+        "grace_period",
+        "idempotency_ttl",
+        "request_arrival_timeout",
+        "flood_window",
+    )
     @classmethod
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):

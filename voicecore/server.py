@@ -4,32 +4,49 @@ grpclib's own ``Server.close()`` cancels in-flight calls without sending trailer
 is built here: health turns NOT_SERVING, new calls get UNAVAILABLE, event streams end with
 UNAVAILABLE (clients resume elsewhere), unary calls get ``grace_period`` seconds to finish and
 are then ended with UNAVAILABLE, and only then is the grpclib server closed.
+
+One client must not lock the others out. A call takes a slot only once its request has
+arrived whole (``request_arrival_timeout`` after its headers; slower requests end with
+DEADLINE_EXCEEDED), so streams that send headers and nothing else hold none. One HTTP/2
+connection, the unit of fairness (behind a proxy every call comes from one address), may hold
+``max_calls_per_connection`` calls of a kind and never more than half of the kind's slots.
+Each connection is also guarded below gRPC (``voicecore._h2guard``): its stream limit and its
+budgets of resets and control frames.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from grpclib import GRPCError
+from grpclib.const import Cardinality, Status
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
 from grpclib.health.check import ServiceStatus
 from grpclib.health.service import Health
 from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
+from grpclib.stream import StreamIterator
 from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import UpbCodec
+from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings
-from voicecore.errors import DrainingError, OverloadedError
+from voicecore.errors import DrainingError, InvalidMessageError, OverloadedError
 from voicecore.service import VoiceCoreService
 
 if TYPE_CHECKING:
-    from grpclib._typing import IServerMethodFunc  # the protocol RecvRequest.method_func has
+    from grpclib._typing import IServable, IServerMethodFunc  # RecvRequest.method_func's type
 
 __all__ = ["VoiceCoreServer", "serve"]
 
@@ -46,58 +63,140 @@ _HEALTH = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of call: its tasks in flight, its limit, and the share one connection may hold."""
+
+    name: str
+    calls: set[asyncio.Task[Any]]
+    limit: float
+    per_connection: float
+
+
+def _connection_share(limit: int, max_per_connection: int) -> int:
+    """One connection's cap: the setting, and never more than half the slots (at least one)."""
+    return min(max_per_connection, max(1, limit // 2))
+
+
 class _Admission:
-    """Counts calls in flight, refuses them when overloaded or draining, ends them on stop.
+    """Admits calls once their request has arrived, fairly across connections; ends them on stop.
+
+    A call is admitted only after its request has arrived whole (for a unary request: the
+    message and the end of the stream) within ``arrival_timeout`` seconds of its headers;
+    a slower one ends with DEADLINE_EXCEEDED without ever holding a slot, so streams that
+    send headers and nothing else lock nobody out. Then two limits: calls of the kind in
+    flight (``max_calls`` unary, ``max_streams`` event streams; health is never refused) and
+    calls of the kind one connection holds (``_connection_share``: so one connection cannot
+    take every slot; a connection, not a client address, as behind a proxy every call comes
+    from one address). Past either: RESOURCE_EXHAUSTED.
 
     Three kinds of call end differently on drain: event streams at once (clients resume
     elsewhere), unary calls after the grace period, health calls last, so that watchers see
     NOT_SERVING before their stream ends.
     """
 
-    def __init__(self, max_calls: int, max_streams: int) -> None:
-        self.max_calls = max_calls
-        self.max_streams = max_streams
+    def __init__(
+        self,
+        settings: Settings,
+        cardinalities: Mapping[str, Cardinality],
+    ) -> None:
+        self.arrival_timeout = settings.request_arrival_timeout
+        self.cardinalities = cardinalities
         self.draining = False
         self.unary: set[asyncio.Task[Any]] = set()
         self.streams: set[asyncio.Task[Any]] = set()
         self.health: set[asyncio.Task[Any]] = set()
         self.stopped: set[asyncio.Task[Any]] = set()
+        share = settings.max_calls_per_connection
+        self._kinds = {
+            "unary": _Kind(
+                "unary",
+                self.unary,
+                settings.max_concurrent_calls,
+                _connection_share(settings.max_concurrent_calls, share),
+            ),
+            "streams": _Kind(
+                "streams",
+                self.streams,
+                settings.max_event_streams,
+                _connection_share(settings.max_event_streams, share),
+            ),
+            "health": _Kind("health", self.health, math.inf, math.inf),
+        }
+        self._held: Counter[tuple[str, object]] = Counter()
 
     def wrap(self, method_name: str, func: IServerMethodFunc, info: CallInfo) -> IServerMethodFunc:
-        calls, limit = self._kind(method_name)
+        kind = self._kind(method_name)
+        cardinality = self.cardinalities.get(method_name, Cardinality.UNARY_UNARY)
 
         async def admitted(stream: Stream[Any, Any]) -> None:
-            if self.draining and calls is not self.health:
-                raise DrainingError("server is shutting down; retry elsewhere").grpc_error()
-            if len(calls) >= limit:
-                raise OverloadedError(
-                    f"more than {limit} calls of this kind in flight"
-                ).grpc_error()
             task = asyncio.current_task()
             assert task is not None
-            calls.add(task)
             current_call.set(info)
-            try:
-                with logger.contextualize(peer=info.peer, method=method_name):
-                    await func(stream)
-            except asyncio.CancelledError:
-                if task not in self.stopped:
-                    raise
-                task.uncancel()  # the stop was ours: end the call with a status instead
-                raise DrainingError(
-                    "server is shutting down; retry elsewhere"
-                ).grpc_error() from None
-            finally:
-                calls.discard(task)
+            with logger.contextualize(peer=info.peer, method=method_name):
+                self._refuse_if_draining(kind)
+                received = await self._arrival(stream, cardinality)
+                with self._slot(kind, _connection_of(stream), task):
+                    await self._run(func, received, task)
 
         return admitted
 
-    def _kind(self, method_name: str) -> tuple[set[asyncio.Task[Any]], float]:
+    def _kind(self, method_name: str) -> _Kind:
         if method_name in _EVENT_STREAMS:
-            return self.streams, self.max_streams
+            return self._kinds["streams"]
         if method_name in _HEALTH:
-            return self.health, float("inf")
-        return self.unary, self.max_calls
+            return self._kinds["health"]
+        return self._kinds["unary"]
+
+    def _refuse_if_draining(self, kind: _Kind) -> None:
+        if self.draining and kind.calls is not self.health:
+            raise DrainingError("server is shutting down; retry elsewhere").grpc_error()
+
+    async def _arrival(self, stream: Stream[Any, Any], cardinality: Cardinality) -> Any:
+        """The stream with its first message received, within the arrival time limit."""
+        try:
+            async with asyncio.timeout(self.arrival_timeout):
+                first = await stream.recv_message()
+                if not cardinality.client_streaming and first is not None:
+                    await _end_of_request(stream)
+        except TimeoutError:
+            raise GRPCError(
+                Status.DEADLINE_EXCEEDED,
+                f"the request did not arrive within {self.arrival_timeout:g} s of its headers",
+            ) from None
+        return _Received(stream, first)
+
+    @contextmanager
+    def _slot(self, kind: _Kind, connection: object, task: asyncio.Task[Any]) -> Iterator[None]:
+        """Hold one of the kind's slots for ``task``, or raise RESOURCE_EXHAUSTED."""
+        self._refuse_if_draining(kind)  # the request may have arrived after the drain began
+        key = (kind.name, connection)
+        if len(kind.calls) >= kind.limit:
+            raise OverloadedError(
+                f"more than {kind.limit} calls of this kind in flight"
+            ).grpc_error()
+        if self._held[key] >= kind.per_connection:
+            raise OverloadedError(
+                f"more than {kind.per_connection} calls of this kind in flight on this connection"
+            ).grpc_error()
+        kind.calls.add(task)
+        self._held[key] += 1
+        try:
+            yield
+        finally:
+            kind.calls.discard(task)
+            self._held[key] -= 1
+            if not self._held[key]:
+                del self._held[key]
+
+    async def _run(self, func: IServerMethodFunc, received: Any, task: asyncio.Task[Any]) -> None:
+        try:
+            await func(received)
+        except asyncio.CancelledError:
+            if task not in self.stopped:
+                raise
+            task.uncancel()  # the stop was ours: end the call with a status instead
+            raise DrainingError("server is shutting down; retry elsewhere").grpc_error() from None
 
     async def stop(self, tasks: set[asyncio.Task[Any]]) -> None:
         """Cancel ``tasks`` and wait (briefly) until each has sent its UNAVAILABLE trailers."""
@@ -110,6 +209,39 @@ class _Admission:
         self.stopped -= ending
 
 
+async def _end_of_request(stream: Stream[Any, Any]) -> None:
+    """Wait for the end of a unary request; a second message is INVALID_ARGUMENT."""
+    if await stream.recv_message() is not None:
+        raise InvalidMessageError("a unary request carries exactly one message").grpc_error()
+
+
+def _connection_of(stream: Stream[Any, Any]) -> object:
+    """The HTTP/2 connection a call came on (grpclib keeps it private): admission's unit."""
+    return stream._stream.connection
+
+
+class _Received(StreamIterator[Any]):
+    """A call's stream whose first message admission has already received.
+
+    The handler's first ``recv_message`` returns that message; everything else is the
+    stream's own.
+    """
+
+    def __init__(self, stream: Stream[Any, Any], first: Any) -> None:
+        self._stream = stream
+        self._first: Any = first
+        self._first_taken = False
+
+    async def recv_message(self) -> Any:
+        if not self._first_taken:
+            self._first_taken = True
+            return self._first
+        return await self._stream.recv_message()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 class VoiceCoreServer:
     """A voicecore gRPC server: start it, then ``stop()`` drains it gracefully."""
 
@@ -118,10 +250,12 @@ class VoiceCoreServer:
         self.service = service or VoiceCoreService.from_settings(settings)
         self._status = ServiceStatus()
         self._status.set(True)
-        self._admission = _Admission(settings.max_concurrent_calls, settings.max_event_streams)
         health = Health({self.service: [self._status]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
-        self._server = CoalescingServer(services, codec=UpbCodec(settings.max_message_bytes))
+        self._admission = _Admission(settings, _cardinalities(services))
+        self._server = CoalescingServer(
+            services, codec=UpbCodec(settings.max_message_bytes), limits=_h2_limits(settings)
+        )
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
@@ -164,6 +298,24 @@ class VoiceCoreServer:
             peer=_peer_address(event.peer),
         )
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+
+def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
+    """Each method path's cardinality: admission waits for a unary request's end."""
+    return {
+        path: handler.cardinality
+        for service in services
+        for path, handler in service.__mapping__().items()
+    }
+
+
+def _h2_limits(settings: Settings) -> H2Limits:
+    return H2Limits(
+        max_streams=settings.max_streams_per_connection,
+        window=settings.flood_window,
+        max_resets=settings.flood_max_resets,
+        max_control_frames=settings.flood_max_control_frames,
+    )
 
 
 def _reflection_pool() -> Any:

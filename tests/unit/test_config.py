@@ -59,3 +59,47 @@ class TestSettings:
         """A default longer than the largest allowed timeout is refused, naming both."""
         with pytest.raises(ValidationError, match="default_timeout should not exceed max_timeout"):
             Settings(default_timeout=900, max_timeout=600)
+
+
+class TestConnectionLimits:
+    """Settings that keep one HTTP/2 connection from locking out or flooding the server."""
+
+    def test_defaults(self) -> None:
+        """100 streams and calls per connection, 1 s for a request to arrive, 200/1000 per 10 s."""
+        settings = Settings()
+        assert (
+            settings.max_streams_per_connection,
+            settings.max_calls_per_connection,
+            settings.request_arrival_timeout,
+            settings.flood_window,
+            settings.flood_max_resets,
+            settings.flood_max_control_frames,
+        ) == (100, 100, 1.0, 10.0, 200, 1000)
+
+    def test_environment_is_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """VOICECORE_REQUEST_ARRIVAL_TIMEOUT and VOICECORE_FLOOD_MAX_RESETS configure them."""
+        monkeypatch.setenv("VOICECORE_REQUEST_ARRIVAL_TIMEOUT", "0.5")
+        monkeypatch.setenv("VOICECORE_FLOOD_MAX_RESETS", "50")
+        settings = Settings()
+        assert (settings.request_arrival_timeout, settings.flood_max_resets) == (0.5, 50)
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("max_streams_per_connection", 0),
+            ("max_streams_per_connection", 10_001),
+            ("max_calls_per_connection", 0),
+            ("request_arrival_timeout", 0),
+            ("request_arrival_timeout", 61),
+            ("request_arrival_timeout", float("nan")),
+            ("flood_window", 0),
+            ("flood_window", float("inf")),
+            ("flood_max_resets", 0),
+            ("flood_max_control_frames", 0),
+        ],
+    )
+    def test_out_of_bounds_is_refused_naming_the_field(self, field: str, value: object) -> None:
+        """Each limit has bounds; a value past them is an error that names the field."""
+        with pytest.raises(ValidationError) as info:
+            Settings.model_validate({field: value})
+        assert info.value.errors()[0]["loc"] == (field,)

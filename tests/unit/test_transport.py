@@ -1,10 +1,13 @@
-"""CoalescingTransport: same bytes in the same order, fewer writes; back-pressure kept."""
+"""CoalescingTransport: same bytes, fewer writes; the per-connection HTTP/2 guards."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import pytest
+
+from voicecore._h2guard import FloodGuard, FrameScanner, GuardedHandler, H2Limits
 from voicecore._transport import FLUSH_AT_BYTES, CoalescingServer, CoalescingTransport
 
 
@@ -124,3 +127,111 @@ class TestCoalescingServer:
         await _next_turn()
         assert len(inner.writes) == 1
         assert inner.writes[0][3] == 0x4  # HTTP/2 frame type SETTINGS
+
+
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def _frame(kind: int, payload: bytes = b"", flags: int = 0, stream_id: int = 0) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(4, "big")
+
+
+def _with_payload(kind: int, payload: bytes, flags: int = 0) -> bytes:
+    return _frame(kind, payload, flags) + payload
+
+
+class TestFrameScanner:
+    def test_frames_are_found_however_the_bytes_are_cut(self) -> None:
+        """Cut at every offset, the preface and payloads are skipped and each header read once."""
+        stream = _PREFACE + _with_payload(0x4, b"") + _with_payload(0x0, b"x" * 40, 0x1)
+        stream += _with_payload(0x6, b"12345678")
+        expected = [(0x4, 0, 0), (0x0, 0x1, 40), (0x6, 0, 8)]
+        for cut in range(len(stream) + 1):
+            scanner = FrameScanner()
+            found = [*scanner.frames(stream[:cut]), *scanner.frames(stream[cut:])]
+            assert found == expected, cut
+
+
+def _guard(**limits: Any) -> FloodGuard:
+    guard = FloodGuard(H2Limits(**limits))
+    assert guard.receive(_PREFACE, now=0.0, bytes_sent=0) is None
+    return guard
+
+
+class TestFloodGuard:
+    def test_resets_past_the_budget_are_a_rapid_reset(self) -> None:
+        """The eleventh RST_STREAM with a budget of ten trips the guard, not the tenth."""
+        guard = _guard(max_resets=10)
+        reset = _with_payload(0x3, b"\x00\x00\x00\x08")
+        assert guard.receive(reset * 10, now=0.0, bytes_sent=0) is None
+        assert guard.receive(reset, now=0.0, bytes_sent=0) == "rapid reset"
+
+    def test_completed_streams_earn_resets_back(self) -> None:
+        """Resets of a client that completes as many streams are within budget."""
+        guard = _guard(max_resets=1)
+        reset = _with_payload(0x3, b"\x00\x00\x00\x08")
+        for _ in range(50):
+            guard.stream_completed()
+            assert guard.receive(reset, now=0.0, bytes_sent=0) is None
+
+    def test_counts_start_again_each_window(self) -> None:
+        """A new window forgets the old counts."""
+        guard = _guard(max_control_frames=5, window=10.0)
+        ping = _with_payload(0x6, b"12345678")
+        assert guard.receive(ping * 5, now=1.0, bytes_sent=0) is None
+        assert guard.receive(ping * 5, now=12.0, bytes_sent=0) is None
+        assert guard.receive(ping, now=13.0, bytes_sent=0) == "control frame flood"
+
+    def test_data_sent_earns_window_updates_back(self) -> None:
+        """One WINDOW_UPDATE per 16 KiB the server sent is not counted against the budget."""
+        guard = _guard(max_control_frames=1)
+        update = _with_payload(0x8, b"\x00\x00\x40\x00")
+        assert guard.receive(update * 11, now=0.0, bytes_sent=10 * 16 * 1024) is None
+        assert guard.receive(update, now=0.0, bytes_sent=10 * 16 * 1024) is not None
+
+    @pytest.mark.parametrize(
+        ("frame", "counted"),
+        [
+            (_with_payload(0x0, b""), True),  # empty DATA
+            (_with_payload(0x0, b"", 0x1), False),  # empty DATA ending the stream
+            (_with_payload(0x0, b"x"), False),  # DATA with data
+            (_with_payload(0x1, b"\x82"), False),  # HEADERS
+            (_with_payload(0x2, b"\x00" * 5), True),  # PRIORITY
+            (_with_payload(0x9, b"\x82"), True),  # CONTINUATION
+            (_with_payload(0xFA, b""), True),  # unknown type
+        ],
+    )
+    def test_which_frames_are_control_frames(self, frame: bytes, counted: bool) -> None:
+        """Frames that carry no request data count; DATA with data and HEADERS do not."""
+        guard = _guard(max_control_frames=1)
+        assert guard.receive(frame * 2, now=0.0, bytes_sent=0) == (
+            "control frame flood" if counted else None
+        )
+
+
+class _FakeStream:
+    """What GuardedHandler needs of a grpclib protocol stream: hashable, nothing else."""
+
+
+class TestGuardedHandler:
+    async def test_a_stream_reset_before_its_task_ran_is_released_once(self) -> None:
+        """grpclib's own release never runs for such a task; the handler's does, exactly once."""
+        completed: list[None] = []
+        handler = GuardedHandler({}, None, None, None, on_completed=lambda: completed.append(None))
+        releases: list[None] = []
+        stream = _FakeStream()
+        handler.accept(stream, [], lambda: releases.append(None))  # type: ignore[arg-type]
+        handler.cancel(stream)  # type: ignore[arg-type]
+        handler.cancel(stream)  # type: ignore[arg-type]  # a second reset is harmless
+        await _next_turn()
+        assert (releases, completed) == ([None], [])
+
+    async def test_a_finished_stream_counts_as_completed(self) -> None:
+        """A stream whose task ends unreset is released once and reported completed."""
+        completed: list[None] = []
+        handler = GuardedHandler({}, None, None, None, on_completed=lambda: completed.append(None))
+        releases: list[None] = []
+        handler.accept(_FakeStream(), [], lambda: releases.append(None))  # type: ignore[arg-type]
+        for _ in range(5):
+            await _next_turn()
+        assert (len(releases), len(completed)) == (1, 1)

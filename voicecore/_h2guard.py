@@ -1,0 +1,245 @@
+"""Per-connection HTTP/2 guards: a stream limit, flood budgets, and cleanup of reset streams.
+
+One client connection must not cost the server more than it is worth. Three guards:
+
+- **Streams per connection.** The limit is advertised as ``SETTINGS_MAX_CONCURRENT_STREAMS``
+  (h2 advertises 100 unless told otherwise). h2 enforces it too: a client that opens more streams
+  than it was allowed gets GOAWAY (PROTOCOL_ERROR), as h2 cannot refuse a single stream.
+- **Flood budgets**, counted per connection over a window (``H2Limits.window`` seconds) from the
+  frame headers the client sends, before h2 parses them (nginx, Netty and Tomcat bound the same
+  things). *Resets*: RST_STREAM frames, less the streams the server completed in the window, may
+  not exceed ``max_resets`` (the rapid-reset attack, CVE-2023-44487, completes none).
+  *Control frames*: SETTINGS, PING, PRIORITY, WINDOW_UPDATE, CONTINUATION, DATA with no payload
+  that does not end the stream, and unknown frame types, less one per completed stream and one
+  per 16 KiB the server sent (window updates answer data), may not exceed
+  ``max_control_frames``. Past either budget the connection gets GOAWAY (ENHANCE_YOUR_CALM) and
+  is closed; its calls are cancelled. Received data is checked in 16 KiB slices, so a flood
+  costs at most one slice of h2 parsing past its budget.
+- **Reset streams are released.** grpclib frees a stream (its entry and its flow-control
+  credit) in the ``finally`` of the stream's handler task; a stream reset before that task first
+  runs is cancelled before the ``try`` is entered, so the stream would never be freed.
+  ``GuardedHandler`` frees it when the task is done, whatever way it ended, exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final
+
+from grpclib.config import Configuration
+from grpclib.protocol import AbstractHandler, H2Protocol, Stream
+from grpclib.server import Handler
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.errors import ErrorCodes
+from h2.events import UnknownFrameReceived
+from h2.exceptions import ProtocolError
+from h2.settings import SettingCodes
+from loguru import logger
+
+__all__ = ["FloodGuard", "FrameScanner", "GuardedHandler", "GuardedProtocol", "H2Limits"]
+
+#: Received data is checked and parsed in slices of this size (see the module docstring).
+SLICE_BYTES: Final = 16 * 1024
+#: One control frame is refunded per this many bytes the server sent.
+_REFUND_BYTES: Final = 16 * 1024
+_PREFACE_BYTES: Final = 24  # "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_HEADER_BYTES: Final = 9
+_DATA, _RST_STREAM, _CONTINUATION = 0x0, 0x3, 0x9
+_CONTROL_TYPES: Final = frozenset({0x2, 0x4, 0x6, 0x8, _CONTINUATION})  # PRIORITY SETTINGS PING WU
+_END_STREAM: Final = 0x1
+
+
+@dataclass(frozen=True)
+class H2Limits:
+    """What one connection may do: streams at once, and frames per window (see the module)."""
+
+    max_streams: int = 100
+    window: float = 10.0
+    max_resets: int = 200
+    max_control_frames: int = 1000
+
+
+class FrameScanner:
+    """Reads the frame headers (type, flags, length) out of a client's byte stream, in pieces.
+
+    Skips the connection preface first; keeps a partial header or the rest of a payload
+    between pieces, so data may be cut anywhere.
+    """
+
+    def __init__(self) -> None:
+        self._skip = _PREFACE_BYTES
+        self._header = bytearray()
+
+    def frames(self, data: bytes | memoryview) -> Iterator[tuple[int, int, int]]:
+        """The ``(type, flags, length)`` of each frame whose header ends in ``data``."""
+        pos, end = 0, len(data)
+        while pos < end:
+            if self._skip:
+                step = min(self._skip, end - pos)
+                self._skip -= step
+                pos += step
+                continue
+            take = min(_HEADER_BYTES - len(self._header), end - pos)
+            self._header += data[pos : pos + take]
+            pos += take
+            if len(self._header) < _HEADER_BYTES:
+                return
+            length = int.from_bytes(self._header[:3], "big")
+            kind, flags = self._header[3], self._header[4]
+            self._header.clear()
+            self._skip = length
+            yield kind, flags, length
+
+
+class FloodGuard:
+    """Counts one connection's resets and control frames per window; says when it is abusive."""
+
+    def __init__(self, limits: H2Limits) -> None:
+        self.limits = limits
+        self._scanner = FrameScanner()
+        self._window_start = float("-inf")
+        self._resets = self._control = self._completed = 0
+        self._sent_at_start = 0
+
+    def stream_completed(self) -> None:
+        """A stream ended without being reset by the client: it earns back one of each."""
+        self._completed += 1
+
+    def receive(self, data: bytes | memoryview, now: float, bytes_sent: int) -> str | None:
+        """Count the frames in ``data``; the budget it exhausts, or None while within budget.
+
+        ``now`` is the loop time and ``bytes_sent`` the DATA bytes the server has sent on this
+        connection so far.
+        """
+        if now - self._window_start >= self.limits.window:
+            self._window_start, self._sent_at_start = now, bytes_sent
+            self._resets = self._control = self._completed = 0
+        refund = self._completed + (bytes_sent - self._sent_at_start) // _REFUND_BYTES
+        for kind, flags, length in self._scanner.frames(data):
+            if kind == _RST_STREAM:
+                self._resets += 1
+                if self._resets - self._completed > self.limits.max_resets:
+                    return "rapid reset"
+            elif _is_control(kind, flags, length):
+                self._control += 1
+                if self._control - refund > self.limits.max_control_frames:
+                    return "control frame flood"
+        return None
+
+
+def _is_control(kind: int, flags: int, length: int) -> bool:
+    if kind == _DATA:
+        return length == 0 and not flags & _END_STREAM
+    return kind in _CONTROL_TYPES or kind > _CONTINUATION
+
+
+class GuardedHandler(Handler):
+    """grpclib's request ``Handler`` that frees every stream once, and reports completions.
+
+    ``on_completed`` is called for each stream whose handler task ended without the client
+    resetting the stream (the flood guard's refund).
+    """
+
+    def __init__(self, *args: Any, on_completed: Callable[[], None]) -> None:
+        super().__init__(*args)
+        self._on_completed = on_completed
+        self._reset_by_peer: set[Stream] = set()
+
+    def accept(self, stream: Stream, headers: Any, release_stream: Callable[[], Any]) -> None:
+        release = _once(release_stream)
+        super().accept(stream, headers, release)
+        self._tasks[stream].add_done_callback(partial(self._finished, stream, release))
+
+    def cancel(self, stream: Stream) -> None:
+        self._reset_by_peer.add(stream)
+        if stream in self._tasks:  # grpclib pops it; a second reset would raise KeyError
+            super().cancel(stream)
+
+    def _finished(self, stream: Stream, release: Callable[[], None], _: asyncio.Task[None]) -> None:
+        release()
+        if stream in self._reset_by_peer:
+            self._reset_by_peer.discard(stream)
+        else:
+            self._on_completed()
+
+
+def _once(release_stream: Callable[[], Any]) -> Callable[[], None]:
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            release_stream()
+
+    return release
+
+
+class GuardedProtocol(H2Protocol):
+    """grpclib's server-side HTTP/2 protocol with the stream limit and the flood guard."""
+
+    def __init__(
+        self,
+        handler: AbstractHandler,
+        config: Configuration,
+        h2_config: H2Configuration,
+        *,
+        limits: H2Limits,
+        guard: FloodGuard,
+    ) -> None:
+        super().__init__(handler, config, h2_config)
+        self.limits = limits
+        self.guard = guard
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        h2 = self._h2
+        if h2.local_settings.max_concurrent_streams != self.limits.max_streams:
+            h2.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_streams})
+            self.connection.flush()
+
+    @property
+    def _h2(self) -> H2Connection:
+        # grpclib keeps the h2 connection private; GOAWAY and SETTINGS need it.
+        connection: H2Connection = self.connection._connection
+        return connection
+
+    def data_received(self, data: bytes) -> None:
+        now = asyncio.get_running_loop().time()
+        for start in range(0, len(data), SLICE_BYTES):
+            if self.connection.is_closing():
+                return
+            piece = data[start : start + SLICE_BYTES] if len(data) > SLICE_BYTES else data
+            abuse = self.guard.receive(piece, now, self.connection.data_sent)
+            if abuse is not None:
+                self._calm_down(abuse)
+                return
+            self._feed(piece)
+
+    def _feed(self, data: bytes) -> None:
+        """grpclib's ``data_received``, but the GOAWAY of a protocol error is sent, and frame
+        types grpclib does not know are ignored (it raises on them and loses the connection)."""
+        try:
+            events = self.connection.feed(data)
+        except ProtocolError:
+            self.connection.flush()
+            self.processor.close("Protocol error")
+            return
+        self.connection.flush()
+        for event in events:
+            if not isinstance(event, UnknownFrameReceived):
+                self.processor.process(event)
+        if not self.connection.is_closing():
+            self.connection.flush()
+
+    def _calm_down(self, abuse: str) -> None:
+        addr = self.connection.get_peer().addr()
+        peer = f"{addr[0]}:{addr[1]}" if addr else ""
+        logger.warning("closing a connection that floods the server", abuse=abuse, peer=peer)
+        self._h2.close_connection(error_code=ErrorCodes.ENHANCE_YOUR_CALM)
+        self.connection.flush()
+        self.processor.close(f"HTTP/2 {abuse}")
