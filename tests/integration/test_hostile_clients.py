@@ -120,7 +120,8 @@ class TestTraceIds:
         ):
             await stream.send_message(request, end=True)
             response = await stream.recv_message()
-            echoed = (stream.initial_metadata or {}).get("trace-id", "")
+            assert stream.initial_metadata is not None
+            echoed = stream.initial_metadata.get("trace-id")
         assert response is not None and response.metadata is not None
         assert response.error is not None and response.error.code == ErrorCode.INVALID_PARAMS
         assert "trace_id" in response.error.message
