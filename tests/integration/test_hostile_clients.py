@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import h2.config
 import h2.connection
@@ -16,6 +17,7 @@ import pytest_asyncio
 from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.const import Cardinality, Status
+from grpclib.encoding.proto import ProtoCodec
 
 from tests._servers import RunningServer, start_server
 from voicecore._codec import UpbCodec
@@ -28,6 +30,8 @@ from voicecore._proto.voicecore.v1 import (
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
+from voicecore.config import Settings
+from voicecore.server import VoiceCoreServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -164,3 +168,101 @@ class TestLargeRequests:
                 )
         assert refused.value.status is Status.RESOURCE_EXHAUSTED
         await _still_serving(server)
+
+
+def _length_delimited(field: int, payload: bytes) -> bytes:
+    """One protobuf field of wire type 2 (bytes, string or submessage)."""
+    length, size = len(payload), bytearray()
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        size.append(byte | (0x80 if length else 0))
+        if not length:
+            break
+    return bytes([field << 3 | 2]) + bytes(size) + payload
+
+
+def _nested_params(depth: int) -> bytes:
+    """An ExecutePrimitiveRequest whose params nest Structs ``depth`` deep, built by hand:
+    encoding it through a message class would recurse as deep."""
+    struct = b""
+    for _ in range(depth):
+        value = _length_delimited(5, struct)  # Value.struct_value
+        entry = _length_delimited(1, b"a") + _length_delimited(2, value)  # fields["a"]
+        struct = _length_delimited(1, entry)
+    return _length_delimited(1, b"debug_echo") + _length_delimited(2, struct)
+
+
+class _RawBytes(ProtoCodec):
+    """A codec that sends prepared bytes and hands back the answer's bytes."""
+
+    def encode(self, message: Any, message_type: Any) -> bytes:
+        assert isinstance(message, bytes)
+        return message
+
+    def decode(self, data: bytes, message_type: Any) -> Any:
+        return data
+
+
+class TestWhatHeld:
+    """Defences that already held in issue 8's trial; kept so by these tests."""
+
+    async def test_deep_nesting_is_invalid_argument(self, server: RunningServer) -> None:
+        """Params nested 10,000 deep are INVALID_ARGUMENT, and the server serves on."""
+        async with (
+            Channel(server.host, server.port, codec=_RawBytes()) as channel,
+            channel.request(
+                "/voicecore.v1.VoiceCoreService/ExecutePrimitive",
+                Cardinality.UNARY_UNARY,
+                bytes,
+                bytes,
+            ) as stream,
+        ):
+            await stream.send_message(_nested_params(10_000), end=True)
+            with pytest.raises(GRPCError) as refused:
+                await stream.recv_message()
+        assert refused.value.status is Status.INVALID_ARGUMENT
+        await _still_serving(server)
+
+    async def test_admission_admits_exactly_the_limit(self) -> None:
+        """36 concurrent slow calls over 6 connections against a limit of 20: 20 run, 16 are
+        RESOURCE_EXHAUSTED."""
+        settings = Settings(host="127.0.0.1", port=0, debug_primitives=True)
+        server = VoiceCoreServer(settings.model_copy(update={"max_concurrent_calls": 20}))
+        await server.start()
+        channels = [Channel("127.0.0.1", server.port) for _ in range(6)]
+        try:
+            calls = [
+                VoiceCoreServiceStub(channel).execute_primitive(_sleep(1.0))
+                for channel in channels
+                for _ in range(6)
+            ]
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            for channel in channels:
+                channel.close()
+            await server.stop(grace_period=1)
+        refused = [o for o in outcomes if isinstance(o, GRPCError)]
+        assert sum(1 for o in outcomes if isinstance(o, ExecutePrimitiveResponse)) == 20
+        assert len(refused) == 16
+        assert {o.status for o in refused} == {Status.RESOURCE_EXHAUSTED}
+
+    async def test_drain_lets_fifty_calls_finish(self) -> None:
+        """stop() with calls in flight fails none of them."""
+        server = VoiceCoreServer(Settings(host="127.0.0.1", port=0, debug_primitives=True))
+        await server.start()
+        channel = Channel("127.0.0.1", server.port)
+        try:
+            stub = VoiceCoreServiceStub(channel)
+            calls = [asyncio.create_task(stub.execute_primitive(_sleep(0.3))) for _ in range(50)]
+            await asyncio.sleep(0.1)
+            await server.stop(grace_period=5)
+            outcomes = await asyncio.gather(*calls)
+        finally:
+            channel.close()
+        assert all(outcome.success for outcome in outcomes)
+
+
+def _sleep(seconds: float) -> ExecutePrimitiveRequest:
+    return ExecutePrimitiveRequest(
+        objective_type="debug_sleep", params=Struct.from_dict({"seconds": seconds})
+    )

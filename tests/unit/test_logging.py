@@ -72,6 +72,27 @@ class TestLogging:
             logger.remove(sink)
 
 
+class TestForgedLines:
+    async def test_control_characters_in_ids_cannot_start_a_line(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A conversation id with a newline and a fake log line stays inside its own line."""
+        forged = "c\n2001-01-01 00:00:00.000 INFO     voicecore forged line"
+        configure_logging("DEBUG")
+        try:
+            service = VoiceCoreService.from_settings(Settings())
+            await service.execute_primitive(
+                ExecutePrimitiveRequest(objective_type="capture_email", conversation_id=forged)
+            )
+        finally:
+            logger.remove()
+            logger.disable("voicecore")
+            logging.basicConfig(handlers=[], force=True)
+        lines = capsys.readouterr().err.splitlines()
+        assert any("forged line" in line for line in lines)
+        assert not any(line.startswith("2001-01-01") for line in lines)
+
+
 class _Leaky(Primitive[PrimitiveParams]):
     """A bug whose message quotes something secret."""
 
