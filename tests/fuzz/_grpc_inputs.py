@@ -172,6 +172,8 @@ class GrpcInput:
         such a call must get an answer, not a reset or a dropped connection."""
         for name, value in self.metadata:
             key, text = _bytes(name), _bytes(value)
+            if key == b"grpc-timeout" and _VALID_TIMEOUT.fullmatch(text):
+                continue
             if not _VALID_KEY.fullmatch(key) or key.startswith(b"grpc-"):
                 return False
             if not key.endswith(b"-bin") and not _VALID_VALUE.fullmatch(text):
@@ -179,6 +181,7 @@ class GrpcInput:
         return self.content_type.startswith("application/grpc")
 
 
+_VALID_TIMEOUT = re.compile(rb"[0-9]{1,8}[HMSmun]")
 _VALID_KEY = re.compile(rb"[0-9a-z_.\-]+")
 _VALID_VALUE = re.compile(rb"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?|")
 

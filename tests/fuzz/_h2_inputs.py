@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import hpack
@@ -28,6 +29,7 @@ END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
 NEW_STREAM, SAME_STREAM = -1, -2  # stream ids resolved while writing: a fresh one, the last one
 _BARRIER = b"fuzzbarr"
 _BARRIER_WAIT = 0.3
+_WRITE_WAIT = 5.0
 _AFTER_BARRIER = 0.03
 _GRPC_INTERNAL, _GRPC_UNKNOWN = 13, 2
 
@@ -156,11 +158,12 @@ async def send_h2(host: str, port: int, value: H2Input) -> H2Outcome:
             writer.write(value.encode())
             return frames.outcome
         writer.write(value.encode() + Frame(PING, 0, 0, _BARRIER).encode(0))
-        await writer.drain()
+        async with asyncio.timeout(_WRITE_WAIT):  # a server that stops reading is not a hang
+            await writer.drain()
         await _read_until(reader, frames, lambda: frames.outcome.barrier_acked, _BARRIER_WAIT)
         if frames.outcome.barrier_acked:  # answers to calls may follow the ACK by a loop turn
             await _read_until(reader, frames, lambda: False, _AFTER_BARRIER)
-    except ConnectionError:
+    except (ConnectionError, TimeoutError):
         pass
     finally:
         writer.close()
@@ -172,9 +175,8 @@ async def send_h2(host: str, port: int, value: H2Input) -> H2Outcome:
 
 
 async def _read_until(
-    reader: asyncio.StreamReader, frames: _Reader, done: object, seconds: float
+    reader: asyncio.StreamReader, frames: _Reader, done: Callable[[], bool], seconds: float
 ) -> None:
-    assert callable(done)
     try:
         async with asyncio.timeout(seconds):
             while not done():

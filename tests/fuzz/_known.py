@@ -11,6 +11,7 @@ import re
 __all__ = ["known_issue"]
 
 _BIG_REPEAT = re.compile(r"Repeated\(unit='([^']*)', count=(\d+)\)")
+_REPEAT = re.compile(r"repeat=(\d+)")
 _MANY_KEYS = re.compile(r"ManyKeys\(n=(\d+)\)")
 _NUMBER_WORDS = ("twenty one ", "one ", "oh ", "double ", "five five ", "hundred ", "nine ")
 
@@ -30,6 +31,6 @@ def known_issue(kind: str, detail: str, reproducer: str) -> str:
         return "issue 8 #5: string fields are not bounded"
     if any(int(n) >= 1_000 for n in _MANY_KEYS.findall(reproducer)):
         return "issue 8 #6: params keys are not capped"
-    if "repeat=" in reproducer and not reproducer.endswith("repeat=1, preface=True)"):
+    if any(int(n) > 1 for n in _REPEAT.findall(reproducer)):
         return "issue 8 #4/#7: HTTP/2 floods and idle streams"
     return ""

@@ -73,6 +73,15 @@ class LiveServer:
         """None while the process runs; its exit status (negative: killed by that signal)."""
         return None if self._proc is None else self._proc.poll()
 
+    async def wait_exit(self, seconds: float) -> int | None:
+        """The exit status if the process ends within ``seconds``, else None."""
+        for _ in range(max(1, round(seconds / 0.05))):
+            code = self.exit_code()
+            if code is not None:
+                return code
+            await asyncio.sleep(0.05)
+        return self.exit_code()
+
     async def start(self) -> None:
         """Start a fresh server process and wait until its HealthCheck answers SERVING."""
         await self.stop()

@@ -44,6 +44,7 @@ STALL_MS = 100.0  # the loop must never be late by more than this ...
 STALL_CPU_MS = 50.0  # ... while busy itself (not merely unscheduled on a loaded machine)
 CALL_TIMEOUT = 5.0
 BATCH = 40
+_EXIT_WAIT = 0.5  # a server that failed a health check gets this long to show it has exited
 _BAD_STATUSES = {2: "UNKNOWN", 13: "INTERNAL"}
 
 
@@ -197,6 +198,9 @@ class Fuzzer:
             await self.server.custom_health()
         except Exception as exc:  # whatever it is, the server did not answer a health check
             self._restart = True
+            code = await self.server.wait_exit(_EXIT_WAIT)
+            if code is not None:  # it died while the health check was on its way
+                return Crash(f"the server exited with status {code}")
             return Unresponsive(f"HealthCheck after the input failed: {exc!r}")
         stalls = [s for s in self.server.new_stalls() if s.lag_ms > STALL_MS]
         busy = [s for s in stalls if s.cpu_ms >= STALL_CPU_MS]
@@ -260,11 +264,14 @@ class Fuzzer:
         self._restart = True
 
     def _record(self, finding: Finding) -> None:
-        same = [
-            f for f in self.findings if (f.kind, f.reproducer) == (finding.kind, finding.reproducer)
-        ]
-        if not same:
-            self.findings.append(finding)
+        """Keep one finding per kind and detail: the one with the shortest reproducer."""
+        key = (finding.kind, finding.campaign, finding.detail)
+        same = [f for f in self.findings if (f.kind, f.campaign, f.detail) == key]
+        finding.times = 1 + sum(f.times for f in same)
+        if same and len(same[0].reproducer) <= len(finding.reproducer):
+            same[0].times = finding.times
+            return
+        self.findings = [f for f in self.findings if f not in same] + [finding]
 
 
 async def _warm_up(server: LiveServer) -> None:
