@@ -182,7 +182,10 @@ class Fuzzer:
         if self._restart or self.server.exit_code() is not None:
             await self._fresh_server()
         self.inputs[campaign.name] += 1
-        own = await campaign.run(self.server, value)
+        try:
+            own = await campaign.run(self.server, value)
+        except OSError:  # connection refused or reset: the checks below tell whether it died
+            own = None
         after = await self._after_input()
         finding = after or own  # a crash or a stall says more than what the call saw
         if finding is not None:
