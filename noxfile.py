@@ -103,6 +103,17 @@ def accuracy(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz a live server over gRPC and raw HTTP/2 (``-- --budget-seconds 60``; default 300).
+
+    Not a default session: it runs for its whole budget. Exits 1 on any finding, printing each
+    with a reproducer; ``-- --help`` lists the options.
+    """
+    _install_project(session)
+    session.run("python", "-m", "tests.fuzz.run", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Throughput, latency, memory and start-up against a grpcio reference server."""
     _install_project(session)
