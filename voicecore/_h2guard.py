@@ -40,6 +40,8 @@ from h2.exceptions import ProtocolError
 from h2.settings import SettingCodes
 from loguru import logger
 
+from voicecore._headers import header_problem, refuse
+
 __all__ = ["FloodGuard", "FrameScanner", "GuardedHandler", "GuardedProtocol", "H2Limits"]
 
 #: Received data is checked and parsed in slices of this size (see the module docstring).
@@ -151,7 +153,12 @@ class GuardedHandler(Handler):
 
     def accept(self, stream: Stream, headers: Any, release_stream: Callable[[], Any]) -> None:
         release = _once(release_stream)
-        super().accept(stream, headers, release)
+        problem = header_problem(headers)
+        if problem is None:
+            super().accept(stream, headers, release)
+        else:  # answered here: grpclib would answer UNKNOWN, or leave the stream unanswered
+            self.__gc_step__()
+            self._tasks[stream] = self.loop.create_task(refuse(stream, problem))
         self._tasks[stream].add_done_callback(partial(self._finished, stream, release))
 
     def cancel(self, stream: Stream) -> None:
@@ -228,6 +235,11 @@ class GuardedProtocol(H2Protocol):
         except ProtocolError:
             self.connection.flush()
             self.processor.close("Protocol error")
+            return
+        except UnicodeDecodeError:  # a header that is not ASCII: the request is malformed
+            self._h2.close_connection(error_code=ErrorCodes.PROTOCOL_ERROR)
+            self.connection.flush()
+            self.processor.close("Protocol error: a header is not ASCII")
             return
         self.connection.flush()
         for event in events:

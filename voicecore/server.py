@@ -157,12 +157,17 @@ class _Admission:
         try:
             async with asyncio.timeout(self.arrival_timeout):
                 first = await stream.recv_message()
-                if not cardinality.client_streaming and first is not None:
-                    await _end_of_request(stream)
+                if not cardinality.client_streaming:
+                    await _end_of_request(stream, first)
         except TimeoutError:
             raise GRPCError(
                 Status.DEADLINE_EXCEEDED,
                 f"the request did not arrive within {self.arrival_timeout:g} s of its headers",
+            ) from None
+        except NotImplementedError:  # grpclib's answer to a message with the compressed flag
+            raise GRPCError(
+                Status.UNIMPLEMENTED,
+                "compressed messages are not supported: send them uncompressed (flag 0)",
             ) from None
         return _Received(stream, first)
 
@@ -209,9 +214,9 @@ class _Admission:
         self.stopped -= ending
 
 
-async def _end_of_request(stream: Stream[Any, Any]) -> None:
-    """Wait for the end of a unary request; a second message is INVALID_ARGUMENT."""
-    if await stream.recv_message() is not None:
+async def _end_of_request(stream: Stream[Any, Any], first: Any) -> None:
+    """Wait for the end of a single-message request; none or a second is INVALID_ARGUMENT."""
+    if first is None or await stream.recv_message() is not None:
         raise InvalidMessageError("a unary request carries exactly one message").grpc_error()
 
 

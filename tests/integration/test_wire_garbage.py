@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 EXECUTE = "/voicecore.v1.VoiceCoreService/ExecutePrimitive"
 GRPC = "application/grpc"
-_OK, _INVALID_ARGUMENT = 0, 3
+_OK, _INVALID_ARGUMENT, _UNIMPLEMENTED = 0, 3, 12
 _CALL_TIMEOUT = 10.0
 
 
@@ -87,9 +87,15 @@ class RawH2Client:
     )
 
     async def call(
-        self, body: bytes, *, path: str = EXECUTE, content_type: str = GRPC
+        self,
+        body: bytes | None,
+        *,
+        path: str = EXECUTE,
+        content_type: str = GRPC,
+        extra: Sequence[tuple[str, str]] = (),
     ) -> RawOutcome:
-        """Send one request stream with ``body`` and read the stream's outcome."""
+        """Send one request stream with ``body`` (None: headers only) and ``extra`` headers,
+        and read the stream's outcome."""
         stream_id = self.conn.get_next_available_stream_id()
         headers = [
             (":method", "POST"),
@@ -98,9 +104,11 @@ class RawH2Client:
             (":authority", self.authority),
             ("content-type", content_type),
             ("te", "trailers"),
+            *extra,
         ]
-        self.conn.send_headers(stream_id, headers)
-        self.conn.send_data(stream_id, body, end_stream=True)
+        self.conn.send_headers(stream_id, headers, end_stream=body is None)
+        if body is not None:
+            self.conn.send_data(stream_id, body, end_stream=True)
         self.writer.write(self.conn.data_to_send())
         async with asyncio.timeout(_CALL_TIMEOUT):
             return await self._read_stream(stream_id)
@@ -191,6 +199,60 @@ GARBAGE = {
     "compressed without grpc-encoding": (grpc_frame(b"\x0a\x01a", compressed=True), GRPC, EXECUTE),
     "unknown method": (grpc_frame(b""), GRPC, "/voicecore.v1.VoiceCoreService/Nope"),
 }
+
+
+BAD_HEADERS = {
+    "binary metadata not base64": ([("x-data-bin", "0")], GRPC, _INVALID_ARGUMENT, 200),
+    "grpc-timeout not a timeout": ([("grpc-timeout", "soon")], GRPC, _INVALID_ARGUMENT, 200),
+    "grpc-timeout of 9 digits": ([("grpc-timeout", "123456789S")], GRPC, _INVALID_ARGUMENT, 200),
+    "another gRPC codec": ([], "application/grpc+json", _INVALID_ARGUMENT, 200),
+    "not gRPC at all": ([], "text/plain", _INVALID_ARGUMENT, 415),
+}
+
+
+class TestHeadersAreChecked:
+    """Headers grpclib mishandles get a precise status, never UNKNOWN nor silence."""
+
+    @pytest.mark.parametrize(
+        ("extra", "content_type", "status", "http_status"), BAD_HEADERS.values(), ids=BAD_HEADERS
+    )
+    async def test_refused_with_a_precise_status(
+        self,
+        server: RunningServer,
+        extra: list[tuple[str, str]],
+        content_type: str,
+        status: int,
+        http_status: int,
+    ) -> None:
+        """The refusal names the header; the connection serves on."""
+        async with raw_client(server) as client:
+            outcome = await client.call(email_request(), content_type=content_type, extra=extra)
+            assert (outcome.http_status, outcome.grpc_status) == (http_status, status), outcome
+            header = (extra[0][0] if extra else "content-type").split(":")[0]
+            assert header in outcome.grpc_message
+            await assert_still_serving(server, client)
+
+    async def test_no_message_is_invalid_argument(self, server: RunningServer) -> None:
+        """A unary request that ends with its headers is INVALID_ARGUMENT."""
+        async with raw_client(server) as client:
+            outcome = await client.call(None)
+            assert outcome.grpc_status == _INVALID_ARGUMENT, outcome
+            await assert_still_serving(server, client)
+
+    async def test_compressed_flag_is_unimplemented(self, server: RunningServer) -> None:
+        """A message flagged compressed gets UNIMPLEMENTED, not UNKNOWN."""
+        async with raw_client(server) as client:
+            outcome = await client.call(grpc_frame(b"", compressed=True))
+            assert outcome.grpc_status == _UNIMPLEMENTED, outcome
+            await assert_still_serving(server, client)
+
+    async def test_non_ascii_header_ends_only_that_connection(self, server: RunningServer) -> None:
+        """A header value that is not ASCII gets GOAWAY PROTOCOL_ERROR; others are served."""
+        async with raw_client(server) as client:
+            with pytest.raises(ConnectionError, match="PROTOCOL_ERROR"):
+                await client.call(email_request(), extra=[("x-name", "caf\u00e9")])
+        async with raw_client(server) as fresh:
+            await assert_still_serving(server, fresh)
 
 
 class TestGarbageIsRefused:
