@@ -48,7 +48,7 @@ DEFAULT_RETENTION_BYTES: Final = 64 * 1024 * 1024
 
 #: Records a subscriber reads per loop turn. Each read event is also sent by the caller's
 #: stream (about 50 us with grpclib), so a slice holds the loop for a few milliseconds at most.
-REPLAY_SLICE: Final = 64
+REPLAY_SLICE: Final = 32
 #: Followers woken per loop turn: a call waiting for its next turn waits for at most this many.
 WAKE_SLICE: Final = 32
 # Recent events whose Event message is kept for the followers that read them next; a follower
