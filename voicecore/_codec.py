@@ -114,12 +114,12 @@ def share_encoding(message: _M) -> _M:
     """Mark ``message`` as sent unchanged on many streams; returns it.
 
     ``UpbCodec`` then encodes it once, on its first send, and reuses those bytes for every
-    later send while the message lives. The message must not be changed after it is marked.
+    later send while the message lives. The message must not be changed after it is marked
+    (marking it again is harmless: it is then encoded again once).
     """
     key = id(message)
-    if key not in _SHARED:
-        _SHARED[key] = None
-        weakref.finalize(message, _SHARED.pop, key, None)
+    _SHARED[key] = None
+    weakref.finalize(message, _SHARED.pop, key, None)
     return message
 
 

@@ -309,6 +309,17 @@ class TestFanout:
         await asyncio.gather(*tasks, return_exceptions=True)
         assert log._fanout._waiting == {}
 
+    async def test_followers_cancelled_before_their_wake_are_skipped(self) -> None:
+        """Followers that go away between an append and their wake-up do not stop the others."""
+        log = InMemoryEventLog(first_sequence=1)
+        received, tasks = await _start_followers(log, 2 * WAKE_SLICE, 1)
+        await log.append("a")
+        for task in tasks[::2]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert [len(seen) for seen in received] == [0, 1] * WAKE_SLICE
+        assert log._fanout._waiting == {}
+
     async def test_a_follower_that_never_reads_costs_bounded_memory(self) -> None:
         """A stalled subscriber holds no events: the log and shared messages stay bounded."""
         log = InMemoryEventLog(1000, first_sequence=1)
