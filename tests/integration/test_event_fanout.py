@@ -8,9 +8,10 @@ import tracemalloc
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.config import Configuration
-from grpclib.const import Cardinality
+from grpclib.const import Cardinality, Status
 
 from voicecore import _codec, events
 from voicecore._proto.google.protobuf import Struct
@@ -82,7 +83,7 @@ class TestSharedFanout:
     async def test_followers_share_one_message_and_one_encoding_per_event(
         self, server: VoiceCoreServer, channels: list[Channel], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """40 followers of a call's two events: two Event messages built, two encoded."""
+        """40 followers of a call's two events over sockets: two messages built, two encoded."""
         received = [0] * 40
 
         async def follow(index: int) -> None:
@@ -92,8 +93,8 @@ class TestSharedFanout:
 
         followers = [asyncio.create_task(follow(index)) for index in range(40)]
         try:
-            # A follower admitted but not yet subscribed replays the events from the oldest.
-            await _until(lambda: len(server._admission.streams) == 40)
+            await _log(server).append("warm-up")  # each follower has it once it is subscribed
+            await _until(lambda: received == [1] * 40)
             built = _Counter(monkeypatch, events, "_to_event", of=tuple)  # from a record
             encoded = _Counter(monkeypatch, _codec, "encode_message", of=Event)
             call = ExecutePrimitiveRequest(
@@ -101,7 +102,7 @@ class TestSharedFanout:
             )
             response = await VoiceCoreServiceStub(channels[2]).execute_primitive(call)
             assert response.success
-            await _until(lambda: received == [2] * 40)
+            await _until(lambda: received == [3] * 40)
             assert (built.calls, encoded.calls) == (2, 2)
         finally:
             for task in followers:
@@ -113,7 +114,8 @@ class TestStalledFollower:
     async def test_a_follower_that_never_reads_costs_bounded_memory(
         self, server: VoiceCoreServer, channels: list[Channel]
     ) -> None:
-        """20,000 events past a stream that reads nothing grow the server by a bounded amount."""
+        """20,000 events past a stream that reads nothing grow the server by a bounded amount;
+        read at last, it gives what it was sent, then OUT_OF_RANGE: resume from the oldest kept."""
         log = _log(server)
         # grpclib's default 4 MiB window would let 30,000 events through: make the stall real.
         small_window = Configuration(
@@ -125,9 +127,10 @@ class TestStalledFollower:
             _STREAM_EVENTS, Cardinality.UNARY_STREAM, StreamEventsRequest, Event, timeout=30
         ) as stalled:
             await stalled.send_message(StreamEventsRequest(), end=True)
-            await _until(lambda: len(log._fanout._waiting) == 1)
+            await log.append("subscribed")
+            first = await stalled.recv_message()  # the last message this client reads for now
+            assert first is not None
             await _append(log, 2_000, per_turn=10)  # the follower keeps up until its window fills
-            await _until(lambda: log._fanout._waiting == {})  # blocked by flow control
             tracemalloc.start()
             try:
                 before = tracemalloc.get_traced_memory()[0]
@@ -135,11 +138,17 @@ class TestStalledFollower:
                 grown = tracemalloc.get_traced_memory()[0] - before
             finally:
                 tracemalloc.stop()
-            assert log._fanout._waiting == {}
-            assert len(server._admission.streams) == 1  # still blocked, not dropped
-            await stalled.cancel()
+            sequences = [first.sequence]
+            with pytest.raises(GRPCError) as dropped:
+                async with asyncio.timeout(10):
+                    while (event := await stalled.recv_message()) is not None:
+                        sequences.append(event.sequence)
+                    await stalled.recv_trailing_metadata()
         # A queue per follower would hold 20,000 events (over 20 MB): the log keeps 1,000.
         assert grown < 1_000_000
+        assert dropped.value.status == Status.OUT_OF_RANGE
+        assert sequences == list(range(first.sequence, first.sequence + len(sequences)))
+        assert 100 < len(sequences) < 2_000  # what its window let through before it stalled
 
 
 async def _append(log: InMemoryEventLog, count: int, *, per_turn: int) -> None:
