@@ -12,12 +12,14 @@ Events are kept as lean records (a tuple with a datetime and a copy of the paylo
 of 100,000 betterproto2 messages (about seven garbage-collected objects each) made every full
 garbage collection take about 150 ms and cost about 1.5 KB per event.
 
-Fan-out stays off the producer's path. ``append`` only records the event and, at most once per
-loop turn, schedules a wake-up; the waiting followers are then woken a slice at a time, one slice
-per loop turn, so a call in flight gets a turn between slices instead of waiting for every
-follower. A recent event becomes an ``Event`` message once, shared by every follower that reads
-it, and marked so the codec encodes it once (``share_encoding``). A replay reads a slice of the
-log per loop turn, so one long replay cannot hold the loop either.
+Fan-out stays off the producer's path. ``append`` only records the event and schedules one
+wake-up callback (unless one is pending); the waiting followers are then woken a slice at a time,
+one slice per loop turn, so a call in flight gets a turn between slices instead of waiting for
+every follower. A recent event becomes an ``Event`` message once, shared by every follower that
+reads it, and marked so the codec encodes it once (``share_encoding``). A replay reads a slice of
+the log per loop turn, so one long replay cannot hold the loop either. (A bounded queue per
+follower would cost each append one put per follower and hold a copy per follower; the shared
+log needs neither, and a dropped follower already resumes from its sequence.)
 
 The log is bounded by count (``retention``) and by an estimate of the memory its records hold
 (``retention_bytes``): the newest event is always kept, older ones go when either bound is passed.
