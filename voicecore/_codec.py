@@ -11,10 +11,14 @@ and Value, the hot and deeply nested types, have hand-written copies. Messages t
 betterproto2 dataclasses (the standard health and reflection services use protobuf classes) take
 grpclib's ordinary path. ``tests/property/test_codec_equivalence.py`` proves both directions equal
 to betterproto2's own ``parse`` and ``bytes()`` on every message type.
+
+A message sent unchanged on many streams (one event to every follower) can be marked with
+``share_encoding``: the codec then encodes it on its first send and reuses the bytes after.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,6 +37,7 @@ __all__ = [
     "decode_message",
     "encode_message",
     "json_copy",
+    "share_encoding",
     "struct_from_dict",
     "struct_to_dict",
 ]
@@ -87,7 +92,7 @@ class UpbCodec(ProtoCodec):
         if not isinstance(message, message_type):
             raise TypeError(f"message must be of type {message_type!r}, not {type(message)!r}")
         if isinstance(message, betterproto2.Message):
-            return encode_message(message)
+            return _encode_once(message)
         return super().encode(message, message_type)
 
     def decode(self, data: bytes, message_type: Any) -> Any:
@@ -134,6 +139,35 @@ def encode_message(message: betterproto2.Message) -> bytes:
     except _ENCODE_FALLBACK_ERRORS:
         return bytes(message)
     data: bytes = target.SerializeToString()
+    return data
+
+
+# id(message) -> its bytes (None until first encoded), for messages marked by share_encoding.
+# An entry goes when its message is collected (weakref.finalize runs before the id can be
+# reused), so this holds no more than the shared messages still alive.
+_SHARED: dict[int, bytes | None] = {}
+
+
+def share_encoding(message: _M) -> _M:
+    """Mark ``message`` as sent unchanged on many streams; returns it.
+
+    ``UpbCodec`` then encodes it once, on its first send, and reuses those bytes for every
+    later send while the message lives. The message must not be changed after it is marked
+    (marking it again is harmless: it is then encoded again once).
+    """
+    key = id(message)
+    _SHARED[key] = None
+    weakref.finalize(message, _SHARED.pop, key, None)
+    return message
+
+
+def _encode_once(message: betterproto2.Message) -> bytes:
+    key = id(message)
+    if key not in _SHARED:
+        return encode_message(message)
+    data = _SHARED[key]
+    if data is None:
+        data = _SHARED[key] = encode_message(message)
     return data
 
 

@@ -1,15 +1,28 @@
 """The event log: append with a strictly increasing sequence, replay after a sequence, follow live.
 
 Subscribers do not own queues: each keeps a cursor into the shared, bounded log and waits for the
-next append. A slow subscriber therefore never blocks producers or other subscribers; if it falls
-behind retention, its next read raises ``EventRangeEvictedError`` instead of skipping events.
-``after_sequence`` 0 replays from the oldest event kept; a cursor past the newest event (from
-another server's log) raises ``EventCursorAheadError`` rather than waiting in silence.
+next append. A slow subscriber therefore never blocks producers or other subscribers, and one that
+never reads holds nothing but its cursor; if it falls behind retention, its next read raises
+``EventRangeEvictedError`` instead of skipping events. ``after_sequence`` 0 replays from the
+oldest event kept; a cursor past the newest event (from another server's log) raises
+``EventCursorAheadError`` rather than waiting in silence.
 
 Events are kept as lean records (a tuple with a datetime and a copy of the payload) and become
 ``Event`` messages only when a subscriber reads them: most events are never streamed, and a log
 of 100,000 betterproto2 messages (about seven garbage-collected objects each) made every full
 garbage collection take about 150 ms and cost about 1.5 KB per event.
+
+Fan-out stays off the producer's path. ``append`` only records the event and schedules one
+wake-up callback (unless one is pending); the waiting followers are then woken a slice at a time,
+one slice per loop turn, so a call in flight gets a turn between slices instead of waiting for
+every follower. A recent event becomes an ``Event`` message once, shared by every follower that
+reads it, and marked so the codec encodes it once (``share_encoding``). A replay reads a slice of
+the log per loop turn, so one long replay cannot hold the loop either. (A bounded queue per
+follower would cost each append one put per follower and hold a copy per follower; the shared
+log needs neither, and a dropped follower already resumes from its sequence.)
+
+The log is bounded by count (``retention``) and by an estimate of the memory its records hold
+(``retention_bytes``): the newest event is always kept, older ones go when either bound is passed.
 
 Sequences of an in-memory log start at its creation time in microseconds, so a restarted server
 never reuses a sequence a client has already seen (the events of the old process are gone).
@@ -18,26 +31,52 @@ never reuses a sequence a client has already seen (the events of the old process
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Final, Protocol
 
-from voicecore._codec import json_copy, struct_from_dict
+from voicecore._codec import json_copy, share_encoding, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 from voicecore.primitives.base import JsonValue
 
-__all__ = ["EventFilter", "EventLog", "InMemoryEventLog"]
+__all__ = ["DEFAULT_RETENTION_BYTES", "EventFilter", "EventLog", "InMemoryEventLog"]
 
+#: Default bound on the estimated memory of the kept records (see ``InMemoryEventLog``): the
+#: records then take at most about 72 MiB, since evicted ones leave in chunks of an eighth.
+DEFAULT_RETENTION_BYTES: Final = 64 * 1024 * 1024
 
-# One kept event: (sequence, type, conversation_id, trace_id, objective_type, time, payload).
-# A plain tuple of immutable values, because the garbage collector stops tracking exactly those
-# (not a NamedTuple, not a tuple holding a dict): a full log then adds almost nothing to a full
-# collection. A flat payload (the usual case) is kept as a tuple of pairs for the same reason.
+#: Records a subscriber reads per loop turn. Each event read is also built, encoded and sent
+#: by the subscriber's stream (about 0.1 ms with grpclib), so a slice holds the loop ~3 ms.
+REPLAY_SLICE: Final = 32
+#: Followers woken per loop turn: a call waiting for its next turn waits for at most this many.
+WAKE_SLICE: Final = 32
+# Recent events whose Event message is kept for the followers that read them next; a follower
+# further behind builds its own (a replay, which nobody else is reading at the same place).
+_SHARED_EVENTS: Final = 256
+_SHARED_EVENT_BYTES: Final = 8 * 1024 * 1024
+
+# Size estimate of a record: the tuple, the datetime and the sequence; each string as
+# sys.getsizeof counts it (O(1), and up to four bytes a character, as stored); each payload
+# number, pair or container. tracemalloc (CPython 3.11) measures 0.5 to 0.7 of the estimate for
+# the executor's small events (their keys and constant values are shared), about all of it for
+# large strings.
+_RECORD_OVERHEAD: Final = 256
+_SCALAR_SIZE: Final = 32
+_CONTAINER_OVERHEAD: Final = 64
+
+# One kept event: (sequence, type, conversation_id, trace_id, objective_type, time, payload,
+# estimated size). A plain tuple of immutable values, because the garbage collector stops
+# tracking exactly those (not a NamedTuple, not a tuple holding a dict): a full log then adds
+# almost nothing to a full collection. A flat payload (the usual case) is kept as a tuple of pairs
+# for the same reason.
 _Payload = dict[str, JsonValue] | tuple[tuple[str, JsonValue], ...]
-_Record = tuple[int, str, str, str, str, datetime, _Payload]
+_Record = tuple[int, str, str, str, str, datetime, _Payload, int]
+_SIZE: Final = 7
 
 
 def _freeze(payload: Mapping[str, JsonValue] | None) -> _Payload:
@@ -49,8 +88,20 @@ def _freeze(payload: Mapping[str, JsonValue] | None) -> _Payload:
     return tuple(kept.items())
 
 
+def _estimate(value: JsonValue) -> int:
+    """A cheap estimate of the memory ``value`` holds: its strings' sizes plus fixed overheads."""
+    if isinstance(value, str):
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        items = value.items()
+        return _CONTAINER_OVERHEAD + sum(_estimate(k) + _estimate(v) for k, v in items)
+    if isinstance(value, list):
+        return _CONTAINER_OVERHEAD + sum(_estimate(item) for item in value)
+    return _SCALAR_SIZE
+
+
 def _to_event(record: _Record) -> Event:
-    sequence, type, conversation_id, trace_id, objective_type, time, payload = record
+    sequence, type, conversation_id, trace_id, objective_type, time, payload, _ = record
     return Event(
         sequence=sequence,
         type=type,
@@ -100,30 +151,58 @@ class EventLog(Protocol):
     def subscribe(
         self, after_sequence: int, where: EventFilter, *, follow: bool = True
     ) -> AsyncIterator[Event]:
-        """Events after ``after_sequence`` that match ``where``; then, with ``follow``, new ones."""
+        """Events after ``after_sequence`` that match ``where``; then, with ``follow``, new ones.
+
+        The messages may be shared with other subscribers: read them, do not change them.
+        """
 
 
 class InMemoryEventLog:
-    """A bounded in-process log: the newest ``retention`` events are kept for replay."""
+    """A bounded in-process log: the newest events are kept for replay.
 
-    def __init__(self, retention: int = 100_000, *, first_sequence: int | None = None) -> None:
+    At most ``retention`` events, and old events go once the estimated memory of the kept ones
+    passes ``retention_bytes`` (the newest event is always kept).
+    """
+
+    def __init__(
+        self,
+        retention: int = 100_000,
+        *,
+        retention_bytes: int = DEFAULT_RETENTION_BYTES,
+        first_sequence: int | None = None,
+    ) -> None:
         if retention < 1:
             raise ValueError('"retention" should be positive')
+        if retention_bytes < 1:
+            raise ValueError('"retention_bytes" should be positive')
         self._retention = retention
+        self._retention_bytes = retention_bytes
         first = first_sequence if first_sequence is not None else time.time_ns() // 1000
         self._first_ever = first
+        # Evicted records leave the list in chunks, so that appending stays amortised O(1):
+        # self._events[:self._live_from] are evicted already.
         self._events: list[_Record] = []
-        self._first_kept = first  # sequence of self._events[0]
-        self._appended = asyncio.Event()
+        self._first_listed = first  # sequence of self._events[0]
+        self._live_from = 0
+        self._kept_bytes = 0
+        self._evicted_bytes = 0  # of the evicted records still listed
+        self._shared: dict[int, tuple[Event, int]] = {}  # sequence -> (message, record size)
+        self._shared_bytes = 0
+        self._fanout = _Fanout()
 
     @property
     def last_sequence(self) -> int:
-        return self._first_kept + len(self._events) - 1
+        return self._first_listed + len(self._events) - 1
 
     @property
     def first_sequence(self) -> int:
         """The oldest sequence still kept (or the next one, when the log is empty)."""
-        return self._first_kept
+        return self._first_listed + self._live_from
+
+    @property
+    def retained_bytes(self) -> int:
+        """The estimated memory of the kept records, which ``retention_bytes`` bounds."""
+        return self._kept_bytes
 
     async def append(
         self,
@@ -136,19 +215,35 @@ class InMemoryEventLog:
     ) -> int:
         sequence = self.last_sequence + 1
         kept = _freeze(payload)
+        size = _RECORD_OVERHEAD + sum(
+            map(sys.getsizeof, (type, conversation_id, trace_id, objective_type))
+        )
+        size += sum(_CONTAINER_OVERHEAD + _estimate(k) + _estimate(v) for k, v in _items(kept))
         now = datetime.now(UTC)
-        self._events.append((sequence, type, conversation_id, trace_id, objective_type, now, kept))
+        record = (sequence, type, conversation_id, trace_id, objective_type, now, kept, size)
+        self._events.append(record)
+        self._kept_bytes += size
         self._evict()
-        self._appended.set()
-        self._appended = asyncio.Event()
+        self._fanout.announce()
         return sequence
 
     def _evict(self) -> None:
-        # Trim in chunks so that appending stays amortised O(1) at the retention limit.
-        excess = len(self._events) - self._retention
-        if excess >= max(1, self._retention // 8):
-            del self._events[:excess]
-            self._first_kept += excess
+        events = self._events
+        while len(events) - self._live_from > self._retention or (
+            self._kept_bytes > self._retention_bytes and len(events) - self._live_from > 1
+        ):
+            size = events[self._live_from][_SIZE]
+            self._kept_bytes -= size
+            self._evicted_bytes += size
+            self._live_from += 1
+        # Drop the evicted records from the list once they are an eighth of either bound.
+        if self._live_from >= max(1, self._retention // 8) or (
+            self._evicted_bytes >= self._retention_bytes // 8
+        ):
+            del events[: self._live_from]
+            self._first_listed += self._live_from
+            self._live_from = 0
+            self._evicted_bytes = 0
 
     async def subscribe(
         self, after_sequence: int, where: EventFilter, *, follow: bool = True
@@ -156,27 +251,101 @@ class InMemoryEventLog:
         if after_sequence > self.last_sequence:
             raise EventCursorAheadError(after_sequence, self.last_sequence)
         # 0 means "from the oldest event kept": a first subscriber cannot know a sequence.
-        cursor = after_sequence or self._oldest_kept() - 1
+        cursor = after_sequence or self.first_sequence - 1
+        read_this_turn = 0
         while True:
-            batch = self._read_after(cursor)
-            for record in batch:
-                if where.accepts(record[2], record[1]):
-                    yield _to_event(record)
+            batch = self._read_after(cursor, REPLAY_SLICE - read_this_turn)
             if batch:
                 cursor = batch[-1][0]
-                continue
-            if not follow:
+                read_this_turn += len(batch)
+                for record in batch:
+                    if where.accepts(record[2], record[1]):
+                        yield self._message(record)
+                if read_this_turn >= REPLAY_SLICE:
+                    await asyncio.sleep(0)  # let the loop run between slices of a long replay
+                    read_this_turn = 0
+            elif not follow:
                 return
-            await self._appended.wait()
+            else:
+                await self._fanout.next_append()
+                read_this_turn = 0
 
-    def _oldest_kept(self) -> int:
-        # Trimming is done in chunks: events past retention may still sit in the list.
-        return self._first_kept + max(0, len(self._events) - self._retention)
-
-    def _read_after(self, cursor: int) -> list[_Record]:
-        oldest_kept = self._oldest_kept()
+    def _read_after(self, cursor: int, limit: int) -> list[_Record]:
+        oldest_kept = self.first_sequence
         evicted_any = oldest_kept > self._first_ever
         if evicted_any and cursor + 1 < oldest_kept:
             raise EventRangeEvictedError(cursor, oldest_kept)
-        start = max(0, cursor + 1 - self._first_kept, oldest_kept - self._first_kept)
-        return self._events[start : start + 256]
+        start = max(0, cursor + 1 - self._first_listed, self._live_from)
+        return self._events[start : start + limit]
+
+    def _message(self, record: _Record) -> Event:
+        """The Event of ``record``: built once for a recent event, shared by its readers."""
+        sequence = record[0]
+        shared = self._shared.get(sequence)
+        if shared is not None:
+            return shared[0]
+        event = _to_event(record)
+        if sequence > self.last_sequence - _SHARED_EVENTS:
+            self._share(sequence, share_encoding(event), record[_SIZE])
+        return event
+
+    def _share(self, sequence: int, event: Event, size: int) -> None:
+        self._shared[sequence] = (event, size)
+        self._shared_bytes += size
+        # Oldest first; the newest stays even alone over the byte bound, or every follower
+        # would build and encode a large event for itself.
+        while len(self._shared) > 1 and (
+            len(self._shared) > _SHARED_EVENTS or self._shared_bytes > _SHARED_EVENT_BYTES
+        ):
+            oldest = next(iter(self._shared))
+            self._shared_bytes -= self._shared.pop(oldest)[1]
+
+
+def _items(payload: _Payload) -> Iterable[tuple[str, JsonValue]]:
+    return payload.items() if isinstance(payload, dict) else payload
+
+
+class _Fanout:
+    """Wakes the followers waiting for the next append, a slice per loop turn.
+
+    ``announce`` (the append path) does O(1) work whatever the number of followers: it schedules
+    one callback, at most once per round. Each round wakes the followers that waited when it
+    began; an append during a round starts another round once it ends, for the followers that
+    began waiting meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[asyncio.Future[None], None] = {}  # ordered; O(1) removal on cancel
+        self._to_wake: deque[asyncio.Future[None]] = deque()
+        self._announced = False  # an append not yet covered by a round
+        self._scheduled = False
+
+    async def next_append(self) -> None:
+        """Wait until an append after this call has been announced."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting[waiter] = None
+        try:
+            await waiter
+        finally:
+            self._waiting.pop(waiter, None)
+
+    def announce(self) -> None:
+        """An event was appended: wake the waiting followers soon, not now."""
+        self._announced = True
+        if not self._scheduled and self._waiting:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._wake_slice)
+
+    def _wake_slice(self) -> None:
+        if not self._to_wake:  # a new round: everyone waiting now
+            self._to_wake = deque(self._waiting)
+            self._waiting = {}
+            self._announced = False
+        for _ in range(min(WAKE_SLICE, len(self._to_wake))):
+            waiter = self._to_wake.popleft()
+            if not waiter.done():  # a cancelled follower
+                waiter.set_result(None)
+        if self._to_wake or (self._announced and self._waiting):
+            asyncio.get_running_loop().call_soon(self._wake_slice)
+        else:
+            self._scheduled = False

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
+from voicecore import _codec
 from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import Event
 from voicecore.events import EventFilter, InMemoryEventLog
 from voicecore.primitives.base import JsonValue
 
@@ -75,3 +79,27 @@ class TestRecord:
         where = EventFilter("c1", frozenset({"keep"}))
         seen = [e.sequence async for e in log.subscribe(first - 1, where, follow=False)]
         assert seen == [first]
+
+
+class TestSharedMessages:
+    async def test_recent_events_are_read_as_shared_messages(self) -> None:
+        """Two readers of a new event get one message, marked for the codec to encode once."""
+        log = InMemoryEventLog()
+        sequence = await log.append("t", payload={"k": "v"})
+        first, second = [
+            [e async for e in log.subscribe(sequence - 1, EventFilter(), follow=False)]
+            for _ in range(2)
+        ]
+        assert first[0] is second[0]
+        assert id(first[0]) in _codec._SHARED
+
+    def test_shared_bytes_are_those_of_the_message_and_go_with_it(self) -> None:
+        """The codec sends a shared message's own bytes and forgets them once it is collected."""
+        codec = _codec.UpbCodec(1 << 20)
+        message = _codec.share_encoding(Event(sequence=7, type="t"))
+        assert codec.encode(message, Event) == codec.encode(message, Event) == bytes(message)
+        key = id(message)
+        assert _codec._SHARED[key] == bytes(message)
+        del message
+        gc.collect()
+        assert key not in _codec._SHARED
