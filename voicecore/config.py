@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     event_retention: int = Field(
         default=100_000, ge=1, description="events kept in memory for replay"
     )
+    event_retention_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="estimated bytes of events kept for replay; the oldest go first",
+    )
     max_message_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="larger requests are RESOURCE_EXHAUSTED"
     )

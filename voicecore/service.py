@@ -66,7 +66,9 @@ class VoiceCoreService(VoiceCoreServiceBase):
         return cls(
             default_registry(debug_primitives=settings.debug_primitives),
             settings=settings,
-            events=InMemoryEventLog(settings.event_retention),
+            events=InMemoryEventLog(
+                settings.event_retention, retention_bytes=settings.event_retention_bytes
+            ),
             captures=InMemoryCaptureStore(
                 max_entries=settings.capture_max_entries, max_bytes=settings.capture_max_bytes
             ),

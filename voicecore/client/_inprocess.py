@@ -9,6 +9,7 @@ in place (they see no transport failures here, but server-side TIMEOUT and INTER
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -74,7 +75,9 @@ class InProcessClient(VoiceCoreClientBase):
     ) -> AsyncIterator[Event | None]:
         yield None
         async for event in self.service.stream_events(request):
-            yield event
+            # The log shares one Event among its subscribers; each caller gets its own copy,
+            # as it would from the wire.
+            yield copy.deepcopy(event)
 
     async def _send_health(self, time_left: float) -> HealthCheckResponse:
         return await self.service.health_check(HealthCheckRequest())
