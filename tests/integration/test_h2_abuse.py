@@ -21,6 +21,7 @@ from h2.errors import ErrorCodes
 from hyperframe.frame import HeadersFrame
 
 from tests.integration.test_wire_garbage import EXECUTE, GRPC, RawH2Client, email_request
+from voicecore._h2guard import FRAMES_PER_TURN, GuardedProtocol
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, VoiceCoreServiceStub
 from voicecore.config import Settings
@@ -36,6 +37,7 @@ _PING = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"\x00" * 8
 _SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 _WINDOW_UPDATE = b"\x00\x00\x04\x08\x00\x00\x00\x00\x00\x00\x00\x00\x01"
 _PRIORITY = b"\x00\x00\x05\x02\x00\x00\x00\x00\x03\x00\x00\x00\x00\x10"  # on idle stream 3
+_ROUND_TRIP = b"roundtrp"  # the opaque data of round_trip's PING (a flood's ACKs carry others)
 _UNKNOWN = b"\x00\x00\x00\xfa\x00\x00\x00\x00\x00"  # frame type 0xfa, which h2 does not know
 
 
@@ -108,11 +110,12 @@ def send(client: RawH2Client) -> None:
 
 async def round_trip(client: RawH2Client) -> list[h2.events.Event]:
     """Send a PING and read up to its ACK, a GOAWAY or the end: the server has read all before."""
-    client.conn.ping(b"roundtrp")
+    client.conn.ping(_ROUND_TRIP)
     send(client)
     return await read_until(
         client,
-        lambda e: isinstance(e, h2.events.PingAckReceived | h2.events.ConnectionTerminated),
+        lambda e: (isinstance(e, h2.events.PingAckReceived) and e.ping_data == _ROUND_TRIP)
+        or isinstance(e, h2.events.ConnectionTerminated),
     )
 
 
@@ -343,6 +346,30 @@ class TestFloods:
                 client.conn.reset_stream(start_stream(client), ErrorCodes.CANCEL)
                 send(client)
             assert _terminated(await round_trip(client)) is None
+
+
+class TestOneTurnAtATime:
+    async def test_a_burst_is_parsed_over_many_loop_turns(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """100 HEADERS+RST_STREAM pairs in one write are parsed 32 frames per loop turn at most,
+        so other connections get the loop in between (one read once took them all at once)."""
+        fed: list[int] = []
+        feed = GuardedProtocol._feed
+
+        def counting_feed(self: GuardedProtocol, data: bytes) -> None:
+            fed.append(len(data))
+            feed(self, data)
+
+        monkeypatch.setattr(GuardedProtocol, "_feed", counting_feed)
+        async with serving() as server, connect(server) as client:
+            fed.clear()
+            for _ in range(100):
+                client.conn.reset_stream(start_stream(client), ErrorCodes.CANCEL)
+            send(client)
+            await round_trip(client)
+            assert len(fed) >= 200 // FRAMES_PER_TURN
+            assert await health_on_a_new_connection(server) == "SERVING"
 
 
 class TestResetStreamsAreReleased:

@@ -149,12 +149,18 @@ class TestFrameScanner:
         for cut in range(len(stream) + 1):
             scanner = FrameScanner()
             found = [*scanner.frames(stream[:cut]), *scanner.frames(stream[cut:])]
-            assert found == expected, cut
+            assert [frame[:3] for frame in found] == expected, cut
+
+    def test_each_header_says_where_it_ends(self) -> None:
+        """``end`` is the offset just past each frame header within the piece."""
+        stream = _PREFACE + _with_payload(0x4, b"") + _with_payload(0x6, b"12345678")
+        ends = [frame[3] for frame in FrameScanner().frames(stream)]
+        assert ends == [len(_PREFACE) + 9, len(_PREFACE) + 9 + 9]
 
 
 def _guard(**limits: Any) -> FloodGuard:
     guard = FloodGuard(H2Limits(**limits))
-    assert guard.receive(_PREFACE, now=0.0, bytes_sent=0) is None
+    assert guard.receive(_PREFACE, now=0.0, bytes_sent=0)[0] is None
     return guard
 
 
@@ -163,8 +169,8 @@ class TestFloodGuard:
         """The eleventh RST_STREAM with a budget of ten trips the guard, not the tenth."""
         guard = _guard(max_resets=10)
         reset = _with_payload(0x3, b"\x00\x00\x00\x08")
-        assert guard.receive(reset * 10, now=0.0, bytes_sent=0) is None
-        assert guard.receive(reset, now=0.0, bytes_sent=0) == "rapid reset"
+        assert guard.receive(reset * 10, now=0.0, bytes_sent=0)[0] is None
+        assert guard.receive(reset, now=0.0, bytes_sent=0)[0] == "rapid reset"
 
     def test_completed_streams_earn_resets_back(self) -> None:
         """Resets of a client that completes as many streams are within budget."""
@@ -172,22 +178,22 @@ class TestFloodGuard:
         reset = _with_payload(0x3, b"\x00\x00\x00\x08")
         for _ in range(50):
             guard.stream_completed()
-            assert guard.receive(reset, now=0.0, bytes_sent=0) is None
+            assert guard.receive(reset, now=0.0, bytes_sent=0)[0] is None
 
     def test_counts_start_again_each_window(self) -> None:
         """A new window forgets the old counts."""
         guard = _guard(max_control_frames=5, window=10.0)
         ping = _with_payload(0x6, b"12345678")
-        assert guard.receive(ping * 5, now=1.0, bytes_sent=0) is None
-        assert guard.receive(ping * 5, now=12.0, bytes_sent=0) is None
-        assert guard.receive(ping, now=13.0, bytes_sent=0) == "control frame flood"
+        assert guard.receive(ping * 5, now=1.0, bytes_sent=0)[0] is None
+        assert guard.receive(ping * 5, now=12.0, bytes_sent=0)[0] is None
+        assert guard.receive(ping, now=13.0, bytes_sent=0)[0] == "control frame flood"
 
     def test_data_sent_earns_window_updates_back(self) -> None:
         """One WINDOW_UPDATE per 16 KiB the server sent is not counted against the budget."""
         guard = _guard(max_control_frames=1)
         update = _with_payload(0x8, b"\x00\x00\x40\x00")
-        assert guard.receive(update * 11, now=0.0, bytes_sent=10 * 16 * 1024) is None
-        assert guard.receive(update, now=0.0, bytes_sent=10 * 16 * 1024) is not None
+        assert guard.receive(update * 11, now=0.0, bytes_sent=10 * 16 * 1024)[0] is None
+        assert guard.receive(update, now=0.0, bytes_sent=10 * 16 * 1024)[0] is not None
 
     @pytest.mark.parametrize(
         ("frame", "counted"),
@@ -204,9 +210,16 @@ class TestFloodGuard:
     def test_which_frames_are_control_frames(self, frame: bytes, counted: bool) -> None:
         """Frames that carry no request data count; DATA with data and HEADERS do not."""
         guard = _guard(max_control_frames=1)
-        assert guard.receive(frame * 2, now=0.0, bytes_sent=0) == (
+        assert guard.receive(frame * 2, now=0.0, bytes_sent=0)[0] == (
             "control frame flood" if counted else None
         )
+
+    def test_reading_stops_after_max_frames(self) -> None:
+        """With ``max_frames`` the guard reads up to the end of that many headers only."""
+        guard = _guard()
+        headers = _with_payload(0x1, b"\x82")
+        abuse, used = guard.receive(headers * 50, now=0.0, bytes_sent=0, max_frames=32)
+        assert (abuse, used) == (None, 32 * len(headers) - 1)
 
 
 class _FakeStream:
