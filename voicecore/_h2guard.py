@@ -47,12 +47,24 @@ from loguru import logger
 
 from voicecore._headers import header_problem, refuse
 
-__all__ = ["FloodGuard", "FrameScanner", "GuardedHandler", "GuardedProtocol", "H2Limits"]
+__all__ = [
+    "FRAMES_PER_TURN",
+    "MAX_HEADER_LIST_BYTES",
+    "SLICE_BYTES",
+    "FloodGuard",
+    "FrameScanner",
+    "GuardedHandler",
+    "GuardedProtocol",
+    "H2Limits",
+]
 
 #: One loop turn guards and parses at most this many bytes and frame headers of a connection's
 #: data (see the module docstring).
 SLICE_BYTES: Final = 16 * 1024
 FRAMES_PER_TURN: Final = 32
+#: The request header list h2 decodes at most (its default); advertised, so that a client
+#: knows a larger one ends the connection.
+MAX_HEADER_LIST_BYTES: Final = 64 * 1024
 #: One control frame is refunded per this many bytes the server sent.
 _REFUND_BYTES: Final = 16 * 1024
 _PREFACE_BYTES: Final = 24  # "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -227,10 +239,13 @@ class GuardedProtocol(H2Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        h2 = self._h2
-        if h2.local_settings.max_concurrent_streams != self.limits.max_streams:
-            h2.update_settings({SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_streams})
-            self.connection.flush()
+        self._h2.update_settings(
+            {
+                SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_streams,
+                SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_BYTES,
+            }
+        )
+        self.connection.flush()
 
     @property
     def _h2(self) -> H2Connection:

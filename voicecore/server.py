@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
+import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -169,6 +170,11 @@ class _Admission:
                 Status.UNIMPLEMENTED,
                 "compressed messages are not supported: send them uncompressed (flag 0)",
             ) from None
+        except (AssertionError, struct.error):
+            # grpclib asserts that a message prefix or body is whole (struct.error under -O).
+            raise InvalidMessageError(
+                "the request ends inside a message or its 5-byte prefix"
+            ).grpc_error() from None
         return _Received(stream, first)
 
     @contextmanager

@@ -18,6 +18,7 @@ from tests.property.test_params_fuzz import (
     arbitrary_params,
     near_valid_params,
 )
+from voicecore._h2guard import MAX_HEADER_LIST_BYTES
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
@@ -168,20 +169,28 @@ class GrpcInput:
         return base + [(_bytes(name), _bytes(value)) for name, value in self.metadata]
 
     def metadata_is_valid(self) -> bool:
-        """Metadata a gRPC client may send (lowercase key, printable ASCII value or -bin):
-        such a call must get an answer, not a reset or a dropped connection."""
+        """Metadata a gRPC client may send (lowercase key, printable ASCII value, or base64
+        for -bin) within the server's advertised header list size: such a call must get an
+        answer, not a reset or a dropped connection."""
+        size = 0
         for name, value in self.metadata:
             key, text = _bytes(name), _bytes(value)
+            size += len(key) + len(text) + _HPACK_ENTRY_OVERHEAD
             if key == b"grpc-timeout" and _VALID_TIMEOUT.fullmatch(text):
                 continue
             if not _VALID_KEY.fullmatch(key) or key.startswith(b"grpc-"):
                 return False
-            if not key.endswith(b"-bin") and not _VALID_VALUE.fullmatch(text):
+            valid = _BASE64 if key.endswith(b"-bin") else _VALID_VALUE
+            if not valid.fullmatch(text):
                 return False
-        return self.content_type.startswith("application/grpc")
+        fits = size + _PSEUDO_HEADERS_BYTES <= MAX_HEADER_LIST_BYTES
+        return fits and self.content_type.startswith("application/grpc")
 
 
 _VALID_TIMEOUT = re.compile(rb"[0-9]{1,8}[HMSmun]")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_HPACK_ENTRY_OVERHEAD = 32  # RFC 7541 section 4.1: what each header adds to the list size
+_PSEUDO_HEADERS_BYTES = 1024  # :method, :path, content-type, te ... with their overheads
 _VALID_KEY = re.compile(rb"[0-9a-z_.\-]+")
 _VALID_VALUE = re.compile(rb"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?|")
 

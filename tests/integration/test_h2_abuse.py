@@ -114,8 +114,10 @@ async def round_trip(client: RawH2Client) -> list[h2.events.Event]:
     send(client)
     return await read_until(
         client,
-        lambda e: (isinstance(e, h2.events.PingAckReceived) and e.ping_data == _ROUND_TRIP)
-        or isinstance(e, h2.events.ConnectionTerminated),
+        lambda e: (
+            (isinstance(e, h2.events.PingAckReceived) and e.ping_data == _ROUND_TRIP)
+            or isinstance(e, h2.events.ConnectionTerminated)
+        ),
     )
 
 

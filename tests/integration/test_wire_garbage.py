@@ -239,6 +239,16 @@ class TestHeadersAreChecked:
             assert outcome.grpc_status == _INVALID_ARGUMENT, outcome
             await assert_still_serving(server, client)
 
+    @pytest.mark.parametrize("tail", [b"\x00", b"\x00\x00\x00"], ids=["1 byte", "3 bytes"])
+    async def test_a_prefix_cut_short_is_invalid_argument(
+        self, server: RunningServer, tail: bytes
+    ) -> None:
+        """A message followed by part of another's 5-byte prefix is INVALID_ARGUMENT."""
+        async with raw_client(server) as client:
+            outcome = await client.call(email_request() + tail)
+            assert outcome.grpc_status == _INVALID_ARGUMENT, outcome
+            await assert_still_serving(server, client)
+
     async def test_compressed_flag_is_unimplemented(self, server: RunningServer) -> None:
         """A message flagged compressed gets UNIMPLEMENTED, not UNKNOWN."""
         async with raw_client(server) as client:
