@@ -15,10 +15,13 @@ One client connection must not cost the server more than it is worth. Three guar
   ``max_control_frames``. Past either budget the connection gets GOAWAY (ENHANCE_YOUR_CALM) and
   is closed; its calls are cancelled.
 - **One turn at a time.** h2 parses a HEADERS frame in about a quarter of a millisecond of pure
-  Python, and one read can hold a thousand of them. So one loop turn guards and parses at most
-  ``SLICE_BYTES`` and ``FRAMES_PER_TURN`` frame headers of a connection's data; the rest waits
-  for the next turn with the connection's reading paused, so other connections and calls get
-  the loop in between, and a flood costs at most one turn's parsing past its budget.
+  Python, and one read can hold a thousand of them, each starting a call. So one loop turn
+  guards and parses at most ``SLICE_BYTES`` and ``FRAMES_PER_TURN`` frame headers of a
+  connection's data; the rest waits for the next turn with the connection's reading paused, so
+  other connections and calls get the loop in between, and a flood costs at most one turn's
+  parsing past its budget. Measured with 100 capture calls pipelined in one write: a timer's
+  longest delay was 52-62 ms parsed all at once, 46-61 ms at 32 frames a turn (16 calls start
+  together), 16-22 ms at 8.
 - **Reset streams are released.** grpclib frees a stream (its entry and its flow-control
   credit) in the ``finally`` of the stream's handler task; a stream reset before that task first
   runs is cancelled before the ``try`` is entered, so the stream would never be freed.
@@ -61,7 +64,7 @@ __all__ = [
 #: One loop turn guards and parses at most this many bytes and frame headers of a connection's
 #: data (see the module docstring).
 SLICE_BYTES: Final = 16 * 1024
-FRAMES_PER_TURN: Final = 32
+FRAMES_PER_TURN: Final = 8
 #: The request header list h2 decodes at most (its default); advertised, so that a client
 #: knows a larger one ends the connection.
 MAX_HEADER_LIST_BYTES: Final = 64 * 1024
