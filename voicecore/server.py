@@ -108,6 +108,8 @@ class _Admission:
         self.streams: set[asyncio.Task[Any]] = set()
         self.health: set[asyncio.Task[Any]] = set()
         self.stopped: set[asyncio.Task[Any]] = set()
+        #: Calls whose request is still arriving: in flight, not yet holding a slot.
+        self.arriving: set[asyncio.Task[Any]] = set()
         share = settings.max_calls_per_connection
         self._kinds = {
             "unary": _Kind(
@@ -134,11 +136,15 @@ class _Admission:
             task = asyncio.current_task()
             assert task is not None
             current_call.set(info)
-            with logger.contextualize(peer=info.peer, method=method_name):
+            with logger.contextualize(peer=info.peer, method=method_name), self._stoppable(task):
                 self._refuse_if_draining(kind)
-                received = await self._arrival(stream, cardinality)
+                self.arriving.add(task)
+                try:
+                    received = await self._arrival(stream, cardinality)
+                finally:
+                    self.arriving.discard(task)
                 with self._slot(kind, _connection_of(stream), task):
-                    await self._run(func, received, task)
+                    await func(received)
 
         return admitted
 
@@ -180,7 +186,10 @@ class _Admission:
     @contextmanager
     def _slot(self, kind: _Kind, connection: object, task: asyncio.Task[Any]) -> Iterator[None]:
         """Hold one of the kind's slots for ``task``, or raise RESOURCE_EXHAUSTED."""
-        self._refuse_if_draining(kind)  # the request may have arrived after the drain began
+        if kind.calls is self.streams:
+            # A stream whose request arrived after the drain began would outlive it; a unary
+            # call whose headers came before is in flight, and gets the grace period.
+            self._refuse_if_draining(kind)
         key = (kind.name, connection)
         if len(kind.calls) >= kind.limit:
             raise OverloadedError(
@@ -200,9 +209,11 @@ class _Admission:
             if not self._held[key]:
                 del self._held[key]
 
-    async def _run(self, func: IServerMethodFunc, received: Any, task: asyncio.Task[Any]) -> None:
+    @contextmanager
+    def _stoppable(self, task: asyncio.Task[Any]) -> Iterator[None]:
+        """A call cancelled by ``stop`` ends with UNAVAILABLE instead of no status at all."""
         try:
-            await func(received)
+            yield
         except asyncio.CancelledError:
             if task not in self.stopped:
                 raise
@@ -290,9 +301,10 @@ class VoiceCoreServer:
         self.service.serving = False
         self._status.set(False)
         await admission.stop(admission.streams)
-        if admission.unary:
-            await asyncio.wait(set(admission.unary), timeout=grace)
-        await admission.stop(admission.unary)
+        in_flight = admission.unary | admission.arriving
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=grace)
+        await admission.stop(admission.unary | admission.arriving)
         if admission.health:
             # A Watch stream needs a few loop turns to send NOT_SERVING; a load balancer that
             # sees it stops routing here before the stream ends.

@@ -220,6 +220,23 @@ class TestIdleStreams:
             outcome = await client._read_stream(stream_id)
         assert outcome.ok, outcome
 
+    async def test_a_call_whose_request_arrives_during_the_drain_is_served(self) -> None:
+        """Headers before the drain began, the message after: in flight, so it is answered."""
+        settings = Settings(host="127.0.0.1", port=0, request_arrival_timeout=5.0)
+        server = VoiceCoreServer(settings)
+        await server.start()
+        async with connect(server) as client:
+            stream_id = open_stream(client)
+            await round_trip(client)
+            stopping = asyncio.create_task(server.stop(grace_period=5))
+            await asyncio.sleep(0.05)
+            client.conn.send_data(stream_id, email_request(), end_stream=True)
+            send(client)
+            async with asyncio.timeout(_GUARD):
+                outcome = await client._read_stream(stream_id)
+                await stopping
+        assert outcome.ok, outcome
+
     async def test_a_second_message_in_a_unary_request_is_invalid_argument(self) -> None:
         """A unary request is one message and the end of the stream; two are refused."""
         async with serving() as server, connect(server) as client:
