@@ -36,7 +36,7 @@ _NOT_A_PHONE_BEFORE = re.compile(
 _PHONE_CUE = re.compile(
     r"\b(?:phone|tel|telephone|landline|mobile|cell|fax)\b[^0-9()+]{0,30}$", re.IGNORECASE
 )
-_AREA_CODE_BEFORE = re.compile(r"^\+?1?[ \-]?\d{3}$")
+_AREA_CODE = re.compile(r"\+?1?[ \-]?\d{3}")
 _MIN_DIGITS = 7
 _MIN_CUED_DIGITS = 5
 _MAX_DIGITS = 17
@@ -87,14 +87,23 @@ def _after_hyphen_without_grouping(text: str, start: int, number: str, count: in
 
 def _after_unmatched_parenthesis(number: str) -> str:
     """ "19) 35831647": a ")" that closes nothing ends a fragment and the number follows it,
-    unless it closes a three-digit area code whose "(" was left out ("123)456-7890")."""
-    depth = 0
-    for index, char in enumerate(number):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0 and not _AREA_CODE_BEFORE.match(number[:index]):
-            return _after_unmatched_parenthesis(number[index + 1 :].lstrip(" -./"))
+    unless it closes a three-digit area code whose "(" was left out ("123)456-7890").
+
+    One pass that restarts after each such ")" (a recursion per ")" was quadratic, and
+    "1)" said a thousand times exceeded the recursion limit).
+    """
+    start, depth, index = 0, 0, 0
+    while index < len(number):
+        depth += {"(": 1, ")": -1}.get(number[index], 0)
+        if depth < 0 and not _AREA_CODE.fullmatch(number, start, index):
+            start = index + 1
+            while start < len(number) and number[start] in " -./":
+                start += 1
+            index, depth = start, 0
+            continue
         depth = max(depth, 0)
-    return number
+        index += 1
+    return number[start:]
 
 
 def _long_enough(count: int, before: str) -> bool:
