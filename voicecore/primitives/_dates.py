@@ -69,6 +69,8 @@ _MAX_COUNT = 3660
 # Longest number run a date holds ("twenty fifth two thousand and twelve" is 6); longer runs
 # are cut there, which bounds the work on pathological input.
 _MAX_RUN_WORDS = 10
+# Most optional words skipped in a row: "on this coming" is three.
+_MAX_SKIPPED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,14 @@ def _match_at(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None
 
 
 def _skip(tokens: Sequence[str], index: int, optional: frozenset[str]) -> int:
-    while index < len(tokens) and tokens[index] in optional:
+    """The index after up to ``_MAX_SKIPPED`` optional words ("the", "on this coming").
+
+    Unbounded, every start inside "the the the ..." skipped to its end: quadratic. A date
+    said with more optional words in a row is still read, from the last few of them (the
+    parse tries each start).
+    """
+    stop = min(len(tokens), index + _MAX_SKIPPED)
+    while index < stop and tokens[index] in optional:
         index += 1
     return index
 
@@ -244,17 +253,19 @@ def _day_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | Non
     inside_a_run = start == index and index > 0 and is_number_word(tokens[index - 1])
     if end == start or inside_a_run:
         return None
+    after = _skip(tokens, end, frozenset(["of"]))
+    month = _MONTHS.get(tokens[after]) if after < len(tokens) else None
+    alone = start > index or (index == 0 and end == len(tokens))
+    if month is None and not alone:
+        return None  # neither "fifth of march" nor "the fifth": the run need not be read
     day = _day_number(tokens[start:end])
     if day is None:
         return None
-    after = _skip(tokens, end, frozenset(["of"]))
-    month = _MONTHS.get(tokens[after]) if after < len(tokens) else None
     is_ordinal = ordinal(tokens[start:end]) is not None
     if month is not None:
         year_, stop = _trailing_year(tokens, after + 1, _DaySaid(month, day, is_ordinal), ctx)
         return _with_day(month, day, year_, ctx), stop
-    alone = start > index or (index == 0 and end == len(tokens))
-    if not is_ordinal or not alone:
+    if not is_ordinal:
         return None
     return _day_of_month(day, tokens, end, ctx)
 
@@ -425,9 +436,9 @@ def _offset(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     count, unit_at = _count(tokens, start)
     if count is None or unit_at >= len(tokens):
         return None
-    unit = tokens[unit_at].removesuffix("s")
-    if unit not in _UNIT_DAYS and unit not in _UNIT_MONTHS:
+    if not _is_unit(tokens[unit_at]):
         return None
+    unit = tokens[unit_at].removesuffix("s")
     anchor, end = ctx.today, unit_at + 1
     sign = 1
     if end < len(tokens) and tokens[end] == "ago":
@@ -449,10 +460,18 @@ def _count(tokens: Sequence[str], index: int) -> tuple[int | None, int]:
     if index < len(tokens) and tokens[index] in ("a", "an"):
         return 1, index + 1
     end = _run_end(tokens, index)
+    if end >= len(tokens) or not _is_unit(tokens[end]):
+        return None, index  # no count without its unit: the number need not be read
     value = spoken_number(tokens[index:end]) if end > index else None
     if value is None or value != value.to_integral_value() or not 0 < value <= _MAX_COUNT:
         return None, index
     return int(value), end
+
+
+def _is_unit(token: str) -> bool:
+    """ "day", "weeks", "month", ...: what an offset counts."""
+    unit = token.removesuffix("s")
+    return unit in _UNIT_DAYS or unit in _UNIT_MONTHS
 
 
 def _anchor(tokens: Sequence[str], index: int, ctx: _Context) -> tuple[date, int] | None:
