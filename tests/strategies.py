@@ -299,6 +299,7 @@ ADVERSARIAL_PHRASES = (
     "415 ",
     "1-",
     "1.",
+    "1)",
     "at dot ",
     "at ",
     "dot ",
@@ -320,6 +321,10 @@ ADVERSARIAL_PHRASES = (
     "my email is ",
     "minus point five ",
     "three and a half ",
+    "the ",
+    "on ",
+    "next ",
+    "just ",
 )
 """Phrases that make a reader search, backtrack or rescan when repeated many times: ambiguous
 tens, digit and number words, symbols, correction markers, spellings, dates, times, answers
