@@ -121,6 +121,33 @@ class TestLinearWork:
         _assert_linear(_answer, name, unit)
 
 
+def _turn(name: str, unit: str, alternatives: int) -> Callable[[], object]:
+    """A turn answering a readback with "no, " and ``unit`` repeated to the limit, with
+    ``alternatives`` more hypotheses as long (told apart by leading fillers)."""
+    primitive = _PRIMITIVES[name]
+    assert isinstance(primitive, CapturePrimitive)
+    said, *others = (
+        "uh " * n + "no " + long_utterance(unit, LIMIT - 3 - 3 * n) for n in range(alternatives + 1)
+    )
+    raw = {"transcription": said, "alternatives": [{"transcription": t} for t in others]}
+    params = primitive.params_model.model_validate({**raw, **_EXTRA.get(name, {})})
+    value, parts = _HELD[name]
+    state = CaptureState(held=HeldValue(value, value, parts, 0.9))
+    return lambda: advance(primitive, params, state)
+
+
+class TestNBestWork:
+    """A turn costs the work of its hypotheses, each read once: linear in their number."""
+
+    @pytest.mark.parametrize("unit", ["five five four ", "not five five five ", "j o h n "])
+    @pytest.mark.parametrize("name", sorted(_HELD))
+    def test_answer_turn_is_linear_in_hypotheses(self, name: str, unit: str) -> None:
+        """Eleven hypotheses cost at most eleven times one, plus a constant."""
+        one = calls_made(_turn(name, unit, alternatives=0))
+        eleven = calls_made(_turn(name, unit, alternatives=10))
+        assert eleven <= 11 * one + _SLACK, f"{name}: one hypothesis {one} calls, 11: {eleven}"
+
+
 class _TooManyParses(Exception):
     """The search has gone far past the bound: stop it rather than wait minutes."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -104,8 +105,8 @@ def _spoken(
 ) -> _Heard:
     """Digits spoken in ``tokens``: groups joined, "plus" kept, "extension ..." apart.
 
-    With ``max_digits`` the reading stops once it has more digits than that: it can only grow,
-    so such a reading is no number whatever follows.
+    With ``max_digits`` the reading stops once it has more digits than that: digits are only
+    ever appended, so such a reading is no number whatever follows.
     """
     digits, extension, index = "", "", 0
     while index < len(tokens) and (max_digits is None or len(digits.lstrip("+")) <= max_digits):
@@ -267,12 +268,19 @@ def _with_opening_not(tokens: list[str], params: CapturePhoneParams) -> list[str
     if not tokens or tokens[0] == "not":
         return tokens
     said = (params.transcription, *(other.transcription for other in params.alternatives))
-    for text in said:
-        heard = drop_fillers(words(text))
+    for heard in _hypothesis_words(said):
         before = len(heard) - len(tokens)
-        if before > 0 and heard[before - 1] == "not" and heard[before:] == tokens:
+        if before > 0 and heard[before - 1] == "not" and list(heard[before:]) == tokens:
             return ["not", *tokens]
     return tokens
+
+
+@functools.lru_cache(maxsize=1)
+def _hypothesis_words(said: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each hypothesis' words, fillers dropped. ``correct`` runs once per hypothesis of a turn
+    with the same hypotheses: remembered for that turn (until the next phone correction), not
+    read again each time, which cost the square of the n-best count."""
+    return tuple(tuple(drop_fillers(words(text))) for text in said)
 
 
 class CapturePhone(CapturePrimitive[CapturePhoneParams]):
