@@ -244,16 +244,24 @@ def render(timings: list[Timing]) -> str:
         f"Worst-case parse time at {LIMIT:,} characters (median; target: read under "
         f"{TARGET_MS:.0f} ms); a turn has the transcription and {_ALTERNATIVES} alternatives.",
         "",
-        "| primitive | path | worst phrase | chars | median ms |",
-        "|---|---|---|---|---|",
+        "| primitive | path | worst phrase | chars | median ms | target |",
+        "|---|---|---|---|---|---|",
     ]
     for (primitive, path), timing in sorted(worst(timings).items()):
         cut = "" if timing.chars == LIMIT else " (stopped: over budget)"
         lines.append(
             f"| {primitive} | {path} | {timing.phrase} | {timing.chars:,}{cut} "
-            f"| {timing.seconds * 1000:.2f} |"
+            f"| {timing.seconds * 1000:.2f} | {_verdict(timing)} |"
         )
     return "\n".join(lines)
+
+
+def _verdict(timing: Timing) -> str:
+    """PASS or MISS against the target, for a read; a turn has no target of its own."""
+    if timing.path != "read":
+        return ""
+    met = timing.chars == LIMIT and timing.seconds * 1000 < TARGET_MS
+    return "PASS" if met else "MISS"
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
