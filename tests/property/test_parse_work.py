@@ -102,8 +102,7 @@ class TestLinearWork:
     @pytest.mark.parametrize("unit", ADVERSARIAL_PHRASES)
     @pytest.mark.parametrize("name", sorted(_HELD))
     def test_answer_is_linear_on_known_phrases(self, name: str, unit: str) -> None:
-        """Answering a readback with twice the text costs at most twice the calls plus a
-        constant (the correction path: partial edits, then a new value)."""
+        """Answering a readback (edit, then new value) with twice the text: linear work."""
         _assert_linear(_answer, name, unit)
 
     @settings(max_examples=5, suppress_health_check=[HealthCheck.too_slow])
@@ -190,8 +189,7 @@ class TestPhoneSearch:
         return count[0]
 
     def test_repeated_tens_are_bounded(self) -> None:
-        """ "twenty one" said 30 times (the issue's 330 characters) makes a bounded number of
-        phonenumbers calls (the old search made tens of thousands)."""
+        """ "twenty one" said 30 times (the issue's case) makes a bounded number of calls."""
         assert self._parses("twenty one " * 30) <= _MAX_PARSES
 
     @given(unit=adversarial_units())

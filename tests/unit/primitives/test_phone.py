@@ -343,9 +343,9 @@ class TestBoundedSearch:
     """The search for tens read apart is bounded, and the bound on digits is phonenumbers'."""
 
     def test_no_valid_number_is_longer_than_the_bound(self) -> None:
-        """_MAX_PHONE_DIGITS covers the longest digit string phonenumbers can accept: an
-        international prefix, a country code and a national number, or a national prefix
-        and a national number (from phonenumbers' own metadata)."""
+        """_MAX_PHONE_DIGITS covers the longest digits phonenumbers' metadata can accept."""
+        # An international prefix, a country code and a national number, or a national
+        # prefix and a national number, at the longest any region's patterns allow.
         found = map(phonenumbers.PhoneMetadata.metadata_for_region, phonenumbers.SUPPORTED_REGIONS)
         metadata = [m for m in found if m is not None]
         longest_idd = max(_longest_match(m.international_prefix or "") for m in metadata)
