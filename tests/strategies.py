@@ -325,6 +325,8 @@ ADVERSARIAL_PHRASES = (
     "on ",
     "next ",
     "just ",
+    "no ",
+    "capital ",
 )
 """Phrases that make a reader search, backtrack or rescan when repeated many times: ambiguous
 tens, digit and number words, symbols, correction markers, spellings, dates, times, answers
@@ -333,7 +335,7 @@ and partial edits (each ends where the next repeat can start)."""
 _TRICKY_WORDS = (
     "twenty one five oh o double triple hundred thousand and a at dot no wait sorry not as in "
     "apple j march third next tuesday after quarter past pm yes that's right change to should "
-    "be the last digit is minus point half extension plus my email uh 415 1-2 x"
+    "be the last digit is minus point half extension plus my email uh 415 1-2 x capital"
 ).split()
 
 
