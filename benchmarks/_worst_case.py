@@ -82,6 +82,13 @@ PHRASES: dict[str, str] = {
     "fillers": "uh ",
     "minus point": "minus point five ",
     "and a half": "three and a half ",
+    "unmatched parentheses": "1)",
+    "the": "the ",
+    "on": "on ",
+    "next": "next ",
+    "just": "just ",
+    "no": "no ",
+    "capital": "capital ",
 }
 
 #: A value each capture primitive could hold, for the answer turn.
