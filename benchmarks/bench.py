@@ -21,6 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _worst_case
 import grpc
 from _extras import (
     event_latency,
@@ -285,6 +286,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3, quick 1)")
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 3, quick 1)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "bench.json")
+    parser.add_argument(
+        "--worst-case-only",
+        action="store_true",
+        help="only the worst-case parse time per primitive (no servers; a few minutes)",
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
@@ -296,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     if (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {LOAD_CPU})
+    if args.worst_case_only:
+        _worst_case_report(args, args.out.with_name("worst-case.json"))
+        return
     ensure_h2load()
     stubs = generate_stubs()
     folder = Path(tempfile.mkdtemp(prefix="voicecore-bodies-"))
@@ -310,6 +319,18 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps({"rows": rows, "extras": extras, "runs": runs, "table": table}, indent=2)
     )
     print(f"\nwritten to {args.out}")
+    _worst_case_report(args, args.out.with_name("worst-case.json"))
+
+
+def _worst_case_report(args: argparse.Namespace, out: Path) -> None:
+    """Worst-case parse time per primitive at the transcription limit (``_worst_case``)."""
+    print("\nworst-case parse time per primitive ...", flush=True)
+    timings = _worst_case.measure(repeats=1 if args.quick else 3)
+    table = _worst_case.render(timings)
+    print("\n" + table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"timings": [asdict(t) for t in timings], "table": table}, indent=2))
+    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":

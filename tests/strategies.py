@@ -32,7 +32,9 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.primitives.base import JsonValue
 
 __all__ = [
+    "ADVERSARIAL_PHRASES",
     "MESSAGE_STRATEGIES",
+    "adversarial_units",
     "doubles",
     "durations",
     "error_codes",
@@ -48,6 +50,7 @@ __all__ = [
     "json_values",
     "list_primitives_requests",
     "list_primitives_responses",
+    "long_utterance",
     "optional_structs",
     "primitive_infos",
     "primitive_states",
@@ -282,3 +285,68 @@ MESSAGE_STRATEGIES: dict[type[betterproto2.Message], st.SearchStrategy[betterpro
     StreamEventsRequest: stream_events_requests(),
 }
 """One strategy per message of ``voicecore.v1``, keyed by message class."""
+
+
+# --- adversarial utterances ------------------------------------------------------------------
+
+ADVERSARIAL_PHRASES = (
+    "twenty one ",
+    "six fifty five ",
+    "five ",
+    "double five ",
+    "one hundred and ",
+    "two thousand ",
+    "415 ",
+    "1-",
+    "1.",
+    "1)",
+    "at dot ",
+    "at ",
+    "dot ",
+    "no wait ",
+    "five five sorry ",
+    "a as in apple ",
+    "j o h n ",
+    "march third twenty twenty ",
+    "the fifth of march ",
+    "next tuesday after next ",
+    "in three days from next friday ",
+    "quarter past two pm ",
+    "two thirty ",
+    "yes no ",
+    "that's not right ",
+    "not five five five ",
+    "change five to six ",
+    "the last digit should be two ",
+    "my email is ",
+    "minus point five ",
+    "three and a half ",
+    "the ",
+    "on ",
+    "next ",
+    "just ",
+    "no ",
+    "capital ",
+)
+"""Phrases that make a reader search, backtrack or rescan when repeated many times: ambiguous
+tens, digit and number words, symbols, correction markers, spellings, dates, times, answers
+and partial edits (each ends where the next repeat can start)."""
+
+_TRICKY_WORDS = (
+    "twenty one five oh o double triple hundred thousand and a at dot no wait sorry not as in "
+    "apple j march third next tuesday after quarter past pm yes that's right change to should "
+    "be the last digit is minus point half extension plus my email uh 415 1-2 x capital"
+).split()
+
+
+@st.composite
+def adversarial_units(draw: st.DrawFn) -> str:
+    """A short phrase to repeat into a long utterance: one of ``ADVERSARIAL_PHRASES`` or one
+    to five words drawn from the words the readers branch on, ending in a space."""
+    mixed = st.lists(st.sampled_from(_TRICKY_WORDS), min_size=1, max_size=5)
+    return draw(st.sampled_from(ADVERSARIAL_PHRASES) | mixed.map(lambda ws: " ".join(ws) + " "))
+
+
+def long_utterance(unit: str, limit: int) -> str:
+    """``unit`` repeated as often as it fits in ``limit`` characters (at least once)."""
+    return unit * max(1, limit // len(unit))

@@ -69,6 +69,8 @@ _MAX_COUNT = 3660
 # Longest number run a date holds ("twenty fifth two thousand and twelve" is 6); longer runs
 # are cut there, which bounds the work on pathological input.
 _MAX_RUN_WORDS = 10
+# Most optional words skipped in a row: "on this coming" is three.
+_MAX_SKIPPED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class DateReading:
 class _Context:
     today: date
     prefer: Prefer
+    #: Whether each token is a number word: asked once per token, not once per run it is in.
+    number_words: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +111,12 @@ def parse_date(tokens: Sequence[str], today: date, prefer: Prefer = "future") ->
     Reasons when there is no value: ``invalid_date`` ("february thirtieth"), ``missing_day``
     ("july twenty twelve", "next week"), ``no_value_heard``.
     """
-    ctx = _Context(today, prefer)
+    ctx = _Context(today, prefer, tuple(is_number_word(token) for token in tokens))
     found: list[DateReading] = []
     index = 0
     while index < len(tokens):
-        match = _match_at(tokens, index, ctx)
+        starts = ctx.number_words[index] or _may_start_a_date(tokens[index])
+        match = _match_at(tokens, index, ctx) if starts else None
         if match is None:
             index += 1
             continue
@@ -121,6 +126,13 @@ def parse_date(tokens: Sequence[str], today: date, prefer: Prefer = "future") ->
     if with_value:
         return with_value[-1]
     return found[-1] if found else DateReading(reason="no_value_heard")
+
+
+def _may_start_a_date(token: str) -> bool:
+    """Whether a matcher can match from ``token`` that is not a number word: a word one of
+    them starts with, or a written date. Other words (most of a long utterance) skip all seven
+    matchers."""
+    return token in _STARTING_WORDS or token[:1] in _ASCII_DIGITS
 
 
 def _match_at(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
@@ -135,15 +147,23 @@ def _match_at(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None
 
 
 def _skip(tokens: Sequence[str], index: int, optional: frozenset[str]) -> int:
-    while index < len(tokens) and tokens[index] in optional:
+    """The index after up to ``_MAX_SKIPPED`` optional words ("the", "on this coming").
+
+    Unbounded, every start inside "the the the ..." skipped to its end: quadratic. A date
+    said with more optional words in a row is still read, from the last few of them (the
+    parse tries each start).
+    """
+    stop = min(len(tokens), index + _MAX_SKIPPED)
+    while index < stop and tokens[index] in optional:
         index += 1
     return index
 
 
-def _run_end(tokens: Sequence[str], index: int) -> int:
+def _run_end(tokens: Sequence[str], index: int, ctx: _Context) -> int:
     """End of the run of number words starting at ``index`` ("and" inside is kept)."""
     end, stop = index, min(len(tokens), index + _MAX_RUN_WORDS)
-    while end < stop and (is_number_word(tokens[end]) or (tokens[end] == "and" and end > index)):
+    numbers = ctx.number_words
+    while end < stop and (numbers[end] or (tokens[end] == "and" and end > index)):
         end += 1
     while end > index and tokens[end - 1] == "and":
         end -= 1
@@ -195,7 +215,7 @@ def _trailing_year(
 ) -> tuple[int | None, int]:
     """A year said after the day ("..., twenty twelve", "of two thousand nine")."""
     start = _skip(tokens, index, frozenset(["of", "in"]))
-    end = _run_end(tokens, start)
+    end = _run_end(tokens, start, ctx)
     value = _year_after(tokens[start:end], said, ctx) if end > start else None
     return (value, end) if value is not None else (None, index)
 
@@ -219,7 +239,7 @@ def _month_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | N
     if month is None:
         return None
     start = _skip(tokens, index + 1, frozenset(["the"]))
-    end = _run_end(tokens, start)
+    end = _run_end(tokens, start, ctx)
     run = tokens[start:end]
     for split in range(1, len(run) + 1):
         day = _day_number(run[:split])
@@ -240,21 +260,23 @@ def _month_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | N
 def _day_first(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     """ "the twenty fifth of july twenty twelve", "5 march 2024", "the fifteenth"."""
     start = _skip(tokens, index, frozenset(["the"]))
-    end = _run_end(tokens, start)
-    inside_a_run = start == index and index > 0 and is_number_word(tokens[index - 1])
+    end = _run_end(tokens, start, ctx)
+    inside_a_run = start == index and index > 0 and ctx.number_words[index - 1]
     if end == start or inside_a_run:
-        return None
-    day = _day_number(tokens[start:end])
-    if day is None:
         return None
     after = _skip(tokens, end, frozenset(["of"]))
     month = _MONTHS.get(tokens[after]) if after < len(tokens) else None
+    alone = start > index or (index == 0 and end == len(tokens))
+    if month is None and not alone:
+        return None  # neither "fifth of march" nor "the fifth": the run need not be read
+    day = _day_number(tokens[start:end])
+    if day is None:
+        return None
     is_ordinal = ordinal(tokens[start:end]) is not None
     if month is not None:
         year_, stop = _trailing_year(tokens, after + 1, _DaySaid(month, day, is_ordinal), ctx)
         return _with_day(month, day, year_, ctx), stop
-    alone = start > index or (index == 0 and end == len(tokens))
-    if not is_ordinal or not alone:
+    if not is_ordinal:
         return None
     return _day_of_month(day, tokens, end, ctx)
 
@@ -422,12 +444,12 @@ def _offset(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     """ "in three days", "two weeks from today", "a week from friday", "three days ago"."""
     has_in = tokens[index] == "in"
     start = _skip(tokens, index + has_in, frozenset(["about", "just"]))
-    count, unit_at = _count(tokens, start)
+    count, unit_at = _count(tokens, start, ctx)
     if count is None or unit_at >= len(tokens):
         return None
-    unit = tokens[unit_at].removesuffix("s")
-    if unit not in _UNIT_DAYS and unit not in _UNIT_MONTHS:
+    if not _is_unit(tokens[unit_at]):
         return None
+    unit = tokens[unit_at].removesuffix("s")
     anchor, end = ctx.today, unit_at + 1
     sign = 1
     if end < len(tokens) and tokens[end] == "ago":
@@ -442,17 +464,25 @@ def _offset(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
     return _moved(anchor, sign * count, unit), end
 
 
-def _count(tokens: Sequence[str], index: int) -> tuple[int | None, int]:
+def _count(tokens: Sequence[str], index: int, ctx: _Context) -> tuple[int | None, int]:
     """The count before a unit: "three", "a", "a couple of", "10"."""
     if tokens[index : index + 3] == ["a", "couple", "of"]:
         return 2, index + 3
     if index < len(tokens) and tokens[index] in ("a", "an"):
         return 1, index + 1
-    end = _run_end(tokens, index)
+    end = _run_end(tokens, index, ctx)
+    if end >= len(tokens) or not _is_unit(tokens[end]):
+        return None, index  # no count without its unit: the number need not be read
     value = spoken_number(tokens[index:end]) if end > index else None
     if value is None or value != value.to_integral_value() or not 0 < value <= _MAX_COUNT:
         return None, index
     return int(value), end
+
+
+def _is_unit(token: str) -> bool:
+    """ "day", "weeks", "month", ...: what an offset counts."""
+    unit = token.removesuffix("s")
+    return unit in _UNIT_DAYS or unit in _UNIT_MONTHS
 
 
 def _anchor(tokens: Sequence[str], index: int, ctx: _Context) -> tuple[date, int] | None:
@@ -483,6 +513,19 @@ def _vague(tokens: Sequence[str], index: int, ctx: _Context) -> _Match | None:
         return DateReading(reason="missing_day"), index + 2
     return None
 
+
+# The first word of each matcher's phrases, besides number words and written dates: "today",
+# "the day after tomorrow", "this evening", "in/about/just three days", "a week", "next",
+# "last", "on this coming" and weekday names, month names, "the fifth", "next week".
+_STARTING_WORDS = (
+    frozenset(_DAY_WORDS)
+    | frozenset(["the", "day", "this", "in", "about", "just", "a", "an"])
+    | _MODIFIERS
+    | _THIS
+    | frozenset(_WEEKDAYS)
+    | MONTH_WORDS
+)
+_ASCII_DIGITS = frozenset("0123456789")
 
 _MATCHERS: tuple[_Matcher, ...] = (
     _written,

@@ -63,8 +63,10 @@ def _is_name_word(word: str) -> bool:
 
 def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     """The name spelled in ``tokens`` (preferred), else the words said."""
-    while tokens and tokens[-1] in _POLITE:
-        tokens = tokens[:-1]
+    end = len(tokens)  # polite words dropped by index: a slice per word was quadratic
+    while end and tokens[end - 1] in _POLITE:
+        end -= 1
+    tokens = tokens[:end]
     pieces = compose(tokens)
     if any(piece.kind == "digits" for piece in pieces):
         return None, 0.0

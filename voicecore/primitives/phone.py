@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import phonenumbers
@@ -38,8 +39,17 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 _GROUP = re.compile(r"^\+?[0-9]{3,}$")
 _MIN_DIGITS = 7
 _CERTAIN = 0.95
-# At most 2**4 readings of "fifty five" as 55 or 50 5: enough for one number, still cheap.
-_MAX_AMBIGUOUS_TENS = 4
+# Readings of "fifty five" as 50 5 tried when the plain reading is no number, fewest tens read
+# apart first. The search was once every combination of the ambiguous tens, each re-reading
+# the whole text and calling phonenumbers (47 s for 500 characters of "twenty one"); 2**4
+# readings is every reading of four ambiguous tens, more than one number said in pairs needs
+# (a caller splits one or two), and keeps a hypothesis to 16 phonenumbers calls.
+_MAX_TENS_READINGS = 16
+# No valid number has more digits: phonenumbers takes at most an international prefix (8
+# digits in the longest region's pattern), a country code (3) and a national number (17), or
+# a national prefix (15) and the national number. Longer readings are not parsed, and the
+# search stops reading a hypothesis past it. test_phone.py derives it from the metadata.
+_MAX_PHONE_DIGITS = 32
 
 
 class CapturePhoneParams(CaptureParams):
@@ -90,10 +100,16 @@ def _introduces_another_number(said: list[str]) -> bool:
     return names_another_number(" ".join(said[:first]) + " ")
 
 
-def _spoken(tokens: list[str], unmerged: frozenset[int] = frozenset()) -> _Heard:
-    """Digits spoken in ``tokens``: groups joined, "plus" kept, "extension ..." apart."""
+def _spoken(
+    tokens: list[str], unmerged: frozenset[int] = frozenset(), max_digits: int | None = None
+) -> _Heard:
+    """Digits spoken in ``tokens``: groups joined, "plus" kept, "extension ..." apart.
+
+    With ``max_digits`` the reading stops once it has more digits than that: digits are only
+    ever appended, so such a reading is no number whatever follows.
+    """
     digits, extension, index = "", "", 0
-    while index < len(tokens):
+    while index < len(tokens) and (max_digits is None or len(digits.lstrip("+")) <= max_digits):
         token = tokens[index]
         if token == "plus" and not digits:
             digits, index = "+", index + 1
@@ -103,7 +119,10 @@ def _spoken(tokens: list[str], unmerged: frozenset[int] = frozenset()) -> _Heard
             )
             break
         elif is_digit_word(token, o_is_zero=True):
-            run, index = digit_run(tokens, index, o_is_zero=True, unmerged=unmerged)
+            left = None if max_digits is None else max_digits - len(digits.lstrip("+"))
+            run, index = digit_run(
+                tokens, index, o_is_zero=True, unmerged=unmerged, max_digits=left
+            )
             digits += run
             index += 0 if run else 1
         elif token in _CONNECTORS or len(digits.lstrip("+")) < _MIN_DIGITS:
@@ -120,12 +139,23 @@ def _best_spoken(tokens: list[str], region: str) -> _Heard:
     ambiguous = mergeable_tens(tokens)
     if not ambiguous or _parse(plain.digits, region) is not None:
         return plain
-    for size in range(1, min(len(ambiguous), _MAX_AMBIGUOUS_TENS) + 1):
-        for unmerged in itertools.combinations(ambiguous, size):
-            heard = _spoken(tokens, frozenset(unmerged))
-            if _parse(heard.digits, region) is not None:
-                return heard
+    tried = {plain.digits}
+    for unmerged in _tens_readings(ambiguous):
+        heard = _spoken(tokens, unmerged, max_digits=_MAX_PHONE_DIGITS)
+        if heard.digits in tried:  # the same digits read another way: parsed already
+            continue
+        tried.add(heard.digits)
+        if _parse(heard.digits, region) is not None:
+            return heard
     return plain
+
+
+def _tens_readings(ambiguous: list[int]) -> Iterator[frozenset[int]]:
+    """Which ambiguous tens to read apart: one, then two, ... in order, at most
+    ``_MAX_TENS_READINGS`` sets (every set when there are four or fewer)."""
+    sizes = range(1, len(ambiguous) + 1)
+    every = itertools.chain.from_iterable(itertools.combinations(ambiguous, n) for n in sizes)
+    return (frozenset(chosen) for chosen in itertools.islice(every, _MAX_TENS_READINGS))
 
 
 def _with_corrected_end(replaced_tokens: list[str], heard: _Heard, region: str) -> _Heard:
@@ -173,6 +203,8 @@ def _heard(text: str, region: str) -> _Heard:
 
 def _parse(digits: str, region: str) -> PhoneNumber | None:
     """The valid number ``digits`` stand for, trying international prefixes too."""
+    if len(digits.lstrip("+")) > _MAX_PHONE_DIGITS:
+        return None
     attempts = [digits]
     if digits.startswith("00"):
         attempts.append("+" + digits[2:])
@@ -236,12 +268,19 @@ def _with_opening_not(tokens: list[str], params: CapturePhoneParams) -> list[str
     if not tokens or tokens[0] == "not":
         return tokens
     said = (params.transcription, *(other.transcription for other in params.alternatives))
-    for text in said:
-        heard = drop_fillers(words(text))
+    for heard in _hypothesis_words(said):
         before = len(heard) - len(tokens)
-        if before > 0 and heard[before - 1] == "not" and heard[before:] == tokens:
+        if before > 0 and heard[before - 1] == "not" and list(heard[before:]) == tokens:
             return ["not", *tokens]
     return tokens
+
+
+@functools.lru_cache(maxsize=1)
+def _hypothesis_words(said: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each hypothesis' words, fillers dropped. ``correct`` runs once per hypothesis of a turn
+    with the same hypotheses: remembered for that turn (until the next phone correction), not
+    read again each time, which cost the square of the n-best count."""
+    return tuple(tuple(drop_fillers(words(text))) for text in said)
 
 
 class CapturePhone(CapturePrimitive[CapturePhoneParams]):

@@ -199,20 +199,24 @@ def digit_run(
     *,
     o_is_zero: bool = False,
     unmerged: Collection[int] = (),
+    max_digits: int | None = None,
 ) -> tuple[str, int]:
     """Read the digit string spoken from ``index``; returns (digits, index after the run).
 
     Reads "five five five", "oh", "double five", "triple seven", "twenty twenty four", "four
     fifteen", "eight hundred", "a hundred", and written digits ("415"). With ``o_is_zero`` the
     letter "o" is a zero too. A tens word at an index in ``unmerged`` stands alone ("fifty"
-    then "five": 505, not 55). ("", index) when no digit run starts at ``index``.
+    then "five": 505, not 55). ("", index) when no digit run starts at ``index``. With
+    ``max_digits`` the run stops as soon as it has more digits than that (a caller that only
+    needs to know the run is too long need not read all of it).
     """
     if index < len(tokens) and tokens[index] == "hundred":
         tokens = [*tokens[:index], "a", *tokens[index:]]
         unmerged = {at + 1 if at >= index else at for at in unmerged}
     reader = _Reader(tokens, index, o_is_zero, unmerged)
-    while reader.step():
-        pass
+    count = 0  # every step appends one group of digits
+    while (max_digits is None or count <= max_digits) and reader.step():
+        count += len(reader.digits[-1])
     return "".join(reader.digits), reader.index
 
 

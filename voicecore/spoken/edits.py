@@ -91,8 +91,14 @@ def _sound_alike_fix(held: str, tokens: list[str]) -> str | None:
 
 def edit_spelled(held: str, tokens: list[str]) -> str | None:
     """``held`` edited by a partial correction in ``tokens``, or None if it is not one."""
-    while tokens and tokens[0] in _ANSWER_WORDS and "not" not in tokens[1:2]:
-        tokens = tokens[1:]
+    start = 0  # answer words dropped by index: a slice per word was quadratic in "no no no"
+    while (
+        start < len(tokens)
+        and tokens[start] in _ANSWER_WORDS
+        and tokens[start + 1 : start + 2] != ["not"]
+    ):
+        start += 1
+    tokens = tokens[start:]
     if tokens[:1] == ["the"]:
         edited = _set_position(held, tokens[1:])
         if edited is not None:

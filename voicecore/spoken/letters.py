@@ -96,6 +96,8 @@ _AMBIGUOUS_NAMES: dict[str, str] = {
 }
 _AS_IN = frozenset({"as", "for", "like", "is"})
 _CASE_WORDS = frozenset({"capital", "uppercase", "upper", "lowercase", "lower", "small", "case"})
+# Most case words before one letter: "capital upper case j" is three.
+_MAX_CASE_WORDS = 3
 
 
 def letter_name(token: str, *, in_spelling: bool = False) -> str | None:
@@ -133,10 +135,30 @@ def spoken_letter(tokens: list[str], index: int, *, nato: bool = True) -> tuple[
     Handles "b as in boy", "s for sam", "double l", "capital j", letter names and, with
     ``nato``, NATO code words. A "double"/"triple" letter yields two/three letters.
     """
+    cased = _case_words_at(tokens, index)
+    if cased:
+        letters, length = _uncased_letter(tokens, index + cased, nato)
+        return (letters, length + cased) if length else ("", 0)
+    return _uncased_letter(tokens, index, nato)
+
+
+def _case_words_at(tokens: list[str], index: int) -> int:
+    """How many case words ("capital", "upper case") start at ``index`` with a token after
+    them: at most ``_MAX_CASE_WORDS``, so "capital capital ..." is not re-read from every
+    start inside it (quadratic, and once a recursion as deep as the run)."""
+    count = 0
+    while (
+        count < _MAX_CASE_WORDS
+        and index + count + 1 < len(tokens)
+        and tokens[index + count] in _CASE_WORDS
+    ):
+        count += 1
+    return count
+
+
+def _uncased_letter(tokens: list[str], index: int, nato: bool) -> tuple[str, int]:
+    """The letters said at ``index`` without case words before them."""
     token = tokens[index]
-    if token in _CASE_WORDS and index + 1 < len(tokens):
-        letters, length = spoken_letter(tokens, index + 1, nato=nato)
-        return (letters, length + 1) if length else ("", 0)
     if token == "double" and index + 1 < len(tokens) and tokens[index + 1] in ("u", "you"):
         return "w", 2  # "double u" names w; a doubled u is "u u"
     if token in ("double", "triple") and index + 1 < len(tokens):

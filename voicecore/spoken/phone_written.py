@@ -24,7 +24,7 @@ _DATE = re.compile(
 )
 # A date written right after a number is not part of it ("(914)349-8600 04/21/2020").
 _TRAILING_DATE = re.compile(r"\s+\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})$")
-_GLUED_CODE_AFTER = re.compile(r"^\s[a-z]+\d", re.IGNORECASE)
+_GLUED_CODE_AFTER = re.compile(r"\s[a-z]+\d", re.IGNORECASE)  # matched where a number ends
 _SSN = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
 _CARD = re.compile(r"^\d{4}([ \-])\d{4}\1\d{4}\1\d{3,4}$")
@@ -36,7 +36,11 @@ _NOT_A_PHONE_BEFORE = re.compile(
 _PHONE_CUE = re.compile(
     r"\b(?:phone|tel|telephone|landline|mobile|cell|fax)\b[^0-9()+]{0,30}$", re.IGNORECASE
 )
-_AREA_CODE_BEFORE = re.compile(r"^\+?1?[ \-]?\d{3}$")
+_AREA_CODE = re.compile(r"\+?1?[ \-]?\d{3}")
+# How much text before a candidate its checks read: the cues above match at most 40
+# characters ending where the number starts. Slicing all of it for every candidate was
+# quadratic in "1 1 1 ...".
+_CONTEXT = 64
 _MIN_DIGITS = 7
 _MIN_CUED_DIGITS = 5
 _MAX_DIGITS = 17
@@ -87,19 +91,29 @@ def _after_hyphen_without_grouping(text: str, start: int, number: str, count: in
 
 def _after_unmatched_parenthesis(number: str) -> str:
     """ "19) 35831647": a ")" that closes nothing ends a fragment and the number follows it,
-    unless it closes a three-digit area code whose "(" was left out ("123)456-7890")."""
-    depth = 0
-    for index, char in enumerate(number):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0 and not _AREA_CODE_BEFORE.match(number[:index]):
-            return _after_unmatched_parenthesis(number[index + 1 :].lstrip(" -./"))
+    unless it closes a three-digit area code whose "(" was left out ("123)456-7890").
+
+    One pass that restarts after each such ")" (a recursion per ")" was quadratic, and
+    "1)" said a thousand times exceeded the recursion limit).
+    """
+    start, depth, index = 0, 0, 0
+    while index < len(number):
+        depth += {"(": 1, ")": -1}.get(number[index], 0)
+        if depth < 0 and not _AREA_CODE.fullmatch(number, start, index):
+            start = index + 1
+            while start < len(number) and number[start] in " -./":
+                start += 1
+            index, depth = start, 0
+            continue
         depth = max(depth, 0)
-    return number
+        index += 1
+    return number[start:]
 
 
 def _long_enough(count: int, before: str) -> bool:
-    minimum = _MIN_CUED_DIGITS if _PHONE_CUE.search(before) else _MIN_DIGITS
-    return minimum <= count <= _MAX_DIGITS
+    if not _MIN_CUED_DIGITS <= count <= _MAX_DIGITS:
+        return False
+    return count >= _MIN_DIGITS or _PHONE_CUE.search(before) is not None
 
 
 def written_phones(text: str) -> list[WrittenPhone]:
@@ -110,13 +124,14 @@ def written_phones(text: str) -> list[WrittenPhone]:
         number = _after_unmatched_parenthesis(number)
         digits = _digits_of(number)
         count = len(digits.lstrip("+"))
-        if not _long_enough(count, text[: match.start()]):
+        before = text[max(0, match.start() - _CONTEXT) : match.start()]
+        if not _long_enough(count, before):
             continue
-        if _looks_like_something_else(number, text[: match.start()]):
+        if _looks_like_something_else(number, before):
             continue
         if _after_hyphen_without_grouping(text, match.start(), number, count):
             continue
-        if _GLUED_CODE_AFTER.match(text[match.end() :]):
+        if _GLUED_CODE_AFTER.match(text, match.end()):
             continue
         found.append(WrittenPhone(number, digits, match.group("extension") or ""))
     return found

@@ -82,8 +82,9 @@ _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(
 _YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello)"
 _PRONOUN = r"(?:my|the|our|his|her|their|your|a|it's|its)"
 _COPULA = r"(?:is|was|are|'s|would be|will be|should be|it's|it is)"
+# Matched at a position (``match(text, pos)``), so no "^": it would only match at 0.
 _CARRIER = re.compile(
-    r"^(?:"
+    r"(?:"
     + rf"{_YES_WORDS}\b|"
     # "my (work) email (address) is", "the number is", "the code you want is"
     + rf"{_PRONOUN}(?: [a-z'-]+){{1,4}}? {_COPULA}\b|"
@@ -148,17 +149,19 @@ def after_correction(tokens: list[str]) -> list[str]:
     A marker with nothing after it ("... dot com, sorry") is dropped and what came before is
     kept; "no" alone is a confirmation answer and is not a marker.
     """
-    result = tokens
+    start, end = 0, len(tokens)  # what is kept; sliced once (a slice per marker: quadratic)
     index = 0
     while index < len(tokens):
         length = _marker_at(tokens, index)
         if length == 0:
             index += 1
             continue
-        rest = tokens[index + length :]
-        result = rest if rest else tokens[:index]
+        if index + length < len(tokens):
+            start, end = index + length, len(tokens)
+        else:
+            start, end = 0, index
         index += length
-    return result
+    return tokens[start:end]
 
 
 def replaced_by_correction(tokens: list[str]) -> list[str]:
@@ -170,7 +173,7 @@ def replaced_by_correction(tokens: list[str]) -> list[str]:
     index = 0
     while index < len(tokens):
         length = _marker_at(tokens, index)
-        if length and tokens[index + length :]:
+        if length and index + length < len(tokens):
             start = index
         index += length or 1
     return after_correction(tokens[:start]) if start > 0 else []
@@ -179,9 +182,10 @@ def replaced_by_correction(tokens: list[str]) -> list[str]:
 def strip_carrier(tokens: list[str]) -> list[str]:
     """Drop leading carrier phrases ("my email is", "it's", "you can reach me at", "yeah")."""
     text = " ".join(tokens)
-    while text:
-        match = _CARRIER.match(text)
-        if match is None or match.end() == 0:
+    start = 0  # matched in place: cutting the text after each carrier was quadratic
+    while start < len(text):
+        match = _CARRIER.match(text, start)
+        if match is None or match.end() == start:
             break
-        text = text[match.end() :]
-    return text.split()
+        start = match.end()
+    return text[start:].split()

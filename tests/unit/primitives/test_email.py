@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voicecore.primitives.email import CaptureEmail, CaptureEmailParams, _written_candidates
 
 PRIMITIVE = CaptureEmail()
 
@@ -131,3 +135,23 @@ class TestCorrect:
         assert (
             PRIMITIVE.correct("a@b.com", answer, CaptureEmailParams(transcription=answer)) is None
         )
+
+
+# The written-address pattern the reader once ran with finditer (quadratic on long runs).
+_WRITTEN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-.]+")
+
+
+class TestWrittenCandidates:
+    """Written addresses are found in one pass, exactly where the pattern finds them."""
+
+    @given(st.text(alphabet="ab1._%+-@ é", max_size=30))
+    def test_same_as_the_pattern(self, text: str) -> None:
+        """Every candidate, in order, is what the regex search for local@domain finds."""
+        expected = [match.group() for match in _WRITTEN_EMAIL.finditer(text)]
+        assert list(_written_candidates(text)) == expected
+
+    def test_many_ats_without_a_dot(self) -> None:
+        """ "at" said hundreds of times is no address (and is read in one pass)."""
+        text = "at " * 600
+        reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
+        assert reading.value is None

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import phonenumbers
 import pytest
 from pydantic import ValidationError
 
 from voicecore.capture import InMemoryCaptureStore, run_turn
 from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
-from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
+from voicecore.primitives.phone import (
+    _MAX_PHONE_DIGITS,
+    CapturePhone,
+    CapturePhoneParams,
+    _parse,
+)
 
 PRIMITIVE = CapturePhone()
 
@@ -320,3 +328,49 @@ class TestMultiTurnCorrections:
         await call.say("four one five five five five two six seven one")
         result = await call.say("no")
         assert (result.state, result.data["reason"]) == (PrimitiveState.INCOMPLETE, "rejected")
+
+
+# The stdlib's own reading of a pattern (not typed), for the widths of phonenumbers' patterns.
+_RE_PARSER: Any = importlib.import_module("re._parser")
+
+
+def _longest_match(pattern: str) -> int:
+    """The most characters a phonenumbers metadata pattern can match (digits only)."""
+    return int(_RE_PARSER.parse(pattern).getwidth()[1])
+
+
+class TestBoundedSearch:
+    """The search for tens read apart is bounded, and the bound on digits is phonenumbers'."""
+
+    def test_no_valid_number_is_longer_than_the_bound(self) -> None:
+        """_MAX_PHONE_DIGITS covers the longest digits phonenumbers' metadata can accept."""
+        # An international prefix, a country code and a national number, or a national
+        # prefix and a national number, at the longest any region's patterns allow.
+        found = map(phonenumbers.PhoneMetadata.metadata_for_region, phonenumbers.SUPPORTED_REGIONS)
+        metadata = [m for m in found if m is not None]
+        longest_idd = max(_longest_match(m.international_prefix or "") for m in metadata)
+        longest_prefix = max(_longest_match(m.national_prefix_for_parsing or "") for m in metadata)
+        nsn, country_code = phonenumbers.phonenumberutil._MAX_LENGTH_FOR_NSN, 3
+        longest = max(
+            longest_idd + country_code + nsn, longest_prefix + nsn, 2 + country_code + nsn
+        )
+        assert longest <= _MAX_PHONE_DIGITS
+
+    def test_a_number_past_the_bound_is_not_parsed(self) -> None:
+        """A reading longer than the bound is no number without asking phonenumbers."""
+        assert _parse("4" * (_MAX_PHONE_DIGITS + 1), "US") is None
+
+    def test_tens_read_apart_after_many_ambiguous_tens(self) -> None:
+        """The search still finds "six fifty" as 650 when later tens are ambiguous too."""
+        assert read("six fifty five five five twenty six seventy one") == "+16505552671"
+
+    def test_many_ambiguous_tens_read_as_no_number_with_the_digits_kept(self) -> None:
+        """ "twenty one" said ninety times is no number; the digits heard are kept whole."""
+        text = "twenty one " * 90
+        reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
+        assert (reading.value, reading.reason) == (None, "invalid_phone")
+        assert reading.parts["digits"] == "21" * 90
+
+    def test_unmatched_parentheses_do_not_recurse(self) -> None:
+        """ "1)" written a thousand times is read without exhausting the stack."""
+        assert read("1)" * 1000) is None
