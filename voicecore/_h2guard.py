@@ -38,8 +38,9 @@ from functools import partial
 from typing import Any, Final
 
 from grpclib.config import Configuration
+from grpclib.metadata import Deadline
 from grpclib.protocol import AbstractHandler, H2Protocol, Stream
-from grpclib.server import Handler
+from grpclib.server import Handler, request_handler
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
@@ -48,7 +49,7 @@ from h2.exceptions import ProtocolError
 from h2.settings import SettingCodes
 from loguru import logger
 
-from voicecore._headers import header_problem, refuse
+from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem, header_problem, refuse, restamped
 
 __all__ = [
     "FRAMES_PER_TURN",
@@ -188,12 +189,39 @@ class GuardedHandler(Handler):
     def accept(self, stream: Stream, headers: Any, release_stream: Callable[[], Any]) -> None:
         release = _once(release_stream)
         problem = header_problem(headers)
-        if problem is None:
-            super().accept(stream, headers, release)
-        else:  # answered here: grpclib would answer UNKNOWN, or leave the stream unanswered
-            self.__gc_step__()
-            self._tasks[stream] = self.loop.create_task(refuse(stream, problem))
-        self._tasks[stream].add_done_callback(partial(self._finished, stream, release))
+        # The deadline runs from now, when the headers arrived, not from when the task starts.
+        deadline = Deadline.from_headers(headers) if problem is None else None
+        self.__gc_step__()
+        task = self.loop.create_task(self._handle(stream, headers, problem, deadline, release))
+        self._tasks[stream] = task
+        task.add_done_callback(partial(self._finished, stream, release))
+
+    async def _handle(
+        self,
+        stream: Stream,
+        headers: Any,
+        problem: HeaderProblem | None,
+        deadline: Deadline | None,
+        release: Callable[[], None],
+    ) -> None:
+        """grpclib's request handler, but bad headers and a spent deadline are answered here
+        (grpclib would answer UNKNOWN, or leave the stream unanswered)."""
+        fresh = restamped(headers, deadline) if problem is None else None
+        if fresh is None:
+            try:
+                await refuse(stream, problem or ARRIVAL_TOO_LATE)
+            finally:
+                release()
+            return
+        await request_handler(
+            self.mapping,
+            stream,
+            fresh,
+            self.codec,
+            self.status_details_codec,
+            self.dispatch,
+            release,
+        )
 
     def cancel(self, stream: Stream) -> None:
         self._reset_by_peer.add(stream)

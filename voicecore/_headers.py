@@ -5,6 +5,11 @@ UNKNOWN, and a ``-bin`` metadata value that is not base64 makes its request hand
 it has a stream to answer on, so the client waits for its own deadline. ``header_problem`` finds
 each of these first; ``refuse`` answers it (``GuardedHandler.accept`` calls both).
 
+grpclib also answers UNKNOWN when a call's deadline has passed by the time its handler task
+starts (a ``grpc-timeout`` of 0, or a short one behind a busy loop turn). ``restamped`` measures
+the deadline from the headers' arrival, as gRPC means it, and hands grpclib the time that is left
+when the task starts; a call with under a millisecond left is DEADLINE_EXCEEDED at once.
+
 A content type that is not gRPC at all gets HTTP 415, as the gRPC HTTP/2 protocol asks (so a
 plain HTTP client cannot take the error for a success); every other problem is a gRPC status
 on HTTP 200: INVALID_ARGUMENT naming the header.
@@ -19,10 +24,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from grpclib.const import Status
-from grpclib.metadata import decode_bin_value
+from grpclib.metadata import Deadline, decode_bin_value
 from grpclib.protocol import Stream
 
-__all__ = ["HeaderProblem", "header_problem", "refuse"]
+__all__ = ["ARRIVAL_TOO_LATE", "HeaderProblem", "header_problem", "refuse", "restamped"]
 
 _GRPC: Final = "application/grpc"
 _SUBTYPES: Final = frozenset({"", "proto"})
@@ -62,6 +67,31 @@ async def refuse(stream: Stream, problem: HeaderProblem) -> None:
     )
     if stream.closable:
         stream.reset_nowait()
+
+
+ARRIVAL_TOO_LATE: Final = HeaderProblem(
+    200, Status.DEADLINE_EXCEEDED, "the call's deadline passed before it could start"
+)
+#: Less time than this left when the handler starts: the call cannot finish, and grpclib would
+#: take a deadline that runs out between two of its lines for a bug (UNKNOWN).
+_LEAST_TIME_LEFT: Final = 0.001
+_MAX_TIMEOUT_MS: Final = 99_999_999  # 8 digits, the protocol's most
+
+
+def restamped(
+    headers: Sequence[tuple[str, str]], deadline: Deadline | None
+) -> list[tuple[str, str]] | None:
+    """``headers`` with ``grpc-timeout`` set to the time ``deadline`` has left now; None if
+    that is under a millisecond. Headers without a deadline come back unchanged."""
+    if deadline is None:
+        return list(headers)
+    left = deadline.time_remaining()
+    if left < _LEAST_TIME_LEFT:
+        return None
+    timeout = f"{min(int(left * 1000), _MAX_TIMEOUT_MS)}m"
+    return [(key, value) for key, value in headers if key != "grpc-timeout"] + [
+        ("grpc-timeout", timeout)
+    ]
 
 
 def _invalid(message: str) -> HeaderProblem:

@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 EXECUTE = "/voicecore.v1.VoiceCoreService/ExecutePrimitive"
 GRPC = "application/grpc"
-_OK, _INVALID_ARGUMENT, _UNIMPLEMENTED = 0, 3, 12
+_OK, _INVALID_ARGUMENT, _DEADLINE_EXCEEDED, _UNIMPLEMENTED = 0, 3, 4, 12
 _CALL_TIMEOUT = 10.0
 
 
@@ -230,6 +230,16 @@ class TestHeadersAreChecked:
             assert (outcome.http_status, outcome.grpc_status) == (http_status, status), outcome
             header = (extra[0][0] if extra else "content-type").split(":")[0]
             assert header in outcome.grpc_message
+            await assert_still_serving(server, client)
+
+    @pytest.mark.parametrize("timeout", ["0H", "0n", "1n", "999u"])
+    async def test_a_spent_deadline_is_deadline_exceeded(
+        self, server: RunningServer, timeout: str
+    ) -> None:
+        """A deadline gone (or under a millisecond) on arrival is DEADLINE_EXCEEDED, not UNKNOWN."""
+        async with raw_client(server) as client:
+            outcome = await client.call(email_request(), extra=[("grpc-timeout", timeout)])
+            assert outcome.grpc_status == _DEADLINE_EXCEEDED, outcome
             await assert_still_serving(server, client)
 
     async def test_no_message_is_invalid_argument(self, server: RunningServer) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from grpclib.const import Status
+from grpclib.metadata import Deadline
 
-from voicecore._headers import HeaderProblem, header_problem
+from voicecore._headers import HeaderProblem, header_problem, restamped
 
 GOOD = [("content-type", "application/grpc"), ("te", "trailers")]
 
@@ -45,3 +46,23 @@ class TestHeaderProblem:
         assert isinstance(problem, HeaderProblem)
         assert (problem.http_status, problem.status) == (http_status, Status.INVALID_ARGUMENT)
         assert named in problem.message
+
+
+class TestRestamped:
+    def test_the_time_left_replaces_the_timeout(self) -> None:
+        """grpc-timeout becomes the deadline's time left, in milliseconds, once."""
+        headers = [*GOOD, ("grpc-timeout", "5S")]
+        fresh = restamped(headers, Deadline.from_timeout(5.0))
+        assert fresh is not None
+        timeouts = [value for key, value in fresh if key == "grpc-timeout"]
+        assert len(timeouts) == 1 and timeouts[0].endswith("m")
+        assert 4000 < int(timeouts[0][:-1]) <= 5000
+
+    def test_no_deadline_leaves_the_headers(self) -> None:
+        """Without a deadline the headers pass as they are."""
+        assert restamped(GOOD, None) == GOOD
+
+    def test_a_spent_deadline_is_none(self) -> None:
+        """Under a millisecond left: no headers, the call is refused."""
+        assert restamped(GOOD, Deadline.from_timeout(0.0)) is None
+        assert restamped(GOOD, Deadline.from_timeout(-1.0)) is None
