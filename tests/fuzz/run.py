@@ -1,6 +1,6 @@
 """Fuzz a live ``voicecore serve`` over gRPC and raw HTTP/2 for a time budget (``nox -s fuzz``).
 
-    python -m tests.fuzz.run --budget-seconds 60 [--seed N] [--allow-known]
+    python -m tests.fuzz.run --budget-seconds 60 [--seed N]
 
 Two campaigns take turns in batches, each batch one hypothesis run: ``grpc`` (paths, metadata,
 ``grpc-timeout``, the 5-byte prefix, message fields, params) and ``h2`` (frame sequences and
@@ -11,8 +11,8 @@ an answer. After every batch: grpc.health.v1 Check and HealthCheck on a fresh co
 the server's RSS against ``--max-rss-mb``. A failing input is shrunk by hypothesis (within
 ``--shrink-seconds``), then the server is restarted if it died or stopped answering.
 
-Exit status 1 if anything was found (with ``--allow-known``: anything not listed in issue 8),
-each finding printed with its minimal input's repr as the reproducer.
+Exit status 1 if anything was found, each finding printed with its minimal input's repr as the
+reproducer.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from hypothesis import strategies as st
 
 from tests.fuzz._grpc_inputs import EXECUTE, STREAM_EVENTS, GrpcInput, Request, grpc_inputs
 from tests.fuzz._h2_inputs import H2Input, h2_inputs, send_h2
-from tests.fuzz._known import known_issue
 from tests.fuzz._live import LiveServer
 from tests.fuzz._wire import raw_call
 from tests.property.test_params_fuzz import OBJECTIVE_TYPES
@@ -296,30 +295,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="base seed of the batches (default: random)")
     parser.add_argument("--shrink-seconds", type=float, default=30.0, help="per batch")
     parser.add_argument("--max-rss-mb", type=float, default=512.0, help="server RSS ceiling")
-    parser.add_argument(
-        "--allow-known",
-        action="store_true",
-        help="exit 0 if every finding matches an open item of issue 8 (they are still printed)",
-    )
     return parser
 
 
-def _report(fuzzer: Fuzzer, allow_known: bool, spent: float) -> int:
+def _report(fuzzer: Fuzzer, spent: float) -> int:
     total = sum(fuzzer.inputs.values())
     per = ", ".join(f"{name} {count}" for name, count in sorted(fuzzer.inputs.items()))
     print(f"\n{total} inputs in {spent:.0f} s ({per}); server starts: {fuzzer.server.starts}")
     if fuzzer.rss:
         print(f"server RSS {fuzzer.rss[0]:.0f} -> {fuzzer.rss[-1]:.0f} MiB (last process)")
-    failing = 0
     for number, finding in enumerate(fuzzer.findings, 1):
-        known = known_issue(finding.kind, finding.detail, finding.reproducer)
-        failing += not (allow_known and known)
         print(f"\n[{number}] {finding.kind} ({finding.campaign}): {finding.detail}")
         print(f"    found in {finding.times} batch(es); the shortest input is shown")
-        print(f"    known: {known or 'no, new'}")
         print(f"    reproducer: {finding.reproducer}")
-    print(f"\n{len(fuzzer.findings)} findings, {failing} failing the run")
-    return 1 if failing else 0
+    print(f"\n{len(fuzzer.findings)} findings")
+    return 1 if fuzzer.findings else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         loop.run_until_complete(server.stop())
         server.close()
         loop.close()
-    return _report(fuzzer, args.allow_known, time.monotonic() - started)
+    return _report(fuzzer, time.monotonic() - started)
 
 
 if __name__ == "__main__":

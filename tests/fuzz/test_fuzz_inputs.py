@@ -13,7 +13,6 @@ import hpack
 from tests.fuzz._grpc_inputs import EXECUTE, GrpcInput, ManyKeys, Nested, Repeated, Request
 from tests.fuzz._h2_inputs import HEADERS, NEW_STREAM, RST_STREAM, SAME_STREAM, Frame, H2Input
 from tests.fuzz._h2_inputs import _Reader as ServerFrames
-from tests.fuzz._known import known_issue
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 
 __all__: list[str] = []
@@ -83,17 +82,3 @@ class TestH2Frames:
         frames.feed(Frame(HEADERS, 0x5, 1, block).encode(1))
         assert frames.outcome.grpc_statuses == [13]
         assert frames.outcome.internal
-
-
-class TestKnownFindings:
-    """--allow-known matches only the items issue 8 lists."""
-
-    def test_sigpipe_crash_is_known(self) -> None:
-        """An exit by SIGPIPE is issue 8 #1; another crash is new."""
-        assert "#1" in known_issue("crash", "the server exited with status -13", "")
-        assert known_issue("crash", "the server exited with status 1", "") == ""
-
-    def test_small_internal_is_new(self) -> None:
-        """An INTERNAL from a small input matches no listed item."""
-        reproducer = repr(GrpcInput(path=EXECUTE, message=b"", compressed=1))
-        assert known_issue("internal", "grpc-status UNKNOWN", reproducer) == ""
