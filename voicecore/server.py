@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
-import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,16 +33,16 @@ from grpclib.health.service import Health
 from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
-from grpclib.stream import StreamIterator
 from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import UpbCodec
 from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
+from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings
-from voicecore.errors import DrainingError, InvalidMessageError, OverloadedError
+from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
 
 if TYPE_CHECKING:
@@ -54,24 +53,32 @@ __all__ = ["VoiceCoreServer", "serve"]
 _WATCH_SETTLE = 0.1  # seconds health watchers get to receive NOT_SERVING before they end
 _DRAINING = DrainingError("server is shutting down; retry elsewhere")
 _EVENT_STREAMS = frozenset({"/voicecore.v1.VoiceCoreService/StreamEvents"})
-# Health answers while draining (NOT_SERVING is the point) and never counts as load.
-_HEALTH = frozenset(
+# Health answers while draining (NOT_SERVING is the point); a check is quick and never refused.
+_HEALTH = frozenset({"/grpc.health.v1.Health/Check", "/voicecore.v1.VoiceCoreService/HealthCheck"})
+# A Watch stays open: it has a limit (that of event streams), but still answers while draining.
+_WATCH = frozenset({"/grpc.health.v1.Health/Watch"})
+# Reflection streams stay open as long as the client sends: a small pool of their own.
+_REFLECTION = frozenset(
     {
-        "/grpc.health.v1.Health/Check",
-        "/grpc.health.v1.Health/Watch",
-        "/voicecore.v1.VoiceCoreService/HealthCheck",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
     }
 )
+_MAX_REFLECTION_STREAMS = 64
+#: Seconds an open client stream (reflection) may go without sending its next message.
+_STREAM_IDLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
 class _Kind:
-    """One kind of call: its tasks in flight, its limit, and the share one connection may hold."""
+    """One kind of call: its tasks in flight, its limit, the share one connection may hold,
+    and whether it is still served while draining (health: NOT_SERVING is the answer)."""
 
     name: str
     calls: set[asyncio.Task[Any]]
     limit: float
     per_connection: float
+    serves_draining: bool = False
 
 
 def _connection_share(limit: int, max_per_connection: int) -> int:
@@ -91,9 +98,10 @@ class _Admission:
     take every slot; a connection, not a client address, as behind a proxy every call comes
     from one address). Past either: RESOURCE_EXHAUSTED.
 
-    Three kinds of call end differently on drain: event streams at once (clients resume
-    elsewhere), unary calls after the grace period, health calls last, so that watchers see
-    NOT_SERVING before their stream ends.
+    Kinds: unary calls, event streams, reflection streams (a pool of 64), health checks (never
+    refused) and health watches (limited like event streams). They end differently on drain:
+    event streams at once (clients resume elsewhere), unary calls and reflection after the
+    grace period, health last, so that watchers see NOT_SERVING before their stream ends.
     """
 
     def __init__(
@@ -102,11 +110,14 @@ class _Admission:
         cardinalities: Mapping[str, Cardinality],
     ) -> None:
         self.arrival_timeout = settings.request_arrival_timeout
+        self.max_message_bytes = settings.max_message_bytes
         self.cardinalities = cardinalities
         self.draining = False
         self.unary: set[asyncio.Task[Any]] = set()
         self.streams: set[asyncio.Task[Any]] = set()
         self.health: set[asyncio.Task[Any]] = set()
+        self.reflection: set[asyncio.Task[Any]] = set()
+        self.watches: set[asyncio.Task[Any]] = set()
         self.stopped: set[asyncio.Task[Any]] = set()
         #: Calls whose request is still arriving: in flight, not yet holding a slot.
         self.arriving: set[asyncio.Task[Any]] = set()
@@ -124,7 +135,20 @@ class _Admission:
                 settings.max_event_streams,
                 _connection_share(settings.max_event_streams, share),
             ),
-            "health": _Kind("health", self.health, math.inf, math.inf),
+            "reflection": _Kind(
+                "reflection",
+                self.reflection,
+                _MAX_REFLECTION_STREAMS,
+                _connection_share(_MAX_REFLECTION_STREAMS, share),
+            ),
+            "health": _Kind("health", self.health, math.inf, math.inf, serves_draining=True),
+            "watch": _Kind(
+                "watch",
+                self.watches,
+                settings.max_event_streams,
+                _connection_share(settings.max_event_streams, share),
+                serves_draining=True,
+            ),
         }
         self._held: Counter[tuple[str, object]] = Counter()
 
@@ -149,44 +173,40 @@ class _Admission:
         return admitted
 
     def _kind(self, method_name: str) -> _Kind:
-        if method_name in _EVENT_STREAMS:
-            return self._kinds["streams"]
-        if method_name in _HEALTH:
-            return self._kinds["health"]
+        for methods, name in (
+            (_EVENT_STREAMS, "streams"),
+            (_HEALTH, "health"),
+            (_WATCH, "watch"),
+            (_REFLECTION, "reflection"),
+        ):
+            if method_name in methods:
+                return self._kinds[name]
         return self._kinds["unary"]
 
     def _refuse_if_draining(self, kind: _Kind) -> None:
-        if self.draining and kind.calls is not self.health:
+        if self.draining and not kind.serves_draining:
             raise DrainingError("server is shutting down; retry elsewhere").grpc_error()
 
     async def _arrival(self, stream: Stream[Any, Any], cardinality: Cardinality) -> Any:
         """The stream with its first message received, within the arrival time limit."""
+        limit = self.max_message_bytes
         try:
             async with asyncio.timeout(self.arrival_timeout):
-                first = await stream.recv_message()
-                if not cardinality.client_streaming:
-                    await _end_of_request(stream, first)
+                if cardinality.client_streaming:
+                    first = await recv_message(stream, limit)
+                else:
+                    first = await recv_single_message(stream, limit)
         except TimeoutError:
             raise GRPCError(
                 Status.DEADLINE_EXCEEDED,
                 f"the request did not arrive within {self.arrival_timeout:g} s of its headers",
             ) from None
-        except NotImplementedError:  # grpclib's answer to a message with the compressed flag
-            raise GRPCError(
-                Status.UNIMPLEMENTED,
-                "compressed messages are not supported: send them uncompressed (flag 0)",
-            ) from None
-        except (AssertionError, struct.error):
-            # grpclib asserts that a message prefix or body is whole (struct.error under -O).
-            raise InvalidMessageError(
-                "the request ends inside a message or its 5-byte prefix"
-            ).grpc_error() from None
-        return _Received(stream, first)
+        return ReceivedStream(stream, first, limit, _STREAM_IDLE_SECONDS)
 
     @contextmanager
     def _slot(self, kind: _Kind, connection: object, task: asyncio.Task[Any]) -> Iterator[None]:
         """Hold one of the kind's slots for ``task``, or raise RESOURCE_EXHAUSTED."""
-        if kind.calls is self.streams:
+        if kind.name == "streams":
             # A stream whose request arrived after the drain began would outlive it; a unary
             # call whose headers came before is in flight, and gets the grace period.
             self._refuse_if_draining(kind)
@@ -231,37 +251,9 @@ class _Admission:
         self.stopped -= ending
 
 
-async def _end_of_request(stream: Stream[Any, Any], first: Any) -> None:
-    """Wait for the end of a single-message request; none or a second is INVALID_ARGUMENT."""
-    if first is None or await stream.recv_message() is not None:
-        raise InvalidMessageError("a unary request carries exactly one message").grpc_error()
-
-
 def _connection_of(stream: Stream[Any, Any]) -> object:
     """The HTTP/2 connection a call came on (grpclib keeps it private): admission's unit."""
     return stream._stream.connection
-
-
-class _Received(StreamIterator[Any]):
-    """A call's stream whose first message admission has already received.
-
-    The handler's first ``recv_message`` returns that message; everything else is the
-    stream's own.
-    """
-
-    def __init__(self, stream: Stream[Any, Any], first: Any) -> None:
-        self._stream = stream
-        self._first: Any = first
-        self._first_taken = False
-
-    async def recv_message(self) -> Any:
-        if not self._first_taken:
-            self._first_taken = True
-            return self._first
-        return await self._stream.recv_message()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 class VoiceCoreServer:
@@ -301,15 +293,15 @@ class VoiceCoreServer:
         self.service.serving = False
         self._status.set(False)
         await admission.stop(admission.streams)
-        in_flight = admission.unary | admission.arriving
+        in_flight = admission.unary | admission.reflection | admission.arriving
         if in_flight:
             await asyncio.wait(in_flight, timeout=grace)
-        await admission.stop(admission.unary | admission.arriving)
-        if admission.health:
+        await admission.stop(admission.unary | admission.reflection | admission.arriving)
+        if admission.watches:
             # A Watch stream needs a few loop turns to send NOT_SERVING; a load balancer that
             # sees it stops routing here before the stream ends.
             await asyncio.sleep(_WATCH_SETTLE)
-        await admission.stop(admission.health)
+        await admission.stop(admission.health | admission.watches)
         self._server.close()
         await self._server.wait_closed()
         logger.info("stopped")

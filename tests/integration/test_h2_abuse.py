@@ -9,6 +9,7 @@ frames (counted, not timed: the only times are generous "completes within" guard
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -17,10 +18,13 @@ import pytest
 from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.const import Status
+from grpclib.health.v1 import health_pb2
+from grpclib.reflection.v1 import reflection_pb2
 from h2.errors import ErrorCodes
 from hyperframe.frame import HeadersFrame
 
 from tests.integration.test_wire_garbage import EXECUTE, GRPC, RawH2Client, email_request
+from voicecore import server as server_module
 from voicecore._h2guard import FRAMES_PER_TURN, GuardedProtocol
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, VoiceCoreServiceStub
@@ -410,3 +414,88 @@ class TestResetStreamsAreReleased:
                 await round_trip(client)  # the server has read it and answered its window
             outcome = await client.call(email_request())
         assert outcome.ok, outcome
+
+
+_REFLECTION_PATH = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+_WATCH_PATH = "/grpc.health.v1.Health/Watch"
+
+
+def _message(payload: bytes, declared: int | None = None) -> bytes:
+    """A gRPC length-prefixed message; ``declared`` lies about its length."""
+    return struct.pack(">?I", False, len(payload) if declared is None else declared) + payload
+
+
+def _open_with(client: RawH2Client, path: str, data: bytes) -> int:
+    """A stream to ``path`` that sends ``data`` and stays open; its id."""
+    stream_id = start_stream(client, path)
+    client.conn.send_data(stream_id, data)
+    send(client)
+    return stream_id
+
+
+class TestDeclaredSizes:
+    async def test_a_huge_declared_length_is_refused_before_its_body(self) -> None:
+        """A prefix declaring 2 GiB is RESOURCE_EXHAUSTED at once, not buffered until it came."""
+        async with serving(request_arrival_timeout=30.0) as server, connect(server) as client:
+            stream_id = _open_with(client, EXECUTE, _message(b"\x0a" * 1024, 0x7FFFFFFF))
+            outcome = await client._read_stream(stream_id)
+        assert outcome.grpc_status == Status.RESOURCE_EXHAUSTED.value, outcome
+        assert str(0x7FFFFFFF) in outcome.grpc_message
+
+    async def test_a_later_message_of_an_open_stream_is_checked_too(self) -> None:
+        """Reflection's second message declaring 2 GiB is refused the same way."""
+        list_services = reflection_pb2.ServerReflectionRequest(list_services="")
+        first = _message(list_services.SerializeToString())
+        async with serving() as server, connect(server) as client:
+            stream_id = _open_with(client, _REFLECTION_PATH, first)
+            client.conn.send_data(stream_id, _message(b"\x00" * 1024, 0x7FFFFFFF))
+            send(client)
+            outcome = await client._read_stream(stream_id)
+        assert outcome.grpc_status == Status.RESOURCE_EXHAUSTED.value, outcome
+
+
+class TestOpenStreamsAreBounded:
+    async def test_reflection_streams_have_a_pool_of_their_own(self) -> None:
+        """Open reflection streams cannot take unary slots: past their pool they are refused,
+        and a real call still runs."""
+        list_services = reflection_pb2.ServerReflectionRequest(list_services="")
+        request = _message(list_services.SerializeToString())
+        async with serving(max_concurrent_calls=10) as server:
+            async with connect(server) as a, connect(server) as b, connect(server) as c:
+                for client in (a, b):
+                    for _ in range(32):
+                        _open_with(client, _REFLECTION_PATH, request)
+                    await round_trip(client)
+                refused = await c._read_stream(_open_with(c, _REFLECTION_PATH, request))
+                async with Channel("127.0.0.1", server.port) as channel:
+                    call = await VoiceCoreServiceStub(channel).execute_primitive(_sleep(0))
+        assert refused.grpc_status == Status.RESOURCE_EXHAUSTED.value, refused
+        assert call.success
+
+    async def test_an_idle_reflection_stream_is_ended(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A reflection stream that stops sending is ended with DEADLINE_EXCEEDED."""
+        monkeypatch.setattr(server_module, "_STREAM_IDLE_SECONDS", 0.2)
+        list_services = reflection_pb2.ServerReflectionRequest(list_services="")
+        async with serving() as server, connect(server) as client:
+            stream_id = _open_with(
+                client, _REFLECTION_PATH, _message(list_services.SerializeToString())
+            )
+            outcome = await client._read_stream(stream_id)
+        assert outcome.grpc_status == Status.DEADLINE_EXCEEDED.value, outcome
+
+    async def test_health_watches_are_limited_per_connection(self) -> None:
+        """With four event streams allowed, one connection may hold two Watch streams."""
+        watch = _message(health_pb2.HealthCheckRequest().SerializeToString())
+        async with serving(max_event_streams=4) as server, connect(server) as client:
+            for _ in range(2):
+                stream_id = start_stream(client, _WATCH_PATH)
+                client.conn.send_data(stream_id, watch, end_stream=True)
+            send(client)
+            await round_trip(client)
+            third = start_stream(client, _WATCH_PATH)
+            client.conn.send_data(third, watch, end_stream=True)
+            send(client)
+            outcome = await client._read_stream(third)
+        assert outcome.grpc_status == Status.RESOURCE_EXHAUSTED.value, outcome
