@@ -53,6 +53,7 @@ from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem, header_problem, 
 
 __all__ = [
     "FRAMES_PER_TURN",
+    "ConnectionCount",
     "MAX_HEADER_LIST_BYTES",
     "SLICE_BYTES",
     "FloodGuard",
@@ -73,9 +74,10 @@ MAX_HEADER_LIST_BYTES: Final = 64 * 1024
 _REFUND_BYTES: Final = 16 * 1024
 _PREFACE_BYTES: Final = 24  # "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _HEADER_BYTES: Final = 9
-_DATA, _RST_STREAM, _CONTINUATION = 0x0, 0x3, 0x9
+_DATA, _HEADERS, _RST_STREAM, _CONTINUATION = 0x0, 0x1, 0x3, 0x9
 _CONTROL_TYPES: Final = frozenset({0x2, 0x4, 0x6, 0x8, _CONTINUATION})  # PRIORITY SETTINGS PING WU
 _END_STREAM: Final = 0x1
+_END_HEADERS: Final = 0x4
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class H2Limits:
     window: float = 10.0
     max_resets: int = 200
     max_control_frames: int = 1000
+    #: Seconds a header block (HEADERS and its CONTINUATIONs) may take to arrive whole.
+    header_timeout: float = 1.0
+    #: Connections the server holds at once; more are closed as they open.
+    max_connections: int = 2000
 
 
 class FrameScanner:
@@ -121,6 +127,13 @@ class FrameScanner:
             yield kind, flags, length, pos
 
 
+@dataclass
+class ConnectionCount:
+    """The connections one server holds open, shared by their protocols."""
+
+    open: int = 0
+
+
 class FloodGuard:
     """Counts one connection's resets and control frames per window; says when it is abusive."""
 
@@ -130,6 +143,9 @@ class FloodGuard:
         self._window_start = float("-inf")
         self._resets = self._control = self._completed = 0
         self._sent_at_start = 0
+        self._block_bytes = 0
+        #: Loop time at which the header block still arriving began, or None.
+        self.header_block_since: float | None = None
 
     def stream_completed(self) -> None:
         """A stream ended without being reset by the client: it earns back one of each."""
@@ -154,6 +170,8 @@ class FloodGuard:
         refund = self._completed + (bytes_sent - self._sent_at_start) // _REFUND_BYTES
         counted = 0
         for kind, flags, length, end in self._scanner.frames(data):
+            if self._header_block_too_large(kind, flags, length, now):
+                return "oversized header block", end
             if kind == _RST_STREAM:
                 self._resets += 1
                 if self._resets - self._completed > self.limits.max_resets:
@@ -166,6 +184,18 @@ class FloodGuard:
             if counted == max_frames:
                 return None, end
         return None, len(data)
+
+    def _header_block_too_large(self, kind: int, flags: int, length: int, now: float) -> bool:
+        """Follow the header block being received; True once it outgrows the header list
+        limit (h2 buffers up to 64 CONTINUATION frames of 16 KiB before it decodes any)."""
+        if kind == _HEADERS:
+            self._block_bytes, self.header_block_since = 0, now
+        elif kind != _CONTINUATION:
+            return False
+        self._block_bytes += length
+        if flags & _END_HEADERS:
+            self._block_bytes, self.header_block_since = 0, None
+        return self._block_bytes > MAX_HEADER_LIST_BYTES
 
 
 def _is_control(kind: int, flags: int, length: int) -> bool:
@@ -259,17 +289,21 @@ class GuardedProtocol(H2Protocol):
         *,
         limits: H2Limits,
         guard: FloodGuard,
+        connections: ConnectionCount,
     ) -> None:
         super().__init__(handler, config, h2_config)
         self.limits = limits
         self.guard = guard
+        self._connections = connections
         self._received: deque[bytes] = deque()
         self._offset = 0  # into self._received[0]
         self._turn_scheduled = False
         self._reading_paused = False
+        self._header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        self._connections.open += 1
         self._h2.update_settings(
             {
                 SettingCodes.MAX_CONCURRENT_STREAMS: self.limits.max_streams,
@@ -277,6 +311,15 @@ class GuardedProtocol(H2Protocol):
             }
         )
         self.connection.flush()
+        if self._connections.open > self.limits.max_connections:
+            logger.debug("refusing a connection over the limit", limit=self.limits.max_connections)
+            self._calm_down("too many connections", log=False)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._connections.open -= 1
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
 
     @property
     def _h2(self) -> H2Connection:
@@ -305,7 +348,27 @@ class GuardedProtocol(H2Protocol):
             self._calm_down(abuse)
             return
         self._feed(bytes(piece[:used]))
+        self._watch_header_block()
         self._schedule_rest()
+
+    def _watch_header_block(self) -> None:
+        """A header block still arriving gets ``header_timeout`` to finish (no stream exists
+        yet, so no request time limit applies), then the connection is closed."""
+        since = self.guard.header_block_since
+        if since is None or self._header_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._header_timer = loop.call_at(since + self.limits.header_timeout, self._header_due)
+
+    def _header_due(self) -> None:
+        self._header_timer = None
+        since = self.guard.header_block_since
+        if since is None or self.connection.is_closing():
+            return
+        if asyncio.get_running_loop().time() - since >= self.limits.header_timeout:
+            self._calm_down("header block not finished in time")
+        else:  # a later block began: give it its own time
+            self._watch_header_block()
 
     def _next_piece(self) -> memoryview:
         head = memoryview(self._received[0])[self._offset :]
@@ -350,10 +413,11 @@ class GuardedProtocol(H2Protocol):
         if not self.connection.is_closing():
             self.connection.flush()
 
-    def _calm_down(self, abuse: str) -> None:
-        addr = self.connection.get_peer().addr()
-        peer = f"{addr[0]}:{addr[1]}" if addr else ""
-        logger.warning("closing a connection that floods the server", abuse=abuse, peer=peer)
+    def _calm_down(self, abuse: str, *, log: bool = True) -> None:
+        if log:
+            addr = self.connection.get_peer().addr()
+            peer = f"{addr[0]}:{addr[1]}" if addr else ""
+            logger.warning("closing an abusive connection", abuse=abuse, peer=peer)
         self._h2.close_connection(error_code=ErrorCodes.ENHANCE_YOUR_CALM)
         self.connection.flush()
         self.processor.close(f"HTTP/2 {abuse}")

@@ -16,7 +16,13 @@ from typing import Any, Final, cast
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server
 
-from voicecore._h2guard import FloodGuard, GuardedHandler, GuardedProtocol, H2Limits
+from voicecore._h2guard import (
+    ConnectionCount,
+    FloodGuard,
+    GuardedHandler,
+    GuardedProtocol,
+    H2Limits,
+)
 
 __all__ = ["CoalescingServer", "CoalescingTransport"]
 
@@ -102,6 +108,7 @@ class CoalescingServer(Server):
     def __init__(self, *args: Any, limits: H2Limits | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits or H2Limits()
+        self.connections = ConnectionCount()
 
     def _protocol_factory(self) -> H2Protocol:
         self.__gc_step__()
@@ -115,5 +122,10 @@ class CoalescingServer(Server):
         )
         self._handlers.add(handler)
         return _CoalescingProtocol(
-            handler, self._config, self._h2_config, limits=self.limits, guard=guard
+            handler,
+            self._config,
+            self._h2_config,
+            limits=self.limits,
+            guard=guard,
+            connections=self.connections,
         )

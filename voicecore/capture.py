@@ -185,16 +185,18 @@ def state_size(state: CaptureState) -> int:
 
 
 class _TurnLocks:
-    """One lock per capture key while a turn of that capture runs; none kept otherwise."""
+    """One lock per store and capture key while a turn of that capture runs; none kept
+    otherwise (so two services in one process do not serialise each other's turns)."""
 
     def __init__(self) -> None:
-        self._locks: dict[CaptureKey, tuple[asyncio.Lock, int]] = {}
+        self._locks: dict[tuple[CaptureStore, CaptureKey], tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
-    async def held(self, key: CaptureKey | None) -> AsyncIterator[None]:
-        if key is None:  # no conversation: nothing is kept, nothing to serialise
+    async def held(self, store: CaptureStore, capture: CaptureKey | None) -> AsyncIterator[None]:
+        if capture is None:  # no conversation: nothing is kept, nothing to serialise
             yield
             return
+        key = (store, capture)
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
@@ -235,7 +237,7 @@ async def run_turn(
 ) -> PrimitiveResult:
     """Run one turn of a capture (see the module docstring)."""
     key = CaptureKey(ctx.conversation_id, ctx.objective_type) if ctx.conversation_id else None
-    async with _turn_locks.held(key):
+    async with _turn_locks.held(ctx.captures, key):
         state = await _load(ctx.captures, key, params.reset)
         turn = await _advance(primitive, params, state)
         await _save(ctx.captures, key, turn.kept)

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         description="estimated bytes of capture state held between turns at most",
     )
     # One client must not lock everyone out (HTTP/2 streams, slow requests, floods).
+    max_connections: int = Field(
+        default=2000,
+        ge=1,
+        description="client connections held at once; more are closed as they open (GOAWAY)",
+    )
     max_streams_per_connection: int = Field(
         default=100,
         ge=1,

@@ -330,6 +330,8 @@ def _h2_limits(settings: Settings) -> H2Limits:
         window=settings.flood_window,
         max_resets=settings.flood_max_resets,
         max_control_frames=settings.flood_max_control_frames,
+        header_timeout=settings.request_arrival_timeout,
+        max_connections=settings.max_connections,
     )
 
 

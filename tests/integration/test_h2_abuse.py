@@ -499,3 +499,34 @@ class TestOpenStreamsAreBounded:
             send(client)
             outcome = await client._read_stream(third)
         assert outcome.grpc_status == Status.RESOURCE_EXHAUSTED.value, outcome
+
+
+class TestConnections:
+    async def test_connections_over_the_limit_are_closed(self) -> None:
+        """With two connections allowed, a third gets GOAWAY ENHANCE_YOUR_CALM; the two serve."""
+        async with serving(max_connections=2) as server, connect(server) as first:
+            async with connect(server) as second:
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                third = RawH2Client(reader, writer, f"127.0.0.1:{server.port}")
+                third.conn.initiate_connection()
+                send(third)
+                ended = await read_until(
+                    third, lambda e: isinstance(e, h2.events.ConnectionTerminated)
+                )
+                writer.close()
+                goaway = _terminated(ended)
+                assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM
+                for client in (first, second):
+                    assert (await client.call(email_request())).ok
+
+    async def test_an_unfinished_header_block_ends_the_connection(self) -> None:
+        """HEADERS without END_HEADERS, then silence: GOAWAY after the arrival limit."""
+        async with serving(request_arrival_timeout=0.2) as server, connect(server) as client:
+            block = HeadersFrame(client.conn.get_next_available_stream_id())
+            block.data = b"\x82"  # :method GET, and no END_HEADERS: CONTINUATION should follow
+            client.writer.write(block.serialize())
+            ended = await read_until(
+                client, lambda e: isinstance(e, h2.events.ConnectionTerminated)
+            )
+            goaway = _terminated(ended)
+        assert goaway is not None and goaway.error_code == ErrorCodes.ENHANCE_YOUR_CALM

@@ -214,6 +214,24 @@ class TestFloodGuard:
             "control frame flood" if counted else None
         )
 
+    def test_a_header_block_past_the_list_limit_is_refused(self) -> None:
+        """HEADERS without END_HEADERS and CONTINUATIONs past 64 KiB trip the guard."""
+        guard = _guard(max_control_frames=10_000)
+        start = _with_payload(0x1, b"\x00" * 16_000)  # HEADERS, END_HEADERS not set
+        more = _with_payload(0x9, b"\x00" * 16_000)  # CONTINUATION
+        assert guard.receive(start + more * 3, now=0.0, bytes_sent=0)[0] is None
+        assert guard.header_block_since == 0.0
+        assert guard.receive(more, now=0.5, bytes_sent=0)[0] == "oversized header block"
+
+    def test_a_finished_header_block_is_forgotten(self) -> None:
+        """END_HEADERS ends the block: its bytes no longer count and no timer is due."""
+        guard = _guard()
+        start = _with_payload(0x1, b"\x00" * 16_000)
+        end = _with_payload(0x9, b"\x00" * 16_000, 0x4)
+        for _ in range(10):
+            assert guard.receive(start + end, now=0.0, bytes_sent=0)[0] is None
+        assert guard.header_block_since is None
+
     def test_reading_stops_after_max_frames(self) -> None:
         """With ``max_frames`` the guard reads up to the end of that many headers only."""
         guard = _guard()
@@ -223,7 +241,16 @@ class TestFloodGuard:
 
 
 class _FakeStream:
-    """What GuardedHandler needs of a grpclib protocol stream: hashable, nothing else."""
+    """What GuardedHandler needs of a grpclib protocol stream: hashable, and an answer
+    for the headers-only refusal the handler gives requests without gRPC headers."""
+
+    closable = False
+
+    def __init__(self) -> None:
+        self.sent: list[list[tuple[str, str]]] = []
+
+    async def send_headers(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
+        self.sent.append(headers)
 
 
 class TestGuardedHandler:
@@ -244,7 +271,9 @@ class TestGuardedHandler:
         completed: list[None] = []
         handler = GuardedHandler({}, None, None, None, on_completed=lambda: completed.append(None))
         releases: list[None] = []
-        handler.accept(_FakeStream(), [], lambda: releases.append(None))  # type: ignore[arg-type]
+        stream = _FakeStream()
+        handler.accept(stream, [], lambda: releases.append(None))  # type: ignore[arg-type]
         for _ in range(5):
             await _next_turn()
         assert (len(releases), len(completed)) == (1, 1)
+        assert ("grpc-status", "3") in stream.sent[0]  # no content-type: INVALID_ARGUMENT
