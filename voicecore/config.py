@@ -44,7 +44,11 @@ class Settings(BaseSettings):
         description="estimated bytes of events kept for replay; the oldest go first",
     )
     max_message_bytes: int = Field(
-        default=4 * 1024 * 1024, ge=1024, description="larger requests are RESOURCE_EXHAUSTED"
+        # Not gRPC's usual 4 MiB: a turn's params are tens of KB, and parsing 4 MiB of Struct
+        # entries holds the event loop for about 0.4 s before any check can refuse them.
+        default=256 * 1024,
+        ge=1024,
+        description="larger requests are RESOURCE_EXHAUSTED",
     )
     max_concurrent_calls: int = Field(
         default=1000, ge=1, description="calls in flight beyond this are RESOURCE_EXHAUSTED"
