@@ -104,11 +104,11 @@ class TestPeersThatDisconnect:
 
 
 class TestTraceIds:
-    @pytest.mark.parametrize("trace_id", ["t" * 1_000_000, "caf\u00e9", "two words"])
+    @pytest.mark.parametrize("trace_id", ["t" * 200_000, "caf\u00e9", "two words"])
     async def test_a_bad_trace_id_field_is_refused_and_answered(
         self, server: RunningServer, trace_id: str
     ) -> None:
-        """1 MB, non-ASCII or spaced trace ids get INVALID_PARAMS back, under a valid id."""
+        """200 KB, non-ASCII or spaced trace ids get INVALID_PARAMS back, under a valid id."""
         request = ExecutePrimitiveRequest(
             objective_type="debug_echo",
             trace_id=trace_id,
