@@ -227,14 +227,14 @@ class TestWhatHeld:
 
     async def test_admission_admits_exactly_the_limit(self) -> None:
         """36 concurrent slow calls over 6 connections against a limit of 20: 20 run, 16 are
-        RESOURCE_EXHAUSTED."""
+        RESOURCE_EXHAUSTED (each sleeps 3 s, so all 36 arrive while the first 20 run)."""
         settings = Settings(host="127.0.0.1", port=0, debug_primitives=True)
         server = VoiceCoreServer(settings.model_copy(update={"max_concurrent_calls": 20}))
         await server.start()
         channels = [Channel("127.0.0.1", server.port) for _ in range(6)]
         try:
             calls = [
-                VoiceCoreServiceStub(channel).execute_primitive(_sleep(1.0))
+                VoiceCoreServiceStub(channel).execute_primitive(_sleep(3.0))
                 for channel in channels
                 for _ in range(6)
             ]
@@ -255,8 +255,13 @@ class TestWhatHeld:
         channel = Channel("127.0.0.1", server.port)
         try:
             stub = VoiceCoreServiceStub(channel)
-            calls = [asyncio.create_task(stub.execute_primitive(_sleep(0.3))) for _ in range(50)]
-            await asyncio.sleep(0.1)
+            calls = [asyncio.create_task(stub.execute_primitive(_sleep(1.0))) for _ in range(50)]
+            # In flight means running on the server, not merely sent (a busy machine is slow).
+            for _ in range(500):
+                if len(server._admission.unary) == 50:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(server._admission.unary) == 50
             await server.stop(grace_period=5)
             outcomes = await asyncio.gather(*calls)
         finally:
