@@ -17,15 +17,12 @@ One client connection must not cost the server more than it is worth. Three guar
 - **One turn at a time.** h2 parses a HEADERS frame in about a quarter of a millisecond of pure
   Python, and one read can hold a thousand of them, each starting a call. So one loop turn
   guards and parses at most ``SLICE_BYTES`` and ``FRAMES_PER_TURN`` frame headers of a
-  connection's data; the rest waits for the next turn with the connection's reading paused, so
-  other connections and calls get the loop in between, and a flood costs at most one turn's
-  parsing past its budget. Measured with 100 capture calls pipelined in one write: a timer's
-  longest delay was 52-62 ms parsed all at once, 46-61 ms at 32 frames a turn (16 calls start
-  together), 16-22 ms at 8.
-- **Reset streams are released.** grpclib frees a stream (its entry and its flow-control
-  credit) in the ``finally`` of the stream's handler task; a stream reset before that task first
-  runs is cancelled before the ``try`` is entered, so the stream would never be freed.
-  ``GuardedHandler`` frees it when the task is done, whatever way it ended, exactly once.
+  connection's data; the rest waits for the next turn (the connection's reading is paused once
+  more than a few slices wait), so other connections and calls get the loop in between, and a
+  flood costs at most one turn's parsing past its budget. Measured with 100 capture calls
+  pipelined in one write: a timer's longest delay was 52-62 ms parsed all at once, 46-61 ms at
+  32 frames a turn (16 calls start together), 16-22 ms at 8. The budgets are per connection:
+  many connections together can still fill a turn (no global budget yet).
 """
 
 from __future__ import annotations
@@ -67,6 +64,8 @@ __all__ = [
 #: data (see the module docstring).
 SLICE_BYTES: Final = 16 * 1024
 FRAMES_PER_TURN: Final = 8
+#: Above this many bytes waiting to be parsed, the connection's reading is paused.
+_PAUSE_READING_AT: Final = 4 * SLICE_BYTES
 #: The request header list h2 decodes at most (its default); advertised, so that a client
 #: knows a larger one ends the connection.
 MAX_HEADER_LIST_BYTES: Final = 64 * 1024
@@ -296,6 +295,7 @@ class GuardedProtocol(H2Protocol):
         self.guard = guard
         self._connections = connections
         self._received: deque[bytes] = deque()
+        self._backlog = 0  # bytes received and not yet parsed
         self._offset = 0  # into self._received[0]
         self._turn_scheduled = False
         self._reading_paused = False
@@ -329,12 +329,13 @@ class GuardedProtocol(H2Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._received.append(data)
+        self._backlog += len(data)
         if not self._turn_scheduled:
             self._take_turn()
 
     def _take_turn(self) -> None:
         """Guard and parse one turn's worth of the received data (see the module docstring);
-        if more is waiting, stop reading and come back on the next loop turn."""
+        if more is waiting, come back on the next loop turn."""
         self._turn_scheduled = False
         if self.connection.is_closing():
             self._received.clear()
@@ -375,20 +376,26 @@ class GuardedProtocol(H2Protocol):
         return head[:SLICE_BYTES]
 
     def _consumed(self, used: int) -> None:
+        self._backlog -= used
         self._offset += used
         if self._offset == len(self._received[0]):
             self._received.popleft()
             self._offset = 0
 
     def _schedule_rest(self) -> None:
+        """Come back next turn while data waits; stop reading while more than a few slices
+        wait (pausing costs two system calls, so not for the usual backlog of one read)."""
+        if self.connection.is_closing():  # closing also drops grpclib's transport reference
+            self._received.clear()
+            return
         transport = self.connection._transport  # grpclib's; it does not pause reading itself
-        if self._received and not self.connection.is_closing():
-            if not self._reading_paused:
-                transport.pause_reading()
-                self._reading_paused = True
+        if self._received:
             self._turn_scheduled = True
             asyncio.get_running_loop().call_soon(self._take_turn)
-        elif self._reading_paused and not self.connection.is_closing():
+        if not self._reading_paused and self._backlog > _PAUSE_READING_AT:
+            transport.pause_reading()
+            self._reading_paused = True
+        elif self._reading_paused and not self._received:
             transport.resume_reading()
             self._reading_paused = False
 
