@@ -21,8 +21,11 @@ One client connection must not cost the server more than it is worth. Three guar
   more than a few slices wait), so other connections and calls get the loop in between, and a
   flood costs at most one turn's parsing past its budget. Measured with 100 capture calls
   pipelined in one write: a timer's longest delay was 52-62 ms parsed all at once, 46-61 ms at
-  32 frames a turn (16 calls start together), 16-22 ms at 8. The budgets are per connection:
-  many connections together can still fill a turn (no global budget yet).
+  32 frames a turn (16 calls start together), 16-22 ms at 8. All connections together take
+  at most ``CONNECTION_TURNS_PER_LOOP_TURN`` such turns per loop turn (``TurnBudget``, round
+  robin), so many connections cannot fill a loop turn either: 10 connections with 50 calls
+  each took the longest timer delay from 175-199 ms to 32-34 ms. The flood budgets stay per
+  connection.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem, header_problem, 
 
 __all__ = [
     "FRAMES_PER_TURN",
+    "CONNECTION_TURNS_PER_LOOP_TURN",
     "ConnectionCount",
     "MAX_HEADER_LIST_BYTES",
     "SLICE_BYTES",
@@ -58,12 +62,15 @@ __all__ = [
     "GuardedHandler",
     "GuardedProtocol",
     "H2Limits",
+    "TurnBudget",
 ]
 
 #: One loop turn guards and parses at most this many bytes and frame headers of a connection's
 #: data (see the module docstring).
 SLICE_BYTES: Final = 16 * 1024
 FRAMES_PER_TURN: Final = 8
+#: Connection turns all connections together take per loop turn (``TurnBudget``).
+CONNECTION_TURNS_PER_LOOP_TURN: Final = 2
 #: Above this many bytes waiting to be parsed, the connection's reading is paused.
 _PAUSE_READING_AT: Final = 4 * SLICE_BYTES
 #: The request header list h2 decodes at most (its default); advertised, so that a client
@@ -277,6 +284,52 @@ def _once(release_stream: Callable[[], Any]) -> Callable[[], None]:
     return release
 
 
+class TurnBudget:
+    """Connection turns (``FRAMES_PER_TURN`` frames each) all connections together may take
+    in one loop turn; connections past it wait, in arrival order, for the next loop turns.
+
+    Per-connection slicing alone lets N connections parse N slices in one loop turn: twenty
+    connections flooding at once held the loop for hundreds of milliseconds.
+    """
+
+    def __init__(self, per_turn: int = CONNECTION_TURNS_PER_LOOP_TURN) -> None:
+        self._per_turn = per_turn
+        self._left = per_turn
+        self._waiting: deque[GuardedProtocol] = deque()
+        self._refill_scheduled = False
+
+    def request(self, protocol: GuardedProtocol) -> None:
+        """Let ``protocol`` (with fresh data) take a turn now if the budget allows, else queue
+        it."""
+        if self._left and not self._waiting:
+            self._left -= 1
+            self._schedule_refill()
+            protocol.take_turn()
+            return
+        self.later(protocol)
+
+    def later(self, protocol: GuardedProtocol) -> None:
+        """Queue ``protocol`` for a turn (behind every connection already waiting)."""
+        self._waiting.append(protocol)
+        self._schedule_refill()
+
+    def _schedule_refill(self) -> None:
+        if not self._refill_scheduled:
+            self._refill_scheduled = True
+            # call_soon runs in the next loop turn: the boundary between two turns' budgets.
+            asyncio.get_running_loop().call_soon(self._refill)
+
+    def _refill(self) -> None:
+        self._refill_scheduled = False
+        self._left = self._per_turn
+        # Only those waiting now: a protocol that asks again goes to the back of the queue.
+        for _ in range(min(self._per_turn, len(self._waiting))):
+            self._left -= 1
+            self._waiting.popleft().take_turn()
+        if self._waiting or self._left < self._per_turn:
+            self._schedule_refill()
+
+
 class GuardedProtocol(H2Protocol):
     """grpclib's server-side HTTP/2 protocol with the stream limit and the flood guard."""
 
@@ -289,11 +342,13 @@ class GuardedProtocol(H2Protocol):
         limits: H2Limits,
         guard: FloodGuard,
         connections: ConnectionCount,
+        turns: TurnBudget,
     ) -> None:
         super().__init__(handler, config, h2_config)
         self.limits = limits
         self.guard = guard
         self._connections = connections
+        self._turns = turns
         self._received: deque[bytes] = deque()
         self._backlog = 0  # bytes received and not yet parsed
         self._offset = 0  # into self._received[0]
@@ -331,11 +386,12 @@ class GuardedProtocol(H2Protocol):
         self._received.append(data)
         self._backlog += len(data)
         if not self._turn_scheduled:
-            self._take_turn()
+            self._turn_scheduled = True
+            self._turns.request(self)
 
-    def _take_turn(self) -> None:
+    def take_turn(self) -> None:
         """Guard and parse one turn's worth of the received data (see the module docstring);
-        if more is waiting, come back on the next loop turn."""
+        if more is waiting, ask the turn budget for another turn."""
         self._turn_scheduled = False
         if self.connection.is_closing():
             self._received.clear()
@@ -391,7 +447,7 @@ class GuardedProtocol(H2Protocol):
         transport = self.connection._transport  # grpclib's; it does not pause reading itself
         if self._received:
             self._turn_scheduled = True
-            asyncio.get_running_loop().call_soon(self._take_turn)
+            self._turns.later(self)
         if not self._reading_paused and self._backlog > _PAUSE_READING_AT:
             transport.pause_reading()
             self._reading_paused = True

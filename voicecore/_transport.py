@@ -22,6 +22,7 @@ from voicecore._h2guard import (
     GuardedHandler,
     GuardedProtocol,
     H2Limits,
+    TurnBudget,
 )
 
 __all__ = ["CoalescingServer", "CoalescingTransport"]
@@ -109,6 +110,7 @@ class CoalescingServer(Server):
         super().__init__(*args, **kwargs)
         self.limits = limits or H2Limits()
         self.connections = ConnectionCount()
+        self.turns = TurnBudget()
 
     def _protocol_factory(self) -> H2Protocol:
         self.__gc_step__()
@@ -128,4 +130,5 @@ class CoalescingServer(Server):
             limits=self.limits,
             guard=guard,
             connections=self.connections,
+            turns=self.turns,
         )

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from voicecore._h2guard import FloodGuard, FrameScanner, GuardedHandler, H2Limits
+from voicecore._h2guard import (
+    FloodGuard,
+    FrameScanner,
+    GuardedHandler,
+    GuardedProtocol,
+    H2Limits,
+    TurnBudget,
+)
 from voicecore._transport import FLUSH_AT_BYTES, CoalescingServer, CoalescingTransport
 
 
@@ -277,3 +284,37 @@ class TestGuardedHandler:
             await _next_turn()
         assert (len(releases), len(completed)) == (1, 1)
         assert ("grpc-status", "3") in stream.sent[0]  # no content-type: INVALID_ARGUMENT
+
+
+class _Busy:
+    """A connection with ``turns`` turns of work: each turn asks the budget for the next."""
+
+    def __init__(self, name: str, turns: int, budget: TurnBudget, log: list[str]) -> None:
+        self.name, self.left, self.budget, self.log = name, turns, budget, log
+
+    def take_turn(self) -> None:
+        self.log.append(self.name)
+        self.left -= 1
+        if self.left:
+            self.budget.later(self)  # type: ignore[arg-type]
+
+
+class TestTurnBudget:
+    async def test_connections_share_the_turns_round_robin(self) -> None:
+        """Three busy connections and two turns a loop turn: two run per loop turn, in turn."""
+        budget = TurnBudget(per_turn=2)
+        log: list[str] = []
+        for name in "abc":
+            budget.request(_Busy(name, 3, budget, log))  # type: ignore[arg-type]
+        per_loop_turn = []
+        while len(log) < 9:
+            before = len(log)
+            await asyncio.sleep(0)  # one loop turn
+            per_loop_turn.append(len(log) - before)
+        assert max(per_loop_turn) <= 2
+        # "a" took the turn it asked for at once, then each waits behind those already waiting.
+        assert log == ["a", "a", "b", "c", "a", "b", "c", "b", "c"]
+
+    def test_guarded_protocols_take_turns_from_the_budget(self) -> None:
+        """The protocol's turn is the budget's callback (the names must match)."""
+        assert callable(GuardedProtocol.take_turn)
