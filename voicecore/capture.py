@@ -21,9 +21,11 @@ adds the caller's yes as independent evidence: ``1 - (1 - value) * (1 - yes)``. 
 **Where the reading runs.** Reading is CPU-bound Python, which no timeout can interrupt. Every
 parser's worst case is close to linear in its input, so short utterances are read on the event
 loop (a thread hop would cost more than the reading); an utterance whose hypotheses together
-exceed ``INLINE_READ_CHARS`` characters is read in a small pool of worker threads
-(``READ_WORKERS``), so the event loop keeps serving other calls and the call's timeout still
-ends the call on time (the reading itself then runs to its end in the worker, its result unused).
+exceed ``INLINE_READ_CHARS`` characters is read in a worker thread (``READ_WORKERS``), so the
+event loop keeps serving other calls and the call's timeout still ends the call on time (the
+reading itself then runs to its end in the worker, its result unused). The worker shares the
+GIL with the loop: under many maximum-size turns at once, the loop still slows (a process pool
+would isolate them).
 
 Turns of one capture are serialised by a per-key lock held from load to store, so two
 concurrent turns of the same capture never overwrite each other's state.
@@ -93,8 +95,9 @@ ParamsT = TypeVar("ParamsT", bound="CaptureParams")
 
 #: Utterances longer than this (all hypotheses together) are read off the event loop.
 INLINE_READ_CHARS: Final = 300
-#: Worker threads that read long utterances; more would only contend for the GIL.
-READ_WORKERS: Final = 2
+#: Worker threads that read long utterances. One: readers hold the GIL while they work, so a
+#: second would add no speed, only take more turns away from the event loop's thread.
+READ_WORKERS: Final = 1
 _readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="voicecore-read")
 #: What a kept state costs beyond its strings (objects, dict slots): a generous estimate.
 _STATE_OVERHEAD: Final = 2048
