@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from voicecore._codec import decode_message, encode_message, struct_from_dict, struct_to_dict
-from voicecore._limits import execute_request_refusal, limited_errors, within_limits
+from voicecore._limits import limited_errors
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     Error,
@@ -110,19 +110,17 @@ class Executor:
         *,
         trace_id: str,
         time_left: float | None = None,
-        metadata_trace_id: str = "",
+        refusal: PrimitiveError | None = None,
     ) -> ExecutePrimitiveResponse:
         """Run one turn; every outcome is a response, never an exception (but cancellation).
 
-        ``time_left`` is what remains of the caller's gRPC deadline, if it set one, and
-        ``metadata_trace_id`` the ``trace-id`` metadata it sent. A request with a field out of
-        bounds (``voicecore._limits``) is refused before anything is applied. With an
-        ``idempotency_key`` the turn runs once per conversation and key; repeats get the
-        recorded response with ``metadata.replayed`` set.
+        ``time_left`` is what remains of the caller's gRPC deadline, if it set one. A request
+        the service refused at the edge (``refusal``: a field out of bounds) is answered with
+        it, and nothing is applied. With an ``idempotency_key`` the turn runs once per
+        conversation and key; repeats get the recorded response with ``metadata.replayed`` set.
         """
-        refusal = execute_request_refusal(request, metadata_trace_id)
         if refusal is not None:
-            return await self._execute(within_limits(request), {}, trace_id, time_left, refusal)
+            return await self._execute(request, {}, trace_id, time_left, refusal)
         try:
             params = _params_dict(request.params)
         except InvalidParamsError as refusal:

@@ -404,7 +404,7 @@ class GuardedProtocol(H2Protocol):
             self._received.clear()
             self._calm_down(abuse)
             return
-        self._feed(bytes(piece[:used]))
+        self._feed(piece[:used])  # h2 copies what it buffers: no copy needed here
         self._watch_header_block()
         self._schedule_rest()
 
@@ -455,11 +455,11 @@ class GuardedProtocol(H2Protocol):
             transport.resume_reading()
             self._reading_paused = False
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes | memoryview) -> None:
         """grpclib's ``data_received``, but the GOAWAY of a protocol error is sent, and frame
         types grpclib does not know are ignored (it raises on them and loses the connection)."""
         try:
-            events = self.connection.feed(data)
+            events = self._h2.receive_data(data)  # grpclib's feed, which types data as bytes
         except ProtocolError:
             self.connection.flush()
             self.processor.close("Protocol error")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, StreamEventsRequest
 from voicecore.errors import InvalidParamsError
@@ -95,19 +95,12 @@ def within_limits(request: ExecutePrimitiveRequest) -> ExecutePrimitiveRequest:
     fields and a bad trace id emptied, so the refusal's events and response cannot echo
     megabytes back."""
 
-    def kept(name: str, limit: int) -> str:
-        value: str = getattr(request, name)
-        return value if len(value) <= limit else ""
-
-    return replace(
-        request,
-        params=None,
-        objective_type=kept("objective_type", MAX_OBJECTIVE_TYPE),
-        conversation_id=kept("conversation_id", MAX_CONVERSATION_ID),
-        idempotency_key=kept("idempotency_key", MAX_IDEMPOTENCY_KEY),
-        purpose=kept("purpose", MAX_PURPOSE),
-        trace_id=request.trace_id if is_valid_trace_id(request.trace_id) else "",
-    )
+    emptied: dict[str, Any] = {
+        name: "" for name, limit in _EXECUTE_BOUNDS if len(getattr(request, name)) > limit
+    }
+    if not is_valid_trace_id(request.trace_id):
+        emptied["trace_id"] = ""
+    return replace(request, params=None, **emptied)
 
 
 def limited_errors(errors: Sequence[_E]) -> tuple[Sequence[_E], str]:

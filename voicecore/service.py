@@ -13,7 +13,7 @@ from loguru import logger
 from voicecore._call import current_call, resolve_trace_id
 from voicecore._codec import share_encoding
 from voicecore._execution import CALL_EVENT_TYPES, Executor
-from voicecore._limits import stream_request_refusal
+from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -78,6 +78,10 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
         call = current_call.get()
+        refusal = execute_request_refusal(message, call.metadata_trace_id if call else "")
+        if refusal is not None:
+            # Refused at the edge: nothing past a bound reaches the log context, events or answer.
+            message = within_limits(message)
         trace_id = resolve_trace_id(message.trace_id, call)
         time_left = None
         if call is not None:
@@ -90,10 +94,7 @@ class VoiceCoreService(VoiceCoreServiceBase):
             objective_type=message.objective_type,
         ):
             response = await self._executor.execute(
-                message,
-                trace_id=trace_id,
-                time_left=time_left,
-                metadata_trace_id=call.metadata_trace_id if call is not None else "",
+                message, trace_id=trace_id, time_left=time_left, refusal=refusal
             )
             _log_outcome(response)
             return response

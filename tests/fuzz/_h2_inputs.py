@@ -19,6 +19,7 @@ import hpack
 from hypothesis import strategies as st
 
 from tests.fuzz._grpc_inputs import EXECUTE, GrpcInput, Request
+from tests.fuzz._wire import close_quietly
 
 __all__ = ["Frame", "H2Input", "H2Outcome", "h2_inputs", "send_h2"]
 
@@ -166,11 +167,7 @@ async def send_h2(host: str, port: int, value: H2Input) -> H2Outcome:
     except (ConnectionError, TimeoutError):
         pass
     finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except ConnectionError:
-            pass
+        await close_quietly(writer)
     return frames.outcome
 
 

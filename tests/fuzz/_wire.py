@@ -17,7 +17,7 @@ import h2.events
 import h2.exceptions
 import hpack
 
-__all__ = ["CallOutcome", "raw_call"]
+__all__ = ["CallOutcome", "close_quietly", "raw_call"]
 
 _READ = 65535
 
@@ -150,9 +150,14 @@ async def raw_call(
     except (ConnectionError, h2.exceptions.ProtocolError) as exc:
         call.outcome.closed = call.outcome.closed or repr(exc)
     finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except ConnectionError:
-            pass
+        await close_quietly(writer)
     return call.outcome
+
+
+async def close_quietly(writer: asyncio.StreamWriter) -> None:
+    """Close a connection the server may have reset already."""
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except ConnectionError:
+        pass
