@@ -13,6 +13,7 @@ import datetime
 import betterproto2
 from hypothesis import strategies as st
 
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Error,
@@ -29,7 +30,6 @@ from voicecore._proto.voicecore.v1 import (
     PrimitiveState,
     StreamEventsRequest,
 )
-from voicecore.primitives.base import JsonValue
 
 __all__ = [
     "ADVERSARIAL_PHRASES",

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from voicecore._json import JsonValue
 from voicecore.primitives._capture import (
     CONFIRMED,
     CORRECTED,
@@ -25,7 +26,7 @@ from voicecore.primitives._capture import (
     VALUE_CAPTURED,
 )
 from voicecore.primitives._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
-from voicecore.primitives.base import JsonValue, PrimitiveState
+from voicecore.primitives.base import PrimitiveState
 from voicecore.spoken.yesno import Answer, understand
 
 if TYPE_CHECKING:

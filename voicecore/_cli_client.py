@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from voicecore._json import JsonValue
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
 from voicecore.client import (
     ClientConfig,
@@ -27,7 +28,6 @@ from voicecore.client import (
     VoiceCoreClientBase,
     VoiceCoreClientError,
 )
-from voicecore.primitives.base import JsonValue
 
 __all__ = ["add_client_commands"]
 

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from voicecore._codec import decode_message, encode_message, struct_from_dict, struct_to_dict
+from voicecore._codec import decode_message, encode_message
+from voicecore._json import struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (

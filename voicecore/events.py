@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from voicecore._codec import json_copy, share_encoding, struct_from_dict
+from voicecore._codec import share_encoding
+from voicecore._json import JsonValue, json_copy, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
-from voicecore.primitives.base import JsonValue
 
 __all__ = ["DEFAULT_RETENTION_BYTES", "EventFilter", "EventLog", "InMemoryEventLog"]
 

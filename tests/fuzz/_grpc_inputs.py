@@ -19,6 +19,7 @@ from tests.property.test_params_fuzz import (
     near_valid_params,
 )
 from voicecore._h2guard import MAX_HEADER_LIST_BYTES
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
@@ -26,7 +27,6 @@ from voicecore._proto.voicecore.v1 import (
     ListPrimitivesRequest,
     StreamEventsRequest,
 )
-from voicecore.primitives.base import JsonValue
 
 __all__ = [
     "EXECUTE",

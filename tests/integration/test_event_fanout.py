@@ -14,6 +14,7 @@ from grpclib.config import Configuration
 from grpclib.const import Cardinality, Status
 
 from voicecore import _codec, events
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -23,7 +24,6 @@ from voicecore._proto.voicecore.v1 import (
 )
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
-from voicecore.primitives.base import JsonValue
 from voicecore.server import VoiceCoreServer
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,11 @@ from typing import ClassVar
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voicecore._json import JsonValue
 from voicecore.capture import NO_PARTS, CaptureKey, CapturePrimitive, InMemoryCaptureStore, run_turn
 from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives._nbest import Vote, rank
-from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.spoken.yesno import Answer, understand
 

@@ -17,17 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import MESSAGE_STRATEGIES, json_objects, json_values, structs
-from voicecore._codec import (
-    UpbCodec,
-    decode_message,
-    encode_message,
-    json_copy,
-    struct_from_dict,
-    struct_to_dict,
-)
+from voicecore._codec import UpbCodec, decode_message, encode_message
+from voicecore._json import JsonValue, json_copy, struct_from_dict, struct_to_dict
 from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
 from voicecore._proto.voicecore.v1 import ErrorCode, ExecutePrimitiveRequest, ExecutionMetadata
-from voicecore.primitives.base import JsonValue
 
 MESSAGE_TYPES = sorted(MESSAGE_STRATEGIES, key=lambda cls: cls.__name__)
 

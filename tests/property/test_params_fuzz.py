@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
 from tests.strategies import json_objects, json_values
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -27,7 +28,6 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
 )
 from voicecore.config import Settings
-from voicecore.primitives.base import JsonValue
 from voicecore.registry import default_registry
 from voicecore.service import VoiceCoreService
 

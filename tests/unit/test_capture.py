@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
+from voicecore._json import JsonValue
 from voicecore.capture import (
     INLINE_READ_CHARS,
     NO_PARTS,
@@ -25,7 +26,7 @@ from voicecore.capture import (
     state_size,
 )
 from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 

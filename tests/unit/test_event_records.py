@@ -7,10 +7,10 @@ import gc
 import pytest
 
 from voicecore import _codec
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.events import EventFilter, InMemoryEventLog
-from voicecore.primitives.base import JsonValue
 
 PAYLOADS: list[dict[str, JsonValue]] = [
     {},

@@ -18,6 +18,7 @@ from typing import Self, TypeVar
 from loguru import logger
 
 from voicecore._call import new_trace_id
+from voicecore._json import JsonValue
 from voicecore._limits import TRACE_ID_RULE, is_valid_trace_id
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -46,7 +47,6 @@ from voicecore.client._errors import (
 )
 from voicecore.client._events import resumable_events
 from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
-from voicecore.primitives.base import JsonValue
 
 __all__ = ["VoiceCoreClientBase"]
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from voicecore._json import JsonValue
 from voicecore._proto.voicecore.v1 import PrimitiveState
 
 if TYPE_CHECKING:
@@ -23,9 +24,6 @@ __all__ = [
     "PrimitiveResult",
     "PrimitiveState",
 ]
-
-JsonValue: TypeAlias = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
-"""What a Struct can carry (numbers come back as floats)."""
 
 EmitEvent: TypeAlias = Callable[[str, Mapping[str, JsonValue]], Awaitable[int]]
 """Appends an event of a type with a payload to the log; returns its sequence."""

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 
+from voicecore._json import JsonValue
 from voicecore.capture import CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
 from voicecore.primitives._dates import DateReading, Prefer, parse_date
-from voicecore.primitives.base import JsonValue
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 
 __all__ = ["DEFAULT_TIMEZONE", "CaptureDate", "CaptureDateParams", "date_readback"]

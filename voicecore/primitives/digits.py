@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 from pydantic import Field, model_validator
 
+from voicecore._json import JsonValue
 from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
+from voicecore._json import JsonValue
 from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from voicecore._json import JsonValue
 from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import JsonValue
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters

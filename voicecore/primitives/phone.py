@@ -12,9 +12,9 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from pydantic import field_validator
 
+from voicecore._json import JsonValue
 from voicecore.capture import NO_PARTS, CapturePrimitive
 from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import JsonValue
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
 from voicecore.spoken.phone_written import names_another_number, written_phones

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import pytest
 from pydantic import ValidationError
 
+from voicecore._json import JsonValue
 from voicecore.capture import InMemoryCaptureStore
-from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveState
+from voicecore.primitives.base import PrimitiveContext, PrimitiveState
 from voicecore.primitives.confirm import Confirm, ConfirmParams
 
 CALLERS_SAYING_YES = [

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from voicecore.primitives.base import JsonValue
+from voicecore._json import JsonValue
 from voicecore.primitives.date import (
     DEFAULT_TIMEZONE,
     CaptureDate,

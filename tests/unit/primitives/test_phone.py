@@ -11,8 +11,9 @@ import phonenumbers
 import pytest
 from pydantic import ValidationError
 
+from voicecore._json import JsonValue
 from voicecore.capture import InMemoryCaptureStore, run_turn
-from voicecore.primitives.base import JsonValue, PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.phone import (
     _MAX_PHONE_DIGITS,
     CapturePhone,

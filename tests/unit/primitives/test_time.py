@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from voicecore.primitives.base import JsonValue
+from voicecore._json import JsonValue
 from voicecore.primitives.time import CaptureTime, CaptureTimeParams, time_readback
 
 PRIMITIVE = CaptureTime()
