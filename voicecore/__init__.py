@@ -10,7 +10,7 @@ from loguru import logger
 from voicecore._version import __version__
 from voicecore.config import Settings
 from voicecore.errors import TransientPrimitiveError
-from voicecore.primitives.base import (
+from voicecore.primitive import (
     Primitive,
     PrimitiveContext,
     PrimitiveParams,

@@ -41,7 +41,7 @@ from voicecore.errors import (
 )
 from voicecore.events import EventLog
 from voicecore.idempotency import IdempotencyConflictError, IdempotencyStore, fingerprint
-from voicecore.primitives.base import (
+from voicecore.primitive import (
     JsonValue,
     Primitive,
     PrimitiveContext,

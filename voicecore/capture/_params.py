@@ -1,47 +1,15 @@
-"""The shared shape of capture primitives: common params, one reading per hypothesis.
-
-A capture primitive only says how to read one ASR hypothesis (``read``) and, optionally, how an
-answer edits a held value (``correct``). Choosing among the n-best hypotheses
-(``voicecore.primitives._nbest``) and moving the capture through its states
-(``voicecore.capture``) is shared, so every primitive behaves the same across turns.
-"""
+"""The params every primitive that listens to the caller takes, and those of a capture."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from pydantic import Field, field_validator
 
-from voicecore.primitives.base import (
-    JsonValue,
-    PrimitiveParams,
-)
+from voicecore.primitive import PrimitiveParams
 
-__all__ = [
-    "CAPTURE_EVENT_TYPES",
-    "CONFIRMED",
-    "CORRECTED",
-    "FAILED",
-    "REJECTED",
-    "SUPPORTED_LOCALES",
-    "VALUE_CAPTURED",
-    "Alternative",
-    "CaptureParams",
-    "Reading",
-    "UtteranceParams",
-]
+__all__ = ["SUPPORTED_LOCALES", "Alternative", "CaptureParams", "UtteranceParams"]
 
 SUPPORTED_LOCALES = ("en-US",)
 _MAX_TRANSCRIPTION = 2000
-
-VALUE_CAPTURED = "capture.value_captured"
-CONFIRMED = "capture.confirmed"
-CORRECTED = "capture.corrected"
-REJECTED = "capture.rejected"
-FAILED = "capture.failed"
-#: The events every capture primitive may emit (payloads carry the value redacted).
-CAPTURE_EVENT_TYPES = (VALUE_CAPTURED, CONFIRMED, CORRECTED, REJECTED, FAILED)
 
 
 class Alternative(PrimitiveParams):
@@ -68,26 +36,8 @@ class UtteranceParams(PrimitiveParams):
 
 
 class CaptureParams(UtteranceParams):
-    """Params every capture primitive takes (DESIGN.md section 3)."""
+    """Params every capture primitive takes (the turn they drive: ``voicecore.capture``)."""
 
     require_confirmation: bool = True
     max_attempts: int = Field(default=3, ge=1, le=10)
     reset: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """What one hypothesis says.
-
-    ``value`` is canonical (or None when nothing usable was heard, with a ``reason`` code);
-    ``parts`` are the type-specific fields of ``data``; ``certainty`` (0..1) is how sure the
-    parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
-    next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
-    """
-
-    value: str | None
-    readback: str = ""
-    parts: Mapping[str, JsonValue] = field(default_factory=dict)
-    certainty: float = 1.0
-    reason: str | None = None
-    partial: str | None = None

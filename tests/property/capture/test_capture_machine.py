@@ -10,10 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CaptureKey, CapturePrimitive, InMemoryCaptureStore, run_turn
-from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives._nbest import Vote, rank
-from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.capture import (
+    CaptureKey,
+    CaptureParams,
+    CapturePrimitive,
+    HeldValue,
+    InMemoryCaptureStore,
+    Reading,
+    Reply,
+    Vote,
+    rank,
+    run_turn,
+)
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.spoken.yesno import Answer, understand
 
@@ -46,16 +55,11 @@ class FourDigits(CapturePrimitive[CaptureParams]):
             return Reading(None, reason="wrong_length", partial=digits if short else None)
         return Reading(digits, " ".join(digits), {"length": 4}, 0.9)
 
-    def correct(
-        self,
-        held: str,
-        text: str,
-        params: CaptureParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
-    ) -> Reading | None:
+    def correct(self, held: HeldValue, reply: Reply, params: CaptureParams) -> Reading | None:
+        text = reply.text
         if "last digit is" not in text or not text[-1:].isdigit() or text[-1] not in DIGITS:
             return None
-        return Reading(held[:-1] + text[-1], "", {}, 1.0)
+        return Reading(held.value[:-1] + text[-1], "", {}, 1.0)
 
 
 @dataclass

@@ -12,21 +12,23 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
+from tests._replies import held_value, reply_of
 from voicecore._json import JsonValue
 from voicecore.capture import (
     INLINE_READ_CHARS,
-    NO_PARTS,
     CaptureKey,
+    CaptureParams,
     CapturePrimitive,
     CaptureState,
     HeldValue,
     InMemoryCaptureStore,
+    Reading,
+    Reply,
     redact,
     run_turn,
     state_size,
 )
-from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 
@@ -59,17 +61,11 @@ class FourDigits(CapturePrimitive[CaptureParams]):
         certainty = 0.5 if "?" in text else 1.0
         return Reading(digits, " ".join(digits), {"length": 4}, certainty)
 
-    def correct(
-        self,
-        held: str,
-        text: str,
-        params: CaptureParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
-    ) -> Reading | None:
-        match = _LAST_DIGIT.search(text)
+    def correct(self, held: HeldValue, reply: Reply, params: CaptureParams) -> Reading | None:
+        match = _LAST_DIGIT.search(reply.text)
         if match is None:
             return None
-        value = held[:-1] + match.group(1)
+        value = held.value[:-1] + match.group(1)
         return Reading(value, " ".join(value), {"length": 4})
 
 
@@ -145,7 +141,8 @@ class TestCapturePrimitive:
             correct = CapturePrimitive.correct
 
         params = CaptureParams(transcription="x")
-        assert WholeValuesOnly().correct("1234", "the last digit is 9", params) is None
+        reply = reply_of("the last digit is 9")
+        assert WholeValuesOnly().correct(held_value("1234"), reply, params) is None
 
     def test_unsupported_locale_is_refused(self) -> None:
         """en-US is accepted; another locale is a validation error naming the supported ones."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests._replies import held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
 PRIMITIVE = CaptureDigits()
@@ -101,7 +102,9 @@ class TestReadbackAndEdits:
     def test_last_digit_edit(self) -> None:
         """ "the last digit is one" edits the held code."""
         answer = "the last digit is one"
-        reading = PRIMITIVE.correct("90210", answer, CaptureDigitsParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value("90210"), reply_of(answer), CaptureDigitsParams(transcription=answer)
+        )
         assert reading is not None and reading.value == "90211"
 
     @pytest.mark.parametrize(
@@ -115,7 +118,9 @@ class TestReadbackAndEdits:
     )
     def test_digit_edits(self, held: str, answer: str, expected: str) -> None:
         """Positions and runs of a held code are edited as said."""
-        reading = PRIMITIVE.correct(held, answer, CaptureDigitsParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value(held), reply_of(answer), CaptureDigitsParams(transcription=answer)
+        )
         assert reading is not None and reading.value == expected
 
     @pytest.mark.parametrize("text", ["", "hello there", "no wait"])

@@ -1,0 +1,44 @@
+"""What a capture primitive reads: one ASR hypothesis as a value (``Reading``), and an answer to
+the readback of a held value as the machine understood it (``Reply``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from voicecore._json import JsonValue
+from voicecore.spoken.yesno import Answer
+
+__all__ = ["Answer", "Reading", "Reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one hypothesis says.
+
+    ``value`` is canonical (or None when nothing usable was heard, with a ``reason`` code);
+    ``parts`` are the type-specific fields of ``data``; ``certainty`` (0..1) is how sure the
+    parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
+    next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
+    """
+
+    value: str | None
+    readback: str = ""
+    parts: Mapping[str, JsonValue] = field(default_factory=dict)
+    certainty: float = 1.0
+    reason: str | None = None
+    partial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One hypothesis of an answer to the readback, as the capture machine understood it.
+
+    ``answer`` is its yes/no head (``Answer.UNCLEAR`` when it has none: "s as in sam");
+    ``opening`` the words of that head as said ("no", "that's not"); ``text`` what follows it,
+    which may edit the held value ("no, it's j o h n" -> "j o h n"; all of it when unclear).
+    """
+
+    answer: Answer
+    opening: tuple[str, ...]
+    text: str
