@@ -13,4 +13,4 @@ def held_value(value: str, **parts: JsonValue) -> HeldValue:
 
 def reply_of(text: str) -> Reply:
     """A reply with no yes/no head: all of ``text`` may edit the held value."""
-    return Reply(Answer.UNCLEAR, (), text)
+    return Reply(Answer.UNCLEAR, text, text)

@@ -25,7 +25,6 @@ from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import Candidate, CaptureState, HeldValue
 from voicecore.primitive import PrimitiveState
-from voicecore.spoken.tokens import words
 from voicecore.spoken.yesno import Answer, understand
 
 __all__ = ["CaptureReader", "Turn", "advance"]
@@ -174,7 +173,9 @@ def _interpret(
     said = understand(text)
     if said.answer is Answer.YES and not said.remainder:
         return _YES, said.certainty, None
-    reply = _reply(text, said.answer, said.remainder)
+    # Without a yes/no head, all of the hypothesis may edit the value.
+    spoken = text if said.answer is Answer.UNCLEAR else said.remainder
+    reply = Reply(said.answer, spoken, text)
     reading = _read_correction(primitive, params, held, reply) if reply.text else None
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
@@ -185,15 +186,6 @@ def _interpret(
     if reading.value == held.value and said.answer is not Answer.NO:
         return _YES, certainty, None  # "yes, j o h n" or the value said again
     return _AnswerKey("correction", reading.value), certainty, reading
-
-
-def _reply(text: str, answer: Answer, remainder: str) -> Reply:
-    """The hypothesis as a reply: without a yes/no head all of it may edit the value."""
-    if answer is Answer.UNCLEAR:
-        return Reply(answer, (), text)
-    # The remainder is the tail of the hypothesis' words, so what comes before it is the head.
-    said = words(text)
-    return Reply(answer, tuple(said[: len(said) - len(remainder.split())]), remainder)
 
 
 def _read_correction(

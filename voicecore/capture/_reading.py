@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from voicecore._json import JsonValue
+from voicecore.spoken.tokens import words
 from voicecore.spoken.yesno import Answer
 
 __all__ = ["Answer", "Reading", "Reply"]
@@ -35,10 +36,22 @@ class Reply:
     """One hypothesis of an answer to the readback, as the capture machine understood it.
 
     ``answer`` is its yes/no head (``Answer.UNCLEAR`` when it has none: "s as in sam");
-    ``opening`` the words of that head as said ("no", "that's not"); ``text`` what follows it,
-    which may edit the held value ("no, it's j o h n" -> "j o h n"; all of it when unclear).
+    ``text`` what follows the head, which may edit the held value ("no, it's j o h n" ->
+    "j o h n"; all of it when unclear); ``said`` the whole hypothesis.
     """
 
     answer: Answer
-    opening: tuple[str, ...]
     text: str
+    said: str
+
+    @property
+    def opening(self) -> tuple[str, ...]:
+        """The words said before ``text`` ("no", "that's not"); none when unclear.
+
+        Worked out when asked (few primitives need it), not on every reply of every turn.
+        """
+        if self.answer is Answer.UNCLEAR:
+            return ()
+        # ``text`` is the tail of the hypothesis' words, so what comes before it is the head.
+        heard = words(self.said)
+        return tuple(heard[: len(heard) - len(self.text.split())])

@@ -52,24 +52,27 @@ def replies(transcription: str, *alternatives: str) -> list[tuple[HeldValue, Rep
 
 class TestReply:
     @pytest.mark.parametrize(
-        ("said", "reply"),
+        ("said", "answer", "opening", "text"),
         [
-            ("no, not 1235", Reply(Answer.NO, ("no", "not"), "1235")),
-            ("No, it's 1235", Reply(Answer.NO, ("no", "it's"), "1235")),
-            ("yes but the last one is 5", Reply(Answer.YES, ("yes", "but"), "the last one is 5")),
-            ("the last one is 5", Reply(Answer.UNCLEAR, (), "the last one is 5")),
+            ("no, not 1235", Answer.NO, ("no", "not"), "1235"),
+            ("No, it's 1235", Answer.NO, ("no", "it's"), "1235"),
+            ("yes but the last one is 5", Answer.YES, ("yes", "but"), "the last one is 5"),
+            ("the last one is 5", Answer.UNCLEAR, (), "the last one is 5"),
         ],
     )
-    def test_reply_splits_the_answer_head_from_the_edit(self, said: str, reply: Reply) -> None:
-        """The yes/no head, the words that opened the reply, and the rest are handed down."""
-        assert replies(said) == [(HELD, reply)]
+    def test_reply_splits_the_answer_head_from_the_edit(
+        self, said: str, answer: Answer, opening: tuple[str, ...], text: str
+    ) -> None:
+        """The held value, the yes/no head, the words that opened the reply and the rest."""
+        [(held, reply)] = replies(said)
+        assert (held, reply.answer, reply.opening, reply.text) == (HELD, answer, opening, text)
 
     def test_each_hypothesis_has_its_own_reply(self) -> None:
         """An alternative's opening is its own, not the transcription's."""
         given = replies("know what", "not 1235")
-        assert [reply for _, reply in given] == [
-            Reply(Answer.UNCLEAR, (), "know what"),
-            Reply(Answer.NO, ("not",), "1235"),
+        assert [(reply.opening, reply.text) for _, reply in given] == [
+            ((), "know what"),
+            (("not",), "1235"),
         ]
 
     def test_a_bare_answer_asks_for_no_edit(self) -> None:

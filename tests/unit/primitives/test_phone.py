@@ -243,20 +243,20 @@ class TestCorrect:
         assert correct(text) is None
 
     @pytest.mark.parametrize(
-        ("answer", "opening", "expected"),
+        ("answer", "said", "expected"),
         [
-            (Answer.NO, ("no", "not"), "+14155542671"),
-            (Answer.NO, ("not", "uh"), "+14155542671"),
-            (Answer.NO, ("no",), None),
-            (Answer.UNCLEAR, (), None),
+            (Answer.NO, "no not five five five five five four", "+14155542671"),
+            (Answer.NO, "not, uh, five five five five five four", "+14155542671"),
+            (Answer.NO, "no five five five five five four", None),
+            (Answer.UNCLEAR, "five five five five five four", None),
         ],
     )
     def test_not_taken_off_by_the_answer_reader_is_put_back(
-        self, answer: Answer, opening: tuple[str, ...], expected: str | None
+        self, answer: Answer, said: str, expected: str | None
     ) -> None:
         """The words after a leading "not" edit as "not X, Y" only if "not" opened them."""
         text = "five five five five five four"
-        reply = Reply(answer, opening, text)
+        reply = Reply(answer, text, said)
         reading = PRIMITIVE.correct(held_value(HELD), reply, CapturePhoneParams(transcription=text))
         assert (None if reading is None else reading.value) == expected
 
