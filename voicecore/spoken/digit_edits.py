@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from voicecore.spoken.digits import DIGIT_NAMES, digit_run
+from voicecore.spoken.digits import digit_run
 from voicecore.spoken.edits import ORDINALS
+from voicecore.spoken.number_words import DIGIT_NAMES
 from voicecore.spoken.tokens import strip_carrier
 
 __all__ = ["edit_digits"]
