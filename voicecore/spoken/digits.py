@@ -174,14 +174,17 @@ def digit_run(
     ``max_digits`` the run stops as soon as it has more digits than that (a caller that only
     needs to know the run is too long need not read all of it).
     """
-    if index < len(tokens) and tokens[index] == "hundred":
+    # A run opened by "hundred" is read as "a hundred": with an "a" put in, which the index
+    # returned leaves out again (it counts the caller's tokens).
+    put_in = int(index < len(tokens) and tokens[index] == "hundred")
+    if put_in:
         tokens = [*tokens[:index], "a", *tokens[index:]]
         unmerged = {at + 1 if at >= index else at for at in unmerged}
     reader = _Reader(tokens, index, o_is_zero, unmerged)
     count = 0  # every step appends one group of digits
     while (max_digits is None or count <= max_digits) and reader.step():
         count += len(reader.digits[-1])
-    return "".join(reader.digits), reader.index
+    return "".join(reader.digits), reader.index - put_in
 
 
 def say_digits(digits: str) -> str:
