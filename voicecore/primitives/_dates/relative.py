@@ -32,6 +32,7 @@ from voicecore.spoken.numbers import spoken_number
 
 __all__ = ["day_word", "offset_date", "vague_span", "weekday_date"]
 
+# The largest count an offset takes ("in 3660 days", ten years): larger is no date meant.
 _MAX_COUNT = 3660
 
 
