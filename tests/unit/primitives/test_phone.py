@@ -197,6 +197,20 @@ class TestWrittenRules:
         reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
         assert reading.parts["digits"] == ""
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("415-555-2671 and 212-555-1234", "+14155552671"),
+            ("415-555-2671 sorry 212-555-1234", "+12125551234"),
+            ("415-555-2671 or rather 212-555-1234", "+12125551234"),
+            ("415-555-2671, my bad, 212-555-1234", "+12125551234"),
+        ],
+    )
+    def test_written_number_after_a_correction_wins(self, text: str, expected: str) -> None:
+        """Of two written numbers the first is taken, the last when a correction marker (any
+        of the one list the spoken forms use) is said."""
+        assert read(text) == expected
+
 
 HELD = "+14155552671"
 
