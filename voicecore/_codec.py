@@ -160,9 +160,9 @@ _SHARED: dict[int, bytes | None] = {}
 def share_encoding(message: _M) -> _M:
     """Mark ``message`` as sent unchanged on many streams; returns it.
 
-    ``UpbCodec`` then encodes it once, on its first send, and reuses those bytes for every
-    later send while the message lives. The message must not be changed after it is marked
-    (marking it again is harmless: it is then encoded again once).
+    Either codec then encodes it once, on its first send, and reuses those bytes for every later
+    send while the message lives. The message must not be changed after it is marked (marking it
+    again is harmless: it is then encoded again once).
     """
     key = id(message)
     _SHARED[key] = None
