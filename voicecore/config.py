@@ -144,7 +144,8 @@ class Settings(BaseSettings):
     codec: Literal["upb", "betterproto2"] = Field(
         default="upb",
         description="how messages are parsed and serialised: upb (the protobuf C parser, about "
-        "ten times faster) or betterproto2's pure-Python code",
+        "ten times faster) or betterproto2's pure-Python code (a fallback, without upb's cap "
+        "on Struct values per request)",
     )
     coalesce_writes: bool = Field(
         default=True,
