@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from voicecore._call import CallInfo, new_trace_id, resolve_trace_id, trace_id_from_metadata
+from voicecore._call import CallInfo, resolve_trace_id, trace_id_from_metadata
+from voicecore._trace import new_trace_id
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 

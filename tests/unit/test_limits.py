@@ -12,9 +12,7 @@ from voicecore._limits import (
     MAX_EVENT_TYPES,
     MAX_PURPOSE,
     MAX_REPORTED_ERRORS,
-    MAX_TRACE_ID,
     execute_request_refusal,
-    is_valid_trace_id,
     limited_errors,
     stream_request_refusal,
     within_limits,
@@ -26,6 +24,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     StreamEventsRequest,
 )
+from voicecore._trace import MAX_TRACE_ID, is_valid_trace_id
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
 

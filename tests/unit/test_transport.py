@@ -135,6 +135,22 @@ class TestCoalescingServer:
         assert len(inner.writes) == 1
         assert inner.writes[0][3] == 0x4  # HTTP/2 frame type SETTINGS
 
+    async def test_coalescing_waits_for_the_next_turn(self) -> None:
+        """By default the SETTINGS frame reaches the socket only at the next loop turn."""
+        protocol = CoalescingServer([])._protocol_factory()
+        inner = _RecordingTransport()
+        protocol.connection_made(inner)
+        assert inner.writes == []
+
+    async def test_without_coalescing_each_frame_is_written_at_once(self) -> None:
+        """coalesce_writes=False: grpclib's SETTINGS and the guard's stream limit (a second
+        SETTINGS) are two writes, made at once; coalesced they are one, a turn later."""
+        protocol = CoalescingServer([], coalesce_writes=False)._protocol_factory()
+        inner = _RecordingTransport()
+        protocol.connection_made(inner)
+        assert [frame[3] for frame in inner.writes] == [0x4, 0x4]  # HTTP/2 SETTINGS twice
+        assert isinstance(protocol, GuardedProtocol)
+
 
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
