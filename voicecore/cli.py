@@ -90,9 +90,17 @@ def _first_error(exc: ValidationError) -> str:
     return f"{field}: {error['msg']}" if field else error["msg"]
 
 
+# --help is read by people in a terminal: plain text, unlike the docstrings' reST.
+_DESCRIPTION = (
+    "Voice Core turns what a caller said into a validated value (email, phone number, date, "
+    "code, yes/no) over gRPC. 'serve' runs the server; 'call', 'events', 'health' and "
+    "'primitives' call a running one. 'voicecore COMMAND --help' describes each command."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="voicecore", description=__doc__)
+    parser = argparse.ArgumentParser(prog="voicecore", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"voicecore {__version__}")
     # The client commands write to stdout, often a pipe: `voicecore events --follow | head`
     # should end quietly when head exits, as Unix tools do.
