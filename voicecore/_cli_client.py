@@ -49,10 +49,15 @@ def add_client_commands(subparsers: Subparsers) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--endpoint", help="host:port of Voice Core (VOICE_CORE_ENDPOINT, default localhost:50051)"
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="host:port of Voice Core (VOICE_CORE_ENDPOINT, default localhost:50051)",
     )
     parser.add_argument(
-        "--timeout", type=float, help="deadline in seconds (VOICE_CORE_TIMEOUT, default 30)"
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="deadline in seconds (VOICE_CORE_TIMEOUT, default 30)",
     )
 
 
@@ -74,7 +79,7 @@ def _add_call(subparsers: Subparsers) -> None:
     call.add_argument("--params-json", metavar="JSON", help="params as one JSON object")
     call.add_argument("--conversation", default="", metavar="ID", help="conversation id")
     call.add_argument("--trace-id", metavar="ID", help="trace id (default: generated)")
-    call.add_argument("--purpose", default="", help="why the agent asks")
+    call.add_argument("--purpose", default="", metavar="TEXT", help="why the agent asks")
     call.add_argument("--idempotency-key", metavar="KEY", help="same key, same response")
     _common(call)
     call.set_defaults(func=_call)

@@ -29,9 +29,12 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     serve.add_argument(
         "--default-timeout",
         type=float,
+        metavar="SECONDS",
         help="seconds a call may run when it sets none (VOICECORE_DEFAULT_TIMEOUT, default 30)",
     )
-    serve.add_argument("--log-level", help="TRACE..CRITICAL (VOICECORE_LOG_LEVEL, default INFO)")
+    serve.add_argument(
+        "--log-level", metavar="LEVEL", help="TRACE..CRITICAL (VOICECORE_LOG_LEVEL, default INFO)"
+    )
     serve.add_argument(
         "--log-json",
         action="store_const",
@@ -45,11 +48,15 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="also serve debug_echo, debug_sleep, debug_flaky (VOICECORE_DEBUG_PRIMITIVES)",
     )
     serve.add_argument(
-        "--event-retention", type=int, help="events kept for replay (VOICECORE_EVENT_RETENTION)"
+        "--event-retention",
+        type=int,
+        metavar="N",
+        help="events kept for replay (VOICECORE_EVENT_RETENTION)",
     )
     serve.add_argument(
         "--grace-period",
         type=float,
+        metavar="SECONDS",
         help="seconds in-flight calls get on shutdown (VOICECORE_GRACE_PERIOD, default 10)",
     )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
