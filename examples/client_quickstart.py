@@ -13,7 +13,7 @@ from voicecore.client import VoiceCoreClient
 
 
 async def main() -> None:
-    conversation = f"call-{uuid.uuid4().hex[:8]}"  # the capture lives as long as the conversation
+    conversation = f"call-{uuid.uuid4().hex[:8]}"  # a capture is per conversation and objective
     async with VoiceCoreClient.from_env() as voice_core:
         for caller_said in ("my email is john at gmail dot com", "yes that's right"):
             turn = await voice_core.execute(
