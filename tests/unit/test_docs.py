@@ -1,7 +1,9 @@
-"""README.md and docs/: every code block is an examples/ file, a nox command or the CLI's usage.
+"""Each code block in README.md and docs/ is something a test runs or checks.
 
-So no example can drift from what runs: tests/integration/test_examples.py runs the examples,
-and this file checks that the documents show them as they are.
+A block is an examples/ file shown whole (its source in ``<!-- examples/NAME -->`` on the line
+above), nox commands, the CLI's usage (``<!-- voicecore --help -->``) or a picture
+(``<!-- diagram -->``). tests/integration/test_examples.py runs the examples; this file checks
+that the documents show them as they are, so none can drift from what runs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ FENCE = re.compile(
 )
 NOX_COMMAND = re.compile(r"^nox(?: -s (?P<session>[\w-]+))?(?: -- [^#]*?)?\s*(?:#.*)?$")
 NOX_SESSION = re.compile(r"\bnox -s (?P<session>[\w-]+)")
+# Sources of blocks that hold no command: the CLI's synopsis (checked below) and pictures.
+NOT_COMMANDS = {"voicecore --help", "diagram"}
 QUICKSTART = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/voicecore serve\n",
     "python3 -m pip install nox==2026.10.20 && python3 -m nox\n",
@@ -91,9 +95,12 @@ class TestCodeBlocks:
 
     @pytest.mark.parametrize("block", every_block(), ids=str)
     def test_block_is_an_example_a_nox_command_or_the_usage(self, block: CodeBlock) -> None:
-        """A block that names no source holds only nox commands (and comments)."""
+        """A block that names no source holds only nox commands (and comments).
+
+        A picture, which nothing runs, says so: ``<!-- diagram -->`` on the line above it.
+        """
         if block.source is not None:
-            assert block.source.startswith("examples/") or block.source == "voicecore --help"
+            assert block.source.startswith("examples/") or block.source in NOT_COMMANDS
             return
         for line in block.body.splitlines():
             assert NOX_COMMAND.match(line), f"{block}: {line!r} is not an example or nox"
