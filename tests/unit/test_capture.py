@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
+from tests._fakes import FakeClock
 from voicecore._json import JsonValue
 from voicecore.capture import (
     INLINE_READ_CHARS,
@@ -102,16 +103,6 @@ class Call:
 
     def event_types(self) -> list[str]:
         return [event_type for event_type, _ in self.events]
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _state(value: str = "1234") -> CaptureState:
