@@ -114,7 +114,7 @@ class TestUnexpectedErrors:
         service = VoiceCoreService(
             PrimitiveRegistry([_Leaky()]),
             settings=settings,
-            events=InMemoryEventLog(),
+            events=InMemoryEventLog(first_sequence=1),
             captures=InMemoryCaptureStore(),
         )
         request = ExecutePrimitiveRequest(objective_type="leaky", trace_id="bug-trace")
