@@ -20,6 +20,7 @@ from grpclib.const import Cardinality, Status
 from grpclib.encoding.proto import ProtoCodec
 
 from tests._servers import RunningServer, start_server
+from tests._waiting import until
 from voicecore._codec import UpbCodec
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -257,11 +258,7 @@ class TestWhatHeld:
             stub = VoiceCoreServiceStub(channel)
             calls = [asyncio.create_task(stub.execute_primitive(_sleep(1.0))) for _ in range(50)]
             # In flight means running on the server, not merely sent (a busy machine is slow).
-            for _ in range(500):
-                if len(server._admission.unary) == 50:
-                    break
-                await asyncio.sleep(0.01)
-            assert len(server._admission.unary) == 50
+            await until(lambda: len(server._admission.unary) == 50)
             await server.stop(grace_period=5)
             outcomes = await asyncio.gather(*calls)
         finally:
