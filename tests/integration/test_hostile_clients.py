@@ -44,7 +44,8 @@ async def server() -> AsyncIterator[RunningServer]:
 
 
 async def _still_serving(server: RunningServer) -> None:
-    assert server.proc.returncode is None, f"server exited with {server.proc.returncode}"
+    code = server.proc.exit_code()
+    assert code is None, f"server exited with {code}"
     async with Channel(server.host, server.port) as channel:
         health = await VoiceCoreServiceStub(channel).health_check(timeout=5)
     assert health.status == "SERVING"

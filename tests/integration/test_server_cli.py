@@ -145,8 +145,8 @@ class TestLifecycle:
     async def test_sigterm_stops_the_server_cleanly(self) -> None:
         """SIGTERM drains and exits 0."""
         async with start_server() as running:
-            running.proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(running.proc.wait(), 15) == 0
+            running.proc.process.send_signal(signal.SIGTERM)
+            assert await running.proc.wait_exit(15) == 0
 
     async def test_environment_configures_the_server(self) -> None:
         """VOICECORE_PORT and VOICECORE_DEBUG_PRIMITIVES work without flags."""
