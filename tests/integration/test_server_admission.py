@@ -102,6 +102,23 @@ class TestDraining:
         await server.stop(grace_period=5)
         assert (await call).success
 
+    async def test_a_call_that_arrives_while_draining_is_unavailable(
+        self, channel_to: list[Channel]
+    ) -> None:
+        """Once the drain began, a new call on an open connection is refused: retry elsewhere."""
+        server = await _start()
+        stub = _stub(server, channel_to)
+        slow = asyncio.create_task(stub.execute_primitive(_sleep(0.5)))
+        await until(lambda: len(server._admission.unary) == 1)
+        stopping = asyncio.create_task(server.stop(grace_period=5))
+        await until(lambda: server._admission.draining)
+        with pytest.raises(GRPCError) as info:
+            await stub.execute_primitive(_sleep(0))
+        assert info.value.status == Status.UNAVAILABLE
+        assert "shutting down" in (info.value.message or "")
+        assert (await slow).success
+        await stopping
+
     async def test_call_past_grace_gets_unavailable(self, channel_to: list[Channel]) -> None:
         """A call still running when the grace period ends gets UNAVAILABLE, not a hang."""
         server = await _start()
