@@ -66,6 +66,18 @@ class _Stuck(Primitive[PrimitiveParams]):
         raise AssertionError("unreachable: nothing sets the event")
 
 
+class _OwnTimeout(Primitive[PrimitiveParams]):
+    """Raises TimeoutError of its own (a client it called gave up), long before the call's."""
+
+    name: ClassVar[str] = "own_timeout"
+    version: ClassVar[str] = "0.0.1"
+    description: ClassVar[str] = "raises TimeoutError"
+    params_model: ClassVar[type[PrimitiveParams]] = PrimitiveParams
+
+    async def execute(self, params: PrimitiveParams, ctx: PrimitiveContext) -> PrimitiveResult:
+        raise TimeoutError("upstream gave up")
+
+
 class Harness:
     """A service on an in-memory channel, and its event log."""
 
@@ -91,7 +103,7 @@ class Harness:
 def _service(**settings: object) -> VoiceCoreService:
     chosen = Settings.model_validate(settings)
     return VoiceCoreService(
-        PrimitiveRegistry([*debug_primitive_set(), _Buggy(), _Stuck()]),
+        PrimitiveRegistry([*debug_primitive_set(), _Buggy(), _Stuck(), _OwnTimeout()]),
         settings=chosen,
         events=InMemoryEventLog(chosen.event_retention, first_sequence=1),
         captures=InMemoryCaptureStore(),
@@ -156,6 +168,12 @@ class TestExecutePrimitive:
         assert response.error is not None
         assert response.error.code == ErrorCode.INTERNAL
         assert "secret-token-123" not in response.error.message
+
+    async def test_a_timeout_of_the_primitives_own_is_internal(self, harness: Harness) -> None:
+        """Only the call's own deadline is TIMEOUT; a TimeoutError from inside is a bug."""
+        response = await harness.execute("own_timeout", {}, timeout_seconds=30.0)
+        assert response.error is not None
+        assert response.error.code == ErrorCode.INTERNAL
 
     async def test_transient_failures_are_retried(self, harness: Harness) -> None:
         """debug_flaky's one transient failure is retried inside the call, which succeeds."""
