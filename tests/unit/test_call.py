@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from voicecore._call import CallInfo, resolve_trace_id, trace_id_from_metadata
 from voicecore._trace import new_trace_id
 
@@ -31,7 +33,7 @@ class TestResolve:
         assert resolve_trace_id("field", call) == "field"
         assert resolve_trace_id("", call) == "meta"
         generated = resolve_trace_id("", None)
-        assert len(generated) == 32 and int(generated, 16) >= 0
+        assert re.fullmatch("[0-9a-f]{32}", generated)
 
     def test_new_ids_are_unique(self) -> None:
         """Two generated ids differ."""

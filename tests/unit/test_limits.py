@@ -89,6 +89,12 @@ class TestRequestRefusal:
         assert (safe.objective_type, safe.trace_id, safe.params) == ("", "", None)
         assert (safe.conversation_id, safe.timeout_seconds) == ("conversation-1", 2.0)
 
+    def test_the_refused_copy_keeps_a_valid_trace_id(self) -> None:
+        """Only what is out of bounds is emptied: a valid trace id is kept for the report."""
+        request = ExecutePrimitiveRequest(objective_type="o" * 1_000, trace_id="trace-1")
+        safe = within_limits(request)
+        assert (safe.objective_type, safe.trace_id) == ("", "trace-1")
+
     def test_stream_filters_are_bounded(self) -> None:
         """Too many filter types, or one too long, refuse a StreamEvents request."""
         many = StreamEventsRequest(types=["t"] * (MAX_EVENT_TYPES + 1))

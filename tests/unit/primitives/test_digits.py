@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests._cases import cases
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
 PRIMITIVE = CaptureDigits()
@@ -64,7 +65,7 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_code(self, text: str, expected: str) -> None:
         """A caller's way of saying a code yields it upper-case without separators."""
         assert read(text) == expected
@@ -104,7 +105,7 @@ class TestReadbackAndEdits:
         reading = PRIMITIVE.correct("90210", answer, CaptureDigitsParams(transcription=answer))
         assert reading is not None and reading.value == "90211"
 
-    @pytest.mark.parametrize(
+    @cases(
         ("held", "answer", "expected"),
         [
             ("90210", "the last digit is a five", "90215"),
@@ -118,7 +119,7 @@ class TestReadbackAndEdits:
         reading = PRIMITIVE.correct(held, answer, CaptureDigitsParams(transcription=answer))
         assert reading is not None and reading.value == expected
 
-    @pytest.mark.parametrize("text", ["", "hello there", "no wait"])
+    @cases("text", ["", "hello there", "no wait"])
     def test_nothing_heard(self, text: str) -> None:
         """Without letters or digits there is no value."""
         assert read(text) is None

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
+from tests._cases import cases
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
 PRIMITIVE = CaptureName()
@@ -60,7 +59,7 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_name(self, text: str, expected: str) -> None:
         """A spelled or said name yields the capitalised name; a spelling wins."""
         assert read(text) == expected
@@ -79,7 +78,7 @@ class TestReading:
         said = PRIMITIVE.read("jon", CaptureNameParams(transcription="jon"), None)
         assert spelled.certainty > said.certainty
 
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "reason"),
         [("", "no_value_heard"), ("my name is", "no_value_heard"), ("one two", "invalid_name")],
     )
@@ -90,7 +89,7 @@ class TestReading:
 
 
 class TestCorrect:
-    @pytest.mark.parametrize(
+    @cases(
         ("held", "answer", "expected"),
         [
             ("Jofn", "s as in sam", "Josn"),
@@ -116,9 +115,7 @@ class TestCorrect:
 
 
 class TestNotNames:
-    @pytest.mark.parametrize(
-        "text", ["it's spelled differently", "my name", "the spelling", "except the spelling"]
-    )
+    @cases("text", ["it's spelled differently", "my name", "the spelling", "except the spelling"])
     def test_talk_about_a_name_is_not_a_name(self, text: str) -> None:
         """Words about the name ("spelled differently", "my name") are not read as a name."""
         assert read(text) is None
