@@ -152,3 +152,28 @@ class TestQuickstart:
         assert pyproject["project"]["scripts"]["voicecore"] == "voicecore.cli:main"
         assert "Run the server (listens on port 50051):" in readme_section("Quickstart")
         assert Settings.model_fields["port"].default == 50051
+
+
+class TestConfiguration:
+    """README's configuration table is the settings, every one, with its default."""
+
+    ROW = re.compile(r"^\| `VOICECORE_(?P<name>\w+)` \| `(?P<default>[^`]*)` \|", re.M)
+
+    @staticmethod
+    def shown(default: object) -> str:
+        """A default as the table writes it: booleans in lower case, whole numbers as ints."""
+        if isinstance(default, bool):
+            return str(default).lower()
+        if isinstance(default, float) and default.is_integer():
+            return str(int(default))
+        return str(default)
+
+    def test_table_lists_every_setting_with_its_default(self) -> None:
+        """A setting added, renamed or given a new default without the README fails here."""
+        rows = self.ROW.findall(readme_section("Configuration"))
+        table = {name.lower(): default for name, default in rows}
+        assert len(rows) == len(table), "a setting is listed twice"
+        expected = {
+            name: self.shown(field.default) for name, field in Settings.model_fields.items()
+        }
+        assert table == expected
