@@ -40,7 +40,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole test suite with branch coverage; extra arguments go to pytest."""
+    """The whole test suite with branch coverage, the servers and CLI runs it starts included
+    (``patch = ["subprocess"]`` in pyproject); extra arguments go to pytest."""
     _install_project(session)
     env = {"HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci")}
     session.run(

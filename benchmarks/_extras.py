@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,8 @@ from typing import Any
 import grpc
 from _load import grpc_body, run_h2load
 from _servers import ROOT, SERVER_CPU, Running, free_port, pb2, taskset_prefix
+
+from tests._servers import ServerProcess, serve_command
 
 __all__ = ["event_latency", "event_rate", "held_captures_rss", "startup_seconds"]
 
@@ -121,21 +121,9 @@ def startup_seconds(stubs: Path) -> float:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     port = free_port()
-    command = [
-        *taskset_prefix(SERVER_CPU),
-        sys.executable,
-        "-m",
-        "voicecore",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    command = [*taskset_prefix(SERVER_CPU), *serve_command(port)]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = ServerProcess(command, port, cwd=ROOT)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}", options=_EAGER_RECONNECT) as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -149,8 +137,7 @@ def startup_seconds(stubs: Path) -> float:
                 time.sleep(0.01)
         raise RuntimeError("voicecore serve did not report SERVING within 30 s")
     finally:
-        process.terminate()
-        process.wait(10)
+        process.stop(grace=10.0)
 
 
 def percentile(values: list[float], q: int) -> float:

@@ -1,11 +1,15 @@
-"""Start, probe and stop the servers under test; read their CPU time and memory from /proc."""
+"""Start, probe and stop the servers under test; read their CPU time and memory from /proc.
+
+The processes themselves are the test suite's one launcher (``tests._servers.ServerProcess``);
+this module adds what only the benchmarks need: CPU pinning, grpcio stubs, a readiness probe
+that any server (voicecore or the grpcio reference) answers.
+"""
 
 from __future__ import annotations
 
 import importlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,16 +21,22 @@ from typing import Any
 
 import grpc
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from benchmarks/: the launcher lives in tests/
+    sys.path.insert(0, str(ROOT))
+
+from tests._servers import ServerProcess, free_port  # noqa: E402
+
 __all__ = [
     "ServerSpec",
     "Running",
+    "free_port",
     "generate_stubs",
     "pb2",
     "start",
     "taskset_prefix",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
 PROTO = ROOT / "proto" / "voicecore" / "v1" / "voice_core.proto"
 SERVER_CPU = 0
 LOAD_CPU = 1
@@ -50,31 +60,20 @@ class Running:
 
     spec: ServerSpec
     port: int
-    process: subprocess.Popen[bytes]
+    process: ServerProcess
     started: float = field(default_factory=time.perf_counter)
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the server has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return self.process.cpu_seconds()
 
     def rss_mb(self) -> float:
         """Resident set size in MB (VmRSS of /proc/PID/status)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS line")
+        return self.process.rss_mb()
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not drain within 5 s."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.process.stop(grace=5.0)
 
 
 def taskset_prefix(cpu: int) -> list[str]:
@@ -83,14 +82,6 @@ def taskset_prefix(cpu: int) -> list[str]:
         return []
     probe = subprocess.run(["taskset", "-c", str(cpu), "true"], capture_output=True, check=False)
     return ["taskset", "-c", str(cpu)] if probe.returncode == 0 else []
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def generate_stubs() -> Path:
@@ -134,11 +125,11 @@ def start(spec: ServerSpec, stubs: Path, *, timeout: float = 30.0) -> Running:
     """Start ``spec`` pinned to the server CPU and wait until it answers a call."""
     port = free_port()
     command = [*taskset_prefix(SERVER_CPU), *spec.command(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
+    process = ServerProcess(command, port, cwd=ROOT, stderr=None)  # a failing server says why
     running = Running(spec, port, process)
     deadline = time.monotonic() + timeout
     while not _answers(port, stubs):
-        if process.poll() is not None or time.monotonic() > deadline:
+        if process.exit_code() is not None or time.monotonic() > deadline:
             running.stop()
             raise RuntimeError(f"{spec.label} did not start: {' '.join(command)}")
         time.sleep(0.05)

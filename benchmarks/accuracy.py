@@ -45,7 +45,25 @@ _PRIMITIVES = {
 }
 _LATENCY_TARGET = 20.0
 _MISSES_INLINE = 12
-_DEFAULT_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+_REPOSITORY = Path(__file__).resolve().parents[1]
+_DEFAULT_EVAL = _REPOSITORY.parent / "shared" / "eval"
+# A fresh clone has no eval data: say what is missing and where to get it, not a traceback.
+_MISSING_EVAL = """\
+accuracy: missing {missing}
+The accuracy bench reads its evaluation data from ../shared/eval, a folder beside the
+repository (here {default}),
+or from --eval-dir PATH (nox -s accuracy -- --eval-dir PATH). The folder is not in the
+repository: copy it from the workspace the project is developed in, where it sits beside the
+repository, or build it from the two public test suites it is made of:
+  nemo_itn_en/<class>.tsv and <class>_cased.tsv (cardinal, date, electronic, telephone, time):
+    NVIDIA NeMo-text-processing, https://github.com/NVIDIA/NeMo-text-processing, files
+    tests/nemo_text_processing/en/data_inverse_text_normalization/test_cases_<class>[_cased].txt
+    with each line's "~" replaced by a TAB (spoken<TAB>written).
+  recognizers_text_en/EmailModel.jsonl and PhoneNumberModel.jsonl:
+    Microsoft Recognizers-Text, https://github.com/microsoft/Recognizers-Text, files
+    Specs/Sequence/English/EmailModel.json and PhoneNumberModel.json, one JSON case per line
+    with "idx", "input", "expected_values" (each result's Resolution.value), "not_supported"
+    and "not_supported_by_design" (the spec's NotSupported and NotSupportedByDesign)."""
 
 
 @dataclass
@@ -312,7 +330,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Score every class, print the report; 0 even when targets are missed."""
     args = _arguments(argv)
-    classes = load_classes(args.eval_dir)
+    try:
+        classes = load_classes(args.eval_dir)
+    except FileNotFoundError as error:
+        missing = error.filename if args.eval_dir.is_dir() else args.eval_dir
+        sys.exit(_MISSING_EVAL.format(missing=missing, default=_DEFAULT_EVAL))
     nemo: NemoRunner | None = None
     if args.compare_nemo:
         if not args.nemo_python:

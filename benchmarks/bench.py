@@ -257,7 +257,8 @@ def _extra_lines(extras: dict[str, Any]) -> list[str]:
     for key, value in extras["spoken_parse"].items():
         lines.append(f"| accuracy bench: {key} | {value:.4g} |")
     if not extras["spoken_parse"]:
-        lines.append("| spoken-form parse median | run `nox -s accuracy -- --json` first |")
+        run_first = "nox -s accuracy -- --json bench-results/accuracy.json"
+        lines.append(f"| spoken-form parse median | run `{run_first}` first |")
     return lines
 
 

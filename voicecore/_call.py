@@ -8,16 +8,15 @@ listener echoes back as ``trace-id`` metadata.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from grpclib.metadata import Deadline
 
-from voicecore._limits import is_valid_trace_id
+from voicecore._trace import is_valid_trace_id, new_trace_id
 
-__all__ = ["CallInfo", "current_call", "new_trace_id", "resolve_trace_id", "trace_id_from_metadata"]
+__all__ = ["CallInfo", "current_call", "resolve_trace_id", "trace_id_from_metadata"]
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 _INVALID_TRACE_ID = "0" * 32
@@ -34,11 +33,6 @@ class CallInfo:
 
 
 current_call: ContextVar[CallInfo | None] = ContextVar("voicecore_call", default=None)
-
-
-def new_trace_id() -> str:
-    """A fresh W3C-compatible trace id: 32 lowercase hex digits."""
-    return secrets.token_hex(16)
 
 
 def trace_id_from_metadata(metadata: Mapping[str, str | bytes]) -> str:
@@ -60,7 +54,7 @@ def trace_id_from_metadata(metadata: Mapping[str, str | bytes]) -> str:
 
 def resolve_trace_id(field: str, call: CallInfo | None) -> str:
     """The request field, else what the metadata carried, else a new id; an invalid id
-    (see ``voicecore._limits``) is skipped, so the call is reported under a usable one."""
+    (see ``voicecore._trace``) is skipped, so the call is reported under a usable one."""
     if is_valid_trace_id(field):
         return field
     if call is not None and is_valid_trace_id(call.metadata_trace_id):

@@ -11,15 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import struct
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import betterproto2
+from google.protobuf.descriptor import FieldDescriptor
 from pydantic import ValidationError
 
 from voicecore._json import JsonValue
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse, ListPrimitivesResponse
 from voicecore.client import (
     ClientConfig,
     InProcessClient,
@@ -29,7 +33,7 @@ from voicecore.client import (
     VoiceCoreClientError,
 )
 
-__all__ = ["add_client_commands"]
+__all__ = ["add_client_commands", "readable"]
 
 if TYPE_CHECKING:  # subscripting it at run time fails: the class is not generic there
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -40,16 +44,20 @@ def add_client_commands(subparsers: Subparsers) -> None:
     _add_call(subparsers)
     _add_events(subparsers)
     _add_simple(subparsers, "health", "ask the server whether it is serving", _health)
-    primitives = _add_simple(subparsers, "primitives", "list the served primitives", _primitives)
-    primitives.add_argument("--json", action="store_true", help="print the full JSON answer")
+    _add_primitives(subparsers)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--endpoint", help="host:port of Voice Core (VOICE_CORE_ENDPOINT, default localhost:50051)"
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="host:port of Voice Core (VOICE_CORE_ENDPOINT, default localhost:50051)",
     )
     parser.add_argument(
-        "--timeout", type=float, help="deadline in seconds (VOICE_CORE_TIMEOUT, default 30)"
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="deadline in seconds (VOICE_CORE_TIMEOUT, default 30)",
     )
 
 
@@ -71,7 +79,7 @@ def _add_call(subparsers: Subparsers) -> None:
     call.add_argument("--params-json", metavar="JSON", help="params as one JSON object")
     call.add_argument("--conversation", default="", metavar="ID", help="conversation id")
     call.add_argument("--trace-id", metavar="ID", help="trace id (default: generated)")
-    call.add_argument("--purpose", default="", help="why the agent asks")
+    call.add_argument("--purpose", default="", metavar="TEXT", help="why the agent asks")
     call.add_argument("--idempotency-key", metavar="KEY", help="same key, same response")
     _common(call)
     call.set_defaults(func=_call)
@@ -79,14 +87,44 @@ def _add_call(subparsers: Subparsers) -> None:
 
 def _add_events(subparsers: Subparsers) -> None:
     events = subparsers.add_parser(
-        "events", help="print events as JSON lines", description="Replay (and follow) events."
+        "events",
+        help="print events as JSON lines",
+        description="Print the events the server keeps, one JSON object per line, then with "
+        "--follow new ones as they happen. 'voicecore primitives --json' lists the event types "
+        "of each primitive.",
     )
     events.add_argument("--conversation", default="", metavar="ID", help="only this conversation")
     events.add_argument("--after", type=int, default=0, metavar="N", help="events after sequence N")
-    events.add_argument("--type", action="append", default=[], help="only this type (repeatable)")
+    events.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="only events of this type, e.g. capture.confirmed (repeatable; default: every type)",
+    )
     events.add_argument("--follow", action="store_true", help="keep printing new events")
     _common(events)
     events.set_defaults(func=_events)
+
+
+def _add_primitives(subparsers: Subparsers) -> None:
+    primitives = _add_simple(
+        subparsers,
+        "primitives",
+        "list the served primitives, or print one's params as a JSON Schema",
+        _primitives,
+    )
+    primitives.add_argument(
+        "objective_type",
+        nargs="?",
+        metavar="OBJECTIVE_TYPE",
+        help="the primitive whose params to print, e.g. capture_email",
+    )
+    primitives.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole answer as JSON: every primitive with its params schema and events",
+    )
 
 
 def _add_simple(
@@ -113,7 +151,7 @@ def _call(args: argparse.Namespace) -> int:
             trace_id=args.trace_id,
             idempotency_key=args.idempotency_key,
         )
-        print(json.dumps(response.to_dict(), indent=2))
+        _print_json(response)
         return 0 if response.success else _fail("call", _failure_line(response))
 
     return _run("call", args, run)
@@ -126,7 +164,7 @@ def _events(args: argparse.Namespace) -> int:
         )
         async with aclosing(stream) as events:
             async for event in events:
-                print(json.dumps(event.to_dict()), flush=True)
+                print(json.dumps(readable(event)), flush=True)
         return 0
 
     return _run("events", args, run)
@@ -135,7 +173,7 @@ def _events(args: argparse.Namespace) -> int:
 def _health(args: argparse.Namespace) -> int:
     async def run(client: VoiceCoreClientBase) -> int:
         health = await client.health()
-        print(json.dumps(health.to_dict(), indent=2))
+        _print_json(health)
         if health.status == "SERVING":
             return 0
         reason = health.components.get("client", "server reports NOT_SERVING")
@@ -148,12 +186,25 @@ def _primitives(args: argparse.Namespace) -> int:
     async def run(client: VoiceCoreClientBase) -> int:
         answer = await client.list_primitives()
         if args.json:
-            print(json.dumps(answer.to_dict(), indent=2))
-        for info in [] if args.json else answer.primitives:
-            print(f"{info.objective_type}\t{info.version}\t{info.description}")
+            _print_json(answer)
+        elif args.objective_type is not None:
+            return _print_params_schema(answer, args.objective_type)
+        else:
+            for info in answer.primitives:
+                print(f"{info.objective_type}\t{info.version}\t{info.description}")
         return 0
 
     return _run("primitives", args, run)
+
+
+def _print_params_schema(answer: ListPrimitivesResponse, objective_type: str) -> int:
+    for info in answer.primitives:
+        if info.objective_type == objective_type:
+            schema = (info.params_schema or Struct()).to_dict()
+            print(json.dumps(_whole_numbers_as_ints(schema), indent=2))
+            return 0
+    served = ", ".join(info.objective_type for info in answer.primitives)
+    return _fail("primitives", f"no primitive {objective_type!r}; the server serves {served}")
 
 
 def _run(
@@ -198,7 +249,7 @@ def _client(args: argparse.Namespace) -> VoiceCoreClientBase:
 def _parse_params(pairs: list[str], params_json: str | None) -> dict[str, JsonValue]:
     params: dict[str, JsonValue] = {}
     if params_json:
-        loaded = json.loads(params_json)
+        loaded = _json_argument("--params-json", params_json)
         if not isinstance(loaded, dict):
             raise ValueError("--params-json should be a JSON object")
         params.update(loaded)
@@ -207,10 +258,24 @@ def _parse_params(pairs: list[str], params_json: str | None) -> dict[str, JsonVa
         if not sep or not key or key == ":":
             raise ValueError(f"--param should be KEY=VALUE or KEY:=JSON, got {pair!r}")
         if key.endswith(":"):
-            params[key[:-1]] = json.loads(value)
+            name = key[:-1]
+            hint = f"{name}={value} would send it as a string"
+            params[name] = _json_argument(f"--param {pair}", value, hint)
         else:
             params[key] = value
     return params
+
+
+def _json_argument(flag: str, text: str, hint: str = "") -> JsonValue:
+    """``text`` parsed as JSON; a ValueError that quotes ``flag`` (the user's own words), then
+    ``hint``, when it is not JSON."""
+    try:
+        value: JsonValue = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"{exc.msg[0].lower()}{exc.msg[1:]} at character {exc.pos + 1}"
+        message = f"{flag}: not valid JSON ({problem})"
+        raise ValueError(f"{message}; {hint}" if hint else message) from None
+    return value
 
 
 def _failure_line(response: ExecutePrimitiveResponse) -> str:
@@ -230,3 +295,78 @@ def _one_line(exc: Exception) -> str:
 def _fail(command: str, message: str, *, code: int = 1) -> int:
     print(f"voicecore {command}: {message}", file=sys.stderr)
     return code
+
+
+def _print_json(message: betterproto2.Message) -> None:
+    print(json.dumps(readable(message), indent=2))
+
+
+def readable(message: betterproto2.Message) -> dict[str, Any]:
+    """``message.to_dict()`` with the numbers a person means.
+
+    A Struct holds every number as a double, so whole ones print as ints (``"attempts": 1``,
+    not ``1.0``); a float32 field prints the shortest decimal that float32 reads back as the
+    same value (``0.7125``, not ``0.7124999761581421``). The field types come from the message's
+    protobuf descriptor, so only Struct values and float32 fields change.
+    """
+    descriptor = type(message).DESCRIPTOR  # type: ignore[attr-defined]
+    return _readable_fields(message.to_dict(), descriptor)
+
+
+_STRUCT_TYPES = frozenset(
+    {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
+)
+# Doubles hold every integer up to 2**53 exactly; a larger whole double may not be the integer
+# that was sent, so it stays as it is.
+_EXACT_INTEGERS = 2.0**53
+
+
+def _readable_fields(fields: dict[str, Any], descriptor: Any) -> dict[str, Any]:
+    by_json_name = {field.json_name: field for field in descriptor.fields}
+    return {name: _readable_value(value, by_json_name[name]) for name, value in fields.items()}
+
+
+def _readable_value(value: Any, field: Any) -> Any:
+    if isinstance(value, list):  # a repeated field: each item is of the field's type
+        return [_readable_value(item, field) for item in value]
+    if field.type == FieldDescriptor.TYPE_FLOAT and isinstance(value, float):
+        return _shortest_float32(value)
+    message_type = field.message_type
+    if message_type is None or not isinstance(value, dict):  # a scalar, or a well-known string
+        return value
+    if message_type.full_name in _STRUCT_TYPES:
+        return _whole_numbers_as_ints(value)
+    if message_type.GetOptions().map_entry:
+        entry_value = message_type.fields_by_name["value"]
+        return {key: _readable_value(item, entry_value) for key, item in value.items()}
+    return _readable_fields(value, message_type)
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_INTEGERS:
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers_as_ints(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    return value
+
+
+def _shortest_float32(value: float) -> float:
+    """The shortest decimal that float32 reads as the same number as ``value``."""
+    single = _as_float32(value)
+    for digits in range(1, 9):
+        candidate = float(f"{value:.{digits}g}")
+        if _as_float32(candidate) == single:
+            return candidate
+    return float(f"{value:.9g}")  # 9 significant digits tell every two float32 values apart
+
+
+def _as_float32(value: float) -> float | None:
+    """``value`` rounded to float32; None when float32 cannot hold it (rounded up past its
+    largest value, as a short decimal of a number near it may be)."""
+    try:
+        single: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return None
+    return single

@@ -114,7 +114,11 @@ class Executor:
         self._idempotency = idempotency
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
-            wait=wait_exponential_jitter(multiplier=0.02, max=0.5, jitter=0.02),
+            wait=wait_exponential_jitter(
+                multiplier=settings.retry_backoff_initial,
+                max=settings.retry_backoff_max,
+                jitter=settings.retry_backoff_jitter,
+            ),
         )
 
     async def execute(

@@ -3,21 +3,18 @@
 Every string a caller sends is kept somewhere (events, idempotency records, capture keys, log
 context) or sent back (response metadata, the ``trace-id`` header), so each has a bound; a
 request that breaks one is refused whole, before any turn is applied, with every offending field
-named. The bounds are far above what real callers send (a UUID is 36 characters).
-
-The trace id is echoed as a response header, so it must also be a valid header value: visible
-ASCII only. HPACK-encoding a long header costs time quadratic in its length in the Python h2
-stack, which is why its bound is the tightest.
+named. The bounds are far above what real callers send (a UUID is 36 characters). The trace
+id's rule lives in ``voicecore._trace``, which the client shares.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final, TypeVar
 
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, StreamEventsRequest
+from voicecore._trace import TRACE_ID_RULE, is_valid_trace_id
 from voicecore.errors import InvalidParamsError
 
 __all__ = [
@@ -27,16 +24,12 @@ __all__ = [
     "MAX_OBJECTIVE_TYPE",
     "MAX_PURPOSE",
     "MAX_REPORTED_ERRORS",
-    "MAX_TRACE_ID",
-    "TRACE_ID_RULE",
     "execute_request_refusal",
-    "is_valid_trace_id",
     "limited_errors",
     "stream_request_refusal",
     "within_limits",
 ]
 
-MAX_TRACE_ID: Final = 128
 MAX_OBJECTIVE_TYPE: Final = 128
 MAX_CONVERSATION_ID: Final = 256
 MAX_IDEMPOTENCY_KEY: Final = 256
@@ -46,8 +39,6 @@ MAX_EVENT_TYPES: Final = 64
 #: Field errors listed in an error's details; the rest are counted ("and 12 more").
 MAX_REPORTED_ERRORS: Final = 20
 
-_TRACE_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_TRACE_ID}}}")
-TRACE_ID_RULE: Final = f"1 to {MAX_TRACE_ID} visible ASCII characters (no spaces)"
 _EXECUTE_BOUNDS: Final = (
     ("objective_type", MAX_OBJECTIVE_TYPE),
     ("conversation_id", MAX_CONVERSATION_ID),
@@ -58,11 +49,6 @@ _EXECUTE_BOUNDS: Final = (
 _E = TypeVar("_E")
 # One refused field: (where, what is wrong).
 _Problem = tuple[str, str]
-
-
-def is_valid_trace_id(value: str) -> bool:
-    """True if ``value`` can be a trace id: 1 to 128 visible ASCII characters."""
-    return _TRACE_ID.fullmatch(value) is not None
 
 
 def execute_request_refusal(

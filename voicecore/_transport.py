@@ -104,11 +104,22 @@ class _CoalescingProtocol(GuardedProtocol):
 
 class CoalescingServer(Server):
     """grpclib's ``Server`` whose connections write through a ``CoalescingTransport`` and are
-    guarded per connection (``voicecore._h2guard``: stream limit, flood budgets)."""
+    guarded per connection (``voicecore._h2guard``: stream limit, flood budgets).
 
-    def __init__(self, *args: Any, limits: H2Limits | None = None, **kwargs: Any) -> None:
+    With ``coalesce_writes=False`` (``Settings.coalesce_writes``) each frame is written to the
+    socket as grpclib builds it; the guards stay.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        limits: H2Limits | None = None,
+        coalesce_writes: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits or H2Limits()
+        self.coalesce_writes = coalesce_writes
         self.connections = ConnectionCount()
         self.turns = TurnBudget()
 
@@ -123,7 +134,8 @@ class CoalescingServer(Server):
             on_completed=guard.stream_completed,
         )
         self._handlers.add(handler)
-        return _CoalescingProtocol(
+        protocol = _CoalescingProtocol if self.coalesce_writes else GuardedProtocol
+        return protocol(
             handler,
             self._config,
             self._h2_config,

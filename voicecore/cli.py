@@ -29,9 +29,12 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     serve.add_argument(
         "--default-timeout",
         type=float,
+        metavar="SECONDS",
         help="seconds a call may run when it sets none (VOICECORE_DEFAULT_TIMEOUT, default 30)",
     )
-    serve.add_argument("--log-level", help="TRACE..CRITICAL (VOICECORE_LOG_LEVEL, default INFO)")
+    serve.add_argument(
+        "--log-level", metavar="LEVEL", help="TRACE..CRITICAL (VOICECORE_LOG_LEVEL, default INFO)"
+    )
     serve.add_argument(
         "--log-json",
         action="store_const",
@@ -45,11 +48,15 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="also serve debug_echo, debug_sleep, debug_flaky (VOICECORE_DEBUG_PRIMITIVES)",
     )
     serve.add_argument(
-        "--event-retention", type=int, help="events kept for replay (VOICECORE_EVENT_RETENTION)"
+        "--event-retention",
+        type=int,
+        metavar="N",
+        help="events kept for replay (VOICECORE_EVENT_RETENTION)",
     )
     serve.add_argument(
         "--grace-period",
         type=float,
+        metavar="SECONDS",
         help="seconds in-flight calls get on shutdown (VOICECORE_GRACE_PERIOD, default 10)",
     )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
@@ -90,9 +97,17 @@ def _first_error(exc: ValidationError) -> str:
     return f"{field}: {error['msg']}" if field else error["msg"]
 
 
+# --help is read by people in a terminal: plain text, unlike the docstrings' reST.
+_DESCRIPTION = (
+    "Voice Core turns what a caller said into a validated value (email, phone number, date, "
+    "code, yes/no) over gRPC. 'serve' runs the server; 'call', 'events', 'health' and "
+    "'primitives' call a running one. 'voicecore COMMAND --help' describes each command."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="voicecore", description=__doc__)
+    parser = argparse.ArgumentParser(prog="voicecore", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"voicecore {__version__}")
     # The client commands write to stdout, often a pipe: `voicecore events --follow | head`
     # should end quietly when head exits, as Unix tools do.

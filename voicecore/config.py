@@ -6,6 +6,7 @@ Precedence: a command-line flag, then the environment variable, then the default
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,22 @@ class Settings(BaseSettings):
     )
     retry_attempts: int = Field(
         default=3, ge=1, le=10, description="tries of a primitive that fails transiently"
+    )
+    # Waits between those tries: initial * 2**(try - 1) plus up to jitter, at most max.
+    retry_backoff_initial: float = Field(
+        default=0.02,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds waited before the first retry of a transient failure, doubling",
+    )
+    retry_backoff_max: float = Field(
+        default=0.5, gt=0, allow_inf_nan=False, description="longest wait between retries"
+    )
+    retry_backoff_jitter: float = Field(
+        default=0.02,
+        ge=0,
+        allow_inf_nan=False,
+        description="random seconds (0 to this) added to each wait, so retries spread out",
     )
     idempotency_ttl: float = Field(
         default=600.0, gt=0, description="seconds a recorded response answers a repeated key"
@@ -125,6 +142,19 @@ class Settings(BaseSettings):
         "connection may send per window (plus one per completed stream and per 16 KiB "
         "answered); beyond it GOAWAY ENHANCE_YOUR_CALM",
     )
+    # Switches for the fast paths, so an upgrade of betterproto2 or grpclib that breaks one
+    # can be run without it, and benchmarks can measure what each buys.
+    codec: Literal["upb", "betterproto2"] = Field(
+        default="upb",
+        description="how messages are parsed and serialised: upb (the protobuf C parser, about "
+        "ten times faster) or betterproto2's pure-Python code (a fallback, without upb's cap "
+        "on Struct values per request)",
+    )
+    coalesce_writes: bool = Field(
+        default=True,
+        description="gather a connection's HTTP/2 output per event-loop turn into one socket "
+        "write; false writes each frame at once",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -152,4 +182,10 @@ class Settings(BaseSettings):
     def _default_within_max(self) -> Settings:
         if self.default_timeout > self.max_timeout:
             raise ValueError("default_timeout should not exceed max_timeout")
+        return self
+
+    @model_validator(mode="after")
+    def _backoff_max_not_below_initial(self) -> Settings:
+        if self.retry_backoff_max < self.retry_backoff_initial:
+            raise ValueError("retry_backoff_max should not be below retry_backoff_initial")
         return self

@@ -1,25 +1,40 @@
-"""The voicecore exception tree, each exception carrying how it travels on the wire.
+"""The voicecore exception tree: one root, a server side and a client side.
 
 Factored out so that every layer can raise these without import loops: this module imports
-nothing from voicecore. The service boundary maps them; anything else is a bug and becomes
-``INTERNAL`` with no stack trace on the wire.
+nothing from voicecore (only grpclib and the standard library), so the client can import it
+without the server. Catching ``VoicecoreError`` catches everything voicecore raises on purpose.
+
+Server side: raised while serving a call, each carrying how it travels on the wire. The service
+boundary maps them; anything else is a bug and becomes ``INTERNAL`` with no stack trace on the
+wire. Client side: raised to a caller of ``voicecore.client`` where no response can carry the
+failure (``execute`` and ``health`` raise none). Client errors whose fields are client types
+(a breaker state, an ``ErrorCode``) are defined beside them, under ``VoiceCoreClientError``, and
+exported by ``voicecore.client``.
 
 ::
 
-    VoicecoreError                      (base; never raised itself)
-    ├── PrimitiveError                  outcome sent in the response, gRPC status OK
-    │   ├── PrimitiveNotFoundError      PRIMITIVE_NOT_FOUND
-    │   ├── InvalidParamsError          INVALID_PARAMS (pydantic errors in details)
-    │   ├── PrimitiveTimeoutError       TIMEOUT
-    │   └── TransientPrimitiveError     retried inside the timeout; INTERNAL once retries run out
-    ├── EventRangeError                 OUT_OF_RANGE: after_sequence cannot be replayed
-    │   ├── EventRangeEvictedError      the requested events were evicted
-    │   └── EventCursorAheadError       the cursor is past the newest event
-    └── AdmissionError                  rejected before running: a gRPC status, not a response
-        ├── InvalidMessageError         INVALID_ARGUMENT: the bytes are not the message
-        ├── RequestTooLargeError        RESOURCE_EXHAUSTED
-        ├── OverloadedError             RESOURCE_EXHAUSTED
-        └── DrainingError               UNAVAILABLE
+    VoicecoreError                          (root; never raised itself)
+    │ server side
+    ├── PrimitiveError                      outcome sent in the response, gRPC status OK
+    │   ├── PrimitiveNotFoundError          PRIMITIVE_NOT_FOUND
+    │   ├── InvalidParamsError              INVALID_PARAMS (pydantic errors in details)
+    │   │   └── IdempotencyConflictError    the key was used for a different request
+    │   ├── PrimitiveTimeoutError           TIMEOUT
+    │   └── TransientPrimitiveError         retried in the timeout; INTERNAL once retries run out
+    ├── EventRangeError                     OUT_OF_RANGE: after_sequence cannot be replayed
+    │   ├── EventRangeEvictedError          the requested events were evicted
+    │   └── EventCursorAheadError           the cursor is past the newest event
+    ├── AdmissionError                      rejected before running: a gRPC status, not a response
+    │   ├── InvalidMessageError             INVALID_ARGUMENT: the bytes are not the message
+    │   ├── RequestTooLargeError            RESOURCE_EXHAUSTED
+    │   ├── OverloadedError                 RESOURCE_EXHAUSTED
+    │   └── DrainingError                   UNAVAILABLE
+    │ client side
+    └── VoiceCoreClientError                raised by voicecore.client, never sent on the wire
+        ├── CircuitOpenError                the breaker refused the call (client/_breaker.py)
+        ├── VoiceCoreCallError              list_primitives got no answer (client/_errors.py)
+        ├── EventStreamUnavailableError     stream_events gave up reconnecting (client/_errors.py)
+        └── EventsEvictedError              the resume point was evicted (client/_errors.py)
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ __all__ = [
     "EventCursorAheadError",
     "EventRangeError",
     "EventRangeEvictedError",
+    "IdempotencyConflictError",
     "InvalidMessageError",
     "InvalidParamsError",
     "OverloadedError",
@@ -44,6 +60,7 @@ __all__ = [
     "PrimitiveTimeoutError",
     "RequestTooLargeError",
     "TransientPrimitiveError",
+    "VoiceCoreClientError",
     "VoicecoreError",
 ]
 
@@ -88,6 +105,17 @@ class InvalidParamsError(PrimitiveError):
 
     def __init__(self, message: str, errors: Sequence[Mapping[str, object]]) -> None:
         super().__init__(message, details={"errors": [dict(e) for e in errors]})
+
+
+class IdempotencyConflictError(InvalidParamsError):
+    """The idempotency key was already used for a request with different content."""
+
+    def __init__(self) -> None:
+        message = "idempotency_key was already used for a different request"
+        super().__init__(
+            message,
+            [{"loc": ["idempotency_key"], "msg": message, "type": "idempotency_conflict"}],
+        )
 
 
 class PrimitiveTimeoutError(PrimitiveError):
@@ -177,3 +205,7 @@ class DrainingError(AdmissionError):
     """The server is shutting down and takes no new calls."""
 
     status = Status.UNAVAILABLE
+
+
+class VoiceCoreClientError(VoicecoreError):
+    """Base of the few exceptions the client raises (``execute`` and ``health`` raise none)."""

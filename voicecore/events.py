@@ -25,18 +25,18 @@ The log is bounded by count (``retention``) and by an estimate of the memory its
 (``retention_bytes``): the newest event is always kept, older ones go when either bound is passed.
 
 Sequences of an in-memory log start at its creation time in microseconds, so a restarted server
-never reuses a sequence a client has already seen (the events of the old process are gone).
+never reuses a sequence a client has already seen (the events of the old process are gone). The
+clock that gives that time and each event's ``time`` is a parameter, so tests can fix both.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
 
 from voicecore._codec import share_encoding
@@ -77,6 +77,13 @@ _CONTAINER_OVERHEAD: Final = 64
 _Payload = dict[str, JsonValue] | tuple[tuple[str, JsonValue], ...]
 _Record = tuple[int, str, str, str, str, datetime, _Payload, int]
 _SIZE: Final = 7
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _freeze(payload: Mapping[str, JsonValue] | None) -> _Payload:
@@ -161,7 +168,9 @@ class InMemoryEventLog:
     """A bounded in-process log: the newest events are kept for replay.
 
     At most ``retention`` events, and old events go once the estimated memory of the kept ones
-    passes ``retention_bytes`` (the newest event is always kept).
+    passes ``retention_bytes`` (the newest event is always kept). ``clock`` (aware UTC datetimes)
+    stamps each event and, unless ``first_sequence`` is given, numbers the first event with its
+    time in microseconds since the epoch.
     """
 
     def __init__(
@@ -170,6 +179,7 @@ class InMemoryEventLog:
         *,
         retention_bytes: int = DEFAULT_RETENTION_BYTES,
         first_sequence: int | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         if retention < 1:
             raise ValueError('"retention" should be positive')
@@ -177,7 +187,8 @@ class InMemoryEventLog:
             raise ValueError('"retention_bytes" should be positive')
         self._retention = retention
         self._retention_bytes = retention_bytes
-        first = first_sequence if first_sequence is not None else time.time_ns() // 1000
+        self._clock = clock
+        first = first_sequence if first_sequence is not None else (clock() - _EPOCH) // _MICROSECOND
         self._first_ever = first
         # Evicted records leave the list in chunks, so that appending stays amortised O(1):
         # self._events[:self._live_from] are evicted already.
@@ -200,6 +211,11 @@ class InMemoryEventLog:
         return self._first_listed + self._live_from
 
     @property
+    def followers(self) -> int:
+        """Subscribers done with their replay and waiting for the next append (live ones)."""
+        return self._fanout.waiting
+
+    @property
     def retained_bytes(self) -> int:
         """The estimated memory of the kept records, which ``retention_bytes`` bounds."""
         return self._kept_bytes
@@ -219,7 +235,7 @@ class InMemoryEventLog:
             map(sys.getsizeof, (type, conversation_id, trace_id, objective_type))
         )
         size += sum(_CONTAINER_OVERHEAD + _estimate(k) + _estimate(v) for k, v in _items(kept))
-        now = datetime.now(UTC)
+        now = self._clock()
         record = (sequence, type, conversation_id, trace_id, objective_type, now, kept, size)
         self._events.append(record)
         self._kept_bytes += size
@@ -319,6 +335,11 @@ class _Fanout:
         self._to_wake: deque[asyncio.Future[None]] = deque()
         self._announced = False  # an append not yet covered by a round
         self._scheduled = False
+
+    @property
+    def waiting(self) -> int:
+        """Followers waiting for the next append, not yet woken."""
+        return len(self._waiting)
 
     async def next_append(self) -> None:
         """Wait until an append after this call has been announced."""

@@ -27,7 +27,7 @@ from typing import Generic, Protocol, TypeVar
 from cachetools import TTLCache
 from loguru import logger
 
-from voicecore.errors import InvalidParamsError
+from voicecore.errors import IdempotencyConflictError
 
 __all__ = [
     "IdempotencyConflictError",
@@ -37,17 +37,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class IdempotencyConflictError(InvalidParamsError):
-    """The idempotency key was already used for a request with different content."""
-
-    def __init__(self) -> None:
-        message = "idempotency_key was already used for a different request"
-        super().__init__(
-            message,
-            [{"loc": ["idempotency_key"], "msg": message, "type": "idempotency_conflict"}],
-        )
 
 
 def fingerprint(*parts: str | bytes) -> str:

@@ -36,7 +36,7 @@ from grpclib.server import Stream
 from loguru import logger
 
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
-from voicecore._codec import UpbCodec
+from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
@@ -268,7 +268,10 @@ class VoiceCoreServer:
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
         self._admission = _Admission(settings, _cardinalities(services))
         self._server = CoalescingServer(
-            services, codec=UpbCodec(settings.max_message_bytes), limits=_h2_limits(settings)
+            services,
+            codec=_codec(settings),
+            limits=_h2_limits(settings),
+            coalesce_writes=settings.coalesce_writes,
         )
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
@@ -322,6 +325,12 @@ def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
         for service in services
         for path, handler in service.__mapping__().items()
     }
+
+
+def _codec(settings: Settings) -> Betterproto2Codec:
+    if settings.codec == "betterproto2":
+        return Betterproto2Codec(settings.max_message_bytes)
+    return UpbCodec(settings.max_message_bytes)
 
 
 def _h2_limits(settings: Settings) -> H2Limits:

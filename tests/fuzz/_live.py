@@ -1,18 +1,15 @@
 """A live server for the fuzzer: ``voicecore serve`` in a subprocess, watched from outside.
 
-The subprocess (not an in-process server) is what lets the fuzzer see a crash (the process is
-gone, with its exit status), read the server's own memory (``VmRSS`` of its pid) and measure
-its event loop alone: the ticker runs inside it (see ``serve_with_ticker.py``) and reports
-late wake-ups through a file.
+It is started by the suite's one launcher (``tests._servers.ServerProcess``). The subprocess
+(not an in-process server) is what lets the fuzzer see a crash (the process is gone, with its
+exit status), read the server's own memory (``VmRSS`` of its pid) and measure its event loop
+alone: the ticker runs inside it (see ``serve_with_ticker.py``) and reports late wake-ups
+through a file.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +19,7 @@ from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest as StandardCheckRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StandardCheckResponse
 
-from tests._servers import free_port, wait_serving
+from tests._servers import HOST, ServerProcess, free_port, serve_command, wait_serving
 from voicecore._proto.voicecore.v1 import VoiceCoreServiceStub
 
 __all__ = ["LiveServer", "Stall"]
@@ -49,10 +46,10 @@ class LiveServer:
     def __init__(self, *serve_args: str, report_lag_ms: float = 20.0) -> None:
         self.serve_args = serve_args
         self.report_lag_ms = report_lag_ms
-        self.host = "127.0.0.1"
+        self.host = HOST
         self.port = 0
         self.starts = 0
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: ServerProcess | None = None
         self._lag_dir = tempfile.TemporaryDirectory(prefix="voicecore-fuzz-")
         self._lag_path = Path(self._lag_dir.name) / "lag-0.txt"
         self._lag_read = 0
@@ -71,16 +68,11 @@ class LiveServer:
 
     def exit_code(self) -> int | None:
         """None while the process runs; its exit status (negative: killed by that signal)."""
-        return None if self._proc is None else self._proc.poll()
+        return None if self._proc is None else self._proc.exit_code()
 
     async def wait_exit(self, seconds: float) -> int | None:
         """The exit status if the process ends within ``seconds``, else None."""
-        for _ in range(max(1, round(seconds / 0.05))):
-            code = self.exit_code()
-            if code is not None:
-                return code
-            await asyncio.sleep(0.05)
-        return self.exit_code()
+        return None if self._proc is None else await self._proc.wait_exit(seconds)
 
     async def start(self) -> None:
         """Start a fresh server process and wait until its HealthCheck answers SERVING."""
@@ -91,21 +83,16 @@ class LiveServer:
         self._lag_path.touch()
         self._lag_read = 0
         env = {
-            **os.environ,
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
             "VOICECORE_FUZZ_LAG_FILE": str(self._lag_path),
             "VOICECORE_FUZZ_LAG_REPORT_MS": str(self.report_lag_ms),
         }
-        args = ["serve", "--host", self.host, "--port", str(self.port), "--grace-period", "0"]
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fuzz.serve_with_ticker", *args, *self.serve_args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        command = serve_command(
+            self.port, *self.serve_args, module="tests.fuzz.serve_with_ticker", grace_period="0"
         )
+        self._proc = ServerProcess(command, self.port, env=env)
         await wait_serving(self.host, self.port)
         self.channel = Channel(self.host, self.port)
 
@@ -115,15 +102,8 @@ class LiveServer:
             self.channel.close()
             self.channel = None
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        for _ in range(30):
-            if proc.poll() is not None:
-                return
-            await asyncio.sleep(0.1)
-        proc.kill()
-        proc.wait()
+        if proc is not None:
+            await proc.stop_async(grace=3.0)
 
     def close(self) -> None:
         """Remove the lag files (call after ``stop()``)."""
@@ -131,10 +111,8 @@ class LiveServer:
 
     def rss_mb(self) -> float:
         """The server's resident memory in MiB, from ``/proc/<pid>/status`` (VmRSS)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS line")  # only a zombie has none
+        assert self._proc is not None
+        return self._proc.rss_mb()
 
     def new_stalls(self) -> list[Stall]:
         """Late wake-ups the ticker wrote since the last call."""

@@ -112,6 +112,32 @@ class TestCall:
         assert json.loads(run.stdout)["error"]["code"] == "INVALID_PARAMS"
         assert run.stderr.startswith("voicecore call: INVALID_PARAMS")
 
+    async def test_numbers_as_meant(self, server: RunningServer) -> None:
+        """Whole numbers print as ints and confidence without float32 noise (1.0, 0.71249997...)."""
+        run = await voicecore(
+            "call",
+            "capture_email",
+            "--param",
+            "transcription=my email is john dot smith at gmail dot com",
+            "--endpoint",
+            server.target,
+        )
+        assert run.code == 0, run.stderr
+        lines = run.stdout.splitlines()
+        assert '    "attempts": 1,' in lines
+        assert '    "confidence": 0.7125,' in lines
+
+    async def test_param_that_is_not_json(self, nowhere: str) -> None:
+        """KEY:=JSON that is not JSON names the param and the flag, exit 2, nothing sent."""
+        run = await voicecore(
+            "call", "capture_email", "--param", "max_attempts:=abc", "--endpoint", nowhere
+        )
+        assert (run.code, run.stdout) == (2, "")
+        assert run.stderr == (
+            "voicecore call: --param max_attempts:=abc: not valid JSON (expecting value at "
+            "character 1); max_attempts=abc would send it as a string\n"
+        )
+
     @pytest.mark.parametrize("bad", [["--param", "novalue"], ["--params-json", "[1]"]])
     async def test_bad_arguments(self, bad: list[str], nowhere: str) -> None:
         """Malformed params exit 2 before any call."""
@@ -142,6 +168,24 @@ class TestEvents:
             "primitive.completed"
         ]
 
+    async def test_type_filter(self, server: RunningServer) -> None:
+        """--type (repeatable) prints only the events of those types, numbers as meant."""
+        conv = uuid.uuid4().hex
+        for words in ("john at gmail dot com", "yes"):
+            turn = await voicecore(
+                "call", "capture_email", "--conversation", conv,
+                "--param", f"transcription={words}", "--endpoint", server.target,
+            )  # fmt: skip
+            assert turn.code == 0, turn.stderr
+        run = await voicecore(
+            "events", "--conversation", conv, "--type", "capture.value_captured",
+            "--type", "capture.confirmed", "--endpoint", server.target,
+        )  # fmt: skip
+        assert run.code == 0, run.stderr
+        events = [json.loads(line) for line in run.stdout.splitlines()]
+        assert [e["type"] for e in events] == ["capture.value_captured", "capture.confirmed"]
+        assert '"attempt": 1' in run.stdout and '"attempt": 1.0' not in run.stdout
+
     async def test_no_server(self, nowhere: str) -> None:
         """Against no server: exit 1 with one line."""
         run = await voicecore("events", "--endpoint", nowhere)
@@ -171,3 +215,11 @@ class TestHealthAndPrimitives:
         assert run.code == 0
         names = [line.split("\t")[0] for line in run.stdout.splitlines()]
         assert "capture_email" in names and "debug_echo" in names
+
+    async def test_params_schema(self, server: RunningServer) -> None:
+        """OBJECTIVE_TYPE prints that primitive's params JSON Schema, whole numbers as ints."""
+        run = await voicecore("primitives", "capture_email", "--endpoint", server.target)
+        assert run.code == 0, run.stderr
+        schema = json.loads(run.stdout)
+        assert schema["properties"]["transcription"]["maxLength"] == 2000
+        assert '"maxLength": 2000' in run.stdout and "2000.0" not in run.stdout

@@ -143,17 +143,22 @@ class TestEvents:
     async def test_follow_sees_live_events(self, client: VoiceCoreClientBase) -> None:
         """A followed stream yields events appended after it opened."""
         conv = conversation()
+        await client.execute("debug_echo", {}, conversation_id=conv)
         seen: list[str] = []
+        replayed = asyncio.Event()
 
         async def follow() -> None:
             async with aclosing(client.stream_events(conv)) as events:
                 async for event in events:
                     seen.append(event.type)
                     if event.type == "primitive.completed":
-                        return
+                        if replayed.is_set():
+                            return
+                        replayed.set()
 
         follower = asyncio.create_task(follow())
-        await asyncio.sleep(0.1)  # usually open by now; if not, the replay covers the turn
+        # The first turn's events have arrived, so the stream is open: the second turn's are live.
+        await asyncio.wait_for(replayed.wait(), timeout=10)
         await client.execute("debug_echo", {}, conversation_id=conv)
         await asyncio.wait_for(follower, timeout=10)
-        assert seen == ["primitive.started", "primitive.completed"]
+        assert seen == ["primitive.started", "primitive.completed"] * 2

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from tests._servers import RunningServer, free_port, start_server
+from tests._waiting import until
 from tests.faultproxy import FaultProxy
 from voicecore._proto.voicecore.v1 import ErrorCode, Event, ExecutePrimitiveResponse
 from voicecore.client import (
@@ -104,9 +105,7 @@ class TestBreakerAgainstAbsentServer:
             # there is no network wait (typically ~50 us here; a refused connect takes ms).
             assert statistics.median(durations) < 0.05
             async with start_server("--debug-primitives", port=port):
-                async with asyncio.timeout(5):
-                    while client.breaker.state is BreakerState.OPEN:
-                        await asyncio.sleep(0.05)
+                await until(lambda: client.breaker.state is not BreakerState.OPEN, timeout=5)
                 for _ in range(2):
                     ok = await client.execute("debug_echo", {}, conversation_id="c")
                     assert ok.success

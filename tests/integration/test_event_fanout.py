@@ -13,6 +13,7 @@ from grpclib.client import Channel
 from grpclib.config import Configuration
 from grpclib.const import Cardinality, Status
 
+from tests._waiting import until
 from voicecore import _codec, events
 from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
@@ -55,13 +56,6 @@ def _log(server: VoiceCoreServer) -> InMemoryEventLog:
     return log
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Polls ``condition`` every few milliseconds, for 10 seconds at most."""
-    async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.005)
-
-
 class _Counter:
     """Wraps a module function and counts its calls whose first argument is of type ``of``."""
 
@@ -94,7 +88,7 @@ class TestSharedFanout:
         followers = [asyncio.create_task(follow(index)) for index in range(40)]
         try:
             await _log(server).append("warm-up")  # each follower has it once it is subscribed
-            await _until(lambda: received == [1] * 40)
+            await until(lambda: received == [1] * 40)
             built = _Counter(monkeypatch, events, "_to_event", of=tuple)  # from a record
             encoded = _Counter(monkeypatch, _codec, "encode_message", of=Event)
             call = ExecutePrimitiveRequest(
@@ -102,7 +96,7 @@ class TestSharedFanout:
             )
             response = await VoiceCoreServiceStub(channels[2]).execute_primitive(call)
             assert response.success
-            await _until(lambda: received == [3] * 40)
+            await until(lambda: received == [3] * 40)
             assert (built.calls, encoded.calls) == (2, 2)
         finally:
             for task in followers:

@@ -23,6 +23,7 @@ from grpclib.reflection.v1 import reflection_pb2
 from h2.errors import ErrorCodes
 from hyperframe.frame import HeadersFrame
 
+from tests._waiting import until
 from tests.integration.test_wire_garbage import EXECUTE, GRPC, RawH2Client, email_request
 from voicecore import server as server_module
 from voicecore._h2guard import FRAMES_PER_TURN, GuardedProtocol
@@ -167,15 +168,6 @@ def _terminated(events: list[h2.events.Event]) -> h2.events.ConnectionTerminated
     return next((e for e in events if isinstance(e, h2.events.ConnectionTerminated)), None)
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Wait (bounded) for ``condition``, letting the loop run between checks."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
 class TestIdleStreams:
     """Finding 4: streams that send headers and never their message lock nobody out."""
 
@@ -233,7 +225,7 @@ class TestIdleStreams:
             stream_id = open_stream(client)
             await round_trip(client)
             stopping = asyncio.create_task(server.stop(grace_period=5))
-            await asyncio.sleep(0.05)
+            await until(lambda: server._admission.draining)
             client.conn.send_data(stream_id, email_request(), end_stream=True)
             send(client)
             async with asyncio.timeout(_GUARD):
@@ -260,7 +252,7 @@ class TestConnectionShare:
             ):
                 stub = VoiceCoreServiceStub(greedy)
                 slow = [asyncio.create_task(stub.execute_primitive(_sleep(1.0))) for _ in range(2)]
-                await _until(lambda: len(server._admission.unary) == 2)
+                await until(lambda: len(server._admission.unary) == 2)
                 with pytest.raises(GRPCError) as refused:
                     await stub.execute_primitive(_sleep(0), timeout=_GUARD)
                 answer = await VoiceCoreServiceStub(other).execute_primitive(

@@ -20,6 +20,7 @@ from grpclib.const import Cardinality, Status
 from grpclib.encoding.proto import ProtoCodec
 
 from tests._servers import RunningServer, start_server
+from tests._waiting import until
 from voicecore._codec import UpbCodec
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -43,7 +44,8 @@ async def server() -> AsyncIterator[RunningServer]:
 
 
 async def _still_serving(server: RunningServer) -> None:
-    assert server.proc.returncode is None, f"server exited with {server.proc.returncode}"
+    code = server.proc.exit_code()
+    assert code is None, f"server exited with {code}"
     async with Channel(server.host, server.port) as channel:
         health = await VoiceCoreServiceStub(channel).health_check(timeout=5)
     assert health.status == "SERVING"
@@ -257,11 +259,7 @@ class TestWhatHeld:
             stub = VoiceCoreServiceStub(channel)
             calls = [asyncio.create_task(stub.execute_primitive(_sleep(1.0))) for _ in range(50)]
             # In flight means running on the server, not merely sent (a busy machine is slow).
-            for _ in range(500):
-                if len(server._admission.unary) == 50:
-                    break
-                await asyncio.sleep(0.01)
-            assert len(server._admission.unary) == 50
+            await until(lambda: len(server._admission.unary) == 50)
             await server.stop(grace_period=5)
             outcomes = await asyncio.gather(*calls)
         finally:

@@ -16,6 +16,7 @@ from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
 
 from tests._servers import free_port, wait_serving
+from tests._waiting import until
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
@@ -66,7 +67,7 @@ class TestAdmission:
         stub = _stub(server, channel_to)
         try:
             slow = asyncio.create_task(stub.execute_primitive(_sleep(0.5)))
-            await asyncio.sleep(0.1)
+            await until(lambda: len(server._admission.unary) == 1)
             with pytest.raises(GRPCError) as info:
                 await stub.execute_primitive(_sleep(0))
             assert info.value.status == Status.RESOURCE_EXHAUSTED
@@ -97,16 +98,33 @@ class TestDraining:
         server = await _start()
         stub = _stub(server, channel_to)
         call = asyncio.create_task(stub.execute_primitive(_sleep(0.3)))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server._admission.unary) == 1)
         await server.stop(grace_period=5)
         assert (await call).success
+
+    async def test_a_call_that_arrives_while_draining_is_unavailable(
+        self, channel_to: list[Channel]
+    ) -> None:
+        """Once the drain began, a new call on an open connection is refused: retry elsewhere."""
+        server = await _start()
+        stub = _stub(server, channel_to)
+        slow = asyncio.create_task(stub.execute_primitive(_sleep(0.5)))
+        await until(lambda: len(server._admission.unary) == 1)
+        stopping = asyncio.create_task(server.stop(grace_period=5))
+        await until(lambda: server._admission.draining)
+        with pytest.raises(GRPCError) as info:
+            await stub.execute_primitive(_sleep(0))
+        assert info.value.status == Status.UNAVAILABLE
+        assert "shutting down" in (info.value.message or "")
+        assert (await slow).success
+        await stopping
 
     async def test_call_past_grace_gets_unavailable(self, channel_to: list[Channel]) -> None:
         """A call still running when the grace period ends gets UNAVAILABLE, not a hang."""
         server = await _start()
         stub = _stub(server, channel_to)
         call = asyncio.create_task(stub.execute_primitive(_sleep(30), timeout=10))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server._admission.unary) == 1)
         await server.stop(grace_period=0.1)
         with pytest.raises(GRPCError) as info:
             await call
@@ -122,7 +140,7 @@ class TestDraining:
                 pass
 
         stream = asyncio.create_task(follow())
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server._admission.streams) == 1)
         await server.stop(grace_period=1)
         with pytest.raises(GRPCError) as info:
             await stream
@@ -151,9 +169,9 @@ class TestStandardHealth:
         """While a call holds the drain open, both health checks answer NOT_SERVING."""
         server = await _start()
         slow = asyncio.create_task(_stub(server, channel_to).execute_primitive(_sleep(0.5)))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(server._admission.unary) == 1)
         stopping = asyncio.create_task(server.stop(grace_period=5))
-        await asyncio.sleep(0.05)
+        await until(lambda: server._admission.draining)
         assert await self._check(server, SERVICE_NAME) == StdHealthResponse.NOT_SERVING
         custom = await _stub(server, channel_to).health_check()
         assert custom.status == "NOT_SERVING"
@@ -174,7 +192,7 @@ class TestStandardHealth:
                     seen.append(reply.status)
 
         watcher = asyncio.create_task(watch())
-        await asyncio.sleep(0.1)
+        await until(lambda: seen == [StdHealthResponse.SERVING])
         await server.stop(grace_period=0.1)
         with pytest.raises(GRPCError):
             await asyncio.wait_for(watcher, 5)

@@ -105,15 +105,19 @@ class TestEndToEnd:
         """A stream from sequence 0 replays the past, then delivers a new call's events."""
         await stub.execute_primitive(_email("x at y dot com", conversation_id="follow"))
         received: list[str] = []
+        replayed = asyncio.Event()
 
         async def follow() -> None:
             async for event in stub.stream_events(StreamEventsRequest(conversation_id="follow")):
                 received.append(event.type)
+                if received.count("primitive.completed") == 1:
+                    replayed.set()
                 if received.count("primitive.completed") == 2:
                     return
 
         task = asyncio.create_task(follow())
-        await asyncio.sleep(0.1)
+        # The past call's events have arrived, so the stream is open: the next call's are live.
+        await asyncio.wait_for(replayed.wait(), 10)
         await stub.execute_primitive(_email("z at y dot com", conversation_id="follow"))
         await asyncio.wait_for(task, 10)
         assert received.count("primitive.started") == 2
@@ -141,8 +145,8 @@ class TestLifecycle:
     async def test_sigterm_stops_the_server_cleanly(self) -> None:
         """SIGTERM drains and exits 0."""
         async with start_server() as running:
-            running.proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(running.proc.wait(), 15) == 0
+            running.proc.process.send_signal(signal.SIGTERM)
+            assert await running.proc.wait_exit(15) == 0
 
     async def test_environment_configures_the_server(self) -> None:
         """VOICECORE_PORT and VOICECORE_DEBUG_PRIMITIVES work without flags."""

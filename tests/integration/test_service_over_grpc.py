@@ -12,6 +12,7 @@ from grpclib import GRPCError
 from grpclib.client import Channel
 from grpclib.const import Cardinality, Status
 
+from tests._waiting import until
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -314,7 +315,9 @@ class TestStreamEvents:
         events = await _events(stub, conversation_id="a", types=["primitive.completed"])
         assert len(events) == 2
 
-    async def test_follow_receives_new_events(self, stub: VoiceCoreServiceStub) -> None:
+    async def test_follow_receives_new_events(
+        self, server: VoiceCoreServer, stub: VoiceCoreServiceStub
+    ) -> None:
         """A following stream sees events appended after it started, in order."""
         received: list[int] = []
 
@@ -326,7 +329,9 @@ class TestStreamEvents:
                     return
 
         task = asyncio.create_task(follow())
-        await asyncio.sleep(0.05)
+        log = server.service.events
+        assert isinstance(log, InMemoryEventLog)
+        await until(lambda: log.followers == 1)  # the stream is live: what comes next is no replay
         for _ in range(2):
             await stub.execute_primitive(_request("debug_echo", {}, conversation_id="live"))
         await asyncio.wait_for(task, 5)

@@ -15,8 +15,8 @@ from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.name import CaptureName
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
-from voicecore.spoken.digits import DIGIT_NAMES
 from voicecore.spoken.letters import NATO
+from voicecore.spoken.number_words import DIGIT_NAMES
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _NATO_OF = {letter: word for word, letter in NATO.items() if word.isalpha()}

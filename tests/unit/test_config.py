@@ -57,6 +57,13 @@ class TestSettings:
         with pytest.raises(ValidationError):
             Settings().port = 1
 
+    @pytest.mark.parametrize("field", ["max_timeout", "grace_period", "idempotency_ttl"])
+    def test_endless_seconds_are_refused(self, field: str) -> None:
+        """A duration without an upper bound must still be a finite number of seconds."""
+        with pytest.raises(ValidationError, match="finite number of seconds") as info:
+            Settings.model_validate({field: float("inf")})
+        assert info.value.errors()[0]["loc"] == (field,)
+
     def test_default_timeout_within_max(self) -> None:
         """A default longer than the largest allowed timeout is refused, naming both."""
         with pytest.raises(ValidationError, match="default_timeout should not exceed max_timeout"):

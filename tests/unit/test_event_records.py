@@ -36,13 +36,13 @@ class TestRecord:
         self, payload: dict[str, JsonValue]
     ) -> None:
         """Flat and nested payloads come back as Struct.from_dict of what was recorded."""
-        log = InMemoryEventLog()
+        log = InMemoryEventLog(first_sequence=1)
         await log.append("t", payload=payload)
         assert await _replayed(log) == [Struct.from_dict(payload)]
 
     async def test_replayed_event_carries_every_recorded_field(self) -> None:
         """Type, conversation, trace id, objective and an aware time survive the record."""
-        log = InMemoryEventLog()
+        log = InMemoryEventLog(first_sequence=1)
         sequence = await log.append("t", conversation_id="c", trace_id="x", objective_type="o")
         events = [e async for e in log.subscribe(sequence - 1, EventFilter(), follow=False)]
         assert len(events) == 1
@@ -53,7 +53,7 @@ class TestRecord:
 
     async def test_later_changes_to_the_payload_do_not_reach_the_log(self) -> None:
         """The log keeps a copy, as it kept a Struct before."""
-        log = InMemoryEventLog()
+        log = InMemoryEventLog(first_sequence=1)
         payload: dict[str, JsonValue] = {"items": ["a"], "n": 1}
         await log.append("t", payload=payload)
         payload["n"] = 2
@@ -72,7 +72,7 @@ class TestRecord:
 
     async def test_filters_apply_to_records(self) -> None:
         """Conversation and type filters select recorded events as they select appended ones."""
-        log = InMemoryEventLog()
+        log = InMemoryEventLog(first_sequence=1)
         first = await log.append("keep", conversation_id="c1")
         await log.append("keep", conversation_id="c2")
         await log.append("drop", conversation_id="c1")
@@ -84,7 +84,7 @@ class TestRecord:
 class TestSharedMessages:
     async def test_recent_events_are_read_as_shared_messages(self) -> None:
         """Two readers of a new event get one message, marked for the codec to encode once."""
-        log = InMemoryEventLog()
+        log = InMemoryEventLog(first_sequence=1)
         sequence = await log.append("t", payload={"k": "v"})
         first, second = [
             [e async for e in log.subscribe(sequence - 1, EventFilter(), follow=False)]

@@ -6,13 +6,17 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Iterator, Sized
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests._waiting import until
 from voicecore import _codec, events
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 from voicecore.events import REPLAY_SLICE, WAKE_SLICE, EventFilter, InMemoryEventLog
+
+NEW_YEAR = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def _fill(log: InMemoryEventLog, count: int) -> None:
@@ -40,13 +44,22 @@ class TestAppend:
         assert second.payload is not None and second.payload.to_dict() == {"x": 1.0}
         assert second.time is not None and second.time.tzinfo is not None
 
-    async def test_default_first_sequence_is_above_a_previous_log(self) -> None:
-        """A new log (a restarted server) never reuses the sequences of an older one."""
-        old = InMemoryEventLog()
+    async def test_default_first_sequence_is_the_clock_in_microseconds(self) -> None:
+        """Numbered from its creation time, a new log (a restarted server) reuses no sequence."""
+        old = InMemoryEventLog(clock=lambda: NEW_YEAR)
         sequence = await old.append("a")
-        await asyncio.sleep(0.001)
-        new = InMemoryEventLog()
-        assert await new.append("b") > sequence
+        assert sequence == 1_767_225_600_000_000
+        new = InMemoryEventLog(clock=lambda: NEW_YEAR + timedelta(microseconds=1))
+        assert await new.append("b") == sequence + 1
+
+    async def test_events_are_stamped_by_the_clock(self) -> None:
+        """Each event's time is the clock's reading when it was appended."""
+        times = iter([NEW_YEAR, NEW_YEAR + timedelta(seconds=3)])
+        log = InMemoryEventLog(first_sequence=1, clock=lambda: next(times))
+        await log.append("a")
+        await log.append("b")
+        replayed = [e.time async for e in log.subscribe(0, EventFilter(), follow=False)]
+        assert replayed == [NEW_YEAR, NEW_YEAR + timedelta(seconds=3)]
 
     def test_retention_must_be_positive(self) -> None:
         """A log that keeps nothing is a configuration error."""
@@ -109,7 +122,7 @@ class TestFollow:
 
         task = asyncio.create_task(follow())
         for _ in range(5):
-            await asyncio.sleep(0)
+            await until(lambda: log.followers == 1)  # replayed and waiting: the next one is live
             await log.append("live")
         await asyncio.wait_for(task, 2)
         assert seen == list(range(2, 9))
@@ -222,7 +235,7 @@ async def _start_followers(
     """``followers`` tasks each waiting for ``count`` events; returns once all of them wait."""
     received: list[list[Event]] = [[] for _ in range(followers)]
     tasks = [asyncio.create_task(_follower(log, count, into)) for into in received]
-    await asyncio.sleep(0)  # each task runs up to its wait for the next append
+    await until(lambda: log.followers == followers)
     return received, tasks
 
 
@@ -277,7 +290,7 @@ class TestFanout:
                 return
 
         tasks = [asyncio.create_task(follow()) for _ in range(6 * WAKE_SLICE)]
-        await asyncio.sleep(0)
+        await until(lambda: log.followers == 6 * WAKE_SLICE)
         ticker = _Ticker()
         await log.append("a")
         await asyncio.wait_for(asyncio.gather(*tasks), 5)

@@ -6,7 +6,7 @@ import pytest
 from grpclib.const import Status
 from grpclib.metadata import Deadline
 
-from voicecore._headers import HeaderProblem, header_problem, restamped
+from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem, header_problem, refuse, restamped
 
 GOOD = [("content-type", "application/grpc"), ("te", "trailers")]
 
@@ -66,3 +66,40 @@ class TestRestamped:
         """Under a millisecond left: no headers, the call is refused."""
         assert restamped(GOOD, Deadline.from_timeout(0.0)) is None
         assert restamped(GOOD, Deadline.from_timeout(-1.0)) is None
+
+
+class _Stream:
+    """What ``refuse`` uses of a grpclib server stream: headers, ``closable``, reset."""
+
+    def __init__(self, *, closable: bool) -> None:
+        self.closable = closable
+        self.sent: list[tuple[list[tuple[str, str]], bool]] = []
+        self.reset = False
+
+    async def send_headers(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
+        self.sent.append((headers, end_stream))
+
+    def reset_nowait(self) -> None:
+        self.reset = True
+
+
+class TestRefuse:
+    @pytest.mark.parametrize("closable", [True, False])
+    async def test_answers_with_headers_only_and_resets_an_open_stream(
+        self, closable: bool
+    ) -> None:
+        """One headers frame ends the stream with the problem; a stream still open is reset."""
+        stream = _Stream(closable=closable)
+        await refuse(stream, ARRIVAL_TOO_LATE)  # type: ignore[arg-type]
+        assert stream.sent == [
+            (
+                [
+                    (":status", "200"),
+                    ("content-type", "application/grpc"),
+                    ("grpc-status", str(Status.DEADLINE_EXCEEDED.value)),
+                    ("grpc-message", ARRIVAL_TOO_LATE.message),
+                ],
+                True,
+            )
+        ]
+        assert stream.reset is closable

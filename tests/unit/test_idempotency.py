@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests._fakes import FakeClock
 from voicecore.errors import InvalidParamsError
 from voicecore.idempotency import IdempotencyConflictError, InMemoryIdempotencyStore, fingerprint
 
@@ -14,16 +15,6 @@ from voicecore.idempotency import IdempotencyConflictError, InMemoryIdempotencyS
 def _strings(**bounds: Any) -> InMemoryIdempotencyStore[str]:
     """A store of str responses, recorded as their UTF-8 bytes."""
     return InMemoryIdempotencyStore(encode=str.encode, decode=bytes.decode, **bounds)
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Counter:

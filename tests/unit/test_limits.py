@@ -12,9 +12,7 @@ from voicecore._limits import (
     MAX_EVENT_TYPES,
     MAX_PURPOSE,
     MAX_REPORTED_ERRORS,
-    MAX_TRACE_ID,
     execute_request_refusal,
-    is_valid_trace_id,
     limited_errors,
     stream_request_refusal,
     within_limits,
@@ -26,6 +24,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     StreamEventsRequest,
 )
+from voicecore._trace import MAX_TRACE_ID, is_valid_trace_id
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
 
@@ -89,6 +88,12 @@ class TestRequestRefusal:
         safe = within_limits(request)
         assert (safe.objective_type, safe.trace_id, safe.params) == ("", "", None)
         assert (safe.conversation_id, safe.timeout_seconds) == ("conversation-1", 2.0)
+
+    def test_the_refused_copy_keeps_a_valid_trace_id(self) -> None:
+        """Only what is out of bounds is emptied: a valid trace id is kept for the report."""
+        request = ExecutePrimitiveRequest(objective_type="o" * 1_000, trace_id="trace-1")
+        safe = within_limits(request)
+        assert (safe.objective_type, safe.trace_id) == ("", "trace-1")
 
     def test_stream_filters_are_bounded(self) -> None:
         """Too many filter types, or one too long, refuse a StreamEvents request."""

@@ -59,6 +59,14 @@ class TestLogging:
         logging.getLogger("grpclib.server").warning("stdlib says hi")
         assert any(r["message"] == "stdlib says hi" for r in records)
 
+    def test_stdlib_levels_loguru_lacks_keep_their_number(
+        self, records: list[dict[str, object]]
+    ) -> None:
+        """A custom stdlib level (no loguru name) arrives with its numeric severity."""
+        logging.getLogger("grpclib.server").log(35, "between warning and error")
+        [record] = [r for r in records if r["message"] == "between warning and error"]
+        assert record["level"]["no"] == 35  # type: ignore[index]
+
     async def test_library_is_silent_until_configured(self) -> None:
         """With voicecore's logger disabled (the import default), a call logs nothing."""
         captured: list[str] = []
@@ -114,7 +122,7 @@ class TestUnexpectedErrors:
         service = VoiceCoreService(
             PrimitiveRegistry([_Leaky()]),
             settings=settings,
-            events=InMemoryEventLog(),
+            events=InMemoryEventLog(first_sequence=1),
             captures=InMemoryCaptureStore(),
         )
         request = ExecutePrimitiveRequest(objective_type="leaky", trace_id="bug-trace")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +56,32 @@ class TestPublicApi:
         from importlib.metadata import version
 
         assert voicecore.__version__ == version("voicecore")
+
+
+class TestLazyRoot:
+    """``voicecore``'s names load their modules on first use, so the client can stand alone."""
+
+    def test_importing_the_package_loads_no_server_module(self) -> None:
+        """A fresh ``import voicecore`` loads only the root and its version, yet ``dir`` shows
+        every public name."""
+        script = (
+            "import json, sys, voicecore; print(json.dumps(["
+            "sorted(m for m in sys.modules if m.startswith('voicecore')), dir(voicecore)]))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        )
+        loaded, listed = json.loads(done.stdout)
+        assert loaded == ["voicecore", "voicecore._version"]
+        assert set(voicecore.__all__) <= set(listed)
+
+    @pytest.mark.parametrize("name", [name for name in voicecore.__all__ if name != "__version__"])
+    def test_each_name_is_its_home_module_s(self, name: str) -> None:
+        """``voicecore.X`` is the very object its defining module exports."""
+        home = importlib.import_module(voicecore._HOMES[name])
+        assert getattr(voicecore, name) is getattr(home, name)
+
+    def test_unknown_name_is_an_attribute_error(self) -> None:
+        """A name outside the surface raises AttributeError naming it."""
+        with pytest.raises(AttributeError, match="no_such_name"):
+            _ = voicecore.no_such_name

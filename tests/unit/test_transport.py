@@ -47,6 +47,30 @@ class _RecordingTransport(asyncio.Transport):
         return 0
 
 
+class _EofTransport(_RecordingTransport):
+    """Also half-closes and pauses reading, recording both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.eof = False
+        self.reading = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_reading(self) -> bool:
+        return self.reading
+
+
 class _DuckTransport:
     """Has a transport's methods without subclassing asyncio.Transport, as uvloop's."""
 
@@ -108,6 +132,43 @@ class TestCoalescingTransport:
         await _next_turn()
         assert inner.writes == [b"goaway"]
 
+    async def test_an_empty_write_schedules_nothing(self) -> None:
+        """Writing no bytes leaves nothing pending and passes nothing on."""
+        inner = _RecordingTransport()
+        outer = CoalescingTransport(inner)
+        outer.write(b"")
+        assert outer.get_write_buffer_size() == 0
+        await _next_turn()
+        assert inner.writes == []
+
+    async def test_pending_bytes_for_a_closed_socket_are_dropped(self) -> None:
+        """If the socket transport closed meanwhile, the flush writes nothing to it."""
+        inner = _RecordingTransport()
+        outer = CoalescingTransport(inner)
+        outer.write(b"late")
+        inner.closed = True
+        await _next_turn()
+        assert inner.writes == []
+        assert outer.get_write_buffer_size() == 0
+
+    async def test_write_eof_sends_what_is_pending_first(self) -> None:
+        """write_eof() flushes, then half-closes the socket transport."""
+        inner = _EofTransport()
+        outer = CoalescingTransport(inner)
+        outer.write(b"last")
+        assert outer.can_write_eof()
+        outer.write_eof()
+        assert (inner.writes, inner.eof) == ([b"last"], True)
+
+    async def test_reading_state_is_the_socket_transports(self) -> None:
+        """pause_reading and resume_reading reach the socket; is_reading reports it."""
+        inner = _EofTransport()
+        outer = CoalescingTransport(inner)
+        outer.pause_reading()
+        assert not outer.is_reading()
+        outer.resume_reading()
+        assert outer.is_reading()
+
     async def test_abort_drops_what_is_pending(self) -> None:
         """abort() discards pending bytes, as a socket transport's abort does."""
         inner = _RecordingTransport()
@@ -134,6 +195,22 @@ class TestCoalescingServer:
         await _next_turn()
         assert len(inner.writes) == 1
         assert inner.writes[0][3] == 0x4  # HTTP/2 frame type SETTINGS
+
+    async def test_coalescing_waits_for_the_next_turn(self) -> None:
+        """By default the SETTINGS frame reaches the socket only at the next loop turn."""
+        protocol = CoalescingServer([])._protocol_factory()
+        inner = _RecordingTransport()
+        protocol.connection_made(inner)
+        assert inner.writes == []
+
+    async def test_without_coalescing_each_frame_is_written_at_once(self) -> None:
+        """coalesce_writes=False: grpclib's SETTINGS and the guard's stream limit (a second
+        SETTINGS) are two writes, made at once; coalesced they are one, a turn later."""
+        protocol = CoalescingServer([], coalesce_writes=False)._protocol_factory()
+        inner = _RecordingTransport()
+        protocol.connection_made(inner)
+        assert [frame[3] for frame in inner.writes] == [0x4, 0x4]  # HTTP/2 SETTINGS twice
+        assert isinstance(protocol, GuardedProtocol)
 
 
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

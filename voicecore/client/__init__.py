@@ -22,11 +22,11 @@ from voicecore.client._errors import (
     EventsEvictedError,
     EventStreamUnavailableError,
     VoiceCoreCallError,
-    VoiceCoreClientError,
 )
 from voicecore.client._grpc import VoiceCoreClient
 from voicecore.client._inprocess import InProcessClient
 from voicecore.client._retry import RetryBudget, RetryPolicy
+from voicecore.errors import VoiceCoreClientError
 
 __all__ = [
     "BreakerConfig",

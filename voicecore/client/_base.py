@@ -17,9 +17,7 @@ from typing import Self, TypeVar
 
 from loguru import logger
 
-from voicecore._call import new_trace_id
 from voicecore._json import JsonValue
-from voicecore._limits import TRACE_ID_RULE, is_valid_trace_id
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -30,6 +28,7 @@ from voicecore._proto.voicecore.v1 import (
     ListPrimitivesResponse,
     StreamEventsRequest,
 )
+from voicecore._trace import TRACE_ID_RULE, is_valid_trace_id, new_trace_id
 from voicecore.client._breaker import (
     BreakerState,
     CallOutcome,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
+from voicecore.errors import VoiceCoreClientError
+
 __all__ = [
     "BreakerConfig",
     "BreakerState",
@@ -85,7 +87,7 @@ class BreakerConfig(BaseModel):
     window: RateWindow | None = None
 
 
-class CircuitOpenError(Exception):
+class CircuitOpenError(VoiceCoreClientError):
     """The breaker refused the call: it is OPEN, or HALF_OPEN with every trial slot taken."""
 
     def __init__(self, name: str, state: BreakerState, retry_after: float) -> None:

@@ -6,12 +6,8 @@ connection is an ``OSError``, and server statuses are ``GRPCError``. ``classify`
 the response error code orchestration sees, whether retrying is safe, and what it means for the
 circuit breaker.
 
-::
-
-    VoiceCoreClientError                  raised only where no response can carry the failure
-    ├── VoiceCoreCallError                list_primitives could not be answered (has .code)
-    ├── EventStreamUnavailableError       stream_events gave up reconnecting
-    └── EventsEvictedError                the events to resume from were evicted on the server
+The exceptions here are the client side of voicecore's one tree (drawn in ``voicecore.errors``):
+each is a ``VoiceCoreClientError``, raised only where no response can carry the failure.
 """
 
 from __future__ import annotations
@@ -30,21 +26,17 @@ from voicecore._proto.voicecore.v1 import (
     ExecutionMetadata,
 )
 from voicecore.client._breaker import CallOutcome, CircuitOpenError
+from voicecore.errors import VoiceCoreClientError
 
 __all__ = [
     "EventStreamUnavailableError",
     "EventsEvictedError",
     "Failure",
     "VoiceCoreCallError",
-    "VoiceCoreClientError",
     "breaker_outcome",
     "classify",
     "failure_response",
 ]
-
-
-class VoiceCoreClientError(Exception):
-    """Base of the few exceptions the client raises (``execute`` and ``health`` raise none)."""
 
 
 class VoiceCoreCallError(VoiceCoreClientError):

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from grpclib.client import Channel
 from grpclib.const import Cardinality
 
-from voicecore._call import new_trace_id
 from voicecore._proto.voicecore.v1 import (
     Event,
     ExecutePrimitiveRequest,
@@ -20,6 +19,7 @@ from voicecore._proto.voicecore.v1 import (
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
+from voicecore._trace import new_trace_id
 from voicecore.client._base import Sleep, VoiceCoreClientBase
 from voicecore.client._breaker import TransitionCallback
 from voicecore.client._config import ClientConfig, parse_endpoint

@@ -4,6 +4,9 @@ For development, tests and single-process deployments (``VOICE_CORE_USE_GRPC=fal
 handlers the server runs are called directly, with the call's deadline handed over exactly as
 the gRPC server hands it over, so timeouts behave the same. The breaker and the retry loop stay
 in place (they see no transport failures here, but server-side TIMEOUT and INTERNAL still count).
+
+The server side is imported when a client is built, not with this module: importing
+``voicecore.client`` stays light for processes that only call a server over gRPC.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import asyncio
 import copy
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from grpclib.metadata import Deadline
 
-from voicecore._call import CallInfo, current_call
 from voicecore._proto.voicecore.v1 import (
     Event,
     ExecutePrimitiveRequest,
@@ -29,8 +32,10 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.client._base import Sleep, VoiceCoreClientBase
 from voicecore.client._breaker import TransitionCallback
 from voicecore.client._config import ClientConfig
-from voicecore.config import Settings
-from voicecore.service import VoiceCoreService
+
+if TYPE_CHECKING:
+    from voicecore.config import Settings
+    from voicecore.service import VoiceCoreService
 
 __all__ = ["InProcessClient"]
 
@@ -56,7 +61,11 @@ class InProcessClient(VoiceCoreClientBase):
         super().__init__(
             config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
         )
-        self.service = service or VoiceCoreService.from_settings(settings)
+        if service is None:
+            from voicecore.service import VoiceCoreService  # the server side, on first use
+
+            service = VoiceCoreService.from_settings(settings)
+        self.service = service
 
     async def aclose(self) -> None:
         """Nothing to release: the service lives as long as it is referenced."""
@@ -64,6 +73,8 @@ class InProcessClient(VoiceCoreClientBase):
     async def _send_execute(
         self, request: ExecutePrimitiveRequest, time_left: float
     ) -> ExecutePrimitiveResponse:
+        from voicecore._call import CallInfo, current_call  # the server's call context
+
         token = current_call.set(CallInfo(deadline=Deadline.from_timeout(time_left)))
         try:
             return await self.service.execute_primitive(request)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voicecore.primitives._dates import MONTH_WORDS
+from voicecore.spoken.number_words import ZERO_DIGITS
 from voicecore.spoken.numbers import cardinal, is_number_word
 
 __all__ = ["TimeReading", "parse_time"]
@@ -27,7 +28,6 @@ _PM = frozenset(["pm", "p.m", "p.m."])
 _MORNING = ("morning",)
 _AFTERNOON = ("afternoon", "evening", "night", "tonight")
 _OCLOCK = (["o'clock"], ["oclock"], ["o", "clock"])
-_ZERO = frozenset(["oh", "o", "zero"])
 _PAST = frozenset(["past", "after"])
 _TO = frozenset(["to", "till", "til", "before", "of"])
 _MINUTE_WORDS = frozenset(["minute", "minutes", "min", "mins"])
@@ -175,7 +175,7 @@ def _hour_first(tokens: Sequence[str], index: int) -> _Clock | None:
 
 def _split_clock(tokens: Sequence[str], start: int, split: int, end: int) -> _Clock | None:
     """Hour ``tokens[start:split]``, minutes ``tokens[split:end]`` ("thirty", "oh six")."""
-    leading_zero = split - start > 1 and tokens[start] in _ZERO  # "oh nine hundred"
+    leading_zero = split - start > 1 and tokens[start] in ZERO_DIGITS  # "oh nine hundred"
     hour = cardinal(tokens[start + leading_zero : split])
     if hour is None or hour > 24:
         return None
@@ -190,7 +190,7 @@ def _split_clock(tokens: Sequence[str], start: int, split: int, end: int) -> _Cl
 
 def _minute(words: Sequence[str]) -> int | None:
     """Minutes after the hour: "thirty", "fifty five", "oh six", "o five", "05"."""
-    if len(words) == 2 and words[0] in _ZERO:
+    if len(words) == 2 and words[0] in ZERO_DIGITS:
         value = cardinal(words[1:])
         return value if value is not None and value <= 9 else None
     if len(words) == 1 and words[0].isascii() and words[0].isdigit() and len(words[0]) == 2:

@@ -18,6 +18,7 @@ from voicecore.spoken.phone_written import names_another_number, written_phones
 from voicecore.spoken.tokens import (
     after_correction,
     drop_fillers,
+    has_correction,
     replaced_by_correction,
     strip_carrier,
     words,
@@ -25,7 +26,6 @@ from voicecore.spoken.tokens import (
 
 __all__ = ["CapturePhone", "CapturePhoneParams"]
 
-_CORRECTION = re.compile(r"\b(?:no wait|wait|sorry|i mean|actually|scratch that|make that)\b")
 _EXTENSION_WORDS = frozenset({"extension", "ext", "x", "ex"})
 # Words between digit groups that do not end the number.
 _CONNECTORS = frozenset(
@@ -180,7 +180,7 @@ def _heard(text: str, region: str) -> _Heard:
     """
     found = written_phones(text)
     if found:
-        chosen = found[-1] if _CORRECTION.search(text.lower()) else found[0]
+        chosen = found[-1] if has_correction(words(text)) else found[0]
         return _Heard(chosen.digits, chosen.extension)
     said = drop_fillers(words(text))
     corrected = after_correction(said)

@@ -10,61 +10,25 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["DIGIT_NAMES", "digit_run", "is_digit_word", "mergeable_tens", "say_digits"]
+from voicecore.spoken.number_words import DIGIT_NAMES, REPEATS, TEENS, TENS_AS_HEARD, UNITS
 
-_UNITS = {
-    "zero": 0,
-    "oh": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-}
-_TEENS = {
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TENS = {
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fourty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_REPEATS = {"double": 2, "triple": 3}
+__all__ = ["digit_run", "is_digit_word", "mergeable_tens", "say_digits"]
+
+# In a digit run zero is also "oh" ("four oh five"); the letter "o" only with ``o_is_zero``.
+_UNITS = UNITS | {"oh": 0}
 _WRITTEN = re.compile(r"^\+?\d+$", re.ASCII)
-
-DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-"""How to say each digit back ("0" is "zero": "oh" is ambiguous with the letter)."""
 
 
 def is_digit_word(token: str, *, o_is_zero: bool = False) -> bool:
     """Whether ``token`` can start a digit run ("five", "oh", "twenty", "415", "double")."""
     return (
         token in _UNITS
-        or token in _TEENS
-        or token in _TENS
+        or token in TEENS
+        or token in TENS_AS_HEARD
         or token in ("hundred", "thousand")
         or (o_is_zero and token == "o")
         or _WRITTEN.match(token) is not None
-        or token in _REPEATS
+        or token in REPEATS
     )
 
 
@@ -108,8 +72,8 @@ class _Reader:
         unit = _unit(token, self.o_is_zero)
         if unit is not None:
             self.digits.append(str(unit))
-        elif token in _TEENS:
-            self.digits.append(str(_TEENS[token]))
+        elif token in TEENS:
+            self.digits.append(str(TEENS[token]))
         elif _WRITTEN.match(token):
             self.digits.append(token)
         else:
@@ -120,22 +84,22 @@ class _Reader:
     def _repeat(self, token: str) -> bool:
         """ "double five" -> 55, "triple seven" -> 777."""
         unit = _unit(self.peek(1), self.o_is_zero)
-        if token not in _REPEATS or unit is None:
+        if token not in REPEATS or unit is None:
             return False
-        self.digits.append(str(unit) * _REPEATS[token])
+        self.digits.append(str(unit) * REPEATS[token])
         self.index += 2
         return True
 
     def _tens(self, token: str) -> bool:
         """ "twenty four" -> 24, "forty" -> 40 ("oh" after tens is its own digit: 4 0 0)."""
-        if token not in _TENS:
+        if token not in TENS_AS_HEARD:
             return False
         unit = _UNITS.get(self.peek(1) or "")
         if unit and self.peek(1) != "oh" and self.index not in self.unmerged:
-            self.digits.append(str(_TENS[token] + unit))
+            self.digits.append(str(TENS_AS_HEARD[token] + unit))
             self.index += 2
         else:
-            self.digits.append(str(_TENS[token]))
+            self.digits.append(str(TENS_AS_HEARD[token]))
             self.index += 1
         return True
 
@@ -167,13 +131,13 @@ class _Reader:
         if self.peek() == "and" and self.peek(1) in _UNITS:
             self.index += 1
         token = self.peek() or ""
-        if token in _TEENS:
+        if token in TEENS:
             self.index += 1
-            return str(_TEENS[token])
-        if token in _TENS:
+            return str(TEENS[token])
+        if token in TENS_AS_HEARD:
             unit = _UNITS.get(self.peek(1) or "", 0)
             self.index += 2 if unit and self.peek(1) != "oh" else 1
-            return str(_TENS[token] + unit)
+            return str(TENS_AS_HEARD[token] + unit)
         next_is_digit = self.peek(1) is not None and is_digit_word(self.peek(1) or "")
         if token in _UNITS and token != "oh" and not next_is_digit:
             self.index += 1
@@ -187,7 +151,7 @@ def mergeable_tens(tokens: list[str]) -> list[int]:
     return [
         index
         for index, token in enumerate(tokens[:-1])
-        if token in _TENS
+        if token in TENS_AS_HEARD
         and tokens[index + 1] in _UNITS
         and tokens[index + 1] not in ("oh", "zero")
     ]
@@ -210,14 +174,17 @@ def digit_run(
     ``max_digits`` the run stops as soon as it has more digits than that (a caller that only
     needs to know the run is too long need not read all of it).
     """
-    if index < len(tokens) and tokens[index] == "hundred":
+    # A run opened by "hundred" is read as "a hundred": with an "a" put in, which the index
+    # returned leaves out again (it counts the caller's tokens).
+    put_in = int(index < len(tokens) and tokens[index] == "hundred")
+    if put_in:
         tokens = [*tokens[:index], "a", *tokens[index:]]
         unmerged = {at + 1 if at >= index else at for at in unmerged}
     reader = _Reader(tokens, index, o_is_zero, unmerged)
     count = 0  # every step appends one group of digits
     while (max_digits is None or count <= max_digits) and reader.step():
         count += len(reader.digits[-1])
-    return "".join(reader.digits), reader.index
+    return "".join(reader.digits), reader.index - put_in
 
 
 def say_digits(digits: str) -> str:

@@ -20,6 +20,17 @@ from decimal import Decimal, InvalidOperation
 
 from text_to_num import alpha2digit, text2num
 
+from voicecore.spoken.number_words import (
+    BIG_SCALES,
+    ORDINALS,
+    REPEATS,
+    SMALL_SCALES,
+    TEENS,
+    TENS,
+    UNITS,
+    ZERO_WORDS,
+)
+
 __all__ = [
     "NumberSpan",
     "cardinal",
@@ -32,68 +43,8 @@ __all__ = [
     "year",
 ]
 
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_TEENS = [
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SMALL_SCALES = ("hundred", "thousand", "million", "billion")
-# Scales text2num does not know, largest first; each multiplies the chunk spoken before it.
-_BIG_SCALES: dict[str, int] = {
-    "sextillion": 10**21,
-    "quintillion": 10**18,
-    "quadrillion": 10**15,
-    "trillion": 10**12,
-    "crore": 10**7,
-    "lakh": 10**5,
-}
-_ORDINALS = frozenset(
-    [
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "eleventh",
-        "twelfth",
-        "thirteenth",
-        "fourteenth",
-        "fifteenth",
-        "sixteenth",
-        "seventeenth",
-        "eighteenth",
-        "nineteenth",
-        "twentieth",
-        "thirtieth",
-        "fortieth",
-        "fiftieth",
-        "sixtieth",
-        "seventieth",
-        "eightieth",
-        "ninetieth",
-        "hundredth",
-        "thousandth",
-        "millionth",
-    ]
-)
-_CARDINAL_WORDS = frozenset([*_UNITS, *_TEENS, *_TENS, *_SMALL_SCALES, *_BIG_SCALES])
-_ZERO_WORDS = frozenset(["oh", "o", "zero", "nought", "nil"])
-_REPEATS = {"double": 2, "triple": 3}
-_NUMBER_WORDS = _CARDINAL_WORDS | _ORDINALS | _ZERO_WORDS | frozenset(_REPEATS)
+_CARDINAL_WORDS = frozenset([*UNITS, *TEENS, *TENS, *SMALL_SCALES, *BIG_SCALES])
+_NUMBER_WORDS = _CARDINAL_WORDS | frozenset(ORDINALS) | ZERO_WORDS | frozenset(REPEATS)
 _JOINERS = frozenset(["and", "a", "an", "point", "minus", "negative", "half", "quarter"])
 _FRACTION_ENDS = frozenset(["half", "quarter"])
 _SIGNS = frozenset(["minus", "negative"])
@@ -151,7 +102,7 @@ def _a_as_one(tokens: Sequence[str]) -> list[str]:
     result = list(tokens)
     for index, token in enumerate(result[:-1]):
         nxt = result[index + 1]
-        if token in ("a", "an") and (nxt in _SMALL_SCALES or nxt in _BIG_SCALES):
+        if token in ("a", "an") and (nxt in SMALL_SCALES or nxt in BIG_SCALES):
             result[index] = "one"
     return result
 
@@ -182,7 +133,7 @@ def cardinal(tokens: Sequence[str]) -> int | None:
         return None
     total, chunk, last_scale = 0, [], 0
     for word in words:
-        scale = _BIG_SCALES.get(word)
+        scale = BIG_SCALES.get(word)
         if scale is None:
             chunk.append(word)
             continue
@@ -201,7 +152,7 @@ def cardinal(tokens: Sequence[str]) -> int | None:
 def ordinal(tokens: Sequence[str]) -> int | None:
     """The number an ordinal spells ("twenty fifth", "first", "25th"), or None."""
     words = _split_hyphens(tokens)
-    if not words or len(words) > _MAX_RUN or words[-1] not in _ORDINALS:
+    if not words or len(words) > _MAX_RUN or words[-1] not in ORDINALS:
         if len(words) == 1 and (match := _WRITTEN_ORDINAL.match(words[0])):
             return int(match.group(1))
         return None
@@ -213,8 +164,8 @@ def ordinal(tokens: Sequence[str]) -> int | None:
 
 def _pair(tokens: Sequence[str]) -> int | None:
     """A two-digit group of a year or grouped number: "ninety four", "oh five", "twelve"."""
-    if len(tokens) == 2 and tokens[0] in _ZERO_WORDS and tokens[1] in _UNITS[1:]:
-        return _UNITS.index(tokens[1])
+    if len(tokens) == 2 and tokens[0] in ZERO_WORDS and UNITS.get(tokens[1], 0) > 0:
+        return UNITS[tokens[1]]
     value = _small_cardinal(tokens)
     return value if value is not None and 10 <= value <= 99 else None
 
@@ -227,9 +178,11 @@ def year(tokens: Sequence[str]) -> int | None:
     words = _split_hyphens(tokens)
     if len(words) == 1 and _DIGITS.match(words[0]) and len(words[0]) == 4:
         value: int | None = int(words[0])
-    elif len(words) >= 2 and words[0] in _TEENS + _TENS and words[1] not in _SMALL_SCALES:
+    elif (
+        len(words) >= 2 and (words[0] in TEENS or words[0] in TENS) and words[1] not in SMALL_SCALES
+    ):
         value = _grouped_year(words)
-    elif words and words[0] not in _SMALL_SCALES:  # "thousand twelve" is no year
+    elif words and words[0] not in SMALL_SCALES:  # "thousand twelve" is no year
         value = cardinal(words)
     else:
         value = None
@@ -262,10 +215,10 @@ def digit_string(tokens: Sequence[str]) -> str | None:
     digits: list[str] = []
     repeat = 1
     for group in _groups(words):
-        if group in _REPEATS:
-            repeat = _REPEATS[group]
+        if group in REPEATS:
+            repeat = REPEATS[group]
             continue
-        text = "0" if group in _ZERO_WORDS else group
+        text = "0" if group in ZERO_WORDS else group
         if not _DIGITS.match(text):
             return None
         digits.append(text[0] * repeat + text[1:])  # "triple 01": the first digit repeats
@@ -367,8 +320,8 @@ def _trim(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
 
 
 def _has_value_word(tokens: Sequence[str]) -> bool:
-    return any(is_number_word(t) and t not in _ZERO_WORDS - {"zero"} for t in tokens) or (
-        len(tokens) > 1 and all(t in _ZERO_WORDS for t in tokens)
+    return any(is_number_word(t) and t not in ZERO_WORDS - {"zero"} for t in tokens) or (
+        len(tokens) > 1 and all(t in ZERO_WORDS for t in tokens)
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicecore.spoken.digits import DIGIT_NAMES
+from voicecore.spoken.number_words import DIGIT_NAMES
 from voicecore.spoken.symbols import SYMBOL_NAMES
 
 __all__ = ["say_characters", "say_grouped"]

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["after_correction", "drop_fillers", "replaced_by_correction", "strip_carrier", "words"]
+__all__ = [
+    "after_correction",
+    "drop_fillers",
+    "has_correction",
+    "replaced_by_correction",
+    "strip_carrier",
+    "words",
+]
 
 # Sentence punctuation around a token; inner punctuation ("john.smith@gmail.com",
 # "415-555-2671", "it's") stays so the primitives can split it their own way.
@@ -41,6 +48,7 @@ _FILLERS = frozenset(
     ]
 )
 
+# What a caller says to correct themself, the one list (phone numbers ask ``has_correction``).
 # Longest first: "no wait" must win over "wait". "no" alone is an answer, never a marker.
 _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(
     sorted(
@@ -141,6 +149,11 @@ def _marker_at(tokens: list[str], index: int) -> int:
         if tuple(tokens[index : index + len(marker)]) == marker:
             return len(marker)
     return 0
+
+
+def has_correction(tokens: list[str]) -> bool:
+    """Whether a self-correction marker is said anywhere in ``tokens``."""
+    return any(_marker_at(tokens, index) for index in range(len(tokens)))
 
 
 def after_correction(tokens: list[str]) -> list[str]:

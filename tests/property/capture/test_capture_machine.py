@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests._fakes import FourDigits
 from voicecore._json import JsonValue
 from voicecore.capture import (
     CaptureKey,
     CaptureParams,
-    CapturePrimitive,
-    HeldValue,
     InMemoryCaptureStore,
-    Reading,
-    Reply,
     Vote,
     rank,
     run_turn,
@@ -35,31 +31,6 @@ ALLOWED = {
 }
 ENDS = {PrimitiveState.COMPLETED, PrimitiveState.FAILED}
 KEY = CaptureKey("call-1", "capture_fake")
-
-
-class FourDigits(CapturePrimitive[CaptureParams]):
-    """A fake capture: four digits make a value, fewer a partial; "last digit is N" edits."""
-
-    name = "capture_fake"
-    version = "0.0.1"
-    description = "four digits (tests)"
-    noun = "code"
-    params_model: ClassVar[type[CaptureParams]] = CaptureParams
-
-    def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
-        digits = (partial or "") + "".join(ch for ch in text if ch in DIGITS)
-        if not digits or digits == partial:
-            return Reading(None, reason="no_value_heard", certainty=0.0)
-        if len(digits) != 4:
-            short = len(digits) < 4
-            return Reading(None, reason="wrong_length", partial=digits if short else None)
-        return Reading(digits, " ".join(digits), {"length": 4}, 0.9)
-
-    def correct(self, held: HeldValue, reply: Reply, params: CaptureParams) -> Reading | None:
-        text = reply.text
-        if "last digit is" not in text or not text[-1:].isdigit() or text[-1] not in DIGITS:
-            return None
-        return Reading(held.value[:-1] + text[-1], "", {}, 1.0)
 
 
 @dataclass

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import pytest
 from pydantic import ValidationError
 
+from tests._fakes import FakeClock, FourDigits
 from tests._replies import held_value, reply_of
 from voicecore._json import JsonValue
 from voicecore.capture import (
@@ -23,7 +22,6 @@ from voicecore.capture import (
     HeldValue,
     InMemoryCaptureStore,
     Reading,
-    Reply,
     redact,
     run_turn,
     state_size,
@@ -34,39 +32,6 @@ from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 
 NC = PrimitiveState.NEEDS_CONFIRMATION
 FAILED = PrimitiveState.FAILED
-DIGITS = "0123456789"
-_LAST_DIGIT = re.compile(r"(?:the )?last (?:one|digit) is (\d)")
-
-
-class FourDigits(CapturePrimitive[CaptureParams]):
-    """A fake capture: a value is exactly four digits; fewer are kept as a partial.
-
-    ``correct`` understands "last digit is N"; a "?" in the text lowers the certainty.
-    """
-
-    name = "capture_fake"
-    version = "0.0.1"
-    description = "four digits (tests)"
-    noun = "code"
-    params_model: ClassVar[type[CaptureParams]] = CaptureParams
-
-    def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
-        digits = (partial or "") + "".join(ch for ch in text if ch in DIGITS)
-        if not digits or digits == partial:
-            return Reading(None, reason="no_value_heard", certainty=0.0)
-        if len(digits) < 4:
-            return Reading(None, " ".join(digits), reason="too_few_digits", partial=digits)
-        if len(digits) > 4:
-            return Reading(None, reason="too_many_digits", certainty=0.0)
-        certainty = 0.5 if "?" in text else 1.0
-        return Reading(digits, " ".join(digits), {"length": 4}, certainty)
-
-    def correct(self, held: HeldValue, reply: Reply, params: CaptureParams) -> Reading | None:
-        match = _LAST_DIGIT.search(reply.text)
-        if match is None:
-            return None
-        value = held.value[:-1] + match.group(1)
-        return Reading(value, " ".join(value), {"length": 4})
 
 
 @dataclass
@@ -98,16 +63,6 @@ class Call:
 
     def event_types(self) -> list[str]:
         return [event_type for event_type, _ in self.events]
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _state(value: str = "1234") -> CaptureState:

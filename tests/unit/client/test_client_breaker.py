@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests._fakes import FakeClock
 from voicecore.client import (
     BreakerConfig,
     BreakerState,
@@ -20,24 +21,11 @@ OK, FAIL, SKIP = CallOutcome.SUCCESS, CallOutcome.FAILURE, CallOutcome.IGNORED
 
 
 @dataclass
-class FakeClock:
-    """Monotonic seconds that move only when told."""
-
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
 class Harness:
     """A breaker with a fake clock that records every transition."""
 
     config: BreakerConfig = field(default_factory=BreakerConfig)
-    clock: FakeClock = field(default_factory=FakeClock)
+    clock: FakeClock = field(default_factory=lambda: FakeClock(1000.0))
     transitions: list[tuple[BreakerState, BreakerState]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

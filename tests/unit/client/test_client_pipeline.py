@@ -10,6 +10,7 @@ import pytest
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
+from tests._fakes import FakeClock
 from voicecore._proto.voicecore.v1 import (
     Error,
     ErrorCode,
@@ -34,16 +35,6 @@ from voicecore.client import (
 Step = BaseException | ExecutePrimitiveResponse
 Connection = Sequence[Event | BaseException]
 OK = ExecutePrimitiveResponse(success=True)
-
-
-class FakeClock:
-    """Monotonic seconds that move only when told."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class ScriptedClient(VoiceCoreClientBase):

@@ -14,16 +14,24 @@ class TestSurface:
         assert names == sorted(names)
         assert all(hasattr(voicecore.client, name) for name in names)
 
-    def test_expected_names(self) -> None:
-        """The clients, the breaker, the policies and the client errors are exported."""
-        assert {
-            "VoiceCoreClient",
-            "InProcessClient",
-            "VoiceCoreClientBase",
-            "CircuitBreaker",
-            "BreakerState",
+    def test_exact_surface(self) -> None:
+        """Exactly the clients, the breaker, the policies and the client errors are exported."""
+        assert voicecore.client.__all__ == [
             "BreakerConfig",
-            "RetryPolicy",
+            "BreakerState",
+            "CallOutcome",
+            "CircuitBreaker",
+            "CircuitOpenError",
             "ClientConfig",
+            "EventStreamUnavailableError",
             "EventsEvictedError",
-        } <= set(voicecore.client.__all__)
+            "InProcessClient",
+            "RateWindow",
+            "RetryBudget",
+            "RetryPolicy",
+            "StreamPolicy",
+            "VoiceCoreCallError",
+            "VoiceCoreClient",
+            "VoiceCoreClientBase",
+            "VoiceCoreClientError",
+        ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pytest
 from pydantic import ValidationError
 
+from tests._cases import cases
 from voicecore._json import JsonValue
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.primitive import PrimitiveContext, PrimitiveState
@@ -96,21 +97,21 @@ async def _confirm(**params: object) -> tuple[PrimitiveState, dict[str, JsonValu
 
 
 class TestAnswers:
-    @pytest.mark.parametrize("text", CALLERS_SAYING_YES)
+    @cases("text", CALLERS_SAYING_YES)
     async def test_yes(self, text: str) -> None:
         """Callers' ways of agreeing complete with the value "yes"."""
         state, data, confidence = await _confirm(transcription=text)
         assert (state, data["value"], data["readback"]) == (PrimitiveState.COMPLETED, "yes", "yes")
         assert 0.0 < confidence <= 1.0
 
-    @pytest.mark.parametrize("text", CALLERS_SAYING_NO)
+    @cases("text", CALLERS_SAYING_NO)
     async def test_no(self, text: str) -> None:
         """Callers' ways of disagreeing complete with the value "no"."""
         state, data, confidence = await _confirm(transcription=text)
         assert (state, data["value"]) == (PrimitiveState.COMPLETED, "no")
         assert 0.0 < confidence <= 1.0
 
-    @pytest.mark.parametrize("text", CALLERS_UNCLEAR)
+    @cases("text", CALLERS_UNCLEAR)
     async def test_unclear_is_no_value(self, text: str) -> None:
         """Anything that is neither is INCOMPLETE with the reason "unclear" and a prompt."""
         state, data, confidence = await _confirm(transcription=text)

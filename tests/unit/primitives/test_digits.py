@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
@@ -65,7 +66,7 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_code(self, text: str, expected: str) -> None:
         """A caller's way of saying a code yields it upper-case without separators."""
         assert read(text) == expected
@@ -107,7 +108,7 @@ class TestReadbackAndEdits:
         )
         assert reading is not None and reading.value == "90211"
 
-    @pytest.mark.parametrize(
+    @cases(
         ("held", "answer", "expected"),
         [
             ("90210", "the last digit is a five", "90215"),
@@ -123,7 +124,7 @@ class TestReadbackAndEdits:
         )
         assert reading is not None and reading.value == expected
 
-    @pytest.mark.parametrize("text", ["", "hello there", "no wait"])
+    @cases("text", ["", "hello there", "no wait"])
     def test_nothing_heard(self, text: str) -> None:
         """Without letters or digits there is no value."""
         assert read(text) is None

