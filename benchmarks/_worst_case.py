@@ -33,10 +33,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from voicecore._capture_machine import CaptureState, HeldValue, advance
-from voicecore.capture import CapturePrimitive, InMemoryCaptureStore
+from voicecore.capture import CapturePrimitive, CaptureState, HeldValue, InMemoryCaptureStore
+from voicecore.capture._machine import advance
+from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveResult
 from voicecore.primitives import builtin_primitives
-from voicecore.primitives.base import Primitive, PrimitiveContext, PrimitiveResult
 from voicecore.spoken.yesno import understand
 
 __all__ = ["LIMIT", "PHRASES", "Timing", "main", "measure", "render", "worst"]

@@ -31,8 +31,7 @@ from typing import cast
 
 from accuracy_cases import Case, EvalClass, load_classes
 
-from voicecore.capture import CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, Reading
 
 __all__ = ["main"]
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 
 __all__ = ["FakeClock", "FourDigits"]
 
@@ -54,15 +51,9 @@ class FourDigits(CapturePrimitive[CaptureParams]):
         certainty = 0.5 if "?" in text else 1.0
         return Reading(digits, " ".join(digits), {"length": 4}, certainty)
 
-    def correct(
-        self,
-        held: str,
-        text: str,
-        params: CaptureParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
-    ) -> Reading | None:
-        match = _LAST_DIGIT.search(text)
+    def correct(self, held: HeldValue, reply: Reply, params: CaptureParams) -> Reading | None:
+        match = _LAST_DIGIT.search(reply.text)
         if match is None:
             return None
-        value = held[:-1] + match.group(1)
+        value = held.value[:-1] + match.group(1)
         return Reading(value, " ".join(value), {"length": 4})

@@ -16,7 +16,7 @@ from voicecore._version import __version__
 if TYPE_CHECKING:
     from voicecore.config import Settings
     from voicecore.errors import TransientPrimitiveError
-    from voicecore.primitives.base import (
+    from voicecore.primitive import (
         Primitive,
         PrimitiveContext,
         PrimitiveParams,
@@ -41,11 +41,11 @@ __all__ = [
 
 # Each public name and the module that defines it, imported when the name is first read.
 _HOMES = {
-    "Primitive": "voicecore.primitives.base",
-    "PrimitiveContext": "voicecore.primitives.base",
-    "PrimitiveParams": "voicecore.primitives.base",
+    "Primitive": "voicecore.primitive",
+    "PrimitiveContext": "voicecore.primitive",
+    "PrimitiveParams": "voicecore.primitive",
     "PrimitiveRegistry": "voicecore.registry",
-    "PrimitiveResult": "voicecore.primitives.base",
+    "PrimitiveResult": "voicecore.primitive",
     "Settings": "voicecore.config",
     "TransientPrimitiveError": "voicecore.errors",
     "VoiceCoreService": "voicecore.service",

@@ -40,8 +40,13 @@ from voicecore.errors import (
     TransientPrimitiveError,
 )
 from voicecore.events import EventLog
-from voicecore.idempotency import IdempotencyConflictError, IdempotencyStore, fingerprint
-from voicecore.primitives.base import (
+from voicecore.idempotency import (
+    IdempotencyConflictError,
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
+    fingerprint,
+)
+from voicecore.primitive import (
     JsonValue,
     Primitive,
     PrimitiveContext,
@@ -50,7 +55,7 @@ from voicecore.primitives.base import (
 )
 from voicecore.registry import PrimitiveRegistry
 
-__all__ = ["CALL_EVENT_TYPES", "Executor"]
+__all__ = ["CALL_EVENT_TYPES", "Executor", "in_memory_idempotency"]
 
 STARTED, COMPLETED, FAILED = "primitive.started", "primitive.completed", "primitive.failed"
 #: What every execution emits, whatever the primitive: started, then completed or failed.
@@ -78,8 +83,20 @@ class _CallEvents:
         return self.last_sequence
 
 
+def in_memory_idempotency(settings: Settings) -> IdempotencyStore[ExecutePrimitiveResponse]:
+    """Responses recorded in memory, encoded on the wire's form, bounded by ``settings``."""
+    return InMemoryIdempotencyStore(
+        encode=encode_message,
+        decode=_decode_response,
+        max_entries=settings.idempotency_max_entries,
+        max_bytes=settings.idempotency_max_bytes,
+        ttl=settings.idempotency_ttl,
+    )
+
+
 class Executor:
-    """Runs ExecutePrimitive requests against a registry, an event log and a capture store."""
+    """Runs ExecutePrimitive requests against a registry and the state it is given: an event
+    log, a capture store and the idempotency records (each a seam with its own backends)."""
 
     def __init__(
         self,
@@ -88,18 +105,13 @@ class Executor:
         settings: Settings,
         events: EventLog,
         captures: CaptureStore,
+        idempotency: IdempotencyStore[ExecutePrimitiveResponse],
     ) -> None:
         self._registry = registry
         self._settings = settings
         self._events = events
         self._captures = captures
-        self._idempotency: IdempotencyStore[ExecutePrimitiveResponse] = IdempotencyStore(
-            encode=encode_message,
-            decode=_decode_response,
-            max_entries=settings.idempotency_max_entries,
-            max_bytes=settings.idempotency_max_bytes,
-            ttl=settings.idempotency_ttl,
-        )
+        self._idempotency = idempotency
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
             wait=wait_exponential_jitter(

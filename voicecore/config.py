@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="estimated bytes of capture state held between turns at most",
     )
+    capture_ttl: float = Field(
+        default=3600.0, gt=0, description="seconds a capture is kept after its last turn"
+    )
     # One client must not lock everyone out (HTTP/2 streams, slow requests, floods).
     max_connections: int = Field(
         default=2000,
@@ -165,6 +168,7 @@ class Settings(BaseSettings):
         "max_timeout",
         "grace_period",
         "idempotency_ttl",
+        "capture_ttl",
         "request_arrival_timeout",
         "flood_window",
     )

@@ -1,16 +1,18 @@
 """Idempotency: a request repeated under the same key gets the recorded response, and runs once.
 
-``IdempotencyStore.run(key, fingerprint, call)`` runs ``call`` for the first request with
-``key`` and records its response; a later request with the key and the same fingerprint gets
-that response back with ``replayed=True``. Requests that arrive while the first is still
-running wait for it (one ``asyncio.Future`` per key in flight) and get its response too, so
-the turn is applied once. If the first call raises or is cancelled nothing is recorded and
-the key is released: a waiting or later retry runs the call itself. The same key with another
-fingerprint is a different request: ``IdempotencyConflictError`` (``INVALID_PARAMS`` naming
-``idempotency_key``). Records are kept encoded (``encode``/``decode``), so what they cost is
-their size on the wire, and are bounded by count and by bytes (least recently used go first);
-they expire ``ttl`` seconds after they were recorded. Keys are any hashable value: a tuple of
-conversation id and idempotency key cannot collide the way a joined string can.
+``IdempotencyStore`` is the seam the executor receives; ``InMemoryIdempotencyStore`` is its
+in-memory backend (a shared one is one more module). ``run(key, fingerprint, call)`` runs
+``call`` for the first request with ``key`` and records its response; a later request with the
+key and the same fingerprint gets that response back with ``replayed=True``. Requests that
+arrive while the first is still running wait for it (one ``asyncio.Future`` per key in flight)
+and get its response too, so the turn is applied once. If the first call raises or is cancelled
+nothing is recorded and the key is released: a waiting or later retry runs the call itself. The
+same key with another fingerprint is a different request: ``IdempotencyConflictError``
+(``INVALID_PARAMS`` naming ``idempotency_key``). Records are kept encoded
+(``encode``/``decode``), so what they cost is their size on the wire, and are bounded by count
+and by bytes (least recently used go first); they expire ``ttl`` seconds after they were
+recorded. Keys are any hashable value: a tuple of conversation id and idempotency key cannot
+collide the way a joined string can.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
 from loguru import logger
 
 from voicecore.errors import IdempotencyConflictError
 
-__all__ = ["IdempotencyConflictError", "IdempotencyStore", "fingerprint"]
+__all__ = [
+    "IdempotencyConflictError",
+    "IdempotencyStore",
+    "InMemoryIdempotencyStore",
+    "fingerprint",
+]
 
 T = TypeVar("T")
 
@@ -41,6 +48,26 @@ def fingerprint(*parts: str | bytes) -> str:
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
     return digest.hexdigest()
+
+
+class IdempotencyStore(Protocol[T]):
+    """Where responses are recorded by idempotency key (see the module docstring)."""
+
+    async def run(
+        self,
+        key: Hashable,
+        fingerprint: str,
+        call: Callable[[], Awaitable[T]],
+        *,
+        record_if: Callable[[T], bool] | None = None,
+    ) -> tuple[T, bool]:
+        """``(response, replayed)``: the recorded response for ``key``, or ``call()``'s.
+
+        ``record_if`` may refuse to record a response (a retryable failure), so that a retry
+        runs the call again. Raises ``IdempotencyConflictError`` when ``key`` belongs to a
+        request with another ``fingerprint``; re-raises what ``call`` raises, recording nothing.
+        """
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +84,7 @@ class _InFlight:
     done: asyncio.Future[_Record | None]
 
 
-class IdempotencyStore(Generic[T]):
+class InMemoryIdempotencyStore(Generic[T]):
     """Recorded responses by idempotency key: at most ``max_entries`` and ``max_bytes`` of
     encoded responses, each for ``ttl`` seconds.
 

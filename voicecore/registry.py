@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from voicecore.errors import PrimitiveNotFoundError
-from voicecore.primitives.base import Primitive
+from voicecore.primitive import Primitive
 
 __all__ = ["PrimitiveRegistry", "default_registry"]
 

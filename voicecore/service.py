@@ -12,7 +12,7 @@ from loguru import logger
 
 from voicecore._call import current_call, resolve_trace_id
 from voicecore._codec import share_encoding
-from voicecore._execution import CALL_EVENT_TYPES, Executor
+from voicecore._execution import CALL_EVENT_TYPES, Executor, in_memory_idempotency
 from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -32,6 +32,7 @@ from voicecore.capture import CaptureStore, InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.errors import EventRangeError
 from voicecore.events import EventFilter, EventLog, InMemoryEventLog
+from voicecore.idempotency import IdempotencyStore
 from voicecore.registry import PrimitiveRegistry, default_registry
 
 __all__ = ["VoiceCoreService"]
@@ -42,6 +43,10 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     Also what the in-process client calls directly: every handler works without a gRPC
     stream (the trace id then comes from the request field or is generated).
+
+    The state it shares across calls comes in through three seams: the event log, the capture
+    store and the idempotency records. Each not given is kept in memory, bounded by
+    ``settings``; a shared backend is passed in instead.
     """
 
     def __init__(
@@ -49,32 +54,30 @@ class VoiceCoreService(VoiceCoreServiceBase):
         registry: PrimitiveRegistry,
         *,
         settings: Settings,
-        events: EventLog,
-        captures: CaptureStore,
+        events: EventLog | None = None,
+        captures: CaptureStore | None = None,
+        idempotency: IdempotencyStore[ExecutePrimitiveResponse] | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
-        self.events = events
+        self.events = events if events is not None else _in_memory_events(settings)
         self.serving = True
-        self._executor = Executor(registry, settings=settings, events=events, captures=captures)
+        self._executor = Executor(
+            registry,
+            settings=settings,
+            events=self.events,
+            captures=captures if captures is not None else _in_memory_captures(settings),
+            idempotency=idempotency if idempotency is not None else in_memory_idempotency(settings),
+        )
         # Built and encoded once: about 14 KB that took a millisecond to encode on every call.
         self._primitives = share_encoding(_describe(registry))
         self._started = time.monotonic()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> VoiceCoreService:
-        """A service with in-memory events and capture state, configured by ``settings``."""
+        """A service with the default primitives and in-memory state, configured by ``settings``."""
         settings = settings or Settings()
-        return cls(
-            default_registry(debug_primitives=settings.debug_primitives),
-            settings=settings,
-            events=InMemoryEventLog(
-                settings.event_retention, retention_bytes=settings.event_retention_bytes
-            ),
-            captures=InMemoryCaptureStore(
-                max_entries=settings.capture_max_entries, max_bytes=settings.capture_max_bytes
-            ),
-        )
+        return cls(default_registry(debug_primitives=settings.debug_primitives), settings=settings)
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
         call = current_call.get()
@@ -130,6 +133,20 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
         return self._primitives
+
+
+def _in_memory_events(settings: Settings) -> InMemoryEventLog:
+    return InMemoryEventLog(
+        settings.event_retention, retention_bytes=settings.event_retention_bytes
+    )
+
+
+def _in_memory_captures(settings: Settings) -> InMemoryCaptureStore:
+    return InMemoryCaptureStore(
+        max_entries=settings.capture_max_entries,
+        max_bytes=settings.capture_max_bytes,
+        ttl=settings.capture_ttl,
+    )
 
 
 def _log_outcome(response: ExecutePrimitiveResponse) -> None:

@@ -26,13 +26,13 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
-from voicecore.primitives import debug_primitive_set
-from voicecore.primitives.base import (
+from voicecore.primitive import (
     Primitive,
     PrimitiveContext,
     PrimitiveParams,
     PrimitiveResult,
 )
+from voicecore.primitives import debug_primitive_set
 from voicecore.registry import PrimitiveRegistry
 from voicecore.server import VoiceCoreServer
 from voicecore.service import VoiceCoreService

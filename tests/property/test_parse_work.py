@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.strategies import ADVERSARIAL_PHRASES, adversarial_units, long_utterance
-from voicecore._capture_machine import CaptureState, HeldValue, advance
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import CapturePrimitive, CaptureState, HeldValue
+from voicecore.capture._machine import advance
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 from voicecore.spoken.yesno import understand

@@ -9,8 +9,8 @@ import phonenumbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from voicecore.capture import CapturePrimitive
-from voicecore.primitives._capture import CaptureParams
+from tests._replies import held_value, reply_of
+from voicecore.capture import CaptureParams, CapturePrimitive
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.name import CaptureName
@@ -230,6 +230,6 @@ class TestNeverRaises:
         held = {"capture_email": "john@gmail.com", "capture_phone": "+14155552671"}.get(
             primitive.name, "JOHN5"
         )
-        edited = primitive.correct(held, text, _params(primitive, text))
+        edited = primitive.correct(held_value(held), reply_of(text), _params(primitive, text))
         assert edited is None or edited.value is None or edited.value != ""
         assert edited is None or 0.0 <= edited.certainty <= 1.0

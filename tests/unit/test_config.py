@@ -38,6 +38,8 @@ class TestSettings:
             ("default_timeout", float("inf")),
             ("log_level", "LOUD"),
             ("event_retention", 0),
+            ("capture_ttl", 0),
+            ("capture_ttl", float("inf")),
         ],
     )
     def test_bad_values_name_the_field(self, field: str, value: object) -> None:

@@ -9,12 +9,12 @@ import pytest
 
 from tests._fakes import FakeClock
 from voicecore.errors import InvalidParamsError
-from voicecore.idempotency import IdempotencyConflictError, IdempotencyStore, fingerprint
+from voicecore.idempotency import IdempotencyConflictError, InMemoryIdempotencyStore, fingerprint
 
 
-def _strings(**bounds: Any) -> IdempotencyStore[str]:
+def _strings(**bounds: Any) -> InMemoryIdempotencyStore[str]:
     """A store of str responses, recorded as their UTF-8 bytes."""
-    return IdempotencyStore(encode=str.encode, decode=bytes.decode, **bounds)
+    return InMemoryIdempotencyStore(encode=str.encode, decode=bytes.decode, **bounds)
 
 
 class Counter:

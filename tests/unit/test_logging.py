@@ -16,7 +16,7 @@ from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
-from voicecore.primitives.base import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
+from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
 from voicecore.registry import PrimitiveRegistry
 from voicecore.service import VoiceCoreService
 

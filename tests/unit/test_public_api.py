@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "voicecore.errors",
     "voicecore.events",
     "voicecore.idempotency",
+    "voicecore.primitive",
     "voicecore.registry",
     "voicecore.server",
     "voicecore.service",

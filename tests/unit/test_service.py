@@ -33,8 +33,8 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
+from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
 from voicecore.primitives import debug_primitive_set
-from voicecore.primitives.base import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
 from voicecore.registry import PrimitiveRegistry
 from voicecore.service import VoiceCoreService
 

@@ -1,24 +1,15 @@
-"""The primitives voicecore serves, and the base they share."""
+"""The primitives voicecore serves: the built-in list and the diagnostic set.
+
+Their contract is ``voicecore.primitive``; the capture primitives build on ``voicecore.capture``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from voicecore.primitives.base import (
-    Primitive,
-    PrimitiveContext,
-    PrimitiveParams,
-    PrimitiveResult,
-)
+from voicecore.primitive import Primitive
 
-__all__ = [
-    "Primitive",
-    "PrimitiveContext",
-    "PrimitiveParams",
-    "PrimitiveResult",
-    "builtin_primitives",
-    "debug_primitive_set",
-]
+__all__ = ["builtin_primitives", "debug_primitive_set"]
 
 
 def builtin_primitives() -> list[Primitive[Any]]:

@@ -1,7 +1,7 @@
 """``confirm``: did the caller say yes or no?
 
 Every n-best hypothesis is read with ``voicecore.spoken.yesno.understand`` and the answers are
-ranked like capture values (``voicecore.primitives._nbest``): confidence is the ASR confidence
+ranked like capture values (``voicecore.capture.rank``): confidence is the ASR confidence
 times the answer's certainty, raised by agreeing hypotheses and lowered by disagreeing ones.
 An unclear answer is no value: INCOMPLETE with the reason ``unclear``. Each call stands alone:
 there is nothing to read back, so no capture state is kept.
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from voicecore.primitives._capture import UtteranceParams
-from voicecore.primitives._nbest import Vote, hypotheses, rank
-from voicecore.primitives.base import (
+from voicecore.capture import UtteranceParams, Vote, hypotheses, rank
+from voicecore.primitive import (
     JsonValue,
     Primitive,
     PrimitiveContext,

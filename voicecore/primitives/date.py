@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import field_validator
 
 from voicecore._json import JsonValue
-from voicecore.capture import CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.primitives._dates import DateReading, Prefer, parse_date
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 

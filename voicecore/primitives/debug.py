@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import ConfigDict, Field
 
 from voicecore.errors import TransientPrimitiveError
-from voicecore.primitives.base import (
+from voicecore.primitive import (
     Primitive,
     PrimitiveContext,
     PrimitiveParams,

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from pydantic import Field, model_validator
 
-from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
@@ -98,16 +95,15 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
 
     def correct(
         self,
-        held: str,
-        text: str,
+        held: HeldValue,
+        reply: Reply,
         params: CaptureDigitsParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
     ) -> Reading | None:
         """Edit the held code in part ("the last digit is five", "the last four are one two
         three four", "b as in boy")."""
-        tokens = drop_fillers(words(text))
-        if held.isdigit() and (digits := edit_digits([held], tokens)) is not None:
+        tokens = drop_fillers(words(reply.text))
+        if held.value.isdigit() and (digits := edit_digits([held.value], tokens)) is not None:
             return code_reading(digits, params)
         tokens = ["letter" if token in ("digit", "number") else token for token in tokens]
-        edited = edit_spelled(held.lower(), tokens)
+        edited = edit_spelled(held.value.lower(), tokens)
         return code_reading(edited.upper(), params) if edited else None

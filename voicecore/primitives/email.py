@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from email_validator import EmailNotValidError, validate_email
 
-from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters
@@ -189,15 +187,14 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
 
     def correct(
         self,
-        held: str,
-        text: str,
+        held: HeldValue,
+        reply: Reply,
         params: CaptureEmailParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
     ) -> Reading | None:
         """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
         yahoo dot com", "it's j o h n": a spelled local part alone replaces the local part)."""
-        local, _, domain = held.rpartition("@")
-        tokens = drop_fillers(words(text))
+        local, _, domain = held.value.rpartition("@")
+        tokens = drop_fillers(words(reply.text))
         edited = edit_spelled(local, tokens)
         if edited is not None:
             address = _validated(f"{edited}@{domain}")
@@ -206,6 +203,6 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
         elif (new_local := _spelled_local(tokens)) is not None:
             address = _validated(f"{new_local}@{domain}")
         else:
-            whole = edit_spelled(held, tokens)
+            whole = edit_spelled(held.value, tokens)
             address = _validated(whole) if whole is not None else None
         return email_reading(address, _CERTAIN) if address is not None else None

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
@@ -116,11 +113,10 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
 
     def correct(
         self,
-        held: str,
-        text: str,
+        held: HeldValue,
+        reply: Reply,
         params: CaptureNameParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
     ) -> Reading | None:
         """Edit the held name in part ("s as in sam", "it's j o n not j o h n")."""
-        edited = edit_spelled(held.lower(), drop_fillers(words(text)))
+        edited = edit_spelled(held.value.lower(), drop_fillers(words(reply.text)))
         return name_reading(edited, _SPELLED) if edited else None

@@ -9,8 +9,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from voicecore._json import JsonValue
-from voicecore.capture import CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.spoken.numbers import NumberSpan, decimal_string, find_numbers
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from pydantic import field_validator
 
-from voicecore._json import JsonValue
-from voicecore.capture import NO_PARTS, CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
 from voicecore.spoken.phone_written import names_another_number, written_phones
@@ -257,30 +254,16 @@ def phone_reading(heard: _Heard, region: str) -> Reading:
     )
 
 
-def _with_opening_not(tokens: list[str], params: CapturePhoneParams) -> list[str]:
+def _with_opening_not(tokens: list[str], reply: Reply) -> list[str]:
     """The correction's words with the "not" that opened it put back.
 
-    The capture machine hands a correction over without its leading "no"/"not" ("not five five
-    five, five five four" arrives as "five five five five five four"), which turns it into a
-    new number. The hypothesis it came from (the transcription or an alternative) tells
-    whether "not" was said just before it.
+    The reply's text comes without its yes/no head, so "not five five five, five five four"
+    arrives as "five five five five five four", which alone reads as a new number; when the
+    head ended in "not", the edit is "not X, Y" (replace X with Y).
     """
-    if not tokens or tokens[0] == "not":
-        return tokens
-    said = (params.transcription, *(other.transcription for other in params.alternatives))
-    for heard in _hypothesis_words(said):
-        before = len(heard) - len(tokens)
-        if before > 0 and heard[before - 1] == "not" and list(heard[before:]) == tokens:
-            return ["not", *tokens]
+    if tokens and tokens[0] != "not" and drop_fillers(list(reply.opening))[-1:] == ["not"]:
+        return ["not", *tokens]
     return tokens
-
-
-@functools.lru_cache(maxsize=1)
-def _hypothesis_words(said: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """Each hypothesis' words, fillers dropped. ``correct`` runs once per hypothesis of a turn
-    with the same hypotheses: remembered for that turn (until the next phone correction), not
-    read again each time, which cost the square of the n-best count."""
-    return tuple(tuple(drop_fillers(words(text))) for text in said)
 
 
 class CapturePhone(CapturePrimitive[CapturePhoneParams]):
@@ -311,24 +294,23 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
 
     def correct(
         self,
-        held: str,
-        text: str,
+        held: HeldValue,
+        reply: Reply,
         params: CapturePhoneParams,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
     ) -> Reading | None:
         """Edit the held number in part ("the last digit is two", "the area code is four one
         five", "it's five five four not five five five", "not five five five, five five four",
         "change the seven to a nine").
 
-        An extension said with the held number (``held_parts``) is kept.
+        An extension said with the held number (``held.parts``) is kept.
         """
-        number = phonenumbers.parse(held)
+        number = phonenumbers.parse(held.value)
         international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         groups = re.findall(r"\d+", international)[1:]  # after the country code
-        edited = edit_digits(groups, _with_opening_not(drop_fillers(words(text)), params))
+        edited = edit_digits(groups, _with_opening_not(drop_fillers(words(reply.text)), reply))
         if edited is None:
             return None
-        extension = held_parts.get("extension")
+        extension = held.parts.get("extension")
         kept = extension if isinstance(extension, str) else ""
         reading = phone_reading(_Heard(f"+{number.country_code}{edited}", kept), _region(params))
         return reading if reading.value is not None else None

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from voicecore._json import JsonValue
-from voicecore.capture import CapturePrimitive
-from voicecore.primitives._capture import CaptureParams, Reading
+from voicecore.capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.primitives._times import TimeReading, parse_time
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 

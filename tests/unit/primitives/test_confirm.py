@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from tests._cases import cases
 from voicecore._json import JsonValue
 from voicecore.capture import InMemoryCaptureStore
-from voicecore.primitives.base import PrimitiveContext, PrimitiveState
+from voicecore.primitive import PrimitiveContext, PrimitiveState
 from voicecore.primitives.confirm import Confirm, ConfirmParams
 
 CALLERS_SAYING_YES = [

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests._cases import cases
+from tests._replies import held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
 PRIMITIVE = CaptureDigits()
@@ -102,7 +103,9 @@ class TestReadbackAndEdits:
     def test_last_digit_edit(self) -> None:
         """ "the last digit is one" edits the held code."""
         answer = "the last digit is one"
-        reading = PRIMITIVE.correct("90210", answer, CaptureDigitsParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value("90210"), reply_of(answer), CaptureDigitsParams(transcription=answer)
+        )
         assert reading is not None and reading.value == "90211"
 
     @cases(
@@ -116,7 +119,9 @@ class TestReadbackAndEdits:
     )
     def test_digit_edits(self, held: str, answer: str, expected: str) -> None:
         """Positions and runs of a held code are edited as said."""
-        reading = PRIMITIVE.correct(held, answer, CaptureDigitsParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value(held), reply_of(answer), CaptureDigitsParams(transcription=answer)
+        )
         assert reading is not None and reading.value == expected
 
     @cases("text", ["", "hello there", "no wait"])

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests._cases import cases
+from tests._replies import held_value, reply_of
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams, _written_candidates
 
 PRIMITIVE = CaptureEmail()
@@ -118,14 +119,16 @@ class TestCorrect:
     )
     def test_edits_the_held_address(self, held: str, answer: str, expected: str) -> None:
         """A partial correction edits the held address."""
-        reading = PRIMITIVE.correct(held, answer, CaptureEmailParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value(held), reply_of(answer), CaptureEmailParams(transcription=answer)
+        )
         assert reading is not None and reading.value == expected
 
     def test_local_part_with_a_dot_is_not_a_domain(self) -> None:
         """ "jon dot smith" ends in no known top-level domain: not a new domain."""
         answer = "it's jon dot smith"
         reading = PRIMITIVE.correct(
-            "john@gmail.com", answer, CaptureEmailParams(transcription=answer)
+            held_value("john@gmail.com"), reply_of(answer), CaptureEmailParams(transcription=answer)
         )
         assert reading is None or reading.value != "john@jon.smith"
 
@@ -133,7 +136,10 @@ class TestCorrect:
         """An answer that is not a partial edit returns None."""
         answer = "yes that's right"
         assert (
-            PRIMITIVE.correct("a@b.com", answer, CaptureEmailParams(transcription=answer)) is None
+            PRIMITIVE.correct(
+                held_value("a@b.com"), reply_of(answer), CaptureEmailParams(transcription=answer)
+            )
+            is None
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests._cases import cases
+from tests._replies import held_value, reply_of
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
 PRIMITIVE = CaptureName()
@@ -100,18 +101,27 @@ class TestCorrect:
     )
     def test_edits_the_held_name(self, held: str, answer: str, expected: str) -> None:
         """A partial correction edits the held name."""
-        reading = PRIMITIVE.correct(held, answer, CaptureNameParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value(held), reply_of(answer), CaptureNameParams(transcription=answer)
+        )
         assert reading is not None and reading.value == expected
 
     def test_position_said_with_an_article(self) -> None:
         """ "the last letter is an e" sets the letter after the article."""
         answer = "the last letter is an e"
-        reading = PRIMITIVE.correct("Jon", answer, CaptureNameParams(transcription=answer))
+        reading = PRIMITIVE.correct(
+            held_value("Jon"), reply_of(answer), CaptureNameParams(transcription=answer)
+        )
         assert reading is not None and reading.value == "Joe"
 
     def test_yes_is_not_an_edit(self) -> None:
         """ "yes" is not a partial edit."""
-        assert PRIMITIVE.correct("Jon", "yes", CaptureNameParams(transcription="yes")) is None
+        assert (
+            PRIMITIVE.correct(
+                held_value("Jon"), reply_of("yes"), CaptureNameParams(transcription="yes")
+            )
+            is None
+        )
 
 
 class TestNotNames:

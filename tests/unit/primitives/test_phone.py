@@ -12,9 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from tests._cases import cases
+from tests._replies import held_value, reply_of
 from voicecore._json import JsonValue
-from voicecore.capture import InMemoryCaptureStore, run_turn
-from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.capture import Answer, InMemoryCaptureStore, Reply, run_turn
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.phone import (
     _MAX_PHONE_DIGITS,
     CapturePhone,
@@ -217,7 +218,9 @@ HELD = "+14155552671"
 
 
 def correct(text: str, held: str = HELD) -> str | None:
-    reading = PRIMITIVE.correct(held, text, CapturePhoneParams(transcription=text))
+    reading = PRIMITIVE.correct(
+        held_value(held), reply_of(text), CapturePhoneParams(transcription=text)
+    )
     return None if reading is None else reading.value
 
 
@@ -253,28 +256,29 @@ class TestCorrect:
         assert correct(text) is None
 
     @cases(
-        ("transcription", "alternatives", "expected"),
+        ("answer", "said", "expected"),
         [
-            ("no not five five five five five four", [], "+14155542671"),
-            ("know what", [{"transcription": "not five five five five five four"}], "+14155542671"),
-            ("no five five five five five four", [], None),
-            ("five five five five five four", [], None),
+            (Answer.NO, "no not five five five five five four", "+14155542671"),
+            (Answer.NO, "not, uh, five five five five five four", "+14155542671"),
+            (Answer.NO, "no five five five five five four", None),
+            (Answer.UNCLEAR, "five five five five five four", None),
         ],
     )
     def test_not_taken_off_by_the_answer_reader_is_put_back(
-        self, transcription: str, alternatives: list[dict[str, str]], expected: str | None
+        self, answer: Answer, said: str, expected: str | None
     ) -> None:
-        """The words after a leading "not" edit as "not X, Y" only if "not" was said there."""
-        params = CapturePhoneParams.model_validate(
-            {"transcription": transcription, "alternatives": alternatives}
-        )
-        reading = PRIMITIVE.correct(HELD, "five five five five five four", params)
+        """The words after a leading "not" edit as "not X, Y" only if "not" opened them."""
+        text = "five five five five five four"
+        reply = Reply(answer, text, said)
+        reading = PRIMITIVE.correct(held_value(HELD), reply, CapturePhoneParams(transcription=text))
         assert (None if reading is None else reading.value) == expected
 
     def test_reading_has_the_parts(self) -> None:
         """The edited reading carries the readback and national format."""
         text = "the last digit is two"
-        reading = PRIMITIVE.correct(HELD, text, CapturePhoneParams(transcription=text))
+        reading = PRIMITIVE.correct(
+            held_value(HELD), reply_of(text), CapturePhoneParams(transcription=text)
+        )
         assert reading is not None
         assert reading.parts["national"] == "(415) 555-2672"
         assert reading.readback.endswith("two six seven two")

@@ -1,19 +1,21 @@
-"""What every primitive is: a name, a version, a params model, its event types and ``execute``."""
+"""The primitive contract: what every primitive is (a name, a version, a params model, its event
+types and ``execute``) and what it is given (``PrimitiveContext``).
+
+The contract knows no primitive family: a primitive that keeps state between turns (the capture
+primitives of ``voicecore.capture``) finds it in ``PrimitiveContext.captures``, a ``StateStore``.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeAlias, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from voicecore._json import JsonValue
 from voicecore._proto.voicecore.v1 import PrimitiveState
-
-if TYPE_CHECKING:
-    from voicecore.capture import CaptureStore
 
 __all__ = [
     "EmitEvent",
@@ -23,10 +25,35 @@ __all__ = [
     "PrimitiveParams",
     "PrimitiveResult",
     "PrimitiveState",
+    "StateStore",
 ]
 
 EmitEvent: TypeAlias = Callable[[str, Mapping[str, JsonValue]], Awaitable[int]]
 """Appends an event of a type with a payload to the log; returns its sequence."""
+
+
+StateT = TypeVar("StateT")
+
+
+class StateStore(Protocol[StateT]):
+    """Where a primitive's state lives between the turns of a conversation.
+
+    A backend (in memory, shared) implements these three calls for one type of state, which it
+    may keep in its own form; the in-memory one for captures is
+    ``voicecore.capture.InMemoryCaptureStore``.
+    """
+
+    async def get(self, key: Hashable) -> StateT | None:
+        """The state kept for ``key``, or None (never kept, ended, or expired)."""
+        ...
+
+    async def put(self, key: Hashable, state: StateT) -> None:
+        """Keep ``state`` for ``key``, replacing what was there."""
+        ...
+
+    async def delete(self, key: Hashable) -> None:
+        """Forget ``key``; no error if nothing is kept."""
+        ...
 
 
 class PrimitiveParams(BaseModel):
@@ -40,13 +67,15 @@ class PrimitiveContext:
     """What a primitive knows about the call it runs in.
 
     ``emit`` appends an event that already carries the conversation, trace id and objective
-    type; ``captures`` holds multi-turn capture state keyed by conversation and objective.
+    type; ``captures`` keeps state between turns (each primitive family its own type of state,
+    hence ``Any`` here: ``voicecore.capture`` keeps a ``CaptureState`` per conversation and
+    objective).
     """
 
     objective_type: str
     trace_id: str
     emit: EmitEvent
-    captures: CaptureStore
+    captures: StateStore[Any]
     conversation_id: str = ""
     purpose: str = ""
     #: How many times this call has been retried before the current try (0 on the first).

@@ -27,7 +27,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from voicecore.primitives._capture import UtteranceParams
+from voicecore.capture._params import UtteranceParams
 
 __all__ = ["Hypothesis", "Ranked", "Vote", "hypotheses", "rank"]
 

@@ -10,10 +10,15 @@ from hypothesis import strategies as st
 
 from tests._fakes import FourDigits
 from voicecore._json import JsonValue
-from voicecore.capture import CaptureKey, InMemoryCaptureStore, run_turn
-from voicecore.primitives._capture import CaptureParams
-from voicecore.primitives._nbest import Vote, rank
-from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.capture import (
+    CaptureKey,
+    CaptureParams,
+    InMemoryCaptureStore,
+    Vote,
+    rank,
+    run_turn,
+)
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.spoken.yesno import Answer, understand
 

@@ -11,20 +11,22 @@ import pytest
 from pydantic import ValidationError
 
 from tests._fakes import FakeClock, FourDigits
+from tests._replies import held_value, reply_of
 from voicecore._json import JsonValue
 from voicecore.capture import (
     INLINE_READ_CHARS,
     CaptureKey,
+    CaptureParams,
     CapturePrimitive,
     CaptureState,
     HeldValue,
     InMemoryCaptureStore,
+    Reading,
     redact,
     run_turn,
     state_size,
 )
-from voicecore.primitives._capture import CaptureParams, Reading
-from voicecore.primitives.base import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 
@@ -94,7 +96,8 @@ class TestCapturePrimitive:
             correct = CapturePrimitive.correct
 
         params = CaptureParams(transcription="x")
-        assert WholeValuesOnly().correct("1234", "the last digit is 9", params) is None
+        reply = reply_of("the last digit is 9")
+        assert WholeValuesOnly().correct(held_value("1234"), reply, params) is None
 
     def test_unsupported_locale_is_refused(self) -> None:
         """en-US is accepted; another locale is a validation error naming the supported ones."""

@@ -1,4 +1,4 @@
-"""The capture state machine (DESIGN.md section 3) and the store that keeps it between turns.
+"""One turn of a capture: load the kept state, advance the machine, store, emit, answer.
 
 One turn of a capture, per ``(conversation_id, objective_type)``:
 
@@ -6,14 +6,14 @@ One turn of a capture, per ``(conversation_id, objective_type)``:
    ``reset=true`` drops it);
 2. read every n-best hypothesis with the primitive: as a value, or, while a value is held, as an
    answer to its readback (yes; a bare no; a correction the primitive's ``correct`` applies to
-   the held value; or a new value) and choose among them (``voicecore._capture_machine``);
+   the held value; or a new value) and choose among them (``voicecore.capture._machine``);
 3. store the next state, or delete it when the capture ends (COMPLETED or FAILED);
 4. emit the capture events, whose payloads carry the value only through ``redact``;
 5. answer ``data``: value, readback, type-specific parts, candidates, attempts, prompt (or a
    ``reason`` and any ``partial`` value when there is no value).
 
 **Confidence** (``metadata.confidence``, 0..1): for a value heard this turn, the n-best
-combination of ``voicecore.primitives._nbest``: each hypothesis' evidence is its ASR confidence
+combination of ``voicecore.capture._nbest``: each hypothesis' evidence is its ASR confidence
 times the parse certainty, agreeing hypotheses combine by noisy-OR, and the result is scaled by
 the chosen value's share of the evidence against readings of other values. A confirmed value
 adds the caller's yes as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
@@ -33,65 +33,28 @@ concurrent turns of the same capture never overwrite each other's state.
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import contextvars
 import functools
 import re
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import ClassVar, Final, Protocol, TypeVar
+from typing import Final, TypeVar
 
-from cachetools import TTLCache
 from loguru import logger
 
-from voicecore._capture_machine import (
-    Candidate,
-    CaptureState,
-    HeldValue,
-    Turn,
-    advance,
-)
-from voicecore.primitives._capture import (
-    CAPTURE_EVENT_TYPES,
-    CORRECTED,
-    REJECTED,
-    CaptureParams,
-    Reading,
-)
-from voicecore.primitives.base import (
-    JsonValue,
-    Primitive,
-    PrimitiveContext,
-    PrimitiveParams,
-    PrimitiveResult,
-    PrimitiveState,
-)
+from voicecore._json import JsonValue
+from voicecore.capture._events import CORRECTED, REJECTED
+from voicecore.capture._machine import CaptureReader, Turn, advance
+from voicecore.capture._params import CaptureParams
+from voicecore.capture._state import CaptureState
+from voicecore.capture._store import CaptureKey, CaptureStore
+from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 
-__all__ = [
-    "Candidate",
-    "CaptureKey",
-    "CapturePrimitive",
-    "CaptureState",
-    "CaptureStore",
-    "HeldValue",
-    "INLINE_READ_CHARS",
-    "InMemoryCaptureStore",
-    "NO_PARTS",
-    "READ_WORKERS",
-    "redact",
-    "run_turn",
-    "state_size",
-]
+__all__ = ["INLINE_READ_CHARS", "READ_WORKERS", "redact", "run_turn"]
 
-#: The default ``held_parts``: read-only, so the shared default cannot be changed by accident.
-NO_PARTS: Mapping[str, JsonValue] = MappingProxyType({})
-
-ParamsT = TypeVar("ParamsT", bound="CaptureParams")
+ParamsT = TypeVar("ParamsT", bound=CaptureParams)
 
 #: Utterances longer than this (all hypotheses together) are read off the event loop.
 INLINE_READ_CHARS: Final = 300
@@ -99,92 +62,6 @@ INLINE_READ_CHARS: Final = 300
 #: second would add no speed, only take more turns away from the event loop's thread.
 READ_WORKERS: Final = 1
 _readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="voicecore-read")
-#: What a kept state costs beyond its strings (objects, dict slots): a generous estimate.
-_STATE_OVERHEAD: Final = 2048
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureKey:
-    """Capture state is kept per conversation and primitive."""
-
-    conversation_id: str
-    objective_type: str
-
-
-class CaptureStore(Protocol):
-    """Where capture state lives between turns."""
-
-    async def get(self, key: CaptureKey) -> CaptureState | None:
-        """The state kept for ``key``, or None (never kept, ended, or expired)."""
-        ...
-
-    async def put(self, key: CaptureKey, state: CaptureState) -> None:
-        """Keep ``state`` for ``key``, replacing what was there."""
-        ...
-
-    async def delete(self, key: CaptureKey) -> None:
-        """Forget ``key``; no error if nothing is kept."""
-        ...
-
-
-class InMemoryCaptureStore:
-    """Capture states in memory: at most ``max_entries`` and about ``max_bytes`` (least
-    recently used go first), each forgotten ``ttl`` seconds after its last turn.
-
-    Each state weighs ``state_size`` but at least ``max_bytes / max_entries``, so one weighed
-    bound keeps both. ``clock`` is injectable for tests.
-    """
-
-    def __init__(
-        self,
-        *,
-        max_entries: int = 100_000,
-        max_bytes: int = 64 * 1024 * 1024,
-        ttl: float = 3600.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if max_entries < 1:
-            raise ValueError('"max_entries" should be positive')
-        if not ttl > 0:
-            raise ValueError('"ttl" should be positive')
-        floor = max(1, max_bytes // max_entries)
-        self._states: TTLCache[CaptureKey, CaptureState, float] = TTLCache(
-            maxsize=max(max_bytes, floor),
-            ttl=ttl,
-            timer=clock,
-            getsizeof=lambda state: max(floor, state_size(state)),
-        )
-
-    async def get(self, key: CaptureKey) -> CaptureState | None:
-        """The state kept for ``key``, or None."""
-        return self._states.get(key)
-
-    async def put(self, key: CaptureKey, state: CaptureState) -> None:
-        """Keep ``state``; its time to live starts again."""
-        self._states[key] = state
-
-    async def delete(self, key: CaptureKey) -> None:
-        """Forget ``key``."""
-        self._states.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._states)
-
-    @property
-    def held_bytes(self) -> int:
-        """The estimated weight of the states kept."""
-        return int(self._states.currsize)
-
-
-def state_size(state: CaptureState) -> int:
-    """A cheap over-estimate of the memory ``state`` holds: its strings (up to four bytes a
-    character) plus a fixed overhead for the objects around them."""
-    chars = len(state.partial or "") + len(state.partial_readback)
-    held = state.held
-    if held is not None:
-        chars += len(held.value) + len(held.readback) + len(repr(held.parts))
-        chars += sum(len(candidate.value) for candidate in held.candidates)
-    return _STATE_OVERHEAD + 4 * chars
 
 
 class _TurnLocks:
@@ -236,7 +113,7 @@ def _mask(match: re.Match[str]) -> str:
 
 
 async def run_turn(
-    primitive: CapturePrimitive[ParamsT], params: ParamsT, ctx: PrimitiveContext
+    primitive: CaptureReader[ParamsT], params: ParamsT, ctx: PrimitiveContext
 ) -> PrimitiveResult:
     """Run one turn of a capture (see the module docstring)."""
     key = CaptureKey(ctx.conversation_id, ctx.objective_type) if ctx.conversation_id else None
@@ -261,9 +138,7 @@ async def run_turn(
     )
 
 
-async def _advance(
-    primitive: CapturePrimitive[ParamsT], params: ParamsT, state: CaptureState
-) -> Turn:
+async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     """``advance``, in a worker thread when the utterance is long (see the module docstring)."""
     if _utterance_chars(params) <= INLINE_READ_CHARS:
         return advance(primitive, params, state)
@@ -356,37 +231,3 @@ def _prompt(turn: Turn, noun: str, purpose: str) -> str:
     if turn.previous is not None:
         return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
     return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"
-
-
-CaptureParamsT = TypeVar("CaptureParamsT", bound=CaptureParams)
-
-
-class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
-    """A primitive that captures one value over one or more turns."""
-
-    params_model: ClassVar[type[PrimitiveParams]] = CaptureParams
-    event_types: ClassVar[tuple[str, ...]] = CAPTURE_EVENT_TYPES
-    #: What the prompt calls the value, e.g. "email address".
-    noun: ClassVar[str] = "value"
-
-    @abc.abstractmethod
-    def read(self, text: str, params: CaptureParamsT, partial: str | None) -> Reading:
-        """Read one hypothesis; ``partial`` is what earlier turns kept, if anything."""
-
-    def correct(
-        self,
-        held: str,
-        text: str,
-        params: CaptureParamsT,
-        held_parts: Mapping[str, JsonValue] = NO_PARTS,
-    ) -> Reading | None:
-        """Apply an answer that edits ``held`` in part ("s as in sam"); None if it does not.
-
-        ``held_parts`` are the held value's type-specific parts (a phone's extension), for
-        an edit that should keep what the value alone does not carry.
-        """
-        return None
-
-    async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:
-        """Run one turn of the capture state machine."""
-        return await run_turn(self, params, ctx)

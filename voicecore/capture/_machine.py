@@ -1,8 +1,9 @@
 """The pure part of the capture state machine: from a kept state and one turn to the next state.
 
 No I/O here: ``advance`` reads the turn's hypotheses with the primitive, chooses with
-``voicecore.primitives._nbest.rank`` and returns a ``Turn`` saying what to report, what to keep
-and which events happened. ``voicecore.capture.run_turn`` loads, stores and emits around it.
+``voicecore.capture._nbest.rank`` and returns a ``Turn`` saying what to report, what to keep
+and which events happened. ``voicecore.capture._turn.run_turn`` loads, stores and emits around
+it.
 
 Attempts: an attempt is one try at getting the value right. It fails when a turn gives nothing
 usable, when the caller rejects the value read back ("no", or a correction: the corrected
@@ -15,61 +16,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 from voicecore._json import JsonValue
-from voicecore.primitives._capture import (
-    CONFIRMED,
-    CORRECTED,
-    FAILED,
-    REJECTED,
-    VALUE_CAPTURED,
-)
-from voicecore.primitives._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
-from voicecore.primitives.base import PrimitiveState
+from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
+from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
+from voicecore.capture._params import CaptureParams
+from voicecore.capture._reading import Reading, Reply
+from voicecore.capture._state import Candidate, CaptureState, HeldValue
+from voicecore.primitive import PrimitiveState
 from voicecore.spoken.yesno import Answer, understand
 
-if TYPE_CHECKING:
-    from voicecore.capture import CapturePrimitive
-    from voicecore.primitives._capture import CaptureParams, Reading
+__all__ = ["CaptureReader", "Turn", "advance"]
 
-__all__ = ["Candidate", "CaptureState", "HeldValue", "Turn", "advance"]
-
-ParamsT = TypeVar("ParamsT", bound="CaptureParams")
+ParamsT = TypeVar("ParamsT", bound=CaptureParams)
+ParamsT_contra = TypeVar("ParamsT_contra", bound=CaptureParams, contravariant=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """Another reading of the turn, with its confidence."""
+class CaptureReader(Protocol[ParamsT_contra]):
+    """What the capture turn asks of a primitive (``CapturePrimitive`` is one)."""
 
-    value: str
-    confidence: float
+    #: What the prompt calls the value, e.g. "email address".
+    noun: ClassVar[str]
 
+    def read(self, text: str, params: ParamsT_contra, partial: str | None) -> Reading:
+        """Read one hypothesis; ``partial`` is what earlier turns kept, if anything."""
+        ...
 
-@dataclass(frozen=True, slots=True)
-class HeldValue:
-    """A value read from the caller: canonical value, how to say it, its parts and confidence."""
-
-    value: str
-    readback: str
-    parts: Mapping[str, JsonValue]
-    confidence: float
-    candidates: tuple[Candidate, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureState:
-    """What a capture keeps between turns.
-
-    ``attempt`` is the attempt in progress (1-based); ``held`` the value waiting for the
-    caller's confirmation; ``partial`` an incomplete value that later turns complete, and
-    ``partial_readback`` how to say it.
-    """
-
-    attempt: int = 1
-    held: HeldValue | None = None
-    partial: str | None = None
-    partial_readback: str = ""
+    def correct(self, held: HeldValue, reply: Reply, params: ParamsT_contra) -> Reading | None:
+        """Apply a reply that edits ``held`` in part ("s as in sam"); None if it does not."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +83,7 @@ _YES = _AnswerKey("yes")
 _NO = _AnswerKey("no")
 
 
-def advance(primitive: CapturePrimitive[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
+def advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     """The next step of a capture in ``state`` given this turn's ``params``."""
     state = replace(state, attempt=min(state.attempt, params.max_attempts))
     heard = hypotheses(params)
@@ -120,7 +96,7 @@ def advance(primitive: CapturePrimitive[ParamsT], params: ParamsT, state: Captur
 
 
 def _value_turn(
-    primitive: CapturePrimitive[ParamsT],
+    primitive: CaptureReader[ParamsT],
     params: ParamsT,
     state: CaptureState,
     heard: Sequence[Hypothesis],
@@ -167,7 +143,7 @@ def _best_partial(heard: Sequence[Hypothesis], readings: Sequence[Reading]) -> R
 
 
 def _answer_turn(
-    primitive: CapturePrimitive[ParamsT],
+    primitive: CaptureReader[ParamsT],
     params: ParamsT,
     state: CaptureState,
     held: HeldValue,
@@ -191,14 +167,16 @@ def _answer_turn(
 
 
 def _interpret(
-    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: HeldValue, text: str
+    primitive: CaptureReader[ParamsT], params: ParamsT, held: HeldValue, text: str
 ) -> tuple[_AnswerKey | None, float, Reading | None]:
     """What one hypothesis answers: its meaning, certainty, and the correction's reading."""
     said = understand(text)
     if said.answer is Answer.YES and not said.remainder:
         return _YES, said.certainty, None
+    # Without a yes/no head, all of the hypothesis may edit the value.
     spoken = text if said.answer is Answer.UNCLEAR else said.remainder
-    reading = _read_correction(primitive, params, held, spoken) if spoken else None
+    reply = Reply(said.answer, spoken, text)
+    reading = _read_correction(primitive, params, held, reply) if reply.text else None
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
             return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
@@ -211,13 +189,13 @@ def _interpret(
 
 
 def _read_correction(
-    primitive: CapturePrimitive[ParamsT], params: ParamsT, held: HeldValue, text: str
+    primitive: CaptureReader[ParamsT], params: ParamsT, held: HeldValue, reply: Reply
 ) -> Reading | None:
     """A partial edit of ``held`` ("s as in sam") if the primitive sees one, else a new value."""
-    edited = primitive.correct(held.value, text, params, held.parts)
+    edited = primitive.correct(held, reply, params)
     if edited is not None and edited.value is not None:
         return edited
-    return primitive.read(text, params, None)
+    return primitive.read(reply.text, params, None)
 
 
 def _corrected(

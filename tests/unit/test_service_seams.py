@@ -1,0 +1,116 @@
+"""The service receives its shared state (event log, capture store, idempotency records), and
+builds in-memory ones from Settings when none is given."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+
+from voicecore._execution import in_memory_idempotency
+from voicecore._json import struct_from_dict
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
+from voicecore.capture import CaptureKey, CaptureState, InMemoryCaptureStore
+from voicecore.config import Settings
+from voicecore.events import InMemoryEventLog
+from voicecore.registry import default_registry
+from voicecore.service import VoiceCoreService, _in_memory_captures
+
+
+class RecordingCaptures(InMemoryCaptureStore):
+    """An in-memory store that remembers the keys it was asked to keep."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[Hashable] = []
+
+    async def put(self, key: Hashable, state: CaptureState) -> None:
+        self.kept.append(key)
+        await super().put(key, state)
+
+
+class RecordingIdempotency:
+    """Idempotency records that run every call and remember the keys they saw."""
+
+    def __init__(self) -> None:
+        self.keys: list[Hashable] = []
+
+    async def run(
+        self,
+        key: Hashable,
+        fingerprint: str,
+        call: Callable[[], Awaitable[ExecutePrimitiveResponse]],
+        *,
+        record_if: Callable[[ExecutePrimitiveResponse], bool] | None = None,
+    ) -> tuple[ExecutePrimitiveResponse, bool]:
+        self.keys.append(key)
+        return await call(), False
+
+
+def _email_turn(conversation_id: str = "", idempotency_key: str = "") -> ExecutePrimitiveRequest:
+    return ExecutePrimitiveRequest(
+        objective_type="capture_email",
+        params=struct_from_dict({"transcription": "john at gmail dot com"}),
+        conversation_id=conversation_id,
+        idempotency_key=idempotency_key,
+    )
+
+
+class TestSeams:
+    async def test_the_given_backends_are_used(self) -> None:
+        """A turn keeps its capture, records its key and logs its events where it was told."""
+        captures, idempotency, events = (
+            RecordingCaptures(),
+            RecordingIdempotency(),
+            InMemoryEventLog(),
+        )
+        service = VoiceCoreService(
+            default_registry(),
+            settings=Settings(),
+            events=events,
+            captures=captures,
+            idempotency=idempotency,
+        )
+        response = await service.execute_primitive(
+            _email_turn(conversation_id="call-1", idempotency_key="turn-1")
+        )
+        assert response.success
+        assert captures.kept == [CaptureKey("call-1", "capture_email")]
+        assert idempotency.keys == [("call-1", "turn-1")]
+        assert service.events is events
+        assert response.metadata is not None
+        assert events.last_sequence == response.metadata.last_event_sequence
+
+    async def test_defaults_are_in_memory(self) -> None:
+        """Without backends, a repeated idempotency key is replayed from memory."""
+        service = VoiceCoreService(default_registry(), settings=Settings())
+        first = await service.execute_primitive(_email_turn(idempotency_key="k"))
+        again = await service.execute_primitive(_email_turn(idempotency_key="k"))
+        assert first.metadata is not None and not first.metadata.replayed
+        assert again.metadata is not None and again.metadata.replayed
+        assert isinstance(service.events, InMemoryEventLog)
+
+
+class TestInMemoryDefaults:
+    def test_capture_store_follows_settings(self) -> None:
+        """capture_max_entries, capture_max_bytes and capture_ttl bound the in-memory store."""
+        settings = Settings(capture_max_entries=2, capture_max_bytes=1024 * 1024, capture_ttl=5.0)
+        store = _in_memory_captures(settings)
+        assert (store._states.ttl, store._states.maxsize) == (5.0, 1024 * 1024)
+
+    async def test_capture_store_keeps_at_most_max_entries(self) -> None:
+        """The third capture pushes out the least recently used one."""
+        store = _in_memory_captures(Settings(capture_max_entries=2))
+        for name in ("a", "b", "c"):
+            await store.put(name, CaptureState())
+        assert (len(store), await store.get("a")) == (2, None)
+
+    async def test_idempotency_follows_settings(self) -> None:
+        """idempotency_max_entries bounds the in-memory records."""
+        records = in_memory_idempotency(Settings(idempotency_max_entries=1))
+
+        async def answer() -> ExecutePrimitiveResponse:
+            return ExecutePrimitiveResponse(success=True)
+
+        await records.run("a", "f", answer)
+        await records.run("b", "f", answer)
+        _, replayed = await records.run("a", "f", answer)
+        assert not replayed

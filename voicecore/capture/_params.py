@@ -1,0 +1,43 @@
+"""The params every primitive that listens to the caller takes, and those of a capture."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from voicecore.primitive import PrimitiveParams
+
+__all__ = ["SUPPORTED_LOCALES", "Alternative", "CaptureParams", "UtteranceParams"]
+
+SUPPORTED_LOCALES = ("en-US",)
+_MAX_TRANSCRIPTION = 2000
+
+
+class Alternative(PrimitiveParams):
+    """One n-best hypothesis from the ASR; a confidence of 0 means the ASR gave none."""
+
+    transcription: str = Field(max_length=_MAX_TRANSCRIPTION)
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class UtteranceParams(PrimitiveParams):
+    """What the ASR heard this turn: the params of every primitive that listens to the caller."""
+
+    transcription: str = Field(max_length=_MAX_TRANSCRIPTION)
+    alternatives: tuple[Alternative, ...] = Field(default=(), max_length=10)
+    asr_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    locale: str = "en-US"
+
+    @field_validator("locale")
+    @classmethod
+    def _locale_is_supported(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+
+class CaptureParams(UtteranceParams):
+    """Params every capture primitive takes (the turn they drive: ``voicecore.capture``)."""
+
+    require_confirmation: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    reset: bool = False

@@ -1,0 +1,57 @@
+"""What a capture primitive reads: one ASR hypothesis as a value (``Reading``), and an answer to
+the readback of a held value as the machine understood it (``Reply``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from voicecore._json import JsonValue
+from voicecore.spoken.tokens import words
+from voicecore.spoken.yesno import Answer
+
+__all__ = ["Answer", "Reading", "Reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one hypothesis says.
+
+    ``value`` is canonical (or None when nothing usable was heard, with a ``reason`` code);
+    ``parts`` are the type-specific fields of ``data``; ``certainty`` (0..1) is how sure the
+    parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
+    next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
+    """
+
+    value: str | None
+    readback: str = ""
+    parts: Mapping[str, JsonValue] = field(default_factory=dict)
+    certainty: float = 1.0
+    reason: str | None = None
+    partial: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One hypothesis of an answer to the readback, as the capture machine understood it.
+
+    ``answer`` is its yes/no head (``Answer.UNCLEAR`` when it has none: "s as in sam");
+    ``text`` what follows the head, which may edit the held value ("no, it's j o h n" ->
+    "j o h n"; all of it when unclear); ``said`` the whole hypothesis.
+    """
+
+    answer: Answer
+    text: str
+    said: str
+
+    @property
+    def opening(self) -> tuple[str, ...]:
+        """The words said before ``text`` ("no", "that's not"); none when unclear.
+
+        Worked out when asked (few primitives need it), not on every reply of every turn.
+        """
+        if self.answer is Answer.UNCLEAR:
+            return ()
+        # ``text`` is the tail of the hypothesis' words, so what comes before it is the head.
+        heard = words(self.said)
+        return tuple(heard[: len(heard) - len(self.text.split())])
