@@ -196,7 +196,7 @@ class TestNoValueReports:
 
 class TestDesignExamples:
     async def test_no_its_spelled_local_part(self, stub: VoiceCoreServiceStub) -> None:
-        """DESIGN.md's "no, it's j o h n" replaces the local part and keeps the domain."""
+        """The README's "no, it's j o h n" replaces the local part and keeps the domain."""
         call = Conversation(stub, "capture_email", "design-1")
         await call.say("j o n at gmail dot com")
         turn = await call.say("no, it's j o h n")

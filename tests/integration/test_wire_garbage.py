@@ -324,7 +324,7 @@ LENIENTLY_PARSED = {
 
 
 class TestUnparseableIsInvalidArgument:
-    """DESIGN.md section 2: an unparseable message is gRPC INVALID_ARGUMENT, not run."""
+    """An unparseable message is gRPC INVALID_ARGUMENT, not run."""
 
     async def test_truncated_varint(self, server: RunningServer) -> None:
         """A body no parser can read (a varint cut short) is INVALID_ARGUMENT."""

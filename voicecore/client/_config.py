@@ -1,8 +1,7 @@
 """Client settings, from arguments or ``VOICE_CORE_*`` environment variables.
 
-The variables are those of DESIGN.md section 5 (``VOICE_CORE_ENDPOINT``, ``VOICE_CORE_USE_GRPC``,
-``VOICE_CORE_TIMEOUT``) plus ``VOICE_CORE_TLS`` and ``VOICE_CORE_AUTH_TOKEN``. They are the
-orchestration side's names, so they differ from the server's ``VOICECORE_*``.
+The variables are ``VOICE_CORE_ENDPOINT``, ``VOICE_CORE_USE_GRPC``, ``VOICE_CORE_TIMEOUT``,
+``VOICE_CORE_TLS`` and ``VOICE_CORE_AUTH_TOKEN``. They are the orchestration side's names, so they differ from the server's ``VOICECORE_*``.
 """
 
 from __future__ import annotations
