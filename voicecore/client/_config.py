@@ -1,7 +1,8 @@
 """Client settings, from arguments or ``VOICE_CORE_*`` environment variables.
 
 The variables are ``VOICE_CORE_ENDPOINT``, ``VOICE_CORE_USE_GRPC``, ``VOICE_CORE_TIMEOUT``,
-``VOICE_CORE_TLS`` and ``VOICE_CORE_AUTH_TOKEN``. They are the orchestration side's names, so they differ from the server's ``VOICECORE_*``.
+``VOICE_CORE_TLS`` and ``VOICE_CORE_AUTH_TOKEN``. They are the orchestration side's names, so
+they differ from the server's ``VOICECORE_*``.
 """
 
 from __future__ import annotations
