@@ -3,6 +3,10 @@
 # (default localhost:50051) or --endpoint HOST:PORT; each exits non-zero on failure.
 #   examples/cli_tour.sh
 set -euo pipefail
+if ! command -v voicecore >/dev/null; then
+  echo "voicecore is not on the PATH: activate the Quickstart's venv (. .venv/bin/activate)" >&2
+  exit 127
+fi
 
 voicecore health
 voicecore primitives                  # one line per primitive: name, version, description

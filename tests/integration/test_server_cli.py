@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 
@@ -186,3 +187,29 @@ class TestLifecycle:
         _, stderr = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 2
         assert b"port" in stderr
+
+    async def test_port_in_use_exits_with_one_line(self) -> None:
+        """A port another process holds: exit 1 and one line naming the address and the flag,
+        not a traceback."""
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            port = holder.getsockname()[1]
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "voicecore",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                stderr=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+            )
+            _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 1
+        assert stderr.decode().splitlines() == [
+            f"voicecore serve: cannot listen on 127.0.0.1:{port}: Address already in use "
+            "(choose another with --host/--port or VOICECORE_HOST/VOICECORE_PORT)"
+        ]

@@ -1,7 +1,7 @@
 """Each code block in README.md and docs/ is something a test runs or checks.
 
 A block is an examples/ file shown whole (its source in ``<!-- examples/NAME -->`` on the line
-above), nox commands, the CLI's usage (``<!-- voicecore --help -->``) or a picture
+above), nox commands, the CLI's usage (``<!-- voicecore COMMAND --help -->``) or a picture
 (``<!-- diagram -->``). tests/integration/test_examples.py runs the examples; this file checks
 that the documents show them as they are, so none can drift from what runs.
 """
@@ -31,7 +31,7 @@ FENCE = re.compile(
 NOX_COMMAND = re.compile(r"^nox(?: -s (?P<session>[\w-]+))?(?: -- [^#]*?)?\s*(?:#.*)?$")
 NOX_SESSION = re.compile(r"\bnox -s (?P<session>[\w-]+)")
 # Sources of blocks that hold no command: the CLI's synopsis (checked below) and pictures.
-NOT_COMMANDS = {"voicecore --help", "diagram"}
+NOT_COMMANDS = {"voicecore COMMAND --help", "diagram"}
 QUICKSTART = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/voicecore serve\n",
     "python3 -m pip install nox==2026.10.20 && python3 -m nox\n",
@@ -129,7 +129,7 @@ class TestCodeBlocks:
     ) -> None:
         """README's CLI synopsis is each command's usage at 100 columns, as --help prints it."""
         monkeypatch.setenv("COLUMNS", "102")  # argparse leaves two columns free
-        (block,) = [block for block in every_block() if block.source == "voicecore --help"]
+        (block,) = [block for block in every_block() if block.source == "voicecore COMMAND --help"]
         assert block.body == "\n".join(usage(command, capsys) for command in COMMANDS) + "\n"
 
 
