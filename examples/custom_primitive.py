@@ -8,19 +8,24 @@ come from ``voicecore.capture``.
 
 Run it (``python examples/custom_primitive.py``) to register it in a ``PrimitiveRegistry``, serve
 it in this process and play one caller through a misheard number, a readback, a correction and a
-yes, printing what the agent would say.
+yes, printing what the agent would say. ``--serve PORT`` serves it over gRPC on 127.0.0.1 instead,
+beside the built-in primitives, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 from typing import ClassVar
 
-from voicecore import PrimitiveRegistry, Settings, VoiceCoreService
+from loguru import logger
+
+from voicecore import PrimitiveRegistry, Settings, VoiceCoreService, serve
 from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.client import InProcessClient
 from voicecore.primitive import PrimitiveParams
+from voicecore.primitives import builtin_primitives
 
 LENGTH = 8
 DIGITS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4"}
@@ -117,5 +122,16 @@ async def main() -> None:
     await client.aclose()
 
 
+async def serve_over_grpc(port: int) -> None:
+    """Serve the built-in primitives and this one on 127.0.0.1:``port``, with voicecore's logs."""
+    logger.enable("voicecore")  # a library's logs are off until the application turns them on
+    settings = Settings(host="127.0.0.1", port=port)
+    registry = PrimitiveRegistry([*builtin_primitives(), CaptureOrderNumber()])
+    await serve(settings, VoiceCoreService(registry, settings=settings))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="A custom capture primitive: an order number.")
+    parser.add_argument("--serve", type=int, metavar="PORT", help="serve it over gRPC instead")
+    port = parser.parse_args().serve
+    asyncio.run(main() if port is None else serve_over_grpc(port))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         PrimitiveResult,
     )
     from voicecore.registry import PrimitiveRegistry
+    from voicecore.server import serve
     from voicecore.service import VoiceCoreService
 
 logger.disable("voicecore")
@@ -37,6 +38,7 @@ __all__ = [
     "TransientPrimitiveError",
     "VoiceCoreService",
     "__version__",
+    "serve",
 ]
 
 # Each public name and the module that defines it, imported when the name is first read.
@@ -49,6 +51,7 @@ _HOMES = {
     "Settings": "voicecore.config",
     "TransientPrimitiveError": "voicecore.errors",
     "VoiceCoreService": "voicecore.service",
+    "serve": "voicecore.server",
 }
 
 

@@ -369,9 +369,13 @@ def _peer_address(peer: Any) -> str:
     return f"{addr[0]}:{addr[1]}" if addr else ""
 
 
-async def serve(settings: Settings) -> None:
-    """Run a server until SIGINT or SIGTERM, then drain it."""
-    server = VoiceCoreServer(settings)
+async def serve(settings: Settings, service: VoiceCoreService | None = None) -> None:
+    """Run a server until SIGINT or SIGTERM, then drain it.
+
+    ``service`` serves your own registry (or shared stores); by default the built-in
+    primitives with in-memory state, as ``voicecore serve`` does.
+    """
+    server = VoiceCoreServer(settings, service)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

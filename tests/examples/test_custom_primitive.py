@@ -14,8 +14,10 @@ from types import ModuleType
 
 import pytest
 
+from tests._servers import ServerProcess, free_port, wait_serving
 from voicecore._json import JsonValue
 from voicecore.capture import CaptureParams, InMemoryCaptureStore, run_turn
+from voicecore.client import VoiceCoreClient
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -109,6 +111,36 @@ class TestRun:
         assert states == ["INCOMPLETE", "NEEDS_CONFIRMATION", "NEEDS_CONFIRMATION", "COMPLETED"]
         assert "bad_check_digit" in done.stdout
         assert done.stdout.splitlines()[-1].endswith("four nine two seven three one eight eight.")
+
+
+class TestServe:
+    async def test_serves_it_over_grpc_beside_the_built_ins(self) -> None:
+        """``--serve PORT``: a gRPC client lists and calls it beside the built-in primitives,
+        and SIGTERM ends the server cleanly."""
+        port = free_port()
+        server = ServerProcess(
+            [sys.executable, str(EXAMPLE), "--serve", str(port)],
+            port,
+            env={"PYTHONPATH": str(REPOSITORY)},
+            cwd=REPOSITORY,
+        )
+        try:
+            await wait_serving(server.host, port)
+            async with VoiceCoreClient(server.target) as client:
+                listing = await client.list_primitives()
+                response = await client.execute(
+                    "capture_order_number",
+                    {"transcription": "four nine two seven three one five four"},
+                    conversation_id="call-1",
+                )
+        finally:
+            await server.stop_async()
+        listed = {info.objective_type for info in listing.primitives}
+        assert {"capture_order_number", "capture_email"} <= listed
+        assert response.metadata is not None and response.data is not None
+        assert response.metadata.state == PrimitiveState.NEEDS_CONFIRMATION
+        assert response.data.to_dict()["value"] == "49273154"
+        assert server.exit_code() == 0
 
 
 class TestCaptureOrderNumber:

@@ -21,6 +21,7 @@ from typing import TextIO
 import voicecore.server
 from voicecore.cli import main
 from voicecore.config import Settings
+from voicecore.service import VoiceCoreService
 
 __all__: list[str] = []
 
@@ -44,10 +45,10 @@ def _with_ticker(out: TextIO, report_ms: float) -> None:
     the ticker next to the real thing."""
     serve = voicecore.server.serve
 
-    async def serve_and_tick(settings: Settings) -> None:
+    async def serve_and_tick(settings: Settings, service: VoiceCoreService | None = None) -> None:
         ticker = asyncio.create_task(_tick(out, report_ms))
         try:
-            await serve(settings)
+            await serve(settings, service)
         finally:
             ticker.cancel()
 

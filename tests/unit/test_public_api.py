@@ -40,6 +40,7 @@ class TestPublicApi:
             "TransientPrimitiveError",
             "VoiceCoreService",
             "__version__",
+            "serve",
         ]
 
     @pytest.mark.parametrize("name", PUBLIC_MODULES)
