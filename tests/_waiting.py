@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 __all__ = ["until"]
 
 
-async def until(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    """Return once ``condition()`` holds, checking every few milliseconds; else TimeoutError.
+async def until(condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0) -> None:
+    """Return once ``condition()`` holds (awaited, if it is a coroutine), checking every few
+    milliseconds; else TimeoutError.
 
     A check per loop turn would spin the CPU that a server in the same loop needs; a few
     milliseconds still lets every other task run between checks.
     """
     async with asyncio.timeout(timeout):
-        while not condition():
+        while not await _holds(condition):
             await asyncio.sleep(0.002)
+
+
+async def _holds(condition: Callable[[], bool | Awaitable[bool]]) -> bool:
+    result = condition()
+    return await result if inspect.isawaitable(result) else result

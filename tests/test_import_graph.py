@@ -145,6 +145,19 @@ class TestImportGraph:
         above = ("voicecore.primitives", "voicecore.service", "voicecore.server")
         assert _within(imported, *above) == []
 
+    def test_the_client_reaches_only_the_shared_leaves(self, graph: Graph) -> None:
+        """The client imports only itself, the exception tree, JSON values and trace ids. Two
+        modules reach the server on purpose, lazily, so their edges are left out: the package
+        root (only under TYPE_CHECKING; names load on first use) and the in-process client
+        (which builds a service inside its functions)."""
+        lazy = {"voicecore", "voicecore.client._inprocess"}
+        eager = {name: targets for name, targets in graph.items() if name not in lazy}
+        leaves = {"voicecore.errors", "voicecore._json", "voicecore._trace", "voicecore._version"}
+        client = [name for name in graph if _within({name}, "voicecore.client")]
+        imported = set().union(*(reachable(eager, name) for name in client))
+        beyond = {name for name in imported if not _within({name}, "voicecore.client")}
+        assert sorted(beyond - leaves - lazy) == []
+
     def test_the_graph_sees_every_kind_of_import(self, graph: Graph) -> None:
         """Imports inside functions count (default_registry imports the built-in list)."""
         assert "voicecore.primitives" in graph["voicecore.registry"]

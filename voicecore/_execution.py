@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from voicecore._codec import decode_message, encode_message
 from voicecore._json import struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
 from voicecore._proto.google.protobuf import Struct, Value
@@ -43,7 +42,6 @@ from voicecore.events import EventLog
 from voicecore.idempotency import (
     IdempotencyConflictError,
     IdempotencyStore,
-    InMemoryIdempotencyStore,
     fingerprint,
 )
 from voicecore.primitive import (
@@ -55,7 +53,7 @@ from voicecore.primitive import (
 )
 from voicecore.registry import PrimitiveRegistry
 
-__all__ = ["CALL_EVENT_TYPES", "Executor", "in_memory_idempotency"]
+__all__ = ["CALL_EVENT_TYPES", "Executor"]
 
 STARTED, COMPLETED, FAILED = "primitive.started", "primitive.completed", "primitive.failed"
 #: What every execution emits, whatever the primitive: started, then completed or failed.
@@ -81,17 +79,6 @@ class _CallEvents:
             payload=payload,
         )
         return self.last_sequence
-
-
-def in_memory_idempotency(settings: Settings) -> IdempotencyStore[ExecutePrimitiveResponse]:
-    """Responses recorded in memory, encoded on the wire's form, bounded by ``settings``."""
-    return InMemoryIdempotencyStore(
-        encode=encode_message,
-        decode=_decode_response,
-        max_entries=settings.idempotency_max_entries,
-        max_bytes=settings.idempotency_max_bytes,
-        ttl=settings.idempotency_ttl,
-    )
 
 
 class Executor:
@@ -336,10 +323,6 @@ def _is_json(value: Value) -> bool:
 def _fingerprint(request: ExecutePrimitiveRequest, params: dict[str, JsonValue]) -> str:
     """What makes a repeat the same request; the timeout and trace id may differ on a retry."""
     return fingerprint(request.objective_type, request.purpose, json.dumps(params, sort_keys=True))
-
-
-def _decode_response(data: bytes) -> ExecutePrimitiveResponse:
-    return decode_message(data, ExecutePrimitiveResponse)
 
 
 def _is_final(response: ExecutePrimitiveResponse) -> bool:

@@ -12,7 +12,8 @@ from loguru import logger
 
 from voicecore._call import current_call, resolve_trace_id
 from voicecore._codec import share_encoding
-from voicecore._execution import CALL_EVENT_TYPES, Executor, in_memory_idempotency
+from voicecore._execution import CALL_EVENT_TYPES, Executor
+from voicecore._in_memory import in_memory_captures, in_memory_events, in_memory_idempotency
 from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -28,10 +29,10 @@ from voicecore._proto.voicecore.v1 import (
     VoiceCoreServiceBase,
 )
 from voicecore._version import __version__
-from voicecore.capture import CaptureStore, InMemoryCaptureStore
+from voicecore.capture import CaptureStore
 from voicecore.config import Settings
 from voicecore.errors import EventRangeError
-from voicecore.events import EventFilter, EventLog, InMemoryEventLog
+from voicecore.events import EventFilter, EventLog
 from voicecore.idempotency import IdempotencyStore
 from voicecore.registry import PrimitiveRegistry, default_registry
 
@@ -60,13 +61,13 @@ class VoiceCoreService(VoiceCoreServiceBase):
     ) -> None:
         self.registry = registry
         self.settings = settings
-        self.events = events if events is not None else _in_memory_events(settings)
+        self.events = events if events is not None else in_memory_events(settings)
         self.serving = True
         self._executor = Executor(
             registry,
             settings=settings,
             events=self.events,
-            captures=captures if captures is not None else _in_memory_captures(settings),
+            captures=captures if captures is not None else in_memory_captures(settings),
             idempotency=idempotency if idempotency is not None else in_memory_idempotency(settings),
         )
         # Built and encoded once: about 14 KB that took a millisecond to encode on every call.
@@ -133,20 +134,6 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
         return self._primitives
-
-
-def _in_memory_events(settings: Settings) -> InMemoryEventLog:
-    return InMemoryEventLog(
-        settings.event_retention, retention_bytes=settings.event_retention_bytes
-    )
-
-
-def _in_memory_captures(settings: Settings) -> InMemoryCaptureStore:
-    return InMemoryCaptureStore(
-        max_entries=settings.capture_max_entries,
-        max_bytes=settings.capture_max_bytes,
-        ttl=settings.capture_ttl,
-    )
 
 
 def _log_outcome(response: ExecutePrimitiveResponse) -> None:

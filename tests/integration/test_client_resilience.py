@@ -67,6 +67,11 @@ def attempts(response: ExecutePrimitiveResponse) -> int:
     return response.metadata.retry_count + 1
 
 
+async def has_completed(client: VoiceCoreClient, conversation_id: str) -> bool:
+    """The conversation's turn has run to its end on the server (its response may be held)."""
+    return any(e.type == "primitive.completed" for e in await events_of(client, conversation_id))
+
+
 async def events_of(client: VoiceCoreClient, conversation_id: str) -> list[Event]:
     """The conversation's events as the server keeps them."""
     stream = client.stream_events(conversation_id, follow=False)
@@ -156,11 +161,7 @@ class TestRetriesApplyOnce:
                     conversation_id=conv,
                 )
             )
-            async with asyncio.timeout(10):
-                while not any(
-                    e.type == "primitive.completed" for e in await events_of(direct, conv)
-                ):
-                    await asyncio.sleep(0.02)
+            await until(lambda: has_completed(direct, conv))
             assert proxy.reset_all() >= 1
             proxy.release_responses()
             response = await call

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 
-from voicecore._execution import in_memory_idempotency
+from voicecore._in_memory import in_memory_captures, in_memory_idempotency
 from voicecore._json import struct_from_dict
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
 from voicecore.capture import CaptureKey, CaptureState, InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
 from voicecore.registry import default_registry
-from voicecore.service import VoiceCoreService, _in_memory_captures
+from voicecore.service import VoiceCoreService
 
 
 class RecordingCaptures(InMemoryCaptureStore):
@@ -93,12 +93,12 @@ class TestInMemoryDefaults:
     def test_capture_store_follows_settings(self) -> None:
         """capture_max_entries, capture_max_bytes and capture_ttl bound the in-memory store."""
         settings = Settings(capture_max_entries=2, capture_max_bytes=1024 * 1024, capture_ttl=5.0)
-        store = _in_memory_captures(settings)
+        store = in_memory_captures(settings)
         assert (store._states.ttl, store._states.maxsize) == (5.0, 1024 * 1024)
 
     async def test_capture_store_keeps_at_most_max_entries(self) -> None:
         """The third capture pushes out the least recently used one."""
-        store = _in_memory_captures(Settings(capture_max_entries=2))
+        store = in_memory_captures(Settings(capture_max_entries=2))
         for name in ("a", "b", "c"):
             await store.put(name, CaptureState())
         assert (len(store), await store.get("a")) == (2, None)

@@ -34,7 +34,8 @@ CLIENT_MODULES = [
     "voicecore.client._retry",
     "voicecore.errors",
 ]
-SERVER_MODULES = ["voicecore.service", "voicecore._execution", "voicecore.config"]
+# What building an InProcessClient loads beyond them (the script imports Settings itself).
+SERVER_MODULES = ["voicecore.service", "voicecore._execution", "voicecore.capture"]
 
 _REPORT = """
 import json, sys

@@ -1,0 +1,49 @@
+"""The in-memory backends of the three seams, built from ``Settings``: one home for the defaults.
+
+``VoiceCoreService`` uses each one that it is not given. They keep everything in this process, so
+two replicas do not share captures, records or events; a shared backend replaces them.
+"""
+
+from __future__ import annotations
+
+from voicecore._codec import decode_message, encode_message
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
+from voicecore.capture import InMemoryCaptureStore
+from voicecore.config import Settings
+from voicecore.events import InMemoryEventLog
+from voicecore.idempotency import InMemoryIdempotencyStore
+
+__all__ = ["in_memory_captures", "in_memory_events", "in_memory_idempotency"]
+
+
+def in_memory_events(settings: Settings) -> InMemoryEventLog:
+    """An event log bounded by ``event_retention`` events and ``event_retention_bytes``."""
+    return InMemoryEventLog(
+        settings.event_retention, retention_bytes=settings.event_retention_bytes
+    )
+
+
+def in_memory_captures(settings: Settings) -> InMemoryCaptureStore:
+    """Held captures bounded by count and bytes, each forgotten ``capture_ttl`` after its turn."""
+    return InMemoryCaptureStore(
+        max_entries=settings.capture_max_entries,
+        max_bytes=settings.capture_max_bytes,
+        ttl=settings.capture_ttl,
+    )
+
+
+def in_memory_idempotency(
+    settings: Settings,
+) -> InMemoryIdempotencyStore[ExecutePrimitiveResponse]:
+    """Responses recorded in their wire form, bounded by count, bytes and ``idempotency_ttl``."""
+    return InMemoryIdempotencyStore(
+        encode=encode_message,
+        decode=_decode_response,
+        max_entries=settings.idempotency_max_entries,
+        max_bytes=settings.idempotency_max_bytes,
+        ttl=settings.idempotency_ttl,
+    )
+
+
+def _decode_response(data: bytes) -> ExecutePrimitiveResponse:
+    return decode_message(data, ExecutePrimitiveResponse)
