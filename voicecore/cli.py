@@ -53,7 +53,7 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "--event-retention",
         type=int,
         metavar="N",
-        help="events kept for replay (VOICECORE_EVENT_RETENTION)",
+        help="events kept for replay (VOICECORE_EVENT_RETENTION, default 100000)",
     )
     serve.add_argument(
         "--grace-period",
