@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests._bounded import bounded
 from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
@@ -70,6 +71,12 @@ class TestCallerUtterances:
     def test_reads_the_code(self, text: str, expected: str) -> None:
         """A caller's way of saying a code yields it upper-case without separators."""
         assert read(text) == expected
+
+
+class TestAThousand:
+    def test_a_thousand_is_one_zero_zero_zero(self) -> None:
+        """ "a thousand" is 1000 (its reading once looped forever, filling memory)."""
+        assert bounded(lambda: read("a thousand")) == "1000"
 
 
 class TestLengths:

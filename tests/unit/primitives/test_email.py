@@ -7,8 +7,10 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
+from voicecore.primitive import PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams, _written_candidates
 
 PRIMITIVE = CaptureEmail()
@@ -145,6 +147,25 @@ class TestCorrect:
 
 # The written-address pattern the reader once ran with finditer (quadratic on long runs).
 _WRITTEN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-.]+")
+
+
+class TestThroughTheMachine:
+    """Answers to the readback of a held address, the whole turn as the service runs it."""
+
+    HELD = held_value("john@gmail.com", local="john", domain="gmail.com")
+
+    def turn(self, said: str) -> tuple[PrimitiveState, str | None, str | None]:
+        params = CaptureEmailParams(transcription=said)
+        turn = bounded(lambda: answer_turn(PRIMITIVE, params, self.HELD))
+        return turn.state, turn.reason, turn.value.value if turn.value else None
+
+    def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
+        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
+        assert self.turn("no, change a thousand to b") == (
+            PrimitiveState.INCOMPLETE,
+            "rejected",
+            None,
+        )
 
 
 class TestWrittenCandidates:

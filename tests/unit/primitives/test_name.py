@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests._bounded import bounded
 from tests._cases import cases
 from tests._replies import held_value, reply_of
 from voicecore.primitives.name import CaptureName, CaptureNameParams
@@ -125,6 +126,12 @@ class TestCorrect:
 
 
 class TestNotNames:
+    def test_a_thousand_is_not_a_name(self) -> None:
+        """ "a thousand" is no name, and is read to its end (it once looped forever)."""
+        text = "a thousand"
+        reading = bounded(lambda: PRIMITIVE.read(text, CaptureNameParams(transcription=text), None))
+        assert (reading.value, reading.reason) == (None, "invalid_name")
+
     @cases("text", ["it's spelled differently", "my name", "the spelling", "except the spelling"])
     def test_talk_about_a_name_is_not_a_name(self, text: str) -> None:
         """Words about the name ("spelled differently", "my name") are not read as a name."""
