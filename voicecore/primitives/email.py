@@ -194,7 +194,7 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
         """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
         yahoo dot com", "it's j o h n": a spelled local part alone replaces the local part)."""
         local, _, domain = held.value.rpartition("@")
-        tokens = drop_fillers(words(reply.text))
+        tokens = drop_fillers(words(reply.edit_text))
         edited = edit_spelled(local, tokens)
         if edited is not None:
             address = _validated(f"{edited}@{domain}")

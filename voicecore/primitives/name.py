@@ -118,5 +118,5 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
         params: CaptureNameParams,
     ) -> Reading | None:
         """Edit the held name in part ("s as in sam", "it's j o n not j o h n")."""
-        edited = edit_spelled(held.value.lower(), drop_fillers(words(reply.text)))
+        edited = edit_spelled(held.value.lower(), drop_fillers(words(reply.edit_text)))
         return name_reading(edited, _SPELLED) if edited else None

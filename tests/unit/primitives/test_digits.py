@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
 PRIMITIVE = CaptureDigits()
@@ -135,3 +135,23 @@ class TestReadbackAndEdits:
     def test_nothing_heard(self, text: str) -> None:
         """Without letters or digits there is no value."""
         assert read(text) is None
+
+
+class TestThroughTheMachine:
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not eight, three", "12345"),
+            ("not two eight, it's two three", "12345"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held code though the "not" was read as the answer's no."""
+        turn = answer_turn(PRIMITIVE, CaptureDigitsParams(transcription=said), held_value("12845"))
+        assert turn.value is not None and turn.value.value == expected
+
+    def test_not_x_y_replaces_a_letter(self) -> None:
+        """ "no, not b, c" edits a held code of letters and digits too."""
+        said = "no, not b, c"
+        turn = answer_turn(PRIMITIVE, CaptureDigitsParams(transcription=said), held_value("AB123"))
+        assert turn.value is not None and turn.value.value == "AC123"

@@ -159,6 +159,24 @@ class TestThroughTheMachine:
         turn = bounded(lambda: answer_turn(PRIMITIVE, params, self.HELD))
         return turn.state, turn.reason, turn.value.value if turn.value else None
 
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not h, n", "jonn@gmail.com"),
+            ("not h, it's n", "jonn@gmail.com"),
+            ("no, that's not h, it's n", "jonn@gmail.com"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held address though the "not" was read as the answer's no
+        (the rest alone was read as a new local part: "hn@gmail.com")."""
+        assert self.turn(said) == (PrimitiveState.NEEDS_CONFIRMATION, None, expected)
+
+    def test_not_and_a_longer_run_is_no_new_address(self) -> None:
+        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is a
+        no, asked again: not "johnjon@gmail.com"."""
+        assert self.turn("not j o h n, j o n") == (PrimitiveState.INCOMPLETE, "rejected", None)
+
     def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
         """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
         assert self.turn("no, change a thousand to b") == (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
 PRIMITIVE = CaptureName()
@@ -140,3 +140,18 @@ class TestNotNames:
     def test_apostrophe_is_spelled(self) -> None:
         """ "o apostrophe b r i e n" keeps the apostrophe."""
         assert read("my last name is o apostrophe b r i e n") == "O'Brien"
+
+
+class TestThroughTheMachine:
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not h, n", "Jonn"),
+            ("not h, it's n", "Jonn"),
+            ("no, not j, d", "Dohn"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held name though the "not" was read as the answer's no."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert turn.value is not None and turn.value.value == expected
