@@ -177,6 +177,14 @@ class TestThroughTheMachine:
         no, asked again: not "johnjon@gmail.com"."""
         assert self.turn("not j o h n, j o n") == (PrimitiveState.INCOMPLETE, "rejected", None)
 
+    def test_an_opener_before_an_edit_is_not_the_address(self) -> None:
+        """ "well, the last letter is m" edits the local part, as "well" opens a digit edit."""
+        assert self.turn("well, the last letter is m") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            None,
+            "johm@gmail.com",
+        )
+
     def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
         """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
         assert self.turn("no, change a thousand to b") == (

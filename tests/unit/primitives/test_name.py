@@ -155,3 +155,13 @@ class TestThroughTheMachine:
         """ "not X, Y" edits the held name though the "not" was read as the answer's no."""
         turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
         assert turn.value is not None and turn.value.value == expected
+
+    @cases(
+        "said",
+        ["sorry, the last letter is m", "well, the last letter is m", "ok the last letter is m"],
+    )
+    def test_an_opener_before_an_edit_is_not_the_name(self, said: str) -> None:
+        """The words an edit opens with are the digits' own: "sorry, the last letter is m"
+        edits "John" (the name once became "M")."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert turn.value is not None and turn.value.value == "Johm"
