@@ -71,6 +71,8 @@ def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     if spelled:
         return " ".join(spelled), _SPELLED
     said = tokens
+    if len(said) == 1 and len(said[0]) == 1:
+        return None, 0.0  # a letter alone is no name ("the last letter is n", its carrier cut)
     if not said or len(said) > _MAX_WORDS or not all(_is_name_word(word) for word in said):
         return None, 0.0
     return " ".join(said), _SAID

@@ -20,7 +20,7 @@ from voicecore.spoken.edit_grammar import (
 from voicecore.spoken.letters import spoken_letter
 from voicecore.spoken.tokens import strip_carrier
 
-__all__ = ["edit_spelled"]
+__all__ = ["edit_spelled", "spelled_edit"]
 
 # Letters that sound alike on a phone line: "s as in sam" fixes an f or an x, not an m.
 _SOUNDS_ALIKE = ("bcdegptvz", "fsx", "mn", "ahjk", "iry", "quw", "lo")
@@ -74,7 +74,19 @@ def _sound_alike_fix(held: str, tokens: list[str]) -> str | None:
 
 
 def edit_spelled(held: str, tokens: list[str]) -> str | None:
-    """``held`` edited by a partial correction in ``tokens``, or None if it is not one."""
+    """``held`` edited by a partial correction in ``tokens``, or None if it is not one.
+
+    An "edit" that leaves ``held`` as it was ("the last letter was n" of "john") is none: it
+    would be taken for the value said again, a yes the caller did not say.
+    """
+    edited = spelled_edit(held, tokens)
+    return edited if edited != held else None
+
+
+def spelled_edit(held: str, tokens: list[str]) -> str | None:
+    """``held`` as a partial correction in ``tokens`` leaves it, even unchanged; None if the
+    tokens are not one. For a value edited in parts (an address): an edit of one part that
+    changes nothing is still that part's edit, not one to try on the others."""
     pair = not_first_pair(tokens, _spelled_or_none, len(held), spelled=True)
     if pair is not None:
         old, new = pair

@@ -185,6 +185,12 @@ class TestThroughTheMachine:
             "johm@gmail.com",
         )
 
+    @cases("said", ["the last letter was n", "the last letter is n"])
+    def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
+        """An edit that leaves the local part as it is is no yes (it once confirmed the
+        address), and is not tried on the domain ("john@gmail.con")."""
+        assert self.turn(said) == (PrimitiveState.INCOMPLETE, "unclear_answer", None)
+
     def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
         """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
         assert self.turn("no, change a thousand to b") == (

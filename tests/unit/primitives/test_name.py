@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests._bounded import bounded
 from tests._cases import cases
 from tests._replies import answer_turn, held_value, reply_of
+from voicecore.primitive import PrimitiveState
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
 PRIMITIVE = CaptureName()
@@ -126,6 +127,11 @@ class TestCorrect:
 
 
 class TestNotNames:
+    @cases("text", ["n", "the last letter is n"])
+    def test_a_letter_alone_is_not_a_name(self, text: str) -> None:
+        """One letter is an initial at most, not a name."""
+        assert read(text) is None
+
     def test_a_thousand_is_not_a_name(self) -> None:
         """ "a thousand" is no name, and is read to its end (it once looped forever)."""
         text = "a thousand"
@@ -165,3 +171,13 @@ class TestThroughTheMachine:
         edits "John" (the name once became "M")."""
         turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
         assert turn.value is not None and turn.value.value == "Johm"
+
+    @cases("said", ["the last letter was n", "the last letter is n"])
+    def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
+        """An edit that leaves "John" as it is neither confirms it nor is a new name."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert (turn.state, turn.reason, turn.value) == (
+            PrimitiveState.INCOMPLETE,
+            "unclear_answer",
+            None,
+        )

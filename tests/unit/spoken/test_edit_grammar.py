@@ -6,7 +6,7 @@ import pytest
 
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.edit_grammar import ARTICLES, after_verb, replacement_sides, trimmed
-from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.edits import edit_spelled, spelled_edit
 from voicecore.spoken.tokens import words
 
 HELD_LETTERS = "john"
@@ -111,3 +111,17 @@ class TestOneOpenerSet:
         assert ARTICLES == {"a", "an", "the"}
         assert edit_number("change the seven to a nine") == "4155552691"
         assert edit_spelled("jon", words("change the o to a")) == "jan"
+
+
+class TestAnEditThatChangesNothing:
+    @pytest.mark.parametrize("verb", POSITION_VERBS)
+    def test_is_no_letter_edit(self, verb: str) -> None:
+        """ "the last letter was n" of "john" edits nothing: no edit, so the answer stays
+        unclear (it once came back as "john", which the machine took for a yes)."""
+        assert edit_letters(f"the last letter {verb} n") is None
+        assert spelled_edit(HELD_LETTERS, words(f"the last letter {verb} n")) == HELD_LETTERS
+
+    def test_is_a_digit_edit_as_it_always_was(self) -> None:
+        """Digits keep their behaviour: the number as it is, which the machine takes as said
+        again."""
+        assert edit_number("the last digit was one") == "4155552671"
