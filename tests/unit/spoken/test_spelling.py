@@ -28,6 +28,7 @@ class TestDigitRun:
             ("a hundred", "100"),
             ("a thousand", "1000"),
             ("a thousand twenty four", "1024"),
+            ("a thousand two hundred five", "1205"),
             ("four hundred fifteen", "415"),
             ("one hundred and five", "105"),
             ("two thousand twenty four", "2024"),
@@ -40,6 +41,10 @@ class TestDigitRun:
     def test_reads_voice_habits(self, spoken: str, digits: str) -> None:
         """Digit strings read as callers say them, not as quantities."""
         assert digit_run(spoken.split())[0] == digits
+
+    def test_o_as_in_is_the_letter(self) -> None:
+        """ "oh as in oscar" starts no run, though "oh" alone is a zero."""
+        assert digit_run(["oh", "as", "in", "oscar"]) == ("", 0)
 
     def test_stops_at_a_word(self) -> None:
         """The run ends at the first word that is not a digit word."""
