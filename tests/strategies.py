@@ -296,6 +296,7 @@ ADVERSARIAL_PHRASES = (
     "double five ",
     "one hundred and ",
     "two thousand ",
+    "a thousand ",
     "415 ",
     "1-",
     "1.",

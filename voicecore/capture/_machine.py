@@ -173,9 +173,7 @@ def _interpret(
     said = understand(text)
     if said.answer is Answer.YES and not said.remainder:
         return _YES, said.certainty, None
-    # Without a yes/no head, all of the hypothesis may edit the value.
-    spoken = text if said.answer is Answer.UNCLEAR else said.remainder
-    reply = Reply(said.answer, spoken, text)
+    reply = Reply.understood(text, said)
     reading = _read_correction(primitive, params, held, reply) if reply.text else None
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:

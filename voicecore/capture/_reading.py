@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from voicecore._json import JsonValue
-from voicecore.spoken.tokens import words
-from voicecore.spoken.yesno import Answer
+from voicecore.spoken.tokens import drop_fillers, words
+from voicecore.spoken.yesno import Answer, YesNo
 
 __all__ = ["Answer", "Reading", "Reply"]
 
@@ -37,21 +37,40 @@ class Reply:
 
     ``answer`` is its yes/no head (``Answer.UNCLEAR`` when it has none: "s as in sam");
     ``text`` what follows the head, which may edit the held value ("no, it's j o h n" ->
-    "j o h n"; all of it when unclear); ``said`` the whole hypothesis.
+    "j o h n"; all of it when unclear); ``said`` the whole hypothesis. A partial edit is read
+    from ``edit_text``.
     """
 
     answer: Answer
     text: str
     said: str
 
+    @classmethod
+    def understood(cls, said: str, meant: YesNo) -> Reply:
+        """The reply ``said`` makes, read as ``meant`` (``understand(said)``): its head's answer,
+        and the words after the head, or all of them when it has none."""
+        text = said if meant.answer is Answer.UNCLEAR else meant.remainder
+        return cls(meant.answer, text, said)
+
     @property
     def opening(self) -> tuple[str, ...]:
         """The words said before ``text`` ("no", "that's not"); none when unclear.
 
-        Worked out when asked (few primitives need it), not on every reply of every turn.
+        Worked out when asked (only a correction needs it), not on every reply of every turn.
         """
         if self.answer is Answer.UNCLEAR:
             return ()
         # ``text`` is the tail of the hypothesis' words, so what comes before it is the head.
         heard = words(self.said)
         return tuple(heard[: len(heard) - len(self.text.split())])
+
+    @property
+    def edit_text(self) -> str:
+        """``text`` as a correction grammar reads it: with the "not" that ended the head put
+        back, since "not" opens an edit as well as a no.
+
+        "no, not h, n" is a no whose ``text`` is "h n", a new value; the edit it says is "not
+        h, n" (replace h with n). Every ``correct`` reads this, not ``text``.
+        """
+        closed_by_not = drop_fillers(list(self.opening))[-1:] == ["not"]
+        return f"not {self.text}" if closed_by_not else self.text

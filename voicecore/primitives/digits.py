@@ -101,7 +101,7 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     ) -> Reading | None:
         """Edit the held code in part ("the last digit is five", "the last four are one two
         three four", "b as in boy")."""
-        tokens = drop_fillers(words(reply.text))
+        tokens = drop_fillers(words(reply.edit_text))
         if held.value.isdigit() and (digits := edit_digits([held.value], tokens)) is not None:
             return code_reading(digits, params)
         tokens = ["letter" if token in ("digit", "number") else token for token in tokens]

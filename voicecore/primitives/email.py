@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.compose import Piece, compose, joined
-from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.edits import edit_spelled, spelled_edit
 from voicecore.spoken.letters import spoken_letters
 from voicecore.spoken.readback import say_characters
 from voicecore.spoken.symbols import spoken_symbol
@@ -194,8 +194,10 @@ class CaptureEmail(CapturePrimitive[CaptureEmailParams]):
         """Edit the held address in part ("s as in sam", "it's j o n not j o h n", "it's
         yahoo dot com", "it's j o h n": a spelled local part alone replaces the local part)."""
         local, _, domain = held.value.rpartition("@")
-        tokens = drop_fillers(words(reply.text))
-        edited = edit_spelled(local, tokens)
+        tokens = drop_fillers(words(reply.edit_text))
+        edited = spelled_edit(local, tokens)
+        if edited == local:
+            return None  # "the last letter was n" of "john": no edit, and not of the domain
         if edited is not None:
             address = _validated(f"{edited}@{domain}")
         elif (new_domain := _said_domain(tokens)) is not None:

@@ -71,6 +71,8 @@ def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     if spelled:
         return " ".join(spelled), _SPELLED
     said = tokens
+    if len(said) == 1 and len(said[0]) == 1:
+        return None, 0.0  # a letter alone is no name ("the last letter is n", its carrier cut)
     if not said or len(said) > _MAX_WORDS or not all(_is_name_word(word) for word in said):
         return None, 0.0
     return " ".join(said), _SAID
@@ -118,5 +120,5 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
         params: CaptureNameParams,
     ) -> Reading | None:
         """Edit the held name in part ("s as in sam", "it's j o n not j o h n")."""
-        edited = edit_spelled(held.value.lower(), drop_fillers(words(reply.text)))
+        edited = edit_spelled(held.value.lower(), drop_fillers(words(reply.edit_text)))
         return name_reading(edited, _SPELLED) if edited else None

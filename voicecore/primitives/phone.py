@@ -254,18 +254,6 @@ def phone_reading(heard: _Heard, region: str) -> Reading:
     )
 
 
-def _with_opening_not(tokens: list[str], reply: Reply) -> list[str]:
-    """The correction's words with the "not" that opened it put back.
-
-    The reply's text comes without its yes/no head, so "not five five five, five five four"
-    arrives as "five five five five five four", which alone reads as a new number; when the
-    head ended in "not", the edit is "not X, Y" (replace X with Y).
-    """
-    if tokens and tokens[0] != "not" and drop_fillers(list(reply.opening))[-1:] == ["not"]:
-        return ["not", *tokens]
-    return tokens
-
-
 class CapturePhone(CapturePrimitive[CapturePhoneParams]):
     """Captures a phone number spoken digit by digit, in groups, or written.
 
@@ -307,7 +295,7 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
         number = phonenumbers.parse(held.value)
         international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         groups = re.findall(r"\d+", international)[1:]  # after the country code
-        edited = edit_digits(groups, _with_opening_not(drop_fillers(words(reply.text)), reply))
+        edited = edit_digits(groups, drop_fillers(words(reply.edit_text)))
         if edited is None:
             return None
         extension = held.parts.get("extension")

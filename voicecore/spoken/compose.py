@@ -71,21 +71,21 @@ def _letter_at(tokens: list[str], index: int, nato: bool) -> tuple[str, int]:
 
 
 def _piece_at(tokens: list[str], index: int, o_is_zero: bool, nato: bool) -> tuple[Piece, int]:
-    """The piece that starts at ``index`` and the index after it."""
+    """The piece that starts at ``index`` and the index after it (always past ``index``)."""
     symbol, length = spoken_symbol(tokens, index)
     if length:
         return Piece("symbol", symbol), index + length
-    if tokens[index] == "a" and tokens[index + 1 : index + 2] in (["hundred"], ["thousand"]):
-        digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)
-        return Piece("digits", digits), end
-    letters, length = _letter_at(tokens, index, nato)
+    # "a hundred", "a thousand" are numbers, not the letter a.
+    a_number = tokens[index] == "a" and tokens[index + 1 : index + 2] in (["hundred"], ["thousand"])
+    letters, length = ("", 0) if a_number else _letter_at(tokens, index, nato)
     # "o as in oscar" is a letter even where a bare "o" is a zero.
     if length > 1 or (length and not (tokens[index] in ("o", "oh") and o_is_zero)):
         return Piece("letters", letters), index + length
-    if is_digit_word(tokens[index], o_is_zero=o_is_zero):
+    if a_number or is_digit_word(tokens[index], o_is_zero=o_is_zero):
         digits, end = digit_run(tokens, index, o_is_zero=o_is_zero)
         if digits:
             return Piece("digits", digits), end
+    # Nothing read here: the token is a word of its own, so the reading always moves on.
     return Piece("word", tokens[index]), index + 1
 
 

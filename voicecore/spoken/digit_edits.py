@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.edit_grammar import (
+    ARTICLES,
     POSITIONS,
     after_verb,
     not_first_pair,
@@ -43,12 +44,11 @@ _GROUP_NAMES: tuple[tuple[tuple[str, ...], int], ...] = (
     (("last", "group"), -1),
     (("ending",), -1),
 )
-_ARTICLES = frozenset({"a", "an", "the"})
 
 
 def _digits(tokens: list[str]) -> str | None:
     """The digits ``tokens`` say, None if anything else is said there."""
-    tokens = [token for token in tokens if token not in _ARTICLES]
+    tokens = [token for token in tokens if token not in ARTICLES]
     digits, end = digit_run(tokens, 0, o_is_zero=True)
     return digits if digits and end == len(tokens) else None
 

@@ -57,13 +57,18 @@ class _Reader:
         return self.tokens[at] if at < len(self.tokens) else None
 
     def step(self) -> bool:
-        """Read one spoken group; False when the token at the cursor is not part of the run."""
+        """Read one spoken group; False when the token at the cursor is not part of the run.
+
+        A group always moves the cursor on: a reader that claimed a group but read no token
+        would have the run's loop read the same token forever, so it ends the run instead.
+        """
         token = self.peek()
         if token is None:
             return False
+        start = self.index
         for reader in (self._repeat, self._hundred, self._tens, self._single):
             if reader(token):
-                return True
+                return self.index > start
         return False
 
     def _single(self, token: str) -> bool:
@@ -104,9 +109,9 @@ class _Reader:
         return True
 
     def _hundred(self, token: str) -> bool:
-        """ "eight hundred" -> 800, "a hundred" -> 100, "four hundred fifteen" -> 415."""
+        """ "eight hundred" -> 800, "a hundred" -> 100, "a thousand" -> 1000."""
         unit = _unit(token, self.o_is_zero)
-        if token in ("a", "one") and self.peek(1) == "hundred":
+        if token == "a" and self.peek(1) in ("hundred", "thousand"):
             unit = 1
         if self.peek(1) == "thousand" and unit is not None:
             self.index += 2

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from voicecore.spoken.number_words import ORDINALS
 
 __all__ = [
+    "ARTICLES",
     "POSITIONS",
     "Sides",
     "after_verb",
@@ -29,12 +30,18 @@ POSITIONS = {word: number - 1 for word, number in ORDINALS.items() if number <= 
 Sides = tuple[list[str], list[str]]
 """The words of the old run and of the new one, in that order."""
 
+#: Words before a run that are not part of it ("change the seven to a nine"). "a" is also the
+#: letter a, which a spelled run keeps.
+ARTICLES = frozenset({"a", "an", "the"})
+
 # Words an answer opens or closes with that do not change the edit.
 _OPENERS = frozenset(
     {"no", "nope", "nah", "sorry", "actually", "well", "but", "and", "so", "yes", "yeah", "ok"}
     | {"okay", "not", "quite", "almost", "close", "except", "wait"}
 )
 _CLOSERS = frozenset({"please", "thanks", "thank", "you", "sorry", "instead"})
+# In a spelled run "you" is the letter u ("change the h to you"), so "thank you" may end one.
+_SPELLED_CLOSERS = _CLOSERS - {"thank", "you"}
 # What sets a place or names the new run; longest first: "should be" before "is".
 _VERBS: tuple[tuple[str, ...], ...] = (
     ("is", "supposed", "to", "be"),
@@ -64,12 +71,14 @@ _NOT_FIRST_LEAD = _OPENERS | {"it's", "its", "it", "is", "that's", "thats", "tha
 _MAX_NOT_FIRST_TOKENS = 30
 
 
-def trimmed(tokens: Sequence[str]) -> list[str]:
-    """Without the answer words around the edit ("no, ...", "... please")."""
+def trimmed(tokens: Sequence[str], *, spelled: bool = False) -> list[str]:
+    """Without the answer words around the edit ("no, ...", "... please"). The opening words
+    are the same for every edit; ``spelled`` runs end in letters, so keep a closing "you"."""
+    closers = _SPELLED_CLOSERS if spelled else _CLOSERS
     start, end = 0, len(tokens)
     while start < end and tokens[start] in _OPENERS:
         start += 1
-    while end > start and tokens[end - 1] in _CLOSERS:
+    while end > start and tokens[end - 1] in closers:
         end -= 1
     return list(tokens[start:end])
 
@@ -109,18 +118,22 @@ def replacement_sides(tokens: list[str]) -> list[Sides]:
 
 
 def not_first_pair(
-    tokens: Sequence[str], read: Callable[[list[str]], str | None], held_length: int
+    tokens: Sequence[str],
+    read: Callable[[list[str]], str | None],
+    held_length: int,
+    *,
+    spelled: bool = False,
 ) -> tuple[str, str] | None:
     """ "not five five five, five five four": after an opening "not", the old run, then the new
     one, each as ``read`` reads it, apart ("but it's ...") or back to back. Back to back, they
     must be as long as each other and together shorter than the value held (``held_length``),
-    else it is the value said again."""
+    else it is the value said again. ``spelled``: the runs are letters (see ``trimmed``)."""
     start = 0
     while start < len(tokens) and tokens[start] in _NOT_FIRST_LEAD:
         start += 1
     if start == 0 or tokens[start - 1] != "not" or len(tokens) > _MAX_NOT_FIRST_TOKENS:
         return None
-    rest = trimmed(tokens[start:])
+    rest = trimmed(tokens[start:], spelled=spelled)
     gap = next((i for i, token in enumerate(rest) if token in _NOT_FIRST_GAP), None)
     if gap is not None:
         old, new = read(rest[:gap]), read(rest[_skip_gap(rest, gap) :])

@@ -9,20 +9,27 @@ partial edit (None), and the caller's answer is read as a whole new value instea
 from __future__ import annotations
 
 from voicecore.spoken.compose import compose, joined
-from voicecore.spoken.edit_grammar import POSITIONS, after_verb, not_first_pair, replacement_sides
+from voicecore.spoken.edit_grammar import (
+    ARTICLES,
+    POSITIONS,
+    after_verb,
+    not_first_pair,
+    replacement_sides,
+    trimmed,
+)
 from voicecore.spoken.letters import spoken_letter
 from voicecore.spoken.tokens import strip_carrier
 
-__all__ = ["edit_spelled"]
+__all__ = ["edit_spelled", "spelled_edit"]
 
 # Letters that sound alike on a phone line: "s as in sam" fixes an f or an x, not an m.
 _SOUNDS_ALIKE = ("bcdegptvz", "fsx", "mn", "ahjk", "iry", "quw", "lo")
-_ANSWER_WORDS = frozenset({"no", "nope", "nah", "not", "quite", "close", "almost", "but"})
-_ARTICLES = frozenset({"an", "the", "letter"})
+# Not part of a spelled run: the articles but "a" (a letter), and the noun ("the letter b").
+_NOT_SPELLED = (ARTICLES - {"a"}) | {"letter"}
 
 
 def _spelled(tokens: list[str]) -> str:
-    return joined(compose([token for token in tokens if token not in _ARTICLES]))
+    return joined(compose([token for token in tokens if token not in _NOT_SPELLED]))
 
 
 def _spelled_or_none(tokens: list[str]) -> str | None:
@@ -67,19 +74,24 @@ def _sound_alike_fix(held: str, tokens: list[str]) -> str | None:
 
 
 def edit_spelled(held: str, tokens: list[str]) -> str | None:
-    """``held`` edited by a partial correction in ``tokens``, or None if it is not one."""
-    pair = not_first_pair(tokens, _spelled_or_none, len(held))
+    """``held`` edited by a partial correction in ``tokens``, or None if it is not one.
+
+    An "edit" that leaves ``held`` as it was ("the last letter was n" of "john") is none: it
+    would be taken for the value said again, a yes the caller did not say.
+    """
+    edited = spelled_edit(held, tokens)
+    return edited if edited != held else None
+
+
+def spelled_edit(held: str, tokens: list[str]) -> str | None:
+    """``held`` as a partial correction in ``tokens`` leaves it, even unchanged; None if the
+    tokens are not one. For a value edited in parts (an address): an edit of one part that
+    changes nothing is still that part's edit, not one to try on the others."""
+    pair = not_first_pair(tokens, _spelled_or_none, len(held), spelled=True)
     if pair is not None:
         old, new = pair
         return held.replace(old, new, 1) if old in held else None
-    start = 0  # answer words dropped by index: a slice per word was quadratic in "no no no"
-    while (
-        start < len(tokens)
-        and tokens[start] in _ANSWER_WORDS
-        and tokens[start + 1 : start + 2] != ["not"]
-    ):
-        start += 1
-    tokens = tokens[start:]
+    tokens = trimmed(tokens, spelled=True)
     if tokens[:1] == ["the"]:
         edited = _set_position(held, tokens[1:])
         if edited is not None:

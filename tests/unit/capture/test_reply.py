@@ -75,6 +75,23 @@ class TestReply:
             (("not",), "1235"),
         ]
 
+    @pytest.mark.parametrize(
+        ("said", "edit_text"),
+        [
+            ("no, not 1235", "not 1235"),
+            ("not 1235", "not 1235"),
+            ("not, uh, 1235", "not 1235"),
+            ("that's not 1235", "not 1235"),
+            ("No, it's 1235", "1235"),
+            ("not quite, 1235", "1235"),
+            ("the last one is not 5", "the last one is not 5"),
+        ],
+    )
+    def test_an_edit_keeps_the_not_that_closed_the_head(self, said: str, edit_text: str) -> None:
+        """ "not" ends a no and opens "not X, Y" at once: the edit's words have it back."""
+        [(_, reply)] = replies(said)
+        assert reply.edit_text == edit_text
+
     def test_a_bare_answer_asks_for_no_edit(self) -> None:
         """A yes or no with nothing after it is not handed to correct()."""
         assert replies("yes") == [] and replies("no") == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
 from voicecore.primitives.digits import CaptureDigits, CaptureDigitsParams
 
 PRIMITIVE = CaptureDigits()
@@ -72,6 +73,12 @@ class TestCallerUtterances:
         assert read(text) == expected
 
 
+class TestAThousand:
+    def test_a_thousand_is_one_zero_zero_zero(self) -> None:
+        """ "a thousand" is 1000 (its reading once looped forever, filling memory)."""
+        assert bounded(lambda: read("a thousand")) == "1000"
+
+
 class TestLengths:
     def test_too_short_is_partial(self) -> None:
         """A code shorter than min_length has no value and is kept as partial."""
@@ -128,3 +135,23 @@ class TestReadbackAndEdits:
     def test_nothing_heard(self, text: str) -> None:
         """Without letters or digits there is no value."""
         assert read(text) is None
+
+
+class TestThroughTheMachine:
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not eight, three", "12345"),
+            ("not two eight, it's two three", "12345"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held code though the "not" was read as the answer's no."""
+        turn = answer_turn(PRIMITIVE, CaptureDigitsParams(transcription=said), held_value("12845"))
+        assert turn.value is not None and turn.value.value == expected
+
+    def test_not_x_y_replaces_a_letter(self) -> None:
+        """ "no, not b, c" edits a held code of letters and digits too."""
+        said = "no, not b, c"
+        turn = answer_turn(PRIMITIVE, CaptureDigitsParams(transcription=said), held_value("AB123"))
+        assert turn.value is not None and turn.value.value == "AC123"

@@ -7,8 +7,10 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
+from voicecore.primitive import PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams, _written_candidates
 
 PRIMITIVE = CaptureEmail()
@@ -145,6 +147,57 @@ class TestCorrect:
 
 # The written-address pattern the reader once ran with finditer (quadratic on long runs).
 _WRITTEN_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-.]+")
+
+
+class TestThroughTheMachine:
+    """Answers to the readback of a held address, the whole turn as the service runs it."""
+
+    HELD = held_value("john@gmail.com", local="john", domain="gmail.com")
+
+    def turn(self, said: str) -> tuple[PrimitiveState, str | None, str | None]:
+        params = CaptureEmailParams(transcription=said)
+        turn = bounded(lambda: answer_turn(PRIMITIVE, params, self.HELD))
+        return turn.state, turn.reason, turn.value.value if turn.value else None
+
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not h, n", "jonn@gmail.com"),
+            ("not h, it's n", "jonn@gmail.com"),
+            ("no, that's not h, it's n", "jonn@gmail.com"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held address though the "not" was read as the answer's no
+        (the rest alone was read as a new local part: "hn@gmail.com")."""
+        assert self.turn(said) == (PrimitiveState.NEEDS_CONFIRMATION, None, expected)
+
+    def test_not_and_a_longer_run_is_no_new_address(self) -> None:
+        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is a
+        no, asked again: not "johnjon@gmail.com"."""
+        assert self.turn("not j o h n, j o n") == (PrimitiveState.INCOMPLETE, "rejected", None)
+
+    def test_an_opener_before_an_edit_is_not_the_address(self) -> None:
+        """ "well, the last letter is m" edits the local part, as "well" opens a digit edit."""
+        assert self.turn("well, the last letter is m") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            None,
+            "johm@gmail.com",
+        )
+
+    @cases("said", ["the last letter was n", "the last letter is n"])
+    def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
+        """An edit that leaves the local part as it is is no yes (it once confirmed the
+        address), and is not tried on the domain ("john@gmail.con")."""
+        assert self.turn(said) == (PrimitiveState.INCOMPLETE, "unclear_answer", None)
+
+    def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
+        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
+        assert self.turn("no, change a thousand to b") == (
+            PrimitiveState.INCOMPLETE,
+            "rejected",
+            None,
+        )
 
 
 class TestWrittenCandidates:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tests._bounded import bounded
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
+from voicecore.primitive import PrimitiveState
 from voicecore.primitives.name import CaptureName, CaptureNameParams
 
 PRIMITIVE = CaptureName()
@@ -125,6 +127,17 @@ class TestCorrect:
 
 
 class TestNotNames:
+    @cases("text", ["n", "the last letter is n"])
+    def test_a_letter_alone_is_not_a_name(self, text: str) -> None:
+        """One letter is an initial at most, not a name."""
+        assert read(text) is None
+
+    def test_a_thousand_is_not_a_name(self) -> None:
+        """ "a thousand" is no name, and is read to its end (it once looped forever)."""
+        text = "a thousand"
+        reading = bounded(lambda: PRIMITIVE.read(text, CaptureNameParams(transcription=text), None))
+        assert (reading.value, reading.reason) == (None, "invalid_name")
+
     @cases("text", ["it's spelled differently", "my name", "the spelling", "except the spelling"])
     def test_talk_about_a_name_is_not_a_name(self, text: str) -> None:
         """Words about the name ("spelled differently", "my name") are not read as a name."""
@@ -133,3 +146,38 @@ class TestNotNames:
     def test_apostrophe_is_spelled(self) -> None:
         """ "o apostrophe b r i e n" keeps the apostrophe."""
         assert read("my last name is o apostrophe b r i e n") == "O'Brien"
+
+
+class TestThroughTheMachine:
+    @cases(
+        ("said", "expected"),
+        [
+            ("no, not h, n", "Jonn"),
+            ("not h, it's n", "Jonn"),
+            ("no, not j, d", "Dohn"),
+        ],
+    )
+    def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
+        """ "not X, Y" edits the held name though the "not" was read as the answer's no."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert turn.value is not None and turn.value.value == expected
+
+    @cases(
+        "said",
+        ["sorry, the last letter is m", "well, the last letter is m", "ok the last letter is m"],
+    )
+    def test_an_opener_before_an_edit_is_not_the_name(self, said: str) -> None:
+        """The words an edit opens with are the digits' own: "sorry, the last letter is m"
+        edits "John" (the name once became "M")."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert turn.value is not None and turn.value.value == "Johm"
+
+    @cases("said", ["the last letter was n", "the last letter is n"])
+    def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
+        """An edit that leaves "John" as it is neither confirms it nor is a new name."""
+        turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
+        assert (turn.state, turn.reason, turn.value) == (
+            PrimitiveState.INCOMPLETE,
+            "unclear_answer",
+            None,
+        )

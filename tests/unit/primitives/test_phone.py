@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests._cases import cases
-from tests._replies import held_value, reply_of
+from tests._replies import answer_turn, held_value, reply_of
 from voicecore._json import JsonValue
 from voicecore.capture import Answer, InMemoryCaptureStore, Reply, run_turn
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
@@ -272,6 +272,14 @@ class TestCorrect:
         reply = Reply(answer, text, said)
         reading = PRIMITIVE.correct(held_value(HELD), reply, CapturePhoneParams(transcription=text))
         assert (None if reading is None else reading.value) == expected
+
+    @cases(
+        "said", ["no, not five five five, five five four", "not, uh, five five five five five four"]
+    )
+    def test_not_x_y_through_the_machine(self, said: str) -> None:
+        """The machine hands phone's edit the "not" it read as the answer's no."""
+        turn = answer_turn(PRIMITIVE, CapturePhoneParams(transcription=said), held_value(HELD))
+        assert turn.value is not None and turn.value.value == "+14155542671"
 
     def test_reading_has_the_parts(self) -> None:
         """The edited reading carries the readback and national format."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from voicecore.spoken.digit_edits import edit_digits
-from voicecore.spoken.edit_grammar import after_verb, replacement_sides
-from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.edit_grammar import ARTICLES, after_verb, replacement_sides, trimmed
+from voicecore.spoken.edits import edit_spelled, spelled_edit
 from voicecore.spoken.tokens import words
 
 HELD_LETTERS = "john"
@@ -86,3 +86,42 @@ class TestGrammar:
     def test_longest_verb_is_skipped(self, said: str, after: int) -> None:
         """ "is supposed to be" is one verb, not "is" and three words of the value."""
         assert after_verb(said.split(), 0) == after
+
+
+class TestOneOpenerSet:
+    # Each word an answer may open with before an edit, said before the same two edits.
+    OPENERS = ["no", "sorry", "well", "actually", "wait", "yes", "ok", "so", "and", "but"]
+
+    @pytest.mark.parametrize("opener", OPENERS)
+    def test_an_opener_opens_both(self, opener: str) -> None:
+        """ "sorry, the last letter is m" edits the letters as "sorry, the last digit is two"
+        edits the digits (letters once had their own, shorter list: the name became "M")."""
+        assert edit_letters(f"{opener}, the last letter is m") == "johm"
+        assert edit_number(f"{opener}, the last digit is two") == "4155552672"
+
+    def test_a_closing_you_is_the_letter_u_in_a_spelling(self) -> None:
+        """ "you" closes a digit edit ("thank you"), and is the letter u in a spelled one."""
+        assert trimmed(["no", "h", "you"]) == ["h"]
+        assert trimmed(["no", "h", "you"], spelled=True) == ["h", "you"]
+        assert edit_letters("not h n, it's n you") == "jonu"
+        assert edit_number("the last digit is two thank you") == "4155552672"
+
+    def test_one_home_for_articles(self) -> None:
+        """The articles digits skip; letters skip them but "a", the letter a."""
+        assert ARTICLES == {"a", "an", "the"}
+        assert edit_number("change the seven to a nine") == "4155552691"
+        assert edit_spelled("jon", words("change the o to a")) == "jan"
+
+
+class TestAnEditThatChangesNothing:
+    @pytest.mark.parametrize("verb", POSITION_VERBS)
+    def test_is_no_letter_edit(self, verb: str) -> None:
+        """ "the last letter was n" of "john" edits nothing: no edit, so the answer stays
+        unclear (it once came back as "john", which the machine took for a yes)."""
+        assert edit_letters(f"the last letter {verb} n") is None
+        assert spelled_edit(HELD_LETTERS, words(f"the last letter {verb} n")) == HELD_LETTERS
+
+    def test_is_a_digit_edit_as_it_always_was(self) -> None:
+        """Digits keep their behaviour: the number as it is, which the machine takes as said
+        again."""
+        assert edit_number("the last digit was one") == "4155552671"

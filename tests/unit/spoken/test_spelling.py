@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voicecore.spoken.compose import compose, joined
+from tests._bounded import bounded
+from voicecore.spoken.compose import Piece, compose, joined
 from voicecore.spoken.digits import digit_run, say_digits
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters
@@ -25,6 +26,9 @@ class TestDigitRun:
             ("four fifteen", "415"),
             ("one eight hundred five five five", "1800555"),
             ("a hundred", "100"),
+            ("a thousand", "1000"),
+            ("a thousand twenty four", "1024"),
+            ("a thousand two hundred five", "1205"),
             ("four hundred fifteen", "415"),
             ("one hundred and five", "105"),
             ("two thousand twenty four", "2024"),
@@ -37,6 +41,10 @@ class TestDigitRun:
     def test_reads_voice_habits(self, spoken: str, digits: str) -> None:
         """Digit strings read as callers say them, not as quantities."""
         assert digit_run(spoken.split())[0] == digits
+
+    def test_o_as_in_is_the_letter(self) -> None:
+        """ "oh as in oscar" starts no run, though "oh" alone is a zero."""
+        assert digit_run(["oh", "as", "in", "oscar"]) == ("", 0)
 
     def test_stops_at_a_word(self) -> None:
         """The run ends at the first word that is not a digit word."""
@@ -123,6 +131,23 @@ class TestCompose:
     def test_mixes_letters_digits_symbols_words(self, spoken: str, written: str) -> None:
         """Spelled letters, digit runs, symbols and whole words join into one string."""
         assert joined(compose(spoken.split())) == written
+
+    @pytest.mark.parametrize("o_is_zero", [False, True])
+    @pytest.mark.parametrize(
+        ("spoken", "pieces"),
+        [
+            ("a thousand", [Piece("digits", "1000")]),
+            ("a hundred", [Piece("digits", "100")]),
+            ("b a thousand", [Piece("letters", "b"), Piece("digits", "1000")]),
+            ("change a thousand to b", [Piece("word", "change"), Piece("digits", "1000")]),
+        ],
+    )
+    def test_a_thousand_is_a_number_and_the_reading_ends(
+        self, spoken: str, pieces: list[Piece], o_is_zero: bool
+    ) -> None:
+        """ "a thousand" is 1000 (it read nothing and looped forever on one token)."""
+        read = bounded(lambda: compose(spoken.split(), o_is_zero=o_is_zero))
+        assert read[: len(pieces)] == pieces
 
     def test_nato_needs_a_spelled_run_unless_asked(self) -> None:
         """A lone NATO word is a word ("mike"), a letter when nato is set."""
