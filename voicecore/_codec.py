@@ -32,12 +32,13 @@ from grpclib.encoding.proto import ProtoCodec
 
 from voicecore._upb import (
     TooManyValuesError,
-    ValuesCheckpoint,
     decode_without_plan,
     drop_plan,
     plan_for,
     reset_values_budget,
+    restore_values_left,
     set_values_budget,
+    values_left,
 )
 from voicecore.errors import InvalidMessageError, RequestTooLargeError
 
@@ -132,13 +133,13 @@ def decode_message(data: bytes, message_type: type[_M]) -> _M:
     if plan is None:
         return decode_without_plan(data, message_type)
     upb = plan.upb_class.FromString(data)
-    checkpoint = ValuesCheckpoint()
+    left = values_left()
     try:
         decoded: _M = plan.decode(upb)
     except TooManyValuesError:
         raise
     except Exception as exc:
-        checkpoint.restore()  # betterproto2's pass counts the values again
+        restore_values_left(left)  # betterproto2's pass counts the values again
         decoded = decode_without_plan(data, message_type)  # bad bytes raise, keeping the plan
         drop_plan(message_type, exc)
     return decoded

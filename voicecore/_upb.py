@@ -35,13 +35,14 @@ from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
 __all__ = [
     "Plan",
     "TooManyValuesError",
-    "ValuesCheckpoint",
     "decode_without_plan",
     "drop_plan",
     "parse_betterproto",
     "plan_for",
     "reset_values_budget",
+    "restore_values_left",
     "set_values_budget",
+    "values_left",
 ]
 
 _Decoder = Callable[[Any], Any]  # upb value -> betterproto2 value
@@ -81,18 +82,17 @@ def reset_values_budget(token: Token[_ValueBudget | None]) -> None:
     _values_budget.reset(token)
 
 
-class ValuesCheckpoint:
-    """The values budget left now, to give back what a failed decode spent (no-op without one)."""
+def values_left() -> int | None:
+    """What is left of the values budget now (None without one), for ``restore_values_left``."""
+    budget = _values_budget.get()
+    return None if budget is None else budget.left
 
-    __slots__ = ("_budget", "_left")
 
-    def __init__(self) -> None:
-        self._budget = _values_budget.get()
-        self._left = None if self._budget is None else self._budget.left
-
-    def restore(self) -> None:
-        if self._budget is not None and self._left is not None:
-            self._budget.left = self._left
+def restore_values_left(left: int | None) -> None:
+    """Gives back what decodes since ``values_left`` returned ``left`` spent (a failed one)."""
+    budget = _values_budget.get()
+    if budget is not None and left is not None:
+        budget.left = left
 
 
 def decode_without_plan(data: bytes, message_type: type[_M]) -> _M:
