@@ -10,9 +10,11 @@ health and reflection services use protobuf classes) take grpclib's ordinary pat
 ``parse`` and ``bytes()`` on every message type.
 
 A type without a plan (one that could not be built, say after a betterproto2 upgrade changed its
-field metadata) falls back to betterproto2's own parse and ``bytes()``; every other type keeps the
-fast path. ``Betterproto2Codec`` (``Settings.codec``) keeps the limits and takes betterproto2's
-path for every message, for an upgrade that breaks upb itself.
+field metadata, or whose plan failed on a valid message) falls back to betterproto2's own parse
+and ``bytes()``; every other type keeps the fast path. ``Betterproto2Codec`` (``Settings.codec``)
+takes betterproto2's path for every message, for an upgrade that breaks the plans wholesale. Both
+keep the limits, the cap on Struct values included: upb's generic message counts them before
+betterproto2 builds any.
 
 A message sent unchanged on many streams (one event to every follower) can be marked with
 ``share_encoding``: the codec then encodes it on its first send and reuses the bytes after.
@@ -30,10 +32,13 @@ from grpclib.encoding.proto import ProtoCodec
 
 from voicecore._upb import (
     TooManyValuesError,
-    parse_betterproto,
+    decode_without_plan,
+    drop_plan,
     plan_for,
     reset_values_budget,
+    restore_values_left,
     set_values_budget,
+    values_left,
 )
 from voicecore.errors import InvalidMessageError, RequestTooLargeError
 
@@ -59,14 +64,15 @@ class Betterproto2Codec(ProtoCodec):
 
     The slow path (``Settings(codec="betterproto2")``) with the fast one's answers to bad
     requests: ``decode`` raises ``GRPCError(RESOURCE_EXHAUSTED)`` above ``max_bytes`` (grpclib
-    has no receive limit of its own: NOTES.md, a 64 MiB request was accepted) and
-    ``GRPCError(INVALID_ARGUMENT)`` for bytes that are not a message. betterproto2's parse does
-    not refuse every malformed message (a truncated string can pass), and the cap on Struct
-    values is ``UpbCodec``'s alone: keep ``max_message_bytes`` small with this codec.
+    has no receive limit of its own: NOTES.md, a 64 MiB request was accepted) or above
+    ``max_values`` Struct values (``MAX_STRUCT_VALUES``, counted in upb's generic message before
+    betterproto2 builds any), and ``GRPCError(INVALID_ARGUMENT)`` for bytes that are not a
+    message.
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, max_values: int = MAX_STRUCT_VALUES) -> None:
         self._max_bytes = max_bytes
+        self._max_values = max_values
 
     def encode(self, message: Any, message_type: Any) -> bytes:
         if not isinstance(message, message_type):
@@ -82,35 +88,13 @@ class Betterproto2Codec(ProtoCodec):
             ).grpc_error()
         if not _is_betterproto(message_type):
             return super().decode(data, message_type)
+        budget = set_values_budget(self._max_values)
         try:
             return self._parse(data, message_type)
         except DecodeError:
             raise InvalidMessageError(
                 f"request is not a valid {message_type.__name__}"
             ).grpc_error() from None
-
-    def _parse(self, data: bytes, message_type: type[_M]) -> _M:
-        return parse_betterproto(data, message_type)
-
-    def _serialise(self, message: betterproto2.Message) -> bytes:
-        return bytes(message)
-
-
-class UpbCodec(Betterproto2Codec):
-    """grpclib codec: betterproto2 messages through upb, the default (``Settings.codec``).
-
-    Besides ``Betterproto2Codec``'s limits, ``decode`` raises ``GRPCError(RESOURCE_EXHAUSTED)``
-    when the message carries more than ``max_values`` Struct values (``MAX_STRUCT_VALUES``).
-    """
-
-    def __init__(self, max_bytes: int, max_values: int = MAX_STRUCT_VALUES) -> None:
-        super().__init__(max_bytes)
-        self._max_values = max_values
-
-    def _parse(self, data: bytes, message_type: type[_M]) -> _M:
-        budget = set_values_budget(self._max_values)
-        try:
-            return decode_message(data, message_type)
         except TooManyValuesError:
             raise RequestTooLargeError(
                 f"request carries more than {self._max_values} Struct values (fields and list"
@@ -119,16 +103,45 @@ class UpbCodec(Betterproto2Codec):
         finally:
             reset_values_budget(budget)
 
+    def _parse(self, data: bytes, message_type: type[_M]) -> _M:
+        return decode_without_plan(data, message_type)
+
+    def _serialise(self, message: betterproto2.Message) -> bytes:
+        return bytes(message)
+
+
+class UpbCodec(Betterproto2Codec):
+    """grpclib codec: betterproto2 messages through upb, the default (``Settings.codec``).
+
+    ``Betterproto2Codec``'s limits and answers, about ten times faster.
+    """
+
+    def _parse(self, data: bytes, message_type: type[_M]) -> _M:
+        return decode_message(data, message_type)
+
     def _serialise(self, message: betterproto2.Message) -> bytes:
         return encode_message(message)
 
 
 def decode_message(data: bytes, message_type: type[_M]) -> _M:
-    """``message_type.parse(data)``, about ten times faster; raises protobuf's ``DecodeError``."""
+    """``message_type.parse(data)``, about ten times faster; raises protobuf's ``DecodeError``.
+
+    A plan that fails on a message upb parsed (a bug in the plan, not in the message: betterproto2
+    parses it) is dropped, and betterproto2 parses this message and every later one of the type.
+    """
     plan = plan_for(message_type)
     if plan is None:
-        return parse_betterproto(data, message_type)
-    decoded: _M = plan.decode(plan.upb_class.FromString(data))
+        return decode_without_plan(data, message_type)
+    upb = plan.upb_class.FromString(data)
+    left = values_left()
+    try:
+        decoded: _M = plan.decode(upb)
+    except TooManyValuesError:
+        raise
+    except Exception as exc:
+        restore_values_left(left)  # betterproto2's pass counts the values again
+        decoded = decode_without_plan(data, message_type)  # bad bytes raise, keeping the plan
+        drop_plan(message_type, exc)
     return decoded
 
 
@@ -136,8 +149,9 @@ def encode_message(message: betterproto2.Message) -> bytes:
     """``bytes(message)``, about ten times faster, for every message betterproto2 can parse back.
 
     Messages upb refuses to hold (out-of-range integers, which betterproto2 writes anyway) are
-    serialised by betterproto2 itself. A ``Value`` with two members set (invalid, see NOTES.md)
-    keeps only its first member here, where betterproto2 writes both.
+    serialised by betterproto2 itself; a plan that fails otherwise is dropped, as in decoding. A
+    ``Value`` with two members set (invalid, see NOTES.md) keeps only its first member here, where
+    betterproto2 writes both.
     """
     plan = plan_for(type(message))
     if plan is None:
@@ -145,9 +159,12 @@ def encode_message(message: betterproto2.Message) -> bytes:
     target = plan.upb_class()
     try:
         plan.fill(message, target)
+        data: bytes = target.SerializeToString()
     except _ENCODE_FALLBACK_ERRORS:
         return bytes(message)
-    data: bytes = target.SerializeToString()
+    except Exception as exc:
+        data = bytes(message)  # a message betterproto2 cannot write either keeps the plan
+        drop_plan(type(message), exc)
     return data
 
 

@@ -5,17 +5,21 @@ time from the descriptor betterproto2 embeds, so no second set of generated code
 and Value, the hot and deeply nested types, have hand-written copies. ``voicecore._codec`` uses
 the plans to parse and serialise with upb.
 
-A type whose plan cannot be built (say a betterproto2 upgrade changed its field metadata) has
-none: ``plan_for`` returns None and logs one warning naming it. ``voicecore._codec`` then lets
-betterproto2 parse and serialise that type, and a field of that type inside another message is
-copied through its bytes; every other type keeps its plan.
+A type whose plan cannot be built (say a betterproto2 upgrade changed its field metadata), or
+whose plan fails while copying (``drop_plan``), has none: ``plan_for`` returns None and one
+warning names it. ``voicecore._codec`` then lets betterproto2 parse and serialise that type, and
+a field of that type inside another message is copied through its bytes; every other type keeps
+its plan.
 
 While a values budget is set (``set_values_budget``), decoding counts the Struct fields and list
-items it builds and raises ``TooManyValuesError`` once the budget is spent.
+items it builds and raises ``TooManyValuesError`` once the budget is spent. A type without a plan
+is counted too, in upb's generic message made from the descriptor (which needs no plan), before
+betterproto2 builds anything: the cap holds on every path.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -31,10 +35,14 @@ from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
 __all__ = [
     "Plan",
     "TooManyValuesError",
+    "decode_without_plan",
+    "drop_plan",
     "parse_betterproto",
     "plan_for",
     "reset_values_budget",
+    "restore_values_left",
     "set_values_budget",
+    "values_left",
 ]
 
 _Decoder = Callable[[Any], Any]  # upb value -> betterproto2 value
@@ -74,6 +82,26 @@ def reset_values_budget(token: Token[_ValueBudget | None]) -> None:
     _values_budget.reset(token)
 
 
+def values_left() -> int | None:
+    """What is left of the values budget now (None without one), for ``restore_values_left``."""
+    budget = _values_budget.get()
+    return None if budget is None else budget.left
+
+
+def restore_values_left(left: int | None) -> None:
+    """Gives back what decodes since ``values_left`` returned ``left`` spent (a failed one)."""
+    budget = _values_budget.get()
+    if budget is not None and left is not None:
+        budget.left = left
+
+
+def decode_without_plan(data: bytes, message_type: type[_M]) -> _M:
+    """betterproto2's parse of ``data``, once upb has charged its Struct values to the budget."""
+    if _values_budget.get() is not None:
+        _spend_upb_values(_upb_class(message_type).FromString(data))
+    return parse_betterproto(data, message_type)
+
+
 def parse_betterproto(data: bytes, message_type: type[_M]) -> _M:
     """``message_type.parse(data)``, raising protobuf's ``DecodeError`` for bad bytes."""
     try:
@@ -105,21 +133,29 @@ def plan_for(message_type: type[betterproto2.Message]) -> Plan | None:
     except KeyError:
         pass
     try:
-        plan: Plan | None = _build_plan(message_type)
+        plan = _PLANS[message_type] = _build_plan(message_type)
     except Exception as exc:
-        # Failing every call over one type would be worse than running it ten times slower.
-        logger.bind(message_type=message_type.__qualname__, error=repr(exc)).warning(
-            "upb codec cannot copy this message type; betterproto2 parses and serialises it"
-        )
-        plan = None
-    _PLANS[message_type] = plan
+        drop_plan(message_type, exc)
+        return None
     return plan
+
+
+def drop_plan(message_type: type[betterproto2.Message], error: Exception) -> None:
+    """From now on betterproto2 parses and serialises ``message_type``; warns once, naming it."""
+    # Failing every call over one type would be worse than running it ten times slower.
+    _PLANS[message_type] = None
+    logger.bind(message_type=message_type.__qualname__, error=repr(error)).warning(
+        "upb codec cannot copy this message type; betterproto2 parses and serialises it,"
+        " within the same cap on Struct values"
+    )
 
 
 def _decode_nested(message_type: type[_M], upb: Any) -> _M:
     """A message-typed field's value, copied from upb (or, without a plan, re-parsed)."""
     plan = plan_for(message_type)
     if plan is None:
+        if _values_budget.get() is not None:
+            _spend_upb_values(upb)
         return parse_betterproto(upb.SerializeToString(), message_type)
     decoded: _M = plan.decode(upb)
     return decoded
@@ -134,8 +170,13 @@ def _fill_nested(message_type: type[_M], message: _M, upb: Any) -> None:
         plan.fill(message, upb)
 
 
+@functools.cache
+def _upb_class(message_type: type[betterproto2.Message]) -> Any:
+    return GetMessageClass(message_type.DESCRIPTOR)  # type: ignore[attr-defined]
+
+
 def _build_plan(message_type: type[betterproto2.Message]) -> Plan:
-    upb_class = GetMessageClass(message_type.DESCRIPTOR)  # type: ignore[attr-defined]
+    upb_class = _upb_class(message_type)
     if message_type is Struct:
         return Plan(upb_class, _decode_struct, _fill_struct)
     if message_type is Value:
@@ -163,6 +204,38 @@ def _decode_struct(upb: Any) -> Struct:
 def _decode_list(upb: Any) -> ListValue:
     _spend_values(len(upb.values))
     return ListValue(values=[_decode_value(value) for value in upb.values])
+
+
+def _spend_upb_values(upb: Any) -> None:
+    """Charges the Struct fields and list items in any upb message, at any depth, to the budget.
+
+    Each Struct or list is charged before its items are visited, so a message over the budget
+    stops the walk after at most the budget's worth of them.
+    """
+    name = upb.DESCRIPTOR.full_name
+    if name == _STRUCT_NAME:
+        _spend_values(len(upb.fields))
+    elif name == _LIST_NAME:
+        _spend_values(len(upb.values))
+    for field, value in upb.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            if field.message_type.fields_by_name["value"].message_type is not None:
+                _spend_all_upb_values(value.values())
+        elif field.is_repeated:
+            _spend_all_upb_values(value)
+        else:
+            _spend_upb_values(value)
+
+
+def _spend_all_upb_values(messages: Any) -> None:
+    for upb in messages:
+        _spend_upb_values(upb)
+
+
+_STRUCT_NAME = Struct.DESCRIPTOR.full_name
+_LIST_NAME = ListValue.DESCRIPTOR.full_name
 
 
 def _decode_value(upb: Any) -> Value:

@@ -147,8 +147,8 @@ class Settings(BaseSettings):
     codec: Literal["upb", "betterproto2"] = Field(
         default="upb",
         description="how messages are parsed and serialised: upb (the protobuf C parser, about "
-        "ten times faster) or betterproto2's pure-Python code (a fallback, without upb's cap "
-        "on Struct values per request)",
+        "ten times faster) or betterproto2's pure-Python code (a fallback, with the same limits, "
+        "the cap on Struct values per request included)",
     )
     coalesce_writes: bool = Field(
         default=True,

@@ -13,14 +13,21 @@ import betterproto2
 import pytest
 from grpclib import GRPCError
 from grpclib.const import Status
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.strategies import MESSAGE_STRATEGIES, json_objects, json_values, structs
+from voicecore import _upb
 from voicecore._codec import UpbCodec, decode_message, encode_message
 from voicecore._json import JsonValue, json_copy, struct_from_dict, struct_to_dict
 from voicecore._proto.google.protobuf import ListValue, NullValue, Struct, Value
-from voicecore._proto.voicecore.v1 import ErrorCode, ExecutePrimitiveRequest, ExecutionMetadata
+from voicecore._proto.voicecore.v1 import (
+    ErrorCode,
+    ExecutePrimitiveRequest,
+    ExecutionMetadata,
+    HealthCheckResponse,
+)
+from voicecore._upb import decode_without_plan, reset_values_budget, set_values_budget
 
 MESSAGE_TYPES = sorted(MESSAGE_STRATEGIES, key=lambda cls: cls.__name__)
 
@@ -71,6 +78,34 @@ class TestMessageEquivalence:
         message_type = type(message)
         expected = message_type.parse(bytes(message))
         assert decode_message(encode_message(message), message_type) == expected
+
+    @given(messages())
+    @example(HealthCheckResponse(components={"event_log": "SERVING"}))  # a map of scalars
+    def test_values_counted_without_a_plan_equal_the_plan_s(
+        self, message: betterproto2.Message
+    ) -> None:
+        """upb's generic message, which counts a type without a plan, charges the budget with the
+        Struct fields and list items the plan's decode charges."""
+        data = bytes(message)
+        assert _values_spent(decode_without_plan, data, type(message)) == _values_spent(
+            decode_message, data, type(message)
+        )
+
+
+def _values_spent(
+    decode: Callable[[bytes, type[betterproto2.Message]], object],
+    data: bytes,
+    message_type: type[betterproto2.Message],
+) -> int:
+    limit = 1 << 30
+    token = set_values_budget(limit)
+    try:
+        decode(data, message_type)
+        budget = _upb._values_budget.get()
+        assert budget is not None
+        return limit - budget.left
+    finally:
+        reset_values_budget(token)
 
 
 class TestStructEquivalence:
