@@ -29,6 +29,19 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 0.0.0.0)")
     serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")
     serve.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="certificate chain: serve TLS, with --tls-key; reread on SIGHUP (VOICECORE_TLS_CERT)",
+    )
+    serve.add_argument(
+        "--tls-key", metavar="PEM", help="private key of --tls-cert (VOICECORE_TLS_KEY)"
+    )
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        help="require client certificates this CA signed: mTLS (VOICECORE_TLS_CLIENT_CA)",
+    )
+    serve.add_argument(
         "--default-timeout",
         type=float,
         metavar="SECONDS",
@@ -76,6 +89,9 @@ def _serve(args: argparse.Namespace) -> int:
         for name in (
             "host",
             "port",
+            "tls_cert",
+            "tls_key",
+            "tls_client_ca",
             "default_timeout",
             "log_level",
             "log_json",
