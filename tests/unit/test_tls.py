@@ -137,7 +137,8 @@ class TestReload:
         ]
         assert errors[0]["cert"] == str(cert)
 
-    def test_one_failing_callback_does_not_stop_the_others(
+    @pytest.mark.asyncio  # a server is built inside a running event loop
+    async def test_one_failing_callback_does_not_stop_the_others(
         self, errors: list[dict[str, Any]]
     ) -> None:
         server = VoiceCoreServer(Settings())
@@ -152,7 +153,8 @@ class TestReload:
         assert ran == ["failing", "next"]
         assert [error["message"] for error in errors] == ["reload failed"]
 
-    def test_plaintext_server_has_no_reload_callback(self) -> None:
+    @pytest.mark.asyncio
+    async def test_plaintext_server_has_no_reload_callback(self) -> None:
         assert VoiceCoreServer(Settings()).reload_callbacks == []
 
 
