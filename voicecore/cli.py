@@ -7,6 +7,7 @@ import asyncio
 import errno
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -111,6 +112,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
+    except ssl.SSLError as exc:  # an OSError too, but not one of binding the address
+        print(
+            f"voicecore serve: cannot use the TLS certificate, key or client CA: {exc} "
+            "(check --tls-cert, --tls-key and --tls-client-ca)",
+            file=sys.stderr,
+        )
+        return 2
     except OSError as exc:
         if exc.errno not in _CANNOT_LISTEN:
             raise

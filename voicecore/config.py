@@ -6,10 +6,9 @@ Precedence: a command-line flag, then the environment variable, then the default
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -26,14 +25,14 @@ class Settings(BaseSettings):
 
     host: str = Field(default="0.0.0.0", description="address to bind; 0.0.0.0 for containers")
     port: int = Field(default=50051, ge=0, le=65535, description="TCP port; 0 picks a free one")
-    tls_cert: Path | None = Field(
+    tls_cert: FilePath | None = Field(
         default=None,
         description="PEM certificate chain: serve TLS (with tls_key); reread on SIGHUP",
     )
-    tls_key: Path | None = Field(
+    tls_key: FilePath | None = Field(
         default=None, description="PEM private key of tls_cert; reread on SIGHUP"
     )
-    tls_client_ca: Path | None = Field(
+    tls_client_ca: FilePath | None = Field(
         default=None,
         description="PEM CA bundle: require client certificates it signed (mTLS; needs tls_cert)",
     )

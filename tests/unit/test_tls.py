@@ -13,6 +13,7 @@ from loguru import logger
 from pydantic import ValidationError
 
 from voicecore._tls import CertificateReloader, client_identity, server_context
+from voicecore.cli import main
 from voicecore.config import Settings
 from voicecore.server import VoiceCoreServer
 
@@ -70,12 +71,40 @@ class TestSettings:
     """The certificate and key go together; mTLS needs TLS."""
 
     @pytest.mark.parametrize(
-        "files",
-        [{"tls_cert": "c.pem"}, {"tls_key": "k.pem"}, {"tls_client_ca": "ca.pem"}],
+        ("files", "error"),
+        [
+            (["tls_cert"], "tls_cert and tls_key go together"),
+            (["tls_key"], "tls_cert and tls_key go together"),
+            (["tls_client_ca"], "tls_client_ca needs tls_cert and tls_key"),
+        ],
     )
-    def test_half_a_configuration_is_refused(self, files: dict[str, str]) -> None:
-        with pytest.raises(ValidationError, match="tls_"):
-            Settings(**files)  # type: ignore[arg-type]
+    def test_half_a_configuration_is_refused(
+        self, tmp_path: Path, files: list[str], error: str
+    ) -> None:
+        for name in files:
+            (tmp_path / name).touch()
+        with pytest.raises(ValidationError, match=error):
+            Settings(**{name: tmp_path / name for name in files})  # type: ignore[arg-type]
+
+    def test_a_missing_file_is_refused_naming_the_setting(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        (tmp_path / "key.pem").touch()
+        argv = ["serve", "--tls-cert", str(tmp_path / "nope.pem"), "--tls-key"]
+        assert main([*argv, str(tmp_path / "key.pem")]) == 2
+        assert "tls_cert: Path does not point to a file" in capsys.readouterr().err
+
+    def test_unusable_pem_exits_2_in_one_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A certificate that is no PEM (or a key that does not match) is refused at start."""
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        cert.write_text("not a certificate\n")
+        key.write_text("not a key\n")
+        assert main(["serve", "--port", "0", "--tls-cert", str(cert), "--tls-key", str(key)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("voicecore serve: cannot use the TLS certificate, key or client CA")
+        assert err.count("\n") == 1
 
     def test_no_tls_by_default(self) -> None:
         assert server_context(Settings()) is None
