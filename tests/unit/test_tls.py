@@ -106,6 +106,19 @@ class TestSettings:
         assert err.startswith("voicecore serve: cannot use the TLS certificate, key or client CA")
         assert err.count("\n") == 1
 
+    def test_files_from_the_environment(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for name in ("cert", "key", "client_ca"):
+            (tmp_path / name).touch()
+            monkeypatch.setenv(f"VOICECORE_TLS_{name.upper()}", str(tmp_path / name))
+        settings = Settings()
+        assert (settings.tls_cert, settings.tls_key, settings.tls_client_ca) == (
+            tmp_path / "cert",
+            tmp_path / "key",
+            tmp_path / "client_ca",
+        )
+
     def test_no_tls_by_default(self) -> None:
         assert server_context(Settings()) is None
 
