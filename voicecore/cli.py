@@ -26,7 +26,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="run the gRPC server",
         description="Run the voicecore gRPC server. Each flag can also be set as VOICECORE_<NAME>.",
     )
-    serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 0.0.0.0)")
+    serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--insecure",
+        action="store_const",
+        const=True,
+        help="serve a non-loopback address without authentication (VOICECORE_INSECURE)",
+    )
     serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")
     serve.add_argument(
         "--default-timeout",
@@ -75,6 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
         name: getattr(args, name)
         for name in (
             "host",
+            "insecure",
             "port",
             "default_timeout",
             "log_level",
@@ -111,7 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"])
-    return f"{field}: {error['msg']}" if field else error["msg"]
+    # Our own checks' messages are whole sentences: without pydantic's "Value error, " prefix.
+    message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+    return f"{field}: {message}" if field else message
 
 
 # --help is read by people in a terminal: plain text, unlike the docstrings' reST.

@@ -5,15 +5,26 @@ Precedence: a command-line flag, then the environment variable, then the default
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "is_loopback"]
 
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host``: ``localhost`` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False
 
 
 class Settings(BaseSettings):
@@ -23,7 +34,16 @@ class Settings(BaseSettings):
         env_prefix="VOICECORE_", frozen=True, extra="forbid", validate_default=True
     )
 
-    host: str = Field(default="0.0.0.0", description="address to bind; 0.0.0.0 for containers")
+    host: str = Field(
+        default="127.0.0.1",
+        description="address to bind; another than loopback (0.0.0.0 in a container) needs "
+        "`insecure` until authentication is configured",
+    )
+    insecure: bool = Field(
+        default=False,
+        description="allow serving a non-loopback address without authentication (a WARNING "
+        "at start says what is exposed)",
+    )
     port: int = Field(default=50051, ge=0, le=65535, description="TCP port; 0 picks a free one")
     default_timeout: float = Field(
         default=30.0, gt=0, le=3600, description="seconds a call may run when it sets no timeout"
@@ -177,6 +197,16 @@ class Settings(BaseSettings):
         if not math.isfinite(value):
             raise ValueError("should be a finite number of seconds")
         return value
+
+    @model_validator(mode="after")
+    def _exposed_only_when_told(self) -> Settings:
+        if not self.insecure and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host} is reachable from other machines and nothing authenticates "
+                "callers: bind 127.0.0.1, or set insecure (--insecure, VOICECORE_INSECURE=true) "
+                "to serve it anyway"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_within_max(self) -> Settings:

@@ -41,7 +41,7 @@ from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._transport import CoalescingServer
-from voicecore.config import Settings
+from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
 
@@ -285,6 +285,7 @@ class VoiceCoreServer:
         if listening is not None and listening.sockets:
             self.port = listening.sockets[0].getsockname()[1]
         logger.info("serving", host=self.settings.host, port=self.port)
+        warn_if_exposed(self.settings.host, self.port)
 
     async def stop(self, grace_period: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
@@ -316,6 +317,18 @@ class VoiceCoreServer:
             peer=_peer_address(event.peer),
         )
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+
+def warn_if_exposed(host: str, port: int) -> None:
+    """A WARNING when other machines can reach an unauthenticated server (``insecure``)."""
+    if not is_loopback(host):
+        logger.warning(
+            "serving {host}:{port} without TLS or authentication (insecure): anyone who can "
+            "reach it can run captures, read every conversation's events and answer other "
+            "callers' captures",
+            host=host,
+            port=port,
+        )
 
 
 def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
