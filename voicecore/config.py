@@ -6,10 +6,13 @@ Precedence: a command-line flag, then the environment variable, then the default
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voicecore._auth import load_tokens
 
 __all__ = ["Settings"]
 
@@ -155,6 +158,17 @@ class Settings(BaseSettings):
         description="gather a connection's HTTP/2 output per event-loop turn into one socket "
         "write; false writes each frame at once",
     )
+    auth_tokens_file: Path | None = Field(
+        default=None,
+        description="file of accepted bearer tokens (their SHA-256, tenant and scopes; "
+        "'voicecore token' makes entries); unset: no authentication",
+    )
+    auth_open_health: bool = Field(
+        default=True, description="with auth on, the standard health service needs no token"
+    )
+    auth_open_reflection: bool = Field(
+        default=False, description="with auth on, server reflection needs no token"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -176,6 +190,13 @@ class Settings(BaseSettings):
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
             raise ValueError("should be a finite number of seconds")
+        return value
+
+    @field_validator("auth_tokens_file")
+    @classmethod
+    def _tokens_file_parses(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_tokens(value)  # a malformed line fails at start-up, not at the first call
         return value
 
     @model_validator(mode="after")
