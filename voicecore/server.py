@@ -35,7 +35,7 @@ from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
 from loguru import logger
 
-from voicecore._auth import Authenticator
+from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._h2guard import H2Limits
@@ -324,10 +324,28 @@ class VoiceCoreServer:
         )
         if self._auth is not None:
             # Before admission and before the body is read: a refused caller holds no slot.
-            caller = self._auth.check(event.method_name, event.metadata)
+            caller = _authorize(self._auth, event.method_name, event.metadata, info.peer)
             if caller is not None:
                 info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+
+def _authorize(
+    auth: Authenticator, method: str, metadata: Mapping[str, Any], peer: str
+) -> Caller | None:
+    """The caller ``auth`` accepts for ``method``; a refusal is logged and raised."""
+    try:
+        return auth.check(method, metadata)
+    except GRPCError as refused:
+        # The reason names what is missing, never the token presented.
+        logger.info(
+            "call refused",
+            peer=peer,
+            method=method,
+            status=refused.status.name,
+            reason=refused.message,
+        )
+        raise
 
 
 def _authenticator(settings: Settings) -> Authenticator | None:
