@@ -279,6 +279,18 @@ class TestServerAdmission:
         await server._on_request(event)  # type: ignore[arg-type]
         assert (infos[0].tenant, infos[0].scopes) == ("acme", frozenset({"execute", "events"}))
 
+    async def test_open_health_has_no_caller(self, tmp_path: Path) -> None:
+        """Health needs no token: admitted with no tenant and no scopes."""
+        path = tokens_file(tmp_path, ("t", "acme", "execute"))
+        server = VoiceCoreServer(Settings(auth_tokens_file=path))
+        infos: list[CallInfo] = []
+        server._admission.wrap = recording_wrap(infos)  # type: ignore[method-assign]
+        event = SimpleNamespace(
+            metadata={}, method_name=HEALTH, method_func=None, deadline=None, peer=None
+        )
+        await server._on_request(event)  # type: ignore[arg-type]
+        assert (infos[0].tenant, infos[0].scopes) == ("", frozenset())
+
     async def test_refused_before_admission(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
