@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from voicecore._auth import load_tokens
 
 __all__ = ["Settings", "is_loopback"]
 
@@ -175,6 +178,17 @@ class Settings(BaseSettings):
         description="gather a connection's HTTP/2 output per event-loop turn into one socket "
         "write; false writes each frame at once",
     )
+    auth_tokens_file: Path | None = Field(
+        default=None,
+        description="file of accepted bearer tokens (their SHA-256, tenant and scopes; "
+        "'voicecore token' makes entries); unset: no authentication",
+    )
+    auth_open_health: bool = Field(
+        default=True, description="with auth on, the standard health service needs no token"
+    )
+    auth_open_reflection: bool = Field(
+        default=False, description="with auth on, server reflection needs no token"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -198,13 +212,25 @@ class Settings(BaseSettings):
             raise ValueError("should be a finite number of seconds")
         return value
 
+    @field_validator("auth_tokens_file")
+    @classmethod
+    def _tokens_file_parses(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_tokens(value)  # a malformed line fails at start-up, not at the first call
+        return value
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether callers must prove who they are (a tokens file is configured)."""
+        return self.auth_tokens_file is not None
+
     @model_validator(mode="after")
     def _exposed_only_when_told(self) -> Settings:
-        if not self.insecure and not is_loopback(self.host):
+        if not self.insecure and not self.authenticates and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host} is reachable from other machines and nothing authenticates "
-                "callers: bind 127.0.0.1, or set insecure (--insecure, VOICECORE_INSECURE=true) "
-                "to serve it anyway"
+                "callers: bind 127.0.0.1, require tokens (--auth-tokens-file), or set insecure "
+                "(--insecure, VOICECORE_INSECURE=true) to serve it anyway"
             )
         return self
 

@@ -35,6 +35,7 @@ from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
 from loguru import logger
 
+from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._h2guard import H2Limits
@@ -273,6 +274,7 @@ class VoiceCoreServer:
             limits=_h2_limits(settings),
             coalesce_writes=settings.coalesce_writes,
         )
+        self._auth = _authenticator(settings)
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
@@ -285,7 +287,7 @@ class VoiceCoreServer:
         if listening is not None and listening.sockets:
             self.port = listening.sockets[0].getsockname()[1]
         logger.info("serving", host=self.settings.host, port=self.port)
-        warn_if_exposed(self.settings.host, self.port)
+        warn_if_exposed(self.settings.host, self.port, authenticated=self.settings.authenticates)
 
     async def stop(self, grace_period: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
@@ -310,18 +312,28 @@ class VoiceCoreServer:
         await self._server.wait_closed()
         logger.info("stopped")
 
+    def reload_tokens(self) -> None:
+        """Read the tokens file again (SIGHUP); without auth there is nothing to reload."""
+        if self._auth is not None:
+            self._auth.reload()
+
     async def _on_request(self, event: RecvRequest) -> None:
         info = CallInfo(
             metadata_trace_id=trace_id_from_metadata(event.metadata),
             deadline=event.deadline,
             peer=_peer_address(event.peer),
         )
+        if self._auth is not None:
+            # Before admission and before the body is read: a refused caller holds no slot.
+            caller = _authorize(self._auth, event.method_name, event.metadata, info.peer)
+            if caller is not None:
+                info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
 
 
-def warn_if_exposed(host: str, port: int) -> None:
+def warn_if_exposed(host: str, port: int, *, authenticated: bool) -> None:
     """A WARNING when other machines can reach an unauthenticated server (``insecure``)."""
-    if not is_loopback(host):
+    if not authenticated and not is_loopback(host):
         logger.warning(
             "serving {host}:{port} without TLS or authentication (insecure): anyone who can "
             "reach it can run captures, read every conversation's events and answer other "
@@ -329,6 +341,34 @@ def warn_if_exposed(host: str, port: int) -> None:
             host=host,
             port=port,
         )
+
+
+def _authorize(
+    auth: Authenticator, method: str, metadata: Mapping[str, Any], peer: str
+) -> Caller | None:
+    """The caller ``auth`` accepts for ``method``; a refusal is logged and raised."""
+    try:
+        return auth.check(method, metadata)
+    except GRPCError as refused:
+        # The reason names what is missing, never the token presented.
+        logger.info(
+            "call refused",
+            peer=peer,
+            method=method,
+            status=refused.status.name,
+            reason=refused.message,
+        )
+        raise
+
+
+def _authenticator(settings: Settings) -> Authenticator | None:
+    if settings.auth_tokens_file is None:
+        return None
+    return Authenticator(
+        settings.auth_tokens_file,
+        open_health=settings.auth_open_health,
+        open_reflection=settings.auth_open_reflection,
+    )
 
 
 def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
@@ -383,7 +423,7 @@ def _peer_address(peer: Any) -> str:
 
 
 async def serve(settings: Settings, service: VoiceCoreService | None = None) -> None:
-    """Run a server until SIGINT or SIGTERM, then drain it.
+    """Run a server until SIGINT or SIGTERM, then drain it; SIGHUP reloads the tokens file.
 
     ``service`` serves your own registry (or shared stores); by default the built-in
     primitives with in-memory state, as ``voicecore serve`` does.
@@ -394,9 +434,10 @@ async def serve(settings: Settings, service: VoiceCoreService | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, server.reload_tokens)
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await server.stop()

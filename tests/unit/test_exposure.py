@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from loguru import logger
@@ -66,7 +67,7 @@ class TestDefaults:
 class TestWarning:
     def test_reachable_bind_warns_what_is_exposed(self, warnings: list[str]) -> None:
         """One WARNING with the address and what anyone reaching it can do."""
-        warn_if_exposed("0.0.0.0", 50051)
+        warn_if_exposed("0.0.0.0", 50051, authenticated=False)
         assert warnings == [
             "serving 0.0.0.0:50051 without TLS or authentication (insecure): anyone who can "
             "reach it can run captures, read every conversation's events and answer other "
@@ -75,5 +76,19 @@ class TestWarning:
 
     def test_loopback_bind_is_quiet(self, warnings: list[str]) -> None:
         """Nothing to warn about on 127.0.0.1."""
-        warn_if_exposed("127.0.0.1", 50051)
+        warn_if_exposed("127.0.0.1", 50051, authenticated=False)
         assert warnings == []
+
+    def test_authenticated_bind_is_quiet(self, warnings: list[str]) -> None:
+        """Callers must show a token: nothing is open to whoever reaches the address."""
+        warn_if_exposed("0.0.0.0", 50051, authenticated=True)
+        assert warnings == []
+
+
+class TestWithTokens:
+    def test_tokens_file_allows_a_reachable_bind(self, tmp_path: Path) -> None:
+        """A tokens file authenticates callers, so no --insecure is needed."""
+        tokens = tmp_path / "tokens"
+        tokens.write_text("sha256:" + "0" * 64 + " acme execute\n")
+        settings = Settings(host="0.0.0.0", auth_tokens_file=tokens)
+        assert settings.authenticates and not settings.insecure
