@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import struct
 import sys
 from collections.abc import Awaitable, Callable
@@ -48,6 +50,9 @@ def add_client_commands(subparsers: Subparsers) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    # SIGPIPE's default action would kill the command, silently, when the server closes the
+    # socket (a refused TLS handshake does); a closed stdout is handled in ``_run`` instead.
+    parser.set_defaults(dies_on_closed_pipe=False)
     parser.add_argument(
         "--endpoint",
         metavar="HOST:PORT",
@@ -247,11 +252,22 @@ def _run(
             return await body(client)
 
     try:
-        return asyncio.run(main())
+        code = asyncio.run(main())
+        sys.stdout.flush()  # here, so a reader that went away is seen below, not at exit
+        return code
     except VoiceCoreClientError as exc:
         return _fail(command, str(exc))
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``| head``): stop quietly with the shell's SIGPIPE status."""
+    # Point stdout at /dev/null, or the flush at exit fails again and prints a warning.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _client(args: argparse.Namespace) -> VoiceCoreClientBase:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ssl
 from pathlib import Path
 
@@ -99,3 +100,28 @@ class TestOptions:
             'voicecore health: "tls_cert" and "tls_key" should be given together (mTLS) '
             "or neither\n"
         )
+
+
+class _ReaderGone(io.StringIO):
+    """A stdout whose reader went away: flushing fails as a closed pipe does."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        return self._fd
+
+
+def test_closed_stdout_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reader that went away: the shell's SIGPIPE status, nothing on stderr."""
+    monkeypatch.setenv("VOICE_CORE_USE_GRPC", "false")
+    with (tmp_path / "stdout").open("w") as target:
+        monkeypatch.setattr("sys.stdout", _ReaderGone(target.fileno()))
+        assert main(["primitives"]) == 141
+    assert capsys.readouterr().err == ""
