@@ -1,4 +1,4 @@
-"""What the server knows about the RPC being handled: metadata trace id, deadline, peer,
+"""What the server knows about the RPC being handled: metadata trace id, deadline, peer, caller,
 client certificate identity.
 
 A grpclib ``RecvRequest`` listener stores a ``CallInfo`` in a context variable before the handler
@@ -25,12 +25,18 @@ _INVALID_TRACE_ID = "0" * 32
 
 @dataclass(slots=True)
 class CallInfo:
-    """One RPC's transport facts; ``trace_id`` is filled in once the handler resolves it."""
+    """One RPC's transport facts; ``trace_id`` is filled in once the handler resolves it.
+
+    ``tenant`` and ``scopes`` are those of the caller's bearer token; empty without auth or
+    on a method open to everyone (health).
+    """
 
     metadata_trace_id: str = ""
     deadline: Deadline | None = None
     peer: str = ""
     trace_id: str = ""
+    tenant: str = ""
+    scopes: frozenset[str] = frozenset()
     #: What the verified client certificate names (``voicecore._tls.client_identity``), mTLS only.
     client_identity: str | None = None
 

@@ -2,8 +2,8 @@
 
 Each command prints its answer (JSON, or one line per primitive) on stdout and, on failure, one
 line on stderr, and returns a non-zero exit code: 1 when Voice Core answered with a failure or
-could not be reached, 2 for bad arguments. The target comes from ``--endpoint`` or the
-``VOICE_CORE_*`` variables of ``voicecore.client.ClientConfig``.
+could not be reached, 2 for bad arguments. The target and its credentials (TLS files, token)
+come from the options or the ``VOICE_CORE_*`` variables of ``voicecore.client.ClientConfig``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import struct
 import sys
 from collections.abc import Awaitable, Callable
@@ -48,6 +50,9 @@ def add_client_commands(subparsers: Subparsers) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    # SIGPIPE's default action would kill the command, silently, when the server closes the
+    # socket (a refused TLS handshake does); a closed stdout is handled in ``_run`` instead.
+    parser.set_defaults(dies_on_closed_pipe=False)
     parser.add_argument(
         "--endpoint",
         metavar="HOST:PORT",
@@ -58,6 +63,30 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="deadline in seconds (VOICE_CORE_TIMEOUT, default 30)",
+    )
+    parser.add_argument(
+        "--tls-ca",
+        metavar="PEM",
+        help="CA bundle that signs the server's certificate; implies TLS (VOICE_CORE_TLS_CA)",
+    )
+    parser.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="client certificate for mTLS, with --tls-key (VOICE_CORE_TLS_CERT)",
+    )
+    parser.add_argument(
+        "--tls-key", metavar="PEM", help="the client certificate's key (VOICE_CORE_TLS_KEY)"
+    )
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="bearer token (VOICE_CORE_AUTH_TOKEN; prefer it: arguments show in process lists)",
+    )
+    parser.add_argument(
+        "--allow-insecure-token",
+        action="store_true",
+        help="send the token in plaintext to a non-loopback target "
+        "(VOICE_CORE_ALLOW_INSECURE_TOKEN)",
     )
 
 
@@ -223,11 +252,22 @@ def _run(
             return await body(client)
 
     try:
-        return asyncio.run(main())
+        code = asyncio.run(main())
+        sys.stdout.flush()  # here, so a reader that went away is seen below, not at exit
+        return code
     except VoiceCoreClientError as exc:
         return _fail(command, str(exc))
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``| head``): stop quietly with the shell's SIGPIPE status."""
+    # Point stdout at /dev/null, or the flush at exit fails again and prints a warning.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _client(args: argparse.Namespace) -> VoiceCoreClientBase:
@@ -236,6 +276,14 @@ def _client(args: argparse.Namespace) -> VoiceCoreClientBase:
         overrides["endpoint"] = args.endpoint
     if args.timeout is not None:
         overrides["timeout"] = args.timeout
+    for flag in ("tls_ca", "tls_cert", "tls_key"):
+        if getattr(args, flag):
+            overrides[flag] = getattr(args, flag)
+            overrides["tls"] = True
+    if args.token:
+        overrides["auth_token"] = args.token
+    if args.allow_insecure_token:
+        overrides["allow_insecure_token"] = True
     if getattr(args, "follow", True) is False:
         # A one-off replay should report an absent server now, not after minutes of patience.
         overrides["stream"] = StreamPolicy(max_reconnects=0)
@@ -288,6 +336,8 @@ def _one_line(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"])
+        if not field:  # a rule across fields: its message names them
+            return str(error["msg"]).removeprefix("Value error, ")
         return f"{field}: {error['msg']}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 

@@ -10,9 +10,17 @@ import signal
 import ssl
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from voicecore._auth import (
+    SCOPES,
+    new_token,
+    tokens_file_line,
+    validate_scopes,
+    validate_tenant,
+)
 from voicecore._cli_client import add_client_commands
 from voicecore._logging import configure_logging
 from voicecore._version import __version__
@@ -27,7 +35,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="run the gRPC server",
         description="Run the voicecore gRPC server. Each flag can also be set as VOICECORE_<NAME>.",
     )
-    serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 0.0.0.0)")
+    serve.add_argument("--host", help="address to bind (VOICECORE_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--insecure",
+        action="store_const",
+        const=True,
+        help="serve a non-loopback address without authentication (VOICECORE_INSECURE)",
+    )
     serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")
     serve.add_argument(
         "--tls-cert",
@@ -75,6 +89,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         metavar="SECONDS",
         help="seconds in-flight calls get on shutdown (VOICECORE_GRACE_PERIOD, default 10)",
     )
+    serve.add_argument(
+        "--auth-tokens-file",
+        type=Path,
+        metavar="PATH",
+        help="require a bearer token listed in this file; SIGHUP reloads it "
+        "(VOICECORE_AUTH_TOKENS_FILE; 'voicecore token' makes entries)",
+    )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
     # kernel would kill the whole server instead, so serve keeps Python's "ignore".
     serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
@@ -89,6 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
         name: getattr(args, name)
         for name in (
             "host",
+            "insecure",
             "port",
             "tls_cert",
             "tls_key",
@@ -99,6 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
             "debug_primitives",
             "event_retention",
             "grace_period",
+            "auth_tokens_file",
         )
         if getattr(args, name) is not None
     }
@@ -132,17 +155,50 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    token = subparsers.add_parser(
+        "token",
+        help="make a new bearer token",
+        description="Make a new random bearer token. Prints two lines: the token (give it to "
+        "the client), then the line to append to the server's tokens file.",
+    )
+    token.add_argument("--tenant", required=True, help="the tenant the token's calls belong to")
+    token.add_argument(
+        "--scopes",
+        required=True,
+        metavar="SCOPE[,SCOPE...]",
+        help=f"what the token may call: {', '.join(SCOPES)}",
+    )
+    token.set_defaults(func=_token)
+
+
+def _token(args: argparse.Namespace) -> int:
+    try:
+        tenant = validate_tenant(args.tenant)
+        scopes = validate_scopes(args.scopes)
+    except ValueError as exc:
+        print(f"voicecore token: {exc}", file=sys.stderr)
+        return 2
+    token = new_token()
+    print(token)
+    print(tokens_file_line(token, tenant, scopes))
+    return 0
+
+
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     field = ".".join(str(part) for part in error["loc"])
-    return f"{field}: {error['msg']}" if field else error["msg"]
+    # Our own checks' messages are whole sentences: without pydantic's "Value error, " prefix.
+    message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+    return f"{field}: {message}" if field else message
 
 
 # --help is read by people in a terminal: plain text, unlike the docstrings' reST.
 _DESCRIPTION = (
     "Voice Core turns what a caller said into a validated value (email, phone number, date, "
-    "code, yes/no) over gRPC. 'serve' runs the server; 'call', 'events', 'health' and "
-    "'primitives' call a running one. 'voicecore COMMAND --help' describes each command."
+    "code, yes/no) over gRPC. 'serve' runs the server; 'token' makes a bearer token for it; "
+    "'call', 'events', 'health' and 'primitives' call a running one. "
+    "'voicecore COMMAND --help' describes each command."
 )
 
 
@@ -155,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(dies_on_closed_pipe=True)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _serve_parser(subparsers)
+    _token_parser(subparsers)
     add_client_commands(subparsers)
     return parser
 

@@ -5,15 +5,29 @@ Precedence: a command-line flag, then the environment variable, then the default
 
 from __future__ import annotations
 
+import ipaddress
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+from voicecore._auth import load_tokens
+
+__all__ = ["Settings", "is_loopback"]
 
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host``: ``localhost`` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False
 
 
 class Settings(BaseSettings):
@@ -23,7 +37,16 @@ class Settings(BaseSettings):
         env_prefix="VOICECORE_", frozen=True, extra="forbid", validate_default=True
     )
 
-    host: str = Field(default="0.0.0.0", description="address to bind; 0.0.0.0 for containers")
+    host: str = Field(
+        default="127.0.0.1",
+        description="address to bind; another than loopback (0.0.0.0 in a container) needs "
+        "`insecure` until authentication is configured",
+    )
+    insecure: bool = Field(
+        default=False,
+        description="allow serving a non-loopback address without authentication (a WARNING "
+        "at start says what is exposed)",
+    )
     port: int = Field(default=50051, ge=0, le=65535, description="TCP port; 0 picks a free one")
     tls_cert: FilePath | None = Field(
         default=None,
@@ -166,6 +189,17 @@ class Settings(BaseSettings):
         description="gather a connection's HTTP/2 output per event-loop turn into one socket "
         "write; false writes each frame at once",
     )
+    auth_tokens_file: Path | None = Field(
+        default=None,
+        description="file of accepted bearer tokens (their SHA-256, tenant and scopes; "
+        "'voicecore token' makes entries); unset: no authentication",
+    )
+    auth_open_health: bool = Field(
+        default=True, description="with auth on, the standard health service needs no token"
+    )
+    auth_open_reflection: bool = Field(
+        default=False, description="with auth on, server reflection needs no token"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -188,6 +222,28 @@ class Settings(BaseSettings):
         if not math.isfinite(value):
             raise ValueError("should be a finite number of seconds")
         return value
+
+    @field_validator("auth_tokens_file")
+    @classmethod
+    def _tokens_file_parses(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            load_tokens(value)  # a malformed line fails at start-up, not at the first call
+        return value
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether callers must prove who they are (a tokens file is configured)."""
+        return self.auth_tokens_file is not None
+
+    @model_validator(mode="after")
+    def _exposed_only_when_told(self) -> Settings:
+        if not self.insecure and not self.authenticates and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host} is reachable from other machines and nothing authenticates "
+                "callers: bind 127.0.0.1, require tokens (--auth-tokens-file), or set insecure "
+                "(--insecure, VOICECORE_INSECURE=true) to serve it anyway"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_within_max(self) -> Settings:

@@ -37,6 +37,7 @@ from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
 from loguru import logger
 
+from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._h2guard import H2Limits
@@ -44,7 +45,7 @@ from voicecore._proto.google_proto_descriptor_pool import default_google_proto_d
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._tls import CertificateReloader, client_identity, server_context
 from voicecore._transport import CoalescingServer
-from voicecore.config import Settings
+from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
 
@@ -276,6 +277,7 @@ class VoiceCoreServer:
             limits=_h2_limits(settings),
             coalesce_writes=settings.coalesce_writes,
         )
+        self._auth = _authenticator(settings)
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
@@ -287,6 +289,8 @@ class VoiceCoreServer:
             self.reload_callbacks.append(
                 CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
             )
+        if self._auth is not None:
+            self.reload_callbacks.append(self.reload_tokens)
         # TLS sessions whose client identity is logged already: once per connection, as a
         # connection carries one certificate and may carry thousands of calls.
         self._identified: weakref.WeakSet[ssl.SSLObject] = weakref.WeakSet()
@@ -305,6 +309,7 @@ class VoiceCoreServer:
             tls=self._ssl is not None,
             mtls=self.settings.tls_client_ca is not None,
         )
+        warn_if_exposed(self.settings.host, self.port, authenticated=self.settings.authenticates)
 
     def reload(self) -> None:
         """Run every reload callback (SIGHUP); one that raises does not stop the others."""
@@ -337,6 +342,11 @@ class VoiceCoreServer:
         await self._server.wait_closed()
         logger.info("stopped")
 
+    def reload_tokens(self) -> None:
+        """Read the tokens file again (SIGHUP); without auth there is nothing to reload."""
+        if self._auth is not None:
+            self._auth.reload()
+
     async def _on_request(self, event: RecvRequest) -> None:
         info = CallInfo(
             metadata_trace_id=trace_id_from_metadata(event.metadata),
@@ -344,6 +354,11 @@ class VoiceCoreServer:
             peer=_peer_address(event.peer),
             client_identity=self._client_identity(event.peer),
         )
+        if self._auth is not None:
+            # Before admission and before the body is read: a refused caller holds no slot.
+            caller = _authorize(self._auth, event.method_name, event.metadata, info.peer)
+            if caller is not None:
+                info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
 
     def _client_identity(self, peer: Any) -> str | None:
@@ -357,6 +372,46 @@ class VoiceCoreServer:
             self._identified.add(session)
             logger.info("client certificate", peer=_peer_address(peer), identity=identity)
         return identity
+
+
+def warn_if_exposed(host: str, port: int, *, authenticated: bool) -> None:
+    """A WARNING when other machines can reach an unauthenticated server (``insecure``)."""
+    if not authenticated and not is_loopback(host):
+        logger.warning(
+            "serving {host}:{port} without TLS or authentication (insecure): anyone who can "
+            "reach it can run captures, read every conversation's events and answer other "
+            "callers' captures",
+            host=host,
+            port=port,
+        )
+
+
+def _authorize(
+    auth: Authenticator, method: str, metadata: Mapping[str, Any], peer: str
+) -> Caller | None:
+    """The caller ``auth`` accepts for ``method``; a refusal is logged and raised."""
+    try:
+        return auth.check(method, metadata)
+    except GRPCError as refused:
+        # The reason names what is missing, never the token presented.
+        logger.info(
+            "call refused",
+            peer=peer,
+            method=method,
+            status=refused.status.name,
+            reason=refused.message,
+        )
+        raise
+
+
+def _authenticator(settings: Settings) -> Authenticator | None:
+    if settings.auth_tokens_file is None:
+        return None
+    return Authenticator(
+        settings.auth_tokens_file,
+        open_health=settings.auth_open_health,
+        open_reflection=settings.auth_open_reflection,
+    )
 
 
 def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
@@ -411,7 +466,8 @@ def _peer_address(peer: Any) -> str:
 
 
 async def serve(settings: Settings, service: VoiceCoreService | None = None) -> None:
-    """Run a server until SIGINT or SIGTERM, then drain it; SIGHUP runs its reload callbacks.
+    """Run a server until SIGINT or SIGTERM, then drain it; SIGHUP runs its reload callbacks
+    (the TLS certificate, the tokens file).
 
     ``service`` serves your own registry (or shared stores); by default the built-in
     primitives with in-memory state, as ``voicecore serve`` does.

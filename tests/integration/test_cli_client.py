@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import trustme
+from grpclib.events import RecvRequest, listen
+from grpclib.server import Server
 
 from tests._servers import RunningServer, free_port, start_server
+from voicecore.config import Settings
+from voicecore.service import VoiceCoreService
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -193,6 +200,32 @@ class TestEvents:
         assert run.stderr.startswith("voicecore events: event stream unavailable")
 
 
+class TestClosedStdout:
+    """A reader that goes away (``| head``) ends the command quietly."""
+
+    async def test_closed_pipe(self, server: RunningServer) -> None:
+        """stdout's reader closed before the answer: no traceback, the shell's SIGPIPE status."""
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_CORE_")}
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *COMMAND,
+                "primitives",
+                "--endpoint",
+                server.target,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        finally:
+            os.close(write_end)
+        async with asyncio.timeout(30):
+            _, stderr = await proc.communicate()
+        assert (proc.returncode, stderr.decode()) == (141, "")
+
+
 class TestHealthAndPrimitives:
     """voicecore health and voicecore primitives."""
 
@@ -223,3 +256,81 @@ class TestHealthAndPrimitives:
         schema = json.loads(run.stdout)
         assert schema["properties"]["transcription"]["maxLength"] == 2000
         assert '"maxLength": 2000' in run.stdout and "2000.0" not in run.stdout
+
+
+@dataclass
+class MtlsServer:
+    """An in-process server requiring a client certificate, and the PEM files to reach it."""
+
+    target: str
+    files: dict[str, str]
+    authorization: list[str]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def mtls_server(tmp_path: Path) -> AsyncIterator[MtlsServer]:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca.configure_trust(server_context)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    server_context.set_alpn_protocols(["h2"])
+    files = {name: str(tmp_path / f"{name}.pem") for name in ("ca", "cert", "key")}
+    client_cert = ca.issue_cert("cli.example.test")
+    ca.cert_pem.write_to_path(files["ca"])
+    client_cert.cert_chain_pems[0].write_to_path(files["cert"])
+    client_cert.private_key_pem.write_to_path(files["key"])
+
+    server = Server([VoiceCoreService.from_settings(Settings())])
+    running = MtlsServer(f"127.0.0.1:{free_port()}", files, [])
+
+    async def remember(event: RecvRequest) -> None:
+        running.authorization.append(str(event.metadata.get("authorization", "")))
+
+    listen(server, RecvRequest, remember)
+    host, port = running.target.split(":")
+    await server.start(host, int(port), ssl=server_context)
+    try:
+        yield running
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+class TestCredentials:
+    """The TLS and token options against a server that requires a client certificate."""
+
+    async def test_mtls_and_token(self, mtls_server: MtlsServer) -> None:
+        """--tls-ca, --tls-cert, --tls-key and --token: SERVING, the token sent as a bearer."""
+        files = mtls_server.files
+        run = await voicecore(
+            "health",
+            "--endpoint",
+            mtls_server.target,
+            "--tls-ca",
+            files["ca"],
+            "--tls-cert",
+            files["cert"],
+            "--tls-key",
+            files["key"],
+            "--token",
+            "cli-token",
+        )
+        assert run.code == 0, run.stderr
+        assert json.loads(run.stdout)["status"] == "SERVING"
+        assert mtls_server.authorization == ["Bearer cli-token"]
+
+    async def test_without_client_certificate(self, mtls_server: MtlsServer) -> None:
+        """Only the CA: the server refuses the handshake, NOT_SERVING and exit 1."""
+        run = await voicecore(
+            "health", "--endpoint", mtls_server.target, "--tls-ca", mtls_server.files["ca"]
+        )
+        assert run.code == 1
+        assert json.loads(run.stdout)["status"] == "NOT_SERVING"
+        assert mtls_server.authorization == []
+
+    async def test_token_in_clear_refused(self) -> None:
+        """A token to a remote plaintext target exits 2 before connecting, naming the option."""
+        run = await voicecore("health", "--endpoint", "192.0.2.1:50051", "--token", "s3cret")
+        assert run.code == 2
+        assert "allow_insecure_token" in run.stderr and "s3cret" not in run.stderr

@@ -213,3 +213,21 @@ class TestLifecycle:
             f"voicecore serve: cannot listen on 127.0.0.1:{port}: Address already in use "
             "(choose another with --host/--port or VOICECORE_HOST/VOICECORE_PORT)"
         ]
+
+    async def test_reachable_address_needs_insecure(self) -> None:
+        """Without auth, a non-loopback host exits 2 naming --insecure, before binding."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "voicecore",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 2
+        (line,) = stderr.decode().splitlines()
+        assert line.startswith("voicecore serve: host 0.0.0.0 is reachable from other machines")
+        assert "--insecure" in line

@@ -150,7 +150,10 @@ class TestQuickstart:
         """The package installs `voicecore`, and serve listens on port 50051 as the text says."""
         pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
         assert pyproject["project"]["scripts"]["voicecore"] == "voicecore.cli:main"
-        assert "Run the server (listens on port 50051):" in readme_section("Quickstart")
+        assert "Run the server (listens on 127.0.0.1:50051, this machine only):" in readme_section(
+            "Quickstart"
+        )
+        assert Settings.model_fields["host"].default == "127.0.0.1"
         assert Settings.model_fields["port"].default == 50051
 
 

@@ -92,10 +92,18 @@ _STATUS_MAP: dict[Status, tuple[ErrorCode, bool, CallOutcome]] = {
     Status.RESOURCE_EXHAUSTED: (ErrorCode.UNAVAILABLE, False, CallOutcome.FAILURE),
     Status.CANCELLED: (ErrorCode.CANCELLED, False, CallOutcome.IGNORED),
     Status.INVALID_ARGUMENT: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
-    # The server is healthy but refuses this client or does not know the method.
-    Status.UNAUTHENTICATED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
-    Status.PERMISSION_DENIED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+    # The server is healthy and refuses this client's credential: the caller's configuration
+    # is wrong, like an invalid param, and no retry can fix it. INVALID_PARAMS, not INTERNAL
+    # (which says the server failed); the message names the status (see _REFUSED_CREDENTIAL).
+    Status.UNAUTHENTICATED: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
+    Status.PERMISSION_DENIED: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
+    # The server is healthy but does not know the method.
     Status.UNIMPLEMENTED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+}
+# What the caller should look at when the server refuses its credential.
+_REFUSED_CREDENTIAL = {
+    Status.UNAUTHENTICATED: "check the client's auth_token (VOICE_CORE_AUTH_TOKEN)",
+    Status.PERMISSION_DENIED: "the client's auth_token lacks the scope or tenant this call needs",
 }
 
 # Response error codes that say the server is sick; the others are the caller's business.
@@ -110,7 +118,10 @@ def classify(exc: BaseException) -> Failure:
         code, retryable, outcome = _STATUS_MAP.get(
             exc.status, (ErrorCode.INTERNAL, False, CallOutcome.FAILURE)
         )
-        return Failure(code, f"gRPC {exc.status.name}: {exc.message or ''}", retryable, outcome)
+        message = f"gRPC {exc.status.name}: {exc.message or ''}"
+        if exc.status in _REFUSED_CREDENTIAL:
+            message = f"{message} ({_REFUSED_CREDENTIAL[exc.status]})"
+        return Failure(code, message, retryable, outcome)
     if isinstance(exc, TimeoutError):
         return Failure(ErrorCode.TIMEOUT, "deadline exceeded before Voice Core answered")
     # After TimeoutError, which is an OSError too; ConnectionRefusedError and friends are here.

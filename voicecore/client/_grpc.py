@@ -23,6 +23,7 @@ from voicecore._trace import new_trace_id
 from voicecore.client._base import Sleep, VoiceCoreClientBase
 from voicecore.client._breaker import TransitionCallback
 from voicecore.client._config import ClientConfig, parse_endpoint
+from voicecore.client._security import refuse_token_in_clear, ssl_context
 
 __all__ = ["VoiceCoreClient"]
 
@@ -35,8 +36,11 @@ class VoiceCoreClient(VoiceCoreClientBase):
 
     ``endpoint`` (``host:port``) overrides ``config.endpoint``. ``ssl`` goes straight to the
     grpclib ``Channel`` (``True`` for the system trust store, or an ``SSLContext``); without it
-    ``config.tls`` decides. ``config.auth_token`` is sent as ``authorization: Bearer`` metadata.
-    The connection opens on the first call and is reopened by grpclib after it drops.
+    ``config.tls`` decides, with ``config.tls_ca``, ``tls_cert`` and ``tls_key`` when given.
+    ``config.auth_token`` is sent as ``authorization: Bearer`` metadata, and only over TLS or to a
+    loopback target unless ``config.allow_insecure_token``: otherwise construction raises
+    ``ValueError``. The connection opens on the first call and is reopened by grpclib after it
+    drops.
     """
 
     def __init__(
@@ -57,7 +61,8 @@ class VoiceCoreClient(VoiceCoreClientBase):
             config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
         )
         self._host, self._port = parse_endpoint(config.endpoint)
-        self._ssl: SslOption = ssl if ssl is not None else config.tls or None
+        self._ssl: SslOption = ssl if ssl is not None else _configured_ssl(config)
+        refuse_token_in_clear(config, self._host, encrypted=self._ssl not in (None, False))
         self._open: tuple[Channel, VoiceCoreServiceStub] | None = None
 
     @property
@@ -140,3 +145,12 @@ class VoiceCoreClient(VoiceCoreClientBase):
         return await self._stub.list_primitives(
             timeout=time_left, metadata=self._metadata(new_trace_id())
         )
+
+
+def _configured_ssl(config: ClientConfig) -> SslOption:
+    """What ``config`` asks of TLS: none, grpclib's default context, or one from its files."""
+    if not config.tls:
+        return None
+    if config.tls_ca is None and config.tls_cert is None:
+        return True
+    return ssl_context(config)

@@ -47,10 +47,17 @@ CASES: dict[str, tuple[BaseException, ErrorCode, bool, CallOutcome]] = {
     ),
     "status UNAUTHENTICATED": (
         GRPCError(Status.UNAUTHENTICATED),
-        ErrorCode.INTERNAL,
+        ErrorCode.INVALID_PARAMS,
         False,
         SUCCESS,
     ),
+    "status PERMISSION_DENIED": (
+        GRPCError(Status.PERMISSION_DENIED),
+        ErrorCode.INVALID_PARAMS,
+        False,
+        SUCCESS,
+    ),
+    "status UNIMPLEMENTED": (GRPCError(Status.UNIMPLEMENTED), ErrorCode.INTERNAL, False, SUCCESS),
     "protocol error": (ProtocolError("bad"), ErrorCode.INTERNAL, False, FAILURE),
     "open breaker": (
         CircuitOpenError("t", BreakerState.OPEN, 1.0),
@@ -70,6 +77,16 @@ class TestClassify:
         exc, code, retryable, outcome = case
         failure = classify(exc)
         assert (failure.code, failure.retryable, failure.breaker) == (code, retryable, outcome)
+
+    @pytest.mark.parametrize(
+        ("status", "hint"),
+        [(Status.UNAUTHENTICATED, "auth_token"), (Status.PERMISSION_DENIED, "scope")],
+    )
+    def test_refused_credential_names_the_status(self, status: Status, hint: str) -> None:
+        """A refused credential says which status the server sent and what to check."""
+        message = classify(GRPCError(status, "no token")).message
+        assert message.startswith(f"gRPC {status.name}: no token (")
+        assert hint in message
 
     def test_unexpected_exception_is_internal(self) -> None:
         """A bug-shaped exception becomes INTERNAL instead of escaping."""

@@ -215,6 +215,23 @@ class TestBreakerLayering:
             await code_of(client)
         assert state_of(client) is BreakerState.CLOSED
 
+    @pytest.mark.parametrize("status", [Status.UNAUTHENTICATED, Status.PERMISSION_DENIED])
+    async def test_refused_credentials_once_each_breaker_closed(self, status: Status) -> None:
+        """A refused credential is the caller's configuration: one attempt per call, no retry,
+        and however many calls fail so, the breaker stays closed and the budget untouched."""
+        client = ScriptedClient([GRPCError(status, "refused")] * 20)
+        for _ in range(20):
+            response = await client.execute("debug_echo", conversation_id="c")
+            assert response.error is not None
+            assert response.error.code is ErrorCode.INVALID_PARAMS
+            assert not response.error.retryable
+            assert response.error.message.startswith(f"gRPC {status.name}: refused")
+        assert len(client.requests) == 20
+        assert client.slept == []
+        assert state_of(client) is BreakerState.CLOSED
+        assert client.breaker.consecutive_failures == 0
+        assert client.retry_budget.tokens == client.retry_budget.max_tokens
+
     async def test_a_bad_trace_id_is_the_callers_error(self) -> None:
         """A non-ASCII trace id is INVALID_PARAMS at once: nothing sent, breaker untouched."""
         client = ScriptedClient()

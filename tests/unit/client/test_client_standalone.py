@@ -32,6 +32,7 @@ CLIENT_MODULES = [
     "voicecore.client._grpc",
     "voicecore.client._inprocess",
     "voicecore.client._retry",
+    "voicecore.client._security",
     "voicecore.errors",
 ]
 # What building an InProcessClient loads beyond them (the script imports Settings itself).
