@@ -99,8 +99,10 @@ class TestTokens:
             )
         assert "not-a-known-token" not in str(refused.value)
         assert not response.success and response.error is not None
-        assert response.error.code == ErrorCode.INTERNAL
+        # The caller's configuration is wrong: INVALID_PARAMS naming the status, not retried.
+        assert response.error.code == ErrorCode.INVALID_PARAMS and not response.error.retryable
         assert "UNAUTHENTICATED" in response.error.message
+        assert response.metadata is not None and response.metadata.retry_count == 0
 
     async def test_token_without_the_scope_is_permission_denied(
         self, server: RunningServer
