@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -154,12 +155,19 @@ class ServerProcess:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def wait_serving(host: str, port: int, timeout: float = _START_TIMEOUT) -> None:
-    """Poll the custom HealthCheck until it answers SERVING; raises TimeoutError."""
+async def wait_serving(
+    host: str,
+    port: int,
+    timeout: float = _START_TIMEOUT,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """Poll the custom HealthCheck (over TLS given ``ssl_context``) until it answers SERVING;
+    raises TimeoutError."""
     async with asyncio.timeout(timeout):
         while True:
             try:
-                async with Channel(host, port) as channel:
+                async with Channel(host, port, ssl=ssl_context) as channel:
                     health = await VoiceCoreServiceStub(channel).health_check(timeout=1.0)
                     if health.status == "SERVING":
                         return
@@ -184,13 +192,21 @@ class RunningServer:
 
 @asynccontextmanager
 async def start_server(
-    *extra_args: str, port: int | None = None, env: Mapping[str, str] | None = None
+    *extra_args: str,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    stderr: int | IO[bytes] | None = subprocess.DEVNULL,
 ) -> AsyncIterator[RunningServer]:
-    """Run ``python -m voicecore serve`` on 127.0.0.1 until the block ends, then SIGTERM it."""
+    """Run ``python -m voicecore serve`` on 127.0.0.1 until the block ends, then SIGTERM it.
+
+    A TLS server (``--tls-cert``) is waited for through ``ssl_context``, a client context
+    that trusts it (and holds a client certificate for mTLS).
+    """
     port = port or free_port()
-    server = ServerProcess(serve_command(port, *extra_args), port, env=env)
+    server = ServerProcess(serve_command(port, *extra_args), port, env=env, stderr=stderr)
     try:
-        await wait_serving(HOST, port)
+        await wait_serving(HOST, port, ssl_context=ssl_context)
         yield RunningServer(HOST, port, server)
     finally:
         await server.stop_async()

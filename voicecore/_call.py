@@ -1,4 +1,5 @@
-"""What the server knows about the RPC being handled: metadata trace id, deadline, peer, caller.
+"""What the server knows about the RPC being handled: metadata trace id, deadline, peer, caller,
+client certificate identity.
 
 A grpclib ``RecvRequest`` listener stores a ``CallInfo`` in a context variable before the handler
 runs; the handler reads it and records the resolved trace id, which a ``SendInitialMetadata``
@@ -36,6 +37,8 @@ class CallInfo:
     trace_id: str = ""
     tenant: str = ""
     scopes: frozenset[str] = frozenset()
+    #: What the verified client certificate names (``voicecore._tls.client_identity``), mTLS only.
+    client_identity: str | None = None
 
 
 current_call: ContextVar[CallInfo | None] = ContextVar("voicecore_call", default=None)

@@ -7,6 +7,7 @@ import asyncio
 import errno
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,19 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="serve a non-loopback address without authentication (VOICECORE_INSECURE)",
     )
     serve.add_argument("--port", type=int, help="TCP port (VOICECORE_PORT, default 50051)")
+    serve.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="certificate chain: serve TLS, with --tls-key; reread on SIGHUP (VOICECORE_TLS_CERT)",
+    )
+    serve.add_argument(
+        "--tls-key", metavar="PEM", help="private key of --tls-cert (VOICECORE_TLS_KEY)"
+    )
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="PEM",
+        help="require client certificates this CA signed: mTLS (VOICECORE_TLS_CLIENT_CA)",
+    )
     serve.add_argument(
         "--default-timeout",
         type=float,
@@ -98,6 +112,9 @@ def _serve(args: argparse.Namespace) -> int:
             "host",
             "insecure",
             "port",
+            "tls_cert",
+            "tls_key",
+            "tls_client_ca",
             "default_timeout",
             "log_level",
             "log_json",
@@ -118,6 +135,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(settings))
+    except ssl.SSLError as exc:  # an OSError too, but not one of binding the address
+        print(
+            f"voicecore serve: cannot use the TLS certificate, key or client CA: {exc} "
+            "(check --tls-cert, --tls-key and --tls-client-ca)",
+            file=sys.stderr,
+        )
+        return 2
     except OSError as exc:
         if exc.errno not in _CANNOT_LISTEN:
             raise

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicecore._auth import load_tokens
@@ -48,6 +48,17 @@ class Settings(BaseSettings):
         "at start says what is exposed)",
     )
     port: int = Field(default=50051, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    tls_cert: FilePath | None = Field(
+        default=None,
+        description="PEM certificate chain: serve TLS (with tls_key); reread on SIGHUP",
+    )
+    tls_key: FilePath | None = Field(
+        default=None, description="PEM private key of tls_cert; reread on SIGHUP"
+    )
+    tls_client_ca: FilePath | None = Field(
+        default=None,
+        description="PEM CA bundle: require client certificates it signed (mTLS; needs tls_cert)",
+    )
     default_timeout: float = Field(
         default=30.0, gt=0, le=3600, description="seconds a call may run when it sets no timeout"
     )
@@ -238,6 +249,14 @@ class Settings(BaseSettings):
     def _default_within_max(self) -> Settings:
         if self.default_timeout > self.max_timeout:
             raise ValueError("default_timeout should not exceed max_timeout")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("tls_client_ca needs tls_cert and tls_key (mTLS is TLS first)")
         return self
 
     @model_validator(mode="after")

@@ -19,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import math
 import signal
+import ssl
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +43,7 @@ from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
+from voicecore._tls import CertificateReloader, client_identity, server_context
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
@@ -278,16 +281,43 @@ class VoiceCoreServer:
         listen(self._server, RecvRequest, self._on_request)
         listen(self._server, SendInitialMetadata, _echo_trace_id)
         self.port = settings.port
+        self._ssl = server_context(settings)
+        #: What SIGHUP runs (``serve`` installs it), in order: each rereads its own files
+        #: (the TLS certificate, tokens) and keeps what it had if they are bad.
+        self.reload_callbacks: list[Callable[[], None]] = []
+        if self._ssl is not None and settings.tls_cert and settings.tls_key:
+            self.reload_callbacks.append(
+                CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
+            )
+        if self._auth is not None:
+            self.reload_callbacks.append(self.reload_tokens)
+        # TLS sessions whose client identity is logged already: once per connection, as a
+        # connection carries one certificate and may carry thousands of calls.
+        self._identified: weakref.WeakSet[ssl.SSLObject] = weakref.WeakSet()
 
     async def start(self) -> None:
         """Bind and start accepting calls; ``port`` is the bound port afterwards."""
-        await self._server.start(self.settings.host, self.settings.port)
+        await self._server.start(self.settings.host, self.settings.port, ssl=self._ssl)
         # grpclib keeps the asyncio server private; its sockets tell which port 0 chose.
         listening = cast("asyncio.Server | None", self._server._server)
         if listening is not None and listening.sockets:
             self.port = listening.sockets[0].getsockname()[1]
-        logger.info("serving", host=self.settings.host, port=self.port)
+        logger.info(
+            "serving",
+            host=self.settings.host,
+            port=self.port,
+            tls=self._ssl is not None,
+            mtls=self.settings.tls_client_ca is not None,
+        )
         warn_if_exposed(self.settings.host, self.port, authenticated=self.settings.authenticates)
+
+    def reload(self) -> None:
+        """Run every reload callback (SIGHUP); one that raises does not stop the others."""
+        for callback in self.reload_callbacks:
+            try:
+                callback()
+            except Exception:
+                logger.exception("reload failed", callback=repr(callback))
 
     async def stop(self, grace_period: float | None = None) -> None:
         """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
@@ -322,6 +352,7 @@ class VoiceCoreServer:
             metadata_trace_id=trace_id_from_metadata(event.metadata),
             deadline=event.deadline,
             peer=_peer_address(event.peer),
+            client_identity=self._client_identity(event.peer),
         )
         if self._auth is not None:
             # Before admission and before the body is read: a refused caller holds no slot.
@@ -329,6 +360,18 @@ class VoiceCoreServer:
             if caller is not None:
                 info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+
+    def _client_identity(self, peer: Any) -> str | None:
+        """The verified client certificate's identity, logged at INFO once per connection."""
+        if self.settings.tls_client_ca is None or peer is None:
+            return None
+        # grpclib's Peer gives the certificate but not the TLS session it came from.
+        session = peer._transport.get_extra_info("ssl_object")
+        identity = client_identity(peer.cert())
+        if session is not None and session not in self._identified:
+            self._identified.add(session)
+            logger.info("client certificate", peer=_peer_address(peer), identity=identity)
+        return identity
 
 
 def warn_if_exposed(host: str, port: int, *, authenticated: bool) -> None:
@@ -423,7 +466,8 @@ def _peer_address(peer: Any) -> str:
 
 
 async def serve(settings: Settings, service: VoiceCoreService | None = None) -> None:
-    """Run a server until SIGINT or SIGTERM, then drain it; SIGHUP reloads the tokens file.
+    """Run a server until SIGINT or SIGTERM, then drain it; SIGHUP runs its reload callbacks
+    (the TLS certificate, the tokens file).
 
     ``service`` serves your own registry (or shared stores); by default the built-in
     primitives with in-memory state, as ``voicecore serve`` does.
@@ -434,7 +478,7 @@ async def serve(settings: Settings, service: VoiceCoreService | None = None) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, server.reload_tokens)
+    loop.add_signal_handler(signal.SIGHUP, server.reload)
     try:
         await stop.wait()
     finally:
