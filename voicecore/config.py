@@ -232,16 +232,17 @@ class Settings(BaseSettings):
 
     @property
     def authenticates(self) -> bool:
-        """Whether callers must prove who they are (a tokens file is configured)."""
-        return self.auth_tokens_file is not None
+        """Whether callers must prove who they are: a tokens file, or client certificates."""
+        return self.auth_tokens_file is not None or self.tls_client_ca is not None
 
     @model_validator(mode="after")
     def _exposed_only_when_told(self) -> Settings:
         if not self.insecure and not self.authenticates and not is_loopback(self.host):
             raise ValueError(
                 f"host {self.host} is reachable from other machines and nothing authenticates "
-                "callers: bind 127.0.0.1, require tokens (--auth-tokens-file), or set insecure "
-                "(--insecure, VOICECORE_INSECURE=true) to serve it anyway"
+                "callers: bind 127.0.0.1, require tokens (--auth-tokens-file) or client "
+                "certificates (--tls-client-ca), or set insecure (--insecure, "
+                "VOICECORE_INSECURE=true) to serve it anyway"
             )
         return self
 

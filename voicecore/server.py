@@ -378,7 +378,7 @@ def warn_if_exposed(host: str, port: int, *, authenticated: bool) -> None:
     """A WARNING when other machines can reach an unauthenticated server (``insecure``)."""
     if not authenticated and not is_loopback(host):
         logger.warning(
-            "serving {host}:{port} without TLS or authentication (insecure): anyone who can "
+            "serving {host}:{port} without authentication (insecure): anyone who can "
             "reach it can run captures, read every conversation's events and answer other "
             "callers' captures",
             host=host,

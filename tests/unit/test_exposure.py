@@ -69,7 +69,7 @@ class TestWarning:
         """One WARNING with the address and what anyone reaching it can do."""
         warn_if_exposed("0.0.0.0", 50051, authenticated=False)
         assert warnings == [
-            "serving 0.0.0.0:50051 without TLS or authentication (insecure): anyone who can "
+            "serving 0.0.0.0:50051 without authentication (insecure): anyone who can "
             "reach it can run captures, read every conversation's events and answer other "
             "callers' captures"
         ]
@@ -86,6 +86,18 @@ class TestWarning:
 
 
 class TestWithTokens:
+    def test_client_certificates_allow_a_reachable_bind(self, tmp_path: Path) -> None:
+        """mTLS authenticates callers too: no --insecure needed."""
+        for name in ("cert.pem", "key.pem", "ca.pem"):
+            (tmp_path / name).write_text("")
+        settings = Settings(
+            host="0.0.0.0",
+            tls_cert=tmp_path / "cert.pem",
+            tls_key=tmp_path / "key.pem",
+            tls_client_ca=tmp_path / "ca.pem",
+        )
+        assert settings.authenticates and not settings.insecure
+
     def test_tokens_file_allows_a_reachable_bind(self, tmp_path: Path) -> None:
         """A tokens file authenticates callers, so no --insecure is needed."""
         tokens = tmp_path / "tokens"
