@@ -231,6 +231,20 @@ class TestShellExamples:
         ]
 
 
+class TestSecureSetup:
+    async def test_tls_and_a_token(self, tools: Path) -> None:
+        """The README's security trial: TLS and a token let calls in; no token is refused."""
+        if shutil.which("openssl") is None:
+            pytest.fail("openssl is not installed (.ci/run installs it)")
+        port = free_port()
+        done = await run(["bash", str(EXAMPLES / "secure_setup.sh"), str(port)], environment(tools))
+        assert done.code == 0, done.stderr
+        assert '"status": "SERVING"' in done.stdout
+        assert '"value": "john.smith@gmail.com"' in done.stdout
+        assert "gRPC UNAUTHENTICATED" in done.stdout
+        assert done.stdout.rstrip().endswith("refused without a token")
+
+
 class TestNoxArguments:
     """The arguments README and docs/ pass to a nox session are ones its program takes."""
 
