@@ -26,6 +26,7 @@ from grpclib.const import Status
 from loguru import logger
 
 __all__ = [
+    "ADMIN_SCOPE",
     "SCOPES",
     "Authenticator",
     "Caller",
@@ -41,7 +42,8 @@ __all__ = [
 ]
 
 SCOPES = ("execute", "events", "admin")
-_ADMIN = "admin"
+#: The scope that may do everything, including read every tenant's events.
+ADMIN_SCOPE = "admin"
 _DIGEST_PREFIX = "sha256:"
 _SERVICE = "/voicecore.v1.VoiceCoreService/"
 #: The scope each method needs besides ``admin``; a method not listed needs ``admin``.
@@ -182,8 +184,8 @@ class Authenticator:
         if self._is_open(method):
             return None
         caller = self._identify(metadata)
-        needed = _METHOD_SCOPES.get(method, _ADMIN)
-        if _ADMIN not in caller.scopes and needed not in caller.scopes:
+        needed = _METHOD_SCOPES.get(method, ADMIN_SCOPE)
+        if ADMIN_SCOPE not in caller.scopes and needed not in caller.scopes:
             raise GRPCError(
                 Status.PERMISSION_DENIED,
                 f"this token lacks the {needed!r} scope that {method} needs",

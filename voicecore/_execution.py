@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from voicecore._call import current_call
 from voicecore._json import struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
 from voicecore._proto.google.protobuf import Struct, Value
@@ -68,6 +69,7 @@ class _CallEvents:
     conversation_id: str
     trace_id: str
     objective_type: str
+    tenant: str
     last_sequence: int = 0
 
     async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> int:
@@ -77,6 +79,7 @@ class _CallEvents:
             trace_id=self.trace_id,
             objective_type=self.objective_type,
             payload=payload,
+            tenant=self.tenant,
         )
         return self.last_sequence
 
@@ -132,7 +135,7 @@ class Executor:
         if not request.idempotency_key:
             return await self._execute(request, params, trace_id, time_left)
         # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
-        key = (request.conversation_id, request.idempotency_key)
+        key = (_caller_tenant(), request.conversation_id, request.idempotency_key)
         try:
             response, replayed = await self._idempotency.run(
                 key,
@@ -153,7 +156,13 @@ class Executor:
         refusal: PrimitiveError | None = None,
     ) -> ExecutePrimitiveResponse:
         started = time.perf_counter()
-        calls = _CallEvents(self._events, request.conversation_id, trace_id, request.objective_type)
+        calls = _CallEvents(
+            self._events,
+            request.conversation_id,
+            trace_id,
+            request.objective_type,
+            _caller_tenant(),
+        )
         meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
         await calls.emit(STARTED, {"purpose": request.purpose})
         try:
@@ -202,6 +211,7 @@ class Executor:
             captures=self._captures,
             conversation_id=request.conversation_id,
             purpose=request.purpose,
+            tenant=calls.tenant,
         )
         try:
             async with asyncio.timeout(timeout) as scope:
@@ -265,6 +275,12 @@ class Executor:
             retryable=err.retryable,
         )
         return _finish(ExecutePrimitiveResponse(success=False, error=error), meta, calls, started)
+
+
+def _caller_tenant() -> str:
+    """The tenant of the call being served; "" without auth or outside an RPC (in-process)."""
+    call = current_call.get()
+    return call.tenant if call is not None else ""
 
 
 def _log_unexpected(exc: Exception) -> None:

@@ -70,13 +70,14 @@ _SCALAR_SIZE: Final = 32
 _CONTAINER_OVERHEAD: Final = 64
 
 # One kept event: (sequence, type, conversation_id, trace_id, objective_type, time, payload,
-# estimated size). A plain tuple of immutable values, because the garbage collector stops
-# tracking exactly those (not a NamedTuple, not a tuple holding a dict): a full log then adds
-# almost nothing to a full collection. A flat payload (the usual case) is kept as a tuple of pairs
-# for the same reason.
+# tenant, estimated size). The tenant is never sent: it only decides who may read the event.
+# A plain tuple of immutable values, because the garbage collector stops tracking exactly those
+# (not a NamedTuple, not a tuple holding a dict): a full log then adds almost nothing to a full
+# collection. A flat payload (the usual case) is kept as a tuple of pairs for the same reason.
 _Payload = dict[str, JsonValue] | tuple[tuple[str, JsonValue], ...]
-_Record = tuple[int, str, str, str, str, datetime, _Payload, int]
-_SIZE: Final = 7
+_Record = tuple[int, str, str, str, str, datetime, _Payload, str, int]
+_TENANT: Final = 7
+_SIZE: Final = 8
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
@@ -108,7 +109,7 @@ def _estimate(value: JsonValue) -> int:
 
 
 def _to_event(record: _Record) -> Event:
-    sequence, type, conversation_id, trace_id, objective_type, time, payload, _ = record
+    sequence, type, conversation_id, trace_id, objective_type, time, payload, _, _ = record
     return Event(
         sequence=sequence,
         type=type,
@@ -122,13 +123,20 @@ def _to_event(record: _Record) -> Event:
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    """Which events a reader wants: empty fields match everything."""
+    """Which events a reader wants: empty fields match everything.
+
+    ``tenant`` is the reader's tenant, whose events alone it sees; None (an admin) sees every
+    tenant's. Without auth every event and reader has tenant "", so all match.
+    """
 
     conversation_id: str = ""
     types: frozenset[str] = frozenset()
+    tenant: str | None = ""
 
-    def accepts(self, conversation_id: str, type: str) -> bool:
-        """True if an event of this conversation and type passes the filter."""
+    def accepts(self, conversation_id: str, type: str, tenant: str = "") -> bool:
+        """True if an event of this conversation, type and tenant passes the filter."""
+        if self.tenant is not None and tenant != self.tenant:
+            return False
         if self.conversation_id and conversation_id != self.conversation_id:
             return False
         return not self.types or type in self.types
@@ -149,10 +157,12 @@ class EventLog(Protocol):
         trace_id: str = "",
         objective_type: str = "",
         payload: Mapping[str, JsonValue] | None = None,
+        tenant: str = "",
     ) -> int:
         """Record one event and wake the followers; returns its sequence.
 
-        The ``Event`` message is built only when a subscriber reads it.
+        ``tenant`` is kept for ``EventFilter``, never sent. The ``Event`` message is built only
+        when a subscriber reads it.
         """
 
     def subscribe(
@@ -228,15 +238,26 @@ class InMemoryEventLog:
         trace_id: str = "",
         objective_type: str = "",
         payload: Mapping[str, JsonValue] | None = None,
+        tenant: str = "",
     ) -> int:
         sequence = self.last_sequence + 1
         kept = _freeze(payload)
         size = _RECORD_OVERHEAD + sum(
             map(sys.getsizeof, (type, conversation_id, trace_id, objective_type))
-        )
+        )  # not the tenant: one string per token entry, shared by all its records
         size += sum(_CONTAINER_OVERHEAD + _estimate(k) + _estimate(v) for k, v in _items(kept))
         now = self._clock()
-        record = (sequence, type, conversation_id, trace_id, objective_type, now, kept, size)
+        record = (
+            sequence,
+            type,
+            conversation_id,
+            trace_id,
+            objective_type,
+            now,
+            kept,
+            tenant,
+            size,
+        )
         self._events.append(record)
         self._kept_bytes += size
         self._evict()
@@ -275,7 +296,7 @@ class InMemoryEventLog:
                 cursor = batch[-1][0]
                 read_this_turn += len(batch)
                 for record in batch:
-                    if where.accepts(record[2], record[1]):
+                    if where.accepts(record[2], record[1], record[_TENANT]):
                         yield self._message(record)
                 if read_this_turn >= REPLAY_SLICE:
                     await asyncio.sleep(0)  # let the loop run between slices of a long replay

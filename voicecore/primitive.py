@@ -78,6 +78,8 @@ class PrimitiveContext:
     captures: StateStore[Any]
     conversation_id: str = ""
     purpose: str = ""
+    #: The caller's tenant: a conversation id names a different conversation in each tenant.
+    tenant: str = ""
     #: How many times this call has been retried before the current try (0 on the first).
     retry_count: int = 0
 

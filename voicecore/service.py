@@ -10,7 +10,8 @@ from grpclib import GRPCError
 from grpclib.const import Status
 from loguru import logger
 
-from voicecore._call import current_call, resolve_trace_id
+from voicecore._auth import ADMIN_SCOPE
+from voicecore._call import CallInfo, current_call, resolve_trace_id
 from voicecore._codec import share_encoding
 from voicecore._execution import CALL_EVENT_TYPES, Executor
 from voicecore._in_memory import in_memory_captures, in_memory_events, in_memory_idempotency
@@ -111,7 +112,9 @@ class VoiceCoreService(VoiceCoreServiceBase):
         trace_id = resolve_trace_id(message.trace_id, call)
         if call is not None:
             call.trace_id = trace_id
-        where = EventFilter(message.conversation_id, frozenset(message.types))
+        where = EventFilter(
+            message.conversation_id, frozenset(message.types), _readable_tenant(call)
+        )
         follow = not message.replay_only
         # bind, not contextualize: a context variable set here would be reset across yields,
         # possibly from another context when the stream is closed.
@@ -134,6 +137,13 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
         return self._primitives
+
+
+def _readable_tenant(call: CallInfo | None) -> str | None:
+    """Whose events the caller may read: its own tenant's, or every tenant's (None) as admin."""
+    if call is None:
+        return ""
+    return None if ADMIN_SCOPE in call.scopes else call.tenant
 
 
 def _log_outcome(response: ExecutePrimitiveResponse) -> None:

@@ -74,7 +74,7 @@ class TestSeams:
         )
         assert response.success
         assert captures.kept == [CaptureKey("call-1", "capture_email")]
-        assert idempotency.keys == [("call-1", "turn-1")]
+        assert idempotency.keys == [("", "call-1", "turn-1")]  # tenant "" without auth
         assert service.events is events
         assert response.metadata is not None
         assert events.last_sequence == response.metadata.last_event_sequence

@@ -27,10 +27,12 @@ CaptureStore: TypeAlias = StateStore[CaptureState]
 
 @dataclass(frozen=True, slots=True)
 class CaptureKey:
-    """Capture state is kept per conversation and primitive."""
+    """Capture state is kept per tenant, conversation and primitive: the same conversation id
+    in two tenants names two conversations."""
 
     conversation_id: str
     objective_type: str
+    tenant: str = ""
 
 
 class InMemoryCaptureStore:

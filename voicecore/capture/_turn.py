@@ -116,7 +116,11 @@ async def run_turn(
     primitive: CaptureReader[ParamsT], params: ParamsT, ctx: PrimitiveContext
 ) -> PrimitiveResult:
     """Run one turn of a capture (see the module docstring)."""
-    key = CaptureKey(ctx.conversation_id, ctx.objective_type) if ctx.conversation_id else None
+    key = (
+        CaptureKey(ctx.conversation_id, ctx.objective_type, ctx.tenant)
+        if ctx.conversation_id
+        else None
+    )
     async with _turn_locks.held(ctx.captures, key):
         state = await _load(ctx.captures, key, params.reset)
         turn = await _advance(primitive, params, state)

@@ -75,7 +75,11 @@ class InProcessClient(VoiceCoreClientBase):
     ) -> ExecutePrimitiveResponse:
         from voicecore._call import CallInfo, current_call  # the server's call context
 
-        token = current_call.set(CallInfo(deadline=Deadline.from_timeout(time_left)))
+        # Called while serving an RPC, the turn stays in that caller's tenant.
+        outer = current_call.get()
+        tenant = outer.tenant if outer is not None else ""
+        deadline = Deadline.from_timeout(time_left)
+        token = current_call.set(CallInfo(deadline=deadline, tenant=tenant))
         try:
             return await self.service.execute_primitive(request)
         finally:
