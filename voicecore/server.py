@@ -291,9 +291,11 @@ class VoiceCoreServer:
             )
         if self._auth is not None:
             self.reload_callbacks.append(self.reload_tokens)
-        # TLS sessions whose client identity is logged already: once per connection, as a
+        # Each TLS session's client identity, worked out and logged once per connection: a
         # connection carries one certificate and may carry thousands of calls.
-        self._identified: weakref.WeakSet[ssl.SSLObject] = weakref.WeakSet()
+        self._identities: weakref.WeakKeyDictionary[ssl.SSLObject, str | None] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def start(self) -> None:
         """Bind and start accepting calls; ``port`` is the bound port afterwards."""
@@ -367,11 +369,12 @@ class VoiceCoreServer:
             return None
         # grpclib's Peer gives the certificate but not the TLS session it came from.
         session = peer._transport.get_extra_info("ssl_object")
-        identity = client_identity(peer.cert())
-        if session is not None and session not in self._identified:
-            self._identified.add(session)
+        if session is None:
+            return client_identity(peer.cert())
+        if session not in self._identities:
+            identity = self._identities[session] = client_identity(peer.cert())
             logger.info("client certificate", peer=_peer_address(peer), identity=identity)
-        return identity
+        return self._identities[session]
 
 
 def warn_if_exposed(host: str, port: int, *, authenticated: bool) -> None:
