@@ -142,6 +142,24 @@ async def channel_to_each_worker(
     return channels
 
 
+async def _sleep_in_flight(channel: Channel, conversation_id: str) -> None:
+    """A debug_sleep call of a minute: in flight until a drain ends it."""
+    request = ExecutePrimitiveRequest(
+        objective_type="debug_sleep",
+        params=Struct.from_dict({"seconds": 60}),
+        conversation_id=conversation_id,
+    )
+    await VoiceCoreServiceStub(channel).execute_primitive(request, timeout=120)
+
+
+async def _started(channel: Channel, conversation_id: str) -> None:
+    """Return once the conversation's call has started (its first event, replayed or live)."""
+    request = StreamEventsRequest(conversation_id=conversation_id)
+    async for event in VoiceCoreServiceStub(channel).stream_events(request):
+        if event.type == "primitive.started":
+            return
+
+
 class TestRefused:
     @pytest.mark.parametrize(
         ("args", "env"),
@@ -240,13 +258,23 @@ class TestServing:
             await until(lambda: running.log.pids_saying("tokens file reloaded") == running.pids)
             assert running.parent.exit_code() is None
 
-    async def test_sigint_drains_every_worker_once(self, tmp_path: Path) -> None:
-        """SIGINT, twice (a Ctrl-C as the terminal's whole process group gets it, then
-        impatience): every worker still drains and the parent exits 0."""
-        async with fleet(tmp_path) as running:
+    async def test_a_repeated_signal_does_not_cut_the_drain(self, tmp_path: Path) -> None:
+        """SIGINT, then SIGINT again while every worker drains a call in flight (a Ctrl-C, then
+        impatience; or systemd and the parent both signalling): each drain still runs its grace
+        period and ends the call with UNAVAILABLE; every worker and the parent exit 0."""
+        async with fleet(tmp_path, "--debug-primitives", "--grace-period", "3") as running:
+            calls = [
+                asyncio.create_task(_sleep_in_flight(channel, f"sleep-{pid}"))
+                for pid, channel in running.channels.items()
+            ]
+            for pid, channel in running.channels.items():
+                await asyncio.wait_for(_started(channel, f"sleep-{pid}"), 10)
             running.parent.process.send_signal(signal.SIGINT)
+            await until(lambda: running.log.pids_saying("draining") == running.pids)
             running.parent.process.send_signal(signal.SIGINT)
             assert await running.parent.wait_exit(30) == 0
+            ended = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+        assert [getattr(error, "status", error) for error in ended] == [Status.UNAVAILABLE] * 2
         assert running.log.pids_saying("stopped") == running.pids
 
 
