@@ -52,19 +52,20 @@ def supervise(settings: Settings, serve_one: Callable[[Settings], int]) -> int:
     of the first worker that failed or exited unasked (128 + N for one killed by signal N).
     Raises ``OSError`` when the port is taken and ``ssl.SSLError`` for unusable TLS files, before
     any worker starts.
+
+    SIGTERM, SIGINT, SIGHUP and SIGCHLD stay blocked in this process afterwards: it is meant to
+    exit with the status returned, and a stop signal coming after the last worker has gone
+    would otherwise kill it first (status 143 instead of 0).
     """
     server_context(settings)  # bad TLS files: one error here, not one from every worker
     with _reserved_port(settings.host, settings.port) as port:
         settings = settings.model_copy(update={"port": port})
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
-        try:
-            parent = _Parent(settings, serve_one, unblocked)
-            for index in range(settings.workers):
-                parent.fork(index)
-            logger.info("workers started", port=port, pids=sorted(parent.workers))
-            return parent.wait()
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        parent = _Parent(settings, serve_one, unblocked)
+        for index in range(settings.workers):
+            parent.fork(index)
+        logger.info("workers started", port=port, pids=sorted(parent.workers))
+        return parent.wait()
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from grpclib.client import Channel
 from grpclib.const import Status
 
 from tests._server_log import ServerLog
-from tests._servers import HOST, ServerProcess, free_port, serve_command, wait_serving
+from tests._servers import HOST, ServerProcess, free_port, serve_command
 from tests._waiting import until
 from voicecore._auth import new_token, tokens_file_line
 from voicecore._proto.google.protobuf import Struct
@@ -178,18 +178,16 @@ class TestRefused:
             "(serve with 1 worker)"
         ]
 
-    async def test_taken_port_fails_once_before_any_worker(self) -> None:
-        """A port another server holds, even with SO_REUSEPORT: one line, exit 1, no worker
-        quietly joining the other server's port."""
-        async with AsyncExitStack() as stack:
-            port = free_port()
-            other = ServerProcess(serve_command(port), port)
-            stack.callback(other.stop)
-            await wait_serving(HOST, port)
-            code, stderr = await _run(serve_command(port, "--workers", "2", module=STAND_IN))
+    async def test_taken_port_fails_once_before_any_worker(self, tmp_path: Path) -> None:
+        """The port of another server, itself on SO_REUSEPORT workers: one line and exit 1,
+        rather than workers quietly joining the other server's port."""
+        async with fleet(tmp_path) as other:
+            argv = serve_command(other.port, "--workers", "2", module=STAND_IN)
+            code, stderr = await _run(argv)
+            assert other.log.pids_saying("primitive executed") == other.pids
         assert code == 1
         assert stderr == [
-            f"voicecore serve: cannot listen on 127.0.0.1:{port}: Address already in use "
+            f"voicecore serve: cannot listen on 127.0.0.1:{other.port}: Address already in use "
             "(choose another with --host/--port or VOICECORE_HOST/VOICECORE_PORT)"
         ]
 
