@@ -200,6 +200,13 @@ class Settings(BaseSettings):
     auth_open_reflection: bool = Field(
         default=False, description="with auth on, server reflection needs no token"
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="processes serving the one port (SO_REUSEPORT); more than 1 needs a "
+        "store every process shares",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -234,6 +241,24 @@ class Settings(BaseSettings):
     def authenticates(self) -> bool:
         """Whether callers must prove who they are: a tokens file, or client certificates."""
         return self.auth_tokens_file is not None or self.tls_client_ca is not None
+
+    @property
+    def store_is_shared(self) -> bool:
+        """Whether every process sees the same held captures, idempotency records and events.
+
+        False for the in-memory store, the only one so far; a shared store (Redis) answers True.
+        """
+        return False
+
+    @model_validator(mode="after")
+    def _workers_share_a_store(self) -> Settings:
+        if self.workers > 1 and not self.store_is_shared:
+            raise ValueError(
+                f"workers={self.workers} needs a store every worker shares: with the in-memory "
+                "store each worker would hold its own captures, idempotency records and events "
+                "(serve with 1 worker)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _exposed_only_when_told(self) -> Settings:

@@ -299,7 +299,14 @@ class VoiceCoreServer:
 
     async def start(self) -> None:
         """Bind and start accepting calls; ``port`` is the bound port afterwards."""
-        await self._server.start(self.settings.host, self.settings.port, ssl=self._ssl)
+        await self._server.start(
+            self.settings.host,
+            self.settings.port,
+            ssl=self._ssl,
+            # Workers (voicecore._workers) each listen on the one port; the kernel spreads
+            # the connections over them.
+            reuse_port=self.settings.workers > 1 or None,
+        )
         # grpclib keeps the asyncio server private; its sockets tell which port 0 chose.
         listening = cast("asyncio.Server | None", self._server._server)
         if listening is not None and listening.sockets:
@@ -485,6 +492,11 @@ async def serve(settings: Settings, service: VoiceCoreService | None = None) -> 
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-        await server.stop()
+        # The handlers stay until the drain is done: a repeated SIGTERM or SIGINT (systemd
+        # signals every process of a unit, and --workers' parent forwards its own) would
+        # otherwise kill the process halfway through it.
+        try:
+            await server.stop()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
