@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from grpclib.client import Channel
 from loguru import logger
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
@@ -20,6 +22,7 @@ from voicecore._proto.voicecore.v1 import (
     VoiceCoreServiceStub,
 )
 from voicecore._tracing import PRIMITIVE_SPAN, RETRY_EVENT
+from voicecore.client import VoiceCoreClient
 from voicecore.config import Settings
 from voicecore.server import VoiceCoreServer
 
@@ -197,5 +200,78 @@ class TestPrimitiveSpans:
         heard_phone = str(phone.data.to_dict()["value"])
         texts = texts_of(spans.get_finished_spans())
         assert "voicecore.state" in texts  # the search below reads the real attributes
-        for secret in ("zebulon", "quist", heard_phone, "5552671", "555"):
+        for secret in ("zebulon", "quist", heard_phone, "5552671"):
             assert secret not in texts
+
+
+def _by_kind(spans: InMemorySpanExporter, kind: SpanKind) -> ReadableSpan:
+    found = [s for s in spans.get_finished_spans() if s.kind is kind]
+    assert len(found) == 1, [s.name for s in found]
+    return found[0]
+
+
+class TestClientToServer:
+    async def test_client_server_and_primitive_spans_make_one_trace(
+        self, server: VoiceCoreServer, spans: InMemorySpanExporter
+    ) -> None:
+        """VoiceCoreClient -> server -> primitive: one trace id, each span the next one's
+        parent, and that trace id is the response's."""
+        async with VoiceCoreClient(f"127.0.0.1:{server.port}") as client:
+            response = await client.execute("debug_echo", {"word": "hi"}, conversation_id="c")
+        assert response.success and response.metadata is not None
+        client_span = _by_kind(spans, SpanKind.CLIENT)
+        server_span = _by_kind(spans, SpanKind.SERVER)
+        primitive = span_named(spans.get_finished_spans(), PRIMITIVE_SPAN)
+        assert client_span.name == server_span.name == EXECUTE
+        assert client_span.parent is None
+        assert server_span.parent is not None
+        assert server_span.parent.span_id == client_span.context.span_id
+        assert primitive.parent is not None
+        assert primitive.parent.span_id == server_span.context.span_id
+        trace_ids = {format_trace_id(s.context.trace_id) for s in spans.get_finished_spans()}
+        assert trace_ids == {response.metadata.trace_id}
+        attributes = dict(client_span.attributes or {})
+        assert attributes["rpc.status_code"] == "OK"
+        assert attributes["server.port"] == server.port
+        assert attributes["voicecore.client.attempts"] == 1
+        assert client_span.status.status_code is StatusCode.UNSET
+
+    async def test_the_applications_span_is_the_parent(
+        self, server: VoiceCoreServer, spans: InMemorySpanExporter
+    ) -> None:
+        """Called inside the application's own span: the call joins that trace."""
+        async with VoiceCoreClient(f"127.0.0.1:{server.port}") as client:
+            with trace.get_tracer("agent").start_as_current_span("agent turn") as turn:
+                response = await client.execute("debug_echo", {"word": "hi"}, conversation_id="c")
+        client_span = _by_kind(spans, SpanKind.CLIENT)
+        assert client_span.parent is not None
+        assert client_span.parent.span_id == turn.get_span_context().span_id
+        assert response.metadata is not None
+        assert response.metadata.trace_id == format_trace_id(turn.get_span_context().trace_id)
+
+    async def test_a_turn_the_server_failed_is_a_completed_rpc(
+        self, server: VoiceCoreServer, spans: InMemorySpanExporter
+    ) -> None:
+        """success=false from the server: rpc.status_code OK, the error code as an attribute."""
+        async with VoiceCoreClient(f"127.0.0.1:{server.port}") as client:
+            response = await client.execute("no_such_primitive", conversation_id="c")
+        assert response.error is not None
+        client_span = _by_kind(spans, SpanKind.CLIENT)
+        attributes = dict(client_span.attributes or {})
+        assert attributes["rpc.status_code"] == "OK"
+        assert attributes["voicecore.error_code"] == response.error.code.name
+        assert client_span.status.status_code is StatusCode.UNSET
+
+    async def test_a_trace_id_the_caller_names_is_kept_and_recorded(
+        self, server: VoiceCoreServer, spans: InMemorySpanExporter
+    ) -> None:
+        """execute(trace_id=...) keeps it as voicecore's; the spans still share one trace."""
+        async with VoiceCoreClient(f"127.0.0.1:{server.port}") as client:
+            response = await client.execute(
+                "debug_echo", {"word": "hi"}, conversation_id="c", trace_id="order-1234"
+            )
+        assert response.metadata is not None and response.metadata.trace_id == "order-1234"
+        client_span = _by_kind(spans, SpanKind.CLIENT)
+        assert (client_span.attributes or {})["voicecore.trace_id"] == "order-1234"
+        trace_ids = {s.context.trace_id for s in spans.get_finished_spans()}
+        assert trace_ids == {client_span.context.trace_id}
