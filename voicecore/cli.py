@@ -131,7 +131,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"voicecore serve: {_first_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, json=settings.log_json)
+    from voicecore._tracing import configure_from_env
     from voicecore.server import serve
+
+    configure_from_env()
 
     try:
         asyncio.run(serve(settings))
