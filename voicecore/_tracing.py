@@ -34,6 +34,7 @@ from grpclib import GRPCError
 from grpclib.const import Status
 from loguru import logger
 from opentelemetry import trace
+from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.trace import (
     NoOpTracerProvider,
     ProxyTracerProvider,
@@ -75,13 +76,24 @@ _SERVER_ERRORS: Final = frozenset(
 PRIMITIVE_SPAN: Final = "voicecore.primitive"
 RETRY_EVENT: Final = "voicecore.retry"
 
+#: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
+_PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
+
 P = ParamSpec("P")
 S = TypeVar("S")
 
 
 def _tracer() -> Tracer | None:
-    """voicecore's tracer from the installed provider; None while tracing is off."""
-    provider = trace.get_tracer_provider()
+    """The tracer of the installed provider; None while tracing is off (no provider yet).
+
+    ``trace.get_tracer_provider()`` looks up an environment variable on every call (2 us,
+    several times a call); the provider it returns once one is installed is read directly.
+    """
+    provider = trace._TRACER_PROVIDER
+    if provider is None:
+        if not _PROVIDER_FROM_ENV:
+            return None
+        provider = trace.get_tracer_provider()  # loads and installs the one the variable names
     if isinstance(provider, ProxyTracerProvider | NoOpTracerProvider):
         return None
     return _tracer_of(provider)

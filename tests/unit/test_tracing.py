@@ -109,6 +109,15 @@ class TestTracingOff:
         with installed(NoOpTracerProvider()):
             assert server_span(_event(), CallInfo(), handler) is handler
 
+    def test_a_provider_named_by_the_environment_is_asked_for(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """OTEL_PYTHON_TRACER_PROVIDER set: the provider the API loads from it traces."""
+        monkeypatch.setattr("voicecore._tracing._PROVIDER_FROM_ENV", True)
+        monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)
+        handler = _raising(RuntimeError())
+        assert server_span(_event(), CallInfo(), handler) is not handler
+
     def test_a_retry_outside_any_span_is_harmless(self) -> None:
         """note_retry with no span running does nothing (and does not raise)."""
         note_retry(1, RuntimeError())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable, Coroutine, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any, Final, ParamSpec, Protocol, cast
 
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 from opentelemetry import trace
+from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.trace import (
     NoOpTracerProvider,
     ProxyTracerProvider,
@@ -58,6 +60,9 @@ ATTEMPT_FAILED: Final = "voicecore.client.attempt_failed"
 _INSTRUMENTATION: Final = "voicecore.client"
 #: W3C Trace Context itself: the server's trace-id rule reads ``traceparent``.
 _PROPAGATOR: Final = TraceContextTextMapPropagator()
+
+#: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
+_PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
 
 P = ParamSpec("P")
 
@@ -91,7 +96,16 @@ def inject_traceparent(metadata: MutableMapping[str, str]) -> None:
 
 
 def _tracer() -> Tracer | None:
-    provider = trace.get_tracer_provider()
+    """The tracer of the installed provider; None while tracing is off (no provider yet).
+
+    ``trace.get_tracer_provider()`` looks up an environment variable on every call (2 us,
+    several times a call); the provider it returns once one is installed is read directly.
+    """
+    provider = trace._TRACER_PROVIDER
+    if provider is None:
+        if not _PROVIDER_FROM_ENV:
+            return None
+        provider = trace.get_tracer_provider()  # loads and installs the one the variable names
     if isinstance(provider, ProxyTracerProvider | NoOpTracerProvider):
         return None
     return _tracer_of(provider)

@@ -9,7 +9,8 @@ import pytest
 from grpclib import GRPCError
 from grpclib.const import Status
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
@@ -122,6 +123,19 @@ class TestTracingOff:
         assert response.error is not None and response.error.code is ErrorCode.UNAVAILABLE
         assert response.metadata is not None and len(response.metadata.trace_id) == 32
         assert not trace.get_current_span().get_span_context().is_valid
+
+    async def test_a_provider_named_by_the_environment_is_asked_for(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """OTEL_PYTHON_TRACER_PROVIDER set: the provider the API loads from it traces."""
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        monkeypatch.setattr("voicecore.client._tracing._PROVIDER_FROM_ENV", True)
+        monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+        async with _client(free_port(), retry=RetryPolicy(max_attempts=1)) as client:
+            await client.execute("capture_email", conversation_id="c")
+        assert [s.name for s in exporter.get_finished_spans()] == [EXECUTE]
 
 
 class TestTraceparent:
