@@ -3,8 +3,10 @@ tracing off (the API's no-op, as without the ``otel`` extra), on (the SDK, every
 in batches), and on but sampled out.
 
 Client and server share one process and one event loop, so a call's time includes both ends:
-client span, server span, primitive span. The modes are interleaved round by round on the same
-server (the machine is shared and noisy). Two figures per mode, each the median over rounds:
+client span, server span, primitive span. The machine is shared and noisy, so the modes take
+turns in many short rounds, in a fresh random order each round, on the same server and
+connection: a burst of load falls on every mode alike. Two figures per mode, each the median
+over rounds, with the interquartile range of the rounds:
 CPU time per call (``time.process_time``, all threads, so the SDK's export thread counts; what
 tracing costs, and steady on a loaded machine) and the median wall time of a call.
 A third figure isolates what tracing OFF adds: the hooks one call runs while no provider is
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import time
 import timeit
@@ -98,8 +101,8 @@ async def _measure(calls: int, rounds: int) -> dict[str, Any]:
         async with VoiceCoreClient(f"127.0.0.1:{server.port}") as client:
             await _round(client, 50)  # connect and warm up
             for _ in range(rounds):
-                for mode, make in MODES.items():
-                    provider = make()
+                for mode in random.sample(list(MODES), len(MODES)):
+                    provider = MODES[mode]()
                     _install(provider)
                     rounds_of[mode].append(await _round(client, calls))
                     if isinstance(provider, TracerProvider):
@@ -110,11 +113,16 @@ async def _measure(calls: int, rounds: int) -> dict[str, Any]:
     return {
         mode: {
             "cpu_us": statistics.median(cpu for cpu, _ in values) * 1e6,
-            "cpu_spread_us": [min(c for c, _ in values) * 1e6, max(c for c, _ in values) * 1e6],
+            "cpu_iqr_us": _quartiles([cpu * 1e6 for cpu, _ in values]),
             "wall_us": statistics.median(wall for _, wall in values) * 1e6,
         }
         for mode, values in rounds_of.items()
     }
+
+
+def _quartiles(values: list[float]) -> list[float]:
+    low, _, high = statistics.quantiles(values, n=4)
+    return [low, high]
 
 
 _EVENT = cast(Any, SimpleNamespace(method_name="/m", metadata={}, peer=None, deadline=None))
@@ -138,8 +146,9 @@ def hooks_off_ns(repeat: int = 7, number: int = 20000) -> float:
     return min(timeit.repeat(_hooks_off_once, repeat=repeat, number=number)) / number * 1e9
 
 
-def tracing_cost(calls: int = 2000, rounds: int = 5) -> dict[str, Any]:
-    """Per-call cost by tracing mode: ``{mode: {cpu_us, cpu_spread_us, wall_us}}``."""
+def tracing_cost(calls: int = 200, rounds: int = 30) -> dict[str, Any]:
+    """Per-call cost by tracing mode: ``{mode: {cpu_us, cpu_iqr_us, wall_us}}``, and
+    ``hooks_ns`` under "off"."""
     result = asyncio.run(_measure(calls, rounds))
     result["off"]["hooks_ns"] = hooks_off_ns()
     return result
@@ -148,10 +157,10 @@ def tracing_cost(calls: int = 2000, rounds: int = 5) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     """One line per mode: CPU per call, its difference from off, its spread, wall time."""
     off = result["off"]["cpu_us"]
-    lines = ["tracing | CPU per call | vs off | CPU spread over rounds | wall per call"]
+    lines = ["tracing | CPU per call | vs off | CPU IQR over rounds | wall per call"]
     for mode, cell in result.items():
         delta = cell["cpu_us"] - off
-        low, high = cell["cpu_spread_us"]
+        low, high = cell["cpu_iqr_us"]
         lines.append(
             f"{mode} | {cell['cpu_us']:.0f} us | {delta:+.0f} us ({delta / off:+.1%}) "
             f"| {low:.0f}-{high:.0f} us | {cell['wall_us']:.0f} us"
@@ -162,8 +171,8 @@ def render(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per mode per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=200, help="calls per mode per round")
+    parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
     print(render(tracing_cost(args.calls, args.rounds)))
 
