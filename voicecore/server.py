@@ -44,6 +44,7 @@ from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._tls import CertificateReloader, client_identity, server_context
+from voicecore._tracing import server_span
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
@@ -369,6 +370,7 @@ class VoiceCoreServer:
             if caller is not None:
                 info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+        event.method_func = server_span(event, info, event.method_func)
 
     def _client_identity(self, peer: Any) -> str | None:
         """The verified client certificate's identity, logged at INFO once per connection."""
