@@ -8,13 +8,16 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["lint", "typecheck", "tests", "proto"]
+# docs is its own session, not part of proto: its failure names what drifted, and it imports
+# and runs the package (the examples), which regenerating the messages must not need.
+nox.options.sessions = ["lint", "typecheck", "tests", "proto", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 PROTO_OUT = "voicecore/_proto"
 PROTO_FILES = ["proto/voicecore/v1/voice_core.proto"]
 GENERATOR_OPTIONS = "client_generation=async,server_generation=async,google_protobuf_descriptors"
+API_DOC = "docs/api.md"
 
 
 def _install_project(session: nox.Session) -> None:
@@ -77,6 +80,20 @@ def proto(session: nox.Session) -> None:
         )
         if drift:
             session.error(f"voicecore/_proto differs from a fresh generation:\n{drift}")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/api.md (tools/apidocs.py), then fail if it differs from what is committed
+    (``-- --no-check`` only writes it)."""
+    _install_project(session)
+    session.run("python", "-m", "tools.apidocs")
+    if "--no-check" not in session.posargs:
+        drift = session.run(
+            "git", "status", "--porcelain", "--", API_DOC, external=True, silent=True
+        )
+        if drift:
+            session.error(f"{API_DOC} differs from a fresh generation: run `nox -s docs`\n{drift}")
 
 
 @nox.session(python=PYTHON)
