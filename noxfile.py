@@ -132,6 +132,23 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def loadtest(session: nox.Session) -> None:
+    """The client's circuit breaker under load while the server is killed, restarted and slowed.
+
+    Not a default session: it runs about two minutes (``-- --budget-seconds 20`` for a CI-size
+    run). Writes docs/loadtest.md and docs/loadtest.png (``-- --out DIR``: the picture to DIR
+    instead); exits 1 if a call passed its deadline, an exception escaped the client or a turn
+    was applied twice.
+    """
+    _install_project(session)
+    session.install("matplotlib==3.11.2")  # the picture; not a dependency of the project
+    args = list(session.posargs)
+    if "--out" not in args:
+        args.insert(0, "--write-docs")
+    session.run("python", "-m", "benchmarks.loadtest", *args)
+
+
+@nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Throughput, latency, memory and start-up against a grpcio reference server."""
     _install_project(session)
