@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import importlib
+import os
 import statistics
 import sys
 import time
@@ -60,6 +62,7 @@ OK = "OK"
 # Outcomes after which the caller sends the same turn again, under the same key.
 RESEND = {ErrorCode.UNAVAILABLE.name, ErrorCode.TIMEOUT.name, ErrorCode.CIRCUIT_BREAKER_OPEN.name}
 COMPLETED_EVENT = "primitive.completed"
+LAG_PERIOD = 0.02
 TURNS = ("my number is four one five five five five two six seven one", "yes that's right")
 
 
@@ -99,6 +102,8 @@ class Call:
     client: int
     outcome: str
     replayed: bool = False
+    #: Attempts after the first inside this ``execute`` (the client's own retries).
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,11 @@ class Report:
     #: Per server incarnation: the trace ids of its primitive.completed events, with when seen.
     completions: list[list[tuple[str, float]]] = field(default_factory=list)
     end: float = 0.0
+    #: (when, how late) of a timer that should fire every LAG_PERIOD: the load generator's own
+    #: event-loop lag, which no asyncio client can beat.
+    lags: list[tuple[float, float]] = field(default_factory=list)
+    #: The machine's 1-minute load average when the phases began: context for the latencies.
+    load_average: float = 0.0
 
     def phase_at(self, moment: float) -> str:
         """The phase running at ``moment``; the first before the run, the last after it."""
@@ -149,6 +159,7 @@ class PhaseRow:
     to_open_s: tuple[float, float] | None
     to_closed_s: tuple[float, float] | None
     past_deadline: int
+    max_lag_ms: float
     escaped: int
     applied_twice: int
 
@@ -176,6 +187,14 @@ class _Clock:
 
     def __call__(self) -> float:
         return time.monotonic() - self._start
+
+
+async def _watch_lag(report: Report, clock: _Clock, stop: asyncio.Event) -> None:
+    """Sample how late a LAG_PERIOD timer fires, until ``stop``."""
+    while not stop.is_set():
+        before = clock()
+        await asyncio.sleep(LAG_PERIOD)
+        report.lags.append((before, max(0.0, clock() - before - LAG_PERIOD)))
 
 
 async def _follow(port: int, seen: list[tuple[str, float]], clock: _Clock) -> None:
@@ -247,7 +266,9 @@ class _Caller:
             outcome = OK
         else:
             outcome = response.error.code.name if response.error else "NO_ERROR"
-        call = Call(start, latency, self.report.phase_at(start), self.number, outcome, replayed)
+        retries = meta.retry_count if meta is not None else 0
+        phase = self.report.phase_at(start)
+        call = Call(start, latency, phase, self.number, outcome, replayed, retries)
         self.report.calls.append(call)
         return outcome, meta.state if meta is not None else None
 
@@ -307,7 +328,9 @@ async def run(options: Options) -> Report:
         for client in clients:
             await client.execute("capture_phone", {"transcription": TURNS[0]}, conversation_id="")
         clock.reset()
+        report.load_average = os.getloadavg()[0]
         tasks = [asyncio.create_task(caller.run(stop)) for caller in callers]
+        tasks.append(asyncio.create_task(_watch_lag(report, clock, stop)))
         try:
             await _phases(report, clock, servers, proxy, port, follow)
         finally:
@@ -381,13 +404,19 @@ def _span(report: Report, phase: str, target: BreakerState) -> tuple[float, floa
 def summarize(report: Report) -> list[PhaseRow]:
     """One row per phase."""
     deadline = report.options.deadline + report.options.slack
+    lag_times = [moment for moment, _ in report.lags]
     twice = Counter(report.phase_at(moment) for _, moment in applied_twice(report.completions))
     escaped_total = len(report.escaped)
     rows = []
     for name, _, _ in report.phases:
         calls = [c for c in report.calls if c.phase == name]
         latencies = sorted(c.latency * 1000 for c in calls) or [0.0]
-        fast = [c.latency * 1000 for c in calls if c.outcome == "CIRCUIT_BREAKER_OPEN"]
+        # Refused on the first attempt: never on the network (a retry refused waited first).
+        fast = [
+            c.latency * 1000
+            for c in calls
+            if c.outcome == "CIRCUIT_BREAKER_OPEN" and c.retries == 0
+        ]
         rows.append(
             PhaseRow(
                 phase=name,
@@ -402,13 +431,28 @@ def summarize(report: Report) -> list[PhaseRow]:
                 to_closed_s=(
                     _span(report, name, BreakerState.CLOSED) if name in RECOVERIES else None
                 ),
-                past_deadline=sum(c.latency > deadline for c in calls),
+                # Late beyond what the load generator's own loop lag explains.
+                past_deadline=sum(
+                    c.latency > deadline + _lag_during(report.lags, lag_times, c) for c in calls
+                ),
+                max_lag_ms=1000
+                * max(
+                    (lag for moment, lag in report.lags if report.phase_at(moment) == name),
+                    default=0.0,
+                ),
                 # Escapes are not timed (no response): they count against the whole run.
                 escaped=escaped_total if name == report.phases[-1][0] else 0,
                 applied_twice=twice[name],
             )
         )
     return rows
+
+
+def _lag_during(lags: Sequence[tuple[float, float]], times: Sequence[float], call: Call) -> float:
+    """The worst event-loop lag seen while ``call`` ran (0 without samples)."""
+    first = bisect.bisect_left(times, call.start)
+    last = bisect.bisect_right(times, call.start + call.latency + LAG_PERIOD)
+    return max((lag for _, lag in lags[first:last]), default=0.0)
 
 
 def _ms(value: float | None) -> str:
@@ -423,8 +467,9 @@ def table(rows: Sequence[PhaseRow]) -> str:
     """The rows as a Markdown table."""
     lines = [
         "| phase | calls | outcomes | replays | p50 ms | p99 ms | fast-fail p50/p99 ms "
-        "| outage→open s | recovery→closed s | past deadline | escaped | applied twice |",
-        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| outage→open s | recovery→closed s | past deadline | escaped | applied twice "
+        "| loop lag max ms |",
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in rows:
         outcomes = ", ".join(f"{name} {count}" for name, count in row.outcomes.items()) or "–"
@@ -437,7 +482,7 @@ def table(rows: Sequence[PhaseRow]) -> str:
             f"| {row.phase} | {row.calls} | {outcomes} | {row.replays} | {row.p50_ms:.1f} "
             f"| {row.p99_ms:.1f} | {fast} | {_seconds(row.to_open_s)} "
             f"| {_seconds(row.to_closed_s)} | {row.past_deadline} | {row.escaped} "
-            f"| {row.applied_twice} |"
+            f"| {row.applied_twice} | {row.max_lag_ms:.0f} |"
         )
     return "\n".join(lines)
 
@@ -468,7 +513,9 @@ its own idempotency key, and re-sends a turn that got `UNAVAILABLE`, `TIMEOUT` o
 killed (SIGKILL), restarted on the same port, slowed (the proxy delays each chunk by
 {o.deadline * o.slow_factor:g} s, past the client's {o.deadline:g} s deadline), and recovered,
 {o.phase_seconds:g} s per phase. Breaker: {b.failure_threshold} consecutive failures open it for
-{b.open_seconds:g} s; {b.half_open_successes} trial successes close it.
+{b.open_seconds:g} s; {b.half_open_successes} trial successes close it. Measured on
+{os.cpu_count()} cores, load average {report.load_average:.1f} as the phases began (the load
+generator, the server and whatever else the machine runs share them).
 
 ```
 nox -s loadtest
@@ -478,14 +525,18 @@ nox -s loadtest
 
 {table(rows)}
 
+- A call counts in the phase it began in (a call begun just before the kill ends after it).
 - **outage→open** and **recovery→closed**: from the kill (or the slow-down) to each client's
   breaker opening, and from the restarted server answering SERVING (or the delay lifted) to its
   closing; fastest–slowest client.
-- **fast-fail**: the calls an open breaker refused without touching the network.
+- **fast-fail**: the calls an open breaker refused on their first attempt, without touching the
+  network (a call refused on a retry waited for its first attempt).
 - **replays**: answers the server gave from its idempotency record (`metadata.replayed`): a turn
   re-sent after its first answer was lost on the way back, not run again.
 - **past deadline**: calls that returned more than {o.slack:g} s after their {o.deadline:g} s
-  deadline; **escaped**: exceptions out of `execute`, which promises none; **applied twice**: a
+  deadline, beyond the load generator's own event-loop lag while they ran (**loop lag**: how late
+  a {LAG_PERIOD * 1000:g} ms timer fired; no asyncio client returns sooner than its loop lets
+  it); **escaped**: exceptions out of `execute`, which promises none; **applied twice**: a
   trace id with two `primitive.completed` events in one server's log, as an observer following
   the log directly saw them. All three must be 0, and are.
 - The killed server's state went with it: a caller whose held number was lost starts over, which

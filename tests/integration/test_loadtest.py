@@ -20,8 +20,11 @@ def synthetic() -> Report:
     report.calls = [
         Call(0.1, 0.010, "healthy", 0, "OK"),
         Call(0.2, 0.020, "healthy", 1, "OK", replayed=True),
+        # late by 0.4 s, 0.3 s of it the load generator's own loop lag: not the client's doing
+        Call(0.4, 1.400, "healthy", 1, "TIMEOUT"),
         Call(1.1, 0.500, "killed", 0, "UNAVAILABLE"),
         Call(1.3, 0.001, "killed", 0, "CIRCUIT_BREAKER_OPEN"),
+        Call(1.3, 0.300, "killed", 0, "CIRCUIT_BREAKER_OPEN", retries=1),  # not a fast fail
         Call(1.4, 1.300, "killed", 1, "TIMEOUT"),  # past 1.0 s + 0.25 s
     ]
     report.transitions = [
@@ -29,6 +32,7 @@ def synthetic() -> Report:
         Transition(1.2, 0, BreakerState.OPEN),
         Transition(1.6, 1, BreakerState.OPEN),
     ]
+    report.lags = [(0.3, 0.0), (0.5, 0.3), (1.5, 0.01)]
     report.completions = [[("t1", 0.1), ("t2", 0.2), ("t1", 1.5)], [("t1", 1.8)]]
     report.end = 2 * PHASE
     return report
@@ -41,10 +45,12 @@ def test_a_turn_completed_twice_in_one_servers_log_is_applied_twice() -> None:
 
 def test_summary_counts_each_phase() -> None:
     healthy, killed = loadtest.summarize(synthetic())
-    assert (healthy.calls, healthy.outcomes, healthy.replays) == (2, {"OK": 2}, 1)
+    assert (healthy.calls, healthy.outcomes, healthy.replays) == (3, {"OK": 2, "TIMEOUT": 1}, 1)
+    assert healthy.past_deadline == 0
+    assert healthy.max_lag_ms == pytest.approx(300)
     assert healthy.to_open_s is None and healthy.applied_twice == 0
-    assert killed.outcomes == {"UNAVAILABLE": 1, "CIRCUIT_BREAKER_OPEN": 1, "TIMEOUT": 1}
-    assert killed.fast_fail_p50_ms == pytest.approx(1.0)
+    assert killed.outcomes == {"CIRCUIT_BREAKER_OPEN": 2, "UNAVAILABLE": 1, "TIMEOUT": 1}
+    assert killed.fast_fail_p50_ms == killed.fast_fail_p99_ms == pytest.approx(1.0)
     assert killed.to_open_s == pytest.approx((0.2, 0.6))
     assert (killed.past_deadline, killed.applied_twice, killed.escaped) == (1, 1, 0)
 
@@ -64,7 +70,7 @@ def test_the_document_shows_the_table_and_the_picture() -> None:
     rows = loadtest.summarize(report)
     text = loadtest.markdown(report, rows, "loadtest.png")
     assert "![Breaker states and outcome rates over time](loadtest.png)" in text
-    assert "| killed | 3 | UNAVAILABLE 1, CIRCUIT_BREAKER_OPEN 1, TIMEOUT 1 | 0 |" in text
+    assert "| killed | 4 | CIRCUIT_BREAKER_OPEN 2, UNAVAILABLE 1, TIMEOUT 1 | 0 |" in text
     assert "| 0.20–0.60 |" in text
 
 
