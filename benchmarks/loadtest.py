@@ -34,6 +34,7 @@ import importlib
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -550,7 +551,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--budget-seconds", type=float, default=Options.budget_seconds)
     parser.add_argument("--clients", type=int, default=Options.clients)
     parser.add_argument("--callers", type=int, default=Options.callers)
-    parser.add_argument("--out", type=Path, default=Path("loadtest-out"), help="picture's folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "voicecore-loadtest",
+        help="the picture's folder without --write-docs (default: %(default)s)",
+    )
     parser.add_argument("--write-docs", action="store_true", help="docs/loadtest.md and .png")
     args = parser.parse_args(argv)
     options = Options(

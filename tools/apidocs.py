@@ -381,7 +381,8 @@ def _primitives(primitives: list[Primitive[Any]], examples: Mapping[str, Any]) -
             f"{primitive.description} Version {primitive.version}.",
         ]
         out += ["", f"Events beyond `primitive.*`: {event_types}.", ""]
-        out += [_cell(str(schema.get("description", ""))), "", *_params_table(schema), ""]
+        about = _cell(str(schema.get("description", ""))).replace("``", "`")  # rST to Markdown
+        out += [about, "", *_params_table(schema), ""]
         out += ["<details><summary>Params JSON Schema</summary>", "", *_json_block(schema)]
         out += ["", "</details>", "", "Example request:", "", *_json_block(request), ""]
         out += ["Its response:", "", *_json_block(response), ""]
