@@ -502,6 +502,8 @@ def markdown(report: Report, rows: Sequence[PhaseRow], picture: str) -> str:
     """docs/loadtest.md."""
     o = report.options
     b = o.breaker
+    broken = violations(rows)
+    verdict = "they are" if not broken else "in this run they are not (" + "; ".join(broken) + ")"
     return f"""# The circuit breaker under load
 
 <!-- Written by benchmarks/loadtest.py (nox -s loadtest); edit that script, not this file. -->
@@ -539,7 +541,7 @@ nox -s loadtest
   a {LAG_PERIOD * 1000:g} ms timer fired; no asyncio client returns sooner than its loop lets
   it); **escaped**: exceptions out of `execute`, which promises none; **applied twice**: a
   trace id with two `primitive.completed` events in one server's log, as an observer following
-  the log directly saw them. All three must be 0, and are.
+  the log directly saw them. All three must be 0: {verdict}.
 - The killed server's state went with it: a caller whose held number was lost starts over, which
   the restarted phase shows as conversations begun again, not as errors.
 """

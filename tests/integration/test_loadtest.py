@@ -72,6 +72,11 @@ def test_the_document_shows_the_table_and_the_picture() -> None:
     assert "![Breaker states and outcome rates over time](loadtest.png)" in text
     assert "| killed | 4 | CIRCUIT_BREAKER_OPEN 2, UNAVAILABLE 1, TIMEOUT 1 | 0 |" in text
     assert "| 0.20–0.60 |" in text
+    assert "must be 0: in this run they are not (killed: past_deadline = 1; " in text
+    report.calls = [call for call in report.calls if call.latency < 1.0]
+    report.completions = []
+    clean = loadtest.markdown(report, loadtest.summarize(report), "loadtest.png")
+    assert "must be 0: they are." in clean
 
 
 @pytest.mark.integration
