@@ -84,10 +84,10 @@ def proto(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/api.md (tools/apidocs.py), then fail if it differs from what is committed
+    """Regenerate docs/api.md (docs/apidocs.py), then fail if it differs from what is committed
     (``-- --no-check`` only writes it)."""
     _install_project(session)
-    session.run("python", "-m", "tools.apidocs")
+    session.run("python", "-m", "docs.apidocs")
     if "--no-check" not in session.posargs:
         drift = session.run(
             "git", "status", "--porcelain", "--", API_DOC, external=True, silent=True
