@@ -78,7 +78,9 @@ def _written_address(text: str) -> str | None:
 
 
 def _at_index(tokens: list[str]) -> tuple[int, int]:
-    """Where the "at" is and its length: the last one with a "dot" after it, else the last."""
+    """Where the "at" is and its length: the last one with a "dot" after it, else the last;
+    without any "at", the last "and" with a dot after it ("jenny and yahoo dot com": ASRs
+    hear "at" as "and" before a domain)."""
     found: list[tuple[int, int]] = []
     for index in range(len(tokens)):
         symbol, length = spoken_symbol(tokens, index)
@@ -90,7 +92,10 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
     with_dot = [(i, n) for i, n in found if i + n <= last_dot]
     if with_dot:
         return with_dot[-1]
-    return found[-1] if found else (-1, 0)
+    if found:
+        return found[-1]
+    ands = [index for index, token in enumerate(tokens[: max(last_dot, 0)]) if token == "and"]
+    return (ands[-1], 1) if ands else (-1, 0)
 
 
 def _domain(pieces: list[Piece]) -> tuple[str, float]:
