@@ -140,9 +140,17 @@ def _said_domain(tokens: list[str]) -> str | None:
 
 
 def _spelled_local(tokens: list[str]) -> str | None:
-    """A local part spelled on its own ("it's j o h n"): two or more letters, nothing else."""
+    """A local part spelled on its own ("it's j o h n", "p e t e r dash one three"): two or
+    more characters, letters among them, nothing but letters, digits and symbols."""
     letters = spoken_letters(strip_carrier(tokens))
-    return letters if letters is not None and len(letters) >= 2 else None
+    if letters is not None:
+        return letters if len(letters) >= 2 else None
+    pieces = compose(strip_carrier(tokens))
+    if not all(piece.kind in ("letters", "digits", "symbol") for piece in pieces):
+        return None
+    local = joined(pieces)
+    spelled = any(piece.kind == "letters" for piece in pieces) and "@" not in local
+    return local if spelled and len(local) >= 2 else None
 
 
 def _say_domain(domain: str) -> str:

@@ -308,5 +308,16 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
             return None
         extension = held.parts.get("extension")
         kept = extension if isinstance(extension, str) else ""
-        reading = phone_reading(_Heard(f"+{number.country_code}{edited}", kept), _region(params))
+        said = held.parts.get("digits")
+        prefix = _prefix(said, number) if isinstance(said, str) else f"+{number.country_code}"
+        reading = phone_reading(_Heard(prefix + edited, kept), _region(params))
         return reading if reading.value is not None else None
+
+
+def _prefix(said: str, number: PhoneNumber) -> str:
+    """What the caller said before the national number ("", "1", "+1", "0044"), so an edited
+    number keeps the held one's ``data.digits`` form across turns."""
+    national = phonenumbers.national_significant_number(number)
+    if not said.endswith(national):
+        return f"+{number.country_code}"
+    return said[: len(said) - len(national)]

@@ -173,9 +173,14 @@ class TestThroughTheMachine:
         assert self.turn(said) == (PrimitiveState.NEEDS_CONFIRMATION, None, expected)
 
     def test_not_and_a_longer_run_is_no_new_address(self) -> None:
-        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is a
-        no, asked again: not "johnjon@gmail.com"."""
-        assert self.turn("not j o h n, j o n") == (PrimitiveState.INCOMPLETE, "rejected", None)
+        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is
+        not understood: the held address is kept and asked about again, not
+        "johnjon@gmail.com"."""
+        assert self.turn("not j o h n, j o n") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
+        )
 
     def test_an_opener_before_an_edit_is_not_the_address(self) -> None:
         """ "well, the last letter is m" edits the local part, as "well" opens a digit edit."""
@@ -188,15 +193,20 @@ class TestThroughTheMachine:
     @cases("said", ["the last letter was n", "the last letter is n"])
     def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
         """An edit that leaves the local part as it is is no yes (it once confirmed the
-        address), and is not tried on the domain ("john@gmail.con")."""
-        assert self.turn(said) == (PrimitiveState.INCOMPLETE, "unclear_answer", None)
+        address), and is not tried on the domain ("john@gmail.con"): the address is kept."""
+        assert self.turn(said) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
+        )
 
     def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
-        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
+        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)
+        with the address kept."""
         assert self.turn("no, change a thousand to b") == (
-            PrimitiveState.INCOMPLETE,
-            "rejected",
-            None,
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
         )
 
 
