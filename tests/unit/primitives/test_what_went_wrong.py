@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 from tests._cases import cases
+from tests._replies import held_value, reply_of
 from tests.unit.primitives.test_caller_cases import COMPLETED, INCOMPLETE, NC, execute
 from voicecore._proto.voicecore.v1 import PrimitiveState
 from voicecore.capture._prompts import said_digits
+from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 from voicecore.service import VoiceCoreService
 
 _CALLS = itertools.count()
@@ -98,3 +100,14 @@ async def test_digits_keep_one_form_across_turns(first: str, correction: str) ->
 def test_said_digits(digits: str, said: str) -> None:
     """Digits are grouped the way people say them, no digit left alone at the end."""
     assert said_digits(digits) == said
+
+
+@cases("digits", ["4155550100", None])
+def test_a_corrected_number_said_in_another_form_is_given_in_e164(digits: str | None) -> None:
+    """Held digits that do not end in the national number, or none (hand-made held values),
+    give the corrected number's digits in E.164 form."""
+    parts = {"extension": ""} | ({"digits": digits} if digits else {})
+    held = held_value("+14155550182", **parts)
+    params = CapturePhoneParams(transcription="the last digit is three")
+    reading = CapturePhone().correct(held, reply_of("the last digit is three"), params)
+    assert reading is not None and reading.parts["digits"] == "+14155550183"

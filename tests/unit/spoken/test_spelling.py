@@ -176,6 +176,10 @@ class TestEdits:
             ("john", "change h to n", "jonn"),
             ("jon", "yes", None),
             ("smith", "s as in sam", None),
+            ("peter-12", "the last digit is three", "peter-13"),
+            ("a1b2c", "the first number is 7", "a7b2c"),
+            ("peter-12", "the last digit is b", None),
+            ("peter", "the last digit is three", None),
         ],
     )
     def test_partial_corrections(self, held: str, answer: str, edited: str | None) -> None:
