@@ -95,7 +95,7 @@ def spelled_edit(held: str, tokens: list[str]) -> str | None:
     """``held`` as a partial correction in ``tokens`` leaves it, even unchanged; None if the
     tokens are not one. For a value edited in parts (an address): an edit of one part that
     changes nothing is still that part's edit, not one to try on the others."""
-    pair = not_first_pair(tokens, _spelled_or_none, len(held), spelled=True)
+    pair = not_first_pair(tokens, _spelled_or_none, held, spelled=True)
     if pair is not None:
         old, new = pair
         return held.replace(old, new, 1) if old in held else None

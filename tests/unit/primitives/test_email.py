@@ -172,11 +172,19 @@ class TestThroughTheMachine:
         (the rest alone was read as a new local part: "hn@gmail.com")."""
         assert self.turn(said) == (PrimitiveState.NEEDS_CONFIRMATION, None, expected)
 
-    def test_not_and_a_longer_run_is_no_new_address(self) -> None:
-        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is
-        not understood: the held address is kept and asked about again, not
-        "johnjon@gmail.com"."""
+    def test_not_the_whole_local_part_then_another(self) -> None:
+        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back)
+        rejects the whole local part and gives the new one, not "johnjon@gmail.com"."""
         assert self.turn("not j o h n, j o n") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            None,
+            "jon@gmail.com",
+        )
+
+    def test_not_a_part_then_a_longer_run_is_not_understood(self) -> None:
+        """ "not j o h, j o n" rejects a part with a run of another length: which letters
+        change is unclear, so the address is kept and asked about again."""
+        assert self.turn("not j o, j o n") == (
             PrimitiveState.NEEDS_CONFIRMATION,
             "unclear_answer",
             "john@gmail.com",

@@ -155,6 +155,7 @@ class TestThroughTheMachine:
             ("no, not h, n", "Jonn"),
             ("not h, it's n", "Jonn"),
             ("no, not j, d", "Dohn"),
+            ("not j o h n, j o n", "Jon"),  # once "Johnjon": the comma ends the rejected run
         ],
     )
     def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
