@@ -12,11 +12,12 @@ failure. Failing the last attempt (``max_attempts``) is FAILED; so ``attempt`` n
 ``max_attempts``.
 
 Unclear answers: what the caller gave is never lost to an answer the machine does not
-understand. An answer to the readback that reads as neither yes, a bare no, an edit nor a new
-value ("no, it's p e t e r dash one three" where no edit applies, "yes, but ...") keeps the
-held value, spends no attempt and reads it back again (``reason`` "unclear_answer", for the
-prompt). Such answers have their own small limit, ``max_unclear`` per capture; the one after it
-ends the capture FAILED (reason ``unclear_answers``), reporting the value still unconfirmed.
+understand. An answer to the readback that reads as neither yes, a no, an edit nor a new value
+keeps the held value, spends no attempt and reads it back again (``reason`` "unclear_answer",
+for the prompt): "hmm", "yes, but ...", and a no followed by characters of a value that read
+as no edit ("no, it's p e t e r dash one three"; "no, that's not my email" is a plain no).
+Such answers have their own small limit, ``max_unclear`` per capture; the one after it ends
+the capture FAILED (reason ``unclear_answers``), reporting the value still unconfirmed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import Candidate, CaptureState, HeldValue
 from voicecore.primitive import PrimitiveState
+from voicecore.spoken.compose import says_characters
+from voicecore.spoken.tokens import words
 from voicecore.spoken.yesno import Answer, understand
 
 __all__ = ["CaptureReader", "Turn", "advance"]
@@ -185,8 +188,8 @@ def _interpret(
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
             return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
-        if said.answer is Answer.NO and reply.text:
-            return None, 0.0, None  # "no, it's ..." said more than no: a correction not read
+        if said.answer is Answer.NO and says_characters(words(reply.text)):
+            return None, 0.0, None  # "no, it's p e t e r ...": a correction not read
         bare = {Answer.YES: _YES, Answer.NO: _NO}.get(said.answer)
         return bare, said.certainty, None
     certainty = reading.certainty * (1.0 if said.answer is Answer.UNCLEAR else said.certainty)

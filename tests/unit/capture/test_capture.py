@@ -316,6 +316,16 @@ class TestConfirmation:
         assert (heard.state, heard.attempt, heard.data["value"]) == (NC, 2, "5678")
 
     @pytest.mark.parametrize(
+        "answer", ["no, that's not my code", "no, wrong number", "no, try again", "nope"]
+    )
+    async def test_a_no_with_words_but_no_characters_rejects(self, answer: str) -> None:
+        """A no whose other words say no letters or digits is a no, not an unclear answer."""
+        call = Call()
+        await call.say("1234")
+        rejected = await call.say(answer)
+        assert (rejected.state, rejected.data["reason"]) == (PrimitiveState.INCOMPLETE, "rejected")
+
+    @pytest.mark.parametrize(
         "answer", ["no it's 5 6 7 8", "no, 5678", "5678", "nope, that's 5678", "yes 5678"]
     )
     async def test_new_value_is_a_correction(self, answer: str) -> None:
