@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.property.test_spoken_email_phone_digits import us_numbers
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.name import capitalised
+from voicecore.spoken.number_words import DIGIT_NAMES
 
 PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
 END_MARKS = st.sampled_from(["", ".", "?", "!", "..."])
@@ -144,3 +145,21 @@ def test_capitalised_email_after_a_carrier_is_captured_back(
     carriers = ["", "And my email is ", "Yes, it's ", "Sure, my email is ", "And it's "]
     text = sentence(data, carriers, written)
     assert read("capture_email", text) == f"{local}@{provider}.com"
+
+
+_HOMOPHONES_OF = {"1": "won", "2": "to", "4": "for", "8": "ate"}
+
+
+@given(st.data())
+def test_digits_heard_as_homophones_are_captured_back(data: st.DataObject) -> None:
+    """A number said digit by digit, with any 1, 2, 4, 8 written as "won", "to", "for", "ate",
+    after any carrier, is captured back."""
+    number = data.draw(us_numbers())
+    said = [
+        data.draw(
+            st.sampled_from([DIGIT_NAMES[int(d)], _HOMOPHONES_OF.get(d, DIGIT_NAMES[int(d)])])
+        )
+        for d in number[2:]
+    ]
+    text = sentence(data, ["", "My number is ", "It's ", "Okay, "], " ".join(said))
+    assert read("capture_phone", text) == number

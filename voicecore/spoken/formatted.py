@@ -130,10 +130,10 @@ def digit_homophones(tokens: Sequence[str], is_digit: Callable[[str], bool]) -> 
     """Homophones of digits read as the digit where a digit string is said ("six one seven ate
     six seven won two three for" -> ... eight ... one ... four).
 
-    A homophone is a digit inside a run of digits and homophones that holds a real digit, when
-    each side of it is that run or the end of the utterance: "send it to 415" keeps its "to"
-    (a word before it), "for one five ..." and "... three for" read a four. A homophone said
-    alone is a digit too: the caller was asked for one.
+    A homophone is a digit inside a run of digits and homophones that holds a real digit or is
+    the whole answer, when each side of it is that run or the end of the utterance: "send it to
+    415" keeps its "to" (a word before it), "for one five ..." and "... three for" read a four,
+    "to won to" is 212: the caller was asked for digits.
     """
     result = list(tokens)
     start = 0
@@ -153,10 +153,9 @@ def _read_run(
     tokens: Sequence[str], start: int, end: int, result: list[str], is_digit: Callable[[str], bool]
 ) -> None:
     """Read the homophones of the run ``tokens[start:end]`` into ``result``, as the rule says."""
-    run = tokens[start:end]
-    has_digit = any(token not in DIGIT_HOMOPHONES for token in run)
-    if not has_digit and len(tokens) > 1:
-        return
+    has_digit = any(token not in DIGIT_HOMOPHONES for token in tokens[start:end])
+    if not has_digit and (start, end) != (0, len(tokens)):
+        return  # "for to" in talk; an answer of homophones only is digits ("to won to")
     for index in range(start, end):
         if tokens[index] not in DIGIT_HOMOPHONES:
             continue
