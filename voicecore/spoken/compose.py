@@ -13,6 +13,7 @@ from typing import Literal
 
 from voicecore.spoken.digits import digit_run, is_digit_word
 from voicecore.spoken.letters import letter_name, nato_letter, spoken_letter
+from voicecore.spoken.number_words import UNITS
 from voicecore.spoken.symbols import spoken_symbol
 
 __all__ = ["Piece", "PieceKind", "compose", "joined", "says_characters"]
@@ -123,9 +124,12 @@ _WORD_LETTERS = frozenset({"a", "i"})
 
 
 def says_characters(tokens: list[str]) -> bool:
-    """Whether ``tokens`` say characters of a value: spelled letters (not the words "a", "i")
-    or digits ("p e t e r dash one three" does; "that's not my email" does not)."""
+    """Whether ``tokens`` say characters of a value: a letter spelled (not the words "a",
+    "i"), a digit word or a figure ("p e t e r dash one three" does; "that's not my email"
+    does not). Token by token, stopping at the first: a cheap test before a long reading."""
     return any(
-        piece.kind in ("letters", "digits") and piece.text not in _WORD_LETTERS
-        for piece in compose(tokens)
+        token in UNITS
+        or any("0" <= char <= "9" for char in token)
+        or (letter_name(token) is not None and token not in _WORD_LETTERS)
+        for token in tokens
     )
