@@ -232,3 +232,22 @@ class TestWrittenCandidates:
         text = "at " * 600
         reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
         assert reading.value is None
+
+
+@cases(
+    ("said", "expected"),
+    [
+        ("it's j o n", "jon@gmail.com"),
+        ("see oh en", "con@gmail.com"),
+        ("it's p e t e r dash one three", "peter-13@gmail.com"),
+        ("it's j", None),
+        ("one three", None),
+        ("p e t e r at", None),
+    ],
+)
+def test_a_local_part_said_alone_replaces_the_held_one(said: str, expected: str | None) -> None:
+    """Two or more characters of a local part, letters among them, replace the held local part;
+    a single letter, digits alone or a stray "at" do not."""
+    held = held_value("john@gmail.com", local="john", domain="gmail.com")
+    reading = PRIMITIVE.correct(held, reply_of(said), CaptureEmailParams(transcription=said))
+    assert (reading.value if reading else None) == expected
