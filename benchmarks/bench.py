@@ -148,25 +148,54 @@ def _unary_rounds(
             try:
                 if round_index == 0:
                     _check_success(server, stubs)
-                for method, body in bodies.items():
-                    peak = run_h2load(server, body, seconds=args.seconds)
-                    steady = run_h2load(server, body, seconds=args.seconds, rate=1000)
-                    _require_all_succeeded(spec, peak, steady)
-                    runs.append(
-                        {
-                            "round": round_index,
-                            "server": spec.label,
-                            "method": method,
-                            "max": asdict(peak),
-                            "at_1000": asdict(steady),
-                        }
-                    )
-                    print(
-                        f"round {round_index + 1} {spec.label:28} {method:14} {peak.rps:6.0f}/s",
-                        flush=True,
-                    )
+                runs += _measure(server, bodies, round_index, args.seconds)
             finally:
                 server.stop()
+    return runs
+
+
+def _alternating_rounds(
+    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path], secrets: Credentials
+) -> list[dict[str, Any]]:
+    """Every server started once and kept up; then ``rounds`` rounds of one measurement per
+    server in a rotating order, so that runs of different servers are seconds apart and a
+    change in the machine's load hits them alike (``--tls-only``)."""
+    servers: list[Running] = []
+    runs: list[dict[str, Any]] = []
+    try:
+        for spec in _specs(stubs, args, secrets):
+            servers.append(start(spec, stubs))
+            _check_success(servers[-1], stubs)
+        for round_index in range(args.rounds):
+            rotation = round_index % len(servers)
+            for server in servers[rotation:] + servers[:rotation]:
+                runs += _measure(server, bodies, round_index, args.seconds)
+    finally:
+        for server in servers:
+            server.stop()
+    return runs
+
+
+def _measure(
+    server: Running, bodies: dict[str, Path], round_index: int, seconds: float
+) -> list[dict[str, Any]]:
+    """Each method at max and at 1,000 req/s on ``server``; every request must succeed."""
+    runs = []
+    for method, body in bodies.items():
+        peak = run_h2load(server, body, seconds=seconds)
+        steady = run_h2load(server, body, seconds=seconds, rate=1000)
+        _require_all_succeeded(server.spec, peak, steady)
+        runs.append(
+            {
+                "round": round_index,
+                "server": server.spec.label,
+                "method": method,
+                "max": asdict(peak),
+                "at_1000": asdict(steady),
+            }
+        )
+        label = server.spec.label
+        print(f"round {round_index + 1} {label:28} {method:14} {peak.rps:6.0f}/s", flush=True)
     return runs
 
 
@@ -214,6 +243,12 @@ def _same_round(
     return None
 
 
+def _cpu_per_call(run: dict[str, Any]) -> float:
+    """Server CPU seconds per call at max: less sensitive than req/s to other work on the
+    machine taking the server's core."""
+    return float(run["max"]["server_cpu"] / run["max"]["rps"])
+
+
 def _security_costs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each secured row against the same server in plaintext, round by round: the share of
     max req/s it costs, and both servers' p99 at 1,000 req/s."""
@@ -239,6 +274,11 @@ def _security_costs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     ),
                     "max.rps": _median_spread([s["max"]["rps"] for s, _ in pairs]),
                     "baseline.max.rps": _median_spread([p["max"]["rps"] for _, p in pairs]),
+                    "cpu_cost": _median_spread(
+                        [_cpu_per_call(s) / _cpu_per_call(p) - 1 for s, p in pairs]
+                    ),
+                    "cpu_us": _median_spread([_cpu_per_call(s) * 1e6 for s, _ in pairs]),
+                    "baseline.cpu_us": _median_spread([_cpu_per_call(p) * 1e6 for _, p in pairs]),
                     "at_1000.p99_ms": _median_spread([s["at_1000"]["p99_ms"] for s, _ in pairs]),
                     "baseline.at_1000.p99_ms": _median_spread(
                         [p["at_1000"]["p99_ms"] for _, p in pairs]
@@ -255,13 +295,16 @@ def _percent(cell: dict[str, float]) -> str:
 def _security_lines(costs: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| method | server | max req/s | plaintext max req/s | throughput cost "
+        "| server CPU us per call (plaintext) | CPU per call cost "
         "| p99 ms at 1,000/s (plaintext) |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in costs:
         lines.append(
             f"| {row['method']} | {row['server']} | {_fmt(row['max.rps'])} "
             f"| {_fmt(row['baseline.max.rps'])} | {_percent(row['cost'])} "
+            f"| {row['cpu_us']['median']:.0f} ({row['baseline.cpu_us']['median']:.0f}) "
+            f"| {_percent(row['cpu_cost'])} "
             f"| {row['at_1000.p99_ms']['median']:.1f} "
             f"({row['baseline.at_1000.p99_ms']['median']:.1f}) |"
         )
@@ -382,7 +425,8 @@ def render(
         "|---|---|---|---|---|---|---|",
         *(_unary_line(row) for row in rows),
         "",
-        "TLS and tokens: cost = 1 - max req/s / the same server's in plaintext, same round.",
+        "TLS and tokens: throughput cost = 1 - max req/s / the same server's in plaintext, "
+        "same round; CPU per call cost = server CPU per call / the plaintext server's - 1.",
         "",
         *_security_lines(costs),
     ]
@@ -434,7 +478,8 @@ def main(argv: list[str] | None = None) -> None:
     bodies = _bodies(stubs, folder)
     if args.tls_only:
         bodies = {"capture_email": bodies["capture_email"]}
-    runs = _unary_rounds(args, stubs, bodies, make_credentials())
+    rounds = _alternating_rounds if args.tls_only else _unary_rounds
+    runs = rounds(args, stubs, bodies, make_credentials())
     rows = _summarise(runs)
     costs = _security_costs(runs)
     extras = None if args.tls_only else _extras(args, stubs, bodies, folder)
