@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _worst_case
+from _client_load import client_calls
 from _extras import (
     event_latency,
     event_rate,
@@ -53,6 +54,8 @@ SECURED = {
     SHIPPED_TOKEN: SHIPPED,
     REFERENCE_TLS: REFERENCE,
 }
+#: Servers the project's own client is also measured against (capture_email).
+CLIENT_ROWS = frozenset({*SECURED, *SECURED.values()})
 #: Issue 10: TLS + token may cost at most this share of plaintext throughput on capture_email.
 TLS_TOKEN_BUDGET = 0.25
 EMAIL_PARAMS = {"transcription": "john dot smith at example dot com", "require_confirmation": False}
@@ -185,15 +188,16 @@ def _measure(
         peak = run_h2load(server, body, seconds=seconds)
         steady = run_h2load(server, body, seconds=seconds, rate=1000)
         _require_all_succeeded(server.spec, peak, steady)
-        runs.append(
-            {
-                "round": round_index,
-                "server": server.spec.label,
-                "method": method,
-                "max": asdict(peak),
-                "at_1000": asdict(steady),
-            }
-        )
+        run = {
+            "round": round_index,
+            "server": server.spec.label,
+            "method": method,
+            "max": asdict(peak),
+            "at_1000": asdict(steady),
+        }
+        if method == "capture_email" and server.spec.label in CLIENT_ROWS:
+            run["client"] = asdict(client_calls(server, EMAIL_PARAMS, seconds=seconds))
+        runs.append(run)
         label = server.spec.label
         print(f"round {round_index + 1} {label:28} {method:14} {peak.rps:6.0f}/s", flush=True)
     return runs
@@ -266,6 +270,7 @@ def _security_costs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             rows.append(
                 {
+                    **_client_costs(pairs),
                     "server": secured,
                     "baseline": plain,
                     "method": method,
@@ -292,6 +297,43 @@ def _percent(cell: dict[str, float]) -> str:
     return f"{cell['median']:.0%} ({cell['min']:.0%} to {cell['max']:.0%})"
 
 
+def _client_costs(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """The project client's calls/s against the secured server and in plaintext, and the cost."""
+    pairs = [(s, p) for s, p in pairs if "client" in s and "client" in p]
+    if not pairs:
+        return {}
+    return {
+        "client.rps": _median_spread([s["client"]["rps"] for s, _ in pairs]),
+        "baseline.client.rps": _median_spread([p["client"]["rps"] for _, p in pairs]),
+        "client.p99_ms": _median_spread([s["client"]["p99_ms"] for s, _ in pairs]),
+        "baseline.client.p99_ms": _median_spread([p["client"]["p99_ms"] for _, p in pairs]),
+        "client_cost": _median_spread(
+            [1 - s["client"]["rps"] / p["client"]["rps"] for s, p in pairs]
+        ),
+    }
+
+
+def _client_lines(costs: list[dict[str, Any]]) -> list[str]:
+    rows = [row for row in costs if "client_cost" in row]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "The project's client (`VoiceCoreClient`, 16 calls in flight, one process):",
+        "",
+        "| method | server | client calls/s | plaintext calls/s | cost | p99 ms (plaintext) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['method']} | {row['server']} | {_fmt(row['client.rps'])} "
+            f"| {_fmt(row['baseline.client.rps'])} | {_percent(row['client_cost'])} "
+            f"| {row['client.p99_ms']['median']:.1f} "
+            f"({row['baseline.client.p99_ms']['median']:.1f}) |"
+        )
+    return lines
+
+
 def _security_lines(costs: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| method | server | max req/s | plaintext max req/s | throughput cost "
@@ -308,6 +350,7 @@ def _security_lines(costs: list[dict[str, Any]]) -> list[str]:
             f"| {row['at_1000.p99_ms']['median']:.1f} "
             f"({row['baseline.at_1000.p99_ms']['median']:.1f}) |"
         )
+    lines += _client_lines(costs)
     for row in costs:
         if row["server"] == SHIPPED_TLS_TOKEN and row["method"] == "capture_email":
             cost = row["cost"]["median"]
