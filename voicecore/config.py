@@ -207,6 +207,13 @@ class Settings(BaseSettings):
         description="processes serving the one port (SO_REUSEPORT); more than 1 needs a "
         "store every process shares",
     )
+    file_watch_interval: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="seconds between looks at tls_cert, tls_key and auth_tokens_file; one that "
+        "changed is reloaded as on SIGHUP; 0: only SIGHUP reloads",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -223,6 +230,7 @@ class Settings(BaseSettings):
         "capture_ttl",
         "request_arrival_timeout",
         "flood_window",
+        "file_watch_interval",
     )
     @classmethod
     def _finite(cls, value: float) -> float:

@@ -40,6 +40,7 @@ from loguru import logger
 from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
+from voicecore._file_watch import FileWatcher
 from voicecore._h2guard import H2Limits
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
@@ -286,12 +287,15 @@ class VoiceCoreServer:
         #: What SIGHUP runs (``serve`` installs it), in order: each rereads its own files
         #: (the TLS certificate, tokens) and keeps what it had if they are bad.
         self.reload_callbacks: list[Callable[[], None]] = []
+        #: The same reloads, run when their files change (every ``file_watch_interval`` s).
+        self.file_watcher = FileWatcher(settings.file_watch_interval)
         if self._ssl is not None and settings.tls_cert and settings.tls_key:
-            self.reload_callbacks.append(
-                CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
-            )
+            reloader = CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
+            self.reload_callbacks.append(reloader)
+            self.file_watcher.watch((settings.tls_cert, settings.tls_key), reloader)
         if self._auth is not None:
             self.reload_callbacks.append(self.reload_tokens)
+            self.file_watcher.watch((self._auth.path,), self.reload_tokens)
         # Each TLS session's client identity, worked out and logged once per connection: a
         # connection carries one certificate and may carry thousands of calls.
         self._identities: weakref.WeakKeyDictionary[ssl.SSLObject, str | None] = (
@@ -320,6 +324,7 @@ class VoiceCoreServer:
             mtls=self.settings.tls_client_ca is not None,
         )
         warn_if_exposed(self.settings.host, self.port, authenticated=self.settings.authenticates)
+        self.file_watcher.start()
 
     def reload(self) -> None:
         """Run every reload callback (SIGHUP); one that raises does not stop the others."""
@@ -333,6 +338,7 @@ class VoiceCoreServer:
         """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
         finish within the grace period (then end them), end health watches, close."""
         admission = self._admission
+        await self.file_watcher.stop()
         grace = self.settings.grace_period if grace_period is None else grace_period
         logger.info("draining", grace_period=grace, in_flight=len(admission.unary))
         admission.draining = True

@@ -124,7 +124,7 @@ def test_an_error_code_without_advice_is_refused(
 
 def test_every_status_the_server_raises_is_documented() -> None:
     """Each ``Status.X`` the server side names (the client's are its own) has a row."""
-    # _tracing names every status to classify spans (CANCELLED, UNKNOWN, DATA_LOSS); it answers none.
+    # _tracing names every status to classify spans (CANCELLED, UNKNOWN...); it answers none.
     server_side = [
         p
         for p in (ROOT / "voicecore").rglob("*.py")
