@@ -14,6 +14,7 @@ __all__ = ["builtin_primitives", "debug_primitive_set"]
 
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
+    from voicecore.primitives.amount import CaptureAmount
     from voicecore.primitives.confirm import Confirm
     from voicecore.primitives.date import CaptureDate
     from voicecore.primitives.digits import CaptureDigits
@@ -31,6 +32,7 @@ def builtin_primitives() -> list[Primitive[Any]]:
         CaptureNumber(),
         CaptureDigits(),
         CaptureName(),
+        CaptureAmount(),
         Confirm(),
     ]
 
