@@ -15,6 +15,7 @@ __all__ = ["builtin_primitives", "debug_primitive_set"]
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
     from voicecore.primitives.amount import CaptureAmount
+    from voicecore.primitives.choice import CaptureChoice
     from voicecore.primitives.confirm import Confirm
     from voicecore.primitives.date import CaptureDate
     from voicecore.primitives.digits import CaptureDigits
@@ -33,6 +34,7 @@ def builtin_primitives() -> list[Primitive[Any]]:
         CaptureDigits(),
         CaptureName(),
         CaptureAmount(),
+        CaptureChoice(),
         Confirm(),
     ]
 
