@@ -50,12 +50,15 @@ _NONE = re.compile(
     r"^(?:neither|none|nothing|not any)(?: one)?(?: of (?:them|those|these|the above|it))?"
     r"(?: (?:thanks|thank you|please))?$"
 )
-_PLACE_WORDS = frozenset({"one", "option", "choice", "item", "please", "the", "i'll", "take"})
-_PLACE_WORDS |= frozenset({"i", "want", "like", "i'd", "go", "with", "pick", "choose", "number"})
+_NOUNS = [["one"], ["option"], ["choice"], ["item"]]
+# Words said around a choice, not of its name: no partial match on them.
+_TALK = frozenset({"one", "option", "choice", "item", "please", "the", "i'll", "take", "number"})
+_TALK |= frozenset({"want", "like", "i'd", "with", "pick", "choose", "think", "that", "this"})
 _NUMBERED = re.compile(r"(?:\b(?:number|option|choice|item) |#)(?P<n>\w+)\b")
 # ("rather than" is a self-correction marker: what follows it is all that is read.)
 _NEGATIONS: tuple[tuple[str, ...], ...] = (("not",), ("instead", "of"))
 _ARTICLES = frozenset({"the", "a", "an"})
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _SOUND_GROUPS = ("bfpv", "cgjkqsxz", "dt", "l", "mn", "r")
 _SOUND_CODES = {
     letter: str(code) for code, group in enumerate(_SOUND_GROUPS, 1) for letter in group
@@ -196,21 +199,22 @@ def _turned_down(tokens: Sequence[str], start: int) -> bool:
 
 
 def _place(tokens: list[str], count: int) -> int | None:
-    """The 1-based place said ("the second one", "the last one", "number two", "2"), or None."""
-    said = [token for token in tokens if token not in _PLACE_WORDS or token == "number"]
+    """The 1-based place said ("the second one", "the last one", "number two", "2"), or None.
+
+    A place word counts after "the" or before "one"/"option" ("the first", "second option"),
+    or alone; a bare number only alone.
+    """
     numbered = _NUMBERED.search(" ".join(tokens))
     if numbered is not None:
         return _number(numbered["n"])
-    if len(said) != 1:
-        return None
-    word = said[0]
-    if word in ("last", "latter"):
-        return count
-    if word == "former":
-        return 1
-    if word in ORDINALS:
-        return ORDINALS[word]
-    return _number(word) if len(tokens) == 1 else None
+    places = {"last": count, "latter": count, "former": 1} | ORDINALS
+    said = [index for index, token in enumerate(tokens) if token in places]
+    if len(said) == 1:
+        index = said[0]
+        marked = tokens[index - 1 : index] == ["the"] or tokens[index + 1 : index + 2] in _NOUNS
+        if marked or len(tokens) == 1:
+            return places[tokens[index]]
+    return _number(tokens[0]) if len(tokens) == 1 else None
 
 
 def _number(word: str) -> int | None:
@@ -242,7 +246,7 @@ def _closest(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
 def _closeness(tokens: Sequence[str], option: ChoiceOption) -> float:
     """How nearly ``tokens`` say one of the option's names: the best window's score."""
     best = 0.0
-    content = {token for token in tokens if len(token) > 2 and token not in _PLACE_WORDS}
+    content = {token for token in tokens if len(token) > 2 and token not in _TALK}
     for name in option.names:
         wanted = "".join(name)
         key = phonetic_key(name)
@@ -260,8 +264,9 @@ def _closeness(tokens: Sequence[str], option: ChoiceOption) -> float:
 
 
 def phonetic_key(said: Sequence[str]) -> str:
-    """A sound-alike key of words, Soundex-like but keeping the first letter's sound too
-    ("steven" and "stephen", "katie" and "cady" share one)."""
+    """A sound-alike key of words: Soundex-like consonant codes (the first letter's too) and
+    the count of vowel groups, so "steven" and "stephen", "katie" and "cady" share one, and
+    "got" and "katie" do not."""
     keys = []
     for word in said:
         text = re.sub(r"[^a-z]", "", word.replace("ph", "f"))
@@ -273,5 +278,6 @@ def phonetic_key(said: Sequence[str]) -> str:
                 codes += code
             if letter not in "hw":
                 last = code
-        keys.append(codes[:4] or text[:1])
+        syllables = len(_VOWEL_GROUPS.findall(text))
+        keys.append(f"{codes[:4] or text[:1]}{syllables}")
     return " ".join(keys)

@@ -73,6 +73,8 @@ CALLER_CASES = [
     ("two", "large"),
     ("i'll take the first", "small"),
     ("uh, the second one please", "large"),
+    ("the first one, i think", "small"),
+    ("second option", "large"),
     # close and sound-alike
     ("master card", "card"),
     ("stephen", "steven"),
@@ -140,7 +142,17 @@ class TestNoChoice:
         reading = reading_of(text)
         assert (reading.value, reading.reason) == (None, "no_such_option")
 
-    @cases("text", ["", "hmm", "i don't know", "something else entirely, a salad maybe"])
+    @cases(
+        "text",
+        [
+            "",
+            "hmm",
+            "i don't know",
+            "something else entirely, a salad maybe",
+            "i got here first",
+            "i was here first",
+        ],
+    )
     def test_nothing_close_is_no_value_heard(self, text: str) -> None:
         reading = reading_of(text)
         assert (reading.value, reading.reason) == (None, "no_value_heard")
@@ -210,12 +222,15 @@ class TestPhoneticKey:
     def test_sound_alikes_share_a_key(self, first: str, second: str) -> None:
         assert phonetic_key([first]) == phonetic_key([second])
 
-    @cases(("first", "second"), [("steven", "kevin"), ("large", "small"), ("red", "blue")])
+    @cases(
+        ("first", "second"),
+        [("steven", "kevin"), ("large", "small"), ("red", "blue"), ("got", "katie")],
+    )
     def test_different_sounds_differ(self, first: str, second: str) -> None:
         assert phonetic_key([first]) != phonetic_key([second])
 
     def test_a_word_of_vowels_keeps_its_first_letter(self) -> None:
-        assert phonetic_key(["aye", "o'"]) == "a o"
+        assert phonetic_key(["aye", "o'"]) == "a1 o1"
 
 
 async def test_an_ambiguous_turn_asks_which_over_the_service() -> None:
