@@ -9,6 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests._cases import cases
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore.capture import Answer, HeldValue, Reading, Reply
 from voicecore.primitives.amount import (
     CaptureAmount,
@@ -17,6 +19,7 @@ from voicecore.primitives.amount import (
     say_amount,
     say_whole,
 )
+from voicecore.service import VoiceCoreService
 
 PRIMITIVE = CaptureAmount()
 
@@ -291,3 +294,23 @@ class TestCorrections:
         value = HeldValue(value="1200", readback="", parts={}, confidence=0.9)
         edited = PRIMITIVE.correct(value, reply("the yen are 1300"), params)
         assert edited is None  # "yen" names no part: only the amount said again replaces it
+
+
+async def test_hypotheses_that_agree_outvote_one_that_does_not() -> None:
+    """ "twelve fifty" and "$12.50" are one amount: together they beat "twelve fifteen"."""
+    service = VoiceCoreService.from_settings()
+    alternatives = [
+        {"transcription": "twelve fifteen", "confidence": 0.5},
+        {"transcription": "$12.50", "confidence": 0.4},
+    ]
+    request = ExecutePrimitiveRequest(
+        objective_type="capture_amount",
+        params=Struct.from_dict(
+            {"transcription": "twelve fifty", "asr_confidence": 0.45, "alternatives": alternatives}
+        ),
+    )
+    response = await service.execute_primitive(request)
+    assert response.success and response.data is not None
+    data = response.data.to_dict()
+    assert data["value"] == "12.50"
+    assert [candidate["value"] for candidate in data["candidates"]] == ["12.15"]
