@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
@@ -77,12 +78,12 @@ _CORRECTING_WORDS = frozenset({"no", "not"})
 # "the cents are twenty five", "make the dollars fifteen", "the cents should be 25"
 _PART_EDIT = re.compile(
     r"\b(?:the )?(?P<part>cents?|pence|pennies|dollars?|euros?|pounds?|bucks)"
-    r"(?: (?:is|are|was|were|should be|must be|need to be|to|part is))? (?P<amount>.+)$"
+    r"(?: (?:is|are|was|were|should be|must be|need to be|to))? (?P<amount>.+)$"
 )
 _SAY_UNITS = {value: word for word, value in UNITS.items()}
 _SAY_TEENS = {value: word for word, value in TEENS.items()}
 _SAY_TENS = {value: word for word, value in TENS.items()}
-# Written with the currency's minor digits; the most a caller can mean (a quadrillion).
+# More than any caller means (a quadrillion): bounds the words of a readback.
 _MAX_AMOUNT = Decimal(10) ** 15
 
 
@@ -106,14 +107,13 @@ class CaptureAmountParams(CaptureParams):
         return self
 
 
+@dataclass(frozen=True, slots=True)
 class _Heard:
-    """An amount heard in one hypothesis: its value and the currencies its words can name."""
+    """An amount heard in one hypothesis: its value and the currencies its words can name
+    (None: no currency was said)."""
 
-    __slots__ = ("currencies", "value")
-
-    def __init__(self, value: Decimal, currencies: frozenset[str] | None) -> None:
-        self.value = value
-        self.currencies = currencies
+    value: Decimal
+    currencies: frozenset[str] | None
 
 
 class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
@@ -169,7 +169,7 @@ def amount_reading(
     """``value`` in ``params.currency`` as a reading, or no value with the reason."""
     currency = params.currency
     if named is not None and currency not in named:
-        heard = sorted(named)[0] if len(named) == 1 else "/".join(sorted(named))
+        heard = "/".join(sorted(named))  # "EUR"; "dollars" names every dollar: "AUD/CAD/..."
         return Reading(value=None, reason="currency_mismatch", parts={"heard_currency": heard})
     exponent = 0 if currency in _NO_MINOR else 2
     quantum = Decimal(1).scaleb(-exponent)
