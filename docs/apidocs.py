@@ -70,6 +70,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "capture_number": {"transcription": "two hundred and fifty", "max_value": 1000},
     "capture_digits": {"transcription": "nine four one zero three", "min_length": 5},
     "capture_name": {"transcription": "D O E, doe"},
+    "capture_amount": {"transcription": "uh, it's twelve fifty", "max_value": 500},
+    "capture_choice": {
+        "transcription": "the second one please",
+        "options": [
+            {"id": "morning", "label": "Tuesday morning", "synonyms": ["the morning"]},
+            {"id": "afternoon", "label": "Tuesday afternoon", "synonyms": ["after lunch"]},
+        ],
+    },
     "confirm": {
         "transcription": "yes that's right",
         "alternatives": [{"transcription": "yes that's right", "confidence": 0.92}],

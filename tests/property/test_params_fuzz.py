@@ -36,12 +36,28 @@ __all__: list[str] = []
 _REGISTRY = default_registry(debug_primitives=True)
 OBJECTIVE_TYPES = _REGISTRY.names()
 
+_LABELS = st.sampled_from(["red", "blue", "the second one", "none", "large pizza", "two"])
+
+
+@st.composite
+def _options(draw: st.DrawFn) -> JsonValue:
+    """capture_choice's options: 1 to 4, ids unique."""
+    ids = draw(st.lists(st.sampled_from("abcdef"), min_size=1, max_size=4, unique=True))
+    options: list[JsonValue] = []
+    for id_ in ids:
+        synonyms: list[JsonValue] = list(draw(st.lists(_LABELS, max_size=3)))
+        options.append({"id": id_, "label": draw(_LABELS), "synonyms": synonyms})
+    return options
+
+
 # Params whose valid values make a call slow (debug_sleep sleeps up to an hour, debug_flaky
-# retries with backoff, by default once): near-valid params always carry them, with quick
-# valid values or invalid ones; arbitrary params never do.
+# retries with backoff, by default once), or that a call needs and no generic value gives
+# (capture_choice's options): near-valid params always carry them, with valid values or
+# invalid ones; arbitrary params never do.
 _GUARDED_FIELDS: dict[tuple[str, str], st.SearchStrategy[JsonValue]] = {
     ("debug_sleep", "seconds"): st.floats(min_value=0.0, max_value=0.001),
     ("debug_flaky", "failures"): st.just(0),
+    ("capture_choice", "options"): _options(),
 }
 _DATES = TypeAdapter(date)
 _SAFE_DATES = (date.min + timedelta(days=366), date.max - timedelta(days=366))

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.strategies import ADVERSARIAL_PHRASES, adversarial_units, long_utterance
+from voicecore._json import JsonValue
 from voicecore.capture import CapturePrimitive, CaptureState, HeldValue
 from voicecore.capture._machine import advance
 from voicecore.primitives import builtin_primitives
@@ -31,7 +32,7 @@ _NO = "no "
 # parse (validating an address, a date, a phone number) happens once at either length.
 _SLACK = 3000
 _PRIMITIVES = {primitive.name: primitive for primitive in builtin_primitives()}
-_HELD = {
+_HELD: dict[str, tuple[str, dict[str, JsonValue]]] = {
     "capture_email": ("john@gmail.com", {"local": "john", "domain": "gmail.com"}),
     "capture_phone": ("+14155552671", {"extension": ""}),
     "capture_date": ("2024-03-05", {}),
@@ -39,8 +40,18 @@ _HELD = {
     "capture_number": ("42", {}),
     "capture_digits": ("12345", {}),
     "capture_name": ("John", {}),
+    "capture_amount": ("12.50", {"currency": "USD"}),
+    "capture_choice": ("large", {"label": "Large pizza", "position": 2}),
 }
-_EXTRA: dict[str, dict[str, Any]] = {"capture_date": {"reference_date": "2024-03-01"}}
+_OPTIONS = [
+    {"id": "small", "label": "Small pizza", "synonyms": ["small", "the little one"]},
+    {"id": "large", "label": "Large pizza", "synonyms": ["large", "family size"]},
+    {"id": "card", "label": "Mastercard"},
+]
+_EXTRA: dict[str, dict[str, Any]] = {
+    "capture_date": {"reference_date": "2024-03-01"},
+    "capture_choice": {"options": _OPTIONS},
+}
 
 
 class _Counter:

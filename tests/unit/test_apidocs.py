@@ -110,8 +110,9 @@ def test_every_error_code_has_advice() -> None:
 
 
 def test_a_primitive_without_an_example_is_refused() -> None:
+    examples = {name: turn for name, turn in apidocs.EXAMPLES.items() if name != "capture_date"}
     with pytest.raises(KeyError, match="capture_date"):
-        apidocs._primitives(builtin_primitives(), {})
+        apidocs._primitives(builtin_primitives(), examples)
 
 
 def test_an_error_code_without_advice_is_refused(

@@ -18,7 +18,8 @@ class Reading:
     """What one hypothesis says.
 
     ``value`` is canonical (or None when nothing usable was heard, with a ``reason`` code);
-    ``parts`` are the type-specific fields of ``data``; ``certainty`` (0..1) is how sure the
+    ``parts`` are the type-specific fields of ``data`` (without a value, a ``question`` str
+    among them is the prompt: "Did you mean A or B?"); ``certainty`` (0..1) is how sure the
     parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
     next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
     """

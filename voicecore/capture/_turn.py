@@ -235,6 +235,9 @@ def _prompt(turn: Turn, noun: str, purpose: str) -> str:
     if turn.partial:
         said = turn.partial_readback or " ".join(turn.partial)
         return f"I have {said} so far. What comes next?"
+    question = turn.heard.get("question")  # a reading's own question: "Did you mean A or B?"
+    if isinstance(question, str):
+        return question
     if turn.previous is not None:
         return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
     return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"

@@ -14,6 +14,8 @@ __all__ = ["builtin_primitives", "debug_primitive_set"]
 
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
+    from voicecore.primitives.amount import CaptureAmount
+    from voicecore.primitives.choice import CaptureChoice
     from voicecore.primitives.confirm import Confirm
     from voicecore.primitives.date import CaptureDate
     from voicecore.primitives.digits import CaptureDigits
@@ -31,6 +33,8 @@ def builtin_primitives() -> list[Primitive[Any]]:
         CaptureNumber(),
         CaptureDigits(),
         CaptureName(),
+        CaptureAmount(),
+        CaptureChoice(),
         Confirm(),
     ]
 

@@ -1,0 +1,148 @@
+"""capture_amount and capture_choice over gRPC, turn by turn: capture, correct, confirm; turns
+applied once per idempotency key; no clear value in events or logs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from loguru import logger
+
+from tests.integration.test_capture_scenarios import Conversation, stub
+from voicecore._proto.voicecore.v1 import (
+    PrimitiveState,
+    StreamEventsRequest,
+    VoiceCoreServiceStub,
+)
+
+__all__ = ["stub"]  # the real server's stub fixture, shared with the other scenarios
+
+pytestmark = pytest.mark.integration
+
+NC = PrimitiveState.NEEDS_CONFIRMATION
+COMPLETED = PrimitiveState.COMPLETED
+INCOMPLETE = PrimitiveState.INCOMPLETE
+OPTIONS: list[dict[str, Any]] = [
+    {"id": "opt-morning", "label": "Tuesday morning", "synonyms": ["the morning"]},
+    {"id": "opt-evening", "label": "Thursday evening", "synonyms": ["after work"]},
+]
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every voicecore log record, serialized as the JSON sink writes it, at DEBUG and above."""
+    lines: list[str] = []
+    logger.enable("voicecore")
+    sink = logger.add(lines.append, level="DEBUG", serialize=True)
+    yield lines
+    logger.remove(sink)
+    logger.disable("voicecore")
+
+
+async def event_payloads(stub: VoiceCoreServiceStub, conversation_id: str) -> list[str]:
+    request = StreamEventsRequest(conversation_id=conversation_id, replay_only=True)
+    return [json.dumps(event.to_dict()) async for event in stub.stream_events(request)]
+
+
+class TestAmount:
+    async def test_capture_correct_both_ways_and_confirm(self, stub: VoiceCoreServiceStub) -> None:
+        """A price, a new amount in the answer, an edit of the cents, then yes."""
+        call = Conversation(stub, "capture_amount", "amount-1", {"max_value": 1000})
+        first = await call.say("uh, it's about twelve fifty")
+        assert (first.state, first.data["value"], first.data["currency"]) == (NC, "12.50", "USD")
+        assert first.data["readback"] == "twelve dollars and fifty cents"
+        assert "twelve dollars and fifty cents" in first.data["prompt"]
+        second = await call.say("no, fifteen fifty")
+        assert (second.state, second.data["value"]) == (NC, "15.50")
+        third = await call.say("no, the cents are 25")
+        assert (third.state, third.data["value"]) == (NC, "15.25")
+        done = await call.say("yes that's right")
+        assert (done.state, done.data["value"]) == (COMPLETED, "15.25")
+        events = await call.event_types()
+        assert events.count("capture.corrected") == 2 and "capture.confirmed" in events
+
+    async def test_currency_param_and_a_mismatch(self, stub: VoiceCoreServiceStub) -> None:
+        """Euros asked for: "three fifty" is 3.50 EUR; dollars said are refused, with why."""
+        call = Conversation(stub, "capture_amount", "amount-2", {"currency": "EUR"})
+        wrong = await call.say("three dollars fifty")
+        assert (wrong.state, wrong.data["reason"]) == (INCOMPLETE, "currency_mismatch")
+        turn = await call.say("three fifty")
+        assert (turn.data["value"], turn.data["currency"]) == ("3.50", "EUR")
+        assert turn.data["readback"] == "three euros and fifty cents"
+
+    async def test_a_turn_is_applied_once_per_key(self, stub: VoiceCoreServiceStub) -> None:
+        """A retried correction replays its answer; it is not applied twice."""
+        call = Conversation(stub, "capture_amount", "amount-3")
+        await call.say("$40", key="t1")
+        once = await call.say("no, the dollars are 45", key="t2")
+        again = await call.say("no, the dollars are 45", key="t2")
+        assert (once.data["value"], again.data["value"]) == ("45.00", "45.00")
+        assert (once.replayed, again.replayed) == (False, True)
+        assert (await call.event_types()).count("capture.corrected") == 1
+
+
+class TestChoice:
+    async def test_ambiguous_then_chosen_corrected_and_confirmed(
+        self, stub: VoiceCoreServiceStub
+    ) -> None:
+        """ "The day one" asks which; a place chooses; "the other one" switches; yes confirms."""
+        call = Conversation(stub, "capture_choice", "choice-1", {"options": OPTIONS})
+        unsure = await call.say("one of the days")
+        assert (unsure.state, unsure.data["reason"]) == (INCOMPLETE, "no_value_heard")
+        chosen = await call.say("um, the first one")
+        assert (chosen.state, chosen.data["value"]) == (NC, "opt-morning")
+        assert chosen.data["readback"] == "Tuesday morning"
+        switched = await call.say("no, the other one")
+        assert (switched.state, switched.data["value"]) == (NC, "opt-evening")
+        done = await call.say("yes")
+        assert (done.state, done.data["value"]) == (COMPLETED, "opt-evening")
+        assert "capture.corrected" in await call.event_types()
+
+    async def test_two_close_options_ask_which(self, stub: VoiceCoreServiceStub) -> None:
+        options = [*OPTIONS, {"id": "opt-tuesday-eve", "label": "Tuesday evening"}]
+        call = Conversation(stub, "capture_choice", "choice-2", {"options": options})
+        turn = await call.say("tuesday")
+        assert (turn.state, turn.data["reason"]) == (INCOMPLETE, "ambiguous")
+        assert turn.data["prompt"] == "Did you mean Tuesday morning or Tuesday evening?"
+        chosen = await call.say("tuesday evening")
+        assert chosen.data["value"] == "opt-tuesday-eve"
+
+    async def test_neither_is_an_answer(self, stub: VoiceCoreServiceStub) -> None:
+        call = Conversation(stub, "capture_choice", "choice-3", {"options": OPTIONS})
+        turn = await call.say("neither of those, thanks")
+        assert (turn.state, turn.data["reason"]) == (INCOMPLETE, "none")
+        assert "value" not in turn.data
+
+
+class TestNoClearValue:
+    @pytest.mark.parametrize(
+        ("objective_type", "extra", "said", "clear"),
+        [
+            ("capture_amount", {}, "it's $1,234.56", ["1234.56", "1,234.56", "234"]),
+            ("capture_choice", {"options": OPTIONS}, "after work", ["opt-evening", "evening"]),
+        ],
+    )
+    async def test_events_and_logs_carry_the_value_redacted(
+        self,
+        stub: VoiceCoreServiceStub,
+        log_lines: list[str],
+        objective_type: str,
+        extra: dict[str, Any],
+        said: str,
+        clear: list[str],
+    ) -> None:
+        """Captured, confirmed: the events and every log line show the value only redacted."""
+        call = Conversation(stub, objective_type, f"clear-{objective_type}", extra)
+        first = await call.say(said)
+        assert first.data["value"] == clear[0]
+        await call.say("yes")
+        payloads = await event_payloads(stub, call.conversation_id)
+        assert any(
+            "valueRedacted" in payload or "value_redacted" in payload for payload in payloads
+        )
+        assert any("capture turn done" in line for line in log_lines)
+        for text in [*payloads, *log_lines]:
+            for value in clear:
+                assert value not in text.lower()

@@ -1,0 +1,116 @@
+"""Round trips of capture_amount and capture_choice: a valid value rendered the ways callers say
+it and formatting ASRs write it is captured back exactly.
+
+The renderings come from generators written here (and the number words of
+``test_spoken_numbers_dates``), independent of the parsers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.property.test_spoken_numbers_dates import below_hundred, cardinal_words, ordinal_words
+from voicecore.primitives.amount import CaptureAmount, CaptureAmountParams
+from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams
+
+AMOUNT = CaptureAmount()
+CHOICE = CaptureChoice()
+_OPENINGS = ["", "uh ", "it's ", "it's about ", "um, that's ", "The total is "]
+_CLOSINGS = ["", ".", " please", ", i think"]
+_WORDS = (
+    "apple pear plum cherry walnut almond cedar maple willow river harbor meadow canyon summit "
+    "violet amber silver copper marble velvet window garden kitchen balcony terrace lantern"
+).split()
+
+
+def written(dollars: int, cents: int) -> list[str]:
+    """How a formatting ASR writes the amount."""
+    plain = f"{dollars}.{cents:02d}"
+    grouped = f"{dollars:,}.{cents:02d}"
+    forms = [plain, f"${plain}", f"${grouped}", f"{grouped} dollars", f"${grouped}."]
+    if cents == 0:
+        forms += [f"${dollars:,}", f"{dollars} dollars"]
+    if dollars % 100 == 0 and cents == 0 and dollars:
+        forms.append(f"${dollars // 1000}k" if dollars % 1000 == 0 else f"${dollars / 1000}k")
+    return forms
+
+
+def spoken(dollars: int, cents: int, with_and: bool) -> list[str]:
+    """How a caller says the amount."""
+    unit = "dollar" if dollars == 1 else "dollars"
+    cent_unit = "cent" if cents == 1 else "cents"
+    whole = f"{cardinal_words(dollars, with_and)} {unit}"
+    if cents == 0:
+        return [whole, f"{cardinal_words(dollars, with_and)} bucks"]
+    forms = [
+        f"{whole} and {below_hundred(cents)} {cent_unit}",
+        f"{whole} {below_hundred(cents)}",
+    ]
+    if dollars == 0:
+        forms.append(f"{below_hundred(cents)} {cent_unit}")
+    if 1 <= dollars <= 99:  # a price: "twelve fifty", "three oh five"
+        pair = below_hundred(cents) if cents >= 10 else f"oh {below_hundred(cents)}"
+        forms.append(f"{below_hundred(dollars)} {pair}")
+    return forms
+
+
+@st.composite
+def said_amounts(draw: st.DrawFn) -> tuple[str, str]:
+    """An amount (below ten million) and one way it is said or written, with talk around it."""
+    dollars = draw(st.integers(min_value=0, max_value=9_999_999))
+    cents = draw(st.integers(min_value=0 if dollars else 1, max_value=99))
+    forms = written(dollars, cents) + spoken(dollars, cents, draw(st.booleans()))
+    form = draw(st.sampled_from(forms))
+    said = draw(st.sampled_from(_OPENINGS)) + form + draw(st.sampled_from(_CLOSINGS))
+    return said, f"{dollars}.{cents:02d}"
+
+
+@given(said_amounts())
+def test_an_amount_said_is_captured_back(case: tuple[str, str]) -> None:
+    said, value = case
+    params = CaptureAmountParams(transcription=said)
+    reading = AMOUNT.read(said, params, None)
+    assert reading.value == value, said
+    assert reading.parts == {"currency": "USD"}
+
+
+@st.composite
+def offered_choices(draw: st.DrawFn) -> tuple[list[dict[str, Any]], int, str]:
+    """Options with distinct labels of one or two words, one chosen, and how it is said."""
+    count = draw(st.integers(min_value=2, max_value=8))
+    labels = draw(
+        st.lists(
+            st.lists(st.sampled_from(_WORDS), min_size=1, max_size=2, unique=True).map(" ".join),
+            min_size=count,
+            max_size=count,
+            unique=True,
+        )
+    )
+    options = [{"id": f"id-{index}", "label": label.title()} for index, label in enumerate(labels)]
+    chosen = draw(st.integers(min_value=0, max_value=count - 1))
+    place = chosen + 1
+    forms = [
+        labels[chosen],
+        labels[chosen].upper(),
+        f"the {labels[chosen]} one",
+        f"the {ordinal_words(place)} one",
+        f"number {place}",
+        f"option {below_hundred(place)}",
+    ]
+    if place == count:
+        forms.append("the last one")
+    form = draw(st.sampled_from(forms))
+    said = draw(st.sampled_from(_OPENINGS)) + form + draw(st.sampled_from(_CLOSINGS))
+    return options, chosen, said
+
+
+@given(offered_choices())
+def test_a_choice_said_is_captured_back(case: tuple[list[dict[str, Any]], int, str]) -> None:
+    options, chosen, said = case
+    params = CaptureChoiceParams.model_validate({"transcription": said, "options": options})
+    reading = CHOICE.read(said, params, None)
+    assert reading.value == options[chosen]["id"], said
+    assert reading.readback == options[chosen]["label"]

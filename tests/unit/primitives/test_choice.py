@@ -1,0 +1,249 @@
+"""capture_choice: options by name, synonym, place, close and sound-alike; none; ambiguity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from tests._cases import cases
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, PrimitiveState
+from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams, phonetic_key
+from voicecore.service import VoiceCoreService
+
+PRIMITIVE = CaptureChoice()
+OPTIONS: list[dict[str, Any]] = [
+    {"id": "small", "label": "Small pizza", "synonyms": ["small", "little one"]},
+    {"id": "large", "label": "Large pizza", "synonyms": ["large", "big one", "family size"]},
+    {"id": "card", "label": "Mastercard", "synonyms": ["credit card"]},
+    {"id": "steven", "label": "Steven"},
+    {"id": "katie", "label": "Katie"},
+]
+
+
+def params_of(text: str, options: list[dict[str, Any]] | None = None) -> CaptureChoiceParams:
+    """Params as the service builds them from a request's Struct."""
+    return CaptureChoiceParams.model_validate(
+        {"transcription": text, "options": OPTIONS if options is None else options}
+    )
+
+
+def reading_of(text: str, options: list[dict[str, Any]] | None = None) -> Reading:
+    return PRIMITIVE.read(text, params_of(text, options), None)
+
+
+CALLER_CASES = [
+    # by name and synonym
+    ("large pizza", "large"),
+    ("Large Pizza.", "large"),
+    ("the large one", "large"),
+    ("large", "large"),
+    ("small please", "small"),
+    ("the little one", "small"),
+    ("uh the big one please", "large"),
+    ("family size", "large"),
+    ("i'll go with the family size", "large"),
+    ("it's the mastercard", "card"),
+    ("my credit card", "card"),
+    ("MASTERCARD", "card"),
+    ("steven", "steven"),
+    ("Katie.", "katie"),
+    ("um, katie i think", "katie"),
+    ("the large pizza not the small pizza", "large"),
+    ("not the small, the large", "large"),
+    ("the small one instead of the large one", "small"),
+    ("large instead of small", "large"),
+    ("small, no wait, large", "large"),
+    ("small sorry i mean large", "large"),
+    # by place
+    ("the first one", "small"),
+    ("the second one", "large"),
+    ("The Third One.", "card"),
+    ("the fourth", "steven"),
+    ("the last one", "katie"),
+    ("number two", "large"),
+    ("number 3", "card"),
+    ("option one", "small"),
+    ("choice five", "katie"),
+    ("#2", "large"),
+    ("2", "large"),
+    ("two", "large"),
+    ("i'll take the first", "small"),
+    ("uh, the second one please", "large"),
+    ("the first one, i think", "small"),
+    ("second option", "large"),
+    # close and sound-alike
+    ("master card", "card"),
+    ("stephen", "steven"),
+    ("cady", "katie"),
+    ("lodge pizza", "large"),
+    ("the large piza", "large"),
+    ("mastercad", "card"),
+]
+
+
+class TestCallerUtterances:
+    @cases(("text", "expected"), CALLER_CASES)
+    def test_reads_the_choice(self, text: str, expected: str) -> None:
+        """Caller phrasing gives the chosen option's id, its label read back."""
+        reading = reading_of(text)
+        assert reading.value == expected
+        label = next(option["label"] for option in OPTIONS if option["id"] == expected)
+        assert reading.readback == label
+        assert reading.parts["label"] == label
+
+    def test_there_are_forty_cases(self) -> None:
+        assert len(CALLER_CASES) >= 40
+
+    def test_certainty_falls_from_named_to_placed_to_near(self) -> None:
+        """A name said whole is surest, a place next, a close or sound-alike name least."""
+        named = reading_of("large pizza").certainty
+        placed = reading_of("the second one").certainty
+        near = reading_of("stephen").certainty
+        assert named > placed > near >= 0.8
+
+    def test_latter_and_former_of_two(self) -> None:
+        two = OPTIONS[:2]
+        assert reading_of("the latter", two).value == "large"
+        assert reading_of("the former", two).value == "small"
+
+    def test_place_reported(self) -> None:
+        assert reading_of("the mastercard").parts["position"] == 3
+
+
+class TestNoChoice:
+    @cases(
+        "text",
+        ["neither", "none of them", "None of those, thanks.", "neither one", "nothing", "none"],
+    )
+    def test_none_is_its_own_answer(self, text: str) -> None:
+        """ "Neither" is an answer: no value, reason none."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "none")
+
+    def test_an_option_named_none_is_chosen(self) -> None:
+        """An option whose name is "none of the above" is chosen by its name, not "none"."""
+        options = [*OPTIONS[:2], {"id": "nota", "label": "None of the above"}]
+        assert reading_of("none of the above", options).value == "nota"
+
+    @cases("text", ["small or large", "pizza", "the pizza"])
+    def test_two_equally_close_ask_which(self, text: str) -> None:
+        """Two options equally close are no value: the question names both labels."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "ambiguous")
+        assert reading.parts["candidates"] == ["small", "large"]
+        assert reading.parts["question"] == "Did you mean Small pizza or Large pizza?"
+
+    @cases("text", ["the sixth one", "number nine", "0"])
+    def test_a_place_beyond_the_options(self, text: str) -> None:
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "no_such_option")
+
+    @cases(
+        "text",
+        [
+            "",
+            "hmm",
+            "i don't know",
+            "something else entirely, a salad maybe",
+            "i got here first",
+            "i was here first",
+        ],
+    )
+    def test_nothing_close_is_no_value_heard(self, text: str) -> None:
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "no_value_heard")
+
+    def test_long_utterances_are_not_matched_nearly(self) -> None:
+        """Past twelve words only names said whole count (near matching is bounded)."""
+        said = "i was thinking about it for a while and i would say "
+        assert len(said.split()) == 12
+        assert reading_of(said + "stephen").reason == "no_value_heard"
+        assert reading_of(said + "steven").value == "steven"
+
+
+class TestParams:
+    @cases(
+        "options",
+        [
+            [],
+            [{"id": "a", "label": "A"}] * 2,
+            [{"id": str(index), "label": f"o{index}"} for index in range(21)],
+            [{"id": "a", "label": "x" * 101}],
+            [{"id": "a", "label": "..."}],
+            [{"id": "a", "label": "A", "synonyms": ["?"]}],
+            [{"id": "a", "label": "A", "synonyms": ["s"] * 11}],
+            [{"id": "", "label": "A"}],
+            [{"id": "a", "label": "A", "colour": "red"}],
+        ],
+    )
+    def test_options_are_bounded(self, options: list[dict[str, Any]]) -> None:
+        """1 to 20 options, unique ids, names of 1-100 characters with a word, 10 synonyms."""
+        with pytest.raises(ValidationError):
+            params_of("x", options)
+
+    def test_options_are_required(self) -> None:
+        with pytest.raises(ValidationError, match="options"):
+            CaptureChoiceParams.model_validate({"transcription": "x"})
+
+    def test_schema_describes_the_options(self) -> None:
+        schema = CaptureChoiceParams.model_json_schema()
+        assert schema["properties"]["options"]["maxItems"] == 20
+        assert set(schema["$defs"]["ChoiceOption"]["properties"]) == {"id", "label", "synonyms"}
+
+
+class TestCorrections:
+    def held(self, value: str) -> HeldValue:
+        return HeldValue(value, value, {}, confidence=0.9)
+
+    def test_the_other_one_of_two(self) -> None:
+        params = params_of("x", OPTIONS[:2])
+        reply = Reply(Answer.NO, "the other one", "no the other one")
+        edited = PRIMITIVE.correct(self.held("small"), reply, params)
+        assert edited is not None and edited.value == "large"
+
+    def test_the_other_one_of_more_is_no_edit(self) -> None:
+        reply = Reply(Answer.NO, "the other one", "no the other one")
+        assert PRIMITIVE.correct(self.held("small"), reply, params_of("x")) is None
+
+    def test_anything_else_is_no_edit(self) -> None:
+        reply = Reply(Answer.NO, "the large one", "no the large one")
+        assert PRIMITIVE.correct(self.held("small"), reply, params_of("x", OPTIONS[:2])) is None
+
+
+class TestPhoneticKey:
+    @cases(
+        ("first", "second"),
+        [("steven", "stephen"), ("katie", "cady"), ("smith", "smyth"), ("jon", "john")],
+    )
+    def test_sound_alikes_share_a_key(self, first: str, second: str) -> None:
+        assert phonetic_key([first]) == phonetic_key([second])
+
+    @cases(
+        ("first", "second"),
+        [("steven", "kevin"), ("large", "small"), ("red", "blue"), ("got", "katie")],
+    )
+    def test_different_sounds_differ(self, first: str, second: str) -> None:
+        assert phonetic_key([first]) != phonetic_key([second])
+
+    def test_a_word_of_vowels_keeps_its_first_letter(self) -> None:
+        assert phonetic_key(["aye", "o'"]) == "a1 o1"
+
+
+async def test_an_ambiguous_turn_asks_which_over_the_service() -> None:
+    """The turn's prompt is the reading's question, naming both labels."""
+    service = VoiceCoreService.from_settings()
+    request = ExecutePrimitiveRequest(
+        objective_type="capture_choice",
+        conversation_id="choice-ambiguous",
+        params=Struct.from_dict({"transcription": "the pizza", "options": OPTIONS}),
+    )
+    response = await service.execute_primitive(request)
+    assert response.success and response.metadata is not None and response.data is not None
+    assert response.metadata.state == PrimitiveState.INCOMPLETE
+    data = response.data.to_dict()
+    assert data["reason"] == "ambiguous"
+    assert data["prompt"] == "Did you mean Small pizza or Large pizza?"

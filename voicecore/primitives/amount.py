@@ -1,0 +1,381 @@
+"""``capture_amount``: money said in words or written ("twelve fifty", "$1,234.56", "twenty bucks").
+
+``value`` is a plain decimal string with the currency's minor digits ("12.50", "1200.00"; "500"
+for yen) and ``currency`` its ISO 4217 code, from the ``currency`` param ("USD" by default).
+
+How an amount is heard, in order:
+
+- written: "12.50", "$1,234.56", "€20", "$1.2k" (k is a thousand), "12.50." from a formatting ASR;
+- major and minor units: "a hundred and five dollars and ten cents", "twelve dollars fifty",
+  "fifty cents", "five grand";
+- a price said in two groups: "twelve fifty" and "three fifty" are 12.50 and 3.50, as a caller
+  says a price ("twelve hundred fifty" or "one thousand two hundred fifty" is 1250);
+- any other number ("a hundred and five", "three point five").
+
+A currency word said by the caller ("euros", "bucks", "pounds") must name the ``currency``
+param's currency: the application says what it takes, so "twenty euros" when it asks for USD is
+no value (reason ``currency_mismatch``, with the currency heard), never a silent conversion nor a
+switch of currency. "dollars" names every dollar (USD, CAD, AUD, ...), "cents" the minor unit of
+every currency that has cents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from voicecore._json import JsonValue
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.spoken.number_words import BIG_SCALES, SMALL_SCALES, TEENS, TENS, UNITS, ZERO_DIGITS
+from voicecore.spoken.numbers import NumberSpan, cardinal, find_numbers, spoken_number
+from voicecore.spoken.readback import say_characters
+from voicecore.spoken.tokens import after_correction, drop_fillers, words
+
+__all__ = ["CaptureAmount", "CaptureAmountParams", "say_amount"]
+
+# Currency words and the ISO 4217 codes each can name.
+_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD"})
+_MAJOR_WORDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("dollar", "dollars", "buck", "bucks"), _DOLLARS),
+    **dict.fromkeys(("usd",), frozenset({"USD"})),
+    **dict.fromkeys(("euro", "euros", "eur"), frozenset({"EUR"})),
+    **dict.fromkeys(("pound", "pounds", "quid", "gbp", "sterling"), frozenset({"GBP"})),
+    **dict.fromkeys(("yen", "jpy"), frozenset({"JPY"})),
+}
+_CENTS = _DOLLARS | {"EUR"}
+_MINOR_WORDS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("cent", "cents"), _CENTS),
+    **dict.fromkeys(("penny", "pence", "pennies", "p"), frozenset({"GBP"})),
+}
+_SYMBOLS = {
+    "$": _DOLLARS,
+    "€": frozenset({"EUR"}),
+    "£": frozenset({"GBP"}),
+    "¥": frozenset({"JPY"}),
+}
+# Currencies without a minor unit in use (ISO 4217 exponent 0).
+_NO_MINOR = frozenset({"JPY", "KRW", "VND", "CLP", "ISK"})
+# How to say an amount back: major singular and plural, minor singular and plural.
+_NAMES: dict[str, tuple[str, str, str, str]] = {
+    **dict.fromkeys(_DOLLARS, ("dollar", "dollars", "cent", "cents")),
+    "EUR": ("euro", "euros", "cent", "cents"),
+    "GBP": ("pound", "pounds", "penny", "pence"),
+    "JPY": ("yen", "yen", "", ""),
+}
+_THOUSANDS = frozenset({"grand", "k"})
+_ONE_OF = [[word] for word in _MAJOR_WORDS]
+_WRITTEN = re.compile(
+    r"^(?P<symbol>[$€£¥])?(?P<number>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]*\.?[0-9]+)"
+    r"(?P<k>k)?$"
+)
+# "no, fifteen fifty": a bare "no" corrects what came before it (as in capture_number).
+_CORRECTING_WORDS = frozenset({"no", "not"})
+# "the cents are twenty five", "make the dollars fifteen", "the cents should be 25"
+_PART_EDIT = re.compile(
+    r"\b(?:the )?(?P<part>cents?|pence|pennies|dollars?|euros?|pounds?|bucks)"
+    r"(?: (?:is|are|was|were|should be|must be|need to be|to))? (?P<amount>.+)$"
+)
+_SAY_UNITS = {value: word for word, value in UNITS.items()}
+_SAY_TEENS = {value: word for word, value in TEENS.items()}
+_SAY_TENS = {value: word for word, value in TENS.items()}
+# More than any caller means (a quadrillion): bounds the words of a readback.
+_MAX_AMOUNT = Decimal(10) ** 15
+
+
+class CaptureAmountParams(CaptureParams):
+    """Params of ``capture_amount``: the capture params, inclusive bounds, the currency, and
+    whether an amount may have cents."""
+
+    min_value: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+    max_value: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    allow_cents: bool = True
+
+    @model_validator(mode="after")
+    def _bounds_are_ordered(self) -> CaptureAmountParams:
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError("min_value must not be greater than max_value")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    """An amount heard in one hypothesis: its value and the currencies its words can name
+    (None: no currency was said)."""
+
+    value: Decimal
+    currencies: frozenset[str] | None
+
+
+class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
+    """Capture an amount of money ("twelve fifty", "$1,234.56", "a hundred dollars and ten cents").
+
+    Without a value the reason says why: ``no_value_heard``, ``several_values``,
+    ``currency_mismatch`` (a currency word for another currency), ``cents_not_allowed``,
+    ``too_many_decimals`` ("12.505") or ``out_of_range`` (with what was heard).
+    """
+
+    name: ClassVar[str] = "capture_amount"
+    version: ClassVar[str] = "1.0.0"
+    description: ClassVar[str] = (
+        "Capture an amount of money said in words or written, as a decimal string and currency."
+    )
+    noun: ClassVar[str] = "amount"
+    params_model = CaptureAmountParams
+
+    def read(self, text: str, params: CaptureAmountParams, partial: str | None) -> Reading:
+        """Read the amount in ``text``; ``partial`` is unused (an amount is said whole)."""
+        tokens = _last_correction(after_correction(drop_fillers(words(text))))
+        heard = _amounts(tokens)
+        if not heard:
+            return Reading(value=None, reason="no_value_heard")
+        values = list(dict.fromkeys(item.value for item in heard))
+        if len(values) > 1:
+            shown: list[JsonValue] = [_plain(value) for value in values]
+            return Reading(value=None, reason="several_values", parts={"candidates": shown})
+        named = [item.currencies for item in heard if item.currencies is not None]
+        return amount_reading(values[0], params, named[0] if named else None)
+
+    def correct(self, held: HeldValue, reply: Reply, params: CaptureAmountParams) -> Reading | None:
+        """Set one part of the held amount: "the cents are 25", "the dollars are fifteen"."""
+        edit = _PART_EDIT.search(" ".join(drop_fillers(words(reply.edit_text))))
+        if edit is None:
+            return None
+        number = spoken_number(edit["amount"].split())
+        if number is None or number != number.to_integral_value() or number < 0:
+            return None
+        whole, _, cents = held.value.partition(".")
+        if edit["part"] in ("cent", "cents", "pence", "pennies"):
+            if not cents or number >= 100:
+                return None
+            value = Decimal(f"{whole}.{int(number):02d}")
+        else:
+            value = Decimal(int(number)) + (Decimal(f"0.{cents}") if cents else Decimal(0))
+        return amount_reading(value, params, None)
+
+
+def amount_reading(
+    value: Decimal, params: CaptureAmountParams, named: frozenset[str] | None
+) -> Reading:
+    """``value`` in ``params.currency`` as a reading, or no value with the reason."""
+    currency = params.currency
+    if named is not None and currency not in named:
+        heard = "/".join(sorted(named))  # "EUR"; "dollars" names every dollar: "AUD/CAD/..."
+        return Reading(value=None, reason="currency_mismatch", parts={"heard_currency": heard})
+    exponent = 0 if currency in _NO_MINOR else 2
+    quantum = Decimal(1).scaleb(-exponent)
+    if value != value.quantize(quantum, rounding="ROUND_DOWN"):
+        return Reading(value=None, reason="too_many_decimals", parts={"heard": _plain(value)})
+    if not params.allow_cents and value != value.to_integral_value():
+        return Reading(value=None, reason="cents_not_allowed", parts={"heard": _plain(value)})
+    if not _within(value, params):
+        return Reading(value=None, reason="out_of_range", parts={"heard": _plain(value)})
+    written = format(value.quantize(quantum), "f")
+    return Reading(
+        value=written,
+        readback=say_amount(written, currency),
+        parts={"currency": currency},
+    )
+
+
+def _within(value: Decimal, params: CaptureAmountParams) -> bool:
+    if value < (params.min_value or 0) or value >= _MAX_AMOUNT:
+        return False
+    return params.max_value is None or value <= params.max_value
+
+
+def _plain(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _last_correction(tokens: list[str]) -> list[str]:
+    """What follows the last "no"/"not", if an amount is said there; else all of ``tokens``."""
+    for index in range(len(tokens) - 1, -1, -1):
+        if tokens[index] in _CORRECTING_WORDS:
+            rest = tokens[index + 1 :]
+            return rest if _amounts(rest) else tokens
+    return tokens
+
+
+def _amounts(tokens: Sequence[str]) -> list[_Heard]:
+    """Every amount said in ``tokens``: written ones, then numbers with their currency words."""
+    found: list[_Heard] = []
+    spoken: list[str] = []
+    for index, token in enumerate(tokens):
+        if token in ("a", "an") and tokens[index + 1 : index + 2] in _ONE_OF:
+            token = "one"  # "a buck fifty", "a dollar and ten cents"
+        written = _written(token)
+        if written is None:
+            spoken.append(token)
+            continue
+        found.append(written)
+        spoken.append("|")  # keeps the words on either side of a written amount apart
+    return _with_units(spoken, found)
+
+
+def _written(token: str) -> _Heard | None:
+    """ "$12.50", "1,234.56", "$1.2k", "€20" as an amount; None for anything else."""
+    match = _WRITTEN.match(token)
+    if match is None:
+        return None
+    value = Decimal(match["number"].replace(",", ""))  # the pattern lets only decimals through
+    if match["k"]:
+        value *= 1000
+    symbol = match["symbol"]
+    return _Heard(value, _SYMBOLS[symbol] if symbol else None)
+
+
+def _with_units(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]:
+    """Amounts said in words ("twelve dollars and fifty cents"), after the ``written`` ones
+    (whose currency word, if any, follows them: "12.50 dollars")."""
+    heard = _named_written(tokens, written)
+    spans = find_numbers(tokens)
+    index = 0
+    while index < len(spans):
+        after, value = _amount_at(tokens, spans[index])
+        if after < len(tokens) and tokens[after] in _THOUSANDS:
+            value, after = value * 1000, after + 1
+        major = _MAJOR_WORDS.get(tokens[after]) if after < len(tokens) else None
+        minor = _MINOR_WORDS.get(tokens[after]) if after < len(tokens) else None
+        if minor is not None:
+            heard.append(_Heard(value / 100, minor))
+            index += 1
+            continue
+        cents, used = _cents_after(tokens, spans, index, after) if major else (None, 0)
+        if cents is not None:
+            value += cents.value
+        heard.append(_Heard(value, major if major is not None else None))
+        index += 1 + used
+    return heard
+
+
+def _amount_at(tokens: Sequence[str], span: NumberSpan) -> tuple[int, Decimal]:
+    """Where the amount ``span`` starts ends, and its value: a cardinal, a price in two groups
+    ("twelve fifty"), or the number ``find_numbers`` read ("three point five").
+
+    A run ``find_numbers`` took for a number said twice ("ninety nine ninety nine") is, said
+    of money, a price (99.99).
+    """
+    run = tokens[span.start : span.end]
+    end = 2 * span.end - span.start
+    doubled = _price([*run, *run]) if list(tokens[span.end : end]) == list(run) else None
+    if doubled is not None:
+        return end, doubled
+    whole = cardinal(run)
+    if whole is not None:
+        return span.end, Decimal(whole)
+    price = _price(run)
+    return span.end, price if price is not None else span.value
+
+
+def _named_written(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]:
+    """The written amounts, each with the currency word said right after it, if any."""
+    named: list[_Heard] = []
+    markers = [index for index, token in enumerate(tokens) if token == "|"]
+    for marker, amount in zip(markers, written, strict=True):
+        after = tokens[marker + 1] if marker + 1 < len(tokens) else ""
+        word = _MAJOR_WORDS.get(after)
+        named.append(_Heard(amount.value, amount.currencies or word))
+    return named
+
+
+def _cents_after(
+    tokens: Sequence[str], spans: Sequence[NumberSpan], index: int, major_at: int
+) -> tuple[_Heard | None, int]:
+    """The cents said after "dollars" ("and fifty cents", "fifty"): the number right after
+    the currency word (an "and" between), below 100; and how many spans it used."""
+    if index + 1 >= len(spans):
+        return None, 0
+    following = spans[index + 1]
+    start = major_at + 1
+    if start < len(tokens) and tokens[start] == "and":
+        start += 1
+    if following.start != start:
+        return None, 0
+    cents = cardinal(tokens[start : following.end])
+    if cents is None or cents >= 100:
+        return None, 0
+    return _Heard(Decimal(cents) / 100, None), 1
+
+
+def _price(tokens: Sequence[str]) -> Decimal | None:
+    """ "twelve fifty" -> 12.50, "three oh five" -> 3.05: whole units, then a two-digit pair."""
+    for split in range(len(tokens) - 1, 0, -1):
+        head, pair = tokens[:split], tokens[split:]
+        whole = cardinal(head)
+        cents = _pair(pair)
+        if whole is not None and cents is not None and head[-1] not in _SCALE_WORDS:
+            return Decimal(whole) + Decimal(cents) / 100
+    return None
+
+
+_SCALE_WORDS = frozenset(SMALL_SCALES) | frozenset(BIG_SCALES)
+
+
+def _pair(tokens: Sequence[str]) -> int | None:
+    """Two digits said as a group: "fifty", "twenty five", "oh five"."""
+    if len(tokens) == 2 and tokens[0] in ZERO_DIGITS and UNITS.get(tokens[1], 0) > 0:
+        return UNITS[tokens[1]]
+    value = cardinal(tokens)  # a scale word makes it 100 or more
+    return value if value is not None and 10 <= value <= 99 else None
+
+
+def say_amount(value: str, currency: str) -> str:
+    """How to say ``value`` back: "12.50" USD -> "twelve dollars and fifty cents"."""
+    whole_text, _, cents_text = value.partition(".")
+    whole, cents = int(whole_text), int(cents_text or 0)
+    names = _NAMES.get(currency)
+    if names is None:  # a currency without names here: the figures, then its code spelled
+        figures = " point ".join([say_whole(whole), *([say_characters(cents_text)] * bool(cents))])
+        return f"{figures} {' '.join(currency)}"
+    major_one, major_many, minor_one, minor_many = names
+    major = f"{say_whole(whole)} {major_one if whole == 1 else major_many}"
+    if not cents:
+        return major
+    minor = f"{say_whole(cents)} {minor_one if cents == 1 else minor_many}"
+    return minor if whole == 0 else f"{major} and {minor}"
+
+
+def say_whole(number: int) -> str:
+    """A non-negative integer in words: 1234 -> "one thousand two hundred thirty four"."""
+    if number == 0:
+        return "zero"
+    parts: list[str] = []
+    for word, scale in _SAY_SCALES:
+        count, number = divmod(number, scale)
+        if count:
+            parts.append(f"{_below_thousand(count)} {word}")
+    if number:
+        parts.append(_below_thousand(number))
+    return " ".join(parts)
+
+
+_SAY_SCALES = tuple(
+    sorted(
+        [(word, scale) for word, scale in BIG_SCALES.items() if word not in ("lakh", "crore")]
+        + [("billion", 10**9), ("million", 10**6), ("thousand", 1000)],
+        key=lambda item: -item[1],
+    )
+)
+
+
+def _below_thousand(number: int) -> str:
+    hundreds, rest = divmod(number, 100)
+    parts = [f"{_SAY_UNITS[hundreds]} hundred"] if hundreds else []
+    if rest >= 20:
+        tens, units = divmod(rest, 10)
+        parts.append(_SAY_TENS[tens * 10] + (f" {_SAY_UNITS[units]}" if units else ""))
+    elif rest >= 10:
+        parts.append(_SAY_TEENS[rest])
+    elif rest:
+        parts.append(_SAY_UNITS[rest])
+    return " ".join(parts)

@@ -1,0 +1,283 @@
+"""``capture_choice``: one of the options the caller is offered, by name, synonym or position.
+
+The request passes ``options`` (each an ``id``, a ``label`` and ``synonyms``); ``value`` is the
+chosen option's ``id`` and its label is read back. A caller names an option ("the large one",
+a synonym), says its place ("the second one", "the last one", "number two"), or says it
+nearly: close spellings ("master card") and words that sound alike ("Stephen" for "Steven")
+match too, less certainly.
+
+"Neither", "none of them" is its own answer: no value, ``reason`` ``none``, so the agent can
+offer something else. Two options equally close ("red or blue", "pizza" between two pizzas) are
+no value with ``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming
+both labels, which the turn's prompt asks.
+
+Matching, in order: an option's name said whole (the longest name said wins; a name after
+"not" or "instead of" is the one being turned down); "neither"; a place; then close and
+sound-alike names and a word of a name ("pizza"), for an utterance of at most
+``_MAX_FUZZY_WORDS`` words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StringConstraints, field_validator
+
+from voicecore._json import JsonValue
+from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.primitive import PrimitiveParams
+from voicecore.spoken.number_words import ORDINALS, UNITS
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+
+__all__ = ["CaptureChoice", "CaptureChoiceParams", "ChoiceOption", "phonetic_key"]
+
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+_NAMED = 1.0
+_BY_PLACE = 0.95
+_SOUNDS_ALIKE = 0.85
+_PART_SAID = 0.7
+_CLOSE_ENOUGH = 0.8
+# Two options whose scores differ by less than this are equally close.
+_TIE = 0.03
+# Close and sound-alike matching compares every window of the utterance with every name:
+# bounded to the short answers callers give, so a long utterance costs no more than a scan.
+_MAX_FUZZY_WORDS = 12
+_NONE = re.compile(
+    r"^(?:neither|none|nothing|not any)(?: one)?(?: of (?:them|those|these|the above|it))?"
+    r"(?: (?:thanks|thank you|please))?$"
+)
+_NOUNS = [["one"], ["option"], ["choice"], ["item"]]
+# Words said around a choice, not of its name: no partial match on them.
+_TALK = frozenset({"one", "option", "choice", "item", "please", "the", "i'll", "take", "number"})
+_TALK |= frozenset({"want", "like", "i'd", "with", "pick", "choose", "think", "that", "this"})
+_NUMBERED = re.compile(r"(?:\b(?:number|option|choice|item) |#)(?P<n>\w+)\b")
+# ("rather than" is a self-correction marker: what follows it is all that is read.)
+_NEGATIONS: tuple[tuple[str, ...], ...] = (("not",), ("instead", "of"))
+_ARTICLES = frozenset({"the", "a", "an"})
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_SOUND_GROUPS = ("bfpv", "cgjkqsxz", "dt", "l", "mn", "r")
+_SOUND_CODES = {
+    letter: str(code) for code, group in enumerate(_SOUND_GROUPS, 1) for letter in group
+}
+
+
+class ChoiceOption(PrimitiveParams):
+    """One option offered: its ``id`` (answered as ``value``), ``label`` (read back) and
+    other names a caller may use."""
+
+    id: str = Field(min_length=1, max_length=64)
+    label: _Name
+    synonyms: tuple[_Name, ...] = Field(default=(), max_length=10)
+
+    @field_validator("label", "synonyms")
+    @classmethod
+    def _has_words(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        for name in (value,) if isinstance(value, str) else value:
+            if not words(name):
+                raise ValueError(f"{name!r} has no word a caller could say")
+        return value
+
+    @property
+    def names(self) -> list[list[str]]:
+        """The label and synonyms as the words a caller says."""
+        return [drop_fillers(words(name)) for name in (self.label, *self.synonyms)]
+
+
+class CaptureChoiceParams(CaptureParams):
+    """Params of ``capture_choice``: the capture params and the options offered (1 to 20,
+    ids unique)."""
+
+    options: tuple[ChoiceOption, ...] = Field(min_length=1, max_length=20)
+
+    @field_validator("options")
+    @classmethod
+    def _ids_are_unique(cls, options: tuple[ChoiceOption, ...]) -> tuple[ChoiceOption, ...]:
+        ids = [option.id for option in options]
+        if len(set(ids)) != len(ids):
+            raise ValueError("option ids must be unique")
+        return options
+
+
+class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
+    """Capture one of the ``options`` offered, by name, synonym or place ("the second one").
+
+    Without a value the reason says why: ``none`` (the caller wants none of them),
+    ``ambiguous`` (two options equally close), ``no_such_option`` ("the fifth one" of three)
+    or ``no_value_heard``.
+    """
+
+    name: ClassVar[str] = "capture_choice"
+    version: ClassVar[str] = "1.0.0"
+    description: ClassVar[str] = (
+        "Capture one of the options offered, by name, synonym, place or a close match."
+    )
+    noun: ClassVar[str] = "choice"
+    params_model = CaptureChoiceParams
+
+    def read(self, text: str, params: CaptureChoiceParams, partial: str | None) -> Reading:
+        """Read the option chosen in ``text``; ``partial`` is unused (a choice is said whole)."""
+        tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+        options = params.options
+        named = _named(tokens, options)
+        if named is not None:
+            return named
+        if _NONE.match(" ".join(tokens)):
+            return Reading(value=None, reason="none")
+        place = _place(tokens, len(options))
+        if place is not None:
+            return _by_place(place, options)
+        if 0 < len(tokens) <= _MAX_FUZZY_WORDS:
+            return _closest(tokens, options)
+        return Reading(value=None, reason="no_value_heard", certainty=0.0)
+
+    def correct(self, held: HeldValue, reply: Reply, params: CaptureChoiceParams) -> Reading | None:
+        """ "No, the other one": of two options, the one not held."""
+        said = drop_fillers(words(reply.edit_text))
+        others = [option for option in params.options if option.id != held.value]
+        if said[-2:] != ["other", "one"] or len(others) != 1:
+            return None
+        return _chosen(others[0], params.options, _NAMED)
+
+
+def _chosen(option: ChoiceOption, options: Sequence[ChoiceOption], certainty: float) -> Reading:
+    position = next(index for index, offered in enumerate(options, 1) if offered is option)
+    return Reading(
+        value=option.id,
+        readback=option.label,
+        parts={"label": option.label, "position": position},
+        certainty=certainty,
+    )
+
+
+def _ambiguous(first: ChoiceOption, second: ChoiceOption) -> Reading:
+    candidates: list[JsonValue] = [first.id, second.id]
+    question = f"Did you mean {first.label} or {second.label}?"
+    return Reading(
+        value=None,
+        reason="ambiguous",
+        parts={"candidates": candidates, "question": question},
+        certainty=0.0,
+    )
+
+
+def _named(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading | None:
+    """The option whose name is said whole (the longest name said), unless turned down."""
+    best: dict[str, int] = {}
+    for option in options:
+        for name in option.names:
+            for start in _occurrences(tokens, name):
+                if not _turned_down(tokens, start):
+                    best[option.id] = max(best.get(option.id, 0), len(name))
+    if not best:
+        return None
+    ranked = sorted(options, key=lambda option: -best.get(option.id, 0))
+    if len(best) > 1 and best[ranked[0].id] == best[ranked[1].id]:
+        return _ambiguous(ranked[0], ranked[1])
+    return _chosen(ranked[0], options, _NAMED)
+
+
+def _occurrences(tokens: Sequence[str], name: Sequence[str]) -> list[int]:
+    size = len(name)
+    first = name[0]
+    return [
+        start
+        for start, token in enumerate(tokens)
+        if token == first and list(tokens[start : start + size]) == list(name)
+    ]
+
+
+def _turned_down(tokens: Sequence[str], start: int) -> bool:
+    """Whether the name at ``start`` follows "not" or "instead of"."""
+    end = start
+    while end > 0 and tokens[end - 1] in _ARTICLES:
+        end -= 1
+    return any(tuple(tokens[max(0, end - len(words)) : end]) == words for words in _NEGATIONS)
+
+
+def _place(tokens: list[str], count: int) -> int | None:
+    """The 1-based place said ("the second one", "the last one", "number two", "2"), or None.
+
+    A place word counts after "the" or before "one"/"option" ("the first", "second option"),
+    or alone; a bare number only alone.
+    """
+    numbered = _NUMBERED.search(" ".join(tokens))
+    if numbered is not None:
+        return _number(numbered["n"])
+    places = {"last": count, "latter": count, "former": 1} | ORDINALS
+    said = [index for index, token in enumerate(tokens) if token in places]
+    if len(said) == 1:
+        index = said[0]
+        marked = tokens[index - 1 : index] == ["the"] or tokens[index + 1 : index + 2] in _NOUNS
+        if marked or len(tokens) == 1:
+            return places[tokens[index]]
+    return _number(tokens[0]) if len(tokens) == 1 else None
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return UNITS.get(word)
+
+
+def _by_place(place: int, options: Sequence[ChoiceOption]) -> Reading:
+    if not 1 <= place <= len(options):
+        return Reading(value=None, reason="no_such_option", parts={"heard_position": place})
+    return _chosen(options[place - 1], options, _BY_PLACE)
+
+
+def _closest(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
+    """The option whose name is said nearly: spelled close, or sounding the same."""
+    scores = sorted(
+        ((_closeness(tokens, option), index) for index, option in enumerate(options)),
+        key=lambda scored: (-scored[0], scored[1]),
+    )
+    (best, first), *rest = scores
+    if best < _CLOSE_ENOUGH:
+        return Reading(value=None, reason="no_value_heard", certainty=0.0)
+    if rest and best - rest[0][0] < _TIE:
+        return _ambiguous(options[first], options[rest[0][1]])
+    return _chosen(options[first], options, best)
+
+
+def _closeness(tokens: Sequence[str], option: ChoiceOption) -> float:
+    """How nearly ``tokens`` say one of the option's names: the best window's score."""
+    best = 0.0
+    content = {token for token in tokens if len(token) > 2 and token not in _TALK}
+    for name in option.names:
+        wanted = "".join(name)
+        key = phonetic_key(name)
+        ratio = 0.0
+        for size in range(max(1, len(name) - 1), len(name) + 2):
+            for start in range(len(tokens) - size + 1):
+                window = tokens[start : start + size]
+                if phonetic_key(window) == key:
+                    best = max(best, _SOUNDS_ALIKE)
+                ratio = max(ratio, SequenceMatcher(None, "".join(window), wanted).ratio())
+        best = max(best, ratio)
+        if content.intersection(name):  # "pizza" of "large pizza": a word of the name said,
+            best = max(best, _PART_SAID + (1 - _PART_SAID) * ratio)  # the closer the surer
+    return best
+
+
+def phonetic_key(said: Sequence[str]) -> str:
+    """A sound-alike key of words: Soundex-like consonant codes (the first letter's too) and
+    the count of vowel groups, so "steven" and "stephen", "katie" and "cady" share one, and
+    "got" and "katie" do not."""
+    keys = []
+    for word in said:
+        text = re.sub(r"[^a-z]", "", word.replace("ph", "f"))
+        codes = ""
+        last = ""
+        for letter in text:
+            code = _SOUND_CODES.get(letter, "")
+            if code and code != last:
+                codes += code
+            if letter not in "hw":
+                last = code
+        syllables = len(_VOWEL_GROUPS.findall(text))
+        keys.append(f"{codes[:4] or text[:1]}{syllables}")
+    return " ".join(keys)
