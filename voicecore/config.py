@@ -200,6 +200,19 @@ class Settings(BaseSettings):
     auth_open_reflection: bool = Field(
         default=False, description="with auth on, server reflection needs no token"
     )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="serve Prometheus metrics over plain HTTP at /metrics on this port; 0: off",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="address of the metrics port (0.0.0.0 for a scraper in another pod)",
+    )
+    access_log: bool = Field(
+        default=True, description="one INFO line per call (method, state or code, duration)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
