@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from loguru import logger
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
@@ -45,6 +46,7 @@ from voicecore.client._errors import (
     failure_response,
 )
 from voicecore.client._events import resumable_events
+from voicecore.client._metrics import ClientMetrics
 from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
 
 __all__ = ["VoiceCoreClientBase"]
@@ -61,6 +63,9 @@ class VoiceCoreClientBase(ABC):
 
     ``execute`` and ``health`` never raise for a sick or absent server: failures come back as
     responses. ``clock`` drives the breaker and ``sleep`` the backoffs, so tests need not wait.
+    Metrics (``voicecore.client._metrics``) go to ``metrics_registry``: prometheus-client's
+    global registry by default; with None, to a registry of the client's own
+    (``client.metrics.registry``).
     """
 
     def __init__(
@@ -70,10 +75,15 @@ class VoiceCoreClientBase(ABC):
         on_breaker_transition: TransitionCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics_registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
         self.config = config
+        self.metrics = ClientMetrics(metrics_registry or CollectorRegistry(), config.endpoint)
         self.breaker = CircuitBreaker(
-            config.breaker, name=config.endpoint, clock=clock, on_transition=on_breaker_transition
+            config.breaker,
+            name=config.endpoint,
+            clock=clock,
+            on_transition=_counted(self.metrics, on_breaker_transition),
         )
         self.retry_budget = RetryBudget(
             config.retry.budget_max_tokens, config.retry.budget_token_ratio
@@ -142,7 +152,9 @@ class VoiceCoreClientBase(ABC):
             return await self._send_execute(request, time_left)
 
         started = time.monotonic()
-        outcome = await self._resilient(send, breaker_outcome, self._timeout(timeout))
+        outcome = await self._resilient(
+            "ExecutePrimitive", send, breaker_outcome, self._timeout(timeout)
+        )
         value, attempts = outcome
         if isinstance(value, ExecutePrimitiveResponse):
             return value
@@ -209,7 +221,7 @@ class VoiceCoreClientBase(ABC):
     async def list_primitives(self, *, timeout: float | None = None) -> ListPrimitivesResponse:
         """The primitives the server serves; raises ``VoiceCoreCallError`` when it cannot say."""
         value, _ = await self._resilient(
-            self._send_list, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
+            "ListPrimitives", self._send_list, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
         )
         if isinstance(value, Failure):
             raise VoiceCoreCallError(value.code, value.message)
@@ -236,10 +248,14 @@ class VoiceCoreClientBase(ABC):
         return self.config.timeout if timeout is None or timeout <= 0 else timeout
 
     def _may_retry(self) -> bool:
-        return self.retry_budget.allows_retry() and self.breaker.state is not BreakerState.OPEN
+        if not self.retry_budget.allows_retry():
+            self.metrics.budget_refusal()
+            return False
+        return self.breaker.state is not BreakerState.OPEN
 
     async def _resilient(
         self,
+        method: str,
         send: Callable[[float], Awaitable[R]],
         judge: Callable[[R], CallOutcome],
         timeout: float,
@@ -252,7 +268,9 @@ class VoiceCoreClientBase(ABC):
         async def attempt(number: int) -> AttemptResult[R | Failure]:
             nonlocal attempts
             attempts = number
-            return await self._attempt(send, judge, deadline - loop.time())
+            if number > 1:
+                self.metrics.retry(method)
+            return await self._attempt(method, send, judge, deadline - loop.time())
 
         try:
             async with asyncio.timeout_at(deadline + _DEADLINE_GRACE):
@@ -269,6 +287,7 @@ class VoiceCoreClientBase(ABC):
 
     async def _attempt(
         self,
+        method: str,
         send: Callable[[float], Awaitable[R]],
         judge: Callable[[R], CallOutcome],
         time_left: float,
@@ -278,9 +297,11 @@ class VoiceCoreClientBase(ABC):
         try:
             permit = self.breaker.acquire()
         except CircuitOpenError as exc:
+            self.metrics.fast_fail()
             return AttemptResult(classify(exc))
         try:
-            value = await send(time_left)
+            with self.metrics.attempt(method):
+                value = await send(time_left)
         except asyncio.CancelledError:
             self.breaker.record(permit, CallOutcome.IGNORED)
             raise
@@ -294,3 +315,14 @@ class VoiceCoreClientBase(ABC):
         self.breaker.record(permit, judge(value))
         self.retry_budget.record_success()
         return AttemptResult(value)
+
+
+def _counted(metrics: ClientMetrics, callback: TransitionCallback | None) -> TransitionCallback:
+    """The breaker's transition callback: the metrics first, then the caller's own."""
+
+    def transitioned(old: BreakerState, new: BreakerState) -> None:
+        metrics.transition(old, new)
+        if callback is not None:
+            callback(old, new)
+
+    return transitioned
