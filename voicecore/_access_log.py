@@ -10,9 +10,14 @@ a call's task ends, so refused and cancelled calls have their line too.
 
 from __future__ import annotations
 
+from typing import Final
+
 from loguru import logger
 
 __all__ = ["AccessLog"]
+
+#: Characters of a method path logged: a path the server does not serve is the client's text.
+_MAX_METHOD: Final = 200
 
 
 class AccessLog:
@@ -32,7 +37,7 @@ class AccessLog:
         """One INFO line: ``call`` with the call's facts as extras."""
         logger.info(
             "call",
-            method=method,
+            method=method[:_MAX_METHOD],
             objective_type=objective_type,
             state=state,
             code=code,

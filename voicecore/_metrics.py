@@ -10,8 +10,8 @@ each message received and sent, why admission refused the call (``note_refusal``
 objective type and state (``observe_turn``), the events it appended (``observe_event``). When
 the task ends the record becomes the ``grpc_server_*`` metrics (go-grpc-middleware's names and
 labels), the ``voicecore_*`` ones and the access-log line (``voicecore._access_log``). A call
-that ended without trailers was reset by the client: ``CANCELLED``, or ``DEADLINE_EXCEEDED`` at
-its deadline.
+that ended without trailers was reset by the client: ``CANCELLED``, or ``DEADLINE_EXCEEDED``
+past its deadline.
 
 Label values are bounded: a method path the server does not serve is ``unknown``, an
 objective type the registry does not hold is ``unknown``, and no label carries a captured
@@ -84,8 +84,6 @@ _GRPC_LABELS: Final = ("grpc_type", "grpc_service", "grpc_method")
 _CONFIDENCE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 _TURN_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10)
 _CORRECTED: Final = "capture.corrected"
-#: A reset this close to the call's deadline is the client's deadline (``_ended_without_trailers``).
-_DEADLINE_SLACK: Final = 0.01
 
 
 @dataclass(slots=True)
@@ -476,13 +474,14 @@ def _reset_by_peer(stream: Any) -> bool:
 def _ended_without_trailers() -> Status:
     """The status of a call that sent none: the client reset it, or the connection closed.
 
-    Past the call's deadline (or within ``_DEADLINE_SLACK`` of it) the reset is the client's
-    deadline: its timer and the server's fire together, and the client's reset may arrive
-    first. Otherwise the call was cancelled.
+    DEADLINE_EXCEEDED if the call's deadline has passed, else CANCELLED, as grpc-go's server
+    reports it: a client whose own deadline timer fires first and resets the stream before
+    the server's timer does is counted CANCELLED (the server's deadline starts when the
+    headers arrive, a little later).
     """
     call = current_call.get()
     deadline = call.deadline if call is not None else None
-    if deadline is not None and deadline.time_remaining() < _DEADLINE_SLACK:
+    if deadline is not None and deadline.time_remaining() <= 0:
         return Status.DEADLINE_EXCEEDED
     return Status.CANCELLED
 

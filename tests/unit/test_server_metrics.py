@@ -17,6 +17,7 @@ from grpclib.metadata import Deadline
 from prometheus_client import CollectorRegistry
 
 from tests._waiting import until
+from tests.fuzz._wire import raw_call
 from voicecore import _metrics
 from voicecore._auth import new_token, tokens_file_line
 from voicecore._call import CallInfo, current_call
@@ -76,6 +77,24 @@ async def running() -> AsyncIterator[Running]:
     finally:
         served.channel.close()
         await served.server.stop(grace_period=0)
+
+
+def _headers(grpc_timeout: bytes | None = None) -> list[tuple[bytes, bytes]]:
+    """A debug_sleep call's request headers, as a raw HTTP/2 client sends them."""
+    headers = [
+        (b":method", b"POST"),
+        (b":scheme", b"http"),
+        (b":path", f"/{SERVICE}/ExecutePrimitive".encode()),
+        (b":authority", b"127.0.0.1"),
+        (b"content-type", b"application/grpc"),
+        (b"te", b"trailers"),
+    ]
+    return headers + ([(b"grpc-timeout", grpc_timeout)] if grpc_timeout else [])
+
+
+def _body() -> bytes:
+    message = bytes(_turn("debug_sleep", seconds=30))
+    return b"\x00" + len(message).to_bytes(4, "big") + message
 
 
 def _turn(
@@ -142,17 +161,23 @@ class TestGrpcServerMetrics:
         assert running.value("voicecore_admission_refusals_total", reason="unknown_method") == 2
 
     async def test_a_spent_deadline_is_deadline_exceeded(self, running: Running) -> None:
-        """A call that outlives its deadline ends DEADLINE_EXCEEDED, not CANCELLED."""
-        with pytest.raises(TimeoutError):  # the client's own timer
-            await running.stub.execute_primitive(_turn("debug_sleep", seconds=30), timeout=0.05)
-        await until(
-            lambda: (
-                running.grpc(
-                    "grpc_server_handled_total", "ExecutePrimitive", grpc_code="DEADLINE_EXCEEDED"
-                )
-                == 1
-            )
+        """A call that outlives its deadline ends DEADLINE_EXCEEDED (a raw client that waits
+        for the server's answer rather than resetting at its own deadline)."""
+        outcome = await raw_call(
+            "127.0.0.1", running.server.port, _headers(grpc_timeout=b"50m"), _body(), timeout=10
         )
+        assert outcome.grpc_status == Status.DEADLINE_EXCEEDED.value
+        code = "DEADLINE_EXCEEDED"
+        assert running.grpc("grpc_server_handled_total", "ExecutePrimitive", grpc_code=code) == 1
+
+    async def test_bad_headers_are_counted_with_their_status(self, running: Running) -> None:
+        """A request without te: trailers is INVALID_ARGUMENT, refused for its headers."""
+        headers = [(k, v) for k, v in _headers() if k != b"te"]
+        outcome = await raw_call("127.0.0.1", running.server.port, headers, _body(), timeout=10)
+        assert outcome.grpc_status == Status.INVALID_ARGUMENT.value
+        code = "INVALID_ARGUMENT"
+        assert running.grpc("grpc_server_handled_total", "ExecutePrimitive", grpc_code=code) == 1
+        assert running.value("voicecore_admission_refusals_total", reason="headers") == 1
 
     async def test_a_call_the_client_cancels_is_cancelled(self, running: Running) -> None:
         """No trailers are sent for a reset stream: it still counts, as CANCELLED."""
