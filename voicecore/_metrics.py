@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import time
 from collections.abc import Collection, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from grpclib.const import Cardinality, Status
 from grpclib.events import RecvMessage, SendMessage, SendTrailingMetadata, listen
@@ -151,6 +152,9 @@ def observe_event(type: str, objective_type: str) -> None:
         record.metrics.event(type, objective_type)
 
 
+_Metric = TypeVar("_Metric", Counter, Histogram)
+
+
 class _EventLogFacts(Protocol):
     @property
     def last_sequence(self) -> int: ...
@@ -181,6 +185,9 @@ class ServerMetrics:
         self._event_types = frozenset(event_types)
         self._grpc_families(registry)
         self._voicecore_families(registry)
+        # A labels() lookup takes a lock and builds a key; label values are bounded, so each
+        # child is looked up once and kept.
+        self._child = functools.cache(_labelled)
         self._series = {
             path: self._method_series(path, kind) for path, kind in cardinalities.items()
         }
@@ -300,31 +307,31 @@ class ServerMetrics:
         assert meta is not None  # the executor always fills it
         state = meta.state.name
         outcome = "success" if response.success else _error_code(response)
-        self.calls.labels(label, outcome, state).inc()
+        self._child(self.calls, label, outcome, state).inc()
         if meta.replayed:
-            self.replays.labels(label).inc()
+            self._child(self.replays, label).inc()
             return
         seconds = meta.duration.total_seconds() if meta.duration is not None else 0.0
-        self.primitive_seconds.labels(label).observe(seconds)
+        self._child(self.primitive_seconds, label).observe(seconds)
         if meta.retry_count:
-            self.retries.labels(label).inc(meta.retry_count)
+            self._child(self.retries, label).inc(meta.retry_count)
         if label in self._capture_types:
             self._capture_turn(label, state, meta.attempt, meta.confidence)
 
     def _capture_turn(self, label: str, state: str, attempt: int, confidence: float) -> None:
         if state == "COMPLETED":
-            self.capture_results.labels(label, "completed").inc()
-            self.capture_attempts.labels(label).observe(attempt)
+            self._child(self.capture_results, label, "completed").inc()
+            self._child(self.capture_attempts, label).observe(attempt)
         elif state == "FAILED":
-            self.capture_results.labels(label, "failed").inc()
+            self._child(self.capture_results, label, "failed").inc()
         elif state == "NEEDS_CONFIRMATION":
-            self.confirmation_confidence.labels(label).observe(confidence)
+            self._child(self.confirmation_confidence, label).observe(confidence)
 
     def event(self, type: str, objective_type: str) -> None:
         """Count one appended event (its type as a label only if it is a known one)."""
-        self.events.labels(type if type in self._event_types else UNKNOWN).inc()
+        self._child(self.events, type if type in self._event_types else UNKNOWN).inc()
         if type == _CORRECTED:
-            self.corrections.labels(self.objective_label(objective_type)).inc()
+            self._child(self.corrections, self.objective_label(objective_type)).inc()
 
     def finish(self, record: CallRecord, status: Status, seconds: float) -> None:
         """Count a call that ended with ``status`` after ``seconds``."""
@@ -332,7 +339,11 @@ class ServerMetrics:
         series.handled[status].inc()
         series.seconds.observe(seconds)
         if record.refusal:
-            self.refusals.labels(record.refusal).inc()
+            self._child(self.refusals, record.refusal).inc()
+
+
+def _labelled(metric: _Metric, *values: str) -> _Metric:
+    return metric.labels(*values)
 
 
 def _error_code(response: ExecutePrimitiveResponse) -> str:
