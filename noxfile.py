@@ -8,13 +8,16 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["lint", "typecheck", "tests", "proto"]
+# docs is its own session, not part of proto: its failure names what drifted, and it imports
+# and runs the package (the examples), which regenerating the messages must not need.
+nox.options.sessions = ["lint", "typecheck", "tests", "proto", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 PROTO_OUT = "voicecore/_proto"
 PROTO_FILES = ["proto/voicecore/v1/voice_core.proto"]
 GENERATOR_OPTIONS = "client_generation=async,server_generation=async,google_protobuf_descriptors"
+API_DOC = "docs/api.md"
 
 
 def _install_project(session: nox.Session) -> None:
@@ -80,6 +83,20 @@ def proto(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/api.md (docs/apidocs.py), then fail if it differs from what is committed
+    (``-- --no-check`` only writes it)."""
+    _install_project(session)
+    session.run("python", "-m", "docs.apidocs")
+    if "--no-check" not in session.posargs:
+        drift = session.run(
+            "git", "status", "--porcelain", "--", API_DOC, external=True, silent=True
+        )
+        if drift:
+            session.error(f"{API_DOC} differs from a fresh generation: run `nox -s docs`\n{drift}")
+
+
+@nox.session(python=PYTHON)
 def accuracy(session: nox.Session) -> None:
     """Capture accuracy and parse latency on ../shared/eval (``-- --compare-nemo`` adds NeMo)."""
     _install_project(session)
@@ -112,6 +129,23 @@ def fuzz(session: nox.Session) -> None:
     """
     _install_project(session)
     session.run("python", "-m", "tests.fuzz.run", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def loadtest(session: nox.Session) -> None:
+    """The client's circuit breaker under load while the server is killed, restarted and slowed.
+
+    Not a default session: it runs about two minutes (``-- --budget-seconds 20`` for a CI-size
+    run). Writes docs/loadtest.md and docs/loadtest.png (``-- --out DIR``: the picture to DIR
+    instead); exits 1 if a call passed its deadline, an exception escaped the client or a turn
+    was applied twice.
+    """
+    _install_project(session)
+    session.install("matplotlib==3.11.2")  # the picture; not a dependency of the project
+    args = list(session.posargs)
+    if "--out" not in args:
+        args.insert(0, "--write-docs")
+    session.run("python", "-m", "benchmarks.loadtest", *args)
 
 
 @nox.session(python=PYTHON)

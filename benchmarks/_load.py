@@ -71,8 +71,9 @@ def run_h2load(
             "content-type: application/grpc",
             "-H",
             "te: trailers",
+            *(f"-H{name}: {value}" for name, value in server.spec.access.headers()),
             f"--log-file={log}",
-            f"http://127.0.0.1:{server.port}{PATH}",
+            f"{server.spec.access.scheme}://127.0.0.1:{server.port}{PATH}",
         ]
         cpu_before = server.cpu_seconds()
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -7,6 +7,7 @@ by upb (``voicecore._codec``), and the response comes back the same way: about 2
 copying per call, on the reference's side.
 
     python benchmarks/_reference.py --port 50101 --stubs /tmp/stubs
+    python benchmarks/_reference.py --port 50101 --stubs /tmp/stubs --tls-cert c.pem --tls-key k.pem
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import importlib
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -42,12 +44,17 @@ def _servicer(stubs: str, service: VoiceCoreService) -> tuple[Any, Any]:
     return Servicer(), pb2_grpc
 
 
-async def _serve(port: int, stubs: str) -> None:
+async def _serve(port: int, stubs: str, tls: tuple[str, str] | None) -> None:
     service = VoiceCoreService.from_settings(Settings(debug_primitives=True))
     servicer, pb2_grpc = _servicer(stubs, service)
     server = grpc.aio.server()
     pb2_grpc.add_VoiceCoreServiceServicer_to_server(servicer, server)
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    if tls is None:
+        server.add_insecure_port(f"127.0.0.1:{port}")
+    else:
+        cert, key = (Path(name).read_bytes() for name in tls)
+        credentials = grpc.ssl_server_credentials([(key, cert)])
+        server.add_secure_port(f"127.0.0.1:{port}", credentials)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,8 +69,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--stubs", required=True, help="folder holding the generated vcref package")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve TLS (with --tls-key)")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args()
-    asyncio.run(_serve(args.port, args.stubs))
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    asyncio.run(_serve(args.port, args.stubs, tls))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from benchmarks/: the launcher lives in tests/
     sys.path.insert(0, str(ROOT))
 
+from _secure import Access  # noqa: E402
+
 from tests._servers import ServerProcess, free_port  # noqa: E402
 
 __all__ = [
@@ -44,10 +46,12 @@ LOAD_CPU = 1
 
 @dataclass(frozen=True, slots=True)
 class ServerSpec:
-    """One server to measure: a table label and the command that runs it on ``port``."""
+    """One server to measure: a table label, the command that runs it on ``port``, and what
+    a client needs to reach it (TLS, a token)."""
 
     label: str
     argv: tuple[str, ...]  # "{port}" is replaced by the port
+    access: Access = Access()
 
     def command(self, port: int) -> list[str]:
         """The argv with the port filled in."""
@@ -128,7 +132,7 @@ def start(spec: ServerSpec, stubs: Path, *, timeout: float = 30.0) -> Running:
     process = ServerProcess(command, port, cwd=ROOT, stderr=None)  # a failing server says why
     running = Running(spec, port, process)
     deadline = time.monotonic() + timeout
-    while not _answers(port, stubs):
+    while not _answers(spec.access, port, stubs):
         if process.exit_code() is not None or time.monotonic() > deadline:
             running.stop()
             raise RuntimeError(f"{spec.label} did not start: {' '.join(command)}")
@@ -136,13 +140,13 @@ def start(spec: ServerSpec, stubs: Path, *, timeout: float = 30.0) -> Running:
     return running
 
 
-def _answers(port: int, stubs: Path) -> bool:
+def _answers(access: Access, port: int, stubs: Path) -> bool:
     messages, services = pb2(stubs)
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with access.channel(f"127.0.0.1:{port}") as channel:
         stub: Any = services.VoiceCoreServiceStub(channel)
         request = messages.ExecutePrimitiveRequest(objective_type="debug_echo")
         try:
-            response = stub.ExecutePrimitive(request, timeout=1.0)
+            response = stub.ExecutePrimitive(request, timeout=1.0, metadata=access.headers())
         except grpc.RpcError:
             return False
         return bool(response.success)

@@ -4,6 +4,11 @@ Run it with ``nox -s bench`` (``-- --quick`` for a short smoke run). Servers run
 h2load and this script to CPU 1 (where taskset works); every server is measured in each round,
 interleaved, and the table reports the median of the rounds with their spread, because the
 machine is shared and single numbers are noisy. Results go to ``bench-results/bench.json``.
+
+The TLS rows run the same server with TLS (a trustme certificate made at run time), with a
+bearer token (a tokens file), and with both, in the same interleaved rounds as the plaintext
+server; their cost is read against the plaintext server of the same round. ``-- --tls-only``
+measures only those rows (capture_email), for more rounds in less time.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _worst_case
-import grpc
+from _client_load import client_calls
 from _extras import (
     event_latency,
     event_rate,
@@ -31,40 +36,69 @@ from _extras import (
     startup_seconds,
 )
 from _load import LoadResult, ensure_h2load, grpc_body, run_h2load
+from _secure import Access, Credentials, make_credentials
 from _servers import LOAD_CPU, ROOT, Running, ServerSpec, generate_stubs, pb2, start
 
 __all__ = ["main"]
 
 REFERENCE = "grpcio reference"
 SHIPPED = "voicecore serve"
+SHIPPED_TLS_TOKEN = "voicecore serve, TLS + token"
+SHIPPED_TLS = "voicecore serve, TLS"
+SHIPPED_TOKEN = "voicecore serve, token"
+REFERENCE_TLS = "grpcio reference, TLS"
+#: Each secured row and the plaintext row of the same server its cost is read against.
+SECURED = {
+    SHIPPED_TLS_TOKEN: SHIPPED,
+    SHIPPED_TLS: SHIPPED,
+    SHIPPED_TOKEN: SHIPPED,
+    REFERENCE_TLS: REFERENCE,
+}
+#: Servers the project's own client is also measured against (capture_email).
+CLIENT_ROWS = frozenset({*SECURED, *SECURED.values()})
+#: Issue 10: TLS + token may cost at most this share of plaintext throughput on capture_email.
+TLS_TOKEN_BUDGET = 0.25
 EMAIL_PARAMS = {"transcription": "john dot smith at example dot com", "require_confirmation": False}
 ECHO_PARAMS = {"text": "hello", "n": 3, "flag": True, "items": ["a", "b"], "nested": {"k": "v"}}
 
 
-def _specs(stubs: Path, quick: bool) -> list[ServerSpec]:
+def _shipped_argv() -> tuple[str, ...]:
+    return (
+        sys.executable,
+        "-m",
+        "voicecore",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "{port}",
+        "--debug-primitives",
+    )
+
+
+def _specs(stubs: Path, args: argparse.Namespace, secrets: Credentials) -> list[ServerSpec]:
     python = sys.executable
     variant = (python, "benchmarks/_variant.py", "--port", "{port}")
+    reference = (python, "benchmarks/_reference.py", "--port", "{port}", "--stubs", str(stubs))
+    shipped = _shipped_argv()
+    tls, token = secrets.tls_args(), secrets.token_args()
     specs = [
+        ServerSpec(REFERENCE, reference),
+        ServerSpec(SHIPPED, shipped),
         ServerSpec(
-            REFERENCE,
-            (python, "benchmarks/_reference.py", "--port", "{port}", "--stubs", str(stubs)),
-        ),
-        ServerSpec(
-            SHIPPED,
-            (
-                python,
-                "-m",
-                "voicecore",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "{port}",
-                "--debug-primitives",
-            ),
+            SHIPPED_TLS_TOKEN,
+            (*shipped, *tls, *token),
+            Access(ca=secrets.ca, token=secrets.token),
         ),
     ]
-    if quick:
+    if args.quick:
+        return specs
+    specs += [
+        ServerSpec(SHIPPED_TLS, (*shipped, *tls), Access(ca=secrets.ca)),
+        ServerSpec(SHIPPED_TOKEN, (*shipped, *token), Access(token=secrets.token)),
+        ServerSpec(REFERENCE_TLS, (*reference, *tls), Access(ca=secrets.ca)),
+    ]
+    if args.tls_only:
         return specs
     specs += [
         ServerSpec("without upb codec", (*variant, "--codec", "plain")),
@@ -88,26 +122,27 @@ def _bodies(stubs: Path, folder: Path) -> dict[str, Path]:
 def _check_success(server: Running, stubs: Path) -> None:
     """One real gRPC call per method: success, and the value the primitive should capture."""
     messages, services = pb2(stubs)
-    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+    access = server.spec.access
+    with access.channel(f"127.0.0.1:{server.port}") as channel:
         stub: Any = services.VoiceCoreServiceStub(channel)
         request = messages.ExecutePrimitiveRequest(objective_type="capture_email")
         request.params.update(EMAIL_PARAMS)
-        response = stub.ExecutePrimitive(request, timeout=10)
+        response = stub.ExecutePrimitive(request, timeout=10, metadata=access.headers())
         value = response.data.fields["value"].string_value
         if not response.success or value != "john.smith@example.com":
             raise RuntimeError(f"{server.spec.label}: capture_email did not succeed: {response}")
         request = messages.ExecutePrimitiveRequest(objective_type="debug_echo")
         request.params.update(ECHO_PARAMS)
-        response = stub.ExecutePrimitive(request, timeout=10)
+        response = stub.ExecutePrimitive(request, timeout=10, metadata=access.headers())
         if not response.success or response.data.fields["text"].string_value != "hello":
             raise RuntimeError(f"{server.spec.label}: debug_echo did not succeed: {response}")
 
 
 def _unary_rounds(
-    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path]
+    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path], secrets: Credentials
 ) -> list[dict[str, Any]]:
     """Every server, every method, max and 1,000 req/s, ``rounds`` times, interleaved."""
-    specs = _specs(stubs, args.quick)
+    specs = _specs(stubs, args, secrets)
     runs: list[dict[str, Any]] = []
     for round_index in range(args.rounds):
         rotation = round_index % len(specs)
@@ -116,25 +151,55 @@ def _unary_rounds(
             try:
                 if round_index == 0:
                     _check_success(server, stubs)
-                for method, body in bodies.items():
-                    peak = run_h2load(server, body, seconds=args.seconds)
-                    steady = run_h2load(server, body, seconds=args.seconds, rate=1000)
-                    _require_all_succeeded(spec, peak, steady)
-                    runs.append(
-                        {
-                            "round": round_index,
-                            "server": spec.label,
-                            "method": method,
-                            "max": asdict(peak),
-                            "at_1000": asdict(steady),
-                        }
-                    )
-                    print(
-                        f"round {round_index + 1} {spec.label:28} {method:14} {peak.rps:6.0f}/s",
-                        flush=True,
-                    )
+                runs += _measure(server, bodies, round_index, args.seconds)
             finally:
                 server.stop()
+    return runs
+
+
+def _alternating_rounds(
+    args: argparse.Namespace, stubs: Path, bodies: dict[str, Path], secrets: Credentials
+) -> list[dict[str, Any]]:
+    """Every server started once and kept up; then ``rounds`` rounds of one measurement per
+    server in a rotating order, so that runs of different servers are seconds apart and a
+    change in the machine's load hits them alike (``--tls-only``)."""
+    servers: list[Running] = []
+    runs: list[dict[str, Any]] = []
+    try:
+        for spec in _specs(stubs, args, secrets):
+            servers.append(start(spec, stubs))
+            _check_success(servers[-1], stubs)
+        for round_index in range(args.rounds):
+            rotation = round_index % len(servers)
+            for server in servers[rotation:] + servers[:rotation]:
+                runs += _measure(server, bodies, round_index, args.seconds)
+    finally:
+        for server in servers:
+            server.stop()
+    return runs
+
+
+def _measure(
+    server: Running, bodies: dict[str, Path], round_index: int, seconds: float
+) -> list[dict[str, Any]]:
+    """Each method at max and at 1,000 req/s on ``server``; every request must succeed."""
+    runs = []
+    for method, body in bodies.items():
+        peak = run_h2load(server, body, seconds=seconds)
+        steady = run_h2load(server, body, seconds=seconds, rate=1000)
+        _require_all_succeeded(server.spec, peak, steady)
+        run = {
+            "round": round_index,
+            "server": server.spec.label,
+            "method": method,
+            "max": asdict(peak),
+            "at_1000": asdict(steady),
+        }
+        if method == "capture_email" and server.spec.label in CLIENT_ROWS:
+            run["client"] = asdict(client_calls(server, EMAIL_PARAMS, seconds=seconds))
+        runs.append(run)
+        label = server.spec.label
+        print(f"round {round_index + 1} {label:28} {method:14} {peak.rps:6.0f}/s", flush=True)
     return runs
 
 
@@ -173,13 +238,138 @@ def _summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _same_round(
+    runs: list[dict[str, Any]], server: str, method: str, round_index: int
+) -> dict[str, Any] | None:
+    for run in runs:
+        if (run["server"], run["method"], run["round"]) == (server, method, round_index):
+            return run
+    return None
+
+
+def _cpu_per_call(run: dict[str, Any]) -> float:
+    """Server CPU seconds per call at max: less sensitive than req/s to other work on the
+    machine taking the server's core."""
+    return float(run["max"]["server_cpu"] / run["max"]["rps"])
+
+
+def _security_costs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each secured row against the same server in plaintext, round by round: the share of
+    max req/s it costs, and both servers' p99 at 1,000 req/s."""
+    rows = []
+    for method in sorted({run["method"] for run in runs}):
+        for secured, plain in SECURED.items():
+            pairs = [
+                (run, baseline)
+                for run in runs
+                if run["server"] == secured and run["method"] == method
+                for baseline in [_same_round(runs, plain, method, run["round"])]
+                if baseline is not None
+            ]
+            if not pairs:
+                continue
+            rows.append(
+                {
+                    **_client_costs(pairs),
+                    "server": secured,
+                    "baseline": plain,
+                    "method": method,
+                    "cost": _median_spread(
+                        [1 - s["max"]["rps"] / p["max"]["rps"] for s, p in pairs]
+                    ),
+                    "max.rps": _median_spread([s["max"]["rps"] for s, _ in pairs]),
+                    "baseline.max.rps": _median_spread([p["max"]["rps"] for _, p in pairs]),
+                    "cpu_cost": _median_spread(
+                        [_cpu_per_call(s) / _cpu_per_call(p) - 1 for s, p in pairs]
+                    ),
+                    "cpu_us": _median_spread([_cpu_per_call(s) * 1e6 for s, _ in pairs]),
+                    "baseline.cpu_us": _median_spread([_cpu_per_call(p) * 1e6 for _, p in pairs]),
+                    "at_1000.p99_ms": _median_spread([s["at_1000"]["p99_ms"] for s, _ in pairs]),
+                    "baseline.at_1000.p99_ms": _median_spread(
+                        [p["at_1000"]["p99_ms"] for _, p in pairs]
+                    ),
+                }
+            )
+    return rows
+
+
+def _percent(cell: dict[str, float]) -> str:
+    return f"{cell['median']:.0%} ({cell['min']:.0%} to {cell['max']:.0%})"
+
+
+def _client_costs(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """The project client's calls/s against the secured server and in plaintext, and the cost."""
+    pairs = [(s, p) for s, p in pairs if "client" in s and "client" in p]
+    if not pairs:
+        return {}
+    return {
+        "client.rps": _median_spread([s["client"]["rps"] for s, _ in pairs]),
+        "baseline.client.rps": _median_spread([p["client"]["rps"] for _, p in pairs]),
+        "client.p99_ms": _median_spread([s["client"]["p99_ms"] for s, _ in pairs]),
+        "baseline.client.p99_ms": _median_spread([p["client"]["p99_ms"] for _, p in pairs]),
+        "client_cost": _median_spread(
+            [1 - s["client"]["rps"] / p["client"]["rps"] for s, p in pairs]
+        ),
+    }
+
+
+def _client_lines(costs: list[dict[str, Any]]) -> list[str]:
+    rows = [row for row in costs if "client_cost" in row]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "The project's client (`VoiceCoreClient`, 16 calls in flight, one process):",
+        "",
+        "| method | server | client calls/s | plaintext calls/s | cost | p99 ms (plaintext) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['method']} | {row['server']} | {_fmt(row['client.rps'])} "
+            f"| {_fmt(row['baseline.client.rps'])} | {_percent(row['client_cost'])} "
+            f"| {row['client.p99_ms']['median']:.1f} "
+            f"({row['baseline.client.p99_ms']['median']:.1f}) |"
+        )
+    return lines
+
+
+def _security_lines(costs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| method | server | max req/s | plaintext max req/s | throughput cost "
+        "| server CPU us per call (plaintext) | CPU per call cost "
+        "| p99 ms at 1,000/s (plaintext) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in costs:
+        lines.append(
+            f"| {row['method']} | {row['server']} | {_fmt(row['max.rps'])} "
+            f"| {_fmt(row['baseline.max.rps'])} | {_percent(row['cost'])} "
+            f"| {row['cpu_us']['median']:.0f} ({row['baseline.cpu_us']['median']:.0f}) "
+            f"| {_percent(row['cpu_cost'])} "
+            f"| {row['at_1000.p99_ms']['median']:.1f} "
+            f"({row['baseline.at_1000.p99_ms']['median']:.1f}) |"
+        )
+    lines += _client_lines(costs)
+    for row in costs:
+        if row["server"] == SHIPPED_TLS_TOKEN and row["method"] == "capture_email":
+            cost = row["cost"]["median"]
+            verdict = "met" if cost <= TLS_TOKEN_BUDGET else "NOT met"
+            lines += [
+                "",
+                f"Target (TLS + token costs at most {TLS_TOKEN_BUDGET:.0%} of plaintext "
+                f"capture_email throughput): {verdict}, median cost {cost:.0%}.",
+            ]
+    return lines
+
+
 def _extras(
     args: argparse.Namespace, stubs: Path, bodies: dict[str, Path], folder: Path
 ) -> dict[str, Any]:
     """Events, memory and start-up, measured on the shipped server (events also with upb)."""
     results: dict[str, Any] = {}
     captures = 1_000 if args.quick else 10_000
-    server = start(ServerSpec(SHIPPED, _specs(stubs, True)[1].argv), stubs)
+    server = start(ServerSpec(SHIPPED, _shipped_argv()), stubs)
     try:
         results["rss_idle_mb"] = server.rss_mb()
         rss, held = held_captures_rss(server, stubs, count=captures)
@@ -262,8 +452,14 @@ def _extra_lines(extras: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(rows: list[dict[str, Any]], extras: dict[str, Any], rounds: int) -> str:
-    """The table as Markdown: unary rows, then events, memory, start-up and parse figures."""
+def render(
+    rows: list[dict[str, Any]],
+    costs: list[dict[str, Any]],
+    extras: dict[str, Any] | None,
+    rounds: int,
+) -> str:
+    """The table as Markdown: unary rows, what TLS and tokens cost, then events, memory,
+    start-up and parse figures (``extras``, unless only the TLS rows were measured)."""
     lines = [
         f"Median of {rounds} interleaved round(s), (min-max) in brackets; "
         "ratio = max req/s / the reference's in the same round.",
@@ -272,8 +468,13 @@ def render(rows: list[dict[str, Any]], extras: dict[str, Any], rounds: int) -> s
         "|---|---|---|---|---|---|---|",
         *(_unary_line(row) for row in rows),
         "",
-        *_extra_lines(extras),
+        "TLS and tokens: throughput cost = 1 - max req/s / the same server's in plaintext, "
+        "same round; CPU per call cost = server CPU per call / the plaintext server's - 1.",
+        "",
+        *_security_lines(costs),
     ]
+    if extras is not None:
+        lines += ["", *_extra_lines(extras)]
     return "\n".join(lines)
 
 
@@ -286,7 +487,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3, quick 1)")
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 3, quick 1)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "bench.json")
+    parser.add_argument(
+        "--tls-only",
+        action="store_true",
+        help="only plaintext against TLS, token and both, on capture_email (no extras)",
+    )
+    parser.add_argument("--out", type=Path, help="JSON results (default bench-results/bench.json)")
     parser.add_argument(
         "--worst-case-only",
         action="store_true",
@@ -295,6 +501,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
+    if args.out is None:
+        name = "bench-tls.json" if args.tls_only else "bench.json"
+        args.out = ROOT / "bench-results" / name
     return args
 
 
@@ -310,17 +519,21 @@ def main(argv: list[str] | None = None) -> None:
     stubs = generate_stubs()
     folder = Path(tempfile.mkdtemp(prefix="voicecore-bodies-"))
     bodies = _bodies(stubs, folder)
-    runs = _unary_rounds(args, stubs, bodies)
+    if args.tls_only:
+        bodies = {"capture_email": bodies["capture_email"]}
+    rounds = _alternating_rounds if args.tls_only else _unary_rounds
+    runs = rounds(args, stubs, bodies, make_credentials())
     rows = _summarise(runs)
-    extras = _extras(args, stubs, bodies, folder)
-    table = render(rows, extras, args.rounds)
+    costs = _security_costs(runs)
+    extras = None if args.tls_only else _extras(args, stubs, bodies, folder)
+    table = render(rows, costs, extras, args.rounds)
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"rows": rows, "extras": extras, "runs": runs, "table": table}, indent=2)
-    )
+    results = {"rows": rows, "security": costs, "extras": extras, "runs": runs, "table": table}
+    args.out.write_text(json.dumps(results, indent=2))
     print(f"\nwritten to {args.out}")
-    _worst_case_report(args, args.out.with_name("worst-case.json"))
+    if not args.tls_only:
+        _worst_case_report(args, args.out.with_name("worst-case.json"))
 
 
 def _worst_case_report(args: argparse.Namespace, out: Path) -> None:

@@ -32,6 +32,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     ExecutionMetadata,
 )
+from voicecore._tracing import note_retry, traced_primitive
 from voicecore.capture import CaptureStore
 from voicecore.config import Settings
 from voicecore.errors import (
@@ -113,6 +114,7 @@ class Executor:
             ),
         )
 
+    @traced_primitive
     async def execute(
         self,
         request: ExecutePrimitiveRequest,
@@ -250,6 +252,7 @@ class Executor:
                 state.set_exception((type(err), err, err.__traceback__))
                 if self._retrying.stop(state):
                     raise
+                note_retry(state.attempt_number, err)
                 await asyncio.sleep(self._retrying.wait(state))
                 state.prepare_for_next_attempt()
 

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UNKNOWN",
     "CallObserver",
+    "for_worker",
     "CallRecord",
     "MetricsEndpoint",
     "ServerMetrics",
@@ -607,3 +608,15 @@ def observability(
     if metrics is None and access_log is None:
         return None, None
     return CallObserver(cardinalities, metrics, access_log), metrics
+
+
+def for_worker(settings: Settings, index: int) -> Settings:
+    """Worker ``index``'s settings under ``--workers``: its metrics on ``metrics_port + index``.
+
+    Each worker is scraped as a target of its own, rather than the parent adding the workers'
+    counts up: the parent serves nothing, and prometheus-client's multiprocess mode would lose
+    the per-process collectors and the event log's gauges (a scrape cannot sum them).
+    """
+    if not settings.metrics_port:
+        return settings
+    return settings.model_copy(update={"metrics_port": settings.metrics_port + index})

@@ -9,7 +9,7 @@ import os
 import signal
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -97,6 +97,13 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         "(VOICECORE_AUTH_TOKENS_FILE; 'voicecore token' makes entries)",
     )
     serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes serving the port, under one parent that forwards signals; more than 1 "
+        "needs a shared store (VOICECORE_WORKERS, default 1)",
+    )
+    serve.add_argument(
         "--metrics-port",
         type=int,
         metavar="PORT",
@@ -139,6 +146,7 @@ def _serve(args: argparse.Namespace) -> int:
             "event_retention",
             "grace_period",
             "auth_tokens_file",
+            "workers",
             "metrics_port",
             "metrics_host",
             "access_log",
@@ -151,10 +159,32 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"voicecore serve: {_first_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, json=settings.log_json)
+    if settings.workers > 1:
+        from voicecore._workers import supervise
+
+        return _reporting_start_errors(settings, lambda: supervise(settings, _serve_one))
+    return _serve_one(settings)
+
+
+def _serve_one(settings: Settings) -> int:
+    """Serve in this process until SIGTERM or SIGINT (one worker's life); the exit status."""
+    from voicecore._tracing import configure_from_env
     from voicecore.server import serve
 
-    try:
+    # In the worker, not the parent: the SDK's export thread must not be forked.
+    configure_from_env()
+
+    def run() -> int:
         asyncio.run(serve(settings))
+        return 0
+
+    return _reporting_start_errors(settings, run)
+
+
+def _reporting_start_errors(settings: Settings, run: Callable[[], int]) -> int:
+    """``run()``, with the start failures a person can fix told in one line (status 1 or 2)."""
+    try:
+        return run()
     except ssl.SSLError as exc:  # an OSError too, but not one of binding the address
         print(
             f"voicecore serve: cannot use the TLS certificate, key or client CA: {exc} "
@@ -172,7 +202,6 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
 
 
 def _token_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

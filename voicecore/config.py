@@ -200,11 +200,26 @@ class Settings(BaseSettings):
     auth_open_reflection: bool = Field(
         default=False, description="with auth on, server reflection needs no token"
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="processes serving the one port (SO_REUSEPORT); more than 1 needs a "
+        "store every process shares",
+    )
+    file_watch_interval: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="seconds between looks at tls_cert, tls_key and auth_tokens_file; one that "
+        "changed is reloaded as on SIGHUP; 0: only SIGHUP reloads",
+    )
     metrics_port: int = Field(
         default=0,
         ge=0,
         le=65535,
-        description="serve Prometheus metrics over plain HTTP at /metrics on this port; 0: off",
+        description="serve Prometheus metrics over plain HTTP at /metrics on this port (worker "
+        "i of --workers on this port + i); 0: off",
     )
     metrics_host: str = Field(
         default="127.0.0.1",
@@ -229,6 +244,7 @@ class Settings(BaseSettings):
         "capture_ttl",
         "request_arrival_timeout",
         "flood_window",
+        "file_watch_interval",
     )
     @classmethod
     def _finite(cls, value: float) -> float:
@@ -248,6 +264,24 @@ class Settings(BaseSettings):
         """Whether callers must prove who they are: a tokens file, or client certificates."""
         return self.auth_tokens_file is not None or self.tls_client_ca is not None
 
+    @property
+    def store_is_shared(self) -> bool:
+        """Whether every process sees the same held captures, idempotency records and events.
+
+        False for the in-memory store, the only one so far; a shared store (Redis) answers True.
+        """
+        return False
+
+    @model_validator(mode="after")
+    def _workers_share_a_store(self) -> Settings:
+        if self.workers > 1 and not self.store_is_shared:
+            raise ValueError(
+                f"workers={self.workers} needs a store every worker shares: with the in-memory "
+                "store each worker would hold its own captures, idempotency records and events "
+                "(serve with 1 worker)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _exposed_only_when_told(self) -> Settings:
         if not self.insecure and not self.authenticates and not is_loopback(self.host):
@@ -257,6 +291,12 @@ class Settings(BaseSettings):
                 "certificates (--tls-client-ca), or set insecure (--insecure, "
                 "VOICECORE_INSECURE=true) to serve it anyway"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_ports_fit(self) -> Settings:
+        if self.metrics_port and self.metrics_port + self.workers - 1 > 65535:
+            raise ValueError("metrics_port + workers - 1 (one metrics port per worker) > 65535")
         return self
 
     @model_validator(mode="after")

@@ -42,11 +42,13 @@ from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._execution import CALL_EVENT_TYPES
+from voicecore._file_watch import FileWatcher
 from voicecore._h2guard import H2Limits
 from voicecore._metrics import MetricsEndpoint, note_refusal, observability
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._tls import CertificateReloader, client_identity, server_context
+from voicecore._tracing import server_span
 from voicecore._transport import CoalescingServer
 from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
@@ -321,12 +323,15 @@ class VoiceCoreServer:
         #: What SIGHUP runs (``serve`` installs it), in order: each rereads its own files
         #: (the TLS certificate, tokens) and keeps what it had if they are bad.
         self.reload_callbacks: list[Callable[[], None]] = []
+        #: The same reloads, run when their files change (every ``file_watch_interval`` s).
+        self.file_watcher = FileWatcher(settings.file_watch_interval)
         if self._ssl is not None and settings.tls_cert and settings.tls_key:
-            self.reload_callbacks.append(
-                CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
-            )
+            reloader = CertificateReloader(self._ssl, settings.tls_cert, settings.tls_key)
+            self.reload_callbacks.append(reloader)
+            self.file_watcher.watch((settings.tls_cert, settings.tls_key), reloader)
         if self._auth is not None:
             self.reload_callbacks.append(self.reload_tokens)
+            self.file_watcher.watch((self._auth.path,), self.reload_tokens)
         # Each TLS session's client identity, worked out and logged once per connection: a
         # connection carries one certificate and may carry thousands of calls.
         self._identities: weakref.WeakKeyDictionary[ssl.SSLObject, str | None] = (
@@ -335,7 +340,14 @@ class VoiceCoreServer:
 
     async def start(self) -> None:
         """Bind and start accepting calls; ``port`` is the bound port afterwards."""
-        await self._server.start(self.settings.host, self.settings.port, ssl=self._ssl)
+        await self._server.start(
+            self.settings.host,
+            self.settings.port,
+            ssl=self._ssl,
+            # Workers (voicecore._workers) each listen on the one port; the kernel spreads
+            # the connections over them.
+            reuse_port=self.settings.workers > 1 or None,
+        )
         # grpclib keeps the asyncio server private; its sockets tell which port 0 chose.
         listening = cast("asyncio.Server | None", self._server._server)
         if listening is not None and listening.sockets:
@@ -350,6 +362,7 @@ class VoiceCoreServer:
             mtls=self.settings.tls_client_ca is not None,
         )
         warn_if_exposed(self.settings.host, self.port, authenticated=self.settings.authenticates)
+        self.file_watcher.start()
 
     def reload(self) -> None:
         """Run every reload callback (SIGHUP); one that raises does not stop the others."""
@@ -363,6 +376,7 @@ class VoiceCoreServer:
         """Drain: health NOT_SERVING, refuse new calls, end event streams, let unary calls
         finish within the grace period (then end them), end health watches, close."""
         admission = self._admission
+        await self.file_watcher.stop()
         grace = self.settings.grace_period if grace_period is None else grace_period
         logger.info("draining", grace_period=grace, in_flight=len(admission.unary))
         admission.draining = True
@@ -402,6 +416,7 @@ class VoiceCoreServer:
             if caller is not None:
                 info.tenant, info.scopes = caller.tenant, caller.scopes
         event.method_func = self._admission.wrap(event.method_name, event.method_func, info)
+        event.method_func = server_span(event, info, event.method_func)
 
     def _client_identity(self, peer: Any) -> str | None:
         """The verified client certificate's identity, logged at INFO once per connection."""
@@ -526,6 +541,11 @@ async def serve(settings: Settings, service: VoiceCoreService | None = None) -> 
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-        await server.stop()
+        # The handlers stay until the drain is done: a repeated SIGTERM or SIGINT (systemd
+        # signals every process of a unit, and --workers' parent forwards its own) would
+        # otherwise kill the process halfway through it.
+        try:
+            await server.stop()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)

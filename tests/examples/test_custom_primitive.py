@@ -175,12 +175,13 @@ class TestCaptureOrderNumber:
         )
 
     async def test_correction_that_breaks_the_check_is_not_taken(self) -> None:
-        """An edit to a number with a wrong check digit is not a correction."""
+        """An edit to a number with a wrong check digit is not a correction: the number held
+        is kept and asked about again."""
         caller = Caller()
         await caller.say("four nine two seven three one five four")
         refused = await caller.say("no, the last digit is nine")
-        assert refused.state is PrimitiveState.INCOMPLETE
-        assert "value" not in refused.data
+        assert refused.state is PrimitiveState.NEEDS_CONFIRMATION
+        assert (refused.data["value"], refused.attempt) == ("49273154", 1)
 
     async def test_digits_over_two_turns(self) -> None:
         """Fewer than eight digits are kept and completed by the next turn."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import socket
 from pathlib import Path
 
 import pytest
 
 from tests._prometheus import PROMETHEUS, running_prometheus
 from tests._servers import HOST, free_port, start_server
+from tests.integration.test_workers import fleet
 from voicecore.client import VoiceCoreClient
 
 pytestmark = pytest.mark.integration
@@ -79,3 +82,41 @@ class TestCurlExample:
             'state="NEEDS_CONFIRMATION"} 3.0'
         ) in lines
         assert not [line for line in lines if line.endswith(" 0.0")]
+
+
+def _two_free_ports() -> int:
+    """A port P such that P and P + 1 are both free right now."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two free ports in a row")
+
+
+async def _page(port: int) -> str:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    page = (await reader.read()).decode()
+    writer.close()
+    return page
+
+
+class TestWorkers:
+    async def test_each_worker_serves_its_own_metrics_port(self, tmp_path: Path) -> None:
+        """serve --workers 2 --metrics-port P: the workers answer on P and P + 1, each with
+        the calls it served."""
+        port = _two_free_ports()
+        async with fleet(tmp_path, "--metrics-port", str(port), workers=2):
+            pages = [await _page(port), await _page(port + 1)]
+        for page in pages:
+            assert page.startswith("HTTP/1.1 200 OK")
+            served = re.search(
+                r'grpc_server_handled_total\{grpc_code="OK",grpc_method="ExecutePrimitive",'
+                r'grpc_service="voicecore.v1.VoiceCoreService",grpc_type="unary"\} (\d+)\.0',
+                page,
+            )
+            assert served is not None and int(served.group(1)) >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest, HealthCheckResponse
 from grpclib.reflection.v1.reflection_grpc import ServerReflectionStub
 from grpclib.reflection.v1.reflection_pb2 import ServerReflectionRequest
+from loguru import logger
 
 from tests._servers import (
     HOST,
@@ -159,5 +161,30 @@ class TestLogs:
         log = (tmp_path / "server.log").read_text()
         assert "ExecutePrimitive" in log, "the log recorded no call"
         assert log.count("call refused") == 2, "the log recorded no refusal"
+        for token in (EXECUTE_TOKEN, EVENTS_TOKEN, wrong):
+            assert token not in log
+
+    async def test_the_client_never_logs_its_token(self, server: RunningServer) -> None:
+        """The project's client, at TRACE with every field serialised, on accepted and refused
+        calls: its records name what happened, never the token."""
+        wrong = new_token()
+        records: list[str] = []
+        logger.enable("voicecore")
+        sink = logger.add(records.append, level="TRACE", serialize=True)
+        try:
+            async with client(server, EXECUTE_TOKEN) as vc:
+                await vc.list_primitives()
+                await vc.execute("capture_email", {"transcription": "x"}, conversation_id="c")
+            for token in (wrong, EVENTS_TOKEN):
+                async with client(server, token) as vc:
+                    with pytest.raises(VoiceCoreCallError):
+                        await vc.list_primitives()
+                    await vc.execute("capture_email", {"transcription": "x"}, conversation_id="c")
+        finally:
+            logger.remove(sink)
+            logger.disable("voicecore")
+        log = "".join(records)
+        messages = [json.loads(record)["record"]["message"] for record in records]
+        assert messages.count("voice core call failed on the client side") == 2, messages
         for token in (EXECUTE_TOKEN, EVENTS_TOKEN, wrong):
             assert token not in log

@@ -6,7 +6,9 @@ nothing of acme's leaks: not the held value, not the events, not even that it ex
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from tests._servers import (
     serve_command,
     wait_serving,
 )
+from tests._waiting import until
 from voicecore._auth import new_token, tokens_file_line
 from voicecore._proto.voicecore.v1 import Event, ExecutePrimitiveResponse, PrimitiveState
 from voicecore.client import ClientConfig, VoiceCoreClient
@@ -66,6 +69,11 @@ async def say(
 async def events(server: RunningServer, token: str, conversation_id: str = "") -> list[Event]:
     async with client(server, token) as vc:
         return [e async for e in vc.stream_events(conversation_id, follow=False)]
+
+
+def trace_of(response: ExecutePrimitiveResponse) -> str:
+    assert response.metadata is not None
+    return response.metadata.trace_id
 
 
 def value(response: ExecutePrimitiveResponse) -> object:
@@ -118,3 +126,46 @@ class TestCrossTenant:
         every = await events(server, ADMIN)
         traces = {e.trace_id for e in every}
         assert traces == {acme_turn.metadata.trace_id, bravo_turn.metadata.trace_id}
+
+
+class TestLiveFollow:
+    async def test_a_follower_sees_only_its_tenants_live_events(
+        self, server: RunningServer
+    ) -> None:
+        """Bravo's followers (every conversation, and acme's conversation id) get bravo's
+        live events and none of acme's; an admin follower, the control, gets acme's too.
+
+        A follower is known to be live once it has received the turn bravo made after it
+        opened. Events arrive in sequence order, so acme's turn, made before bravo's last
+        one, would have arrived before it if the filter let it through.
+        """
+        followers = {
+            "bravo, all": (BRAVO, ""),
+            "bravo, acme's id": (BRAVO, CONVERSATION),
+            "admin, all": (ADMIN, ""),
+        }
+        seen: dict[str, list[str]] = {name: [] for name in followers}
+
+        async def follow(name: str, token: str, conversation_id: str) -> None:
+            async with client(server, token) as vc:
+                async with aclosing(vc.stream_events(conversation_id)) as stream:
+                    async for event in stream:
+                        seen[name].append(event.trace_id)
+
+        def received(trace_id: str) -> bool:
+            return all(trace_id in traces for traces in seen.values())
+
+        tasks = [asyncio.create_task(follow(name, *how)) for name, how in followers.items()]
+        try:
+            first = trace_of(await say(server, BRAVO, "sam at example dot com"))
+            await until(lambda: received(first))
+            acme_trace = trace_of(await say(server, ACME, "jo at example dot com"))
+            last = trace_of(await say(server, BRAVO, "yes"))
+            await until(lambda: received(last))
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        assert acme_trace in seen["admin, all"]
+        assert acme_trace not in seen["bravo, all"]
+        assert acme_trace not in seen["bravo, acme's id"]

@@ -30,8 +30,9 @@ FENCE = re.compile(
 )
 NOX_COMMAND = re.compile(r"^nox(?: -s (?P<session>[\w-]+))?(?: -- [^#]*?)?\s*(?:#.*)?$")
 NOX_SESSION = re.compile(r"\bnox -s (?P<session>[\w-]+)")
-# Sources of blocks that hold no command: the CLI's synopsis (checked below) and pictures.
-NOT_COMMANDS = {"voicecore COMMAND --help", "diagram"}
+# Sources of blocks that hold no command: the CLI's synopsis (checked below), pictures, and
+# docs/api.md's blocks, written by `nox -s docs` (tests/unit/test_apidocs.py checks them).
+NOT_COMMANDS = {"voicecore COMMAND --help", "diagram", "nox -s docs"}
 QUICKSTART = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/voicecore serve\n",
     "python3 -m pip install nox==2026.10.20 && python3 -m nox\n",

@@ -240,3 +240,30 @@ class TestAccessLog:
         finally:
             await server.stop(grace_period=0)
         assert not [r for r in records if r["message"] == "call"]
+
+
+class TestWorkers:
+    def test_each_worker_has_its_own_metrics_port(self) -> None:
+        """Worker i serves its metrics on metrics_port + i, each a scrape target."""
+        settings = Settings(metrics_port=9464)
+        assert [_metrics.for_worker(settings, i).metrics_port for i in range(3)] == [
+            9464,
+            9465,
+            9466,
+        ]
+
+    def test_metrics_off_stay_off(self) -> None:
+        """Without metrics_port no worker serves metrics."""
+        assert _metrics.for_worker(Settings(), 2).metrics_port == 0
+
+    def test_the_ports_must_fit(self) -> None:
+        """The last worker's metrics port must exist."""
+
+        class SharedStore(Settings):
+            @property
+            def store_is_shared(self) -> bool:
+                return True  # several workers need one (Redis); its kind does not matter here
+
+        assert SharedStore(metrics_port=65534, workers=2).metrics_port == 65534
+        with pytest.raises(ValueError, match="one metrics port per worker"):
+            SharedStore(metrics_port=65535, workers=2)

@@ -6,10 +6,18 @@ and which events happened. ``voicecore.capture._turn.run_turn`` loads, stores an
 it.
 
 Attempts: an attempt is one try at getting the value right. It fails when a turn gives nothing
-usable, when the caller rejects the value read back ("no", or a correction: the corrected
-value starts the next attempt), or when an answer to the readback is unclear. A turn that only
-extends a partial value is progress, not a failure. Failing the last attempt (``max_attempts``)
-is FAILED; so ``attempt`` never exceeds ``max_attempts``.
+usable, or when the caller rejects the value read back ("no", or a correction: the corrected
+value starts the next attempt). A turn that only extends a partial value is progress, not a
+failure. Failing the last attempt (``max_attempts``) is FAILED; so ``attempt`` never exceeds
+``max_attempts``.
+
+Unclear answers: what the caller gave is never lost to an answer the machine does not
+understand. An answer to the readback that reads as neither yes, a no, an edit nor a new value
+keeps the held value, spends no attempt and reads it back again (``reason`` "unclear_answer",
+for the prompt): "hmm", "yes, but ...", and a no followed by characters of a value that read
+as no edit ("no, it's p e t e r dash one three"; "no, that's not my email" is a plain no).
+Such answers have their own small limit, ``max_unclear`` per capture; the one after it ends
+the capture FAILED (reason ``unclear_answers``), reporting the value still unconfirmed.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import Candidate, CaptureState, HeldValue
 from voicecore.primitive import PrimitiveState
+from voicecore.spoken.compose import says_characters
+from voicecore.spoken.tokens import words
 from voicecore.spoken.yesno import Answer, understand
 
 __all__ = ["CaptureReader", "Turn", "advance"]
@@ -107,7 +117,7 @@ def _value_turn(
     )
     if ranked:
         value = _held(readings, ranked)
-        return _value_heard(params, state.attempt, value, (VALUE_CAPTURED,))
+        return _value_heard(params, state, state.attempt, value, (VALUE_CAPTURED,))
     progress = _best_partial(heard, readings)
     if progress is not None and progress.partial != state.partial:
         kept = replace(state, partial=progress.partial, partial_readback=progress.readback)
@@ -156,7 +166,7 @@ def _answer_turn(
     ]
     ranked = rank(votes)
     if not ranked:
-        return _attempt_failed(params, state, "unclear_answer")
+        return _unclear(params, state, held)
     best = ranked[0]
     if best.key == _YES:
         confirmed = replace(held, confidence=_confirmed_confidence(held, best.confidence))
@@ -178,6 +188,8 @@ def _interpret(
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
             return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
+        if said.answer is Answer.NO and says_characters(words(reply.text)):
+            return None, 0.0, None  # "no, it's p e t e r ...": a correction not read
         bare = {Answer.YES: _YES, Answer.NO: _NO}.get(said.answer)
         return bare, said.certainty, None
     certainty = reading.certainty * (1.0 if said.answer is Answer.UNCLEAR else said.certainty)
@@ -215,7 +227,7 @@ def _corrected(
         confidence=corrections[0].confidence,
         candidates=tuple(Candidate(c.key.value, c.confidence) for c in corrections[1:]),
     )
-    return _value_heard(params, state.attempt + 1, value, (CORRECTED,), previous=held)
+    return _value_heard(params, state, state.attempt + 1, value, (CORRECTED,), previous=held)
 
 
 def _confirmed_confidence(held: HeldValue, answer: float) -> float:
@@ -228,6 +240,7 @@ def _confirmed_confidence(held: HeldValue, answer: float) -> float:
 
 def _value_heard(
     params: CaptureParams,
+    state: CaptureState,
     attempt: int,
     value: HeldValue,
     events: tuple[str, ...],
@@ -235,8 +248,27 @@ def _value_heard(
 ) -> Turn:
     if not params.require_confirmation:
         return Turn(PrimitiveState.COMPLETED, attempt, None, events, value, previous)
-    kept = CaptureState(attempt=attempt, held=value)
+    kept = CaptureState(attempt=attempt, held=value, unclear=state.unclear)
     return Turn(PrimitiveState.NEEDS_CONFIRMATION, attempt, kept, events, value, previous)
+
+
+def _unclear(params: CaptureParams, state: CaptureState, held: HeldValue) -> Turn:
+    """An answer to the readback not understood: ``held`` is kept and read back again, no
+    attempt spent; past ``max_unclear`` such answers the capture FAILS, reporting ``held``."""
+    if state.unclear >= params.max_unclear:
+        unconfirmed: dict[str, JsonValue] = {"unconfirmed_value": held.value}
+        return Turn(
+            PrimitiveState.FAILED,
+            state.attempt,
+            None,
+            (FAILED,),
+            reason="unclear_answers",
+            heard=unconfirmed,
+        )
+    kept = replace(state, unclear=state.unclear + 1)
+    return Turn(
+        PrimitiveState.NEEDS_CONFIRMATION, state.attempt, kept, value=held, reason="unclear_answer"
+    )
 
 
 def _incomplete(attempt: int, kept: CaptureState, reason: str) -> Turn:

@@ -23,6 +23,7 @@ fit to labelled calls: re-fit the prior when such data exists.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -37,6 +38,10 @@ UNKNOWN_TOP_WEIGHT = 0.75
 _UNKNOWN_ALTERNATIVE_DECAY = 0.5
 
 KeyT = TypeVar("KeyT", bound=Hashable)
+
+# Punctuation that only formats: anything but a word character, "@" or "+", and a "." or "'"
+# that is not between word characters.
+_PUNCTUATION = re.compile(r"[^\w\s@+.']|(?<!\w)[.']|[.'](?!\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,14 @@ class Ranked(Generic[KeyT]):
 
 
 def _normalised(text: str) -> str:
-    return " ".join(text.casefold().split())
+    """What makes two hypotheses the same: their words, whatever the case and punctuation.
+
+    A formatting ASR often lists one hearing several times, written differently ("Jenny at
+    Yahoo.com." and "jenny at yahoo.com"; "6, 1, 7" and "6 1 7"); counting each as a vote
+    would inflate the confidence. Marks that can change a value are kept where they sit
+    between word characters ("john.smith", "3.30", "it's"), as are "@" and "+".
+    """
+    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 
 
 def _top_weight(params: UtteranceParams) -> float:
@@ -81,7 +93,8 @@ def _top_weight(params: UtteranceParams) -> float:
 
 
 def hypotheses(params: UtteranceParams) -> tuple[Hypothesis, ...]:
-    """The distinct hypotheses of a turn, the transcription first, with their weights."""
+    """The distinct hypotheses of a turn (see ``_normalised``), the transcription first, with
+    their weights."""
     result = [Hypothesis(params.transcription, _top_weight(params), 0)]
     seen = {_normalised(params.transcription)}
     for alternative in params.alternatives:

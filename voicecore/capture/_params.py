@@ -40,4 +40,9 @@ class CaptureParams(UtteranceParams):
 
     require_confirmation: bool = True
     max_attempts: int = Field(default=3, ge=1, le=10)
+    #: Answers to a readback that are not understood ("the last digit is three" where no
+    #: such edit applies) keep the held value and ask again, without spending an attempt;
+    #: one more than this many in one capture ends it FAILED (reason ``unclear_answers``,
+    #: the value still unconfirmed in ``data.unconfirmed_value``).
+    max_unclear: int = Field(default=2, ge=0, le=10)
     reset: bool = False

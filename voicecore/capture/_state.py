@@ -35,10 +35,12 @@ class CaptureState:
 
     ``attempt`` is the attempt in progress (1-based); ``held`` the value waiting for the
     caller's confirmation; ``partial`` an incomplete value that later turns complete, and
-    ``partial_readback`` how to say it.
+    ``partial_readback`` how to say it; ``unclear`` how many answers to the readback of
+    ``held`` were not understood (bounded by ``CaptureParams.max_unclear``).
     """
 
     attempt: int = 1
     held: HeldValue | None = None
     partial: str | None = None
     partial_readback: str = ""
+    unclear: int = 0

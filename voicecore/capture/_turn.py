@@ -48,6 +48,7 @@ from voicecore._json import JsonValue
 from voicecore.capture._events import CORRECTED, REJECTED
 from voicecore.capture._machine import CaptureReader, Turn, advance
 from voicecore.capture._params import CaptureParams
+from voicecore.capture._prompts import precise_prompt
 from voicecore.capture._state import CaptureState
 from voicecore.capture._store import CaptureKey, CaptureStore
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
@@ -222,6 +223,8 @@ def _purpose_clause(purpose: str) -> str:
 
 def _prompt(turn: Turn, noun: str, purpose: str) -> str:
     """A suggested next sentence for the agent."""
+    if (precise := precise_prompt(turn, noun, purpose)) is not None:
+        return precise
     if turn.state is PrimitiveState.NEEDS_CONFIRMATION and turn.value is not None:
         opening = "Sorry about that. So" if turn.previous is not None else "Just to confirm,"
         return f"{opening} your {noun} is {turn.value.readback}{purpose}. Is that right?"

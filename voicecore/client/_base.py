@@ -48,6 +48,7 @@ from voicecore.client._errors import (
 from voicecore.client._events import resumable_events
 from voicecore.client._metrics import ClientMetrics
 from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
+from voicecore.client._tracing import current_trace_id
 
 __all__ = ["VoiceCoreClientBase"]
 
@@ -136,7 +137,7 @@ class VoiceCoreClientBase(ABC):
                 attempts=1,
                 duration=0.0,
             )
-        trace = trace_id or new_trace_id()
+        trace = trace_id or current_trace_id() or new_trace_id()
         key = idempotency_key or uuid.uuid4().hex
         request = ExecutePrimitiveRequest(
             objective_type=objective_type,

@@ -25,6 +25,7 @@ from voicecore.client._base import Sleep, VoiceCoreClientBase
 from voicecore.client._breaker import TransitionCallback
 from voicecore.client._config import ClientConfig, parse_endpoint
 from voicecore.client._security import refuse_token_in_clear, ssl_context
+from voicecore.client._tracing import inject_traceparent, rpc_attempt, traced_execute
 
 __all__ = ["VoiceCoreClient"]
 
@@ -71,6 +72,8 @@ class VoiceCoreClient(VoiceCoreClientBase):
         refuse_token_in_clear(config, self._host, encrypted=self._ssl not in (None, False))
         self._open: tuple[Channel, VoiceCoreServiceStub] | None = None
 
+    execute = traced_execute(VoiceCoreClientBase.execute)
+
     @property
     def _channel(self) -> Channel:
         return self._connection()[0]
@@ -114,14 +117,16 @@ class VoiceCoreClient(VoiceCoreClientBase):
         metadata = {"trace-id": trace_id}
         if self.config.auth_token is not None:
             metadata["authorization"] = f"Bearer {self.config.auth_token.get_secret_value()}"
+        inject_traceparent(metadata)
         return metadata
 
     async def _send_execute(
         self, request: ExecutePrimitiveRequest, time_left: float
     ) -> ExecutePrimitiveResponse:
-        return await self._stub.execute_primitive(
-            request, timeout=time_left, metadata=self._metadata(request.trace_id)
-        )
+        with rpc_attempt():
+            return await self._stub.execute_primitive(
+                request, timeout=time_left, metadata=self._metadata(request.trace_id)
+            )
 
     async def _open_events(
         self, request: StreamEventsRequest, timeout: float | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pydantic import Field, model_validator
@@ -11,6 +12,7 @@ from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.edits import edit_spelled
+from voicecore.spoken.formatted import digit_homophones
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.readback import say_grouped
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
@@ -46,7 +48,9 @@ def _mostly_digits(tokens: list[str]) -> bool:
 def spoken_code(text: str) -> str:
     """The letters and digits said in ``text``, upper-case; other words and symbols dropped."""
     tokens = strip_carrier(after_correction(drop_fillers(words(text))))
-    pieces = compose(tokens, o_is_zero=_mostly_digits(tokens), nato=True)
+    o_is_zero = _mostly_digits(tokens)
+    tokens = digit_homophones(tokens, functools.partial(is_digit_word, o_is_zero=o_is_zero))
+    pieces = compose(tokens, o_is_zero=o_is_zero, nato=True)
     kept = [
         piece.text
         for piece in pieces

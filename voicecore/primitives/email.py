@@ -78,7 +78,9 @@ def _written_address(text: str) -> str | None:
 
 
 def _at_index(tokens: list[str]) -> tuple[int, int]:
-    """Where the "at" is and its length: the last one with a "dot" after it, else the last."""
+    """Where the "at" is and its length: the last one with a "dot" after it, else the last;
+    without any "at", the last "and" with a dot after it ("jenny and yahoo dot com": ASRs
+    hear "at" as "and" before a domain)."""
     found: list[tuple[int, int]] = []
     for index in range(len(tokens)):
         symbol, length = spoken_symbol(tokens, index)
@@ -90,7 +92,10 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
     with_dot = [(i, n) for i, n in found if i + n <= last_dot]
     if with_dot:
         return with_dot[-1]
-    return found[-1] if found else (-1, 0)
+    if found:
+        return found[-1]
+    ands = [index for index, token in enumerate(tokens[: max(last_dot, 0)]) if token == "and"]
+    return (ands[-1], 1) if ands else (-1, 0)
 
 
 def _domain(pieces: list[Piece]) -> tuple[str, float]:
@@ -135,9 +140,17 @@ def _said_domain(tokens: list[str]) -> str | None:
 
 
 def _spelled_local(tokens: list[str]) -> str | None:
-    """A local part spelled on its own ("it's j o h n"): two or more letters, nothing else."""
+    """A local part spelled on its own ("it's j o h n", "p e t e r dash one three"): two or
+    more characters, letters among them, nothing but letters, digits and symbols."""
     letters = spoken_letters(strip_carrier(tokens))
-    return letters if letters is not None and len(letters) >= 2 else None
+    if letters is not None:
+        return letters if len(letters) >= 2 else None
+    pieces = compose(strip_carrier(tokens))
+    if not all(piece.kind in ("letters", "digits", "symbol") for piece in pieces):
+        return None
+    local = joined(pieces)
+    spelled = any(piece.kind == "letters" for piece in pieces) and "@" not in local
+    return local if spelled and len(local) >= 2 else None
 
 
 def _say_domain(domain: str) -> str:

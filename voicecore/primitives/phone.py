@@ -14,6 +14,7 @@ from pydantic import field_validator
 from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
+from voicecore.spoken.formatted import digit_homophones
 from voicecore.spoken.phone_written import names_another_number, written_phones
 from voicecore.spoken.tokens import (
     after_correction,
@@ -84,11 +85,16 @@ def _split_written(token: str) -> list[str]:
 
 
 def _phone_tokens(said: list[str]) -> list[str]:
-    """Tokens after any carrier phrase, written groups split ("(415)" -> "415")."""
+    """Tokens after any carrier phrase, written groups split ("(415)" -> "415"), homophones
+    of digits among digits read as digits ("... three for" -> "... three four")."""
     tokens: list[str] = []
     for token in strip_carrier(said):
         tokens.extend(_split_written(token) if _WRITTEN_GROUPS.match(token) else [token])
-    return tokens
+    return digit_homophones(tokens, _is_phone_digit)
+
+
+def _is_phone_digit(token: str) -> bool:
+    return is_digit_word(token, o_is_zero=True)
 
 
 def _introduces_another_number(said: list[str]) -> bool:
@@ -195,6 +201,8 @@ def _heard(text: str, region: str) -> _Heard:
         return heard
     if tokens and all(_GROUP.match(token) for token in tokens):
         return _Heard("".join(tokens))
+    if tokens and all(map(_is_phone_digit, tokens)):  # "6, 1, 7, double 5, ..."
+        return _best_spoken(tokens, region)
     return _Heard("")
 
 
@@ -300,5 +308,16 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
             return None
         extension = held.parts.get("extension")
         kept = extension if isinstance(extension, str) else ""
-        reading = phone_reading(_Heard(f"+{number.country_code}{edited}", kept), _region(params))
+        said = held.parts.get("digits")
+        prefix = _prefix(said, number) if isinstance(said, str) else f"+{number.country_code}"
+        reading = phone_reading(_Heard(prefix + edited, kept), _region(params))
         return reading if reading.value is not None else None
+
+
+def _prefix(said: str, number: PhoneNumber) -> str:
+    """What the caller said before the national number ("", "1", "+1", "0044"), so an edited
+    number keeps the held one's ``data.digits`` form across turns."""
+    national = phonenumbers.national_significant_number(number)
+    if not said.endswith(national):
+        return f"+{number.country_code}"
+    return said[: len(said) - len(national)]

@@ -13,9 +13,10 @@ from typing import Literal
 
 from voicecore.spoken.digits import digit_run, is_digit_word
 from voicecore.spoken.letters import letter_name, nato_letter, spoken_letter
+from voicecore.spoken.number_words import UNITS
 from voicecore.spoken.symbols import spoken_symbol
 
-__all__ = ["Piece", "PieceKind", "compose", "joined"]
+__all__ = ["Piece", "PieceKind", "compose", "joined", "says_characters"]
 
 PieceKind = Literal["letters", "digits", "symbol", "word", "written"]
 _WRITTEN_SYMBOLS = re.compile(r"([.@_+\-/:])")
@@ -116,3 +117,19 @@ def compose(tokens: list[str], *, o_is_zero: bool = False, nato: bool = False) -
 def joined(pieces: list[Piece]) -> str:
     """The pieces written as one string ("john.smith12")."""
     return "".join(piece.text for piece in pieces)
+
+
+# Letters that are words too often to count as spelling on their own.
+_WORD_LETTERS = frozenset({"a", "i"})
+
+
+def says_characters(tokens: list[str]) -> bool:
+    """Whether ``tokens`` say characters of a value: a letter spelled (not the words "a",
+    "i"), a digit word or a figure ("p e t e r dash one three" does; "that's not my email"
+    does not). Token by token, stopping at the first: a cheap test before a long reading."""
+    return any(
+        token in UNITS
+        or any("0" <= char <= "9" for char in token)
+        or (letter_name(token) is not None and token not in _WORD_LETTERS)
+        for token in tokens
+    )

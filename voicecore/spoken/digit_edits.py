@@ -109,8 +109,7 @@ def _place(groups: Sequence[str], old: str) -> int | None:
 
 def _replacement_edit(groups: Sequence[str], tokens: list[str]) -> str | None:
     """ "five five four not five five five", "not five five five, five five four"."""
-    held_length = sum(map(len, groups))
-    pair = not_first_pair(tokens, _digits, held_length) or _old_and_new(
+    pair = not_first_pair(tokens, _digits, "".join(groups)) or _old_and_new(
         strip_carrier(trimmed(tokens))
     )
     if pair is None:

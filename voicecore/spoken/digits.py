@@ -33,10 +33,13 @@ def is_digit_word(token: str, *, o_is_zero: bool = False) -> bool:
 
 
 def _unit(token: str | None, o_is_zero: bool) -> int | None:
+    """The digit a single token says: a digit word, or a figure ("double 5", "8 hundred")."""
     if token is None:
         return None
     if o_is_zero and token == "o":
         return 0
+    if len(token) == 1 and "0" <= token <= "9":
+        return int(token)
     return _UNITS.get(token)
 
 

@@ -120,14 +120,16 @@ def replacement_sides(tokens: list[str]) -> list[Sides]:
 def not_first_pair(
     tokens: Sequence[str],
     read: Callable[[list[str]], str | None],
-    held_length: int,
+    held: str,
     *,
     spelled: bool = False,
 ) -> tuple[str, str] | None:
     """ "not five five five, five five four": after an opening "not", the old run, then the new
-    one, each as ``read`` reads it, apart ("but it's ...") or back to back. Back to back, they
-    must be as long as each other and together shorter than the value held (``held_length``),
-    else it is the value said again. ``spelled``: the runs are letters (see ``trimmed``)."""
+    one, each as ``read`` reads it, apart ("but it's ...") or back to back. Back to back (the
+    comma is not in the words), they must be as long as each other and together shorter than
+    the value ``held``, else it is the value said again; or the old run is all of ``held``
+    ("not j o h n, j o n" of "john": the whole value rejected, the new run after it).
+    ``spelled``: the runs are letters (see ``trimmed``)."""
     start = 0
     while start < len(tokens) and tokens[start] in _NOT_FIRST_LEAD:
         start += 1
@@ -140,7 +142,9 @@ def not_first_pair(
         return (old, new) if old and new else None
     for split in range(1, len(rest)):
         old, new = read(rest[:split]), read(rest[split:])
-        if old and new and len(old) == len(new) and len(old + new) < held_length:
+        if not old or not new:
+            continue
+        if (len(old) == len(new) and len(old + new) < len(held)) or old == held != new:
             return old, new
     return None
 

@@ -26,6 +26,9 @@ __all__ = ["edit_spelled", "spelled_edit"]
 _SOUNDS_ALIKE = ("bcdegptvz", "fsx", "mn", "ahjk", "iry", "quw", "lo")
 # Not part of a spelled run: the articles but "a" (a letter), and the noun ("the letter b").
 _NOT_SPELLED = (ARTICLES - {"a"}) | {"letter"}
+# What a place names: any character, or (a digit, a number) one of the digits.
+_DIGIT_NOUNS = frozenset({"digit", "number"})
+_PLACE_NOUNS = frozenset({"letter", "character"}) | _DIGIT_NOUNS
 
 
 def _spelled(tokens: list[str]) -> str:
@@ -47,18 +50,23 @@ def _replaced(held: str, tokens: list[str]) -> str | None:
 
 
 def _set_position(held: str, tokens: list[str]) -> str | None:
-    """ "the last letter is n", "the second letter should be o"."""
-    if len(tokens) < 3 or tokens[0] not in POSITIONS or tokens[1] not in ("letter", "character"):
+    """ "the last letter is n", "the second letter should be o"; "the last digit is three"
+    counts the digits of ``held`` only ("peter-12" -> "peter-13")."""
+    if len(tokens) < 3 or tokens[0] not in POSITIONS or tokens[1] not in _PLACE_NOUNS:
         return None
     rest = tokens[after_verb(tokens, 2) :]
     letter = _spelled(rest)
     if len(letter) != 1 and rest[:1] in (["a"], ["an"]):
         letter = _spelled(rest[1:])  # "the last digit is a five"
+    digits_only = tokens[1] in _DIGIT_NOUNS
+    places = [i for i, char in enumerate(held) if char.isdigit() or not digits_only]
     position = POSITIONS[tokens[0]]
-    if len(letter) != 1 or position >= len(held):
+    if len(letter) != 1 or not -len(places) <= position < len(places):
         return None
-    position %= len(held)
-    return held[:position] + letter + held[position + 1 :]
+    if digits_only and not letter.isdigit():
+        return None
+    index = places[position]
+    return held[:index] + letter + held[index + 1 :]
 
 
 def _sound_alike_fix(held: str, tokens: list[str]) -> str | None:
@@ -87,7 +95,7 @@ def spelled_edit(held: str, tokens: list[str]) -> str | None:
     """``held`` as a partial correction in ``tokens`` leaves it, even unchanged; None if the
     tokens are not one. For a value edited in parts (an address): an edit of one part that
     changes nothing is still that part's edit, not one to try on the others."""
-    pair = not_first_pair(tokens, _spelled_or_none, len(held), spelled=True)
+    pair = not_first_pair(tokens, _spelled_or_none, held, spelled=True)
     if pair is not None:
         old, new = pair
         return held.replace(old, new, 1) if old in held else None

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from text_to_num import alpha2digit, text2num
 
+from voicecore.spoken.formatted import scaled_figure
 from voicecore.spoken.number_words import (
     BIG_SCALES,
     ORDINALS,
@@ -242,6 +243,9 @@ def _unsigned(tokens: Sequence[str]) -> Decimal | None:
         return _point_decimal(words, fraction)
     if len(words) == 1 and _WRITTEN_NUMBER.match(words[0]):
         return _to_decimal(words[0].replace(",", ""), fraction)
+    scaled = scaled_figure([word.replace(",", "") for word in words])
+    if scaled is not None:
+        return scaled + fraction
     whole = cardinal(words)
     if whole is not None:
         return Decimal(whole) + fraction

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from voicecore.spoken.formatted import hyphen_spelled
+
 __all__ = [
     "after_correction",
     "drop_fillers",
@@ -87,7 +89,9 @@ _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 
-_YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello)"
+# Words that open an answer without being part of it ("and my email is ...": ASRs keep the
+# "and" a caller starts with).
+_YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello|and)"
 _PRONOUN = r"(?:my|the|our|his|her|their|your|a|it's|its)"
 _COPULA = r"(?:is|was|are|'s|would be|will be|should be|it's|it is)"
 # Matched at a position (``match(text, pos)``), so no "^": it would only match at 0.
@@ -114,13 +118,14 @@ def words(text: str) -> list[str]:
     """Split ASR text into lower-case tokens without sentence punctuation.
 
     Punctuation inside a token is kept ("john.smith@gmail.com", "415-555-2671", "it's") so
-    a primitive can split such tokens by its own rules; a leading "+" is kept ("+44").
+    a primitive can split such tokens by its own rules; a leading "+" is kept ("+44"). Letters
+    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n).
     """
     tokens: list[str] = []
     for raw in _SPACE.split(text.translate(_APOSTROPHES).lower()):
         token = raw.strip(_EDGE_PUNCTUATION)
         if token:
-            tokens.append(token)
+            tokens.extend(hyphen_spelled(token) or (token,))
     return tokens
 
 

@@ -95,6 +95,11 @@ def turns(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
+def _unclear_turn(text: str) -> dict[str, object]:
+    """One unclear answer as a turn (marked so the test knows it is one)."""
+    return {"transcription": text, "unclear": True}
+
+
 def _check_result(result: PrimitiveResult, max_attempts: int) -> None:
     """What holds for every single turn."""
     assert result.state in ALLOWED
@@ -180,3 +185,51 @@ class TestParts:
         confidences = [r.confidence for r in ranked]
         assert confidences == sorted(confidences, reverse=True)
         assert all(0.0 <= c <= 1.0 for c in confidences)
+
+
+# Answers to a readback that are none of yes, a bare no, an edit or a value of FourDigits.
+UNCLEAR = st.sampled_from(
+    [
+        "hmm",
+        "what",
+        "maybe",
+        "no it's 5 6 7",
+        "no, the first one",
+        "yes, but it's wrong",
+        "the middle digit is 5",
+        "",
+    ]
+)
+
+
+class TestHeldValueKept:
+    @given(
+        max_unclear=st.integers(0, 3),
+        sequence=st.lists(st.one_of(turns(), UNCLEAR.map(_unclear_turn)), min_size=1, max_size=8),
+    )
+    async def test_an_unclear_answer_never_drops_the_held_value(
+        self, max_unclear: int, sequence: list[dict[str, object]]
+    ) -> None:
+        """A value is held first; whatever comes after, an answer the machine does not
+        understand leaves the held value held and the attempt where it was; only max_unclear
+        of them ends the capture, and then the value is reported, unconfirmed."""
+        conversation = Conversation()
+        first: dict[str, object] = {"transcription": "1234"}
+        for turn in [first, *sequence]:
+            said = {key: value for key, value in turn.items() if key != "unclear"}
+            params = CaptureParams.model_validate({**said, "max_unclear": max_unclear})
+            before = await conversation.store.get(KEY)
+            result = await run_turn(FourDigits(), params, conversation.context("capture_fake"))
+            if before is None or before.held is None or not turn.get("unclear") or params.reset:
+                continue
+            if result.state is PrimitiveState.FAILED:
+                assert before.unclear == max_unclear
+                assert result.data["unconfirmed_value"] == before.held.value
+                continue
+            kept = await conversation.store.get(KEY)
+            assert kept is not None and kept.held == before.held
+            assert (kept.attempt, kept.unclear) == (before.attempt, before.unclear + 1)
+            assert (result.state, result.data["value"]) == (
+                PrimitiveState.NEEDS_CONFIRMATION,
+                before.held.value,
+            )

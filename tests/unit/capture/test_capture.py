@@ -316,6 +316,16 @@ class TestConfirmation:
         assert (heard.state, heard.attempt, heard.data["value"]) == (NC, 2, "5678")
 
     @pytest.mark.parametrize(
+        "answer", ["no, that's not my code", "no, wrong number", "no, try again", "nope"]
+    )
+    async def test_a_no_with_words_but_no_characters_rejects(self, answer: str) -> None:
+        """A no whose other words say no letters or digits is a no, not an unclear answer."""
+        call = Call()
+        await call.say("1234")
+        rejected = await call.say(answer)
+        assert (rejected.state, rejected.data["reason"]) == (PrimitiveState.INCOMPLETE, "rejected")
+
+    @pytest.mark.parametrize(
         "answer", ["no it's 5 6 7 8", "no, 5678", "5678", "nope, that's 5678", "yes 5678"]
     )
     async def test_new_value_is_a_correction(self, answer: str) -> None:
@@ -344,15 +354,44 @@ class TestConfirmation:
         await call.say("1234")
         assert (await call.say("1 2 3 4")).state is PrimitiveState.COMPLETED
 
-    async def test_unclear_answer_is_incomplete(self) -> None:
-        """An answer that is neither yes, no nor a value is INCOMPLETE: unclear_answer."""
+    @pytest.mark.parametrize("answer", ["hmm what", "no it's 5 6 7", "yes, but it's wrong"])
+    async def test_unclear_answer_keeps_the_held_value(self, answer: str) -> None:
+        """An answer that is neither yes, a bare no, an edit nor a value keeps the value, spends
+        no attempt and reads it back with a precise question."""
         call = Call()
         await call.say("1234")
-        result = await call.say("hmm what")
-        assert (result.state, result.data["reason"]) == (
-            PrimitiveState.INCOMPLETE,
-            "unclear_answer",
+        result = await call.say(answer)
+        assert (result.state, result.attempt, result.data["value"]) == (NC, 1, "1234")
+        assert result.data["prompt"] == (
+            "Sorry, I didn't catch what to change. I have your code as 1 2 3 4, so we can "
+            "find your booking. Is that right? If not, please say just the part that's wrong."
         )
+        assert call.event_types() == ["capture.value_captured"]
+        assert (await call.say("yes")).data["value"] == "1234"
+
+    async def test_unclear_answers_have_their_own_limit(self) -> None:
+        """Past max_unclear unclear answers the capture FAILS, reporting the value unconfirmed,
+        whatever attempts are left."""
+        call = Call()
+        await call.say("1234", max_unclear=1, max_attempts=5)
+        assert (await call.say("hmm", max_unclear=1, max_attempts=5)).state is NC
+        result = await call.say("hmm", max_unclear=1, max_attempts=5)
+        assert (result.state, result.attempt, result.data["reason"]) == (
+            FAILED,
+            1,
+            "unclear_answers",
+        )
+        assert result.data["unconfirmed_value"] == "1234"
+        assert call.event_types()[-1] == "capture.failed"
+        assert len(call.store) == 0
+
+    async def test_unclear_answers_count_over_the_capture(self) -> None:
+        """A correction does not reset the count: one capture has max_unclear of them."""
+        call = Call()
+        await call.say("1234", max_unclear=1)
+        await call.say("hmm", max_unclear=1)
+        assert (await call.say("5678", max_unclear=1)).data["value"] == "5678"
+        assert (await call.say("hmm", max_unclear=1)).state is FAILED
 
     async def test_contested_answer_follows_the_evidence(self) -> None:
         """Between a yes and a correction among hypotheses, the weightier one wins."""

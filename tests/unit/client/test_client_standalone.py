@@ -34,6 +34,7 @@ CLIENT_MODULES = [
     "voicecore.client._metrics",
     "voicecore.client._retry",
     "voicecore.client._security",
+    "voicecore.client._tracing",
     "voicecore.errors",
 ]
 # What building an InProcessClient loads beyond them (the script imports Settings itself).

@@ -172,10 +172,23 @@ class TestThroughTheMachine:
         (the rest alone was read as a new local part: "hn@gmail.com")."""
         assert self.turn(said) == (PrimitiveState.NEEDS_CONFIRMATION, None, expected)
 
-    def test_not_and_a_longer_run_is_no_new_address(self) -> None:
-        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back) is a
-        no, asked again: not "johnjon@gmail.com"."""
-        assert self.turn("not j o h n, j o n") == (PrimitiveState.INCOMPLETE, "rejected", None)
+    def test_not_the_whole_local_part_then_another(self) -> None:
+        """ "not j o h n, j o n" (the comma unheard: runs of unequal length back to back)
+        rejects the whole local part and gives the new one, not "johnjon@gmail.com"."""
+        assert self.turn("not j o h n, j o n") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            None,
+            "jon@gmail.com",
+        )
+
+    def test_not_a_part_then_a_longer_run_is_not_understood(self) -> None:
+        """ "not j o h, j o n" rejects a part with a run of another length: which letters
+        change is unclear, so the address is kept and asked about again."""
+        assert self.turn("not j o, j o n") == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
+        )
 
     def test_an_opener_before_an_edit_is_not_the_address(self) -> None:
         """ "well, the last letter is m" edits the local part, as "well" opens a digit edit."""
@@ -188,15 +201,20 @@ class TestThroughTheMachine:
     @cases("said", ["the last letter was n", "the last letter is n"])
     def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
         """An edit that leaves the local part as it is is no yes (it once confirmed the
-        address), and is not tried on the domain ("john@gmail.con")."""
-        assert self.turn(said) == (PrimitiveState.INCOMPLETE, "unclear_answer", None)
+        address), and is not tried on the domain ("john@gmail.con"): the address is kept."""
+        assert self.turn(said) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
+        )
 
     def test_a_thousand_in_a_correction_is_read_to_its_end(self) -> None:
-        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)."""
+        """ "change a thousand to b" edits nothing here, and the turn ends (it looped forever)
+        with the address kept."""
         assert self.turn("no, change a thousand to b") == (
-            PrimitiveState.INCOMPLETE,
-            "rejected",
-            None,
+            PrimitiveState.NEEDS_CONFIRMATION,
+            "unclear_answer",
+            "john@gmail.com",
         )
 
 
@@ -214,3 +232,22 @@ class TestWrittenCandidates:
         text = "at " * 600
         reading = PRIMITIVE.read(text, CaptureEmailParams(transcription=text), None)
         assert reading.value is None
+
+
+@cases(
+    ("said", "expected"),
+    [
+        ("it's j o n", "jon@gmail.com"),
+        ("see oh en", "con@gmail.com"),
+        ("it's p e t e r dash one three", "peter-13@gmail.com"),
+        ("it's j", None),
+        ("one three", None),
+        ("p e t e r at", None),
+    ],
+)
+def test_a_local_part_said_alone_replaces_the_held_one(said: str, expected: str | None) -> None:
+    """Two or more characters of a local part, letters among them, replace the held local part;
+    a single letter, digits alone or a stray "at" do not."""
+    held = held_value("john@gmail.com", local="john", domain="gmail.com")
+    reading = PRIMITIVE.correct(held, reply_of(said), CaptureEmailParams(transcription=said))
+    assert (reading.value if reading else None) == expected

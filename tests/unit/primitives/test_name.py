@@ -155,6 +155,7 @@ class TestThroughTheMachine:
             ("no, not h, n", "Jonn"),
             ("not h, it's n", "Jonn"),
             ("no, not j, d", "Dohn"),
+            ("not j o h n, j o n", "Jon"),  # once "Johnjon": the comma ends the rejected run
         ],
     )
     def test_not_x_y_replaces_x(self, said: str, expected: str) -> None:
@@ -174,10 +175,12 @@ class TestThroughTheMachine:
 
     @cases("said", ["the last letter was n", "the last letter is n"])
     def test_an_edit_that_changes_nothing_is_unclear(self, said: str) -> None:
-        """An edit that leaves "John" as it is neither confirms it nor is a new name."""
+        """An edit that leaves "John" as it is neither confirms it nor is a new name: "John"
+        is kept and asked about again."""
         turn = answer_turn(PRIMITIVE, CaptureNameParams(transcription=said), held_value("John"))
-        assert (turn.state, turn.reason, turn.value) == (
-            PrimitiveState.INCOMPLETE,
+        assert turn.value is not None
+        assert (turn.state, turn.reason, turn.value.value) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
             "unclear_answer",
-            None,
+            "John",
         )

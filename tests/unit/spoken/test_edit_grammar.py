@@ -56,12 +56,18 @@ class TestSameGrammarForLettersAndDigits:
 
     @pytest.mark.parametrize(
         "letters",
-        ["not h", "not q, n", "change q to n", "q is supposed to be n", "not j o h n j o n"],
+        ["not h", "not q, n", "change q to n", "q is supposed to be n", "not j o j o n"],
     )
     def test_runs_not_held_are_no_letter_edit(self, letters: str) -> None:
-        """No new run, an old run the value does not have, or runs of unequal length said
-        back to back: no edit."""
+        """No new run, an old run the value does not have, or a part and a run of another
+        length said back to back: no edit."""
         assert edit_letters(letters) is None
+
+    @pytest.mark.parametrize("letters", ["not j o h n j o n", "not j o h n, j o n"])
+    def test_not_the_whole_value_then_a_run_replaces_it(self, letters: str) -> None:
+        """ "not j o h n, j o n" (the comma is not in the words): the first run is all of the
+        value held, so the comma ended it and the run after it is the new value."""
+        assert edit_letters(letters) == "jon"
 
 
 class TestGrammar:

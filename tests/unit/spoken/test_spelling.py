@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests._bounded import bounded
-from voicecore.spoken.compose import Piece, compose, joined
+from voicecore.spoken.compose import Piece, compose, joined, says_characters
 from voicecore.spoken.digits import digit_run, say_digits
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.letters import spoken_letters
@@ -176,8 +176,28 @@ class TestEdits:
             ("john", "change h to n", "jonn"),
             ("jon", "yes", None),
             ("smith", "s as in sam", None),
+            ("peter-12", "the last digit is three", "peter-13"),
+            ("a1b2c", "the first number is 7", "a7b2c"),
+            ("peter-12", "the last digit is b", None),
+            ("peter", "the last digit is three", None),
         ],
     )
     def test_partial_corrections(self, held: str, answer: str, edited: str | None) -> None:
         """Answers that fix part of a spelling edit it; others are not edits."""
         assert edit_spelled(held, answer.split()) == edited
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("it's p e t e r dash one three", True),
+        ("the last one is 9", True),
+        ("that's not my email", False),
+        ("a different one i think", True),
+        ("i said a different address", False),
+        ("", False),
+    ],
+)
+def test_says_characters(said: str, expected: bool) -> None:
+    """Letters spelled or digits said are characters of a value; the words "a", "i" are not."""
+    assert says_characters(said.split()) is expected

@@ -581,6 +581,13 @@ default_message_pool.register_message("voicecore.v1", "StreamEventsRequest", Str
 class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
     """
     Captures and checks for one conversational turn, plus the events they produce.
+
+    Every method may also end with a gRPC status before it runs: UNAUTHENTICATED or
+    PERMISSION_DENIED (auth is on and the bearer token is missing, unknown, or lacks the method's
+    scope), RESOURCE_EXHAUSTED (too many calls in flight, or a message over the size limit),
+    UNAVAILABLE (the server is draining), DEADLINE_EXCEEDED (the deadline passed before the call
+    started, or the request did not arrive in time), INVALID_ARGUMENT (the bytes or headers are
+    not a valid call) and UNIMPLEMENTED (an unknown method, or a compressed message).
     """
 
     async def execute_primitive(
@@ -592,7 +599,9 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ExecutePrimitiveResponse":
         """
-        Runs one primitive for one caller turn. Outcomes travel in the response with gRPC status OK.
+        Runs one primitive for one caller turn. Outcomes travel in the response with gRPC status OK:
+        success, or error.code (PRIMITIVE_NOT_FOUND, INVALID_PARAMS, TIMEOUT, INTERNAL). Send an
+        idempotency_key when a retry is possible: the server then applies the turn once.
         """
 
         return await self._unary_unary(
@@ -613,7 +622,9 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "AsyncIterator[Event]":
         """
-        Replays the events after a sequence number, then follows the live log.
+        Replays the events after a sequence number, then follows the live log. OUT_OF_RANGE when
+        after_sequence cannot be replayed (evicted, or ahead of this server's log); INVALID_ARGUMENT
+        when a request field is out of bounds. Without the admin scope a caller sees its own tenant.
         """
 
         async for response in self._unary_stream(
@@ -636,6 +647,7 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
     ) -> "HealthCheckResponse":
         """
         Reports whether the service is serving, its version and the state of its components.
+        Answered while draining too (NOT_SERVING); grpc.health.v1.Health is served beside it.
         """
 
         if message is None:
@@ -659,7 +671,7 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ListPrimitivesResponse":
         """
-        Lists the registered primitives with their params JSON Schema.
+        Lists the registered primitives with their params JSON Schema, as docs/api.md shows them.
         """
 
         if message is None:
@@ -685,20 +697,31 @@ VOICECORE_V1_VOICE_CORE_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.
 class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
     """
     Captures and checks for one conversational turn, plus the events they produce.
+
+    Every method may also end with a gRPC status before it runs: UNAUTHENTICATED or
+    PERMISSION_DENIED (auth is on and the bearer token is missing, unknown, or lacks the method's
+    scope), RESOURCE_EXHAUSTED (too many calls in flight, or a message over the size limit),
+    UNAVAILABLE (the server is draining), DEADLINE_EXCEEDED (the deadline passed before the call
+    started, or the request did not arrive in time), INVALID_ARGUMENT (the bytes or headers are
+    not a valid call) and UNIMPLEMENTED (an unknown method, or a compressed message).
     """
 
     async def execute_primitive(
         self, message: "ExecutePrimitiveRequest"
     ) -> "ExecutePrimitiveResponse":
         """
-        Runs one primitive for one caller turn. Outcomes travel in the response with gRPC status OK.
+        Runs one primitive for one caller turn. Outcomes travel in the response with gRPC status OK:
+        success, or error.code (PRIMITIVE_NOT_FOUND, INVALID_PARAMS, TIMEOUT, INTERNAL). Send an
+        idempotency_key when a retry is possible: the server then applies the turn once.
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def stream_events(self, message: "StreamEventsRequest") -> "AsyncIterator[Event]":
         """
-        Replays the events after a sequence number, then follows the live log.
+        Replays the events after a sequence number, then follows the live log. OUT_OF_RANGE when
+        after_sequence cannot be replayed (evicted, or ahead of this server's log); INVALID_ARGUMENT
+        when a request field is out of bounds. Without the admin scope a caller sees its own tenant.
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
@@ -707,13 +730,14 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
     async def health_check(self, message: "HealthCheckRequest") -> "HealthCheckResponse":
         """
         Reports whether the service is serving, its version and the state of its components.
+        Answered while draining too (NOT_SERVING); grpc.health.v1.Health is served beside it.
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
     async def list_primitives(self, message: "ListPrimitivesRequest") -> "ListPrimitivesResponse":
         """
-        Lists the registered primitives with their params JSON Schema.
+        Lists the registered primitives with their params JSON Schema, as docs/api.md shows them.
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)

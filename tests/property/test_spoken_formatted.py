@@ -1,0 +1,165 @@
+"""Round trips through what formatting ASRs write: a valid value, rendered the way Whisper-style
+recognisers render speech (numerals for number words, commas, hyphens, capitals, a full stop),
+is captured back exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.property.test_spoken_email_phone_digits import us_numbers
+from voicecore.primitives import builtin_primitives
+from voicecore.primitives.name import capitalised
+from voicecore.spoken.number_words import DIGIT_NAMES
+
+PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
+END_MARKS = st.sampled_from(["", ".", "?", "!", "..."])
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def read(objective_type: str, text: str) -> str | None:
+    primitive = PRIMITIVES[objective_type]
+    params = primitive.params_model.model_validate({"transcription": text})
+    value: str | None = primitive.read(text, params, None).value
+    return value
+
+
+def sentence(data: st.DataObject, carriers: list[str], value: str) -> str:
+    """``value`` in a sentence as an ASR writes it: an opening, the value, an end mark."""
+    return data.draw(st.sampled_from(carriers)) + value + data.draw(END_MARKS)
+
+
+@given(st.data())
+def test_formatted_phone_is_captured_back(data: st.DataObject) -> None:
+    """Hyphenated, bracketed, grouped or comma-separated digits with "double" give the number."""
+    number = data.draw(us_numbers())
+    area, exchange, line = number[2:5], number[5:8], number[8:]
+    digits = [*number[2:]]
+    styles = [
+        f"{area}-{exchange}-{line}",
+        f"({area}) {exchange}-{line}",
+        f"{area} {exchange} {line}",
+        ", ".join(digits),
+        ", ".join(_doubled(digits)),
+    ]
+    written = data.draw(st.sampled_from(styles))
+    text = sentence(data, ["", "My number is ", "It's ", "Sure, it's "], written)
+    assert read("capture_phone", text) == number
+
+
+def _doubled(digits: list[str]) -> list[str]:
+    """Repeated digits as "double 5", the way a caller says them and an ASR writes them."""
+    said: list[str] = []
+    index = 0
+    while index < len(digits):
+        if digits[index + 1 : index + 2] == [digits[index]]:
+            said.append(f"double {digits[index]}")
+            index += 2
+        else:
+            said.append(digits[index])
+            index += 1
+    return said
+
+
+@given(
+    st.data(),
+    st.integers(1, 999),
+    st.sampled_from([("hundred", 100), ("thousand", 1000), ("million", 10**6)]),
+)
+def test_figure_with_scale_word_is_captured_back(
+    data: st.DataObject, figure: int, scale: tuple[str, int]
+) -> None:
+    """ "12 hundred", "1 million", "250 thousand" are the figure times the scale."""
+    word, times = scale
+    text = sentence(data, ["", "About ", "It's ", "Maybe "], f"{figure} {word}")
+    assert read("capture_number", text) == str(figure * times)
+
+
+@given(st.data(), st.integers(1, 99), st.sampled_from([("thousand", 1000), ("million", 10**6)]))
+def test_decimal_figure_with_scale_word_is_captured_back(
+    data: st.DataObject, tenths: int, scale: tuple[str, int]
+) -> None:
+    """ "1.5 million" is one and a half million."""
+    word, times = scale
+    figure = f"{tenths // 10}.{tenths % 10}"
+    text = sentence(data, ["", "About "], f"{figure} {word}")
+    assert read("capture_number", text) == str(tenths * times // 10)
+
+
+@given(st.data(), st.integers(0, 23), st.integers(0, 59))
+def test_formatted_time_is_captured_back(data: st.DataObject, hour: int, minute: int) -> None:
+    """ "830 in the morning", "1230 in the afternoon", "3.30 pm", "3:30 PM" give the time."""
+    twelve = hour % 12 or 12
+    meridiem = "am" if hour < 12 else "pm"
+    period = {"am": "in the morning", "pm": "in the afternoon" if hour < 17 else "in the evening"}
+    if hour == 0:  # "1230 in the morning" is said of midnight too rarely to be a rule
+        period["am"] = "am"
+    styles = [
+        f"{twelve}{minute:02d} {period[meridiem]}",
+        f"{twelve}.{minute:02d} {data.draw(st.sampled_from([meridiem, meridiem.upper()]))}",
+        f"{twelve}:{minute:02d} {meridiem.upper()}",
+        f"{twelve}.{minute:02d} {'a.m.' if meridiem == 'am' else 'p.m.'}",
+    ]
+    text = sentence(data, ["", "At ", "Let's say "], data.draw(st.sampled_from(styles)))
+    assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
+
+
+@given(st.data(), st.text(UPPER, min_size=2, max_size=8))
+def test_hyphen_spelled_name_is_captured_back(data: st.DataObject, letters: str) -> None:
+    """ "C-H-E-N", "B, R-O-W-N", "Chen, C-H-E-N." give the name, capitalised."""
+    name = capitalised(letters.lower())
+    styles = [
+        "-".join(letters),
+        f"{letters[0]}, {'-'.join(letters[1:])}" if len(letters) > 2 else "-".join(letters),
+        f"{name}, {'-'.join(letters)}",
+    ]
+    text = sentence(data, ["", "It's ", "My name is "], data.draw(st.sampled_from(styles)))
+    assert read("capture_name", text) == name
+
+
+@given(
+    st.data(),
+    st.text(UPPER.replace("O", ""), min_size=1, max_size=3),
+    st.text("0123456789", min_size=2, max_size=6),
+)
+def test_written_code_is_captured_back(data: st.DataObject, letters: str, digits: str) -> None:
+    """ "KL-358" gives the code, whatever the case and the end mark."""
+    written = data.draw(st.sampled_from([f"{letters}-{digits}", f"{letters}{digits}"]))
+    cased = data.draw(st.sampled_from([written, written.lower()]))
+    text = sentence(data, ["", "My code is ", "It's "], cased)
+    assert read("capture_digits", text) == letters + digits
+
+
+@given(
+    st.data(),
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10),
+    st.sampled_from(["gmail", "yahoo", "outlook", "hotmail"]),
+)
+def test_capitalised_email_after_a_carrier_is_captured_back(
+    data: st.DataObject, local: str, provider: str
+) -> None:
+    """ "And my email is Jenny at Yahoo.com." gives jenny@yahoo.com: the carrier is no part."""
+    written = f"{local.capitalize()} at {provider.capitalize()}.com"
+    carriers = ["", "And my email is ", "Yes, it's ", "Sure, my email is ", "And it's "]
+    text = sentence(data, carriers, written)
+    assert read("capture_email", text) == f"{local}@{provider}.com"
+
+
+_HOMOPHONES_OF = {"1": "won", "2": "to", "4": "for", "8": "ate"}
+
+
+@given(st.data())
+def test_digits_heard_as_homophones_are_captured_back(data: st.DataObject) -> None:
+    """A number said digit by digit, with any 1, 2, 4, 8 written as "won", "to", "for", "ate",
+    after any carrier, is captured back."""
+    number = data.draw(us_numbers())
+    said = [
+        data.draw(
+            st.sampled_from([DIGIT_NAMES[int(d)], _HOMOPHONES_OF.get(d, DIGIT_NAMES[int(d)])])
+        )
+        for d in number[2:]
+    ]
+    text = sentence(data, ["", "My number is ", "It's ", "Okay, "], " ".join(said))
+    assert read("capture_phone", text) == number

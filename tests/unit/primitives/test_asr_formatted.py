@@ -1,0 +1,98 @@
+"""What formatting ASRs hand over, and what they mishear, read as the caller meant it.
+
+Each row is one hypothesis as Whisper-style recognisers write it (numerals, commas, hyphens,
+capitals, a full stop) through the primitive's ``read``; the ordinary words that look like
+such output keep reading as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests._cases import cases
+from voicecore.primitives import builtin_primitives
+
+PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
+
+
+def value_of(objective_type: str, text: str) -> str | None:
+    primitive = PRIMITIVES[objective_type]
+    params = primitive.params_model.model_validate({"transcription": text})
+    value: str | None = primitive.read(text, params, None).value
+    return value
+
+
+FORMATTED = [
+    ("capture_phone", "6, 1, 7, double 5, 5, 0, 1, 2, 3.", "+16175550123"),
+    ("capture_phone", "My number is 415-555-0182.", "+14155550182"),
+    ("capture_phone", "It's 4, 1, 5, 5, 5, 5, 0, 1, 8, 2.", "+14155550182"),
+    ("capture_phone", "1-800-555-0199.", "+18005550199"),
+    ("capture_number", "1 million", "1000000"),
+    ("capture_number", "About 12 hundred.", "1200"),
+    ("capture_number", "It's 1.5 million.", "1500000"),
+    ("capture_number", "2 hundred thousand.", "200000"),
+    ("capture_number", "3,000.", "3000"),
+    ("capture_time", "1230 in the afternoon", "12:30"),
+    ("capture_time", "830 in the morning", "08:30"),
+    ("capture_time", "3.30 pm", "15:30"),
+    ("capture_time", "Let's say 7.45 tonight.", "19:45"),
+    ("capture_email", "And my email is Jenny at Yahoo.com.", "jenny@yahoo.com"),
+    ("capture_email", "J-E-N-N-Y at Gmail.com.", "jenny@gmail.com"),
+    ("capture_name", "C-H-E-N", "Chen"),
+    ("capture_name", "B, R-O-W-N.", "Brown"),
+    ("capture_name", "It's Chen, C-H-E-N.", "Chen"),
+    ("capture_name", "My name is SARAH.", "Sarah"),
+    ("capture_digits", "KL-358", "KL358"),
+    ("capture_digits", "My code is KL-358.", "KL358"),
+]
+
+MISHEARD = [
+    ("capture_phone", "six one seven ate six seven won two three for", "+16178671234"),
+    ("capture_phone", "for one five five five five oh one eight two", "+14155550182"),
+    ("capture_digits", "The code is for 5 6 7.", "4567"),
+    ("capture_number", "For.", "4"),
+    ("capture_number", "To.", "2"),
+    ("capture_number", "Ate.", "8"),
+    ("capture_number", "Won.", "1"),
+    ("capture_email", "My email is jenny and yahoo dot com", "jenny@yahoo.com"),
+    ("capture_name", "see h e n", "Chen"),
+    ("capture_name", "bee r o w n", "Brown"),
+    ("capture_digits", "see are why 5", "CRY5"),
+    ("capture_digits", "tea you 5", "TU5"),
+]
+
+# Words that look like the habits above and are no such thing: read as before.
+ORDINARY = [
+    ("capture_phone", "send it to 415 555 0182", "+14155550182"),
+    ("capture_digits", "b for boy 1 2 3", "B123"),
+    ("capture_number", "I need for tickets", None),
+    ("capture_number", "five to ten", None),
+    ("capture_time", "2024", None),
+    ("capture_email", "jenny and yahoo", None),
+    ("capture_email", "Dotson at gmail dot com", "dotson@gmail.com"),
+    ("capture_email", "David Dotley at gmail dot com", "daviddotley@gmail.com"),
+    ("capture_name", "Dottie Smith.", "Dottie Smith"),
+    ("capture_name", "It's Dotson.", "Dotson"),
+]
+
+
+@cases("objective_type, text, expected", FORMATTED)
+def test_formatted_text_reads_as_said(objective_type: str, text: str, expected: str) -> None:
+    """Numerals, commas, hyphens, capitals and end marks do not change the value."""
+    assert value_of(objective_type, text) == expected
+
+
+@cases("objective_type, text, expected", MISHEARD)
+def test_homophones_where_a_value_is_expected(
+    objective_type: str, text: str, expected: str
+) -> None:
+    """Homophones of digits among digits and of letter names in spelling are the value."""
+    assert value_of(objective_type, text) == expected
+
+
+@cases("objective_type, text, expected", ORDINARY)
+def test_ordinary_words_read_as_before(
+    objective_type: str, text: str, expected: str | None
+) -> None:
+    """No rule fires on words that only look like a habit ("Dotley" is not guessed)."""
+    assert value_of(objective_type, text) == expected

@@ -1,0 +1,93 @@
+"""The rules that read what formatting ASRs write as what the caller said."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests._cases import cases
+from voicecore.spoken.digits import is_digit_word
+from voicecore.spoken.formatted import (
+    clock_figures,
+    digit_homophones,
+    hyphen_spelled,
+    scaled_figure,
+)
+
+
+@cases(
+    "token, expected",
+    [
+        ("c-h-e-n", ["c", "h", "e", "n"]),
+        ("r-o-w-n", ["r", "o", "w", "n"]),
+        ("x-ray", None),
+        ("e-mail", None),
+        ("kl-358", None),
+        ("a", None),
+        ("-a-b", None),
+    ],
+)
+def test_hyphen_spelled(token: str, expected: list[str] | None) -> None:
+    """Only single letters joined by hyphens are a spelling."""
+    assert hyphen_spelled(token) == expected
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("1 million", Decimal(1_000_000)),
+        ("12 hundred", Decimal(1200)),
+        ("1.5 million", Decimal(1_500_000)),
+        ("2 hundred thousand", Decimal(200_000)),
+        ("3 lakh", Decimal(300_000)),
+        ("12", None),
+        ("twelve hundred", None),
+        ("12 hundred and five", None),
+        ("1,000 million", None),
+    ],
+)
+def test_scaled_figure(tokens: str, expected: Decimal | None) -> None:
+    """A figure times the scale words after it, and nothing else."""
+    assert scaled_figure(tokens.split()) == expected
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("1230 in the afternoon", "12:30 in the afternoon"),
+        ("830 in the morning", "8:30 in the morning"),
+        ("830 am", "8:30 am"),
+        ("830 a m", "8:30 a m"),
+        ("830pm", "8:30pm"),
+        ("3.30 pm", "3:30 pm"),
+        ("at 3.30", "at 3:30"),
+        ("1130 tonight", "11:30 tonight"),
+        ("2024", "2024"),
+        ("2024 was a good year", "2024 was a good year"),
+        ("2460 in the morning", "2460 in the morning"),
+        ("3.75 pm", "3.75 pm"),
+        ("25.30 pm", "25.30 pm"),
+        ("30 in the morning", "30 in the morning"),
+    ],
+)
+def test_clock_figures(tokens: str, expected: str) -> None:
+    """A clock written without its colon gets one, where a time is said."""
+    assert clock_figures(tokens.split()) == expected.split()
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("seven ate six seven won two three for", "seven eight six seven one two three four"),
+        ("for one five", "four one five"),
+        ("to", "two"),
+        ("send it to 415", "send it to 415"),
+        ("five to ten", "five two ten"),
+        ("for to", "four two"),
+        ("it's for to", "it's for to"),
+        ("i need for tickets", "i need for tickets"),
+        ("one two for boy", "one two for boy"),
+    ],
+)
+def test_digit_homophones(tokens: str, expected: str) -> None:
+    """Homophones are digits among digits, open to the end of the utterance on each side."""
+    assert digit_homophones(tokens.split(), is_digit_word) == expected.split()

@@ -1,0 +1,165 @@
+"""What formatting ASRs write, read back as what the caller said: general rules, one each.
+
+The readers were built on spoken text ("six one seven", "j o h n"); modern ASRs hand over
+formatted text instead, and mishear in predictable ways. Each rule below undoes one habit, in
+the reader where a value of that kind is expected, so no rule fires in ordinary talk:
+
+- "6, 1, 7.", "Sarah.", "JOHN": case and sentence punctuation (``tokens.words``);
+- "C-H-E-N", "B, R-O-W-N": letters spelled with hyphens (``hyphen_spelled``, in
+  ``tokens.words``);
+- "double 5", "8 hundred" in a digit string: a figure is a digit word (``digits``);
+- "1 million", "about 12 hundred", "1.5 million": a figure times the scale words after it
+  (``scaled_figure``, in ``numbers``);
+- "1230 in the afternoon", "830 am", "3.30 pm": a clock without its colon (``clock_figures``,
+  in the time reader);
+- "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
+  phone, code and number readers);
+- "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
+- "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
+
+Not guessed: "dot" merged into a word ("David Dotley"), since ordinary names start with "dot"
+too ("Dotson", "Dottie"), and misheard months ("second of me"): no general rule covers them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from voicecore.spoken.number_words import BIG_SCALES
+
+__all__ = [
+    "DIGIT_HOMOPHONES",
+    "clock_figures",
+    "digit_homophones",
+    "hyphen_spelled",
+    "scaled_figure",
+]
+
+_HYPHEN_SPELLED = re.compile(r"[a-z](?:-[a-z])+")
+
+
+def hyphen_spelled(token: str) -> list[str] | None:
+    """The letters of a token spelled with hyphens ("c-h-e-n" -> c, h, e, n), else None.
+
+    Only single letters joined by hyphens: "x-ray", "e-mail" and "kl-358" stay whole.
+    """
+    return token.split("-") if _HYPHEN_SPELLED.fullmatch(token) else None
+
+
+# -- numbers: a figure said with scale words ----------------------------------------------------
+
+_SCALES: dict[str, int] = {
+    "hundred": 100,
+    "thousand": 10**3,
+    "million": 10**6,
+    "billion": 10**9,
+    **BIG_SCALES,
+}
+_FIGURE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def scaled_figure(tokens: Sequence[str]) -> Decimal | None:
+    """A figure times the scale words said after it ("1 million", "12 hundred", "1.5
+    million", "2 hundred thousand"), else None: a formatting ASR writes the figure and keeps
+    the scale a word, where text2num would read "12 hundred" as 12 then 100."""
+    if len(tokens) < 2 or not _FIGURE.fullmatch(tokens[0]):
+        return None
+    if not all(token in _SCALES for token in tokens[1:]):
+        return None
+    return Decimal(tokens[0]) * math.prod(_SCALES[token] for token in tokens[1:])
+
+
+# -- times: a clock written without its colon ----------------------------------------------------
+
+_DOTTED_CLOCK = re.compile(r"([0-9]{1,2})\.([0-5][0-9])((?:[ap])\.?m\.?)?")
+_RUN_CLOCK = re.compile(r"([0-9]{1,2})([0-5][0-9])((?:[ap])\.?m\.?)?")
+_MERIDIEM = frozenset(["am", "pm", "a.m", "p.m", "a.m.", "p.m."])
+_PERIODS = frozenset(["morning", "afternoon", "evening", "night", "tonight", "o'clock", "hours"])
+#: How far after a figure a period word still says it is a time ("830 in the morning").
+_PERIOD_REACH = 3
+
+
+def _said_as_time(tokens: Sequence[str], index: int) -> bool:
+    """Whether a.m./p.m. or a period of the day follows the figure at ``index``."""
+    after = tokens[index + 1 : index + 1 + _PERIOD_REACH]
+    if after[:1] and after[0] in _MERIDIEM:
+        return True
+    if len(after) >= 2 and after[0] in ("a", "p") and after[1] == "m":
+        return True
+    return any(token in _PERIODS for token in after)
+
+
+def _clock(hour: str, minutes: str, meridiem: str | None) -> str | None:
+    if int(hour) > 23:
+        return None
+    return f"{int(hour)}:{minutes}{meridiem or ''}"
+
+
+def clock_figures(tokens: Sequence[str]) -> list[str]:
+    """Clock times written without a colon, with one: "3.30" -> "3:30" always (a time is
+    expected), "1230" / "830" -> "12:30" / "8:30" when a.m., p.m. or a period of the day
+    follows ("830 in the morning"), so a bare "2024" is never read as a time."""
+    result = list(tokens)
+    for index, token in enumerate(tokens):
+        dotted = _DOTTED_CLOCK.fullmatch(token)
+        run = _RUN_CLOCK.fullmatch(token) if dotted is None else None
+        if run is not None and len(token) > 2 and (run[3] or _said_as_time(tokens, index)):
+            result[index] = _clock(run[1], run[2], run[3]) or token
+        elif dotted is not None:
+            result[index] = _clock(dotted[1], dotted[2], dotted[3]) or token
+    return result
+
+
+# -- digits: words that sound like one -----------------------------------------------------------
+
+DIGIT_HOMOPHONES: dict[str, str] = {
+    "for": "four",
+    "fore": "four",
+    "to": "two",
+    "too": "two",
+    "won": "one",
+    "ate": "eight",
+}
+"""Words an ASR writes for a digit said alone; read as the digit only among digits."""
+
+
+def digit_homophones(tokens: Sequence[str], is_digit: Callable[[str], bool]) -> list[str]:
+    """Homophones of digits read as the digit where a digit string is said ("six one seven ate
+    six seven won two three for" -> ... eight ... one ... four).
+
+    A homophone is a digit inside a run of digits and homophones that holds a real digit or is
+    the whole answer, when each side of it is that run or the end of the utterance: "send it to
+    415" keeps its "to" (a word before it), "for one five ..." and "... three for" read a four,
+    "to won to" is 212: the caller was asked for digits.
+    """
+    result = list(tokens)
+    start = 0
+    while start < len(tokens):
+        end = start
+        while end < len(tokens) and (tokens[end] in DIGIT_HOMOPHONES or is_digit(tokens[end])):
+            end += 1
+        if end == start:
+            start += 1
+            continue
+        _read_run(tokens, start, end, result, is_digit)
+        start = end
+    return result
+
+
+def _read_run(
+    tokens: Sequence[str], start: int, end: int, result: list[str], is_digit: Callable[[str], bool]
+) -> None:
+    """Read the homophones of the run ``tokens[start:end]`` into ``result``, as the rule says."""
+    has_digit = any(token not in DIGIT_HOMOPHONES for token in tokens[start:end])
+    if not has_digit and (start, end) != (0, len(tokens)):
+        return  # "for to" in talk; an answer of homophones only is digits ("to won to")
+    for index in range(start, end):
+        if tokens[index] not in DIGIT_HOMOPHONES:
+            continue
+        open_left = index > start or start == 0
+        open_right = index < end - 1 or end == len(tokens)
+        if open_left and open_right:
+            result[index] = DIGIT_HOMOPHONES[tokens[index]]
