@@ -23,6 +23,7 @@ from tenacity.wait import wait_exponential_jitter
 from voicecore._call import current_call
 from voicecore._json import struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
+from voicecore._metrics import observe_event
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     Error,
@@ -82,6 +83,7 @@ class _CallEvents:
             payload=payload,
             tenant=self.tenant,
         )
+        observe_event(type, self.objective_type)
         return self.last_sequence
 
 

@@ -50,6 +50,7 @@ from h2.settings import SettingCodes
 from loguru import logger
 
 from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem, header_problem, refuse, restamped
+from voicecore._metrics import CallObserver, note_problem
 
 __all__ = [
     "FRAMES_PER_TURN",
@@ -214,12 +215,16 @@ class GuardedHandler(Handler):
     """grpclib's request ``Handler`` that frees every stream once, and reports completions.
 
     ``on_completed`` is called for each stream whose handler task ended without the client
-    resetting the stream (the flood guard's refund).
+    resetting the stream (the flood guard's refund). ``observer`` (metrics, access log) sees
+    every call's task, those refused here included.
     """
 
-    def __init__(self, *args: Any, on_completed: Callable[[], None]) -> None:
+    def __init__(
+        self, *args: Any, on_completed: Callable[[], None], observer: CallObserver | None = None
+    ) -> None:
         super().__init__(*args)
         self._on_completed = on_completed
+        self._observer = observer
         self._reset_by_peer: set[Stream] = set()
 
     def accept(self, stream: Stream, headers: Any, release_stream: Callable[[], Any]) -> None:
@@ -228,7 +233,13 @@ class GuardedHandler(Handler):
         # The deadline runs from now, when the headers arrived, not from when the task starts.
         deadline = Deadline.from_headers(headers) if problem is None else None
         self.__gc_step__()
-        task = self.loop.create_task(self._handle(stream, headers, problem, deadline, release))
+        handling = self._handle(stream, headers, problem, deadline, release)
+        observer = self._observer
+        task = (
+            observer.spawn(self.loop, handling, stream, headers)
+            if observer is not None
+            else self.loop.create_task(handling)
+        )
         self._tasks[stream] = task
         task.add_done_callback(partial(self._finished, stream, release))
 
@@ -245,7 +256,7 @@ class GuardedHandler(Handler):
         fresh = restamped(headers, deadline) if problem is None else None
         if fresh is None:
             try:
-                await refuse(stream, problem or ARRIVAL_TOO_LATE)
+                await refuse(stream, note_problem(problem or ARRIVAL_TOO_LATE))
             finally:
                 release()
             return

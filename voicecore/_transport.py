@@ -24,6 +24,7 @@ from voicecore._h2guard import (
     H2Limits,
     TurnBudget,
 )
+from voicecore._metrics import CallObserver
 
 __all__ = ["CoalescingServer", "CoalescingTransport"]
 
@@ -104,7 +105,8 @@ class _CoalescingProtocol(GuardedProtocol):
 
 class CoalescingServer(Server):
     """grpclib's ``Server`` whose connections write through a ``CoalescingTransport`` and are
-    guarded per connection (``voicecore._h2guard``: stream limit, flood budgets).
+    guarded per connection (``voicecore._h2guard``: stream limit, flood budgets). ``observer``
+    sees every call (``voicecore._metrics``).
 
     With ``coalesce_writes=False`` (``Settings.coalesce_writes``) each frame is written to the
     socket as grpclib builds it; the guards stay.
@@ -115,9 +117,11 @@ class CoalescingServer(Server):
         *args: Any,
         limits: H2Limits | None = None,
         coalesce_writes: bool = True,
+        observer: CallObserver | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.observer = observer
         self.limits = limits or H2Limits()
         self.coalesce_writes = coalesce_writes
         self.connections = ConnectionCount()
@@ -132,6 +136,7 @@ class CoalescingServer(Server):
             self._status_details_codec,
             self.__dispatch__,
             on_completed=guard.stream_completed,
+            observer=self.observer,
         )
         self._handlers.add(handler)
         protocol = _CoalescingProtocol if self.coalesce_writes else GuardedProtocol

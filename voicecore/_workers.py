@@ -34,6 +34,7 @@ from contextlib import contextmanager, suppress
 
 from loguru import logger
 
+from voicecore._metrics import for_worker
 from voicecore._tls import server_context
 from voicecore.config import Settings
 
@@ -184,7 +185,7 @@ def _worker(
             return 1
         signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
         with logger.contextualize(worker=index, pid=os.getpid()):
-            return serve_one(settings)
+            return serve_one(for_worker(settings, index))  # its own metrics port
     except BaseException:
         logger.exception("worker failed", worker=index)
         return 1

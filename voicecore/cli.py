@@ -103,6 +103,23 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="processes serving the port, under one parent that forwards signals; more than 1 "
         "needs a shared store (VOICECORE_WORKERS, default 1)",
     )
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics; 0: off "
+        "(VOICECORE_METRICS_PORT, default 0)",
+    )
+    serve.add_argument(
+        "--metrics-host",
+        metavar="HOST",
+        help="address of the metrics port (VOICECORE_METRICS_HOST, default 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        help="one INFO line per call (VOICECORE_ACCESS_LOG, default on)",
+    )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
     # kernel would kill the whole server instead, so serve keeps Python's "ignore".
     serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
@@ -130,6 +147,9 @@ def _serve(args: argparse.Namespace) -> int:
             "grace_period",
             "auth_tokens_file",
             "workers",
+            "metrics_port",
+            "metrics_host",
+            "access_log",
         )
         if getattr(args, name) is not None
     }

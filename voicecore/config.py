@@ -214,6 +214,20 @@ class Settings(BaseSettings):
         description="seconds between looks at tls_cert, tls_key and auth_tokens_file; one that "
         "changed is reloaded as on SIGHUP; 0: only SIGHUP reloads",
     )
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="serve Prometheus metrics over plain HTTP at /metrics on this port (worker "
+        "i of --workers on this port + i); 0: off",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="address of the metrics port (0.0.0.0 for a scraper in another pod)",
+    )
+    access_log: bool = Field(
+        default=True, description="one INFO line per call (method, state or code, duration)"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -277,6 +291,12 @@ class Settings(BaseSettings):
                 "certificates (--tls-client-ca), or set insecure (--insecure, "
                 "VOICECORE_INSECURE=true) to serve it anyway"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_ports_fit(self) -> Settings:
+        if self.metrics_port and self.metrics_port + self.workers - 1 > 65535:
+            raise ValueError("metrics_port + workers - 1 (one metrics port per worker) > 65535")
         return self
 
     @model_validator(mode="after")

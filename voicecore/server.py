@@ -36,12 +36,15 @@ from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
 from grpclib.server import Stream
 from loguru import logger
+from prometheus_client import CollectorRegistry
 
 from voicecore._auth import Authenticator, Caller
 from voicecore._call import CallInfo, current_call, trace_id_from_metadata
 from voicecore._codec import Betterproto2Codec, UpbCodec
+from voicecore._execution import CALL_EVENT_TYPES
 from voicecore._file_watch import FileWatcher
 from voicecore._h2guard import H2Limits
+from voicecore._metrics import MetricsEndpoint, note_refusal, observability
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._tls import CertificateReloader, client_identity, server_context
@@ -191,6 +194,7 @@ class _Admission:
 
     def _refuse_if_draining(self, kind: _Kind) -> None:
         if self.draining and not kind.serves_draining:
+            note_refusal("draining")
             raise DrainingError("server is shutting down; retry elsewhere").grpc_error()
 
     async def _arrival(self, stream: Stream[Any, Any], cardinality: Cardinality) -> Any:
@@ -203,6 +207,7 @@ class _Admission:
                 else:
                     first = await recv_single_message(stream, limit)
         except TimeoutError:
+            note_refusal("arrival_timeout")
             raise GRPCError(
                 Status.DEADLINE_EXCEEDED,
                 f"the request did not arrive within {self.arrival_timeout:g} s of its headers",
@@ -218,10 +223,12 @@ class _Admission:
             self._refuse_if_draining(kind)
         key = (kind.name, connection)
         if len(kind.calls) >= kind.limit:
+            note_refusal("overloaded")
             raise OverloadedError(
                 f"more than {kind.limit} calls of this kind in flight"
             ).grpc_error()
         if self._held[key] >= kind.per_connection:
+            note_refusal("connection_share")
             raise OverloadedError(
                 f"more than {kind.per_connection} calls of this kind in flight on this connection"
             ).grpc_error()
@@ -263,21 +270,50 @@ def _connection_of(stream: Stream[Any, Any]) -> object:
 
 
 class VoiceCoreServer:
-    """A voicecore gRPC server: start it, then ``stop()`` drains it gracefully."""
+    """A voicecore gRPC server: start it, then ``stop()`` drains it gracefully.
 
-    def __init__(self, settings: Settings, service: VoiceCoreService | None = None) -> None:
+    Its Prometheus metrics (``voicecore._metrics``) go to ``metrics_registry`` if given, else
+    to a registry of its own when ``settings.metrics_port`` is set; ``metrics`` is None when
+    metrics are off.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: VoiceCoreService | None = None,
+        *,
+        metrics_registry: CollectorRegistry | None = None,
+    ) -> None:
         self.settings = settings
         self.service = service or VoiceCoreService.from_settings(settings)
         self._status = ServiceStatus()
         self._status.set(True)
         health = Health({self.service: [self._status]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
-        self._admission = _Admission(settings, _cardinalities(services))
+        cardinalities = _cardinalities(services)
+        self._admission = _Admission(settings, cardinalities)
+        observer, self.metrics = observability(
+            settings,
+            self.service.registry,
+            CALL_EVENT_TYPES,
+            self.service.events,
+            cardinalities,
+            metrics_registry,
+        )
         self._server = CoalescingServer(
             services,
             codec=_codec(settings),
             limits=_h2_limits(settings),
             coalesce_writes=settings.coalesce_writes,
+            observer=observer,
+        )
+        if observer is not None:
+            observer.listen(self._server)
+        #: The /metrics endpoint, started with the server when ``settings.metrics_port`` is set.
+        self.metrics_endpoint = (
+            MetricsEndpoint(self.metrics.registry, settings.metrics_host, settings.metrics_port)
+            if self.metrics is not None and settings.metrics_port
+            else None
         )
         self._auth = _authenticator(settings)
         listen(self._server, RecvRequest, self._on_request)
@@ -316,6 +352,8 @@ class VoiceCoreServer:
         listening = cast("asyncio.Server | None", self._server._server)
         if listening is not None and listening.sockets:
             self.port = listening.sockets[0].getsockname()[1]
+        if self.metrics_endpoint is not None:
+            await self.metrics_endpoint.start()
         logger.info(
             "serving",
             host=self.settings.host,
@@ -356,6 +394,8 @@ class VoiceCoreServer:
         await admission.stop(admission.health | admission.watches)
         self._server.close()
         await self._server.wait_closed()
+        if self.metrics_endpoint is not None:
+            await self.metrics_endpoint.stop()
         logger.info("stopped")
 
     def reload_tokens(self) -> None:
@@ -411,6 +451,7 @@ def _authorize(
     try:
         return auth.check(method, metadata)
     except GRPCError as refused:
+        note_refusal(refused.status.name.lower())  # unauthenticated or permission_denied
         # The reason names what is missing, never the token presented.
         logger.info(
             "call refused",

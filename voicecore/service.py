@@ -16,6 +16,7 @@ from voicecore._codec import share_encoding
 from voicecore._execution import CALL_EVENT_TYPES, Executor
 from voicecore._in_memory import in_memory_captures, in_memory_events, in_memory_idempotency
 from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
+from voicecore._metrics import observe_turn
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -102,6 +103,7 @@ class VoiceCoreService(VoiceCoreServiceBase):
                 message, trace_id=trace_id, time_left=time_left, refusal=refusal
             )
             _log_outcome(response)
+            observe_turn(message, response)
             return response
 
     async def stream_events(self, message: StreamEventsRequest) -> AsyncIterator[Event]:

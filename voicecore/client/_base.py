@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from loguru import logger
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
@@ -45,6 +46,7 @@ from voicecore.client._errors import (
     failure_response,
 )
 from voicecore.client._events import resumable_events
+from voicecore.client._metrics import ClientMetrics
 from voicecore.client._retry import AttemptResult, RetryBudget, run_attempts
 from voicecore.client._tracing import current_trace_id
 
@@ -62,6 +64,9 @@ class VoiceCoreClientBase(ABC):
 
     ``execute`` and ``health`` never raise for a sick or absent server: failures come back as
     responses. ``clock`` drives the breaker and ``sleep`` the backoffs, so tests need not wait.
+    Metrics (``voicecore.client._metrics``) go to ``metrics_registry``: prometheus-client's
+    global registry by default; with None, to a registry of the client's own
+    (``client.metrics.registry``).
     """
 
     def __init__(
@@ -71,10 +76,15 @@ class VoiceCoreClientBase(ABC):
         on_breaker_transition: TransitionCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics_registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
         self.config = config
+        self.metrics = ClientMetrics(metrics_registry or CollectorRegistry(), config.endpoint)
         self.breaker = CircuitBreaker(
-            config.breaker, name=config.endpoint, clock=clock, on_transition=on_breaker_transition
+            config.breaker,
+            name=config.endpoint,
+            clock=clock,
+            on_transition=_counted(self.metrics, on_breaker_transition),
         )
         self.retry_budget = RetryBudget(
             config.retry.budget_max_tokens, config.retry.budget_token_ratio
@@ -143,7 +153,9 @@ class VoiceCoreClientBase(ABC):
             return await self._send_execute(request, time_left)
 
         started = time.monotonic()
-        outcome = await self._resilient(send, breaker_outcome, self._timeout(timeout))
+        outcome = await self._resilient(
+            "ExecutePrimitive", send, breaker_outcome, self._timeout(timeout)
+        )
         value, attempts = outcome
         if isinstance(value, ExecutePrimitiveResponse):
             return value
@@ -210,7 +222,7 @@ class VoiceCoreClientBase(ABC):
     async def list_primitives(self, *, timeout: float | None = None) -> ListPrimitivesResponse:
         """The primitives the server serves; raises ``VoiceCoreCallError`` when it cannot say."""
         value, _ = await self._resilient(
-            self._send_list, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
+            "ListPrimitives", self._send_list, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
         )
         if isinstance(value, Failure):
             raise VoiceCoreCallError(value.code, value.message)
@@ -237,10 +249,14 @@ class VoiceCoreClientBase(ABC):
         return self.config.timeout if timeout is None or timeout <= 0 else timeout
 
     def _may_retry(self) -> bool:
-        return self.retry_budget.allows_retry() and self.breaker.state is not BreakerState.OPEN
+        if not self.retry_budget.allows_retry():
+            self.metrics.budget_refusal()
+            return False
+        return self.breaker.state is not BreakerState.OPEN
 
     async def _resilient(
         self,
+        method: str,
         send: Callable[[float], Awaitable[R]],
         judge: Callable[[R], CallOutcome],
         timeout: float,
@@ -253,7 +269,9 @@ class VoiceCoreClientBase(ABC):
         async def attempt(number: int) -> AttemptResult[R | Failure]:
             nonlocal attempts
             attempts = number
-            return await self._attempt(send, judge, deadline - loop.time())
+            if number > 1:
+                self.metrics.retry(method)
+            return await self._attempt(method, send, judge, deadline - loop.time())
 
         try:
             async with asyncio.timeout_at(deadline + _DEADLINE_GRACE):
@@ -270,6 +288,7 @@ class VoiceCoreClientBase(ABC):
 
     async def _attempt(
         self,
+        method: str,
         send: Callable[[float], Awaitable[R]],
         judge: Callable[[R], CallOutcome],
         time_left: float,
@@ -279,9 +298,11 @@ class VoiceCoreClientBase(ABC):
         try:
             permit = self.breaker.acquire()
         except CircuitOpenError as exc:
+            self.metrics.fast_fail()
             return AttemptResult(classify(exc))
         try:
-            value = await send(time_left)
+            with self.metrics.attempt(method):
+                value = await send(time_left)
         except asyncio.CancelledError:
             self.breaker.record(permit, CallOutcome.IGNORED)
             raise
@@ -295,3 +316,14 @@ class VoiceCoreClientBase(ABC):
         self.breaker.record(permit, judge(value))
         self.retry_budget.record_success()
         return AttemptResult(value)
+
+
+def _counted(metrics: ClientMetrics, callback: TransitionCallback | None) -> TransitionCallback:
+    """The breaker's transition callback: the metrics first, then the caller's own."""
+
+    def transitioned(old: BreakerState, new: BreakerState) -> None:
+        metrics.transition(old, new)
+        if callback is not None:
+            callback(old, new)
+
+    return transitioned

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from grpclib.client import Channel
 from grpclib.const import Cardinality
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -53,13 +54,18 @@ class VoiceCoreClient(VoiceCoreClientBase):
         on_breaker_transition: TransitionCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics_registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
         config = config or ClientConfig()
         if endpoint is not None:
             config = config.model_copy(update={"endpoint": endpoint})
             parse_endpoint(endpoint)
         super().__init__(
-            config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
+            config,
+            on_breaker_transition=on_breaker_transition,
+            clock=clock,
+            sleep=sleep,
+            metrics_registry=metrics_registry,
         )
         self._host, self._port = parse_endpoint(config.endpoint)
         self._ssl: SslOption = ssl if ssl is not None else _configured_ssl(config)

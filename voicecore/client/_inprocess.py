@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from grpclib.metadata import Deadline
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._proto.voicecore.v1 import (
     Event,
@@ -56,10 +57,15 @@ class InProcessClient(VoiceCoreClientBase):
         on_breaker_transition: TransitionCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics_registry: CollectorRegistry | None = REGISTRY,
     ) -> None:
         config = config or ClientConfig(use_grpc=False)
         super().__init__(
-            config, on_breaker_transition=on_breaker_transition, clock=clock, sleep=sleep
+            config,
+            on_breaker_transition=on_breaker_transition,
+            clock=clock,
+            sleep=sleep,
+            metrics_registry=metrics_registry,
         )
         if service is None:
             from voicecore.service import VoiceCoreService  # the server side, on first use

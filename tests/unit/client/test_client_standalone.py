@@ -31,6 +31,7 @@ CLIENT_MODULES = [
     "voicecore.client._events",
     "voicecore.client._grpc",
     "voicecore.client._inprocess",
+    "voicecore.client._metrics",
     "voicecore.client._retry",
     "voicecore.client._security",
     "voicecore.client._tracing",
