@@ -37,6 +37,7 @@ _SESSION_PROGRAMS = {
     "accuracy": [str(ROOT / "benchmarks" / "accuracy.py")],
     "bench": [str(ROOT / "benchmarks" / "bench.py")],
     "fuzz": ["-m", "tests.fuzz.run"],
+    "loadtest": [str(ROOT / "benchmarks" / "loadtest.py")],
 }
 _NOX_ARGUMENTS = re.compile(r"\bnox -s (?P<session>[\w-]+) -- (?P<arguments>[^#`\n]+)")
 
