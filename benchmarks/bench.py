@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _tracing_bench
 import _worst_case
 from _client_load import client_calls
 from _extras import (
@@ -534,6 +535,19 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwritten to {args.out}")
     if not args.tls_only:
         _worst_case_report(args, args.out.with_name("worst-case.json"))
+        _observability_report(args)
+
+
+def _observability_report(args: argparse.Namespace) -> None:
+    """What tracing, metrics and the access log cost per call, each on and off."""
+    import _observability_bench  # it imports this module's body builders
+
+    print("\ntracing off, on, and sampled out ...", flush=True)
+    print(
+        _tracing_bench.render(_tracing_bench.tracing_cost(*((50, 5) if args.quick else (200, 30))))
+    )
+    print("\nmetrics and access log, the added code alone ...", flush=True)
+    _observability_bench.main(["--micro"])
 
 
 def _worst_case_report(args: argparse.Namespace, out: Path) -> None:
