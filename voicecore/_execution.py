@@ -55,6 +55,7 @@ from voicecore.stores import (
     Replay,
     StagedCaptures,
     Store,
+    StoreUnavailableError,
     TurnContendedError,
     TurnWrites,
 )
@@ -158,7 +159,10 @@ class Executor:
             if key is not None:
                 recorded = encode_message(response) if _is_final(response) else None
                 claim = Claim(key, request_fingerprint, recorded)
-            outcome = await self._store.commit(TurnWrites(tuple(calls.staged), captures, claim))
+            try:
+                outcome = await self._store.commit(TurnWrites(tuple(calls.staged), captures, claim))
+            except StoreUnavailableError as err:
+                return _unwritten(err, response)
             if isinstance(outcome, Committed):
                 assert response.metadata is not None  # _finish always sets it
                 response.metadata.last_event_sequence = outcome.sequences[-1]
@@ -363,6 +367,26 @@ def _fingerprint(request: ExecutePrimitiveRequest, params: dict[str, JsonValue])
 def _is_final(response: ExecutePrimitiveResponse) -> bool:
     """A retryable failure (timeout, transient error) is not recorded: a retry runs again."""
     return response.success or response.error is None or not response.error.retryable
+
+
+def _unwritten(
+    err: StoreUnavailableError, response: ExecutePrimitiveResponse
+) -> ExecutePrimitiveResponse:
+    """The answer to a turn the store could not write: UNAVAILABLE, retryable; nothing of it
+    (state, record, events) is known to be written, so a retry with its key is safe."""
+    meta = response.metadata
+    assert meta is not None  # _finish always sets it
+    error = Error(code=ErrorCode.UNAVAILABLE, message=err.message, retryable=True)
+    return ExecutePrimitiveResponse(
+        success=False,
+        error=error,
+        metadata=ExecutionMetadata(
+            trace_id=meta.trace_id,
+            objective_type=meta.objective_type,
+            primitive_version=meta.primitive_version,
+            duration=meta.duration,
+        ),
+    )
 
 
 def _replayed(record: Record) -> ExecutePrimitiveResponse:

@@ -96,6 +96,15 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="require a bearer token listed in this file; SIGHUP reloads it "
         "(VOICECORE_AUTH_TOKENS_FILE; 'voicecore token' makes entries)",
     )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="memory, or a Redis URL replicas share: redis://host:6379/0 "
+        "(VOICECORE_STORE; password also VOICECORE_STORE_PASSWORD)",
+    )
+    serve.add_argument(
+        "--store-prefix", metavar="PREFIX", help="Redis key prefix (VOICECORE_STORE_PREFIX, vc)"
+    )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
     # kernel would kill the whole server instead, so serve keeps Python's "ignore".
     serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
@@ -122,6 +131,8 @@ def _serve(args: argparse.Namespace) -> int:
             "event_retention",
             "grace_period",
             "auth_tokens_file",
+            "store",
+            "store_prefix",
         )
         if getattr(args, name) is not None
     }
@@ -132,9 +143,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, json=settings.log_json)
     from voicecore.server import serve
+    from voicecore.stores import StoreOpenError
 
     try:
         asyncio.run(serve(settings))
+    except StoreOpenError as exc:
+        print(f"voicecore serve: {exc}", file=sys.stderr)
+        return 2
     except ssl.SSLError as exc:  # an OSError too, but not one of binding the address
         print(
             f"voicecore serve: cannot use the TLS certificate, key or client CA: {exc} "

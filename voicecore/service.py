@@ -80,10 +80,14 @@ class VoiceCoreService(VoiceCoreServiceBase):
         self._started = time.monotonic()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> VoiceCoreService:
-        """A service with the default primitives and in-memory state, configured by ``settings``."""
+    def from_settings(
+        cls, settings: Settings | None = None, *, store: Store | None = None
+    ) -> VoiceCoreService:
+        """A service with the default primitives, configured by ``settings``, on ``store`` (in
+        memory if not given)."""
         settings = settings or Settings()
-        return cls(default_registry(debug_primitives=settings.debug_primitives), settings=settings)
+        registry = default_registry(debug_primitives=settings.debug_primitives)
+        return cls(registry, settings=settings, store=store)
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
         call = current_call.get()
@@ -131,11 +135,18 @@ class VoiceCoreService(VoiceCoreServiceBase):
             raise GRPCError(err.status, str(err)) from None
 
     async def health_check(self, message: HealthCheckRequest) -> HealthCheckResponse:
-        status = "SERVING" if self.serving else "NOT_SERVING"
+        store = "SERVING" if await self.store.reachable() else "NOT_SERVING"
+        server = "SERVING" if self.serving else "NOT_SERVING"
+        status = "SERVING" if self.serving and store == "SERVING" else "NOT_SERVING"
         return HealthCheckResponse(
             status=status,
             version=__version__,
-            components={"registry": "SERVING", "event_log": "SERVING", "server": status},
+            components={
+                "registry": "SERVING",
+                "event_log": store,
+                "store": store,
+                "server": server,
+            },
             uptime=timedelta(seconds=time.monotonic() - self._started),
         )
 

@@ -51,3 +51,9 @@ class MemoryStore:
             record = Record(claim.fingerprint, claim.response, sequences[-1])
             self.idempotency.keep(claim.key, record)
         return Committed(sequences)
+
+    async def reachable(self) -> bool:
+        return True  # it is this process
+
+    async def aclose(self) -> None:
+        """Nothing to let go of."""

@@ -23,7 +23,7 @@ from typing import Protocol, TypeAlias
 
 from voicecore.capture import CaptureState
 from voicecore.capture._store import CaptureWrite, Versioned
-from voicecore.errors import PrimitiveError
+from voicecore.errors import PrimitiveError, VoicecoreError
 from voicecore.events import EventLog, NewEvent
 from voicecore.idempotency import Claim, Record
 
@@ -34,6 +34,7 @@ __all__ = [
     "Replay",
     "StagedCaptures",
     "Store",
+    "StoreOpenError",
     "StoreUnavailableError",
     "TurnContendedError",
     "TurnWrites",
@@ -86,6 +87,18 @@ class Store(Protocol):
     async def commit(self, turn: TurnWrites) -> Outcome:
         """Write ``turn`` atomically, or nothing (see the module docstring)."""
         ...
+
+    async def reachable(self) -> bool:
+        """Whether the store answers now (health)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Let go of what the store holds (connections, tasks)."""
+        ...
+
+
+class StoreOpenError(VoicecoreError):
+    """The configured store cannot be used at start: a bad URL, no answer, a wrong password."""
 
 
 class StoreUnavailableError(PrimitiveError):

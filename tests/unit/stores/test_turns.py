@@ -64,6 +64,12 @@ class LoadBarrier:
         self.outcomes[type(outcome).__name__] += 1
         return outcome
 
+    async def reachable(self) -> bool:
+        return await self.inner.reachable()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
 
 class AlwaysConflicts(LoadBarrier):
     """A store on which every turn that writes a capture loses."""
