@@ -6,6 +6,7 @@ Kept apart from the gRPC handlers so the in-process client and the server share 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -153,7 +154,8 @@ class Executor:
             try:
                 response, captures = await self._execute(request, params, calls, time_left, refusal)
             except asyncio.CancelledError:
-                await self._store.commit(TurnWrites(tuple(calls.staged)))
+                with contextlib.suppress(StoreUnavailableError):  # the cancel goes on regardless
+                    await self._store.commit(TurnWrites(tuple(calls.staged)))
                 raise
             claim = None
             if key is not None:

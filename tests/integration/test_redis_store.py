@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from tests._redis import RedisServer, running_redis
+from tests._waiting import until
 from tests.unit.stores.test_turns import CONVERSATION, KEY, _service, _turn
 from tests.unit.stores.test_turns import TestConcurrentTurns as _ConcurrentTurns
 from tests.unit.stores.test_turns import TestStagedWrites as _StagedWrites
@@ -254,6 +255,66 @@ class TestEvents:
         """The EventLog's append goes through the commit."""
         sequence = await store.events.append("a", payload={"k": 1})
         assert store.events.last_sequence == sequence
+
+
+class TestFollowers:
+    async def test_no_stream_yet_is_an_empty_replay(self, store: RedisStore) -> None:
+        """Before the first event there is nothing to replay, and that is no error."""
+        assert [e async for e in store.events.subscribe(0, EventFilter(), follow=False)] == []
+
+    async def test_followers_share_one_reader(self, redis: RedisServer) -> None:
+        """Three followers, one XREAD loop: each sees every live event once; an idle XREAD
+        that times out is simply asked again."""
+        store = await _open(redis, block_seconds=0.05)
+        try:
+            start = await store.commit(TurnWrites((NewEvent("first"),)))
+            assert isinstance(start, Committed)
+            counting = CountingClient(store.events._tail._client)
+            seen: list[list[int]] = [[], [], []]
+
+            async def follow(into: list[int]) -> None:
+                async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                    into.append(event.sequence)
+                    if len(into) == 3:
+                        return
+
+            tasks = [asyncio.create_task(follow(into)) for into in seen]
+            await until(
+                lambda: store.events.followers == 3 and counting.commands.count("XREAD") >= 2
+            )
+            later = await store.commit(TurnWrites(tuple(NewEvent("live") for _ in range(3))))
+            assert isinstance(later, Committed)
+            await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            assert seen == [list(later.sequences)] * 3
+            assert set(counting.commands) == {"XREAD"}
+        finally:
+            await store.aclose()
+
+    async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
+        """Redis stopped under a follower: it waits, and goes on once Redis is back."""
+        store = await _open(redis, block_seconds=0.05, timeout=0.5)
+        try:
+            start = await store.commit(TurnWrites((NewEvent("first"),)))
+            assert isinstance(start, Committed)
+            seen: list[str] = []
+
+            async def follow() -> None:
+                async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                    seen.append(event.type)
+                    return
+
+            task = asyncio.create_task(follow())
+            await until(lambda: store.events.followers == 1)
+            redis.stop()
+            counting = CountingClient(store.events._tail._client)
+            await until(lambda: len(counting.commands) >= 2)  # it asked, failed, asked again
+            redis.start()
+            await until(store.reachable)
+            await store.commit(TurnWrites((NewEvent("after the restart"),)))
+            await asyncio.wait_for(task, 10)
+            assert seen == ["after the restart"]
+        finally:
+            await store.aclose()
 
 
 class TestOutage:

@@ -32,7 +32,7 @@ from redis.retry import Retry
 from voicecore.capture._store import Versioned
 from voicecore.idempotency import Record
 from voicecore.stores._redis_codec import Keys, decode_state, encode_event, encode_state
-from voicecore.stores._redis_events import RedisEventLog, bounded
+from voicecore.stores._redis_events import BLOCK_SECONDS, RedisEventLog, bounded
 from voicecore.stores._seam import (
     Committed,
     Conflict,
@@ -102,6 +102,7 @@ class RedisStore:
         idempotency_ttl: float = 600.0,
         retention: int = 100_000,
         timeout: float = 2.0,
+        block_seconds: float = BLOCK_SECONDS,
     ) -> None:
         self.client = client
         self.keys = Keys(prefix)
@@ -110,17 +111,25 @@ class RedisStore:
         self._retention = str(retention)
         self._timeout = timeout
         self._commit = client.register_script(COMMIT)
-        self._events = RedisEventLog(client, follower, self.keys, self.commit, timeout=timeout)
+        self._events = RedisEventLog(
+            client, follower, self.keys, self.commit, timeout=timeout, block_seconds=block_seconds
+        )
 
     @classmethod
     async def open(
-        cls, url: str, *, password: str | None = None, timeout: float = 2.0, **options: Any
+        cls,
+        url: str,
+        *,
+        password: str | None = None,
+        timeout: float = 2.0,
+        block_seconds: float = BLOCK_SECONDS,
+        **options: Any,
     ) -> RedisStore:
         """Connect to ``url``, check it answers (and the password) and load the script."""
         client = _client(url, password, timeout)
         # The follower's XREAD blocks for a while: its socket waits longer than that.
-        follower = _client(url, password, timeout + RedisEventLog.BLOCK_SECONDS)
-        store = cls(client, follower, timeout=timeout, **options)
+        follower = _client(url, password, timeout + block_seconds)
+        store = cls(client, follower, timeout=timeout, block_seconds=block_seconds, **options)
         try:
             await client.script_load(COMMIT)
         except BaseException:

@@ -33,7 +33,7 @@ from voicecore.events import REPLAY_SLICE, EventFilter, NewEvent
 from voicecore.stores._redis_codec import Keys, StreamRecord, decode_event
 from voicecore.stores._seam import Committed, Outcome, StoreUnavailableError, TurnWrites
 
-__all__ = ["UNREACHABLE", "RedisEventLog", "bounded"]
+__all__ = ["BLOCK_SECONDS", "UNREACHABLE", "RedisEventLog", "bounded"]
 
 T = TypeVar("T")
 
@@ -56,11 +56,12 @@ _WINDOW: Final = 4096
 _RETRY_SECONDS: Final = 0.5
 
 
+#: Seconds one XREAD blocks for by default: the tail then asks again.
+BLOCK_SECONDS: Final = 5.0
+
+
 class RedisEventLog:
     """The ``EventLog`` of a ``RedisStore``: appends go through the store's commit."""
-
-    #: Seconds one XREAD blocks for: the tail then asks again (and sees ``aclose``).
-    BLOCK_SECONDS: Final = 5.0
 
     def __init__(
         self,
@@ -70,13 +71,14 @@ class RedisEventLog:
         commit: Callable[[TurnWrites], Awaitable[Outcome]],
         *,
         timeout: float,
+        block_seconds: float = BLOCK_SECONDS,
     ) -> None:
         self._client = client
         self._keys = keys
         self._commit = commit
         self._timeout = timeout
         self._last_sequence = 0
-        self._tail = _Tail(follower, keys.stream, self.BLOCK_SECONDS)
+        self._tail = _Tail(follower, keys.stream, block_seconds)
 
     @property
     def last_sequence(self) -> int:
