@@ -21,6 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _redis_bench
 import _worst_case
 import grpc
 from _extras import (
@@ -314,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = _summarise(runs)
     extras = _extras(args, stubs, bodies, folder)
     table = render(rows, extras, args.rounds)
+    table += "\n" + _redis_bench.redis_table(args, stubs, bodies)  # memory vs Redis store
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

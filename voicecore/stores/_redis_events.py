@@ -15,7 +15,7 @@ answer, the tail waits and tries again; followers simply wait.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from bisect import bisect_right
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -159,6 +159,10 @@ class RedisEventLog:
         return [decode_event(entry_id, fields[b"e"]) for entry_id, fields in entries]
 
 
+def _sequence_of(record: StreamRecord) -> int:
+    return record.sequence
+
+
 def _sequence(entry_id: bytes | str) -> int:
     text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
     return int(text.split("-", 1)[0])
@@ -171,7 +175,8 @@ class _Tail:
         self._client = client
         self._stream = stream
         self._block_ms = int(block_seconds * 1000)
-        self._records: deque[StreamRecord] = deque(maxlen=_WINDOW)
+        # Oldest first, sequences increasing; trimmed to _WINDOW once twice that long.
+        self._records: list[StreamRecord] = []
         self._from = -1  # the sequence after which the window is complete; -1: not started
         self.last = 0
         self._task: asyncio.Task[None] | None = None
@@ -183,8 +188,8 @@ class _Tail:
         start = self._records[0].sequence - 1 if self._records else self._from
         if self._from < 0 or cursor < start:
             return None
-        batch = [record for record in self._records if record.sequence > cursor]
-        return batch[:REPLAY_SLICE]
+        index = bisect_right(self._records, cursor, key=_sequence_of)
+        return self._records[index : index + REPLAY_SLICE]
 
     async def next_after(self, cursor: int) -> None:
         """Wait until the tail has read past ``cursor``."""
@@ -215,6 +220,8 @@ class _Tail:
                     share_encoding(record.event)
                     self._records.append(record)
                     self.last = record.sequence
+                    if len(self._records) >= 2 * _WINDOW:
+                        del self._records[:_WINDOW]
                     last_id = entry_id.decode()
             if reply:
                 appended, self._appended = self._appended, asyncio.Event()
