@@ -37,7 +37,15 @@ from voicecore.events import EventFilter, NewEvent
 from voicecore.idempotency import Claim
 from voicecore.registry import default_registry
 from voicecore.service import VoiceCoreService
-from voicecore.stores import Committed, Conflict, Replay, Store, StoreOpenError, TurnWrites
+from voicecore.stores import (
+    Committed,
+    Conflict,
+    Replay,
+    Store,
+    StoreOpenError,
+    TurnWrites,
+    _redis_events,
+)
 from voicecore.stores._open import open_store, shown_url
 from voicecore.stores._redis import RedisStore
 from voicecore.stores._redis_codec import Keys, decode_state, encode_state
@@ -289,6 +297,34 @@ class TestFollowers:
             assert set(counting.commands) == {"XREAD"}
         finally:
             await store.aclose()
+
+    async def test_a_follower_behind_the_window_reads_the_gap(
+        self, store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The tail keeps only the newest entries; a follower further behind reads the rest
+        from the stream: every event once, in order, for both."""
+        monkeypatch.setattr(_redis_events, "_WINDOW", 4)
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+
+        async def follow(into: list[int]) -> None:
+            async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                into.append(event.sequence)
+                if len(into) == 20:
+                    return
+
+        live: list[int] = []
+        task = asyncio.create_task(follow(live))
+        await until(lambda: store.events.followers == 1)
+        sequences: list[int] = []
+        for _ in range(10):
+            done = await store.commit(TurnWrites((NewEvent("a"), NewEvent("b"))))
+            assert isinstance(done, Committed)
+            sequences += done.sequences
+        await asyncio.wait_for(task, 10)
+        behind: list[int] = []
+        await asyncio.wait_for(follow(behind), 10)
+        assert live == behind == sequences
 
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
