@@ -48,6 +48,7 @@ from voicecore._transport import CoalescingServer
 from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
+from voicecore.stores import MemoryStore
 from voicecore.stores._open import open_store
 
 if TYPE_CHECKING:
@@ -270,12 +271,7 @@ class VoiceCoreServer:
         self.service = service or VoiceCoreService.from_settings(settings)
         self._status = ServiceStatus()
         self._status.set(True)
-        store_check = ServiceCheck(
-            self.service.store.reachable,
-            check_ttl=_STORE_CHECK_TTL,
-            check_timeout=settings.store_timeout + 1.0,
-        )
-        health = Health({self.service: [self._status, store_check]})
+        health = Health({self.service: [self._status, *_store_checks(self.service, settings)]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
         self._admission = _Admission(settings, _cardinalities(services))
         self._server = CoalescingServer(
@@ -422,6 +418,19 @@ def _authenticator(settings: Settings) -> Authenticator | None:
         open_health=settings.auth_open_health,
         open_reflection=settings.auth_open_reflection,
     )
+
+
+def _store_checks(service: VoiceCoreService, settings: Settings) -> list[ServiceCheck]:
+    """A shared store's health is the server's: NOT_SERVING while it does not answer. (The
+    in-memory store is this process: no check.)"""
+    if isinstance(service.store, MemoryStore):
+        return []
+    check = ServiceCheck(
+        service.store.reachable,
+        check_ttl=_STORE_CHECK_TTL,
+        check_timeout=settings.store_timeout + 1.0,
+    )
+    return [check]
 
 
 def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
