@@ -146,13 +146,18 @@ class Executor:
             # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
             key = (_caller_tenant(), request.conversation_id, request.idempotency_key)
             request_fingerprint = _fingerprint(request, params)
+        loop = asyncio.get_running_loop()
+        # A turn computed again has what is left of the deadline, and a store that does not
+        # answer is given up on at the deadline, whatever its own timeout.
+        answer_by = None if time_left is None else loop.time() + time_left
         conflicts = 0
         while True:
             calls = _CallEvents(
                 request.conversation_id, trace_id, request.objective_type, _caller_tenant()
             )
+            left = None if answer_by is None else answer_by - loop.time()
             try:
-                response, captures = await self._execute(request, params, calls, time_left, refusal)
+                response, captures = await self._execute(request, params, calls, left, refusal)
             except asyncio.CancelledError:
                 with contextlib.suppress(StoreUnavailableError):  # the cancel goes on regardless
                     await self._store.commit(TurnWrites(tuple(calls.staged)))
@@ -162,9 +167,14 @@ class Executor:
                 recorded = encode_message(response) if _is_final(response) else None
                 claim = Claim(key, request_fingerprint, recorded)
             try:
-                outcome = await self._store.commit(TurnWrites(tuple(calls.staged), captures, claim))
+                async with asyncio.timeout_at(answer_by):
+                    outcome = await self._store.commit(
+                        TurnWrites(tuple(calls.staged), captures, claim)
+                    )
             except StoreUnavailableError as err:
                 return _unwritten(err, response)
+            except TimeoutError:
+                return _unwritten(StoreUnavailableError("no time left to write the turn"), response)
             if isinstance(outcome, Committed):
                 assert response.metadata is not None  # _finish always sets it
                 response.metadata.last_event_sequence = outcome.sequences[-1]

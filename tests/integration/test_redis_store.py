@@ -383,6 +383,25 @@ class TestOutage:
         finally:
             await store.aclose()
 
+    async def test_a_hung_redis_is_given_up_on_within_the_deadline(
+        self, redis: RedisServer
+    ) -> None:
+        """The store would wait a minute; the call's deadline does not: the answer is
+        UNAVAILABLE (retryable), not a hang."""
+        store = await _open(redis, timeout=60.0)
+        executor = _service(store)._executor
+        try:
+            redis.pause()
+            try:
+                call = executor.execute(_turn("12", "k1"), trace_id="t", time_left=0.3)
+                response = await asyncio.wait_for(call, 10)
+            finally:
+                redis.resume()
+            assert response.error is not None
+            assert (response.error.code, response.error.retryable) == (ErrorCode.UNAVAILABLE, True)
+        finally:
+            await store.aclose()
+
     async def test_redis_down_is_unavailable_until_it_is_back(self, redis: RedisServer) -> None:
         """Stopped (connection refused): UNAVAILABLE; started again: calls succeed."""
         store = await _open(redis, timeout=0.5)
