@@ -41,7 +41,7 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 @asynccontextmanager
 async def replica(redis: RedisServer, port: int | None = None) -> AsyncIterator[RunningServer]:
-    env = {"VOICECORE_STORE": redis.url, "VOICECORE_STORE_TIMEOUT": "0.3"}
+    env = {"VOICECORE_STORE": redis.url}
     async with start_server("--debug-primitives", port=port, env=env) as server:
         yield server
 

@@ -328,7 +328,7 @@ class TestFollowers:
 
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
-        store = await _open(redis, block_seconds=0.05, timeout=0.5)
+        store = await _open(redis, block_seconds=0.05, timeout=1.0)
         try:
             start = await store.commit(TurnWrites((NewEvent("first"),)))
             assert isinstance(start, Committed)
@@ -359,7 +359,7 @@ class TestOutage:
     ) -> None:
         """Frozen: calls answer UNAVAILABLE (retryable), health NOT_SERVING, nothing of the
         turn is written; back: SERVING, and the retry applies the turn once."""
-        store = await _open(redis, timeout=0.2)
+        store = await _open(redis, timeout=1.0)
         service = _service(store)
         try:
             assert (await service.execute_primitive(_turn("12", "k1"))).success
@@ -404,7 +404,7 @@ class TestOutage:
 
     async def test_redis_down_is_unavailable_until_it_is_back(self, redis: RedisServer) -> None:
         """Stopped (connection refused): UNAVAILABLE; started again: calls succeed."""
-        store = await _open(redis, timeout=0.5)
+        store = await _open(redis, timeout=1.0)
         service = _service(store)
         try:
             redis.stop()
