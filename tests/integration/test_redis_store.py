@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from tests._redis import RedisServer, running_redis
 from tests._waiting import until
-from tests.unit.stores.test_turns import CONVERSATION, KEY, _service, _turn
+from tests.unit.stores.test_turns import CONVERSATION, KEY, LoadBarrier, _service, _turn
 from tests.unit.stores.test_turns import TestConcurrentTurns as _ConcurrentTurns
 from tests.unit.stores.test_turns import TestStagedWrites as _StagedWrites
 from voicecore._json import struct_from_dict
@@ -78,6 +78,41 @@ class TestConcurrentTurnsOnRedis(_ConcurrentTurns):
 
 class TestStagedWritesOnRedis(_StagedWrites):
     """Cancelled turns, resets, staged reads: as in memory, on Redis."""
+
+
+class ReplicaBarrier(LoadBarrier):
+    """One replica's store in a ``LoadBarrier`` shared by several replicas."""
+
+    def __init__(self, inner: Store, shared: LoadBarrier) -> None:
+        super().__init__(inner, parties=0)
+        self.outcomes = shared.outcomes
+        self.shared = shared
+
+    async def arrive(self) -> None:
+        await self.shared.arrive()
+
+
+class TestTwoReplicas:
+    async def test_two_replicas_lose_no_digit(self, redis: RedisServer) -> None:
+        """Two stores (two replicas, two connection pools) on one Redis, four turns of one
+        capture computed on the same state: all four digits count, each turn written once."""
+        first = await _open(redis)
+        second = await RedisStore.open(redis.url, prefix=first.keys.prefix)
+        try:
+            shared = LoadBarrier(first, parties=4)
+            replicas = [_service(ReplicaBarrier(store, shared)) for store in (first, second)]
+            turns = [replicas[i % 2].execute_primitive(_turn(d)) for i, d in enumerate("1234")]
+            assert all(r.success for r in await asyncio.gather(*turns))
+            kept = (await second.load(KEY)).state
+            assert kept is not None and kept.held is not None
+            assert sorted(kept.held.value) == list("1234")
+            assert shared.outcomes["Committed"] == 4 and shared.outcomes["Conflict"] >= 3
+            where = EventFilter(conversation_id=CONVERSATION)
+            types = [e.type async for e in first.events.subscribe(0, where, follow=False)]
+            assert types.count("primitive.started") == 4
+        finally:
+            await first.aclose()
+            await second.aclose()
 
 
 class CountingClient:

@@ -51,13 +51,17 @@ class LoadBarrier:
 
     async def load(self, key: Hashable) -> Versioned:
         kept = await self.inner.load(key)
+        await self.arrive()
+        return kept
+
+    async def arrive(self) -> None:
+        """A load is done: wait for the others of the first round."""
         self.loaded.set()
         if not self.all_loaded.is_set() and self.waiting > 0:
             self.waiting -= 1
             if self.waiting == 0:
                 self.all_loaded.set()
             await self.all_loaded.wait()
-        return kept
 
     async def commit(self, turn: TurnWrites) -> Outcome:
         outcome = await self.inner.commit(turn)
