@@ -7,10 +7,12 @@ The turn-atomicity tests of tests/unit/stores/test_turns.py run here again on Re
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,7 +31,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
     HealthCheckRequest,
 )
-from voicecore.capture import CaptureKey, CaptureState, HeldValue
+from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
 from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
@@ -176,6 +178,15 @@ class TestCommit:
         ttl = await store.client.pttl(store.keys.capture(KEY))
         assert 0 < ttl <= 3_600_000
         assert decode_state(encode_state(CaptureState())) == CaptureState()
+
+    def test_every_field_of_a_state_is_kept(self) -> None:
+        """A field added to CaptureState or HeldValue is written and read back, by name."""
+        held = HeldValue("1234", "1 2 3 4", {"length": 4}, 0.5, (Candidate("1243", 0.2),))
+        state = CaptureState(3, held, "12", "1 2")
+        written = json.loads(encode_state(state))
+        assert set(written) == {field.name for field in fields(CaptureState)}
+        assert set(written["held"]) == {field.name for field in fields(HeldValue)}
+        assert decode_state(encode_state(state)) == state
 
     async def test_a_moved_version_is_a_conflict(self, store: RedisStore) -> None:
         """A write that read an older version writes nothing, its events neither."""

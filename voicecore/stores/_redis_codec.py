@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from voicecore._json import JsonValue, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
@@ -67,29 +67,18 @@ def _record_key(key: Hashable) -> tuple[str, str, str]:
 
 
 def encode_state(state: CaptureState) -> bytes:
-    """``state`` as compact JSON (it may hold the value: it is the capture's own state)."""
-    held = state.held
-    kept: dict[str, Any] = {"a": state.attempt, "p": state.partial, "r": state.partial_readback}
-    if held is not None:
-        kept["h"] = [
-            held.value,
-            held.readback,
-            dict(held.parts),
-            held.confidence,
-            [[c.value, c.confidence] for c in held.candidates],
-        ]
-    return json.dumps(kept, separators=(",", ":")).encode()
+    """``state`` as JSON, every field by its name (so a field added to ``CaptureState`` is kept
+    too); it may hold the value: it is the capture's own state."""
+    return json.dumps(asdict(state), separators=(",", ":")).encode()
 
 
 def decode_state(data: bytes) -> CaptureState:
     kept = json.loads(data)
-    held = None
-    if "h" in kept:
-        value, readback, parts, confidence, candidates = kept["h"]
-        held = HeldValue(
-            value, readback, parts, confidence, tuple(Candidate(v, c) for v, c in candidates)
-        )
-    return CaptureState(kept["a"], held, kept["p"], kept["r"])
+    held = kept.pop("held")
+    if held is not None:
+        candidates = tuple(Candidate(**candidate) for candidate in held.pop("candidates"))
+        held = HeldValue(**held, candidates=candidates)
+    return CaptureState(**kept, held=held)
 
 
 def encode_event(event: NewEvent, now: datetime) -> bytes:
