@@ -26,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _redis_bench
 import _tracing_bench
 import _worst_case
 from _client_load import client_calls
@@ -528,6 +529,8 @@ def main(argv: list[str] | None = None) -> None:
     costs = _security_costs(runs)
     extras = None if args.tls_only else _extras(args, stubs, bodies, folder)
     table = render(rows, costs, extras, args.rounds)
+    if not args.tls_only:  # memory vs Redis store
+        table += "\n" + _redis_bench.redis_table(args, stubs, bodies)
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results = {"rows": rows, "security": costs, "extras": extras, "runs": runs, "table": table}

@@ -6,14 +6,15 @@ Kept apart from the gRPC handlers so the in-process client and the server share 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 from loguru import logger
 from pydantic import ValidationError
@@ -21,7 +22,8 @@ from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from voicecore._call import current_call
-from voicecore._json import struct_from_dict, struct_to_dict
+from voicecore._codec import decode_message, encode_message
+from voicecore._json import json_copy, struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
 from voicecore._metrics import observe_event
 from voicecore._proto.google.protobuf import Struct, Value
@@ -33,7 +35,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutionMetadata,
 )
 from voicecore._tracing import note_retry, traced_primitive
-from voicecore.capture import CaptureStore
+from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
 from voicecore.errors import (
     InvalidParamsError,
@@ -41,12 +43,8 @@ from voicecore.errors import (
     PrimitiveTimeoutError,
     TransientPrimitiveError,
 )
-from voicecore.events import EventLog
-from voicecore.idempotency import (
-    IdempotencyConflictError,
-    IdempotencyStore,
-    fingerprint,
-)
+from voicecore.events import NewEvent
+from voicecore.idempotency import Claim, IdempotencyConflictError, Record, fingerprint
 from voicecore.primitive import (
     JsonValue,
     Primitive,
@@ -55,56 +53,69 @@ from voicecore.primitive import (
     PrimitiveResult,
 )
 from voicecore.registry import PrimitiveRegistry
+from voicecore.stores import (
+    Committed,
+    Replay,
+    StagedCaptures,
+    Store,
+    StoreUnavailableError,
+    TurnContendedError,
+    TurnWrites,
+)
 
-__all__ = ["CALL_EVENT_TYPES", "Executor"]
+__all__ = ["CALL_EVENT_TYPES", "COMMIT_TRIES", "Executor"]
 
 STARTED, COMPLETED, FAILED = "primitive.started", "primitive.completed", "primitive.failed"
 #: What every execution emits, whatever the primitive: started, then completed or failed.
 CALL_EVENT_TYPES = (STARTED, COMPLETED, FAILED)
 
 
+#: Commits a turn tries before it answers UNAVAILABLE: each failed one lost to another turn of
+#: the same capture that committed first, so the turn was computed again on the new state.
+COMMIT_TRIES: Final = 8
+
+
 @dataclass(slots=True)
 class _CallEvents:
-    """Appends events stamped with the call's identity and remembers the last sequence."""
+    """Stages the call's events, stamped with its identity, for the turn's commit."""
 
-    log: EventLog
     conversation_id: str
     trace_id: str
     objective_type: str
     tenant: str
-    last_sequence: int = 0
+    staged: list[NewEvent] = field(default_factory=list)
 
-    async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> int:
-        self.last_sequence = await self.log.append(
-            type,
-            conversation_id=self.conversation_id,
-            trace_id=self.trace_id,
-            objective_type=self.objective_type,
-            payload=payload,
-            tenant=self.tenant,
+    async def emit(self, type: str, payload: Mapping[str, JsonValue]) -> None:
+        # Copied (and checked: Struct's rules) now, so a bad payload fails the call that
+        # emitted it, not its commit.
+        kept = json_copy(dict(payload))
+        self.staged.append(
+            NewEvent(
+                type, self.conversation_id, self.trace_id, self.objective_type, kept, self.tenant
+            )
         )
-        observe_event(type, self.objective_type)
-        return self.last_sequence
+
+
+def _observe_appended(events: list[NewEvent]) -> None:
+    """Count events once they are in the log (a turn computed again stages them again)."""
+    for event in events:
+        observe_event(event.type, event.objective_type)
 
 
 class Executor:
-    """Runs ExecutePrimitive requests against a registry and the state it is given: an event
-    log, a capture store and the idempotency records (each a seam with its own backends)."""
+    """Runs ExecutePrimitive requests against a registry and the state it is given: one
+    ``Store`` (capture states, idempotency records and the event log, committed together)."""
 
     def __init__(
         self,
         registry: PrimitiveRegistry,
         *,
         settings: Settings,
-        events: EventLog,
-        captures: CaptureStore,
-        idempotency: IdempotencyStore[ExecutePrimitiveResponse],
+        store: Store,
     ) -> None:
         self._registry = registry
         self._settings = settings
-        self._events = events
-        self._captures = captures
-        self._idempotency = idempotency
+        self._store = store
         self._retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retry_attempts),
             wait=wait_exponential_jitter(
@@ -127,61 +138,95 @@ class Executor:
 
         ``time_left`` is what remains of the caller's gRPC deadline, if it set one. A request
         the service refused at the edge (``refusal``: a field out of bounds) is answered with
-        it, and nothing is applied. With an ``idempotency_key`` the turn runs once per
-        conversation and key; repeats get the recorded response with ``metadata.replayed`` set.
+        it, and nothing is applied. The turn's writes (capture states, events, the record of
+        its ``idempotency_key``) are committed together; a turn that lost the race to another
+        turn of its capture is computed again on the new state, and one whose key was applied
+        meanwhile answers with the recorded response, ``metadata.replayed`` set.
         """
-        if refusal is not None:
-            return await self._execute(request, {}, trace_id, time_left, refusal)
-        try:
-            params = _params_dict(request.params)
-        except InvalidParamsError as refusal:
-            return await self._execute(request, {}, trace_id, time_left, refusal=refusal)
-        if not request.idempotency_key:
-            return await self._execute(request, params, trace_id, time_left)
-        # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
-        key = (_caller_tenant(), request.conversation_id, request.idempotency_key)
-        try:
-            response, replayed = await self._idempotency.run(
-                key,
-                _fingerprint(request, params),
-                lambda: self._execute(request, params, trace_id, time_left),
-                record_if=_is_final,
+        params: dict[str, JsonValue] = {}
+        if refusal is None:
+            try:
+                params = _params_dict(request.params)
+            except InvalidParamsError as err:
+                refusal = err
+        key: tuple[str, str, str] | None = None
+        request_fingerprint = ""
+        if refusal is None and request.idempotency_key:
+            # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
+            key = (_caller_tenant(), request.conversation_id, request.idempotency_key)
+            request_fingerprint = _fingerprint(request, params)
+        loop = asyncio.get_running_loop()
+        # A turn computed again has what is left of the deadline, and a store that does not
+        # answer is given up on at the deadline, whatever its own timeout.
+        answer_by = None if time_left is None else loop.time() + time_left
+        conflicts = 0
+        while True:
+            calls = _CallEvents(
+                request.conversation_id, trace_id, request.objective_type, _caller_tenant()
             )
-        except IdempotencyConflictError as conflict:
-            return await self._execute(request, params, trace_id, time_left, refusal=conflict)
-        return _as_replayed(response) if replayed else response
+            left = None if answer_by is None else answer_by - loop.time()
+            try:
+                response, captures = await self._execute(request, params, calls, left, refusal)
+            except asyncio.CancelledError:
+                with contextlib.suppress(StoreUnavailableError):  # the cancel goes on regardless
+                    await self._store.commit(TurnWrites(tuple(calls.staged)))
+                    _observe_appended(calls.staged)
+                raise
+            claim = None
+            if key is not None:
+                recorded = encode_message(response) if _is_final(response) else None
+                claim = Claim(key, request_fingerprint, recorded)
+            try:
+                async with asyncio.timeout_at(answer_by):
+                    outcome = await self._store.commit(
+                        TurnWrites(tuple(calls.staged), captures, claim)
+                    )
+            except StoreUnavailableError as err:
+                return _unwritten(err, response)
+            except TimeoutError:
+                return _unwritten(StoreUnavailableError("no time left to write the turn"), response)
+            if isinstance(outcome, Committed):
+                _observe_appended(calls.staged)
+                assert response.metadata is not None  # _finish always sets it
+                response.metadata.last_event_sequence = outcome.sequences[-1]
+                return response
+            if isinstance(outcome, Replay):
+                try:
+                    outcome.record.check(request_fingerprint)
+                except IdempotencyConflictError as conflict:
+                    refusal, key = conflict, None
+                    continue
+                return _replayed(outcome.record)
+            conflicts += 1
+            if conflicts >= COMMIT_TRIES:
+                refusal, key = TurnContendedError(conflicts), None
 
     async def _execute(
         self,
         request: ExecutePrimitiveRequest,
         params: dict[str, JsonValue],
-        trace_id: str,
+        calls: _CallEvents,
         time_left: float | None,
-        refusal: PrimitiveError | None = None,
-    ) -> ExecutePrimitiveResponse:
+        refusal: PrimitiveError | None,
+    ) -> tuple[ExecutePrimitiveResponse, tuple[CaptureWrite, ...]]:
+        """One computation of the turn: its response and the capture writes it staged (none
+        unless the primitive returned); its events are staged in ``calls``."""
         started = time.perf_counter()
-        calls = _CallEvents(
-            self._events,
-            request.conversation_id,
-            trace_id,
-            request.objective_type,
-            _caller_tenant(),
-        )
-        meta = ExecutionMetadata(trace_id=trace_id, objective_type=request.objective_type)
+        meta = ExecutionMetadata(trace_id=calls.trace_id, objective_type=request.objective_type)
         await calls.emit(STARTED, {"purpose": request.purpose})
         try:
             if refusal is not None:
                 raise refusal
-            result = await self._run(request, params, calls, meta, time_left)
+            result, staged = await self._run(request, params, calls, meta, time_left)
         except PrimitiveError as err:
-            return await self._failed(err, calls, meta, started)
+            return await self._failed(err, calls, meta, started), ()
         except asyncio.CancelledError:
             await calls.emit(FAILED, {"code": ErrorCode.CANCELLED.name})
             raise
         except Exception as exc:
             _log_unexpected(exc)
             internal = PrimitiveError("internal error; see the server log for this trace id")
-            return await self._failed(internal, calls, meta, started)
+            return await self._failed(internal, calls, meta, started), ()
         await calls.emit(
             COMPLETED,
             {"state": result.state.name, "confidence": result.confidence},
@@ -189,12 +234,8 @@ class Executor:
         meta.state = result.state
         meta.confidence = result.confidence
         meta.attempt = result.attempt
-        return _finish(
-            ExecutePrimitiveResponse(success=True, data=struct_from_dict(result.data)),
-            meta,
-            calls,
-            started,
-        )
+        response = ExecutePrimitiveResponse(success=True, data=struct_from_dict(result.data))
+        return _finish(response, meta, started), staged.writes()
 
     async def _run(
         self,
@@ -203,23 +244,24 @@ class Executor:
         calls: _CallEvents,
         meta: ExecutionMetadata,
         time_left: float | None,
-    ) -> PrimitiveResult:
+    ) -> tuple[PrimitiveResult, StagedCaptures]:
         primitive = self._registry.get(request.objective_type)
         meta.primitive_version = primitive.version
         params = _validate_params(primitive, raw_params)
         timeout = self._effective_timeout(request.timeout_seconds, time_left)
+        staged = StagedCaptures(self._store)
         ctx = PrimitiveContext(
             objective_type=request.objective_type,
             trace_id=calls.trace_id,
             emit=calls.emit,
-            captures=self._captures,
+            captures=staged,
             conversation_id=request.conversation_id,
             purpose=request.purpose,
             tenant=calls.tenant,
         )
         try:
             async with asyncio.timeout(timeout) as scope:
-                return await self._with_retries(primitive, params, ctx, meta)
+                return await self._with_retries(primitive, params, ctx, staged, meta)
         except TimeoutError:
             if scope.expired():
                 raise PrimitiveTimeoutError(timeout) from None
@@ -230,22 +272,25 @@ class Executor:
         primitive: Primitive[Any],
         params: PrimitiveParams,
         ctx: PrimitiveContext,
+        staged: StagedCaptures,
         meta: ExecutionMetadata,
-    ) -> PrimitiveResult:
+    ) -> tuple[PrimitiveResult, StagedCaptures]:
         """Try, and retry transient errors as tenacity's stop and wait strategies say.
 
         The loop is written out (rather than ``async for attempt in AsyncRetrying``) because
         tenacity's iterator costs about a fifth of a whole echo call; the strategies, and so
-        the number of tries and the waits between them, are tenacity's.
+        the number of tries and the waits between them, are tenacity's. Each try stages its
+        capture writes apart, so a retry does not see what a failed try staged.
         """
         state: RetryCallState | None = None
         while True:
             retries = 0 if state is None else state.attempt_number - 1
             meta.retry_count = retries
+            if retries:
+                staged = StagedCaptures(self._store)
+                ctx = replace(ctx, captures=staged, retry_count=retries)
             try:
-                return await primitive.execute(
-                    params, ctx if retries == 0 else replace(ctx, retry_count=retries)
-                )
+                return await primitive.execute(params, ctx), staged
             except TransientPrimitiveError as err:
                 if state is None:
                     state = RetryCallState(self._retrying, None, (), {})
@@ -279,7 +324,7 @@ class Executor:
             details=struct_from_dict(dict(err.details)) if err.details else None,
             retryable=err.retryable,
         )
-        return _finish(ExecutePrimitiveResponse(success=False, error=error), meta, calls, started)
+        return _finish(ExecutePrimitiveResponse(success=False, error=error), meta, started)
 
 
 def _caller_tenant() -> str:
@@ -301,12 +346,9 @@ def _log_unexpected(exc: Exception) -> None:
 
 
 def _finish(
-    response: ExecutePrimitiveResponse,
-    meta: ExecutionMetadata,
-    calls: _CallEvents,
-    started: float,
+    response: ExecutePrimitiveResponse, meta: ExecutionMetadata, started: float
 ) -> ExecutePrimitiveResponse:
-    meta.last_event_sequence = calls.last_sequence
+    """The response with its metadata; ``last_event_sequence`` comes with the commit."""
     meta.duration = timedelta(seconds=time.perf_counter() - started)
     response.metadata = meta
     return response
@@ -351,9 +393,33 @@ def _is_final(response: ExecutePrimitiveResponse) -> bool:
     return response.success or response.error is None or not response.error.retryable
 
 
-def _as_replayed(response: ExecutePrimitiveResponse) -> ExecutePrimitiveResponse:
+def _unwritten(
+    err: StoreUnavailableError, response: ExecutePrimitiveResponse
+) -> ExecutePrimitiveResponse:
+    """The answer to a turn the store could not write: UNAVAILABLE, retryable; nothing of it
+    (state, record, events) is known to be written, so a retry with its key is safe."""
+    meta = response.metadata
+    assert meta is not None  # _finish always sets it
+    error = Error(code=ErrorCode.UNAVAILABLE, message=err.message, retryable=True)
+    return ExecutePrimitiveResponse(
+        success=False,
+        error=error,
+        metadata=ExecutionMetadata(
+            trace_id=meta.trace_id,
+            objective_type=meta.objective_type,
+            primitive_version=meta.primitive_version,
+            duration=meta.duration,
+        ),
+    )
+
+
+def _replayed(record: Record) -> ExecutePrimitiveResponse:
+    """The recorded response, marked replayed, with the sequence of its turn's last event."""
+    response = decode_message(record.response, ExecutePrimitiveResponse)
     assert response.metadata is not None  # _finish always sets it
-    return replace(response, metadata=replace(response.metadata, replayed=True))
+    response.metadata.replayed = True
+    response.metadata.last_event_sequence = record.last_sequence
+    return response
 
 
 def _validate_params(primitive: Primitive[Any], raw: dict[str, JsonValue]) -> PrimitiveParams:

@@ -6,14 +6,28 @@ two replicas do not share captures, records or events; a shared backend replaces
 
 from __future__ import annotations
 
-from voicecore._codec import decode_message, encode_message
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
 from voicecore.idempotency import InMemoryIdempotencyStore
+from voicecore.stores import MemoryStore
 
-__all__ = ["in_memory_captures", "in_memory_events", "in_memory_idempotency"]
+__all__ = ["in_memory_captures", "in_memory_events", "in_memory_idempotency", "in_memory_store"]
+
+
+def in_memory_store(
+    settings: Settings,
+    *,
+    events: InMemoryEventLog | None = None,
+    captures: InMemoryCaptureStore | None = None,
+    idempotency: InMemoryIdempotencyStore | None = None,
+) -> MemoryStore:
+    """The three in-memory backends behind one commit; each not given is built from ``settings``."""
+    return MemoryStore(
+        events if events is not None else in_memory_events(settings),
+        captures if captures is not None else in_memory_captures(settings),
+        idempotency if idempotency is not None else in_memory_idempotency(settings),
+    )
 
 
 def in_memory_events(settings: Settings) -> InMemoryEventLog:
@@ -32,18 +46,10 @@ def in_memory_captures(settings: Settings) -> InMemoryCaptureStore:
     )
 
 
-def in_memory_idempotency(
-    settings: Settings,
-) -> InMemoryIdempotencyStore[ExecutePrimitiveResponse]:
+def in_memory_idempotency(settings: Settings) -> InMemoryIdempotencyStore:
     """Responses recorded in their wire form, bounded by count, bytes and ``idempotency_ttl``."""
     return InMemoryIdempotencyStore(
-        encode=encode_message,
-        decode=_decode_response,
         max_entries=settings.idempotency_max_entries,
         max_bytes=settings.idempotency_max_bytes,
         ttl=settings.idempotency_ttl,
     )
-
-
-def _decode_response(data: bytes) -> ExecutePrimitiveResponse:
-    return decode_message(data, ExecutePrimitiveResponse)

@@ -120,6 +120,15 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         action=argparse.BooleanOptionalAction,
         help="one INFO line per call (VOICECORE_ACCESS_LOG, default on)",
     )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        help="memory, or a Redis URL replicas share: redis://host:6379/0 "
+        "(VOICECORE_STORE; password also VOICECORE_STORE_PASSWORD)",
+    )
+    serve.add_argument(
+        "--store-prefix", metavar="PREFIX", help="Redis key prefix (VOICECORE_STORE_PREFIX, vc)"
+    )
     # A peer that disconnects makes writes fail with EPIPE; with SIGPIPE's default action the
     # kernel would kill the whole server instead, so serve keeps Python's "ignore".
     serve.set_defaults(func=_serve, dies_on_closed_pipe=False)
@@ -150,6 +159,8 @@ def _serve(args: argparse.Namespace) -> int:
             "metrics_port",
             "metrics_host",
             "access_log",
+            "store",
+            "store_prefix",
         )
         if getattr(args, name) is not None
     }
@@ -183,8 +194,13 @@ def _serve_one(settings: Settings) -> int:
 
 def _reporting_start_errors(settings: Settings, run: Callable[[], int]) -> int:
     """``run()``, with the start failures a person can fix told in one line (status 1 or 2)."""
+    from voicecore.stores import StoreOpenError
+
     try:
         return run()
+    except StoreOpenError as exc:
+        print(f"voicecore serve: {exc}", file=sys.stderr)
+        return 2
     except ssl.SSLError as exc:  # an OSError too, but not one of binding the address
         print(
             f"voicecore serve: cannot use the TLS certificate, key or client CA: {exc} "

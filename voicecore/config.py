@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, FilePath, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicecore._auth import load_tokens
@@ -228,6 +228,26 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=True, description="one INFO line per call (method, state or code, duration)"
     )
+    store: str = Field(
+        default="memory",
+        description="where captures, idempotency records and events live: memory (this "
+        "process) or a Redis URL (redis://host:6379/0, rediss:// for TLS) shared by replicas",
+    )
+    store_prefix: str = Field(
+        default="vc",
+        min_length=1,
+        pattern=r"^[^{}\s]+$",
+        description="prefix of every Redis key: one deployment per prefix",
+    )
+    store_password: SecretStr | None = Field(
+        default=None, description="Redis password, if not in the store URL"
+    )
+    store_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="seconds a Redis command may take before the call answers UNAVAILABLE",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -245,12 +265,20 @@ class Settings(BaseSettings):
         "request_arrival_timeout",
         "flood_window",
         "file_watch_interval",
+        "store_timeout",
     )
     @classmethod
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
             raise ValueError("should be a finite number of seconds")
         return value
+
+    @field_validator("store")
+    @classmethod
+    def _store_is_memory_or_redis(cls, value: str) -> str:
+        if value == "memory" or value.startswith(("redis://", "rediss://", "unix://")):
+            return value
+        raise ValueError("store should be memory or a redis://, rediss:// or unix:// URL")
 
     @field_validator("auth_tokens_file")
     @classmethod
@@ -268,9 +296,9 @@ class Settings(BaseSettings):
     def store_is_shared(self) -> bool:
         """Whether every process sees the same held captures, idempotency records and events.
 
-        False for the in-memory store, the only one so far; a shared store (Redis) answers True.
+        False for the in-memory store; a Redis store is shared by every process that uses it.
         """
-        return False
+        return self.store != "memory"
 
     @model_validator(mode="after")
     def _workers_share_a_store(self) -> Settings:

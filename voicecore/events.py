@@ -44,7 +44,7 @@ from voicecore._json import JsonValue, json_copy, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 
-__all__ = ["DEFAULT_RETENTION_BYTES", "EventFilter", "EventLog", "InMemoryEventLog"]
+__all__ = ["DEFAULT_RETENTION_BYTES", "EventFilter", "EventLog", "InMemoryEventLog", "NewEvent"]
 
 #: Default bound on the estimated memory of the kept records (see ``InMemoryEventLog``): the
 #: records then take at most about 72 MiB, since evicted ones leave in chunks of an eighth.
@@ -88,9 +88,9 @@ def _utc_now() -> datetime:
 
 
 def _freeze(payload: Mapping[str, JsonValue] | None) -> _Payload:
-    # json_copy raises for what Struct.from_dict refuses, so a bad payload still fails the
-    # append (and so the call that emitted it), not a later subscriber.
-    kept = json_copy(dict(payload)) if payload else {}
+    # A NewEvent's payload is already a checked copy (json_copy, which raises for what
+    # Struct.from_dict refuses, so a bad payload fails the call that emitted it).
+    kept = dict(payload) if payload else {}
     if any(isinstance(value, (list, dict)) for value in kept.values()):
         return kept
     return tuple(kept.items())
@@ -119,6 +119,20 @@ def _to_event(record: _Record) -> Event:
         time=time,
         payload=struct_from_dict(payload if isinstance(payload, dict) else dict(payload)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event a turn emitted, not yet in the log: the turn's commit gives it its sequence.
+
+    ``payload`` is a checked copy (``voicecore._json.json_copy``) that nothing else changes."""
+
+    type: str
+    conversation_id: str = ""
+    trace_id: str = ""
+    objective_type: str = ""
+    payload: Mapping[str, JsonValue] | None = None
+    tenant: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,8 +254,20 @@ class InMemoryEventLog:
         payload: Mapping[str, JsonValue] | None = None,
         tenant: str = "",
     ) -> int:
+        kept = json_copy(dict(payload)) if payload else None
+        return self.append_now(
+            NewEvent(type, conversation_id, trace_id, objective_type, kept, tenant)
+        )
+
+    def append_now(self, event: NewEvent) -> int:
+        """``append`` without a pause: a turn's commit appends its events in one step.
+
+        ``event.payload`` must be the caller's own checked copy (``json_copy``), as the
+        executor stages it: it is kept, not copied again."""
+        type, conversation_id = event.type, event.conversation_id
+        trace_id, objective_type, tenant = event.trace_id, event.objective_type, event.tenant
         sequence = self.last_sequence + 1
-        kept = _freeze(payload)
+        kept = _freeze(event.payload)
         size = _RECORD_OVERHEAD + sum(
             map(sys.getsizeof, (type, conversation_id, trace_id, objective_type))
         )  # not the tenant: one string per token entry, shared by all its records

@@ -1,28 +1,27 @@
 """Idempotency: a request repeated under the same key gets the recorded response, and runs once.
 
-``IdempotencyStore`` is the seam the executor receives; ``InMemoryIdempotencyStore`` is its
-in-memory backend (a shared one is one more module). ``run(key, fingerprint, call)`` runs
-``call`` for the first request with ``key`` and records its response; a later request with the
-key and the same fingerprint gets that response back with ``replayed=True``. Requests that
-arrive while the first is still running wait for it (one ``asyncio.Future`` per key in flight)
-and get its response too, so the turn is applied once. If the first call raises or is cancelled
-nothing is recorded and the key is released: a waiting or later retry runs the call itself. The
-same key with another fingerprint is a different request: ``IdempotencyConflictError``
-(``INVALID_PARAMS`` naming ``idempotency_key``). Records are kept encoded
-(``encode``/``decode``), so what they cost is their size on the wire, and are bounded by count
-and by bytes (least recently used go first); they expire ``ttl`` seconds after they were
-recorded. Keys are any hashable value: a tuple of conversation id and idempotency key cannot
-collide the way a joined string can.
+A turn with an idempotency key commits a ``Claim`` with its other writes (``voicecore.stores``):
+the commit first looks for a ``Record`` under the key, and if there is one the turn's own
+writes are dropped and the record is replayed (``replayed=True``); otherwise the record is
+written in the same atomic commit as the turn's state and events. So a turn is applied once
+per key however many replicas or tasks run it at once: the first to commit wins, the others
+replay its record. The same key with another fingerprint is a different request:
+``IdempotencyConflictError`` (``INVALID_PARAMS`` naming ``idempotency_key``). A claim whose
+response is None (a retryable failure) records nothing, so a retry runs again.
+
+Records hold the response in its wire form without ``last_event_sequence``: the commit assigns
+the sequences, so each record keeps the sequence of its turn's last event beside the bytes.
+``InMemoryIdempotencyStore`` keeps them bounded by count and by bytes (least recently used go
+first), each for ``ttl`` seconds after it was recorded. Keys are any hashable value: a tuple of
+tenant, conversation id and idempotency key cannot collide the way a joined string can.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
 
 from cachetools import TTLCache
 from loguru import logger
@@ -30,13 +29,12 @@ from loguru import logger
 from voicecore.errors import IdempotencyConflictError
 
 __all__ = [
+    "Claim",
     "IdempotencyConflictError",
-    "IdempotencyStore",
     "InMemoryIdempotencyStore",
+    "Record",
     "fingerprint",
 ]
-
-T = TypeVar("T")
 
 
 def fingerprint(*parts: str | bytes) -> str:
@@ -50,43 +48,34 @@ def fingerprint(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-class IdempotencyStore(Protocol[T]):
-    """Where responses are recorded by idempotency key (see the module docstring)."""
-
-    async def run(
-        self,
-        key: Hashable,
-        fingerprint: str,
-        call: Callable[[], Awaitable[T]],
-        *,
-        record_if: Callable[[T], bool] | None = None,
-    ) -> tuple[T, bool]:
-        """``(response, replayed)``: the recorded response for ``key``, or ``call()``'s.
-
-        ``record_if`` may refuse to record a response (a retryable failure), so that a retry
-        runs the call again. Raises ``IdempotencyConflictError`` when ``key`` belongs to a
-        request with another ``fingerprint``; re-raises what ``call`` raises, recording nothing.
-        """
-        ...
-
-
 @dataclass(frozen=True, slots=True)
-class _Record:
+class Record:
+    """A recorded response: the request's fingerprint, the encoded response and the sequence of
+    the last event its turn wrote."""
+
     fingerprint: str
     response: bytes
+    last_sequence: int
+
+    def check(self, fingerprint: str) -> None:
+        """Raise ``IdempotencyConflictError`` unless ``fingerprint`` is this record's request."""
+        if fingerprint != self.fingerprint:
+            raise IdempotencyConflictError()
 
 
 @dataclass(frozen=True, slots=True)
-class _InFlight:
-    """A first call still running; ``done`` gets its record, or None if it recorded nothing."""
+class Claim:
+    """A turn's idempotency key: replay what is recorded under it, or record ``response``
+    (None: a retryable outcome, not recorded)."""
 
+    key: Hashable
     fingerprint: str
-    done: asyncio.Future[_Record | None]
+    response: bytes | None
 
 
-class InMemoryIdempotencyStore(Generic[T]):
-    """Recorded responses by idempotency key: at most ``max_entries`` and ``max_bytes`` of
-    encoded responses, each for ``ttl`` seconds.
+class InMemoryIdempotencyStore:
+    """Records by idempotency key: at most ``max_entries`` and ``max_bytes`` of encoded
+    responses, each for ``ttl`` seconds.
 
     Each record weighs its encoded size but at least ``max_bytes / max_entries``, so one
     weighed bound keeps both. A response larger than ``max_bytes`` is not recorded (a repeat
@@ -97,8 +86,6 @@ class InMemoryIdempotencyStore(Generic[T]):
     def __init__(
         self,
         *,
-        encode: Callable[[T], bytes],
-        decode: Callable[[bytes], T],
         max_entries: int = 100_000,
         max_bytes: int = 128 * 1024 * 1024,
         ttl: float = 600.0,
@@ -108,72 +95,24 @@ class InMemoryIdempotencyStore(Generic[T]):
             raise ValueError('"max_entries" should be positive')
         if not ttl > 0:
             raise ValueError('"ttl" should be positive')
-        self._encode = encode
-        self._decode = decode
         floor = max(1, max_bytes // max_entries)
-        self._records: TTLCache[Hashable, _Record, float] = TTLCache(
+        self._records: TTLCache[Hashable, Record, float] = TTLCache(
             maxsize=max_bytes,
             ttl=ttl,
             timer=clock,
             getsizeof=lambda record: max(floor, len(record.response)),
         )
-        self._in_flight: dict[Hashable, _InFlight] = {}
 
-    async def run(
-        self,
-        key: Hashable,
-        fingerprint: str,
-        call: Callable[[], Awaitable[T]],
-        *,
-        record_if: Callable[[T], bool] | None = None,
-    ) -> tuple[T, bool]:
-        """``(response, replayed)``: the recorded response for ``key``, or ``call()``'s.
+    def get(self, key: Hashable) -> Record | None:
+        """The record kept under ``key``, or None."""
+        return self._records.get(key)
 
-        ``record_if`` may refuse to record a response (a retryable failure), so that a retry
-        runs the call again. Raises ``IdempotencyConflictError`` when ``key`` belongs to a
-        request with another ``fingerprint``; re-raises what ``call`` raises, recording nothing.
-        """
-        while True:
-            record = self._records.get(key)
-            if record is not None:
-                _check_same_request(record.fingerprint, fingerprint)
-                return self._decode(record.response), True
-            in_flight = self._in_flight.get(key)
-            if in_flight is None:
-                return await self._run_first(key, fingerprint, call, record_if), False
-            _check_same_request(in_flight.fingerprint, fingerprint)
-            # Shielded: a waiter that is cancelled must not cancel the first call's future.
-            outcome = await asyncio.shield(in_flight.done)
-            if outcome is not None:
-                return self._decode(outcome.response), True
-            # The first call recorded nothing: look again, and run the call if no one else does.
-
-    async def _run_first(
-        self,
-        key: Hashable,
-        fingerprint: str,
-        call: Callable[[], Awaitable[T]],
-        record_if: Callable[[T], bool] | None,
-    ) -> T:
-        done: asyncio.Future[_Record | None] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = _InFlight(fingerprint, done)
-        recorded: _Record | None = None
-        try:
-            response = await call()
-            if record_if is None or record_if(response):
-                recorded = self._record(key, _Record(fingerprint, self._encode(response)))
-            return response
-        finally:
-            del self._in_flight[key]
-            done.set_result(recorded)
-
-    def _record(self, key: Hashable, record: _Record) -> _Record | None:
+    def keep(self, key: Hashable, record: Record) -> None:
+        """Record ``record`` under ``key`` (unless it is larger than the whole bound)."""
         try:
             self._records[key] = record
         except ValueError:  # cachetools: larger than the whole bound
             logger.warning("response too large to record", size=len(record.response))
-            return None
-        return record
 
     def __len__(self) -> int:
         """How many unexpired responses are recorded."""
@@ -183,8 +122,3 @@ class InMemoryIdempotencyStore(Generic[T]):
     def recorded_bytes(self) -> int:
         """The weight of the records kept: their encoded sizes, each at least the floor."""
         return int(self._records.currsize)
-
-
-def _check_same_request(recorded: str, fingerprint: str) -> None:
-    if recorded != fingerprint:
-        raise IdempotencyConflictError()

@@ -28,8 +28,9 @@ __all__ = [
     "StateStore",
 ]
 
-EmitEvent: TypeAlias = Callable[[str, Mapping[str, JsonValue]], Awaitable[int]]
-"""Appends an event of a type with a payload to the log; returns its sequence."""
+EmitEvent: TypeAlias = Callable[[str, Mapping[str, JsonValue]], Awaitable[object]]
+"""Emits an event of a type with a payload: it reaches the log when the turn commits, with the
+turn's other writes (so a turn computed again, or replayed, emits nothing twice)."""
 
 
 StateT = TypeVar("StateT")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 from grpclib import GRPCError
 from grpclib.const import Cardinality, Status
 from grpclib.events import RecvRequest, SendInitialMetadata, listen
-from grpclib.health.check import ServiceStatus
+from grpclib.health.check import ServiceCheck, ServiceStatus
 from grpclib.health.service import Health
 from grpclib.health.v1 import health_pb2
 from grpclib.reflection.service import ServerReflection
@@ -53,12 +53,15 @@ from voicecore._transport import CoalescingServer
 from voicecore.config import Settings, is_loopback
 from voicecore.errors import DrainingError, OverloadedError
 from voicecore.service import VoiceCoreService
+from voicecore.stores import MemoryStore
+from voicecore.stores._open import open_store
 
 if TYPE_CHECKING:
     from grpclib._typing import IServable, IServerMethodFunc  # RecvRequest.method_func's type
 
 __all__ = ["VoiceCoreServer", "serve"]
 
+_STORE_CHECK_TTL = 1.0  # seconds a health answer about the store is reused
 _WATCH_SETTLE = 0.1  # seconds health watchers get to receive NOT_SERVING before they end
 _DRAINING = DrainingError("server is shutting down; retry elsewhere")
 _EVENT_STREAMS = frozenset({"/voicecore.v1.VoiceCoreService/StreamEvents"})
@@ -288,7 +291,7 @@ class VoiceCoreServer:
         self.service = service or VoiceCoreService.from_settings(settings)
         self._status = ServiceStatus()
         self._status.set(True)
-        health = Health({self.service: [self._status]})
+        health = Health({self.service: [self._status, *_store_checks(self.service, settings)]})
         services = ServerReflection.extend([self.service, health], pool=_reflection_pool())
         cardinalities = _cardinalities(services)
         self._admission = _Admission(settings, cardinalities)
@@ -473,6 +476,19 @@ def _authenticator(settings: Settings) -> Authenticator | None:
     )
 
 
+def _store_checks(service: VoiceCoreService, settings: Settings) -> list[ServiceCheck]:
+    """A shared store's health is the server's: NOT_SERVING while it does not answer. (The
+    in-memory store is this process: no check.)"""
+    if isinstance(service.store, MemoryStore):
+        return []
+    check = ServiceCheck(
+        service.store.reachable,
+        check_ttl=_STORE_CHECK_TTL,
+        check_timeout=settings.store_timeout + 1.0,
+    )
+    return [check]
+
+
 def _cardinalities(services: Iterable[IServable]) -> dict[str, Cardinality]:
     """Each method path's cardinality: admission waits for a unary request's end."""
     return {
@@ -529,9 +545,21 @@ async def serve(settings: Settings, service: VoiceCoreService | None = None) -> 
     (the TLS certificate, the tokens file).
 
     ``service`` serves your own registry (or shared stores); by default the built-in
-    primitives with in-memory state, as ``voicecore serve`` does.
+    primitives with the store ``settings.store`` names, as ``voicecore serve`` does (a store
+    that cannot be used raises ``StoreOpenError`` before anything listens).
     """
-    server = VoiceCoreServer(settings, service)
+    if service is not None:
+        await _serve_until_stopped(VoiceCoreServer(settings, service))
+        return
+    store = await open_store(settings)
+    try:
+        service = VoiceCoreService.from_settings(settings, store=store)
+        await _serve_until_stopped(VoiceCoreServer(settings, service))
+    finally:
+        await store.aclose()
+
+
+async def _serve_until_stopped(server: VoiceCoreServer) -> None:
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,7 +14,7 @@ from voicecore._auth import ADMIN_SCOPE
 from voicecore._call import CallInfo, current_call, resolve_trace_id
 from voicecore._codec import share_encoding
 from voicecore._execution import CALL_EVENT_TYPES, Executor
-from voicecore._in_memory import in_memory_captures, in_memory_events, in_memory_idempotency
+from voicecore._in_memory import in_memory_store
 from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
 from voicecore._metrics import observe_turn
 from voicecore._proto.google.protobuf import Struct
@@ -31,12 +31,13 @@ from voicecore._proto.voicecore.v1 import (
     VoiceCoreServiceBase,
 )
 from voicecore._version import __version__
-from voicecore.capture import CaptureStore
+from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.errors import EventRangeError
-from voicecore.events import EventFilter, EventLog
-from voicecore.idempotency import IdempotencyStore
+from voicecore.events import EventFilter, EventLog, InMemoryEventLog
+from voicecore.idempotency import InMemoryIdempotencyStore
 from voicecore.registry import PrimitiveRegistry, default_registry
+from voicecore.stores import Store
 
 __all__ = ["VoiceCoreService"]
 
@@ -47,9 +48,10 @@ class VoiceCoreService(VoiceCoreServiceBase):
     Also what the in-process client calls directly: every handler works without a gRPC
     stream (the trace id then comes from the request field or is generated).
 
-    The state it shares across calls comes in through three seams: the event log, the capture
-    store and the idempotency records. Each not given is kept in memory, bounded by
-    ``settings``; a shared backend is passed in instead.
+    The state it shares across calls comes in through one seam, a ``Store``: capture states,
+    idempotency records and the event log, which a turn writes in one commit. Without one,
+    they are kept in memory, bounded by ``settings`` (``events``, ``captures`` and
+    ``idempotency`` give in-memory parts of your own); a shared backend is passed as ``store``.
     """
 
     def __init__(
@@ -57,30 +59,36 @@ class VoiceCoreService(VoiceCoreServiceBase):
         registry: PrimitiveRegistry,
         *,
         settings: Settings,
-        events: EventLog | None = None,
-        captures: CaptureStore | None = None,
-        idempotency: IdempotencyStore[ExecutePrimitiveResponse] | None = None,
+        store: Store | None = None,
+        events: InMemoryEventLog | None = None,
+        captures: InMemoryCaptureStore | None = None,
+        idempotency: InMemoryIdempotencyStore | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
-        self.events = events if events is not None else in_memory_events(settings)
-        self.serving = True
-        self._executor = Executor(
-            registry,
-            settings=settings,
-            events=self.events,
-            captures=captures if captures is not None else in_memory_captures(settings),
-            idempotency=idempotency if idempotency is not None else in_memory_idempotency(settings),
+        self.store: Store = (
+            store
+            if store is not None
+            else in_memory_store(
+                settings, events=events, captures=captures, idempotency=idempotency
+            )
         )
+        self.events: EventLog = self.store.events
+        self.serving = True
+        self._executor = Executor(registry, settings=settings, store=self.store)
         # Built and encoded once: about 14 KB that took a millisecond to encode on every call.
         self._primitives = share_encoding(_describe(registry))
         self._started = time.monotonic()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> VoiceCoreService:
-        """A service with the default primitives and in-memory state, configured by ``settings``."""
+    def from_settings(
+        cls, settings: Settings | None = None, *, store: Store | None = None
+    ) -> VoiceCoreService:
+        """A service with the default primitives, configured by ``settings``, on ``store`` (in
+        memory if not given)."""
         settings = settings or Settings()
-        return cls(default_registry(debug_primitives=settings.debug_primitives), settings=settings)
+        registry = default_registry(debug_primitives=settings.debug_primitives)
+        return cls(registry, settings=settings, store=store)
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:
         call = current_call.get()
@@ -129,11 +137,18 @@ class VoiceCoreService(VoiceCoreServiceBase):
             raise GRPCError(err.status, str(err)) from None
 
     async def health_check(self, message: HealthCheckRequest) -> HealthCheckResponse:
-        status = "SERVING" if self.serving else "NOT_SERVING"
+        store = "SERVING" if await self.store.reachable() else "NOT_SERVING"
+        server = "SERVING" if self.serving else "NOT_SERVING"
+        status = "SERVING" if self.serving and store == "SERVING" else "NOT_SERVING"
         return HealthCheckResponse(
             status=status,
             version=__version__,
-            components={"registry": "SERVING", "event_log": "SERVING", "server": status},
+            components={
+                "registry": "SERVING",
+                "event_log": store,
+                "store": store,
+                "server": server,
+            },
             uptime=timedelta(seconds=time.monotonic() - self._started),
         )
 

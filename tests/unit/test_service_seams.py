@@ -3,46 +3,28 @@ builds in-memory ones from Settings when none is given."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
-
 from voicecore._in_memory import in_memory_captures, in_memory_idempotency
 from voicecore._json import struct_from_dict
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore.capture import CaptureKey, CaptureState, InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
+from voicecore.idempotency import InMemoryIdempotencyStore, Record
 from voicecore.registry import default_registry
 from voicecore.service import VoiceCoreService
+from voicecore.stores import MemoryStore, Outcome, TurnWrites
 
 
-class RecordingCaptures(InMemoryCaptureStore):
-    """An in-memory store that remembers the keys it was asked to keep."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kept: list[Hashable] = []
-
-    async def put(self, key: Hashable, state: CaptureState) -> None:
-        self.kept.append(key)
-        await super().put(key, state)
-
-
-class RecordingIdempotency:
-    """Idempotency records that run every call and remember the keys they saw."""
+class RecordingStore(MemoryStore):
+    """An in-memory store that remembers the turns it was asked to commit."""
 
     def __init__(self) -> None:
-        self.keys: list[Hashable] = []
+        super().__init__(InMemoryEventLog(), InMemoryCaptureStore(), InMemoryIdempotencyStore())
+        self.turns: list[TurnWrites] = []
 
-    async def run(
-        self,
-        key: Hashable,
-        fingerprint: str,
-        call: Callable[[], Awaitable[ExecutePrimitiveResponse]],
-        *,
-        record_if: Callable[[ExecutePrimitiveResponse], bool] | None = None,
-    ) -> tuple[ExecutePrimitiveResponse, bool]:
-        self.keys.append(key)
-        return await call(), False
+    async def commit(self, turn: TurnWrites) -> Outcome:
+        self.turns.append(turn)
+        return await super().commit(turn)
 
 
 def _email_turn(conversation_id: str = "", idempotency_key: str = "") -> ExecutePrimitiveRequest:
@@ -55,13 +37,26 @@ def _email_turn(conversation_id: str = "", idempotency_key: str = "") -> Execute
 
 
 class TestSeams:
-    async def test_the_given_backends_are_used(self) -> None:
-        """A turn keeps its capture, records its key and logs its events where it was told."""
-        captures, idempotency, events = (
-            RecordingCaptures(),
-            RecordingIdempotency(),
-            InMemoryEventLog(),
+    async def test_the_given_store_is_used(self) -> None:
+        """A turn commits its capture, its key and its events, together, where it was told."""
+        store = RecordingStore()
+        service = VoiceCoreService(default_registry(), settings=Settings(), store=store)
+        response = await service.execute_primitive(
+            _email_turn(conversation_id="call-1", idempotency_key="turn-1")
         )
+        assert response.success
+        [turn] = store.turns
+        assert [write.key for write in turn.captures] == [CaptureKey("call-1", "capture_email")]
+        assert turn.claim is not None
+        assert turn.claim.key == ("", "call-1", "turn-1")  # tenant "" without auth
+        assert service.events is store.events
+        assert response.metadata is not None
+        assert store.events.last_sequence == response.metadata.last_event_sequence
+
+    async def test_the_given_parts_are_used(self) -> None:
+        """In-memory parts given one by one are the ones the turn writes to."""
+        events, captures = InMemoryEventLog(), InMemoryCaptureStore()
+        idempotency = InMemoryIdempotencyStore()
         service = VoiceCoreService(
             default_registry(),
             settings=Settings(),
@@ -69,15 +64,10 @@ class TestSeams:
             captures=captures,
             idempotency=idempotency,
         )
-        response = await service.execute_primitive(
-            _email_turn(conversation_id="call-1", idempotency_key="turn-1")
-        )
-        assert response.success
-        assert captures.kept == [CaptureKey("call-1", "capture_email")]
-        assert idempotency.keys == [("", "call-1", "turn-1")]  # tenant "" without auth
+        await service.execute_primitive(_email_turn("call-1", idempotency_key="turn-1"))
         assert service.events is events
-        assert response.metadata is not None
-        assert events.last_sequence == response.metadata.last_event_sequence
+        assert await captures.get(CaptureKey("call-1", "capture_email")) is not None
+        assert idempotency.get(("", "call-1", "turn-1")) is not None
 
     async def test_defaults_are_in_memory(self) -> None:
         """Without backends, a repeated idempotency key is replayed from memory."""
@@ -106,11 +96,6 @@ class TestInMemoryDefaults:
     async def test_idempotency_follows_settings(self) -> None:
         """idempotency_max_entries bounds the in-memory records."""
         records = in_memory_idempotency(Settings(idempotency_max_entries=1))
-
-        async def answer() -> ExecutePrimitiveResponse:
-            return ExecutePrimitiveResponse(success=True)
-
-        await records.run("a", "f", answer)
-        await records.run("b", "f", answer)
-        _, replayed = await records.run("a", "f", answer)
-        assert not replayed
+        for key in ("a", "b"):
+            records.keep(key, Record("f", b"response", 1))
+        assert (records.get("a"), len(records)) == (None, 1)

@@ -1,7 +1,11 @@
 """Where capture state lives between turns: the ``CaptureStore`` seam and its in-memory backend.
 
-A shared backend (e.g. Redis) is one more module implementing ``CaptureStore``, that is
-``StateStore[CaptureState]`` of ``voicecore.primitive``; the service receives it.
+Every kept state has a version, which changes on every write and is never reused for a key (0:
+nothing kept). A turn reads a state with ``load`` and stages what it writes as a
+``CaptureWrite`` that names the version it read; the turn's commit (``voicecore.stores``) applies
+the write only if that version is still the kept one, so two concurrent turns of one capture
+never overwrite each other. ``InMemoryCaptureStore`` also keeps the plain ``StateStore`` calls
+(``get``, ``put``, ``delete``) for a primitive run outside the executor, as tests do.
 """
 
 from __future__ import annotations
@@ -9,14 +13,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Final, TypeAlias
+from typing import Final, Protocol, TypeAlias
 
 from cachetools import TTLCache
 
 from voicecore.capture._state import CaptureState
 from voicecore.primitive import StateStore
 
-__all__ = ["CaptureKey", "CaptureStore", "InMemoryCaptureStore", "state_size"]
+__all__ = [
+    "CaptureKey",
+    "CaptureStore",
+    "CaptureWrite",
+    "InMemoryCaptureStore",
+    "Versioned",
+    "VersionedCaptures",
+    "state_size",
+]
 
 #: What a kept state costs beyond its strings (objects, dict slots): a generous estimate.
 _STATE_OVERHEAD: Final = 2048
@@ -33,6 +45,35 @@ class CaptureKey:
     conversation_id: str
     objective_type: str
     tenant: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Versioned:
+    """A kept state and its version; ``state`` None and version 0 when nothing is kept."""
+
+    state: CaptureState | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureWrite:
+    """What a turn writes for one key: ``state``, or None to forget the key.
+
+    ``expected`` is the version the turn read (0: nothing was kept); the write applies only if
+    it is still the kept one. None writes blindly (a turn that did not read the key).
+    """
+
+    key: Hashable
+    state: CaptureState | None
+    expected: int | None
+
+
+class VersionedCaptures(Protocol):
+    """The read side of the capture seam: a state with the version to compare on commit."""
+
+    async def load(self, key: Hashable) -> Versioned:
+        """The state kept for ``key`` and its version."""
+        ...
 
 
 class InMemoryCaptureStore:
@@ -56,24 +97,44 @@ class InMemoryCaptureStore:
         if not ttl > 0:
             raise ValueError('"ttl" should be positive')
         floor = max(1, max_bytes // max_entries)
-        self._states: TTLCache[Hashable, CaptureState, float] = TTLCache(
+        self._states: TTLCache[Hashable, Versioned, float] = TTLCache(
             maxsize=max(max_bytes, floor),
             ttl=ttl,
             timer=clock,
-            getsizeof=lambda state: max(floor, state_size(state)),
+            getsizeof=lambda kept: max(floor, state_size(kept.state or _EMPTY)),
         )
+        # One counter for every key: a key forgotten and kept again never reuses a version.
+        self._last_version = 0
+
+    async def load(self, key: Hashable) -> Versioned:
+        """The state kept for ``key`` and its version (``Versioned()`` if none)."""
+        return self._states.get(key) or _NOTHING
 
     async def get(self, key: Hashable) -> CaptureState | None:
         """The state kept for ``key``, or None."""
-        return self._states.get(key)
+        return (await self.load(key)).state
 
     async def put(self, key: Hashable, state: CaptureState) -> None:
         """Keep ``state``; its time to live starts again."""
-        self._states[key] = state
+        self.write(CaptureWrite(key, state, expected=None))
 
     async def delete(self, key: Hashable) -> None:
         """Forget ``key``."""
-        self._states.pop(key, None)
+        self.write(CaptureWrite(key, None, expected=None))
+
+    def conflicts(self, write: CaptureWrite) -> bool:
+        """True if ``write`` read a version that is no longer the kept one."""
+        if write.expected is None:
+            return False
+        return write.expected != (self._states.get(write.key) or _NOTHING).version
+
+    def write(self, write: CaptureWrite) -> None:
+        """Apply ``write`` at once (the caller checked ``conflicts``)."""
+        if write.state is None:
+            self._states.pop(write.key, None)
+            return
+        self._last_version += 1
+        self._states[write.key] = Versioned(write.state, self._last_version)
 
     def __len__(self) -> int:
         return len(self._states)
@@ -82,6 +143,10 @@ class InMemoryCaptureStore:
     def held_bytes(self) -> int:
         """The estimated weight of the states kept."""
         return int(self._states.currsize)
+
+
+_NOTHING: Final = Versioned()
+_EMPTY: Final = CaptureState()
 
 
 def state_size(state: CaptureState) -> int:

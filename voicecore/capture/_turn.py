@@ -27,8 +27,10 @@ reading itself then runs to its end in the worker, its result unused). The worke
 GIL with the loop: under many maximum-size turns at once, the loop still slows (a process pool
 would isolate them).
 
-Turns of one capture are serialised by a per-key lock held from load to store, so two
-concurrent turns of the same capture never overwrite each other's state.
+Two concurrent turns of the same capture never overwrite each other's state, in one process or
+across replicas: the executor gives a turn a ``StateStore`` that stages its writes, and commits
+them only if the state the turn read is still the kept one; otherwise the turn runs again on
+the new state (``voicecore.stores``). So nothing here holds a lock while the turn is computed.
 """
 
 from __future__ import annotations
@@ -37,9 +39,7 @@ import asyncio
 import contextvars
 import functools
 import re
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from typing import Final, TypeVar
 
 from loguru import logger
@@ -63,35 +63,6 @@ INLINE_READ_CHARS: Final = 300
 #: second would add no speed, only take more turns away from the event loop's thread.
 READ_WORKERS: Final = 1
 _readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="voicecore-read")
-
-
-class _TurnLocks:
-    """One lock per store and capture key while a turn of that capture runs; none kept
-    otherwise (so two services in one process do not serialise each other's turns)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[tuple[CaptureStore, CaptureKey], tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def held(self, store: CaptureStore, capture: CaptureKey | None) -> AsyncIterator[None]:
-        if capture is None:  # no conversation: nothing is kept, nothing to serialise
-            yield
-            return
-        key = (store, capture)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-_turn_locks = _TurnLocks()
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -122,10 +93,9 @@ async def run_turn(
         if ctx.conversation_id
         else None
     )
-    async with _turn_locks.held(ctx.captures, key):
-        state = await _load(ctx.captures, key, params.reset)
-        turn = await _advance(primitive, params, state)
-        await _save(ctx.captures, key, turn.kept)
+    state = await _load(ctx.captures, key, params.reset)
+    turn = await _advance(primitive, params, state)
+    await _save(ctx.captures, key, turn.kept)
     for event in turn.events:
         await ctx.emit(event, _payload(turn, event))
     logger.debug(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -176,14 +175,6 @@ class TestWhereReadingRuns:
             await run_turn(Recording(), parsed, call.context("capture_fake"))
         assert threads[0] == threading.current_thread().name
         assert threads[1].startswith("voicecore-read")
-
-    async def test_concurrent_turns_of_one_capture_do_not_overwrite(self) -> None:
-        """Two turns of one capture at once run one after the other: both partials count."""
-        call = Call()
-        padding = " " * INLINE_READ_CHARS  # read in a worker: the turns could interleave
-        first, second = await asyncio.gather(call.say("12" + padding), call.say("34" + padding))
-        assert first.state is PrimitiveState.INCOMPLETE
-        assert second.state is NC and second.data["value"] == "1234"
 
 
 class TestFirstTurn:

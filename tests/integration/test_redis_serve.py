@@ -1,0 +1,132 @@
+"""`voicecore serve --store redis://...` as subprocesses: replicas share captures and events,
+a restart (SIGTERM or SIGKILL) loses nothing, health follows Redis."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from grpclib.client import Channel
+from grpclib.health.v1.health_grpc import HealthStub
+from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
+from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
+
+from tests._redis import RedisServer, running_redis
+from tests._servers import RunningServer, start_server
+from tests._waiting import until
+from voicecore._json import struct_from_dict
+from voicecore._proto.voicecore.v1 import (
+    ErrorCode,
+    Event,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+    PrimitiveState,
+    StreamEventsRequest,
+    VoiceCoreServiceStub,
+)
+
+pytestmark = pytest.mark.integration
+
+CONVERSATION = "call-1"
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+@asynccontextmanager
+async def replica(redis: RedisServer, port: int | None = None) -> AsyncIterator[RunningServer]:
+    env = {"VOICECORE_STORE": redis.url}
+    async with start_server("--debug-primitives", port=port, env=env) as server:
+        yield server
+
+
+async def _say(server: RunningServer, said: str, key: str) -> ExecutePrimitiveResponse:
+    async with Channel(server.host, server.port) as channel:
+        return await VoiceCoreServiceStub(channel).execute_primitive(
+            ExecutePrimitiveRequest(
+                objective_type="capture_email",
+                params=struct_from_dict({"transcription": said}),
+                conversation_id=CONVERSATION,
+                idempotency_key=key,
+            )
+        )
+
+
+async def _events(server: RunningServer, after: int = 0) -> list[Event]:
+    async with Channel(server.host, server.port) as channel:
+        request = StreamEventsRequest(
+            conversation_id=CONVERSATION, after_sequence=after, replay_only=True
+        )
+        return [event async for event in VoiceCoreServiceStub(channel).stream_events(request)]
+
+
+def _last_sequence(response: ExecutePrimitiveResponse) -> int:
+    assert response.success and response.metadata is not None
+    return response.metadata.last_event_sequence
+
+
+class TestReplicas:
+    async def test_a_capture_goes_on_at_another_replica(self, redis: RedisServer) -> None:
+        """Turn 1 on one replica, turn 2 on the other: completed; both see every event."""
+        async with replica(redis) as first, replica(redis) as second:
+            held = await _say(first, "john at gmail dot com", "t1")
+            assert held.metadata is not None
+            assert held.metadata.state == PrimitiveState.NEEDS_CONFIRMATION
+            done = await _say(second, "yes", "t2")
+            assert done.metadata is not None and done.metadata.state == PrimitiveState.COMPLETED
+            assert done.data is not None and done.data.to_dict()["value"] == "john@gmail.com"
+            seen = [await _events(server) for server in (first, second)]
+            assert seen[0] == seen[1]
+            sequences = [event.sequence for event in seen[0]]
+            assert sequences == list(range(sequences[0], sequences[0] + 6))
+            assert "john" not in str([event.payload for event in seen[0]])  # redacted
+
+
+class TestRestarts:
+    @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+    async def test_a_restart_loses_nothing(self, redis: RedisServer, stop: int) -> None:
+        """A held capture and the event log outlive the process: the next turn completes it,
+        and StreamEvents resumes after the last sequence seen with no gap."""
+        async with replica(redis) as before:
+            held = _last_sequence(await _say(before, "john at gmail dot com", "t1"))
+            before.proc.process.send_signal(stop)
+            assert await before.proc.wait_exit(10) is not None
+        async with replica(redis) as after:
+            done = await _say(after, "yes", "t2")
+            assert done.metadata is not None and done.metadata.state == PrimitiveState.COMPLETED
+            resumed = await _events(after, after=held)
+            assert [event.sequence for event in resumed] == [held + 1, held + 2, held + 3]
+            replay = await _say(after, "yes", "t2")  # the same key: recorded, not run again
+            assert replay.metadata is not None and replay.metadata.replayed
+
+
+class TestHealth:
+    async def test_health_follows_redis(self, redis: RedisServer) -> None:
+        """Redis not answering: NOT_SERVING (standard and voicecore health), calls UNAVAILABLE;
+        answering again: SERVING, calls succeed."""
+        async with replica(redis) as server, Channel(server.host, server.port) as channel:
+            stub = VoiceCoreServiceStub(channel)
+            assert await _standard_health_is(channel, StdHealthResponse.SERVING)
+            redis.pause()
+            try:
+                await until(lambda: _standard_health_is(channel, StdHealthResponse.NOT_SERVING))
+                assert (await stub.health_check()).status == "NOT_SERVING"
+                response = await _say(server, "john at gmail dot com", "t1")
+                assert response.error is not None
+                assert response.error.code == ErrorCode.UNAVAILABLE and response.error.retryable
+            finally:
+                redis.resume()
+            await until(lambda: _standard_health_is(channel, StdHealthResponse.SERVING))
+            assert (await _say(server, "john at gmail dot com", "t1")).success
+
+
+async def _standard_health_is(channel: Channel, wanted: int) -> bool:
+    """Whether grpc.health.v1 Check answers ``wanted`` for the whole server."""
+    response: StdHealthResponse = await HealthStub(channel).Check(StdHealthRequest())
+    return bool(response.status == wanted)

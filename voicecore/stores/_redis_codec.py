@@ -1,0 +1,121 @@
+"""How the Redis store writes what it keeps: keys with a hash tag per conversation, JSON values.
+
+Every key of one conversation (its capture states and idempotency records) carries the hash tag
+``{<len>:<tenant>:<len>:<conversation_id>}``, so a turn's commit touches one Redis Cluster slot
+(the lengths make the encoding unambiguous whatever the ids contain). The event stream and its
+sequence counters are the deployment's, one set per ``store_prefix``, tagged ``{<prefix>}``: the
+one exception to "one slot per commit", since every turn appends to the one stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from voicecore._json import JsonValue, struct_from_dict
+from voicecore._proto.voicecore.v1 import Event
+from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
+from voicecore.events import NewEvent
+
+__all__ = ["Keys", "decode_event", "decode_state", "encode_event", "encode_state"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tag(tenant: str, conversation_id: str) -> str:
+    return f"{{{len(tenant)}:{tenant}:{len(conversation_id)}:{conversation_id}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The key names under one ``prefix``."""
+
+    prefix: str
+
+    @property
+    def sequence(self) -> str:
+        """The counter that numbers events (the last sequence issued)."""
+        return f"{{{self.prefix}}}:seq"
+
+    @property
+    def first(self) -> str:
+        """The first sequence ever issued: a stream that starts later was trimmed."""
+        return f"{{{self.prefix}}}:first"
+
+    @property
+    def stream(self) -> str:
+        return f"{{{self.prefix}}}:events"
+
+    def capture(self, key: Hashable) -> str:
+        if not isinstance(key, CaptureKey):
+            raise TypeError(f"the Redis store keeps capture states by CaptureKey, not {key!r}")
+        tag = _tag(key.tenant, key.conversation_id)
+        return f"{self.prefix}:cap:{tag}:{key.objective_type}"
+
+    def record(self, key: Hashable) -> str:
+        tenant, conversation_id, idempotency_key = _record_key(key)
+        return f"{self.prefix}:idem:{_tag(tenant, conversation_id)}:{idempotency_key}"
+
+
+def _record_key(key: Hashable) -> tuple[str, str, str]:
+    if isinstance(key, tuple) and len(key) == 3 and all(isinstance(part, str) for part in key):
+        return key[0], key[1], key[2]
+    raise TypeError(f"an idempotency key is (tenant, conversation_id, key), not {key!r}")
+
+
+def encode_state(state: CaptureState) -> bytes:
+    """``state`` as JSON, every field by its name (so a field added to ``CaptureState`` is kept
+    too); it may hold the value: it is the capture's own state."""
+    return json.dumps(asdict(state), separators=(",", ":")).encode()
+
+
+def decode_state(data: bytes) -> CaptureState:
+    kept = json.loads(data)
+    held = kept.pop("held")
+    if held is not None:
+        candidates = tuple(Candidate(**candidate) for candidate in held.pop("candidates"))
+        held = HeldValue(**held, candidates=candidates)
+    return CaptureState(**kept, held=held)
+
+
+def encode_event(event: NewEvent, now: datetime) -> bytes:
+    """``event`` as JSON for the stream; its sequence is the entry's id, given by the commit."""
+    fields: dict[str, JsonValue] = {
+        "y": event.type,
+        "c": event.conversation_id,
+        "r": event.trace_id,
+        "o": event.objective_type,
+        "t": (now - _EPOCH) // timedelta(microseconds=1),
+        "p": dict(event.payload or {}),
+        "n": event.tenant,
+    }
+    return json.dumps(fields, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """An entry read from the stream: what filters need, and the message, built once."""
+
+    sequence: int
+    type: str
+    conversation_id: str
+    tenant: str
+    event: Event
+
+
+def decode_event(entry_id: bytes, data: bytes) -> StreamRecord:
+    sequence = int(entry_id.split(b"-", 1)[0])
+    fields = json.loads(data)
+    event = Event(
+        sequence=sequence,
+        type=fields["y"],
+        conversation_id=fields["c"],
+        trace_id=fields["r"],
+        objective_type=fields["o"],
+        time=_EPOCH + timedelta(microseconds=fields["t"]),
+        payload=struct_from_dict(fields["p"]),
+    )
+    return StreamRecord(sequence, fields["y"], fields["c"], fields["n"], event)

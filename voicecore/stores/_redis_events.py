@@ -1,0 +1,234 @@
+"""The event log on a Redis Stream: replay with ``XRANGE``, follow with one ``XREAD`` per process.
+
+Entry ids are ``<sequence>-0``, so ``after_sequence`` is an exclusive ``XRANGE`` start. Replay
+refuses what it cannot give in full, as the in-memory log does: a cursor past the newest
+sequence ever issued is ``EventCursorAheadError``; a cursor before the oldest entry kept, once
+the stream has been trimmed past it, is ``EventRangeEvictedError`` (never a silent gap).
+
+Followers do not hold a Redis connection each: the first one starts the process's ``_Tail``, one
+task on its own connection doing ``XREAD BLOCK`` from where it last read, which keeps the newest
+entries (each built into an ``Event`` once, shared by every follower) and wakes the followers.
+A follower behind the tail's window reads the gap with ``XRANGE`` first. While Redis does not
+answer, the tail waits and tries again; followers simply wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_right
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Final, TypeVar
+
+from loguru import logger
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from voicecore._codec import share_encoding
+from voicecore._json import JsonValue
+from voicecore._proto.voicecore.v1 import Event
+from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
+from voicecore.events import REPLAY_SLICE, EventFilter, NewEvent
+from voicecore.stores._redis_codec import Keys, StreamRecord, decode_event
+from voicecore.stores._seam import Committed, Outcome, StoreUnavailableError, TurnWrites
+
+__all__ = ["BLOCK_SECONDS", "UNREACHABLE", "RedisEventLog", "bounded"]
+
+T = TypeVar("T")
+
+#: What redis-py raises when Redis does not answer: a connection refused, reset or timed out.
+UNREACHABLE: Final = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+async def bounded(command: Awaitable[T], timeout: float) -> T:
+    """Await one Redis command within ``timeout``; no answer is ``StoreUnavailableError``."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await command
+    except (*UNREACHABLE, TimeoutError) as exc:
+        raise StoreUnavailableError(f"the store did not answer: {type(exc).__name__}") from None
+
+
+#: Entries the tail keeps for followers that are a little behind.
+_WINDOW: Final = 4096
+#: Seconds the tail waits before it asks again after Redis did not answer.
+_RETRY_SECONDS: Final = 0.5
+
+
+#: Seconds one XREAD blocks for by default: the tail then asks again.
+BLOCK_SECONDS: Final = 5.0
+
+
+class RedisEventLog:
+    """The ``EventLog`` of a ``RedisStore``: appends go through the store's commit."""
+
+    def __init__(
+        self,
+        client: Redis,
+        follower: Redis,
+        keys: Keys,
+        commit: Callable[[TurnWrites], Awaitable[Outcome]],
+        *,
+        timeout: float,
+        block_seconds: float = BLOCK_SECONDS,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._commit = commit
+        self._timeout = timeout
+        self._last_sequence = 0
+        self._tail = _Tail(follower, keys.stream, block_seconds)
+
+    @property
+    def last_sequence(self) -> int:
+        """The newest sequence this process wrote or read (Redis knows the true one)."""
+        return max(self._last_sequence, self._tail.last)
+
+    def committed(self, sequence: int) -> None:
+        self._last_sequence = max(self._last_sequence, sequence)
+
+    @property
+    def followers(self) -> int:
+        """Subscribers waiting for the next entry (live ones)."""
+        return self._tail.waiting
+
+    async def append(
+        self,
+        type: str,
+        *,
+        conversation_id: str = "",
+        trace_id: str = "",
+        objective_type: str = "",
+        payload: Mapping[str, JsonValue] | None = None,
+        tenant: str = "",
+    ) -> int:
+        event = NewEvent(type, conversation_id, trace_id, objective_type, payload, tenant)
+        outcome = await self._commit(TurnWrites((event,)))
+        assert isinstance(outcome, Committed)  # no capture, no claim: nothing to lose to
+        return outcome.sequences[0]
+
+    async def subscribe(
+        self, after_sequence: int, where: EventFilter, *, follow: bool = True
+    ) -> AsyncIterator[Event]:
+        cursor = await self._start(after_sequence)
+        while True:
+            batch = self._tail.after(cursor)
+            if batch is None:  # behind the tail's window, or no tail: read from Redis
+                batch = await self._range_after(cursor)
+            if batch:
+                cursor = batch[-1].sequence
+                for record in batch:
+                    if where.accepts(record.conversation_id, record.type, record.tenant):
+                        yield record.event
+                await asyncio.sleep(0)  # let the loop run between slices of a long replay
+            elif not follow:
+                return
+            else:
+                await self._tail.next_after(cursor)
+
+    async def aclose(self) -> None:
+        await self._tail.aclose()
+
+    async def _call(self, command: Awaitable[T]) -> T:
+        return await bounded(command, self._timeout)
+
+    async def _start(self, after_sequence: int) -> int:
+        """The cursor to read after, once ``after_sequence`` is known to be replayable."""
+        info = await self._call(self._stream_info())
+        counters = self._client.mget(self._keys.sequence, self._keys.first)
+        issued, first_ever = (int(n or 0) for n in await self._call(counters))
+        if after_sequence > issued:
+            raise EventCursorAheadError(after_sequence, issued)
+        oldest = _sequence(info["first-entry"][0]) if info and info["first-entry"] else issued + 1
+        if oldest > first_ever and after_sequence and after_sequence + 1 < oldest:
+            raise EventRangeEvictedError(after_sequence, oldest)
+        return after_sequence or oldest - 1
+
+    async def _stream_info(self) -> dict[str, Any] | None:
+        try:
+            info: dict[str, Any] = await self._client.xinfo_stream(self._keys.stream)
+        except ResponseError:  # no stream yet: nothing appended
+            return None
+        return info
+
+    async def _range_after(self, cursor: int) -> list[StreamRecord]:
+        entries: Any = await self._call(
+            self._client.xrange(self._keys.stream, f"({cursor}-0", "+", count=REPLAY_SLICE)
+        )
+        return [decode_event(entry_id, fields[b"e"]) for entry_id, fields in entries]
+
+
+def _sequence_of(record: StreamRecord) -> int:
+    return record.sequence
+
+
+def _sequence(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("-", 1)[0])
+
+
+class _Tail:
+    """One blocking reader of the stream per process, fanned out to its followers."""
+
+    def __init__(self, client: Redis, stream: str, block_seconds: float) -> None:
+        self._client = client
+        self._stream = stream
+        self._block_ms = int(block_seconds * 1000)
+        # Oldest first, sequences increasing; trimmed to _WINDOW once twice that long.
+        self._records: list[StreamRecord] = []
+        self._from = -1  # the sequence after which the window is complete; -1: not started
+        self.last = 0
+        self._task: asyncio.Task[None] | None = None
+        self._appended = asyncio.Event()
+        self.waiting = 0
+
+    def after(self, cursor: int) -> list[StreamRecord] | None:
+        """Records after ``cursor`` from the window (up to a slice), or None if it cannot say."""
+        start = self._records[0].sequence - 1 if self._records else self._from
+        if self._from < 0 or cursor < start:
+            return None
+        index = bisect_right(self._records, cursor, key=_sequence_of)
+        return self._records[index : index + REPLAY_SLICE]
+
+    async def next_after(self, cursor: int) -> None:
+        """Wait until the tail has read past ``cursor``."""
+        if self._task is None:
+            self._from = self.last = cursor
+            self._task = asyncio.create_task(self._read(f"{cursor}-0"), name="voicecore-tail")
+        self.waiting += 1
+        try:
+            while self.last <= cursor:
+                appended = self._appended
+                await appended.wait()
+        finally:
+            self.waiting -= 1
+
+    async def _read(self, last_id: str) -> None:
+        while True:
+            try:
+                reply: Any = await self._client.xread(
+                    {self._stream: last_id}, block=self._block_ms, count=REPLAY_SLICE * 16
+                )
+            except UNREACHABLE as exc:
+                logger.warning("event follower cannot read the store", error=type(exc).__name__)
+                await asyncio.sleep(_RETRY_SECONDS)
+                continue
+            for _, entries in reply:
+                for entry_id, fields in entries:
+                    record = decode_event(entry_id, fields[b"e"])
+                    share_encoding(record.event)
+                    self._records.append(record)
+                    self.last = record.sequence
+                    if len(self._records) >= 2 * _WINDOW:
+                        del self._records[:_WINDOW]
+                    last_id = entry_id.decode()
+            if reply:
+                appended, self._appended = self._appended, asyncio.Event()
+                appended.set()
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._client.aclose()
