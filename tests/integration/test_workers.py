@@ -152,14 +152,6 @@ async def _sleep_in_flight(channel: Channel, conversation_id: str) -> None:
     await VoiceCoreServiceStub(channel).execute_primitive(request, timeout=120)
 
 
-async def _started(channel: Channel, conversation_id: str) -> None:
-    """Return once the conversation's call has started (its first event, replayed or live)."""
-    request = StreamEventsRequest(conversation_id=conversation_id)
-    async for event in VoiceCoreServiceStub(channel).stream_events(request):
-        if event.type == "primitive.started":
-            return
-
-
 class TestRefused:
     @pytest.mark.parametrize(
         ("args", "env"),
@@ -265,8 +257,7 @@ class TestServing:
                 asyncio.create_task(_sleep_in_flight(channel, f"sleep-{pid}"))
                 for pid, channel in running.channels.items()
             ]
-            for pid, channel in running.channels.items():
-                await asyncio.wait_for(_started(channel, f"sleep-{pid}"), 10)
+            await until(lambda: running.log.pids_saying("debug_sleep sleeping") == running.pids)
             running.parent.process.send_signal(signal.SIGINT)
             await until(lambda: running.log.pids_saying("draining") == running.pids)
             running.parent.process.send_signal(signal.SIGINT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+from loguru import logger
 from pydantic import ConfigDict, Field
 
 from voicecore.errors import TransientPrimitiveError
@@ -51,6 +52,9 @@ class DebugSleep(Primitive[SleepParams]):
     params_model = SleepParams
 
     async def execute(self, params: SleepParams, ctx: PrimitiveContext) -> PrimitiveResult:
+        # A turn's events reach the log when it commits, so this line is what says a sleep is
+        # in flight (the drain tests wait for it).
+        logger.debug("debug_sleep sleeping", seconds=params.seconds)
         await asyncio.sleep(params.seconds)
         return PrimitiveResult(data={"slept": params.seconds}, confidence=1.0)
 
