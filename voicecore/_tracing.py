@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
@@ -55,8 +56,15 @@ if TYPE_CHECKING:
     from grpclib._typing import IServerMethodFunc
     from grpclib.events import RecvRequest
     from grpclib.server import Stream
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
-__all__ = ["configure_from_env", "note_retry", "server_span", "traced_primitive"]
+__all__ = [
+    "configure_from_env",
+    "note_retry",
+    "server_span",
+    "shutdown_tracing",
+    "traced_primitive",
+]
 
 _INSTRUMENTATION: Final = "voicecore"
 #: W3C Trace Context itself, not the globally configured propagator: voicecore's trace-id rule
@@ -220,6 +228,20 @@ def note_retry(retry: int, error: BaseException) -> None:
 
 #: Exporters ``OTEL_TRACES_EXPORTER`` may name; "none" (or nothing else asked for) means off.
 _EXPORTERS: Final = frozenset({"otlp", "console"})
+#: Seconds one OTLP export may take (retries included) unless ``OTEL_EXPORTER_OTLP_TIMEOUT`` or
+#: ``OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`` says: the SDK's 10 s, against a collector that never
+#: answers, would hold a stopping server past Kubernetes' 30 s termination grace.
+EXPORT_TIMEOUT_SECONDS: Final = 2.0
+_TIMEOUT_VARIABLES: Final = frozenset(
+    {"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"}
+)
+#: The protocol of the one OTLP exporter the ``otel`` extra ships.
+_PROTOCOL: Final = "http/protobuf"
+_PROTOCOL_VARIABLES: Final = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+#: The longest the last export may hold a stopping process (``shutdown_tracing``).
+SHUTDOWN_BOUND_SECONDS: Final = 3.0
+#: The shutdown of the SDK provider ``configure_from_env`` installed; None before or after.
+_installed_shutdown: Callable[[], None] | None = None
 
 
 def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
@@ -230,14 +252,17 @@ def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
     ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``); ``OTEL_SDK_DISABLED=true`` turns it off. The
     service is named by ``OTEL_SERVICE_NAME``, ``voicecore`` by default. The SDK comes with
     the ``otel`` extra; asked for without it, a WARNING says how to install it. Spans are
-    exported in batches and flushed when the process exits (the SDK registers that).
+    exported in batches over OTLP/HTTP (protobuf; another ``OTEL_EXPORTER_OTLP_PROTOCOL`` gets
+    a WARNING), each export given ``EXPORT_TIMEOUT_SECONDS`` unless ``OTEL_EXPORTER_OTLP_TIMEOUT``
+    says; ``shutdown_tracing`` flushes them, bounded, when the server has stopped.
     """
+    global _installed_shutdown
     env = os.environ if env is None else env
     exporters = _exporters_asked(env)
     if not exporters:
         return False
     try:
-        provider = _sdk_provider(exporters)
+        provider = _sdk_provider(exporters, env)
     except ImportError:
         logger.warning(
             "OTEL_* variables ask for traces but the OpenTelemetry SDK is not installed: "
@@ -245,17 +270,40 @@ def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
         )
         return False
     trace.set_tracer_provider(provider)
+    _installed_shutdown = provider.shutdown
     logger.info("tracing", exporters=sorted(exporters))
     return True
 
 
-def _sdk_provider(exporters: frozenset[str]) -> TracerProvider:
+def shutdown_tracing(bound: float = SHUTDOWN_BOUND_SECONDS) -> None:
+    """Export the spans still queued and stop the SDK ``configure_from_env`` installed, waiting
+    at most ``bound`` seconds: what is not exported by then is dropped.
+
+    ``voicecore serve`` calls it when the drain has ended. Without it the SDK's own exit hook
+    flushes with no bound of ours (up to 30 s against a collector that never answers). The
+    shutdown runs in a daemon thread so that a stuck export cannot hold the exit; the SDK's
+    exit hook then finds it shut down and returns at once.
+    """
+    global _installed_shutdown
+    shutdown, _installed_shutdown = _installed_shutdown, None
+    if shutdown is None:
+        return
+    stopping = threading.Thread(target=shutdown, name="voicecore-trace-shutdown", daemon=True)
+    stopping.start()
+    stopping.join(bound)
+    if stopping.is_alive():
+        logger.warning("spans not exported before exit were dropped", bound_seconds=bound)
+
+
+def _sdk_provider(exporters: frozenset[str], env: Mapping[str, str]) -> SdkTracerProvider:
     """The SDK's provider exporting to ``exporters``; raises ImportError without the extra.
 
     The SDK reads the rest of the process environment itself: the exporters their
     ``OTEL_EXPORTER_OTLP_*`` variables (endpoint, headers, timeout), the provider its sampler
     (``OTEL_TRACES_SAMPLER``), the resource ``OTEL_SERVICE_NAME`` and
-    ``OTEL_RESOURCE_ATTRIBUTES``; a service they leave unnamed is ``voicecore``.
+    ``OTEL_RESOURCE_ATTRIBUTES``; a service they leave unnamed is ``voicecore``. An export
+    times out after ``EXPORT_TIMEOUT_SECONDS`` unless a timeout variable says otherwise. Spans
+    go over OTLP/HTTP (protobuf) only: another ``OTEL_EXPORTER_OTLP_PROTOCOL`` gets a WARNING.
     """
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -273,12 +321,29 @@ def _sdk_provider(exporters: frozenset[str]) -> TracerProvider:
     if "otlp" in exporters:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        chosen.append(OTLPSpanExporter())
+        _warn_unshipped_protocol(env)
+        timeout = None if _TIMEOUT_VARIABLES & env.keys() else EXPORT_TIMEOUT_SECONDS
+        chosen.append(OTLPSpanExporter(timeout=timeout))
     if "console" in exporters:
         chosen.append(ConsoleSpanExporter())
     for exporter in chosen:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def _warn_unshipped_protocol(env: Mapping[str, str]) -> None:
+    """The ``otel`` extra ships the OTLP/HTTP exporter alone: a gRPC protocol asked for is not
+    honoured, and the person who set it should know why their collector's gRPC port is quiet."""
+    for variable in _PROTOCOL_VARIABLES:
+        protocol = env.get(variable, "").strip().lower()
+        if protocol:
+            if protocol != _PROTOCOL:
+                logger.warning(
+                    "only OTLP over http/protobuf is supported: spans are sent with it",
+                    variable=variable,
+                    protocol=protocol,
+                )
+            return
 
 
 def _exporters_asked(env: Mapping[str, str]) -> frozenset[str]:
