@@ -28,8 +28,8 @@ import asyncio
 import functools
 import os
 import threading
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Container, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from grpclib import GRPCError
 from grpclib.const import Status
@@ -49,6 +49,7 @@ from opentelemetry.trace import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from voicecore._call import CallInfo
+from voicecore._metrics import UNKNOWN
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
 from voicecore._version import __version__
 
@@ -87,8 +88,16 @@ RETRY_EVENT: Final = "voicecore.retry"
 #: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
 _PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
 
+
+class _Registered(Protocol):
+    """What a traced executor tells: the objective types it knows (its registry)."""
+
+    @property
+    def registry(self) -> Container[str]: ...
+
+
 P = ParamSpec("P")
-S = TypeVar("S")
+S = TypeVar("S", bound=_Registered)
 
 
 def _tracer() -> Tracer | None:
@@ -175,7 +184,11 @@ def traced_primitive(
     ],
 ) -> Callable[Concatenate[S, ExecutePrimitiveRequest, P], Awaitable[ExecutePrimitiveResponse]]:
     """Decorates ``Executor.execute``: one INTERNAL span per turn (replays included) with its
-    objective type, resulting state, retry count and an event per retry (``note_retry``)."""
+    objective type, resulting state, retry count and an event per retry (``note_retry``).
+
+    The objective type is the caller's text: one the executor's registry does not hold is
+    ``unknown`` on the span (as in the metrics), so a span carries no caller's text.
+    """
 
     @functools.wraps(execute)
     async def traced(
@@ -186,7 +199,7 @@ def traced_primitive(
             return await execute(self, request, *args, **kwargs)
         with tracer.start_as_current_span(
             PRIMITIVE_SPAN,
-            attributes={"voicecore.objective_type": request.objective_type},
+            attributes={"voicecore.objective_type": _registered(self, request.objective_type)},
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
@@ -200,6 +213,10 @@ def traced_primitive(
             return response
 
     return traced
+
+
+def _registered(executor: _Registered, objective_type: str) -> str:
+    return objective_type if objective_type in executor.registry else UNKNOWN
 
 
 def _describe_turn(span: Span, response: ExecutePrimitiveResponse) -> None:

@@ -25,6 +25,7 @@ from opentelemetry.trace import NoOpTracerProvider, StatusCode
 from tests._otel import installed, recorded_spans, reset_global_provider, span_named
 from voicecore import _tracing, cli
 from voicecore._call import CallInfo
+from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore._tracing import (
     EXPORT_TIMEOUT_SECONDS,
@@ -36,7 +37,7 @@ from voicecore._tracing import (
 )
 from voicecore.config import Settings
 from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
-from voicecore.registry import PrimitiveRegistry
+from voicecore.registry import PrimitiveRegistry, default_registry
 from voicecore.service import VoiceCoreService
 
 METHOD = "/voicecore.v1.VoiceCoreService/ExecutePrimitive"
@@ -166,6 +167,23 @@ class TestPrimitiveSpan:
         primitive = span_named(spans.get_finished_spans(), PRIMITIVE_SPAN)
         assert (primitive.attributes or {})["error.type"] == "CANCELLED"
         assert primitive.status.status_code is StatusCode.ERROR
+
+    @pytest.mark.parametrize(
+        ("objective_type", "on_span"),
+        [("debug_echo", "debug_echo"), ("no_such_type", "unknown"), ("x" * 128, "unknown")],
+    )
+    async def test_the_objective_type_is_a_registered_name_or_unknown(
+        self, spans: InMemorySpanExporter, objective_type: str, on_span: str
+    ) -> None:
+        """The caller's objective type reaches the span only if the registry holds it."""
+        service = VoiceCoreService(default_registry(debug_primitives=True), settings=Settings())
+        await service.execute_primitive(
+            ExecutePrimitiveRequest(
+                objective_type=objective_type, params=Struct.from_dict({"word": "hi"})
+            )
+        )
+        primitive = span_named(spans.get_finished_spans(), PRIMITIVE_SPAN)
+        assert (primitive.attributes or {})["voicecore.objective_type"] == on_span
 
 
 @pytest.fixture

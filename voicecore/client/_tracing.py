@@ -42,6 +42,7 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from voicecore._limits import MAX_OBJECTIVE_TYPE
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
 from voicecore._version import __version__
 from voicecore.client._config import ClientConfig, parse_endpoint
@@ -137,7 +138,8 @@ def traced_execute(
                 "rpc.method": EXECUTE,
                 "server.address": host,
                 "server.port": port,
-                "voicecore.objective_type": str(objective_type),
+                # The client cannot know the server's types: cut at the bound a request has.
+                "voicecore.objective_type": str(objective_type)[:MAX_OBJECTIVE_TYPE],
             },
             record_exception=False,  # an exception's message may quote the caller
             set_status_on_exception=False,

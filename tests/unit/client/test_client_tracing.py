@@ -114,6 +114,15 @@ class TestClientSpanWithoutAnAnswer:
         assert attributes["error.type"] == "CIRCUIT_BREAKER_OPEN"
         assert span.status.status_code is StatusCode.ERROR
 
+    async def test_a_long_objective_type_is_cut_at_the_request_bound(
+        self, spans: InMemorySpanExporter
+    ) -> None:
+        """The client cannot know the server's types: it keeps at most 128 characters."""
+        async with _client(free_port(), retry=RetryPolicy(max_attempts=1)) as client:
+            await client.execute("a" * 100 + "b" * 5000, conversation_id="c")
+        attributes = dict(_client_span(spans).attributes or {})
+        assert attributes["voicecore.objective_type"] == "a" * 100 + "b" * 28
+
 
 class TestTracingOff:
     async def test_without_a_provider_execute_makes_no_span(self) -> None:
