@@ -42,7 +42,6 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from voicecore._limits import MAX_OBJECTIVE_TYPE
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
 from voicecore._version import __version__
 from voicecore.client._config import ClientConfig, parse_endpoint
@@ -55,6 +54,10 @@ __all__ = [
     "rpc_attempt",
     "traced_execute",
 ]
+
+#: The server's bound on an objective type (``voicecore._limits``, which the client does not
+#: import): a span keeps no more of the caller's text than a request may carry.
+_MAX_OBJECTIVE_TYPE: Final = 128
 
 EXECUTE: Final = "voicecore.v1.VoiceCoreService/ExecutePrimitive"
 ATTEMPT_FAILED: Final = "voicecore.client.attempt_failed"
@@ -139,7 +142,7 @@ def traced_execute(
                 "server.address": host,
                 "server.port": port,
                 # The client cannot know the server's types: cut at the bound a request has.
-                "voicecore.objective_type": str(objective_type)[:MAX_OBJECTIVE_TYPE],
+                "voicecore.objective_type": str(objective_type)[:_MAX_OBJECTIVE_TYPE],
             },
             record_exception=False,  # an exception's message may quote the caller
             set_status_on_exception=False,
