@@ -14,7 +14,11 @@ Each caller sends every turn with an idempotency key and a trace id of its own, 
 a turn that got no answer (``UNAVAILABLE``, ``TIMEOUT``, ``CIRCUIT_BREAKER_OPEN``) under the same
 key after a short backoff, as orchestration would. An observer follows each server's event log
 directly (not through the proxy), so a turn the server applied twice shows as two
-``primitive.completed`` events with its trace id in one server's log.
+``primitive.completed`` events with its trace id in one server's log. Only within one server:
+each log is compared with itself, and the restarted server's memory store starts empty, so a
+turn applied just before the SIGKILL and re-sent to the restarted server is applied again
+there unseen by this count (expected with the memory store, which keeps nothing across a
+restart).
 
 Per phase it reports calls, outcomes, p50/p99 latency, the fast-fail latency while a breaker is
 open, the time from the outage to open and from the recovery to closed (over the clients, fastest
@@ -542,6 +546,10 @@ nox -s loadtest
   it); **escaped**: exceptions out of `execute`, which promises none; **applied twice**: a
   trace id with two `primitive.completed` events in one server's log, as an observer following
   the log directly saw them. All three must be 0: {verdict}.
+- **applied twice** compares each server's log with itself only: a turn applied just before the
+  SIGKILL whose answer was lost, re-sent to the restarted server, is applied again there and not
+  counted. That is expected with the memory store the load test runs (it keeps nothing across a
+  restart); a shared store (Redis) would answer the re-sent turn from its idempotency record.
 - The killed server's state went with it: a caller whose held number was lost starts over, which
   the restarted phase shows as conversations begun again, not as errors.
 """

@@ -170,12 +170,24 @@ class Authenticator:
         self.entries = load_tokens(path)
 
     def reload(self) -> bool:
-        """Read the tokens file again; a bad file keeps the entries in use (logged as ERROR)."""
+        """Read the tokens file again; a bad file keeps the entries in use (logged as ERROR).
+
+        A file with no entries is bad while there are entries in use: it is far likelier a
+        file caught between its truncation and its write (an editor, ``>``) than a wish to
+        lock every client out. To revoke every token, stop the server.
+        """
         try:
-            self.entries = load_tokens(self.path)
+            entries = load_tokens(self.path)
         except TokensFileError as exc:
             logger.error("tokens file not reloaded; the previous tokens stay in use: {}", exc)
             return False
+        if not entries and self.entries:
+            logger.error(
+                "tokens file not reloaded; the previous tokens stay in use: {} has no tokens",
+                self.path,
+            )
+            return False
+        self.entries = entries
         logger.info("tokens file reloaded", entries=len(self.entries))
         return True
 

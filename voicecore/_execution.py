@@ -125,6 +125,11 @@ class Executor:
             ),
         )
 
+    @property
+    def registry(self) -> PrimitiveRegistry:
+        """The primitives this executor runs."""
+        return self._registry
+
     @traced_primitive
     async def execute(
         self,

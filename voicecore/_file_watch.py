@@ -6,9 +6,13 @@ last look, the group's reload runs: the same in-place reload SIGHUP runs, which 
 had (and logs an ERROR) when the new files are bad. ``stat`` follows symbolic links, so a
 Kubernetes secret volume, which swaps a link to a new folder, counts as a change too.
 
-A rotation that writes the certificate and the key one after the other may be seen half done:
-that reload fails and keeps the old pair, and the next look, which sees the second file
-changed, loads the new pair. A file that stays broken is reported once, not on every look.
+A change is acted on once it holds still: only when a look finds the same new signatures
+as the look before. A file caught mid-write (truncated by an editor or a ``>`` redirection,
+not yet written) is thus not loaded; a reload comes one interval after the last write. A
+rotation that writes the certificate and the key more than an interval apart may still be
+seen half done: that reload fails and keeps the old pair, and a later look, which sees the
+second file changed, loads the new pair. A file that stays broken is reported once, not on
+every look.
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ class _Watch:
     paths: tuple[Path, ...]
     reload: Callable[[], object]
     seen: tuple[Signature, ...]
+    #: Signatures that differ from ``seen``, found by the last look: reloaded if they hold.
+    changing: tuple[Signature, ...] | None = None
 
 
 class FileWatcher:
     """Polls groups of files every ``interval`` seconds and runs a group's reload when one of
-    its files changed; ``interval`` 0 never polls."""
+    its files changed and then held still for a look; ``interval`` 0 never polls."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
@@ -52,18 +58,23 @@ class FileWatcher:
         self._task: asyncio.Task[None] | None = None
 
     def watch(self, paths: Sequence[Path], reload: Callable[[], object]) -> None:
-        """Run ``reload`` whenever one of ``paths`` changes from how it is now."""
+        """Run ``reload`` whenever one of ``paths`` changes from how it is now (and holds)."""
         paths = tuple(paths)
         self._watches.append(_Watch(paths, reload, tuple(map(file_signature, paths))))
 
     def check(self) -> None:
-        """Look once: run the reload of every group with a changed file (one that raises is
-        logged and does not stop the others)."""
+        """Look once: run the reload of every group whose files changed and have stayed as
+        the previous look found them (one that raises is logged and does not stop the
+        others)."""
         for watch in self._watches:
             now = tuple(map(file_signature, watch.paths))
             if now == watch.seen:
+                watch.changing = None
                 continue
-            watch.seen = now
+            if now != watch.changing:
+                watch.changing = now  # still being written, perhaps: look again first
+                continue
+            watch.seen, watch.changing = now, None
             logger.info("watched file changed; reloading", files=[str(p) for p in watch.paths])
             try:
                 watch.reload()

@@ -2,12 +2,16 @@
 the identity a client certificate proves.
 
 The certificate is reloaded into the SAME context (``load_cert_chain`` again): new handshakes
-get the new certificate and connections already open keep the session they have.
+get the new certificate and connections already open keep the session they have. The files
+are read once per reload, so that the pair checked is the pair served even when a rotation
+lands in the middle of the reload.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,9 +52,16 @@ class CertificateReloader:
         # Tried on a scratch context first: OpenSSL drops the old key as soon as a new
         # certificate that does not match it is set, so a bad pair loaded straight into the
         # serving context would leave it unable to complete any handshake.
+        # Both loads read one private copy of the files' bytes: read from the files twice, a
+        # rotation landing between the reads would put an unchecked, perhaps mismatched, pair
+        # into the serving context. (``load_cert_chain`` takes paths only.)
         try:
-            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(self.cert, self.key)
-            self.context.load_cert_chain(self.cert, self.key)
+            cert_pem, key_pem = self.cert.read_bytes(), self.key.read_bytes()
+            with tempfile.TemporaryDirectory(prefix="voicecore-tls-") as folder:  # mode 0700
+                cert = _private_file(Path(folder, "cert.pem"), cert_pem)
+                key = _private_file(Path(folder, "key.pem"), key_pem)
+                ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key)
+                self.context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as exc:
             logger.error(
                 "TLS certificate not reloaded; still serving the previous one",
@@ -60,6 +71,14 @@ class CertificateReloader:
             )
             return
         logger.info("TLS certificate reloaded", cert=str(self.cert))
+
+
+def _private_file(path: Path, content: bytes) -> Path:
+    """``path``, created readable by this user only, holding ``content``."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    return path
 
 
 def client_identity(certificate: Mapping[str, Any] | None) -> str | None:

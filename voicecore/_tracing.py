@@ -27,8 +27,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
+import threading
+from collections.abc import Awaitable, Callable, Container, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from grpclib import GRPCError
 from grpclib.const import Status
@@ -48,6 +49,7 @@ from opentelemetry.trace import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from voicecore._call import CallInfo
+from voicecore._metrics import UNKNOWN
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
 from voicecore._version import __version__
 
@@ -55,8 +57,15 @@ if TYPE_CHECKING:
     from grpclib._typing import IServerMethodFunc
     from grpclib.events import RecvRequest
     from grpclib.server import Stream
+    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
-__all__ = ["configure_from_env", "note_retry", "server_span", "traced_primitive"]
+__all__ = [
+    "configure_from_env",
+    "note_retry",
+    "server_span",
+    "shutdown_tracing",
+    "traced_primitive",
+]
 
 _INSTRUMENTATION: Final = "voicecore"
 #: W3C Trace Context itself, not the globally configured propagator: voicecore's trace-id rule
@@ -79,8 +88,16 @@ RETRY_EVENT: Final = "voicecore.retry"
 #: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
 _PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
 
+
+class _Registered(Protocol):
+    """What a traced executor tells: the objective types it knows (its registry)."""
+
+    @property
+    def registry(self) -> Container[str]: ...
+
+
 P = ParamSpec("P")
-S = TypeVar("S")
+S = TypeVar("S", bound=_Registered)
 
 
 def _tracer() -> Tracer | None:
@@ -167,7 +184,11 @@ def traced_primitive(
     ],
 ) -> Callable[Concatenate[S, ExecutePrimitiveRequest, P], Awaitable[ExecutePrimitiveResponse]]:
     """Decorates ``Executor.execute``: one INTERNAL span per turn (replays included) with its
-    objective type, resulting state, retry count and an event per retry (``note_retry``)."""
+    objective type, resulting state, retry count and an event per retry (``note_retry``).
+
+    The objective type is the caller's text: one the executor's registry does not hold is
+    ``unknown`` on the span (as in the metrics), so a span carries no caller's text.
+    """
 
     @functools.wraps(execute)
     async def traced(
@@ -178,7 +199,7 @@ def traced_primitive(
             return await execute(self, request, *args, **kwargs)
         with tracer.start_as_current_span(
             PRIMITIVE_SPAN,
-            attributes={"voicecore.objective_type": request.objective_type},
+            attributes={"voicecore.objective_type": _registered(self, request.objective_type)},
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
@@ -192,6 +213,10 @@ def traced_primitive(
             return response
 
     return traced
+
+
+def _registered(executor: _Registered, objective_type: str) -> str:
+    return objective_type if objective_type in executor.registry else UNKNOWN
 
 
 def _describe_turn(span: Span, response: ExecutePrimitiveResponse) -> None:
@@ -220,6 +245,20 @@ def note_retry(retry: int, error: BaseException) -> None:
 
 #: Exporters ``OTEL_TRACES_EXPORTER`` may name; "none" (or nothing else asked for) means off.
 _EXPORTERS: Final = frozenset({"otlp", "console"})
+#: Seconds one OTLP export may take (retries included) unless ``OTEL_EXPORTER_OTLP_TIMEOUT`` or
+#: ``OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`` says: the SDK's 10 s, against a collector that never
+#: answers, would hold a stopping server past Kubernetes' 30 s termination grace.
+EXPORT_TIMEOUT_SECONDS: Final = 2.0
+_TIMEOUT_VARIABLES: Final = frozenset(
+    {"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"}
+)
+#: The protocol of the one OTLP exporter the ``otel`` extra ships.
+_PROTOCOL: Final = "http/protobuf"
+_PROTOCOL_VARIABLES: Final = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+#: The longest the last export may hold a stopping process (``shutdown_tracing``).
+SHUTDOWN_BOUND_SECONDS: Final = 3.0
+#: The shutdown of the SDK provider ``configure_from_env`` installed; None before or after.
+_installed_shutdown: Callable[[], None] | None = None
 
 
 def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
@@ -230,14 +269,17 @@ def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
     ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``); ``OTEL_SDK_DISABLED=true`` turns it off. The
     service is named by ``OTEL_SERVICE_NAME``, ``voicecore`` by default. The SDK comes with
     the ``otel`` extra; asked for without it, a WARNING says how to install it. Spans are
-    exported in batches and flushed when the process exits (the SDK registers that).
+    exported in batches over OTLP/HTTP (protobuf; another ``OTEL_EXPORTER_OTLP_PROTOCOL`` gets
+    a WARNING), each export given ``EXPORT_TIMEOUT_SECONDS`` unless ``OTEL_EXPORTER_OTLP_TIMEOUT``
+    says; ``shutdown_tracing`` flushes them, bounded, when the server has stopped.
     """
+    global _installed_shutdown
     env = os.environ if env is None else env
     exporters = _exporters_asked(env)
     if not exporters:
         return False
     try:
-        provider = _sdk_provider(exporters)
+        provider = _sdk_provider(exporters, env)
     except ImportError:
         logger.warning(
             "OTEL_* variables ask for traces but the OpenTelemetry SDK is not installed: "
@@ -245,17 +287,40 @@ def configure_from_env(env: Mapping[str, str] | None = None) -> bool:
         )
         return False
     trace.set_tracer_provider(provider)
+    _installed_shutdown = provider.shutdown
     logger.info("tracing", exporters=sorted(exporters))
     return True
 
 
-def _sdk_provider(exporters: frozenset[str]) -> TracerProvider:
+def shutdown_tracing(bound: float = SHUTDOWN_BOUND_SECONDS) -> None:
+    """Export the spans still queued and stop the SDK ``configure_from_env`` installed, waiting
+    at most ``bound`` seconds: what is not exported by then is dropped.
+
+    ``voicecore serve`` calls it when the drain has ended. Without it the SDK's own exit hook
+    flushes with no bound of ours (up to 30 s against a collector that never answers). The
+    shutdown runs in a daemon thread so that a stuck export cannot hold the exit; the SDK's
+    exit hook then finds it shut down and returns at once.
+    """
+    global _installed_shutdown
+    shutdown, _installed_shutdown = _installed_shutdown, None
+    if shutdown is None:
+        return
+    stopping = threading.Thread(target=shutdown, name="voicecore-trace-shutdown", daemon=True)
+    stopping.start()
+    stopping.join(bound)
+    if stopping.is_alive():
+        logger.warning("spans not exported before exit were dropped", bound_seconds=bound)
+
+
+def _sdk_provider(exporters: frozenset[str], env: Mapping[str, str]) -> SdkTracerProvider:
     """The SDK's provider exporting to ``exporters``; raises ImportError without the extra.
 
     The SDK reads the rest of the process environment itself: the exporters their
     ``OTEL_EXPORTER_OTLP_*`` variables (endpoint, headers, timeout), the provider its sampler
     (``OTEL_TRACES_SAMPLER``), the resource ``OTEL_SERVICE_NAME`` and
-    ``OTEL_RESOURCE_ATTRIBUTES``; a service they leave unnamed is ``voicecore``.
+    ``OTEL_RESOURCE_ATTRIBUTES``; a service they leave unnamed is ``voicecore``. An export
+    times out after ``EXPORT_TIMEOUT_SECONDS`` unless a timeout variable says otherwise. Spans
+    go over OTLP/HTTP (protobuf) only: another ``OTEL_EXPORTER_OTLP_PROTOCOL`` gets a WARNING.
     """
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -273,12 +338,29 @@ def _sdk_provider(exporters: frozenset[str]) -> TracerProvider:
     if "otlp" in exporters:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        chosen.append(OTLPSpanExporter())
+        _warn_unshipped_protocol(env)
+        timeout = None if _TIMEOUT_VARIABLES & env.keys() else EXPORT_TIMEOUT_SECONDS
+        chosen.append(OTLPSpanExporter(timeout=timeout))
     if "console" in exporters:
         chosen.append(ConsoleSpanExporter())
     for exporter in chosen:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def _warn_unshipped_protocol(env: Mapping[str, str]) -> None:
+    """The ``otel`` extra ships the OTLP/HTTP exporter alone: a gRPC protocol asked for is not
+    honoured, and the person who set it should know why their collector's gRPC port is quiet."""
+    for variable in _PROTOCOL_VARIABLES:
+        protocol = env.get(variable, "").strip().lower()
+        if protocol:
+            if protocol != _PROTOCOL:
+                logger.warning(
+                    "only OTLP over http/protobuf is supported: spans are sent with it",
+                    variable=variable,
+                    protocol=protocol,
+                )
+            return
 
 
 def _exporters_asked(env: Mapping[str, str]) -> frozenset[str]:

@@ -179,14 +179,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _serve_one(settings: Settings) -> int:
     """Serve in this process until SIGTERM or SIGINT (one worker's life); the exit status."""
-    from voicecore._tracing import configure_from_env
+    from voicecore._tracing import configure_from_env, shutdown_tracing
     from voicecore.server import serve
 
     # In the worker, not the parent: the SDK's export thread must not be forked.
     configure_from_env()
 
     def run() -> int:
-        asyncio.run(serve(settings))
+        try:
+            asyncio.run(serve(settings))
+        finally:
+            shutdown_tracing()  # bounded: a silent collector must not hold the exit
         return 0
 
     return _reporting_start_errors(settings, run)

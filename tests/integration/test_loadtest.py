@@ -3,6 +3,8 @@ seconds keeps the invariants, and its accounting counts what it says it counts."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import loadtest
@@ -77,6 +79,18 @@ def test_the_document_shows_the_table_and_the_picture() -> None:
     report.completions = []
     clean = loadtest.markdown(report, loadtest.summarize(report), "loadtest.png")
     assert "must be 0: they are." in clean
+
+
+def test_a_repeat_across_a_restart_is_not_counted_and_the_report_says_so() -> None:
+    """Each server's log is compared with itself only (the restarted memory store starts
+    empty): the document states it, and the docs/loadtest.md in the repository does too."""
+    assert loadtest.applied_twice([[("t1", 1.0)], [("t1", 2.0)]]) == []
+    report = synthetic()
+    text = loadtest.markdown(report, loadtest.summarize(report), "loadtest.png")
+    limitation = "compares each server's log with itself only"
+    assert limitation in text
+    docs = Path(__file__).parents[2] / "docs" / "loadtest.md"
+    assert limitation in docs.read_text(encoding="utf-8")
 
 
 @pytest.mark.integration

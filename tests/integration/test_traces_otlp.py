@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import queue
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,3 +101,33 @@ class TestOtlpExport:
         attributes = {a.key: a.value.string_value for a in server_span.attributes}
         assert attributes["rpc.system.name"] == "grpc"
         assert attributes["rpc.status_code"] == "OK"
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A TCP port that takes connections (the kernel completes them) and never answers."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        yield listener.getsockname()[1]
+
+
+class TestSilentCollector:
+    async def test_serve_exits_soon_when_the_collector_never_answers(self, black_hole: int) -> None:
+        """20 traced calls, then SIGTERM: the process exits by itself (status 0) within a
+        grace far under Kubernetes' 30 s, instead of the SDK's 20 s of exit flush (an export
+        hanging for its 10 s, then one more for the spans queued behind it)."""
+        env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{black_hole}",
+            # Export at once: SIGTERM finds an export hanging and spans queued behind it.
+            "OTEL_BSP_SCHEDULE_DELAY": "1",
+        }
+        async with start_server("--debug-primitives", env=env) as server:
+            async with Channel(server.host, server.port) as channel:
+                stub = VoiceCoreServiceStub(channel)
+                for _ in range(20):
+                    await stub.execute_primitive(
+                        ExecutePrimitiveRequest(
+                            objective_type="debug_echo", params=Struct.from_dict({"word": "hi"})
+                        )
+                    )
+            await server.proc.stop_async(grace=15.0)  # SIGKILL after 15 s: status -9
+            assert server.proc.exit_code() == 0

@@ -253,6 +253,32 @@ class TestReload:
         assert len(errors) == 1 and "line 4" in errors[0]
         assert auth.check(EXECUTE, bearer("old")) == Caller("acme", frozenset({"execute"}))
 
+    @pytest.mark.parametrize("emptied", ["", "# every token revoked\n\n"])
+    def test_a_file_with_no_tokens_keeps_the_old_ones(self, tmp_path: Path, emptied: str) -> None:
+        """An emptied file (caught between truncate and write) locks nobody out: the old
+        entries stay and an ERROR says why."""
+        path = tokens_file(tmp_path, ("old", "acme", "execute"))
+        auth = Authenticator(path, open_health=True, open_reflection=False)
+        path.write_text(emptied)
+        errors: list[str] = []
+        logger.enable("voicecore")
+        sink = logger.add(errors.append, level="ERROR", format="{message}")
+        try:
+            assert not auth.reload()
+        finally:
+            logger.remove(sink)
+            logger.disable("voicecore")
+        assert len(errors) == 1 and "has no tokens" in errors[0]
+        assert auth.check(EXECUTE, bearer("old")) == Caller("acme", frozenset({"execute"}))
+
+    def test_a_file_with_no_tokens_is_accepted_when_none_were_in_use(self, tmp_path: Path) -> None:
+        """Started from an empty file, an empty reload changes nothing and is no error."""
+        path = tmp_path / "tokens"
+        path.write_text("")
+        auth = Authenticator(path, open_health=True, open_reflection=False)
+        assert auth.reload()
+        assert auth.entries == ()
+
 
 def recording_wrap(infos: list[CallInfo]) -> Any:
     """A stand-in for ``_Admission.wrap`` that records each call's CallInfo."""

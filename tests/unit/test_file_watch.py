@@ -78,8 +78,38 @@ class TestCheck:
         else:
             key.unlink()
         watcher.check()
+        assert tls_runs == []  # changed: reloaded once the next look finds it the same
+        watcher.check()
         watcher.check()  # seen now: not reloaded again
         assert (tls_runs, token_runs) == ([1], [])
+
+    def test_a_file_still_being_written_is_not_reloaded(self, tmp_path: Path) -> None:
+        """Truncated on one look, written on the next: no reload of the empty file; the
+        written one is reloaded when a look finds it as the one before did."""
+        watcher = FileWatcher(5.0)
+        (tokens,) = files(tmp_path, "tokens")
+        loaded: list[str] = []
+        watcher.watch([tokens], lambda: loaded.append(tokens.read_text()))
+        tokens.write_text("")  # what an editor or `>` does first
+        watcher.check()
+        tokens.write_text("tokens v2, written\n")
+        watcher.check()
+        assert loaded == []
+        watcher.check()
+        assert loaded == ["tokens v2, written\n"]
+
+    def test_a_change_undone_before_it_held_is_not_reloaded(self, tmp_path: Path) -> None:
+        watcher = FileWatcher(5.0)
+        (tokens,) = files(tmp_path, "tokens")
+        runs = counting(watcher, [tokens])
+        before = tokens.stat()
+        tokens.write_text("a half-written line\n")
+        watcher.check()
+        tokens.write_text("tokens v1\n")
+        os.utime(tokens, ns=(before.st_atime_ns, before.st_mtime_ns))
+        watcher.check()
+        watcher.check()
+        assert runs == []
 
     def test_a_failing_reload_is_logged_and_the_others_run(
         self, tmp_path: Path, errors: list[dict[str, Any]]
@@ -94,6 +124,7 @@ class TestCheck:
         runs = counting(watcher, [tokens])
         cert.write_text("changed, longer\n")
         tokens.write_text("changed, longer\n")
+        watcher.check()
         watcher.check()
         assert runs == [1]
         assert [(e["message"], e["files"]) for e in errors] == [("reload failed", [str(cert)])]

@@ -179,6 +179,33 @@ class TestReload:
         ]
         assert errors[0]["cert"] == str(cert)
 
+    def test_a_rotation_during_the_reload_serves_the_pair_checked(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A new certificate written over the file between the check and the load (beside a
+        key it does not match) does not reach the serving context: the pair read and checked
+        is the pair served, and the context still completes handshakes."""
+        ca = trustme.CA()
+        old, new, stray = (ca.issue_cert("127.0.0.1") for _ in range(3))
+        cert, key = write_pair(old, tmp_path, "server")
+        context = server_context(Settings(tls_cert=cert, tls_key=key))
+        assert context is not None
+        write_pair(new, tmp_path, "server")
+        real = ssl.SSLContext.load_cert_chain
+        loads: list[object] = []
+
+        def rotating(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+            real(self, *args, **kwargs)
+            loads.append(self)
+            if len(loads) == 1:  # the check passed: now the rotation lands
+                stray.cert_chain_pems[0].write_to_path(str(cert))
+
+        monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", rotating)
+        CertificateReloader(context, cert, key)()
+        monkeypatch.undo()
+        assert served_certificate(context, ca) == _der(new)
+        assert len(loads) == 2 and loads[1] is context
+
     @pytest.mark.asyncio  # a server is built inside a running event loop
     async def test_one_failing_callback_does_not_stop_the_others(
         self, errors: list[dict[str, Any]]

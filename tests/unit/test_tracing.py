@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
@@ -22,12 +23,21 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import NoOpTracerProvider, StatusCode
 
 from tests._otel import installed, recorded_spans, reset_global_provider, span_named
+from voicecore import _tracing, cli
 from voicecore._call import CallInfo
+from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
-from voicecore._tracing import PRIMITIVE_SPAN, configure_from_env, note_retry, server_span
+from voicecore._tracing import (
+    EXPORT_TIMEOUT_SECONDS,
+    PRIMITIVE_SPAN,
+    configure_from_env,
+    note_retry,
+    server_span,
+    shutdown_tracing,
+)
 from voicecore.config import Settings
 from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
-from voicecore.registry import PrimitiveRegistry
+from voicecore.registry import PrimitiveRegistry, default_registry
 from voicecore.service import VoiceCoreService
 
 METHOD = "/voicecore.v1.VoiceCoreService/ExecutePrimitive"
@@ -158,6 +168,23 @@ class TestPrimitiveSpan:
         assert (primitive.attributes or {})["error.type"] == "CANCELLED"
         assert primitive.status.status_code is StatusCode.ERROR
 
+    @pytest.mark.parametrize(
+        ("objective_type", "on_span"),
+        [("debug_echo", "debug_echo"), ("no_such_type", "unknown"), ("x" * 128, "unknown")],
+    )
+    async def test_the_objective_type_is_a_registered_name_or_unknown(
+        self, spans: InMemorySpanExporter, objective_type: str, on_span: str
+    ) -> None:
+        """The caller's objective type reaches the span only if the registry holds it."""
+        service = VoiceCoreService(default_registry(debug_primitives=True), settings=Settings())
+        await service.execute_primitive(
+            ExecutePrimitiveRequest(
+                objective_type=objective_type, params=Struct.from_dict({"word": "hi"})
+            )
+        )
+        primitive = span_named(spans.get_finished_spans(), PRIMITIVE_SPAN)
+        assert (primitive.attributes or {})["voicecore.objective_type"] == on_span
+
 
 @pytest.fixture
 def warnings() -> Iterator[list[str]]:
@@ -179,6 +206,7 @@ def global_provider() -> Iterator[None]:
     if isinstance(provider, TracerProvider):
         provider.shutdown()
     reset_global_provider()
+    _tracing._installed_shutdown = None
 
 
 class TestConfigureFromEnv:
@@ -241,3 +269,123 @@ class TestConfigureFromEnv:
         monkeypatch.setitem(sys.modules, "opentelemetry.sdk.resources", None)
         assert configure_from_env({"OTEL_TRACES_EXPORTER": "console"}) is False
         assert len(warnings) == 1 and "voicecore[otel]" in warnings[0]
+
+    @pytest.mark.parametrize(
+        ("timeout_env", "timeout"),
+        [
+            ({}, EXPORT_TIMEOUT_SECONDS),
+            ({"OTEL_EXPORTER_OTLP_TIMEOUT": "7"}, None),
+            ({"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "7"}, None),
+        ],
+    )
+    def test_the_otlp_export_times_out_soon_unless_a_variable_says(
+        self,
+        timeout_env: dict[str, str],
+        timeout: float | None,
+        global_provider: None,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The short default replaces the SDK's 10 s; a timeout variable is left to the SDK."""
+        from opentelemetry.exporter.otlp.proto.http import trace_exporter
+
+        made: list[float | None] = []
+
+        class Recording(trace_exporter.OTLPSpanExporter):
+            def __init__(self, *, timeout: float | None = None) -> None:
+                made.append(timeout)
+                super().__init__(timeout=timeout)
+
+        monkeypatch.setattr(trace_exporter, "OTLPSpanExporter", Recording)
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/", **timeout_env}
+        assert configure_from_env(env) is True
+        assert made == [timeout]
+
+    @pytest.mark.parametrize(
+        ("protocol_env", "warned"),
+        [
+            ({}, False),
+            ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, False),
+            ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, True),
+            ({"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, True),
+            (
+                {
+                    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf",
+                    "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                },
+                False,
+            ),
+        ],
+    )
+    def test_a_protocol_other_than_http_protobuf_is_warned_about(
+        self,
+        protocol_env: dict[str, str],
+        warned: bool,
+        global_provider: None,
+        warnings: list[str],
+    ) -> None:
+        """Only the HTTP exporter ships: another protocol gets one WARNING (the traces
+        variable, as in the SDK, wins over the general one)."""
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9/", **protocol_env}
+        assert configure_from_env(env) is True
+        expected = ["only OTLP over http/protobuf is supported: spans are sent with it"]
+        assert warnings == (expected if warned else [])
+
+
+class TestShutdownTracing:
+    def test_the_installed_provider_is_the_one_shut_down(self, global_provider: None) -> None:
+        """configure_from_env keeps the shutdown of the provider it installed, and
+        shutdown_tracing uses it once."""
+        assert configure_from_env({"OTEL_TRACES_EXPORTER": "console"}) is True
+        provider = trace.get_tracer_provider()
+        assert isinstance(provider, TracerProvider)
+        assert _tracing._installed_shutdown == provider.shutdown
+        shutdown_tracing()
+        assert _tracing._installed_shutdown is None
+
+    def test_nothing_installed_is_nothing_to_do(self) -> None:
+        _tracing._installed_shutdown = None
+        shutdown_tracing()
+        assert _tracing._installed_shutdown is None
+
+    def test_a_stuck_export_does_not_hold_the_exit(
+        self, warnings: list[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A shutdown that never ends (a collector that never answers) is left behind after
+        the bound, with a WARNING that spans were dropped."""
+        release = threading.Event()
+        entered = threading.Event()
+
+        def stuck() -> None:
+            entered.set()
+            release.wait()
+
+        monkeypatch.setattr(_tracing, "_installed_shutdown", stuck)
+        try:
+            shutdown_tracing(bound=0.01)
+            assert entered.is_set()
+            assert not release.is_set()  # returned while the shutdown was still stuck
+            assert warnings == ["spans not exported before exit were dropped"]
+        finally:
+            release.set()
+
+    @pytest.mark.parametrize("fails", [False, True])
+    def test_serve_shuts_tracing_down_when_the_drain_ends(
+        self, fails: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``voicecore serve`` flushes its spans itself once serve() returns (or fails)."""
+        steps: list[str] = []
+
+        async def serve(settings: Settings) -> None:
+            steps.append("served")
+            if fails:
+                raise RuntimeError("boom")
+
+        monkeypatch.setattr("voicecore.server.serve", serve)
+        monkeypatch.setattr(_tracing, "configure_from_env", lambda: steps.append("configured"))
+        monkeypatch.setattr(_tracing, "shutdown_tracing", lambda: steps.append("shut down"))
+        if fails:
+            with pytest.raises(RuntimeError):
+                cli._serve_one(Settings())
+        else:
+            assert cli._serve_one(Settings()) == 0
+        assert steps == ["configured", "served", "shut down"]

@@ -55,6 +55,10 @@ __all__ = [
     "traced_execute",
 ]
 
+#: The server's bound on an objective type (``voicecore._limits``, which the client does not
+#: import): a span keeps no more of the caller's text than a request may carry.
+_MAX_OBJECTIVE_TYPE: Final = 128
+
 EXECUTE: Final = "voicecore.v1.VoiceCoreService/ExecutePrimitive"
 ATTEMPT_FAILED: Final = "voicecore.client.attempt_failed"
 _INSTRUMENTATION: Final = "voicecore.client"
@@ -137,7 +141,8 @@ def traced_execute(
                 "rpc.method": EXECUTE,
                 "server.address": host,
                 "server.port": port,
-                "voicecore.objective_type": str(objective_type),
+                # The client cannot know the server's types: cut at the bound a request has.
+                "voicecore.objective_type": str(objective_type)[:_MAX_OBJECTIVE_TYPE],
             },
             record_exception=False,  # an exception's message may quote the caller
             set_status_on_exception=False,

@@ -16,9 +16,15 @@ from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_tra
 
 from tests._otel import recorded_spans, span_named
 from tests._servers import free_port
+from voicecore._limits import MAX_OBJECTIVE_TYPE
 from voicecore._proto.voicecore.v1 import ErrorCode
 from voicecore.client import BreakerConfig, ClientConfig, RetryPolicy, VoiceCoreClient
-from voicecore.client._tracing import ATTEMPT_FAILED, EXECUTE, _status_of
+from voicecore.client._tracing import (
+    _MAX_OBJECTIVE_TYPE,
+    ATTEMPT_FAILED,
+    EXECUTE,
+    _status_of,
+)
 
 
 @pytest.fixture
@@ -113,6 +119,16 @@ class TestClientSpanWithoutAnAnswer:
         assert "rpc.status_code" not in attributes
         assert attributes["error.type"] == "CIRCUIT_BREAKER_OPEN"
         assert span.status.status_code is StatusCode.ERROR
+
+    async def test_a_long_objective_type_is_cut_at_the_request_bound(
+        self, spans: InMemorySpanExporter
+    ) -> None:
+        """The client cannot know the server's types: it keeps at most 128 characters."""
+        async with _client(free_port(), retry=RetryPolicy(max_attempts=1)) as client:
+            await client.execute("a" * 100 + "b" * 5000, conversation_id="c")
+        attributes = dict(_client_span(spans).attributes or {})
+        assert attributes["voicecore.objective_type"] == "a" * 100 + "b" * 28
+        assert _MAX_OBJECTIVE_TYPE == MAX_OBJECTIVE_TYPE  # the client's copy of the bound
 
 
 class TestTracingOff:
