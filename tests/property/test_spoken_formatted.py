@@ -14,6 +14,7 @@ from tests.property.test_spoken_numbers_dates import below_thousand
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.name import capitalised
 from voicecore.spoken.number_words import DIGIT_NAMES
+from voicecore.spoken.symbols import spoken_symbol
 
 PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
 END_MARKS = st.sampled_from(["", ".", "?", "!", "..."])
@@ -204,7 +205,11 @@ def test_written_code_is_captured_back(data: st.DataObject, letters: str, digits
 
 @given(
     st.data(),
-    st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10),
+    # A local part that names a symbol ("Dot at Gmail.com") says the symbol, and "and" is
+    # "at" misheard before a domain.
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10).filter(
+        lambda local: local != "and" and spoken_symbol([local], 0) == ("", 0)
+    ),
     st.sampled_from(["gmail", "yahoo", "outlook", "hotmail"]),
 )
 def test_capitalised_email_after_a_carrier_is_captured_back(
