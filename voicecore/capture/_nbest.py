@@ -86,9 +86,9 @@ class Ranked(Generic[KeyT]):
 def _normalised(text: str) -> str:
     """What makes two hypotheses one hearing: their words, whatever the case and punctuation.
 
-    Whether the marks change the value is for the reading to say (``rank`` keeps copies that
-    read differently apart); "." and "'" between word characters ("john.smith", "3.30",
-    "it's"), "@" and "+" are kept, as no ASR drops them to reformat.
+    Whether the other marks change the value is for the reading to say (``rank`` keeps
+    copies that read differently apart); "." and "'" between word characters ("john.smith",
+    "3.30", "it's"), "@" and "+" are kept: texts that differ in them are other hearings.
     """
     return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 

@@ -333,6 +333,8 @@ def _unsigned(tokens: Sequence[str]) -> Decimal | None:
     whole = cardinal([word.replace(",", "") if _FIGURE.match(word) else word for word in words])
     if whole is not None:
         return Decimal(whole) + fraction
+    if any(_FIGURE.match(word) for word in words) and not _SCALE_VALUES.keys().isdisjoint(words):
+        return None  # figures and scales that are no cardinal: "5 hundred 3 hundred"
     grouped = digit_string(words)
     return None if grouped is None or fraction else _to_decimal(grouped, fraction)
 

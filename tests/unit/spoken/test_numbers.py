@@ -170,6 +170,11 @@ class TestSpokenNumber:
         assert value is not None
         assert decimal_string(value) == expected
 
+    @pytest.mark.parametrize("text", ["5 hundred 3 hundred", "20 24 hundred", "1 hundred 2 3"])
+    def test_figures_and_scales_that_are_no_cardinal_are_no_digit_groups(self, text: str) -> None:
+        """Not 51003100: a scale word among figures says a cardinal or nothing."""
+        assert spoken_number(words(text)) is None
+
     @pytest.mark.parametrize(
         "text", ["9" * 40, "-" + "9" * 29, "0." + "1" * 29, "9" * 28 + ".5", "a million point"]
     )
