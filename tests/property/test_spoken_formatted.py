@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_email_phone_digits import us_numbers
@@ -14,7 +14,6 @@ from tests.property.test_spoken_numbers_dates import below_thousand
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.name import capitalised
 from voicecore.spoken.number_words import DIGIT_NAMES
-from voicecore.spoken.symbols import spoken_symbol
 
 PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
 END_MARKS = st.sampled_from(["", ".", "?", "!", "..."])
@@ -205,17 +204,18 @@ def test_written_code_is_captured_back(data: st.DataObject, letters: str, digits
 
 @given(
     st.data(),
-    # A local part that names a symbol ("Dot at Gmail.com") says the symbol, and "and" is
-    # "at" misheard before a domain.
-    st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10).filter(
-        lambda local: local != "and" and spoken_symbol([local], 0) == ("", 0)
-    ),
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10),
     st.sampled_from(["gmail", "yahoo", "outlook", "hotmail"]),
 )
 def test_capitalised_email_after_a_carrier_is_captured_back(
     data: st.DataObject, local: str, provider: str
 ) -> None:
-    """ "And my email is Jenny at Yahoo.com." gives jenny@yahoo.com: the carrier is no part."""
+    """ "And my email is Jenny at Yahoo.com." gives jenny@yahoo.com: the carrier is no part.
+
+    A local part the reader hears as something else said plain ("dot", "ten", "bee", "yes":
+    a symbol, a number, a letter name, an answer) is left out: that reading is the email
+    reader's, tested with it; here only the case, carrier and written domain vary."""
+    assume(read("capture_email", f"{local} at {provider} dot com") == f"{local}@{provider}.com")
     written = f"{local.capitalize()} at {provider.capitalize()}.com"
     carriers = ["", "And my email is ", "Yes, it's ", "Sure, my email is ", "And it's "]
     text = sentence(data, carriers, written)
