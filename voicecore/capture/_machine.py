@@ -113,7 +113,10 @@ def _value_turn(
 ) -> Turn:
     readings = [primitive.read(h.text, params, state.partial) for h in heard]
     ranked = rank(
-        [Vote(r.value, h.weight * r.certainty) for h, r in zip(heard, readings, strict=True)]
+        [
+            Vote(r.value, h.weight * r.certainty, h.hearing)
+            for h, r in zip(heard, readings, strict=True)
+        ]
     )
     if ranked:
         value = _held(readings, ranked)
@@ -161,7 +164,7 @@ def _answer_turn(
 ) -> Turn:
     answers = [_interpret(primitive, params, held, h.text) for h in heard]
     votes = [
-        Vote(key, h.weight * certainty)
+        Vote(key, h.weight * certainty, h.hearing)
         for h, (key, certainty, _) in zip(heard, answers, strict=True)
     ]
     ranked = rank(votes)

@@ -18,6 +18,13 @@ hypotheses raise the confidence towards 1; readings that disagree lower it by th
 the evidence. The key with the highest confidence is chosen (ties: the better-ranked
 hypothesis); the others are its candidates. The figures are a principled combination, not a
 fit to labelled calls: re-fit the prior when such data exists.
+
+A formatting ASR often lists one **hearing** several times, written differently ("Jenny at
+Yahoo.com." and "jenny at yahoo.com"; "6, 1, 7" and "6 1 7"): hypotheses whose texts differ
+only in case and punctuation (``_normalised``). Such copies vote once per key: a copy that
+reads what an earlier hypothesis of its hearing read adds no evidence, since it is not an
+independent hearing; a copy whose punctuation changes what it reads ("mary ann@..." and
+"mary-ann@...", "€20" and "$20") votes apart, with its own weight.
 """
 
 from __future__ import annotations
@@ -46,19 +53,25 @@ _PUNCTUATION = re.compile(r"[^\w\s@+.']|(?<!\w)[.']|[.'](?!\w)")
 
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
-    """One thing the ASR may have heard: its text, weight (0..1) and n-best rank (0 = top)."""
+    """One thing the ASR may have heard: its text, weight (0..1), n-best rank (0 = top) and
+    hearing."""
 
     text: str
     weight: float
     rank: int
+    #: The rank of the first hypothesis this one only rewrites (case, punctuation); its own
+    #: rank when it is a hearing of its own.
+    hearing: int
 
 
 @dataclass(frozen=True, slots=True)
 class Vote(Generic[KeyT]):
-    """What one hypothesis reads: a key (None for nothing usable) and its evidence, ``w * c``."""
+    """What one hypothesis reads: a key (None for nothing usable), its evidence, ``w * c``,
+    and its hearing (``Hypothesis.hearing``; None: a hearing of its own)."""
 
     key: KeyT | None
     evidence: float
+    hearing: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +84,11 @@ class Ranked(Generic[KeyT]):
 
 
 def _normalised(text: str) -> str:
-    """What makes two hypotheses the same: their words, whatever the case and punctuation.
+    """What makes two hypotheses one hearing: their words, whatever the case and punctuation.
 
-    A formatting ASR often lists one hearing several times, written differently ("Jenny at
-    Yahoo.com." and "jenny at yahoo.com"; "6, 1, 7" and "6 1 7"); counting each as a vote
-    would inflate the confidence. Marks that can change a value are kept where they sit
-    between word characters ("john.smith", "3.30", "it's"), as are "@" and "+".
+    Whether the other marks change the value is for the reading to say (``rank`` keeps
+    copies that read differently apart); "." and "'" between word characters ("john.smith",
+    "3.30", "it's"), "@" and "+" are kept: texts that differ in them are other hearings.
     """
     return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
 
@@ -93,17 +105,26 @@ def _top_weight(params: UtteranceParams) -> float:
 
 
 def hypotheses(params: UtteranceParams) -> tuple[Hypothesis, ...]:
-    """The distinct hypotheses of a turn (see ``_normalised``), the transcription first, with
-    their weights."""
-    result = [Hypothesis(params.transcription, _top_weight(params), 0)]
-    seen = {_normalised(params.transcription)}
+    """The hypotheses of a turn, the transcription first, with their weights and hearings.
+
+    An exact repeat of a text is dropped. A copy (see ``_normalised``) keeps its place, and
+    an alternative without a confidence weighs half the last hypothesis of a hearing of its
+    own, so adding a copy changes no other hypothesis' weight.
+    """
+    result = [Hypothesis(params.transcription, _top_weight(params), 0, 0)]
+    texts = {params.transcription}
+    hearings = {_normalised(params.transcription): 0}
+    last_weight = result[0].weight
     for alternative in params.alternatives:
-        key = _normalised(alternative.transcription)
-        if key in seen:
+        text = alternative.transcription
+        if text in texts:
             continue
-        seen.add(key)
-        weight = alternative.confidence or result[-1].weight * _UNKNOWN_ALTERNATIVE_DECAY
-        result.append(Hypothesis(alternative.transcription, weight, len(result)))
+        texts.add(text)
+        weight = alternative.confidence or last_weight * _UNKNOWN_ALTERNATIVE_DECAY
+        hearing = hearings.setdefault(_normalised(text), len(result))
+        if hearing == len(result):
+            last_weight = weight
+        result.append(Hypothesis(text, weight, len(result), hearing))
     return tuple(result)
 
 
@@ -111,13 +132,19 @@ def rank(votes: Sequence[Vote[KeyT]]) -> list[Ranked[KeyT]]:
     """The keys the votes read, most confident first (see the module docstring).
 
     ``votes`` are in hypothesis order; votes without a key are ignored, so an empty list
-    means no hypothesis read anything.
+    means no hypothesis read anything; a vote for a key its hearing already voted for is
+    ignored too (a reformatted copy is not more evidence).
     """
     evidence: dict[KeyT, list[float]] = {}
     first: dict[KeyT, int] = {}
+    voted: set[tuple[int, KeyT]] = set()
     for index, vote in enumerate(votes):
         if vote.key is None:
             continue
+        hearing = (index if vote.hearing is None else vote.hearing, vote.key)
+        if hearing in voted:
+            continue
+        voted.add(hearing)
         evidence.setdefault(vote.key, []).append(_clamp(vote.evidence))
         first.setdefault(vote.key, index)
     total = sum(math.fsum(values) for values in evidence.values())

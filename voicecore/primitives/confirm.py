@@ -50,7 +50,7 @@ class Confirm(Primitive[ConfirmParams]):
         heard = hypotheses(params)
         answers = [understand(h.text) for h in heard]
         votes = [
-            Vote(_clear(said), h.weight * said.certainty)
+            Vote(_clear(said), h.weight * said.certainty, h.hearing)
             for h, said in zip(heard, answers, strict=True)
         ]
         ranked = rank(votes)

@@ -8,8 +8,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
 - "C-H-E-N", "B, R-O-W-N": letters spelled with hyphens (``hyphen_spelled``, in
   ``tokens.words``);
 - "double 5", "8 hundred" in a digit string: a figure is a digit word (``digits``);
-- "1 million", "about 12 hundred", "1.5 million": a figure times the scale words after it
-  (``scaled_figure``, in ``numbers``);
+- "1 million 200 thousand", "12 hundred and fifty", "1.5 million": figures among scale words
+  combine as number words do (``numbers.cardinal`` and ``numbers.spoken_number``);
 - "1230 in the afternoon", "830 am", "3.30 pm": a clock without its colon (``clock_figures``,
   in the time reader);
 - "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
@@ -23,19 +23,14 @@ too ("Dotson", "Dottie"), and misheard months ("second of me"): no general rule 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal
-
-from voicecore.spoken.number_words import BIG_SCALES
 
 __all__ = [
     "DIGIT_HOMOPHONES",
     "clock_figures",
     "digit_homophones",
     "hyphen_spelled",
-    "scaled_figure",
 ]
 
 _HYPHEN_SPELLED = re.compile(r"[a-z](?:-[a-z])+")
@@ -47,29 +42,6 @@ def hyphen_spelled(token: str) -> list[str] | None:
     Only single letters joined by hyphens: "x-ray", "e-mail" and "kl-358" stay whole.
     """
     return token.split("-") if _HYPHEN_SPELLED.fullmatch(token) else None
-
-
-# -- numbers: a figure said with scale words ----------------------------------------------------
-
-_SCALES: dict[str, int] = {
-    "hundred": 100,
-    "thousand": 10**3,
-    "million": 10**6,
-    "billion": 10**9,
-    **BIG_SCALES,
-}
-_FIGURE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-
-
-def scaled_figure(tokens: Sequence[str]) -> Decimal | None:
-    """A figure times the scale words said after it ("1 million", "12 hundred", "1.5
-    million", "2 hundred thousand"), else None: a formatting ASR writes the figure and keeps
-    the scale a word, where text2num would read "12 hundred" as 12 then 100."""
-    if len(tokens) < 2 or not _FIGURE.fullmatch(tokens[0]):
-        return None
-    if not all(token in _SCALES for token in tokens[1:]):
-        return None
-    return Decimal(tokens[0]) * math.prod(_SCALES[token] for token in tokens[1:])
 
 
 # -- times: a clock written without its colon ----------------------------------------------------

@@ -5,7 +5,12 @@ Callers say numbers the way people talk, not the way grammars are written: "a hu
 "three and a half", "minus seven". text2num does the core (sub-trillion cardinals, ordinals and
 the chunking of word runs); this module adds what it does not: scales above a billion, lakh
 and crore, "a" for one, "oh" and "double"/"triple" digits, grouped readings, years, decimals
-spoken digit by digit, signs, and ASR output that is already written ("1,250", "25th").
+spoken digit by digit, signs, and ASR output that is already written ("1,250", "25th"), also
+when a formatting ASR writes figures among the scale words ("1 million 200 thousand", "12
+hundred and fifty", "3.5 million": ``cardinal``, ``spoken_number``).
+
+A value has at most ``MAX_DIGITS`` significant digits (the decimal context's precision), so no
+arithmetic on it rounds; a longer digit string is no quantity a caller says, and reads as none.
 
 Every function takes lower-case tokens (see ``voicecore.spoken.tokens.words``) and returns
 ``None`` when the tokens are not that kind of number; none of them raises on any input.
@@ -13,14 +18,14 @@ Every function takes lower-case tokens (see ``voicecore.spoken.tokens.words``) a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 from text_to_num import alpha2digit, text2num
 
-from voicecore.spoken.formatted import scaled_figure
 from voicecore.spoken.number_words import (
     BIG_SCALES,
     ORDINALS,
@@ -33,6 +38,7 @@ from voicecore.spoken.number_words import (
 )
 
 __all__ = [
+    "MAX_DIGITS",
     "NumberSpan",
     "cardinal",
     "decimal_string",
@@ -65,6 +71,20 @@ _WRITTEN_ORDINAL = re.compile(r"^([0-9]+)(?:st|nd|rd|th)$")
 _DIGITS = re.compile(r"^[0-9]+$")
 # Runs longer than this are not one number a caller says; bounding them bounds the work.
 _MAX_RUN = 48
+#: Significant digits a value may have: the default decimal precision, so nothing rounds it.
+MAX_DIGITS = 28
+# Working precision: a value of MAX_DIGITS digits plus a fraction or a sign stays exact.
+_WORK_PRECISION = 2 * MAX_DIGITS
+_FIGURE = re.compile(r"^(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*)$")
+_SCALE_VALUES: dict[str, int] = {
+    "hundred": 100,
+    "thousand": 10**3,
+    "million": 10**6,
+    "billion": 10**9,
+    **BIG_SCALES,
+}
+_SCALE_EXPONENTS = {word: len(str(value)) - 1 for word, value in _SCALE_VALUES.items()}
+_COUNTING_WORDS = {**UNITS, **TEENS, **TENS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +144,25 @@ def _small_cardinal(tokens: Sequence[str]) -> int | None:
 def cardinal(tokens: Sequence[str]) -> int | None:
     """The non-negative integer that all of ``tokens`` spell, or None.
 
-    Handles scales to sextillion, lakh and crore, "a hundred", "eleven hundred", "and", and a
-    single written number ("1,250").
+    Handles scales to sextillion, lakh and crore, "a hundred", "eleven hundred", "and", a
+    single written number ("1,250"), and figures among the words as formatting ASRs write
+    them ("1 million 200 thousand", "12 hundred and fifty", "twelve hundred thousand").
     """
     words = _a_as_one(_split_hyphens(tokens))
-    if len(words) == 1 and _DIGITS.match(words[0]):
-        return int(words[0])
     if not words or len(words) > _MAX_RUN:
         return None
+    if len(words) == 1 and _DIGITS.match(words[0]):
+        value: int | None = int(words[0]) if len(words[0]) <= MAX_DIGITS else None
+    elif any(_FIGURE.match(word) for word in words):
+        value = _mixed_cardinal(words)
+    else:
+        value = _word_cardinal(words)
+        value = _mixed_cardinal(words) if value is None else value
+    return value if value is not None and value < 10**MAX_DIGITS else None
+
+
+def _word_cardinal(words: Sequence[str]) -> int | None:
+    """A cardinal in number words: text2num for each chunk below a trillion, big scales here."""
     total, chunk, last_scale = 0, [], 0
     for word in words:
         scale = BIG_SCALES.get(word)
@@ -148,6 +179,58 @@ def cardinal(tokens: Sequence[str]) -> int | None:
     if rest is None or (last_scale and rest >= last_scale):
         return None
     return total + rest
+
+
+def _mixed_cardinal(words: Sequence[str]) -> int | None:
+    """A cardinal in figures and words, combined as number words are.
+
+    A number adds to the group said since the last scale, if it is below what may still be
+    added there (anything at first; below 100 after "hundred", below the scale after a
+    bigger one, a unit after a tens word, nothing after a figure, unit or teen); "hundred"
+    multiplies a group from 1 to 999 that has no hundred yet ("12 hundred", "250 hundred");
+    a bigger scale multiplies the group; a group must stay below the scale said before it;
+    "and" may follow a scale only. So "12 hundred and fifty"
+    is 1250 and "1 million 200 thousand" 1,200,000, while "20 24" and "5 hundred 3 hundred"
+    are no cardinal.
+    """
+    total, group, last_scale = 0, 0, 0
+    room: float = math.inf  # what the next number must be below (0: none may follow)
+    after_tens = has_hundred = after_scale = False
+    for index, word in enumerate(words):
+        if word == "and":
+            if not after_scale or index == len(words) - 1:
+                return None
+            after_scale = False
+            continue
+        after_scale = word in _SCALE_VALUES
+        if word == "hundred":
+            group *= 100
+            if has_hundred or not 100 <= group < (last_scale or 10**5):
+                return None
+            has_hundred, room, after_tens = True, 100, False
+        elif word in _SCALE_VALUES:
+            scale = _SCALE_VALUES[word]
+            if group < 1 or (last_scale and group * scale >= last_scale):
+                return None
+            total, group, last_scale = total + group * scale, 0, scale
+            has_hundred, room, after_tens = False, scale, False
+        else:
+            number = _counting_number(word, after_tens)
+            if number is None or not 0 < number < room:
+                return None
+            group += number
+            after_tens = word in TENS
+            room = 10 if after_tens else 0
+    return total + group if total + group > 0 else None
+
+
+def _counting_number(word: str, after_tens: bool) -> int | None:
+    """The value of a number word or figure in a cardinal; after a tens word, units only."""
+    if after_tens:
+        return UNITS.get(word)
+    if word in _COUNTING_WORDS:
+        return _COUNTING_WORDS[word]
+    return int(word.replace(",", "")) if _FIGURE.match(word) else None
 
 
 def ordinal(tokens: Sequence[str]) -> int | None:
@@ -239,18 +322,33 @@ def _unsigned(tokens: Sequence[str]) -> Decimal | None:
     fraction = _FRACTIONS.get(tuple(words[-3:]), Decimal(0))
     if fraction:
         words = words[:-3]
+    if len(words) >= 2 and words[-1] in _SCALE_VALUES and not fraction:
+        scaled = _scaled_decimal(words[:-1], words[-1])
+        if scaled is not None:
+            return scaled
     if "point" in words:
         return _point_decimal(words, fraction)
     if len(words) == 1 and _WRITTEN_NUMBER.match(words[0]):
         return _to_decimal(words[0].replace(",", ""), fraction)
-    scaled = scaled_figure([word.replace(",", "") for word in words])
-    if scaled is not None:
-        return scaled + fraction
-    whole = cardinal(words)
+    whole = cardinal([word.replace(",", "") if _FIGURE.match(word) else word for word in words])
     if whole is not None:
         return Decimal(whole) + fraction
+    if any(_FIGURE.match(word) for word in words) and not _SCALE_VALUES.keys().isdisjoint(words):
+        return None  # figures and scales that are no cardinal: "5 hundred 3 hundred"
     grouped = digit_string(words)
-    return None if grouped is None or fraction else Decimal(grouped)
+    return None if grouped is None or fraction else _to_decimal(grouped, fraction)
+
+
+def _scaled_decimal(head: Sequence[str], scale: str) -> Decimal | None:
+    """A decimal times a scale word: "3.5 million", "3 point 5 million", "one point two
+    billion" (a whole number times a scale is a ``cardinal``)."""
+    if len(head) == 1 and _WRITTEN_NUMBER.match(head[0]) and "." in head[0]:
+        value = _to_decimal(head[0].replace(",", ""), Decimal(0))
+    elif "point" in head:
+        value = _point_decimal(head, Decimal(0))
+    else:
+        return None
+    return None if value is None else value.scaleb(_SCALE_EXPONENTS[scale])
 
 
 def _point_decimal(words: Sequence[str], fraction: Decimal) -> Decimal | None:
@@ -265,6 +363,8 @@ def _point_decimal(words: Sequence[str], fraction: Decimal) -> Decimal | None:
 
 
 def _to_decimal(text: str, fraction: Decimal) -> Decimal | None:
+    if sum(char.isdigit() for char in text) > MAX_DIGITS:
+        return None
     try:
         return Decimal(text) + fraction
     except InvalidOperation:
@@ -280,11 +380,13 @@ def spoken_number(tokens: Sequence[str]) -> Decimal | None:
     words = _split_hyphens(tokens)
     if not words:
         return None
-    sign = Decimal(1)
-    if words[0] in _SIGNS:
-        sign, words = Decimal(-1), words[1:]
-    value = _unsigned(words)
-    return None if value is None else sign * value
+    negative = words[0] in _SIGNS
+    with localcontext() as context:
+        context.prec = _WORK_PRECISION
+        value = _unsigned(words[1:] if negative else words)
+    if value is None or len(value.as_tuple().digits) > MAX_DIGITS:
+        return None
+    return value.copy_negate() if negative else value
 
 
 def decimal_string(value: Decimal) -> str:

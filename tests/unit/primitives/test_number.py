@@ -155,3 +155,35 @@ class TestNemoCardinals:
     def test_reads_long_and_cased_cardinals(self, text: str, expected: str) -> None:
         """NeMo-style long cardinals, any casing, read whole."""
         assert read(text) == expected
+
+
+class TestFiguresAmongScaleWords:
+    """What formatting ASRs write: figures among the scale words combine as words do."""
+
+    @cases(
+        "text, expected",
+        [
+            ("12 hundred and fifty", "1250"),
+            ("1 million 200 thousand", "1200000"),
+            ("about 1 thousand 5 hundred", "1500"),
+            ("3 point 5 million", "3500000"),
+            ("three point five million", "3500000"),
+            ("It's 3.5 million.", "3500000"),
+            ("twelve hundred thousand", "1200000"),
+            ("12 hundred thousand", "1200000"),
+            ("2 thousand twenty four", "2024"),
+            ("1 million and 5", "1000005"),
+            ("minus 2 point 5 thousand", "-2500"),
+            ("1,000 million", "1000000000"),
+            ("9" * 28, "9" * 28),
+        ],
+    )
+    def test_reads_the_whole_number(self, text: str, expected: str) -> None:
+        assert read(text) == expected
+
+    @cases("text", ["9" * 40, "minus " + "9" * 29, "1" * 20 + " billion", "0." + "1" * 29])
+    def test_a_number_longer_than_the_precision_is_none(self, text: str) -> None:
+        """More digits than a decimal keeps exactly: no value, never a rounded one."""
+        reading = PRIMITIVE.read(text, params_of(text), None)
+        assert reading.value is None
+        assert reading.reason == "no_value_heard"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from tests._cases import cases
 from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.formatted import (
     clock_figures,
     digit_homophones,
     hyphen_spelled,
-    scaled_figure,
 )
 
 
@@ -29,25 +26,6 @@ from voicecore.spoken.formatted import (
 def test_hyphen_spelled(token: str, expected: list[str] | None) -> None:
     """Only single letters joined by hyphens are a spelling."""
     assert hyphen_spelled(token) == expected
-
-
-@cases(
-    "tokens, expected",
-    [
-        ("1 million", Decimal(1_000_000)),
-        ("12 hundred", Decimal(1200)),
-        ("1.5 million", Decimal(1_500_000)),
-        ("2 hundred thousand", Decimal(200_000)),
-        ("3 lakh", Decimal(300_000)),
-        ("12", None),
-        ("twelve hundred", None),
-        ("12 hundred and five", None),
-        ("1,000 million", None),
-    ],
-)
-def test_scaled_figure(tokens: str, expected: Decimal | None) -> None:
-    """A figure times the scale words after it, and nothing else."""
-    assert scaled_figure(tokens.split()) == expected
 
 
 @cases(

@@ -39,6 +39,17 @@ class TestCardinal:
             ("twenty one crore ninety eight lakh thirty six thousand", 219836000),
             ("twenty-five", 25),
             ("1250", 1250),
+            ("1 million", 1_000_000),
+            ("12 hundred", 1200),
+            ("12 hundred and fifty", 1250),
+            ("1 million 200 thousand", 1_200_000),
+            ("1 thousand 5 hundred", 1500),
+            ("2 hundred thousand", 200_000),
+            ("3 lakh", 300_000),
+            ("1,000 million", 10**9),
+            ("twelve hundred thousand", 1_200_000),
+            ("one million and five", 1_000_005),
+            ("9" * 28, int("9" * 28)),
         ],
     )
     def test_reads_whole_cardinals(self, text: str, expected: int) -> None:
@@ -47,7 +58,30 @@ class TestCardinal:
 
     @pytest.mark.parametrize(
         "text",
-        ["", "hello", "one one", "trillion trillion", "two trillion three trillion", "and five"],
+        [
+            "",
+            "hello",
+            "one one",
+            "trillion trillion",
+            "two trillion three trillion",
+            "and five",
+            "20 24",
+            "5 hundred 3 hundred",
+            "12 hundred and",
+            "hundred 5",
+            "1 thousand 1 million",
+            "5 million 2000 thousand",
+            "1 thousand 50 hundred",
+            "1 thousand 5 hundred 1000",
+            "1000 hundred",
+            "0 hundred",
+            "05 hundred",
+            "twenty twelve",
+            "twenty 5",
+            "1 hundred and and 5",
+            "9" * 29,
+            "1" * 20 + " billion",
+        ],
     )
     def test_rejects_what_is_not_one_cardinal(self, text: str) -> None:
         """Repeated units, scales out of order and stray words are not a cardinal."""
@@ -123,6 +157,11 @@ class TestSpokenNumber:
             ("1,250", "1250"),
             ("-3.5", "-3.5"),
             ("twenty twenty four", "2024"),
+            ("3.5 million", "3500000"),
+            ("3 point 5 million", "3500000"),
+            ("minus one point two five billion", "-1250000000"),
+            ("1,250.5 thousand", "1250500"),
+            ("-3.5 lakh", "-350000"),
         ],
     )
     def test_reads_signed_and_decimal_values(self, text: str, expected: str) -> None:
@@ -130,6 +169,18 @@ class TestSpokenNumber:
         value = spoken_number(words(text))
         assert value is not None
         assert decimal_string(value) == expected
+
+    @pytest.mark.parametrize("text", ["5 hundred 3 hundred", "20 24 hundred", "1 hundred 2 3"])
+    def test_figures_and_scales_that_are_no_cardinal_are_no_digit_groups(self, text: str) -> None:
+        """Not 51003100: a scale word among figures says a cardinal or nothing."""
+        assert spoken_number(words(text)) is None
+
+    @pytest.mark.parametrize(
+        "text", ["9" * 40, "-" + "9" * 29, "0." + "1" * 29, "9" * 28 + ".5", "a million point"]
+    )
+    def test_more_digits_than_the_precision_is_no_number(self, text: str) -> None:
+        """A value a decimal cannot keep exactly is none, never a rounded one."""
+        assert spoken_number(words(text)) is None
 
     def test_unknown_words_are_no_number(self) -> None:
         """Text without number words has no value."""
