@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, field_validator
@@ -32,7 +34,13 @@ from voicecore.primitive import PrimitiveParams
 from voicecore.spoken.number_words import ORDINALS, UNITS
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
-__all__ = ["CaptureChoice", "CaptureChoiceParams", "ChoiceOption", "phonetic_key"]
+__all__ = [
+    "MAX_COMPARISONS",
+    "CaptureChoice",
+    "CaptureChoiceParams",
+    "ChoiceOption",
+    "phonetic_key",
+]
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -46,6 +54,12 @@ _TIE = 0.03
 # Close and sound-alike matching compares every window of the utterance with every name:
 # bounded to the short answers callers give, so a long utterance costs no more than a scan.
 _MAX_FUZZY_WORDS = 12
+# Words of a name compared nearly: a longer name is matched on its first words (said whole,
+# every word counts).
+_MAX_NAME_WORDS = 6
+#: The string comparisons one reading may make: a constant, so 20 options of 11 long names
+#: cost no more than a few; past it the closest name found so far is the answer.
+MAX_COMPARISONS = 100
 _NONE = re.compile(
     r"^(?:neither|none|nothing|not any)(?: one)?(?: of (?:them|those|these|the above|it))?"
     r"(?: (?:thanks|thank you|please))?$"
@@ -86,6 +100,24 @@ class ChoiceOption(PrimitiveParams):
         """The label and synonyms as the words a caller says."""
         return [drop_fillers(words(name)) for name in (self.label, *self.synonyms)]
 
+    @cached_property
+    def spoken(self) -> tuple[_Spoken, ...]:
+        """The names as close matching compares them, worked out once per options given."""
+        return tuple(_Spoken.of(name[:_MAX_NAME_WORDS]) for name in self.names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spoken:
+    """A name's words (at most ``_MAX_NAME_WORDS``), them joined, and their sound-alike key."""
+
+    words: tuple[str, ...]
+    joined: str
+    key: str
+
+    @classmethod
+    def of(cls, said: list[str]) -> _Spoken:
+        return cls(tuple(said), "".join(said), phonetic_key(said))
+
 
 class CaptureChoiceParams(CaptureParams):
     """Params of ``capture_choice``: the capture params and the options offered (1 to 20,
@@ -100,6 +132,15 @@ class CaptureChoiceParams(CaptureParams):
         if len(set(ids)) != len(ids):
             raise ValueError("option ids must be unique")
         return options
+
+    @property
+    def compared_chars(self) -> int:
+        """The characters of every option's names: close matching compares each hypothesis
+        with all of them, so the turn counts them with the utterance's to decide whether it
+        reads off the event loop."""
+        return sum(
+            len(name) for option in self.options for name in (option.label, *option.synonyms)
+        )
 
 
 class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
@@ -231,8 +272,9 @@ def _by_place(place: int, options: Sequence[ChoiceOption]) -> Reading:
 
 def _closest(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
     """The option whose name is said nearly: spelled close, or sounding the same."""
+    said = _Said(tokens)
     scores = sorted(
-        ((_closeness(tokens, option), index) for index, option in enumerate(options)),
+        ((_closeness(said, option), index) for index, option in enumerate(options)),
         key=lambda scored: (-scored[0], scored[1]),
     )
     (best, first), *rest = scores
@@ -243,22 +285,47 @@ def _closest(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
     return _chosen(options[first], options, best)
 
 
-def _closeness(tokens: Sequence[str], option: ChoiceOption) -> float:
-    """How nearly ``tokens`` say one of the option's names: the best window's score."""
+class _Said:
+    """The utterance as close matching compares it: its words, their sound-alike keys (each
+    computed once, not once per name) and what is left of the comparisons' budget."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.keys = [phonetic_key([token]) for token in tokens]
+        self.content = {token for token in tokens if len(token) > 2 and token not in _TALK}
+        self.comparisons_left = MAX_COMPARISONS
+
+    def compare(self, matcher: SequenceMatcher[str], floor: float) -> float:
+        """``matcher``'s ratio, or 0.0 when it cannot reach ``floor`` (told by the cheap
+        upper bounds first) or the budget is spent."""
+        if matcher.real_quick_ratio() < floor or self.comparisons_left <= 0:
+            return 0.0
+        self.comparisons_left -= 1
+        if matcher.quick_ratio() < floor or self.comparisons_left <= 0:
+            return 0.0
+        self.comparisons_left -= 1
+        return matcher.ratio()
+
+
+def _closeness(said: _Said, option: ChoiceOption) -> float:
+    """How nearly the utterance says one of the option's names: the best window's score."""
     best = 0.0
-    content = {token for token in tokens if len(token) > 2 and token not in _TALK}
-    for name in option.names:
-        wanted = "".join(name)
-        key = phonetic_key(name)
+    tokens = said.tokens
+    for name in option.spoken:
+        part_said = bool(said.content.intersection(name.words))
+        # A window's ratio counts when it beats the best so far; a word of the name said
+        # ("pizza") makes any ratio count, as it grades that match.
+        floor = 0.0 if part_said else max(best, _CLOSE_ENOUGH)
+        matcher = SequenceMatcher(None, "", name.joined, autojunk=False)
         ratio = 0.0
-        for size in range(max(1, len(name) - 1), len(name) + 2):
+        for size in range(max(1, len(name.words) - 1), len(name.words) + 2):
             for start in range(len(tokens) - size + 1):
-                window = tokens[start : start + size]
-                if phonetic_key(window) == key:
+                if " ".join(said.keys[start : start + size]) == name.key:
                     best = max(best, _SOUNDS_ALIKE)
-                ratio = max(ratio, SequenceMatcher(None, "".join(window), wanted).ratio())
+                matcher.set_seq1("".join(tokens[start : start + size]))
+                ratio = max(ratio, said.compare(matcher, max(floor, ratio)))
         best = max(best, ratio)
-        if content.intersection(name):  # "pizza" of "large pizza": a word of the name said,
+        if part_said:  # "pizza" of "large pizza": a word of the name said,
             best = max(best, _PART_SAID + (1 - _PART_SAID) * ratio)  # the closer the surer
     return best
 

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from tests._cases import cases
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, PrimitiveState
-from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.capture import INLINE_READ_CHARS, Answer, HeldValue, Reading, Reply
+from voicecore.capture._turn import _utterance_chars
 from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams, phonetic_key
 from voicecore.service import VoiceCoreService
 
@@ -247,3 +248,10 @@ async def test_an_ambiguous_turn_asks_which_over_the_service() -> None:
     data = response.data.to_dict()
     assert data["reason"] == "ambiguous"
     assert data["prompt"] == "Did you mean Small pizza or Large pizza?"
+
+
+def test_a_turn_counts_the_options_it_compares() -> None:
+    """Options of long names send a turn off the event loop, however short the utterance."""
+    names = {"label": "x" * 100, "synonyms": ["y" * 100] * 10}
+    wide = params_of("large", [{"id": str(index), **names} for index in range(20)])
+    assert _utterance_chars(params_of("large")) < INLINE_READ_CHARS < _utterance_chars(wide)
