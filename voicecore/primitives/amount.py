@@ -85,6 +85,8 @@ _SAY_TEENS = {value: word for word, value in TEENS.items()}
 _SAY_TENS = {value: word for word, value in TENS.items()}
 # More than any caller means (a quadrillion): bounds the words of a readback.
 _MAX_AMOUNT = Decimal(10) ** 15
+# The digits a decimal holds exactly (the default context's precision).
+_PRECISION = 28
 
 
 class CaptureAmountParams(CaptureParams):
@@ -171,6 +173,8 @@ def amount_reading(
     if named is not None and currency not in named:
         heard = "/".join(sorted(named))  # "EUR"; "dollars" names every dollar: "AUD/CAD/..."
         return Reading(value=None, reason="currency_mismatch", parts={"heard_currency": heard})
+    if value >= _MAX_AMOUNT:  # before quantizing: past the precision, quantize raises
+        return Reading(value=None, reason="out_of_range", parts={"heard": _plain(value)})
     exponent = 0 if currency in _NO_MINOR else 2
     quantum = Decimal(1).scaleb(-exponent)
     if value != value.quantize(quantum, rounding="ROUND_DOWN"):
@@ -227,7 +231,10 @@ def _written(token: str) -> _Heard | None:
     match = _WRITTEN.match(token)
     if match is None:
         return None
-    value = Decimal(match["number"].replace(",", ""))  # the pattern lets only decimals through
+    figures = match["number"].replace(",", "")
+    if sum(character.isdigit() for character in figures) > _PRECISION:
+        return None  # more digits than a decimal holds exactly: no amount a caller says
+    value = Decimal(figures)  # the pattern lets only decimals through
     if match["k"]:
         value *= 1000
     symbol = match["symbol"]

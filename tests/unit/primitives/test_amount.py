@@ -175,6 +175,26 @@ class TestNoValue:
         assert (reading.value, reading.reason) == (None, "too_many_decimals")
         assert reading.parts == {"heard": "12.505"}
 
+    @cases(
+        "text",
+        [
+            "999999999999999999999999999",
+            "10000000000000000000000000000000 dollars",
+            "$" + "9" * 28,
+            "1" * 27 + "k",
+            "9" * 29,  # read as digits said, not as a written amount
+        ],
+    )
+    def test_an_amount_past_the_precision_is_out_of_range(self, text: str) -> None:
+        """More digits than a decimal holds exactly is beyond any amount, not an error."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "out_of_range")
+
+    @cases("text", ["$" + "9" * 29, "$0." + "1" * 40])
+    def test_a_written_amount_of_more_digits_than_the_precision_is_none(self, text: str) -> None:
+        """A written amount of more digits than a decimal holds exactly (28) is no amount."""
+        assert reading_of(text).reason == "no_value_heard"
+
 
 class TestParams:
     def test_cents_can_be_refused(self) -> None:
