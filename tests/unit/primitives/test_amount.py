@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from tests._cases import cases
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
-from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.capture import Answer, CaptureState, HeldValue, Reading, Reply
+from voicecore.capture._machine import advance
 from voicecore.primitives.amount import (
     CaptureAmount,
     CaptureAmountParams,
@@ -195,6 +196,29 @@ class TestNoValue:
         """A written amount of more digits than a decimal holds exactly (28) is no amount."""
         assert reading_of(text).reason == "no_value_heard"
 
+    @cases(
+        "text", ["a couple hundred", "a few hundred dollars", "several thousand", "a couple bucks"]
+    )
+    def test_a_vague_amount_is_no_value(self, text: str) -> None:
+        """ "A couple hundred" is no amount to charge: no value, the caller is asked again."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "no_value_heard")
+
+    @cases(
+        ("text", "expected"),
+        [
+            ("not three hundred, four hundred", "400.00"),
+            ("not twelve fifty", "12.50"),
+            ("not sure, twelve dollars", "12.00"),
+            ("not one two three", "123.00"),
+            ("half a dollar", "0.50"),
+            ("half a buck", "0.50"),
+        ],
+    )
+    def test_turned_down_and_halves(self, text: str, expected: str) -> None:
+        """The amount after one turned down is the one meant; half a dollar is 50 cents."""
+        assert reading_of(text).value == expected
+
 
 class TestParams:
     def test_cents_can_be_refused(self) -> None:
@@ -303,6 +327,32 @@ class TestCorrections:
     )
     def test_other_replies_are_no_edit(self, said: str) -> None:
         assert PRIMITIVE.correct(held("12.50"), reply(said), params_of(said)) is None
+
+    @cases(
+        ("held_value", "said"),
+        [("12.50", "fifteen dollars fifty"), ("45.00", "45 dollars 50"), ("12.50", "ten dollars")],
+    )
+    def test_a_whole_new_amount_is_no_part_edit(self, held_value: str, said: str) -> None:
+        """A part edit is said as one ("the dollars are ..."): an amount naming its units is
+        a new amount, read whole, not an edit of the part its units name."""
+        assert PRIMITIVE.correct(held(held_value), reply(said), params_of(said)) is None
+
+    @cases(
+        ("held_value", "said", "expected"),
+        [
+            ("12.50", "no, fifteen dollars fifty", "15.50"),
+            ("45.00", "no, forty five dollars fifty", "45.50"),
+            ("12.50", "no, make the cents 25", "12.25"),
+        ],
+    )
+    def test_a_correction_turn_takes_the_amount_said(
+        self, held_value: str, said: str, expected: str
+    ) -> None:
+        """Over a turn: the held amount corrected by a new amount or a part edit."""
+        params = params_of(said)
+        state = CaptureState(held=HeldValue(held_value, held_value, {"currency": "USD"}, 0.9))
+        turn = advance(PRIMITIVE, params, state)
+        assert turn.value is not None and turn.value.value == expected
 
     def test_no_cents_to_edit_in_yen(self) -> None:
         params = params_of("x", currency="JPY")
