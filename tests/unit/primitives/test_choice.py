@@ -306,6 +306,7 @@ class TestNoFalseChoice:
             ("I can't do Monday, Tuesday works", SLOTS, "tue"),
             ("check please", PAYMENT, "check"),
             ("by card", PAYMENT, "card"),
+            ("I do want the large", SIZES, "large"),
         ],
     )
     def test_still_chosen(self, text: str, options: list[dict[str, Any]], expected: str) -> None:
