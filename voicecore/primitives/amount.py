@@ -323,14 +323,35 @@ def _amount_at(tokens: Sequence[str], span: NumberSpan) -> tuple[int, Decimal]:
 
 
 def _named_written(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]:
-    """The written amounts, each with the currency word said right after it, if any."""
+    """The written amounts, each with the currency word said right after it, if any, and
+    the cents written after that word ("45 dollars 50")."""
     named: list[_Heard] = []
     markers = [index for index, token in enumerate(tokens) if token == "|"]
-    for marker, amount in zip(markers, written, strict=True):
+    pending = list(zip(markers, written, strict=True))
+    index = 0
+    while index < len(pending):
+        marker, amount = pending[index]
         after = tokens[marker + 1] if marker + 1 < len(tokens) else ""
         word = _MAJOR_WORDS.get(after)
-        named.append(_Heard(amount.value, amount.currencies or word))
+        value = amount.value
+        following = pending[index + 1] if index + 1 < len(pending) else None
+        if word and following and following[0] == marker + 2 and _cents_of(value, following[1]):
+            value += following[1].value / 100
+            index += 1
+        named.append(_Heard(value, amount.currencies or word))
+        index += 1
     return named
+
+
+def _cents_of(whole: Decimal, cents: _Heard) -> bool:
+    """Whether ``cents``, written after a whole amount and its units, is its cents."""
+    number = cents.value
+    return (
+        whole == whole.to_integral_value()
+        and cents.currencies is None
+        and number == number.to_integral_value()
+        and 0 <= number < 100
+    )
 
 
 def _cents_after(

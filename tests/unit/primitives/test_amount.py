@@ -165,7 +165,10 @@ class TestNoValue:
         assert (reading.value, reading.reason) == (None, "several_values")
         assert reading.parts["candidates"] == ["5", "6"]
 
-    @cases("text", ["ten dollars or twelve", "five dollars three hundred"])
+    @cases(
+        "text",
+        ["ten dollars or twelve", "five dollars three hundred", "5 dollars 300", "5.5 dollars 50"],
+    )
     def test_a_number_after_the_units_that_is_no_cents(self, text: str) -> None:
         """Only a number below 100 right after "dollars" is its cents; another is an amount."""
         assert reading_of(text).reason == "several_values"
@@ -213,10 +216,13 @@ class TestNoValue:
             ("not one two three", "123.00"),
             ("half a dollar", "0.50"),
             ("half a buck", "0.50"),
+            ("45 dollars 50", "45.50"),
+            ("$45 dollars 05", "45.05"),
         ],
     )
     def test_turned_down_and_halves(self, text: str, expected: str) -> None:
-        """The amount after one turned down is the one meant; half a dollar is 50 cents."""
+        """The amount after one turned down is the one meant; half a dollar is 50 cents;
+        figures after the units are cents."""
         assert reading_of(text).value == expected
 
 
@@ -342,6 +348,7 @@ class TestCorrections:
         [
             ("12.50", "no, fifteen dollars fifty", "15.50"),
             ("45.00", "no, forty five dollars fifty", "45.50"),
+            ("45.00", "no, 45 dollars 50", "45.50"),
             ("12.50", "no, make the cents 25", "12.25"),
         ],
     )
