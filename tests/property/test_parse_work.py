@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from difflib import SequenceMatcher
 from types import FrameType
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.strategies import ADVERSARIAL_PHRASES, adversarial_units, long_uttera
 from voicecore._json import JsonValue
 from voicecore.capture import CapturePrimitive, CaptureState, HeldValue
 from voicecore.capture._machine import advance
-from voicecore.primitives import builtin_primitives
+from voicecore.primitives import builtin_primitives, choice
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
 from voicecore.spoken.yesno import understand
 
@@ -224,3 +225,78 @@ class TestPhoneSearch:
         """A self-correction after a long run searches both runs, still bounded."""
         text = long_utterance("twenty one ", LIMIT // 2) + "sorry " + long_utterance(unit, 900)
         assert self._parses(text) <= _MAX_PARSES
+
+
+def _widest_choice(text: str) -> tuple[CapturePrimitive[Any], Any]:
+    """capture_choice at the schema's limits: 20 options of 11 names of 98 characters, each a
+    run of the utterance's words spelled backwards: as long as a window of the utterance and
+    of the same letters, so no cheap bound rules a window out and every ratio is computed."""
+    primitive = _PRIMITIVES["capture_choice"]
+    assert isinstance(primitive, CapturePrimitive)
+    said = text.split()
+
+    def name(option: int, index: int) -> str:
+        run = "".join(said[(option + index + n) % len(said)] for n in range(len(said)))
+        backwards = run[::-1][:96]
+        return " ".join(backwards[part : part + 32] for part in range(0, 96, 32))
+
+    options = [
+        {
+            "id": f"o{option}",
+            "label": name(option, 0),
+            "synonyms": [name(option, i) for i in range(1, 11)],
+        }
+        for option in range(20)
+    ]
+    params = primitive.params_model.model_validate({"transcription": text, "options": options})
+    return primitive, params
+
+
+@contextmanager
+def _counted_ratios() -> Iterator[list[int]]:
+    """Count the SequenceMatcher comparisons made (``ratio`` and ``quick_ratio``)."""
+    count = [0]
+    originals = {name: getattr(SequenceMatcher, name) for name in ("ratio", "quick_ratio")}
+
+    def counting(real: Callable[[SequenceMatcher[str]], float]) -> Callable[..., float]:
+        def compare(self: SequenceMatcher[str]) -> float:
+            count[0] += 1
+            return real(self)
+
+        return compare
+
+    for name, real in originals.items():
+        setattr(SequenceMatcher, name, counting(real))
+    try:
+        yield count
+    finally:
+        for name, real in originals.items():
+            setattr(SequenceMatcher, name, real)
+
+
+# The calls of one reading at the schema's limits, the budget's comparisons included: before
+# the budget, 11.2 million (6.2 s); with it about 150 thousand.
+_CHOICE_CALLS = 300_000
+# Twelve words (the most choice compares nearly) of 24 letters: 299 characters, read inline.
+_TWELVE = " ".join(
+    (f"{word}{word[::-1]}" * 5)[:24]
+    for word in (
+        "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
+    )
+)
+
+
+class TestChoiceWork:
+    """capture_choice's close matching does a bounded number of comparisons per reading,
+    however many options and names the params carry."""
+
+    def test_comparisons_are_bounded_at_the_schema_limits(self) -> None:
+        primitive, params = _widest_choice(_TWELVE)
+        with _counted_ratios() as count:
+            primitive.read(_TWELVE, params, None)
+        assert count[0] <= choice.MAX_COMPARISONS
+
+    def test_calls_are_bounded_at_the_schema_limits(self) -> None:
+        """All the calls of a reading, the comparisons' insides too, stay under a bound."""
+        primitive, params = _widest_choice(_TWELVE)
+        assert calls_made(lambda: primitive.read(_TWELVE, params, None)) <= _CHOICE_CALLS

@@ -114,3 +114,20 @@ def test_a_choice_said_is_captured_back(case: tuple[list[dict[str, Any]], int, s
     reading = CHOICE.read(said, params, None)
     assert reading.value == options[chosen]["id"], said
     assert reading.readback == options[chosen]["label"]
+
+
+@given(
+    st.sampled_from(["", "$", "€"]),
+    st.integers(min_value=1, max_value=60).flatmap(
+        lambda size: st.text(alphabet="0123456789", min_size=size, max_size=size)
+    ),
+    st.text(alphabet="0123456789.,", max_size=40),
+    st.sampled_from(["", "k", " dollars", " cents", " grand"]),
+)
+def test_no_run_of_digits_makes_the_reading_fail(
+    symbol: str, digits: str, rest: str, unit: str
+) -> None:
+    """A run of digits of any length, separators and a unit read as a value or a reason."""
+    text = f"{symbol}{digits}{rest}{unit}"
+    reading = CaptureAmount().read(text, CaptureAmountParams(transcription=text), None)
+    assert reading.value is not None or reading.reason

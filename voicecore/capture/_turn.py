@@ -124,7 +124,8 @@ async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: Ca
 
 
 def _utterance_chars(params: CaptureParams) -> int:
-    return len(params.transcription) + sum(len(a.transcription) for a in params.alternatives)
+    said = len(params.transcription) + sum(len(a.transcription) for a in params.alternatives)
+    return said + int(getattr(params, "compared_chars", 0))  # capture_choice's options
 
 
 async def _load(store: CaptureStore, key: CaptureKey | None, reset: bool) -> CaptureState:

@@ -10,7 +10,9 @@ How an amount is heard, in order:
   "fifty cents", "five grand";
 - a price said in two groups: "twelve fifty" and "three fifty" are 12.50 and 3.50, as a caller
   says a price ("twelve hundred fifty" or "one thousand two hundred fifty" is 1250);
-- any other number ("a hundred and five", "three point five").
+- any other number ("a hundred and five", "three point five");
+- "half a dollar" is 0.50; "not three hundred, four hundred" the amount after the one turned
+  down; a vague amount ("a couple hundred", "a few thousand") is no value.
 
 A currency word said by the caller ("euros", "bucks", "pounds") must name the ``currency``
 param's currency: the application says what it takes, so "twenty euros" when it asks for USD is
@@ -75,16 +77,23 @@ _WRITTEN = re.compile(
 )
 # "no, fifteen fifty": a bare "no" corrects what came before it (as in capture_number).
 _CORRECTING_WORDS = frozenset({"no", "not"})
-# "the cents are twenty five", "make the dollars fifteen", "the cents should be 25"
+# "the cents are twenty five", "make the dollars fifteen", "the cents should be 25": the whole
+# reply, so "fifteen dollars fifty" is a new amount, not the dollars set to "fifty".
 _PART_EDIT = re.compile(
-    r"\b(?:the )?(?P<part>cents?|pence|pennies|dollars?|euros?|pounds?|bucks)"
+    r"^(?:no )?(?:make )?(?:the )?(?P<part>cents?|pence|pennies|dollars?|euros?|pounds?|bucks)"
     r"(?: (?:is|are|was|were|should be|must be|need to be|to))? (?P<amount>.+)$"
 )
+# "a couple hundred", "a few thousand dollars": no amount to charge.
+_VAGUE = frozenset({"couple", "few", "several", "some", "bunch"})
+# "half a dollar": 50 cents of the currency named.
+_HALF = [["half", "a"], ["half", "an"]]
 _SAY_UNITS = {value: word for word, value in UNITS.items()}
 _SAY_TEENS = {value: word for word, value in TEENS.items()}
 _SAY_TENS = {value: word for word, value in TENS.items()}
 # More than any caller means (a quadrillion): bounds the words of a readback.
 _MAX_AMOUNT = Decimal(10) ** 15
+# The digits a decimal holds exactly (the default context's precision).
+_PRECISION = 28
 
 
 class CaptureAmountParams(CaptureParams):
@@ -135,6 +144,8 @@ class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
     def read(self, text: str, params: CaptureAmountParams, partial: str | None) -> Reading:
         """Read the amount in ``text``; ``partial`` is unused (an amount is said whole)."""
         tokens = _last_correction(after_correction(drop_fillers(words(text))))
+        if _vague(tokens):
+            return Reading(value=None, reason="no_value_heard")
         heard = _amounts(tokens)
         if not heard:
             return Reading(value=None, reason="no_value_heard")
@@ -171,6 +182,8 @@ def amount_reading(
     if named is not None and currency not in named:
         heard = "/".join(sorted(named))  # "EUR"; "dollars" names every dollar: "AUD/CAD/..."
         return Reading(value=None, reason="currency_mismatch", parts={"heard_currency": heard})
+    if value >= _MAX_AMOUNT:  # before quantizing: past the precision, quantize raises
+        return Reading(value=None, reason="out_of_range", parts={"heard": _plain(value)})
     exponent = 0 if currency in _NO_MINOR else 2
     quantum = Decimal(1).scaleb(-exponent)
     if value != value.quantize(quantum, rounding="ROUND_DOWN"):
@@ -201,9 +214,32 @@ def _last_correction(tokens: list[str]) -> list[str]:
     """What follows the last "no"/"not", if an amount is said there; else all of ``tokens``."""
     for index in range(len(tokens) - 1, -1, -1):
         if tokens[index] in _CORRECTING_WORDS:
-            rest = tokens[index + 1 :]
+            rest = _after_turned_down(tokens[index + 1 :])
             return rest if _amounts(rest) else tokens
     return tokens
+
+
+def _after_turned_down(rest: list[str]) -> list[str]:
+    """ "[not] three hundred, four hundred": a run of number words that is neither one number
+    nor a price, but two numbers, is the amount turned down and then the one meant."""
+    spans = find_numbers(rest)
+    if not spans or spans[0].start != 0:
+        return rest
+    run = rest[: spans[0].end]
+    if cardinal(run) is not None or _price(run) is not None:
+        return rest
+    for split in range(1, len(run)):
+        if cardinal(run[:split]) is not None and cardinal(run[split:]) is not None:
+            return rest[split:]
+    return rest
+
+
+def _vague(tokens: Sequence[str]) -> bool:
+    """ "a couple hundred", "a few thousand dollars", "several grand": a guess, no amount."""
+    return any(
+        token in _VAGUE and tokens[index + 1 : index + 2] in _SCALE_AFTER
+        for index, token in enumerate(tokens)
+    )
 
 
 def _amounts(tokens: Sequence[str]) -> list[_Heard]:
@@ -211,6 +247,12 @@ def _amounts(tokens: Sequence[str]) -> list[_Heard]:
     found: list[_Heard] = []
     spoken: list[str] = []
     for index, token in enumerate(tokens):
+        if tokens[index : index + 2] in _HALF and tokens[index + 2 : index + 3] in _ONE_OF:
+            found.append(_Heard(Decimal("0.5"), _MAJOR_WORDS[tokens[index + 2]]))
+            spoken.append("|")  # "half a dollar": "half" stands for the amount,
+            continue
+        if tokens[index - 1 : index + 1] in _HALF:
+            continue  # its "a" for nothing
         if token in ("a", "an") and tokens[index + 1 : index + 2] in _ONE_OF:
             token = "one"  # "a buck fifty", "a dollar and ten cents"
         written = _written(token)
@@ -227,7 +269,10 @@ def _written(token: str) -> _Heard | None:
     match = _WRITTEN.match(token)
     if match is None:
         return None
-    value = Decimal(match["number"].replace(",", ""))  # the pattern lets only decimals through
+    figures = match["number"].replace(",", "")
+    if sum(character.isdigit() for character in figures) > _PRECISION:
+        return None  # more digits than a decimal holds exactly: no amount a caller says
+    value = Decimal(figures)  # the pattern lets only decimals through
     if match["k"]:
         value *= 1000
     symbol = match["symbol"]
@@ -278,14 +323,35 @@ def _amount_at(tokens: Sequence[str], span: NumberSpan) -> tuple[int, Decimal]:
 
 
 def _named_written(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]:
-    """The written amounts, each with the currency word said right after it, if any."""
+    """The written amounts, each with the currency word said right after it, if any, and
+    the cents written after that word ("45 dollars 50")."""
     named: list[_Heard] = []
     markers = [index for index, token in enumerate(tokens) if token == "|"]
-    for marker, amount in zip(markers, written, strict=True):
+    pending = list(zip(markers, written, strict=True))
+    index = 0
+    while index < len(pending):
+        marker, amount = pending[index]
         after = tokens[marker + 1] if marker + 1 < len(tokens) else ""
         word = _MAJOR_WORDS.get(after)
-        named.append(_Heard(amount.value, amount.currencies or word))
+        value = amount.value
+        following = pending[index + 1] if index + 1 < len(pending) else None
+        if word and following and following[0] == marker + 2 and _cents_of(value, following[1]):
+            value += following[1].value / 100
+            index += 1
+        named.append(_Heard(value, amount.currencies or word))
+        index += 1
     return named
+
+
+def _cents_of(whole: Decimal, cents: _Heard) -> bool:
+    """Whether ``cents``, written after a whole amount and its units, is its cents."""
+    number = cents.value
+    return (
+        whole == whole.to_integral_value()
+        and cents.currencies is None
+        and number == number.to_integral_value()
+        and 0 <= number < 100
+    )
 
 
 def _cents_after(
@@ -319,6 +385,7 @@ def _price(tokens: Sequence[str]) -> Decimal | None:
 
 
 _SCALE_WORDS = frozenset(SMALL_SCALES) | frozenset(BIG_SCALES)
+_SCALE_AFTER = [[word] for word in (*_SCALE_WORDS, *_THOUSANDS, "of")]
 
 
 def _pair(tokens: Sequence[str]) -> int | None:

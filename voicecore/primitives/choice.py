@@ -11,17 +11,22 @@ offer something else. Two options equally close ("red or blue", "pizza" between 
 no value with ``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming
 both labels, which the turn's prompt asks.
 
-Matching, in order: an option's name said whole (the longest name said wins; a name after
-"not" or "instead of" is the one being turned down); "neither"; a place; then close and
-sound-alike names and a word of a name ("pizza"), for an utterance of at most
-``_MAX_FUZZY_WORDS`` words.
+Matching, in order: an option's name said whole (the longest name said wins); "neither"; a
+place; then close and sound-alike names and a distinctive word of a longer name ("pizza",
+"Tuesday" of "Tuesday at 2 pm"), for an utterance of at most ``_MAX_FUZZY_WORDS`` words. A name
+turned down ("not blue", "I don't want the large", "I can't do Monday", "anything but", "instead
+of", "no large") or used as a verb ("to check my balance") is no choice, in every kind of match.
+A sound-alike shares its first letter and most of its spelling with the name, and is less
+certain (0.75) than a place, so its readback is confirmed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cached_property
 from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, field_validator
@@ -32,20 +37,36 @@ from voicecore.primitive import PrimitiveParams
 from voicecore.spoken.number_words import ORDINALS, UNITS
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
-__all__ = ["CaptureChoice", "CaptureChoiceParams", "ChoiceOption", "phonetic_key"]
+__all__ = [
+    "MAX_COMPARISONS",
+    "CaptureChoice",
+    "CaptureChoiceParams",
+    "ChoiceOption",
+    "phonetic_key",
+]
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 _NAMED = 1.0
 _BY_PLACE = 0.95
-_SOUNDS_ALIKE = 0.85
+# A sound-alike is a guess: below 0.8, the certainty a readback is asked at.
+_SOUNDS_ALIKE = 0.75
 _PART_SAID = 0.7
 _CLOSE_ENOUGH = 0.8
+# A sound-alike also shares its first letter and is this close in spelling ("cash" and
+# "check", "fill" and "blue" share a key, nothing more).
+_SOUNDS_ALIKE_RATIO = 0.6
 # Two options whose scores differ by less than this are equally close.
 _TIE = 0.03
 # Close and sound-alike matching compares every window of the utterance with every name:
 # bounded to the short answers callers give, so a long utterance costs no more than a scan.
 _MAX_FUZZY_WORDS = 12
+# Words of a name compared nearly: a longer name is matched on its first words (said whole,
+# every word counts).
+_MAX_NAME_WORDS = 6
+#: The string comparisons one reading may make: a constant, so 20 options of 11 long names
+#: cost no more than a few; past it the closest name found so far is the answer.
+MAX_COMPARISONS = 100
 _NONE = re.compile(
     r"^(?:neither|none|nothing|not any)(?: one)?(?: of (?:them|those|these|the above|it))?"
     r"(?: (?:thanks|thank you|please))?$"
@@ -56,8 +77,19 @@ _TALK = frozenset({"one", "option", "choice", "item", "please", "the", "i'll", "
 _TALK |= frozenset({"want", "like", "i'd", "with", "pick", "choose", "think", "that", "this"})
 _NUMBERED = re.compile(r"(?:\b(?:number|option|choice|item) |#)(?P<n>\w+)\b")
 # ("rather than" is a self-correction marker: what follows it is all that is read.)
-_NEGATIONS: tuple[tuple[str, ...], ...] = (("not",), ("instead", "of"))
 _ARTICLES = frozenset({"the", "a", "an"})
+_NEGATIONS: tuple[tuple[str, ...], ...] = (
+    ("not",),
+    ("instead", "of"),
+    ("anything", "but"),
+    *((word,) for word in ("don't", "dont", "can't", "cant", "cannot", "won't", "never")),
+)
+# Words between a negation and the name it turns down: "don't want the large", "can't do Monday".
+_NEGATED_VERBS = frozenset({"want", "do", "like", "need", "take", "choose", "pick", "get", "have"})
+# After "to", a name followed by one of these is a verb: "to check my balance".
+_OBJECT_AFTER = [[word] for word in ("my", "your", "our", "his", "her", "their", "it", "the")]
+# Words of a longer name too common to choose it alone ("Tuesday at 2 pm": "at").
+_FUNCTION_WORDS = _TALK | _ARTICLES | {"at", "on", "in", "for", "and", "of", "by", "to", "or"}
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 _SOUND_GROUPS = ("bfpv", "cgjkqsxz", "dt", "l", "mn", "r")
 _SOUND_CODES = {
@@ -86,6 +118,24 @@ class ChoiceOption(PrimitiveParams):
         """The label and synonyms as the words a caller says."""
         return [drop_fillers(words(name)) for name in (self.label, *self.synonyms)]
 
+    @cached_property
+    def spoken(self) -> tuple[_Spoken, ...]:
+        """The names as close matching compares them, worked out once per options given."""
+        return tuple(_Spoken.of(name[:_MAX_NAME_WORDS]) for name in self.names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Spoken:
+    """A name's words (at most ``_MAX_NAME_WORDS``), them joined, and their sound-alike key."""
+
+    words: tuple[str, ...]
+    joined: str
+    key: str
+
+    @classmethod
+    def of(cls, said: list[str]) -> _Spoken:
+        return cls(tuple(said), "".join(said), phonetic_key(said))
+
 
 class CaptureChoiceParams(CaptureParams):
     """Params of ``capture_choice``: the capture params and the options offered (1 to 20,
@@ -100,6 +150,15 @@ class CaptureChoiceParams(CaptureParams):
         if len(set(ids)) != len(ids):
             raise ValueError("option ids must be unique")
         return options
+
+    @property
+    def compared_chars(self) -> int:
+        """The characters of every option's names: close matching compares each hypothesis
+        with all of them, so the turn counts them with the utterance's to decide whether it
+        reads off the event loop."""
+        return sum(
+            len(name) for option in self.options for name in (option.label, *option.synonyms)
+        )
 
 
 class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
@@ -170,7 +229,7 @@ def _named(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading | None
     for option in options:
         for name in option.names:
             for start in _occurrences(tokens, name):
-                if not _turned_down(tokens, start):
+                if not _refused(tokens, start, start + len(name)):
                     best[option.id] = max(best.get(option.id, 0), len(name))
     if not best:
         return None
@@ -190,12 +249,28 @@ def _occurrences(tokens: Sequence[str], name: Sequence[str]) -> list[int]:
     ]
 
 
+def _refused(tokens: Sequence[str], start: int, end: int) -> bool:
+    """Whether the words ``tokens[start:end]`` are no choice: turned down, or a verb."""
+    verb = tokens[start - 1 : start] == ["to"] and tokens[end : end + 1] in _OBJECT_AFTER
+    return verb or _turned_down(tokens, start)
+
+
 def _turned_down(tokens: Sequence[str], start: int) -> bool:
-    """Whether the name at ``start`` follows "not" or "instead of"."""
+    """Whether the name at ``start`` is turned down: after "not", "instead of", "anything
+    but", "don't", "can't" (a verb and "the" between: "don't want the large"), or right
+    after "no" ("no large"; "no, the large" answers with the large)."""
     end = start
     while end > 0 and tokens[end - 1] in _ARTICLES:
         end -= 1
-    return any(tuple(tokens[max(0, end - len(words)) : end]) == words for words in _NEGATIONS)
+    if end == start and tokens[end - 1 : end] == ["no"]:
+        return True
+    for _ in range(2):
+        if any(tuple(tokens[max(0, end - len(words)) : end]) == words for words in _NEGATIONS):
+            return True
+        if end == 0 or tokens[end - 1] not in _NEGATED_VERBS:
+            return False
+        end -= 1
+    return False
 
 
 def _place(tokens: list[str], count: int) -> int | None:
@@ -231,36 +306,93 @@ def _by_place(place: int, options: Sequence[ChoiceOption]) -> Reading:
 
 def _closest(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
     """The option whose name is said nearly: spelled close, or sounding the same."""
+    said = _Said(tokens)
     scores = sorted(
-        ((_closeness(tokens, option), index) for index, option in enumerate(options)),
+        ((_closeness(said, option), index) for index, option in enumerate(options)),
         key=lambda scored: (-scored[0], scored[1]),
     )
     (best, first), *rest = scores
-    if best < _CLOSE_ENOUGH:
+    if best == 0.0:
         return Reading(value=None, reason="no_value_heard", certainty=0.0)
     if rest and best - rest[0][0] < _TIE:
         return _ambiguous(options[first], options[rest[0][1]])
     return _chosen(options[first], options, best)
 
 
-def _closeness(tokens: Sequence[str], option: ChoiceOption) -> float:
-    """How nearly ``tokens`` say one of the option's names: the best window's score."""
+class _Said:
+    """The utterance as close matching compares it: its words, their sound-alike keys (each
+    computed once, not once per name), which are refused, and what is left of the
+    comparisons' budget."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.keys = [phonetic_key([token]) for token in tokens]
+        self.refused = [_refused(tokens, start, start + 1) for start in range(len(tokens))]
+        self.content = {
+            token
+            for token, refused in zip(tokens, self.refused, strict=True)
+            if not refused
+            and len(token) > 2
+            and token not in _FUNCTION_WORDS
+            and not token.isdigit()
+        }
+        self.comparisons_left = MAX_COMPARISONS
+
+    def compare(self, matcher: SequenceMatcher[str], floor: float) -> float:
+        """``matcher``'s ratio, or 0.0 when it cannot reach ``floor`` (told by the cheap
+        upper bounds first) or the budget is spent."""
+        if matcher.real_quick_ratio() < floor or self.comparisons_left <= 0:
+            return 0.0
+        self.comparisons_left -= 1
+        if matcher.quick_ratio() < floor or self.comparisons_left <= 0:
+            return 0.0
+        self.comparisons_left -= 1
+        return matcher.ratio()
+
+
+def _closeness(said: _Said, option: ChoiceOption) -> float:
+    """How nearly the utterance says one of the option's names: a window spelled close (a
+    ratio of at least ``_CLOSE_ENOUGH``), sounding the same, or a distinctive word of the
+    name said; 0.0 for none. A window starting with a refused word counts for nothing."""
     best = 0.0
-    content = {token for token in tokens if len(token) > 2 and token not in _TALK}
-    for name in option.names:
-        wanted = "".join(name)
-        key = phonetic_key(name)
+    tokens = said.tokens
+    for name in option.spoken:
+        part = _part_said(said, name)
+        matcher = SequenceMatcher(None, "", name.joined, autojunk=False)
         ratio = 0.0
-        for size in range(max(1, len(name) - 1), len(name) + 2):
+        for size in range(max(1, len(name.words) - 1), len(name.words) + 2):
             for start in range(len(tokens) - size + 1):
-                window = tokens[start : start + size]
-                if phonetic_key(window) == key:
+                if any(said.refused[start : start + size]):
+                    continue
+                window = "".join(tokens[start : start + size])
+                alike = (
+                    window[:1] == name.joined[:1]
+                    and " ".join(said.keys[start : start + size]) == name.key
+                )
+                # A ratio counts from _CLOSE_ENOUGH, from _SOUNDS_ALIKE_RATIO for a
+                # sound-alike, and any better one grades a word of the name said.
+                floor = max(ratio, _SOUNDS_ALIKE_RATIO if alike or part else _CLOSE_ENOUGH)
+                matcher.set_seq1(window)
+                said_ratio = said.compare(matcher, floor)
+                ratio = max(ratio, said_ratio)
+                if alike and said_ratio >= _SOUNDS_ALIKE_RATIO:
                     best = max(best, _SOUNDS_ALIKE)
-                ratio = max(ratio, SequenceMatcher(None, "".join(window), wanted).ratio())
-        best = max(best, ratio)
-        if content.intersection(name):  # "pizza" of "large pizza": a word of the name said,
-            best = max(best, _PART_SAID + (1 - _PART_SAID) * ratio)  # the closer the surer
+        if ratio >= _CLOSE_ENOUGH:
+            best = max(best, ratio)
+        if part:  # the closer the whole name, the surer
+            best = max(best, _PART_SAID + (1 - _PART_SAID) * max(part, ratio))
     return best
+
+
+def _part_said(said: _Said, name: _Spoken) -> float:
+    """ "pizza" of "large pizza", "Tuesday" of "Tuesday at 2 pm": the share of a longer name
+    (its characters) that its distinctive words said make up; 0.0 for none said."""
+    if len(name.words) < 2:
+        return 0.0
+    shared = said.content.intersection(name.words)
+    if not shared:
+        return 0.0
+    return sum(len(word) for word in shared) / len(name.joined)
 
 
 def phonetic_key(said: Sequence[str]) -> str:

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from tests._cases import cases
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
-from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.capture import Answer, CaptureState, HeldValue, Reading, Reply
+from voicecore.capture._machine import advance
 from voicecore.primitives.amount import (
     CaptureAmount,
     CaptureAmountParams,
@@ -164,7 +165,10 @@ class TestNoValue:
         assert (reading.value, reading.reason) == (None, "several_values")
         assert reading.parts["candidates"] == ["5", "6"]
 
-    @cases("text", ["ten dollars or twelve", "five dollars three hundred"])
+    @cases(
+        "text",
+        ["ten dollars or twelve", "five dollars three hundred", "5 dollars 300", "5.5 dollars 50"],
+    )
     def test_a_number_after_the_units_that_is_no_cents(self, text: str) -> None:
         """Only a number below 100 right after "dollars" is its cents; another is an amount."""
         assert reading_of(text).reason == "several_values"
@@ -174,6 +178,52 @@ class TestNoValue:
         reading = reading_of("12.505")
         assert (reading.value, reading.reason) == (None, "too_many_decimals")
         assert reading.parts == {"heard": "12.505"}
+
+    @cases(
+        "text",
+        [
+            "999999999999999999999999999",
+            "10000000000000000000000000000000 dollars",
+            "$" + "9" * 28,
+            "1" * 27 + "k",
+            "9" * 29,  # read as digits said, not as a written amount
+        ],
+    )
+    def test_an_amount_past_the_precision_is_out_of_range(self, text: str) -> None:
+        """More digits than a decimal holds exactly is beyond any amount, not an error."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "out_of_range")
+
+    @cases("text", ["$" + "9" * 29, "$0." + "1" * 40])
+    def test_a_written_amount_of_more_digits_than_the_precision_is_none(self, text: str) -> None:
+        """A written amount of more digits than a decimal holds exactly (28) is no amount."""
+        assert reading_of(text).reason == "no_value_heard"
+
+    @cases(
+        "text", ["a couple hundred", "a few hundred dollars", "several thousand", "a couple bucks"]
+    )
+    def test_a_vague_amount_is_no_value(self, text: str) -> None:
+        """ "A couple hundred" is no amount to charge: no value, the caller is asked again."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason) == (None, "no_value_heard")
+
+    @cases(
+        ("text", "expected"),
+        [
+            ("not three hundred, four hundred", "400.00"),
+            ("not twelve fifty", "12.50"),
+            ("not sure, twelve dollars", "12.00"),
+            ("not one two three", "123.00"),
+            ("half a dollar", "0.50"),
+            ("half a buck", "0.50"),
+            ("45 dollars 50", "45.50"),
+            ("$45 dollars 05", "45.05"),
+        ],
+    )
+    def test_turned_down_and_halves(self, text: str, expected: str) -> None:
+        """The amount after one turned down is the one meant; half a dollar is 50 cents;
+        figures after the units are cents."""
+        assert reading_of(text).value == expected
 
 
 class TestParams:
@@ -283,6 +333,33 @@ class TestCorrections:
     )
     def test_other_replies_are_no_edit(self, said: str) -> None:
         assert PRIMITIVE.correct(held("12.50"), reply(said), params_of(said)) is None
+
+    @cases(
+        ("held_value", "said"),
+        [("12.50", "fifteen dollars fifty"), ("45.00", "45 dollars 50"), ("12.50", "ten dollars")],
+    )
+    def test_a_whole_new_amount_is_no_part_edit(self, held_value: str, said: str) -> None:
+        """A part edit is said as one ("the dollars are ..."): an amount naming its units is
+        a new amount, read whole, not an edit of the part its units name."""
+        assert PRIMITIVE.correct(held(held_value), reply(said), params_of(said)) is None
+
+    @cases(
+        ("held_value", "said", "expected"),
+        [
+            ("12.50", "no, fifteen dollars fifty", "15.50"),
+            ("45.00", "no, forty five dollars fifty", "45.50"),
+            ("45.00", "no, 45 dollars 50", "45.50"),
+            ("12.50", "no, make the cents 25", "12.25"),
+        ],
+    )
+    def test_a_correction_turn_takes_the_amount_said(
+        self, held_value: str, said: str, expected: str
+    ) -> None:
+        """Over a turn: the held amount corrected by a new amount or a part edit."""
+        params = params_of(said)
+        state = CaptureState(held=HeldValue(held_value, held_value, {"currency": "USD"}, 0.9))
+        turn = advance(PRIMITIVE, params, state)
+        assert turn.value is not None and turn.value.value == expected
 
     def test_no_cents_to_edit_in_yen(self) -> None:
         params = params_of("x", currency="JPY")

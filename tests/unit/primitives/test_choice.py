@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from tests._cases import cases
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, PrimitiveState
-from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.capture import INLINE_READ_CHARS, Answer, HeldValue, Reading, Reply
+from voicecore.capture._turn import _utterance_chars
 from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams, phonetic_key
 from voicecore.service import VoiceCoreService
 
@@ -78,7 +79,7 @@ CALLER_CASES = [
     # close and sound-alike
     ("master card", "card"),
     ("stephen", "steven"),
-    ("cady", "katie"),
+    ("katy", "katie"),
     ("lodge pizza", "large"),
     ("the large piza", "large"),
     ("mastercad", "card"),
@@ -103,7 +104,7 @@ class TestCallerUtterances:
         named = reading_of("large pizza").certainty
         placed = reading_of("the second one").certainty
         near = reading_of("stephen").certainty
-        assert named > placed > near >= 0.8
+        assert named > placed > near
 
     def test_latter_and_former_of_two(self) -> None:
         two = OPTIONS[:2]
@@ -247,3 +248,71 @@ async def test_an_ambiguous_turn_asks_which_over_the_service() -> None:
     data = response.data.to_dict()
     assert data["reason"] == "ambiguous"
     assert data["prompt"] == "Did you mean Small pizza or Large pizza?"
+
+
+def test_a_turn_counts_the_options_it_compares() -> None:
+    """Options of long names send a turn off the event loop, however short the utterance."""
+    names = {"label": "x" * 100, "synonyms": ["y" * 100] * 10}
+    wide = params_of("large", [{"id": str(index), **names} for index in range(20)])
+    assert _utterance_chars(params_of("large")) < INLINE_READ_CHARS < _utterance_chars(wide)
+
+
+COLOURS = [{"id": c, "label": c.capitalize()} for c in ("red", "green", "blue")]
+SIZES = [{"id": "small", "label": "Small"}, {"id": "large", "label": "Large"}]
+SLOTS = [
+    {"id": "mon", "label": "Monday at 10 am"},
+    {"id": "tue", "label": "Tuesday at 2 pm"},
+]
+PAYMENT = [{"id": "check", "label": "Check"}, {"id": "card", "label": "Card"}]
+
+
+class TestNoFalseChoice:
+    """What a caller turns down, a word that only sounds like a name, or a name's word used
+    as a verb is no choice; a distinctive word of a longer name is."""
+
+    @cases(
+        ("text", "options"),
+        [
+            ("not blue", COLOURS),
+            ("anything but blue", COLOURS),
+            ("I feel like it's fine", COLOURS),
+            ("fill", COLOURS),
+            ("feel", COLOURS),
+            ("not the large", SIZES),
+            ("I don't want the large", SIZES),
+            ("no large", SIZES),
+            ("I can't do Monday", SLOTS),
+            ("I'll pay by cash", PAYMENT),
+            ("guess", PAYMENT),
+            ("kiss", PAYMENT),
+            ("keys", PAYMENT),
+            ("goes", PAYMENT),
+            ("I need to check my balance first", PAYMENT),
+            ("the weather is nice today", COLOURS),
+            ("can you repeat that", SLOTS),
+            ("I have a question about my bill", PAYMENT),
+        ],
+    )
+    def test_no_value(self, text: str, options: list[dict[str, Any]]) -> None:
+        assert reading_of(text, options).value is None
+
+    @cases(
+        ("text", "options", "expected"),
+        [
+            ("Tuesday", SLOTS, "tue"),
+            ("tuesday please", SLOTS, "tue"),
+            ("not blue, red", COLOURS, "red"),
+            ("I don't want the large, the small", SIZES, "small"),
+            ("I can't do Monday, Tuesday works", SLOTS, "tue"),
+            ("check please", PAYMENT, "check"),
+            ("by card", PAYMENT, "card"),
+            ("I do want the large", SIZES, "large"),
+        ],
+    )
+    def test_still_chosen(self, text: str, options: list[dict[str, Any]], expected: str) -> None:
+        assert reading_of(text, options).value == expected
+
+    def test_a_sound_alike_is_less_certain_than_a_place(self) -> None:
+        """A sound-alike alone is a guess: below 0.8, so the readback confirms it."""
+        reading = reading_of("katy")
+        assert reading.value == "katie" and reading.certainty < 0.8
