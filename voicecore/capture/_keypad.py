@@ -6,7 +6,9 @@ transcription. The rule, the same for every capture:
 
 - ``#`` ends the entry: it and anything after it are ignored ("4155550182#" is "4155550182").
 - ``*`` starts the entry over: only the keys after the last ``*`` count, and digits kept from
-  earlier turns (a partial value) are dropped ("415*650#" is "650"). ``capture_amount`` is the
+  earlier turns (a partial value) are dropped ("415*650#" is "650"). An entry that ends with
+  ``*`` ("*", "415*") only starts over: the partial value is dropped, no attempt is spent, and
+  the turn is INCOMPLETE with reason ``started_over``. ``capture_amount`` is the
   exception: there ``*`` is the decimal point ("12*50#" is 12.50), the usual IVR convention,
   since a keypad has no "." key.
 - Answering a readback, ``1`` is yes and ``2`` is no; any other entry is read as a new value
@@ -35,6 +37,7 @@ from voicecore.primitive import PrimitiveParams
 __all__ = [
     "KEYPAD_WEIGHT",
     "NO_KEY",
+    "STARTED_OVER",
     "YES_KEY",
     "KeypadCaptureParams",
     "KeypadInput",
@@ -44,6 +47,8 @@ __all__ = [
 
 #: An entry's weight in the vote: keys are what the caller pressed, not a guess.
 KEYPAD_WEIGHT: Final = 1.0
+#: The reason of a value turn whose entry ends with "*": start over, nothing else.
+STARTED_OVER: Final = "started_over"
 YES_KEY: Final = "1"
 NO_KEY: Final = "2"
 _END_KEY: Final = "#"

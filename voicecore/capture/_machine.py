@@ -28,7 +28,13 @@ from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from voicecore._json import JsonValue
 from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
-from voicecore.capture._keypad import KEYPAD_WEIGHT, NO_KEY, YES_KEY, keypad_entry
+from voicecore.capture._keypad import (
+    KEYPAD_WEIGHT,
+    NO_KEY,
+    STARTED_OVER,
+    YES_KEY,
+    keypad_entry,
+)
 from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
@@ -150,6 +156,10 @@ def _value_turn(
         turn = _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
         return replace(turn, heard=dict(progress.parts))
     top = readings[0]
+    if top.reason == STARTED_OVER:  # "*" alone: the partial value goes, no attempt is spent
+        return _incomplete(
+            state.attempt, replace(state, partial=None, partial_readback=""), STARTED_OVER
+        )
     turn = _attempt_failed(params, state, top.reason or "no_value_heard")
     return replace(turn, heard=dict(top.parts))
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import ClassVar, TypeVar
 
 from voicecore.capture._events import CAPTURE_EVENT_TYPES
-from voicecore.capture._keypad import after_restart
+from voicecore.capture._keypad import STARTED_OVER, after_restart
 from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import HeldValue
@@ -51,11 +51,12 @@ class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
 
         By default the keys after the last "*" (which drops ``partial`` too) must be digits,
         and are read with ``read`` as written digits; a value so read is exact (certainty 1).
+        Nothing after the "*" only starts over (reason ``STARTED_OVER``).
         Only a primitive whose params take ``dtmf`` (``KeypadCaptureParams``) gets keys.
         """
         digits, restarted = after_restart(keys)
         if not digits.isdigit():
-            reason = "invalid_keys" if digits else "no_value_heard"
+            reason = "invalid_keys" if digits else STARTED_OVER
             return Reading(value=None, reason=reason, certainty=0.0)
         reading = self.read(digits, params, None if restarted else partial)
         return reading if reading.value is None else replace(reading, certainty=1.0)

@@ -74,7 +74,7 @@ DEFAULT_READING = [
     ("99*1234#", NC, "1234", None),
     ("12#", PrimitiveState.INCOMPLETE, "12", "too_few_digits"),
     ("12A4#", PrimitiveState.INCOMPLETE, None, "invalid_keys"),
-    ("12*", PrimitiveState.INCOMPLETE, None, "no_value_heard"),
+    ("12*", PrimitiveState.INCOMPLETE, None, "started_over"),
 ]  # fmt: skip
 
 

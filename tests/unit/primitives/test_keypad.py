@@ -70,11 +70,11 @@ TYPED = [
 
 # Entries that give no value, and why.
 NOT_A_VALUE = [
-    ("capture_phone", "415*", "no_value_heard"),
+    ("capture_phone", "415*", "started_over"),
     ("capture_phone", "1A55550182#", "invalid_keys"),
     ("capture_phone", "5555555555#", "invalid_phone"),
     ("capture_digits", "12B4#", "invalid_keys"),
-    ("capture_number", "4*#", "no_value_heard"),
+    ("capture_number", "4*#", "started_over"),
     ("capture_amount", "12*50*1#", "invalid_keys"),
     ("capture_amount", "*50#", "invalid_keys"),
     ("capture_amount", "12*505#", "too_many_decimals"),
@@ -183,6 +183,21 @@ class TestAnswersToTheReadback:
         await press(service, "capture_phone", {"dtmf": "415555#"}, conversation)
         over = await press(service, "capture_phone", {"dtmf": "*0182#"}, conversation)
         assert (over.state, over.data["partial"]) == (INCOMPLETE, "0182")
+
+    async def test_star_alone_starts_over(self, service: VoiceCoreService) -> None:
+        """ "*" alone drops the digits kept, spends no attempt and asks afresh."""
+        conversation = f"keys-{next(_CONVERSATIONS)}"
+        await press(service, "capture_phone", {"dtmf": "415555#"}, conversation)
+        over = await press(service, "capture_phone", {"dtmf": "*"}, conversation)
+        assert (over.state, over.data["reason"], over.data["attempts"]) == (
+            INCOMPLETE,
+            "started_over",
+            1,
+        )
+        assert "partial" not in over.data
+        assert over.data["prompt"] == "Okay, let's start over. What is your phone number?"
+        done = await press(service, "capture_phone", {"dtmf": "6505550182"}, conversation)
+        assert (done.state, done.value, done.data["attempts"]) == (NC, "+16505550182", 1)
 
     async def test_spoken_partial_completed_by_keys(self, service: VoiceCoreService) -> None:
         conversation = f"keys-{next(_CONVERSATIONS)}"
