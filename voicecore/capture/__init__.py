@@ -2,7 +2,9 @@
 
 A capture primitive subclasses ``CapturePrimitive`` and says how to read one ASR hypothesis
 (``read``, returning a ``Reading``) and, optionally, how a reply to the readback edits the held
-value (``correct``, given a ``Reply``). The rest is shared by every capture: the n-best vote
+value (``correct``, given a ``Reply``); one that can take keypad input takes
+``KeypadCaptureParams`` (the ``dtmf`` param, read by ``read_keys``: the one rule is in
+``voicecore.capture._keypad``). The rest is shared by every capture: the n-best vote
 (``rank``), the state machine (ask, read back, confirm, correct, give up after
 ``max_attempts``), the store that keeps a ``CaptureState`` between turns (``CaptureStore``;
 ``InMemoryCaptureStore`` by default) and the events (``CAPTURE_EVENT_TYPES``). ``run_turn``
@@ -20,6 +22,14 @@ from voicecore.capture._events import (
     FAILED,
     REJECTED,
     VALUE_CAPTURED,
+)
+from voicecore.capture._keypad import (
+    KEYPAD_WEIGHT,
+    NO_KEY,
+    YES_KEY,
+    KeypadCaptureParams,
+    KeypadInput,
+    keypad_entry,
 )
 from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.capture._params import (
@@ -51,6 +61,10 @@ __all__ = [
     "Hypothesis",
     "INLINE_READ_CHARS",
     "InMemoryCaptureStore",
+    "KEYPAD_WEIGHT",
+    "KeypadCaptureParams",
+    "KeypadInput",
+    "NO_KEY",
     "READ_WORKERS",
     "REJECTED",
     "Ranked",
@@ -60,7 +74,9 @@ __all__ = [
     "UtteranceParams",
     "VALUE_CAPTURED",
     "Vote",
+    "YES_KEY",
     "hypotheses",
+    "keypad_entry",
     "rank",
     "redact",
     "run_turn",

@@ -24,10 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Literal, Protocol, TypeVar
+from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from voicecore._json import JsonValue
 from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
+from voicecore.capture._keypad import (
+    KEYPAD_WEIGHT,
+    NO_KEY,
+    STARTED_OVER,
+    YES_KEY,
+    keypad_entry,
+)
 from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
@@ -55,6 +62,10 @@ class CaptureReader(Protocol[ParamsT_contra]):
 
     def correct(self, held: HeldValue, reply: Reply, params: ParamsT_contra) -> Reading | None:
         """Apply a reply that edits ``held`` in part ("s as in sam"); None if it does not."""
+        ...
+
+    def read_keys(self, keys: str, params: ParamsT_contra, partial: str | None) -> Reading:
+        """Read a keypad entry (the keys before any "#"; see ``voicecore.capture._keypad``)."""
         ...
 
 
@@ -96,10 +107,31 @@ _NO = _AnswerKey("no")
 def advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     """The next step of a capture in ``state`` given this turn's ``params``."""
     state = replace(state, attempt=min(state.attempt, params.max_attempts))
-    heard = hypotheses(params)
+    keys = keypad_entry(params)
+    if keys is None:
+        heard = hypotheses(params)
+    else:  # keys win over the transcription (``voicecore.capture._keypad`` says why)
+        primitive, heard = _Keyed(primitive), (Hypothesis(keys, KEYPAD_WEIGHT, 0, 0),)
     if state.held is not None:
         return _answer_turn(primitive, params, state, state.held, heard)
     return _value_turn(primitive, params, state, heard)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyed(Generic[ParamsT]):
+    """A primitive reading a keypad entry: its ``read_keys`` in place of ``read``, no edits."""
+
+    primitive: CaptureReader[ParamsT]
+    noun: ClassVar[str] = "value"  # unused: the turn's prompt names the primitive's noun
+
+    def read(self, text: str, params: ParamsT, partial: str | None) -> Reading:
+        return self.primitive.read_keys(text, params, partial)
+
+    def correct(self, held: HeldValue, reply: Reply, params: ParamsT) -> Reading | None:
+        return None
+
+    def read_keys(self, keys: str, params: ParamsT, partial: str | None) -> Reading:
+        return self.primitive.read_keys(keys, params, partial)
 
 
 # -- a turn that should carry the value ------------------------------------------------------
@@ -127,6 +159,10 @@ def _value_turn(
         turn = _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
         return replace(turn, heard=dict(progress.parts))
     top = readings[0]
+    if top.reason == STARTED_OVER:  # "*" alone: the partial value goes, no attempt is spent
+        return _incomplete(
+            state.attempt, replace(state, partial=None, partial_readback=""), STARTED_OVER
+        )
     turn = _attempt_failed(params, state, top.reason or "no_value_heard")
     return replace(turn, heard=dict(top.parts))
 
@@ -183,6 +219,8 @@ def _interpret(
     primitive: CaptureReader[ParamsT], params: ParamsT, held: HeldValue, text: str
 ) -> tuple[_AnswerKey | None, float, Reading | None]:
     """What one hypothesis answers: its meaning, certainty, and the correction's reading."""
+    if isinstance(primitive, _Keyed):
+        return _keyed_answer(primitive, params, held, text)
     said = understand(text)
     if said.answer is Answer.YES and not said.remainder:
         return _YES, said.certainty, None
@@ -199,6 +237,20 @@ def _interpret(
     if reading.value == held.value and said.answer is not Answer.NO:
         return _YES, certainty, None  # "yes, j o h n" or the value said again
     return _AnswerKey("correction", reading.value), certainty, reading
+
+
+def _keyed_answer(
+    keyed: _Keyed[ParamsT], params: ParamsT, held: HeldValue, keys: str
+) -> tuple[_AnswerKey | None, float, Reading | None]:
+    """A keypad answer to the readback: 1 yes, 2 no, else a new value (or not understood)."""
+    if keys in (YES_KEY, NO_KEY):
+        return (_YES if keys == YES_KEY else _NO), 1.0, None
+    reading = keyed.read_keys(keys, params, None)
+    if reading.value is None:
+        return None, 0.0, None
+    if reading.value == held.value:
+        return _YES, reading.certainty, None
+    return _AnswerKey("correction", reading.value), reading.certainty, reading
 
 
 def _read_correction(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
+from dataclasses import replace
 from typing import ClassVar, TypeVar
 
 from voicecore.capture._events import CAPTURE_EVENT_TYPES
+from voicecore.capture._keypad import STARTED_OVER, after_restart
 from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import HeldValue
@@ -43,6 +45,21 @@ class CapturePrimitive(Primitive[CaptureParamsT], abc.ABC):
         ``reply.text`` as a new value.
         """
         return None
+
+    def read_keys(self, keys: str, params: CaptureParamsT, partial: str | None) -> Reading:
+        """Read a keypad entry: the keys before any "#" (``voicecore.capture._keypad``).
+
+        By default the keys after the last "*" (which drops ``partial`` too) must be digits,
+        and are read with ``read`` as written digits; a value so read is exact (certainty 1).
+        Nothing after the "*" only starts over (reason ``STARTED_OVER``).
+        Only a primitive whose params take ``dtmf`` (``KeypadCaptureParams``) gets keys.
+        """
+        digits, restarted = after_restart(keys)
+        if not digits.isdigit():
+            reason = "invalid_keys" if digits else STARTED_OVER
+            return Reading(value=None, reason=reason, certainty=0.0)
+        reading = self.read(digits, params, None if restarted else partial)
+        return reading if reading.value is None else replace(reading, certainty=1.0)
 
     async def execute(self, params: CaptureParamsT, ctx: PrimitiveContext) -> PrimitiveResult:
         """Run one turn of the capture state machine."""

@@ -6,11 +6,13 @@
   again, telling the caller how to correct it;
 - a value heard but not valid says what was heard ("I heard 555 123 4567, but that doesn't
   look like a valid phone number");
-- a number outside the accepted range says so.
+- a number outside the accepted range says so;
+- a keypad entry that only starts over ("*") asks for the value afresh.
 """
 
 from __future__ import annotations
 
+from voicecore.capture._keypad import STARTED_OVER
 from voicecore.capture._machine import Turn
 from voicecore.primitive import PrimitiveState
 
@@ -33,6 +35,8 @@ def precise_prompt(turn: Turn, noun: str, purpose: str) -> str | None:
             f"{turn.value.readback}{purpose}. Is that right? If not, please say just the "
             "part that's wrong."
         )
+    if turn.state is PrimitiveState.INCOMPLETE and turn.reason == STARTED_OVER:
+        return f"Okay, let's start over. What is your {noun}{purpose}?"
     if turn.state is not PrimitiveState.INCOMPLETE or turn.reason in _NOT_WRONG or turn.partial:
         return None
     again = f"Could you tell me your {noun} again{purpose}?"

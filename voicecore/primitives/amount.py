@@ -14,6 +14,9 @@ How an amount is heard, in order:
 - "half a dollar" is 0.50; "not three hundred, four hundred" the amount after the one turned
   down; a vague amount ("a couple hundred", "a few thousand") is no value.
 
+Keypad input (``dtmf``): digits with "*" as the decimal point ("12*50#" is 12.50), the usual
+IVR convention (a keypad has no "." key); so in an amount "*" does not start the entry over.
+
 A currency word said by the caller ("euros", "bucks", "pounds") must name the ``currency``
 param's currency: the application says what it takes, so "twenty euros" when it asks for USD is
 no value (reason ``currency_mismatch``, with the currency heard), never a silent conversion nor a
@@ -32,7 +35,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from voicecore._json import JsonValue
-from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
 from voicecore.spoken.number_words import BIG_SCALES, SMALL_SCALES, TEENS, TENS, UNITS, ZERO_DIGITS
 from voicecore.spoken.numbers import NumberSpan, cardinal, find_numbers, spoken_number
 from voicecore.spoken.readback import say_characters
@@ -90,13 +93,15 @@ _HALF = [["half", "a"], ["half", "an"]]
 _SAY_UNITS = {value: word for word, value in UNITS.items()}
 _SAY_TEENS = {value: word for word, value in TEENS.items()}
 _SAY_TENS = {value: word for word, value in TENS.items()}
+# A keypad amount: digits, then "*" (the decimal point) and the minor digits, if any.
+_KEYPAD_AMOUNT = re.compile(r"[0-9]+(?:\*[0-9]+)?")
 # More than any caller means (a quadrillion): bounds the words of a readback.
 _MAX_AMOUNT = Decimal(10) ** 15
 # The digits a decimal holds exactly (the default context's precision).
 _PRECISION = 28
 
 
-class CaptureAmountParams(CaptureParams):
+class CaptureAmountParams(KeypadCaptureParams):
     """Params of ``capture_amount``: the capture params, inclusive bounds, the currency, and
     whether an amount may have cents."""
 
@@ -155,6 +160,14 @@ class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
             return Reading(value=None, reason="several_values", parts={"candidates": shown})
         named = [item.currencies for item in heard if item.currencies is not None]
         return amount_reading(values[0], params, named[0] if named else None)
+
+    def read_keys(self, keys: str, params: CaptureAmountParams, partial: str | None) -> Reading:
+        """Read a keypad entry with "*" as the decimal point ("12*50" is 12.50, "12" is 12.00),
+        the usual IVR convention: a keypad has no "." key, so "*" does not start over here."""
+        entry = _KEYPAD_AMOUNT.fullmatch(keys)
+        if entry is None:
+            return Reading(value=None, reason="invalid_keys", certainty=0.0)
+        return amount_reading(Decimal(keys.replace("*", ".")), params, None)
 
     def correct(self, held: HeldValue, reply: Reply, params: CaptureAmountParams) -> Reading | None:
         """Set one part of the held amount: "the cents are 25", "the dollars are fifteen"."""

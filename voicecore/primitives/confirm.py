@@ -1,5 +1,9 @@
 """``confirm``: did the caller say yes or no?
 
+Keypad input (``dtmf``): "1" is yes and "2" is no, with confidence 1 (keys are exact); any
+other entry is unclear. Keys win over a transcription given beside them, as in every capture
+(``voicecore.capture._keypad``).
+
 Every n-best hypothesis is read with ``voicecore.spoken.yesno.understand`` and the answers are
 ranked like capture values (``voicecore.capture.rank``): confidence is the ASR confidence
 times the answer's certainty, raised by agreeing hypotheses and lowered by disagreeing ones.
@@ -11,7 +15,17 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from voicecore.capture import UtteranceParams, Vote, hypotheses, rank
+from voicecore.capture import (
+    KEYPAD_WEIGHT,
+    NO_KEY,
+    YES_KEY,
+    KeypadInput,
+    UtteranceParams,
+    Vote,
+    hypotheses,
+    keypad_entry,
+    rank,
+)
 from voicecore.primitive import (
     JsonValue,
     Primitive,
@@ -27,8 +41,9 @@ __all__ = ["Confirm", "ConfirmParams"]
 _ASK_AGAIN = "Sorry, was that a yes or a no?"
 
 
-class ConfirmParams(UtteranceParams):
-    """Params of ``confirm``: what the ASR heard (transcription, alternatives, confidence)."""
+class ConfirmParams(KeypadInput, UtteranceParams):
+    """Params of ``confirm``: what the ASR heard (transcription, alternatives, confidence) or
+    the key pressed (``dtmf``: "1" yes, "2" no)."""
 
 
 class Confirm(Primitive[ConfirmParams]):
@@ -47,12 +62,17 @@ class Confirm(Primitive[ConfirmParams]):
 
     async def execute(self, params: ConfirmParams, ctx: PrimitiveContext) -> PrimitiveResult:
         """Read this turn's answer."""
-        heard = hypotheses(params)
-        answers = [understand(h.text) for h in heard]
-        votes = [
-            Vote(_clear(said), h.weight * said.certainty, h.hearing)
-            for h, said in zip(heard, answers, strict=True)
-        ]
+        keys = keypad_entry(params)
+        if keys is None:
+            heard = hypotheses(params)
+            answers = [understand(h.text) for h in heard]
+            votes = [
+                Vote(_clear(said), h.weight * said.certainty, h.hearing)
+                for h, said in zip(heard, answers, strict=True)
+            ]
+        else:
+            answers = [_pressed(keys)]
+            votes = [Vote(_clear(answers[0]), KEYPAD_WEIGHT * answers[0].certainty)]
         ranked = rank(votes)
         if not ranked:
             return PrimitiveResult(
@@ -77,3 +97,9 @@ class Confirm(Primitive[ConfirmParams]):
 def _clear(said: YesNo) -> str | None:
     """ "yes" or "no"; None when unclear."""
     return None if said.answer is Answer.UNCLEAR else said.answer.value
+
+
+def _pressed(keys: str) -> YesNo:
+    """The answer a keypad entry gives: "1" yes, "2" no, anything else unclear."""
+    answer = {YES_KEY: Answer.YES, NO_KEY: Answer.NO}.get(keys, Answer.UNCLEAR)
+    return YesNo(answer, 1.0 if answer is not Answer.UNCLEAR else 0.0, "")

@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, model_validator
 
-from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
@@ -25,7 +25,7 @@ _CERTAIN = 0.95
 _GROUP = 3
 
 
-class CaptureDigitsParams(CaptureParams):
+class CaptureDigitsParams(KeypadCaptureParams):
     """Params of ``capture_digits``: the accepted length of the code, in characters."""
 
     min_length: int = Field(default=1, ge=1, le=_MAX_CODE)

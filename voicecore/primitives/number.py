@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from voicecore._json import JsonValue
-from voicecore.capture import CaptureParams, CapturePrimitive, Reading
+from voicecore.capture import CapturePrimitive, KeypadCaptureParams, Reading
 from voicecore.spoken.formatted import digit_homophones
 from voicecore.spoken.numbers import NumberSpan, decimal_string, find_numbers, is_number_word
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
@@ -21,7 +21,7 @@ __all__ = ["CaptureNumber", "CaptureNumberParams"]
 _CORRECTING_WORDS = frozenset(["no", "not"])
 
 
-class CaptureNumberParams(CaptureParams):
+class CaptureNumberParams(KeypadCaptureParams):
     """Params of ``capture_number``: the common capture params plus inclusive bounds."""
 
     min_value: Decimal | None = Field(default=None, allow_inf_nan=False)

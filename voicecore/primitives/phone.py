@@ -11,7 +11,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from pydantic import field_validator
 
-from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
 from voicecore.spoken.formatted import digit_homophones
@@ -50,7 +50,7 @@ _MAX_TENS_READINGS = 16
 _MAX_PHONE_DIGITS = 32
 
 
-class CapturePhoneParams(CaptureParams):
+class CapturePhoneParams(KeypadCaptureParams):
     """Params of ``capture_phone``: ``region`` (ISO 3166 alpha-2) for numbers said without
     a country code; by default the locale's region (US for en-US)."""
 
