@@ -45,7 +45,7 @@ from voicecore.primitives._usps import (
 )
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
-from voicecore.spoken.number_words import SMALL_SCALES, TENS, ZERO_WORDS
+from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
 from voicecore.spoken.numbers import cardinal, is_number_word, ordinal
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
@@ -211,6 +211,7 @@ def _parse(tokens: list[str], params: CaptureAddressParams) -> _Parsed:
     number, at = _house_number(tokens)
     if not number:
         return _Parsed(empty, "no_house_number")
+    at += at < len(tokens) and tokens[at] == _COMMA  # "123, Main Street"
     street, at = _street(tokens, at)
     if not street:
         return _Parsed(replace(empty, number=number), "no_street")
@@ -253,11 +254,10 @@ def _house_number(tokens: Sequence[str]) -> tuple[str, int]:
     end = 0
     while end < len(tokens) and _is_number_word(tokens[end]):
         end += 1
-    if end < len(tokens) and ordinal(tokens[end : end + 1]) is not None:
-        # "one two three forty second street": the tens belong to the street's name; after
-        # one word they are the number's ("three fifty fifth avenue" is 350 5th Ave)
-        if end > 2 and tokens[end - 1] in TENS:
-            end -= 1
+    # "one two three forty second street": the tens belong to the street's name; after one
+    # word they are the number's ("three fifty fifth avenue" is 350 5th Ave)
+    if end > 2 and tokens[end - 1] in TENS and _ordinal(tokens[end - 1 : end + 1]) is not None:
+        end -= 1
     run = list(tokens[:end])
     if any(word in SMALL_SCALES for word in run):
         whole = cardinal(run)
@@ -270,7 +270,13 @@ def _house_number(tokens: Sequence[str]) -> tuple[str, int]:
 
 
 def _is_number_word(token: str) -> bool:
-    return (token in ZERO_WORDS or is_number_word(token)) and ordinal([token]) is None
+    return (token in ZERO_WORDS or is_number_word(token)) and _ordinal([token]) is None
+
+
+def _ordinal(tokens: Sequence[str]) -> int | None:
+    """``ordinal``, and the ordinal words it misses ("sixtieth": text2num does not know it)."""
+    value = ordinal(tokens)
+    return ORDINALS.get(tokens[0]) if value is None and len(tokens) == 1 else value
 
 
 # -- the street ----------------------------------------------------------------------------
@@ -326,7 +332,7 @@ def _street_word(tokens: Sequence[str], index: int) -> tuple[str, int]:
     """One word of a street's name and how many tokens it took: an ordinal as figures
     ("forty second" -> "42nd"), else the word capitalised; ("", 0) for a number."""
     for length in (2, 1):
-        value = ordinal(tokens[index : index + length])
+        value = _ordinal(tokens[index : index + length])
         if value is not None and index + length <= len(tokens):
             return f"{value}{_ordinal_suffix(value)}", length
     if _has_digits(tokens[index : index + 1]):
@@ -380,12 +386,15 @@ def _unit_identifier(tokens: Sequence[str], index: int) -> tuple[str, int]:
         return "", index
     written = _WRITTEN_UNIT.match(tokens[index])
     if written and not (len(tokens[index]) == 1 and tokens[index].isalpha()):
-        return written["unit"].upper(), index + 1
-    digits, end = digit_run(list(tokens[: index + 4]), index)
+        identifier, end = written["unit"].upper(), index + 1
+    else:
+        identifier, end = digit_run(list(tokens[: index + 4]), index)
+    if identifier[-1:].isalpha():
+        return identifier, end
     letter = letter_name(tokens[end]) if end < len(tokens) else None
-    if letter:  # no city starts with a word of one letter: it is the unit's
-        return (digits + letter).upper(), end + 1
-    return digits, end
+    if letter:  # "4 b", "four b", "c": no city starts with a word of one letter
+        return (identifier + letter).upper(), end + 1
+    return identifier, end
 
 
 # -- city, state and ZIP -------------------------------------------------------------------

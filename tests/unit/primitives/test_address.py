@@ -93,6 +93,14 @@ CALLER_CASES = [
         "two twelve east twelfth street new york ny one zero zero zero three",
         "212 E 12th St, New York, NY 10003",
     ),
+    (
+        "forty two west sixtieth street new york ny one zero zero two three",
+        "42 W 60th St, New York, NY 10023",
+    ),
+    (
+        "three hundred forty twentieth court salem oregon nine seven three oh one",
+        "340 20th Ct, Salem, OR 97301",
+    ),
     # written, as typed or as a formatting ASR writes it
     ("123 Main St., Apt 4B, San Francisco, CA 94107", MAIN),
     ("123 Main Street, Apartment 4B, San Francisco, California 94107.", MAIN),
