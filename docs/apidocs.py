@@ -78,6 +78,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             {"id": "afternoon", "label": "Tuesday afternoon", "synonyms": ["after lunch"]},
         ],
     },
+    "capture_address": {
+        "transcription": "my address is one twenty three main street apartment four b, "
+        "san francisco california nine four one oh seven"
+    },
     "confirm": {
         "transcription": "yes that's right",
         "alternatives": [{"transcription": "yes that's right", "confidence": 0.92}],

@@ -72,7 +72,8 @@ _SPOKEN_WORDS = st.sampled_from(
     "actually sorry i mean as in for sam capital double triple oh zero one two three four "
     "five six seven eight nine ten twenty hundred thousand million point minus half "
     "first third of january march tomorrow next monday pm am noon o'clock quarter past "
-    "spelled alpha bravo charlie delta echo x-ray".split()
+    "spelled alpha bravo charlie delta echo x-ray main street st avenue north apartment apt "
+    "suite unit springfield new york california ca zip 94107 123".split()
 )
 _utterances = st.lists(_SPOKEN_WORDS, max_size=12).map(" ".join) | st.text(max_size=40)
 _plausible_strings = st.sampled_from(

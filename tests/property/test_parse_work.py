@@ -43,6 +43,17 @@ _HELD: dict[str, tuple[str, dict[str, JsonValue]]] = {
     "capture_name": ("John", {}),
     "capture_amount": ("12.50", {"currency": "USD"}),
     "capture_choice": ("large", {"label": "Large pizza", "position": 2}),
+    "capture_address": (
+        "123 Main St Apt 4B, San Francisco, CA 94107",
+        {
+            "number": "123",
+            "street": "Main St",
+            "unit": "Apt 4B",
+            "city": "San Francisco",
+            "state": "CA",
+            "zip": "94107",
+        },
+    ),
 }
 _OPTIONS = [
     {"id": "small", "label": "Small pizza", "synonyms": ["small", "the little one"]},

@@ -14,6 +14,7 @@ __all__ = ["builtin_primitives", "debug_primitive_set"]
 
 def builtin_primitives() -> list[Primitive[Any]]:
     """One instance of every production primitive."""
+    from voicecore.primitives.address import CaptureAddress
     from voicecore.primitives.amount import CaptureAmount
     from voicecore.primitives.choice import CaptureChoice
     from voicecore.primitives.confirm import Confirm
@@ -35,6 +36,7 @@ def builtin_primitives() -> list[Primitive[Any]]:
         CaptureName(),
         CaptureAmount(),
         CaptureChoice(),
+        CaptureAddress(),
         Confirm(),
     ]
 

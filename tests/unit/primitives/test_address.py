@@ -1,0 +1,364 @@
+"""capture_address: caller-style addresses, their parts, params, readback and corrections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from tests._cases import cases
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.primitives._usps import STATE_NAMES, STATES, SUFFIX_NAMES, SUFFIXES
+from voicecore.primitives.address import Address, CaptureAddress, CaptureAddressParams
+from voicecore.service import VoiceCoreService
+
+PRIMITIVE = CaptureAddress()
+MAIN = "123 Main St Apt 4B, San Francisco, CA 94107"
+
+
+def params_of(text: str, **params: Any) -> CaptureAddressParams:
+    """Params as the service builds them from a request's Struct."""
+    return CaptureAddressParams.model_validate({"transcription": text, **params})
+
+
+def reading_of(text: str, **params: Any) -> Reading:
+    return PRIMITIVE.read(text, params_of(text, **params), None)
+
+
+CALLER_CASES = [
+    # spoken, the way people say house numbers and ZIP codes
+    (
+        "one twenty three main street apartment four b san francisco california "
+        "nine four one oh seven",
+        MAIN,
+    ),
+    ("one two three main street apartment four b san francisco california 94107", MAIN),
+    (
+        "one hundred twenty three main street apartment number four b san francisco "
+        "california nine four one zero seven",
+        MAIN,
+    ),
+    (
+        "twenty one oh five north lake shore drive chicago illinois six oh six one one",
+        "2105 N Lake Shore Dr, Chicago, IL 60611",
+    ),
+    (
+        "fifteen hundred oak avenue unit c charleston west virginia two five three zero one",
+        "1500 Oak Ave Unit C, Charleston, WV 25301",
+    ),
+    (
+        "one two three forty second street new york new york one zero zero three six",
+        "123 42nd St, New York, NY 10036",
+    ),
+    (
+        "one oh one elm street suite two hundred austin texas seven eight seven zero one",
+        "101 Elm St Ste 200, Austin, TX 78701",
+    ),
+    (
+        "three fifty fifth avenue new york new york one zero one one eight",
+        "350 5th Ave, New York, NY 10118",
+    ),
+    (
+        "twelve hundred west second street austin texas seven eight seven zero one",
+        "1200 W 2nd St, Austin, TX 78701",
+    ),
+    (
+        "eight eight colin p kelly junior street san francisco california nine four one oh seven",
+        "88 Colin P Kelly Junior St, San Francisco, CA 94107",
+    ),
+    (
+        "four hundred park avenue south, new york new york one zero zero one six",
+        "400 Park Ave S, New York, NY 10016",
+    ),
+    (
+        "seven forty two evergreen terrace springfield oregon nine seven four seven seven",
+        "742 Evergreen Ter, Springfield, OR 97477",
+    ),
+    (
+        "ten downing street columbus ohio four three two one five dash one two three four",
+        "10 Downing St, Columbus, OH 43215-1234",
+    ),
+    (
+        "five hundred elm street lot twelve reno nevada eight nine five oh one",
+        "500 Elm St Lot 12, Reno, NV 89501",
+    ),
+    (
+        "nine nine nine third avenue seattle washington ninety eight one oh four",
+        "999 3rd Ave, Seattle, WA 98104",
+    ),
+    (
+        "two twelve east twelfth street new york ny one zero zero zero three",
+        "212 E 12th St, New York, NY 10003",
+    ),
+    (
+        "forty two west sixtieth street new york ny one zero zero two three",
+        "42 W 60th St, New York, NY 10023",
+    ),
+    (
+        "three hundred forty twentieth court salem oregon nine seven three oh one",
+        "340 20th Ct, Salem, OR 97301",
+    ),
+    # written, as typed or as a formatting ASR writes it
+    ("123 Main St., Apt 4B, San Francisco, CA 94107", MAIN),
+    ("123 Main Street, Apartment 4B, San Francisco, California 94107.", MAIN),
+    ("123 main st apt 4b san francisco ca 94107", MAIN),
+    ("123 MAIN ST APT 4B SAN FRANCISCO CA 94107", MAIN),
+    ("123 Main St #4B, San Francisco, CA 94107", "123 Main St # 4B, San Francisco, CA 94107"),
+    (
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        "1600 Pennsylvania Ave NW, Washington, DC 20500",
+    ),
+    (
+        "350 Fifth Avenue, Suite 3300, New York, NY 10118-3300",
+        "350 5th Ave Ste 3300, New York, NY 10118-3300",
+    ),
+    ("123 Broadway, Albany, NY 12207", "123 Broadway, Albany, NY 12207"),
+    ("500 W 2nd St Apt #12 Austin TX 78701", "500 W 2nd St Apt 12, Austin, TX 78701"),
+    ("10 Downing St Columbus OH 43215", "10 Downing St, Columbus, OH 43215"),
+    ("221 Baker Blvd, Boise, Idaho 83702", "221 Baker Blvd, Boise, ID 83702"),
+    ("42 Wallaby Way, Sydney, Maine 04101", "42 Wallaby Way, Sydney, ME 04101"),
+    (
+        "77 Massachusetts Ave, Cambridge, MA 02139",
+        "77 Massachusetts Ave, Cambridge, MA 02139",
+    ),
+    ("1 Infinite Loop, Cupertino, CA 95014", "1 Infinite Loop, Cupertino, CA 95014"),
+    ("2 Pier Ln Slip 4, Key West, FL 33040", "2 Pier Ln Slip 4, Key West, FL 33040"),
+    ("8 Elm Ct, Bldg C, Raleigh, North Carolina 27601", "8 Elm Ct Bldg C, Raleigh, NC 27601"),
+    # carrier phrases, fillers, thanks and self-corrections around it
+    ("my address is 123 Main Street, Apartment 4B, San Francisco, California 94107", MAIN),
+    (
+        "uh my address is um twenty one oh five north lake shore drive chicago illinois "
+        "six oh six one one",
+        "2105 N Lake Shore Dr, Chicago, IL 60611",
+    ),
+    ("Yeah, it's 123 Main St., Apt 4B, San Francisco, CA 94107.", MAIN),
+    ("i live at 123 main st apt 4b san francisco ca 94107", MAIN),
+    ("it's at 123 main st apt 4b san francisco ca 94107", MAIN),
+    ("the address is, 123 Main St, Apt 4B, San Francisco, CA 94107, thank you", MAIN),
+    ("sure, 123 main st apt 4b, san francisco, ca 94107 please", MAIN),
+    ("um, so, 123 Main St, uh, Apt 4B, San Francisco, CA, 94107", MAIN),
+    ("125 elm street, sorry, 123 main st apt 4b san francisco ca 94107", MAIN),
+    ("my street address would be 123 Main St Apt 4B San Francisco CA 94107", MAIN),
+]
+
+
+class TestCallerUtterances:
+    @cases(("text", "expected"), CALLER_CASES)
+    def test_reads_the_address(self, text: str, expected: str) -> None:
+        """Caller phrasing around an address gives its one-line postal form."""
+        assert reading_of(text).value == expected
+
+    def test_there_are_forty_cases(self) -> None:
+        """The table covers at least the forty caller cases the issue asks for."""
+        assert len(CALLER_CASES) >= 40
+
+    def test_parts_are_in_data(self) -> None:
+        """Each part is in ``parts`` in its postal form, the state in two letters."""
+        reading = reading_of(
+            "one twenty three main street apartment four b san francisco "
+            "california nine four one oh seven"
+        )
+        assert reading.parts == {
+            "number": "123",
+            "street": "Main St",
+            "unit": "Apt 4B",
+            "city": "San Francisco",
+            "state": "CA",
+            "zip": "94107",
+        }
+
+    def test_an_address_without_a_unit_has_an_empty_unit(self) -> None:
+        reading = reading_of("10 Downing St Columbus OH 43215")
+        assert reading.parts["unit"] == ""
+
+
+class TestReadback:
+    def test_says_abbreviations_in_full_and_the_zip_digit_by_digit(self) -> None:
+        """The issue's readback: "123 Main Street, Apartment 4B, San Francisco, California,
+        9 4 1 0 7"."""
+        reading = reading_of(MAIN)
+        assert (
+            reading.readback
+            == "123 Main Street, Apartment 4B, San Francisco, California, 9 4 1 0 7"
+        )
+
+    def test_directions_and_zip_plus_four(self) -> None:
+        reading = reading_of("1600 Pennsylvania Ave NW, Washington, DC 20500-0003")
+        assert reading.readback == (
+            "1600 Pennsylvania Avenue Northwest, Washington, District of Columbia, "
+            "2 0 5 0 0, 0 0 0 3"
+        )
+
+    def test_a_number_sign_unit_is_said_as_number(self) -> None:
+        reading = reading_of("123 Main St #4B, San Francisco, CA 94107")
+        assert reading.readback.startswith("123 Main Street, Number 4B, ")
+
+
+class TestMissingParts:
+    @cases(
+        ("text", "reason", "heard"),
+        [
+            ("", "no_value_heard", {}),
+            ("my address is", "no_value_heard", {}),
+            ("main street san francisco", "no_house_number", {}),
+            ("one twenty three", "no_street", {"number": "123"}),
+            ("123 main street", "no_city", {"number": "123", "street": "Main St"}),
+            (
+                "742 evergreen terrace springfield",
+                "no_state",
+                {"number": "742", "street": "Evergreen Ter", "city": "Springfield"},
+            ),
+            (
+                "742 evergreen terrace springfield oregon",
+                "no_zip",
+                {"number": "742", "street": "Evergreen Ter", "city": "Springfield", "state": "OR"},
+            ),
+            ("123 main st apt, springfield", "no_unit", {"number": "123", "street": "Main St"}),
+        ],
+    )
+    def test_says_what_is_missing_with_what_was_heard(
+        self, text: str, reason: str, heard: dict[str, str]
+    ) -> None:
+        """Without a whole address there is no value; the reason names the first part missing."""
+        reading = reading_of(text)
+        assert (reading.value, reading.reason, dict(reading.parts)) == (None, reason, heard)
+
+    @cases("text", ["0 main street boston ma 02108", "one two three four five six seven main st"])
+    def test_a_house_number_is_a_number_people_have(self, text: str) -> None:
+        assert reading_of(text).reason == "no_house_number"
+
+    @cases("text", ["123 main st boston ma 0210", "123 main st boston ma 021081"])
+    def test_a_zip_has_five_or_nine_digits(self, text: str) -> None:
+        assert reading_of(text).reason == "no_zip"
+
+
+class TestParams:
+    def test_default_state_when_none_is_said(self) -> None:
+        reading = reading_of("123 main street, oakland, 94612", default_state="CA")
+        assert reading.value == "123 Main St, Oakland, CA 94612"
+
+    def test_a_state_said_wins_over_the_default(self) -> None:
+        reading = reading_of("123 main st reno nevada 89501", default_state="CA")
+        assert reading.value == "123 Main St, Reno, NV 89501"
+
+    def test_require_unit(self) -> None:
+        """With ``require_unit`` an address without a unit is no value (``no_unit``)."""
+        without = reading_of("10 Downing St Columbus OH 43215", require_unit=True)
+        assert (without.value, without.reason) == (None, "no_unit")
+        assert reading_of(MAIN, require_unit=True).value == MAIN
+
+    @pytest.mark.parametrize("state", ["ca", "California", "C", "CAL"])
+    def test_default_state_is_two_capital_letters(self, state: str) -> None:
+        with pytest.raises(ValidationError, match="default_state"):
+            params_of("x", default_state=state)
+
+    def test_long_hypotheses_are_refused_by_the_shared_bound(self) -> None:
+        with pytest.raises(ValidationError, match="transcription"):
+            params_of("1" * 2001)
+
+    def test_schema_names_the_params(self) -> None:
+        schema = CaptureAddressParams.model_json_schema()
+        assert {"require_unit", "default_state"} <= set(schema["properties"])
+
+
+def held(text: str = MAIN) -> HeldValue:
+    reading = reading_of(text)
+    assert reading.value is not None
+    return HeldValue(reading.value, reading.readback, dict(reading.parts), confidence=0.9)
+
+
+def reply(text: str) -> Reply:
+    return Reply(Answer.NO, text, f"no {text}")
+
+
+class TestCorrections:
+    @cases(
+        ("said", "expected"),
+        [
+            ("the zip is 94110", "123 Main St Apt 4B, San Francisco, CA 94110"),
+            (
+                "the zip code is nine four one one zero",
+                "123 Main St Apt 4B, San Francisco, CA 94110",
+            ),
+            ("uh the zip is 94107-1234", "123 Main St Apt 4B, San Francisco, CA 94107-1234"),
+            ("94110", "123 Main St Apt 4B, San Francisco, CA 94110"),
+            ("it's apartment 5 not 4b", "123 Main St Apt 5, San Francisco, CA 94107"),
+            ("not 4b, apartment 5", "123 Main St Apt 5, San Francisco, CA 94107"),
+            ("apartment five", "123 Main St Apt 5, San Francisco, CA 94107"),
+            ("suite 12", "123 Main St Ste 12, San Francisco, CA 94107"),
+            ("the city is oakland", "123 Main St Apt 4B, Oakland, CA 94107"),
+            ("the state is nevada please", "123 Main St Apt 4B, San Francisco, NV 94107"),
+            ("the street is market street", "123 Market St Apt 4B, San Francisco, CA 94107"),
+            ("the house number is one twenty five", "125 Main St Apt 4B, San Francisco, CA 94107"),
+        ],
+    )
+    def test_sets_one_part(self, said: str, expected: str) -> None:
+        """A correction of one part keeps the others."""
+        edited = PRIMITIVE.correct(held(), reply(said), params_of(said))
+        assert edited is not None and edited.value == expected
+
+    @cases(
+        "said",
+        [
+            "125 Main St, San Francisco, CA 94107",  # a new address: read, not edited
+            "the zip is 9410",
+            "the state is texas or maybe ohio",
+            "the city is 94107",
+            "the street is 94107",
+            "the number is twelve b c",
+            "apartment",
+            "i said main street",
+        ],
+    )
+    def test_other_replies_are_no_edit(self, said: str) -> None:
+        assert PRIMITIVE.correct(held(), reply(said), params_of(said)) is None
+
+    def test_an_edit_that_leaves_a_required_part_out_is_no_value(self) -> None:
+        """The held address kept no unit: with ``require_unit`` an edit still lacks it."""
+        edited = PRIMITIVE.correct(
+            held("10 Downing St Columbus OH 43215"),
+            reply("the zip is 43216"),
+            params_of("x", require_unit=True),
+        )
+        assert edited is not None and (edited.value, edited.reason) == (None, "no_unit")
+
+
+class TestTables:
+    def test_every_abbreviation_says_back_a_name(self) -> None:
+        """Each form maps to an abbreviation that the readback can say in full."""
+        assert set(STATES.values()) == set(STATE_NAMES)
+        assert set(SUFFIXES.values()) == set(SUFFIX_NAMES)
+        assert len(STATE_NAMES) == 56  # the fifty states, DC and five possessions
+
+    def test_an_address_round_trips_through_its_parts(self) -> None:
+        address = Address("1", "Elm St", "", "Reno", "NV", "89501")
+        assert address.postal() == "1 Elm St, Reno, NV 89501"
+        assert address.spoken() == "1 Elm Street, Reno, Nevada, 8 9 5 0 1"
+
+
+async def test_hypotheses_that_agree_outvote_one_that_does_not() -> None:
+    """A said and a written form of one address beat a third that hears another ZIP."""
+    service = VoiceCoreService.from_settings()
+    alternatives = [
+        {"transcription": "123 Main St, Apt 4B, San Francisco, CA 94101", "confidence": 0.5},
+        {"transcription": "123 Main St., Apt 4B, San Francisco, CA 94107", "confidence": 0.4},
+    ]
+    request = ExecutePrimitiveRequest(
+        objective_type="capture_address",
+        params=Struct.from_dict(
+            {
+                "transcription": "one twenty three main street apartment four b san francisco "
+                "california nine four one oh seven",
+                "asr_confidence": 0.45,
+                "alternatives": alternatives,
+            }
+        ),
+    )
+    response = await service.execute_primitive(request)
+    assert response.success and response.data is not None
+    data = response.data.to_dict()
+    assert data["value"] == MAIN
+    assert data["zip"] == "94107"

@@ -1,0 +1,251 @@
+"""How ``capture_address`` reads each part of an address: the house number, the street, the
+unit, and the city, state and ZIP code said after them (``voicecore.primitives.address``).
+
+Each reader takes the caller's lower-case tokens (commas kept as ``COMMA``) and a position, and
+returns the part in its postal form and where it ends, or "" when the part is not said there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS
+from voicecore.spoken.digits import digit_run
+from voicecore.spoken.letters import letter_name
+from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
+from voicecore.spoken.numbers import cardinal, is_number_word, ordinal
+
+__all__ = [
+    "COMMA",
+    "city_of",
+    "designator_at",
+    "form_at",
+    "house_number",
+    "is_designator",
+    "place_of",
+    "street_at",
+    "unit_at",
+    "zip_of",
+]
+
+COMMA = "|"  # a comma the caller's ASR wrote: it ends a street without a suffix
+_WRITTEN_NUMBER = re.compile(r"^[1-9][0-9]{0,5}[a-z]?$")
+_MAX_NUMBER_DIGITS = 6
+_WRITTEN_UNIT = re.compile(
+    r"^#?(?P<unit>[0-9]{1,5}[a-z]?|[a-z][0-9]{0,4}|[0-9]{1,3}-[0-9a-z]{1,3})$"
+)
+_WRITTEN_ZIP = re.compile(r"^(?P<five>[0-9]{5})(?:-(?P<four>[0-9]{4}))?$")
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+_LONGEST_FORM = max(len(form.split()) for form in [*STATES, *DIRECTIONS])
+
+
+# -- the house number ----------------------------------------------------------------------
+
+
+def house_number(tokens: Sequence[str]) -> tuple[str, int]:
+    """The house number at the start of ``tokens`` and where it ends; ("", 0) if none."""
+    if tokens and _WRITTEN_NUMBER.match(tokens[0]):
+        return tokens[0].upper(), 1
+    end = 0
+    while end < len(tokens) and _is_number_word(tokens[end]):
+        end += 1
+    # "one two three forty second street": the tens belong to the street's name; after one
+    # word they are the number's ("three fifty fifth avenue" is 350 5th Ave)
+    if end > 2 and tokens[end - 1] in TENS and _ordinal(tokens[end - 1 : end + 1]) is not None:
+        end -= 1
+    run = list(tokens[:end])
+    if any(word in SMALL_SCALES for word in run):
+        whole = cardinal(run)
+        digits, used = (str(whole), end) if whole else ("", 0)
+    else:
+        digits, used = digit_run(run)
+    if not digits or used != end or digits[0] == "0" or len(digits) > _MAX_NUMBER_DIGITS:
+        return "", 0
+    return digits, end
+
+
+def _is_number_word(token: str) -> bool:
+    return (token in ZERO_WORDS or is_number_word(token)) and _ordinal([token]) is None
+
+
+def _ordinal(tokens: Sequence[str]) -> int | None:
+    """``ordinal``, and the ordinal words it misses ("sixtieth": text2num does not know it)."""
+    value = ordinal(tokens)
+    return ORDINALS.get(tokens[0]) if value is None and len(tokens) == 1 else value
+
+
+# -- the street ----------------------------------------------------------------------------
+
+
+def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
+    """The street from ``at`` in its postal form ("N Main St", "42nd St"), and where it ends."""
+    words_: list[str] = []
+    index = at
+    direction, used = form_at(tokens, index, DIRECTIONS)
+    if direction and index + used < len(tokens) and not _ends_street(tokens, index + used):
+        words_.append(direction)
+        index += used
+    name_start = len(words_)
+    while index < len(tokens):
+        if _ends_street(tokens, index) and (len(words_) > name_start or tokens[index] == COMMA):
+            break  # a designator first is the street's name: "2 Pier Ln", "5 Lot Rd"
+        word, used = _street_word(tokens, index)
+        if not used:
+            break
+        suffix = SUFFIXES.get(tokens[index])
+        if suffix and len(words_) > name_start:
+            return _suffixed(tokens, index, words_)
+        words_.append(word)
+        index += used
+    return (" ".join(words_), index) if len(words_) > name_start else ("", at)
+
+
+def _suffixed(tokens: Sequence[str], index: int, words_: list[str]) -> tuple[str, int]:
+    """The street whose suffix starts at ``index``: the last of a run of suffix words ("lake
+    shore drive"), then a direction if the street ends after it."""
+    while index + 1 < len(tokens) and tokens[index + 1] in SUFFIXES:
+        words_.append(tokens[index].capitalize())
+        index += 1
+    words_.append(SUFFIXES[tokens[index]].capitalize())
+    index += 1
+    direction, used = form_at(tokens, index, DIRECTIONS)
+    if direction and (index + used == len(tokens) or _ends_street(tokens, index + used)):
+        words_.append(direction)
+        index += used
+    return " ".join(words_), index
+
+
+def _ends_street(tokens: Sequence[str], index: int) -> bool:
+    return tokens[index] == COMMA or is_designator(tokens[index])
+
+
+def is_designator(token: str) -> bool:
+    return token in UNITS or (token.startswith("#") and token != "#" and token[1:].isalnum())
+
+
+def _street_word(tokens: Sequence[str], index: int) -> tuple[str, int]:
+    """One word of a street's name and how many tokens it took: an ordinal as figures
+    ("forty second" -> "42nd"), else the word capitalised; ("", 0) for a number."""
+    for length in (2, 1):
+        value = _ordinal(tokens[index : index + length])
+        if value is not None and index + length <= len(tokens):
+            return f"{value}{_ordinal_suffix(value)}", length
+    if _has_digits(tokens[index : index + 1]):
+        return "", 0  # a number is no street's name, and names no street here
+    return tokens[index].capitalize(), 1
+
+
+def _ordinal_suffix(value: int) -> str:
+    if 11 <= value % 100 <= 13:
+        return "th"
+    return _ORDINAL_SUFFIX.get(value % 10, "th")
+
+
+def form_at(tokens: Sequence[str], index: int, table: dict[str, str]) -> tuple[str, int]:
+    """The abbreviation of the longest form of ``table`` said at ``index``, and its length."""
+    for length in range(_LONGEST_FORM, 0, -1):
+        form = " ".join(tokens[index : index + length])
+        if index + length <= len(tokens) and form in table:
+            return table[form], length
+    return "", 0
+
+
+# -- the unit ------------------------------------------------------------------------------
+
+
+def unit_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
+    """The unit at ``at`` ("Apt 4B", "# 12") and where it ends; ("", at) if none is said."""
+    index = designator_at(tokens, at)
+    if index is None:
+        return "", at
+    if tokens[index].startswith("#") and tokens[index] != "#":
+        designator, index = "#", index  # "#4b": the designator and the unit in one token
+        tokens = [*tokens[:index], tokens[index][1:], *tokens[index + 1 :]]
+    else:
+        designator, index = UNITS[tokens[index]].capitalize(), index + 1
+    if index < len(tokens) and tokens[index] in ("number", "#"):
+        index += 1  # "apartment number four"
+    identifier, index = _unit_identifier(tokens, index)
+    return (f"{designator} {identifier}", index) if identifier else ("", at)
+
+
+def designator_at(tokens: Sequence[str], at: int) -> int | None:
+    """Where a unit's designator is said at ``at`` (after a comma, maybe); None if none is."""
+    index = at + (at < len(tokens) and tokens[at] == COMMA)
+    return index if index < len(tokens) and is_designator(tokens[index]) else None
+
+
+def _unit_identifier(tokens: Sequence[str], index: int) -> tuple[str, int]:
+    """ "4b", "four b", "b", "twelve" -> "4B", "4B", "B", "12"; ("", index) if none."""
+    if index >= len(tokens):
+        return "", index
+    written = _WRITTEN_UNIT.match(tokens[index])
+    if written and not (len(tokens[index]) == 1 and tokens[index].isalpha()):
+        identifier, end = written["unit"].upper(), index + 1
+    else:
+        identifier, end = digit_run(list(tokens[: index + 4]), index)
+    if identifier[-1:].isalpha():
+        return identifier, end
+    letter = letter_name(tokens[end]) if end < len(tokens) else None
+    if letter:  # "4 b", "four b", "c": no city starts with a word of one letter
+        return (identifier + letter).upper(), end + 1
+    return identifier, end
+
+
+# -- city, state and ZIP -------------------------------------------------------------------
+
+
+def place_of(tokens: Sequence[str], default_state: str | None) -> tuple[str, str, str]:
+    """City, state and ZIP in what follows the street and unit, read from the end: the state
+    is the last one said before the ZIP (or the end), the city the words before it."""
+    tokens = [token for token in tokens if token != COMMA]
+    zip_start = _zip_start(tokens)
+    zip_code = zip_of(tokens[zip_start:])
+    head = tokens[:zip_start]
+    while not zip_code and head and _has_digits(head[-1:]):
+        head = head[:-1]  # a ZIP misheard ("0210"): the state and city are still before it
+    state, state_start = _state_at_end(head)
+    return city_of(head[:state_start]), state or default_state or "", zip_code
+
+
+def _state_at_end(tokens: Sequence[str]) -> tuple[str, int]:
+    """The state said last in ``tokens`` (its longest name: "west virginia", not "virginia")
+    and where it starts, after one word of city at least; ("", len(tokens)) if none."""
+    for start in range(max(1, len(tokens) - _LONGEST_FORM), len(tokens)):
+        state, used = form_at(tokens, start, STATES)
+        if state and start + used == len(tokens):
+            return state, start
+    return "", len(tokens)
+
+
+def _has_digits(tokens: Sequence[str]) -> bool:
+    return any(is_number_word(token) or any(char.isdigit() for char in token) for token in tokens)
+
+
+def _zip_start(tokens: Sequence[str]) -> int:
+    """Where a ZIP said at the end of ``tokens`` starts; ``len(tokens)`` if none is."""
+    for start in range(max(0, len(tokens) - 12), len(tokens)):
+        if zip_of(tokens[start:]):
+            return start
+    return len(tokens)
+
+
+def zip_of(tokens: Sequence[str]) -> str:
+    """All of ``tokens`` as a ZIP ("94107", "94107-1234", "nine four one oh seven"), or ""."""
+    if len(tokens) == 1 and _WRITTEN_ZIP.match(tokens[0]):
+        return tokens[0]
+    said = [token for token in tokens if token not in ("dash", "-", "hyphen")]
+    if not said or len(said) > 12:
+        return ""
+    digits, used = digit_run(list(said))
+    if used != len(said) or len(digits) not in (5, 9):
+        return ""
+    return digits if len(digits) == 5 else f"{digits[:5]}-{digits[5:]}"
+
+
+def city_of(tokens: Sequence[str]) -> str:
+    """The city's name: its words capitalised; "" if a number is said among them."""
+    if not tokens or _has_digits(tokens):
+        return ""
+    return " ".join(token.capitalize() for token in tokens)
