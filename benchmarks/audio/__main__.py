@@ -7,8 +7,9 @@ The full run speaks every case with TTS voices, decodes it with the ASRs
 transcripts against a ``voicecore serve`` subprocess (``benchmarks.audio.score``) and prints the
 report. ``--score-only`` skips TTS and ASR and rescores the committed transcripts against the
 current code, in seconds. ``--limit N``: only the first N cases (a CI budget; a limited full run
-writes its transcripts beside the committed ones, never over them). ``--write-docs`` writes the
-report to docs/audio.md. It is a report: the exit code is 0 whatever the figures.
+writes its transcripts into the cache directory, never over the committed ones).
+``--write-docs`` writes the report to docs/audio.md. It is a report: the exit code is 0 whatever
+the figures.
 """
 
 from __future__ import annotations
@@ -44,13 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not options.score_only:
         from benchmarks.audio import transcribe
 
+        cache = options.cache_dir or transcribe.DEFAULT_CACHE
         if options.transcripts is None and options.limit is not None:
-            transcripts_file = TRANSCRIPTS_FILE.with_suffix(".limited.jsonl")
-        args = ["--out", str(transcripts_file)]
+            transcripts_file = cache / "transcripts.limited.jsonl"
+        args = ["--out", str(transcripts_file), "--cache-dir", str(cache)]
         if options.limit is not None:
             args += ["--limit", str(options.limit)]
-        if options.cache_dir is not None:
-            args += ["--cache-dir", str(options.cache_dir)]
         transcribe.main(args)
     try:
         transcripts = load_transcripts(transcripts_file)

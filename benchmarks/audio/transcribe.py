@@ -37,7 +37,6 @@ import wave
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from benchmarks.audio.cases import TRANSCRIPTS_FILE, Case, Hypothesis, Transcript, load_cases
 
@@ -141,6 +140,8 @@ def pocketsphinx_asr() -> Callable[[Path], tuple[Hypothesis, ...]]:
         for number, entry in enumerate(decoder.nbest()):
             if number >= 4 * NBEST or len(entries) >= NBEST:
                 break
+            if entry is None:  # the lattice's empty path
+                continue
             if entry.hypstr and entry.hypstr not in entries and entry.score > 0:
                 entries[entry.hypstr] = math.log(entry.score)
         best_score = max(entries.values()) if entries else 0.0
@@ -192,11 +193,17 @@ ASRS: dict[str, Callable[[], Callable[[Path], tuple[Hypothesis, ...]]]] = {
 
 
 def transcripts(
-    cases: Sequence[Case], asr: str, cache: Path, report: Callable[[str], None] = print
+    cases: Sequence[Case],
+    asr: str,
+    cache: Path,
+    shard: tuple[int, int] = (0, 1),
+    report: Callable[[str], None] = print,
 ) -> Iterator[Transcript]:
-    """Each case spoken by its voice and decoded by ``asr``."""
+    """Each case (of ``shard``: number i of n) spoken by its voice and decoded by ``asr``."""
     decode = ASRS[asr]()
     for index, case in enumerate(cases):
+        if index % shard[1] != shard[0]:
+            continue
         voice = voice_for(index)
         nbest = decode(speak(voice, case.text, cache))
         if index % 20 == 0:
@@ -210,18 +217,26 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--asr", default=",".join(ASRS), help="comma-separated ASR names")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--out", type=Path, default=TRANSCRIPTS_FILE)
+    parser.add_argument(
+        "--shard", default="0/1", help="I/N: only the cases whose number is I modulo N"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
     cases = load_cases()[: options.limit]
-    rows: list[dict[str, Any]] = []
-    for asr in options.asr.split(","):
-        for transcript in transcripts(cases, asr, options.cache_dir):
-            rows.append(transcript.to_json())
-    options.out.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
-    print(f"wrote {len(rows)} transcripts to {options.out}", file=sys.stderr)
+    index, count = (int(part) for part in options.shard.split("/"))
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    # Line by line, flushed: a run stopped halfway leaves what it decoded.
+    with options.out.open("w") as out:
+        for asr in options.asr.split(","):
+            for transcript in transcripts(cases, asr, options.cache_dir, (index, count)):
+                out.write(json.dumps(transcript.to_json(), sort_keys=True) + "\n")
+                out.flush()
+                written += 1
+    print(f"wrote {written} transcripts to {options.out}", file=sys.stderr)
     return 0
 
 
