@@ -151,17 +151,20 @@ class Report:
     def clean_right(self) -> set[str]:
         return {o.case.id for o in self.outcomes if o.source == CLEAN and o.right}
 
-    def exact(self) -> dict[tuple[str, str], tuple[int, int, int]]:
-        """(primitive or "all", source) -> (turns, exact, exact among clean-right cases)."""
+    def exact(self) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+        """(primitive or "all", source) -> (turns, exact, turns on clean-right cases, exact
+        among those)."""
         clean_right = self.clean_right()
-        table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for outcome in self.outcomes:
+            on_clean_right = outcome.case.id in clean_right
             for primitive in (outcome.case.primitive, "all"):
                 row = table[(primitive, outcome.source)]
                 row[0] += 1
                 row[1] += outcome.right
-                row[2] += outcome.right and outcome.case.id in clean_right
-        return {key: (row[0], row[1], row[2]) for key, row in table.items()}
+                row[2] += on_clean_right
+                row[3] += outcome.right and on_clean_right
+        return {key: (row[0], row[1], row[2], row[3]) for key, row in table.items()}
 
     def confidence(self, source: str | None, held: bool) -> dict[str, Any]:
         """The confidence picture over the values offered on transcripts (of ``source``)."""
@@ -184,6 +187,7 @@ class Report:
             "confident": len(confident),
             "wrong_confident": wrong_confident,
             "wrong_confident_share": wrong_confident / len(confident) if confident else None,
+            "highest": max((o.confidence for o in offered), default=None),
         }
 
     def misses(self) -> Counter[tuple[str, str]]:
@@ -274,7 +278,6 @@ def render_markdown(report: Report) -> str:
         lines.append(f"| {asr} | {voice} | {n} | {100 * wer:.1f}% |")
     exact = report.exact()
     sources = report.sources()
-    clean_right = report.clean_right()
     header = "| primitive | cases | clean text |"
     rule = "| --- | ---: | ---: |"
     for source in sources[1:]:
@@ -282,16 +285,11 @@ def render_markdown(report: Report) -> str:
         rule += " ---: | ---: |"
     lines += ["", "## Exact value per primitive: transcript vs clean text", "", header, rule]
     for primitive in [*report.primitives(), "all"]:
-        n, right, _ = exact.get((primitive, CLEAN), (0, 0, 0))
+        n, right, _, _ = exact.get((primitive, CLEAN), (0, 0, 0, 0))
         row = f"| {primitive} | {n} | {_percent(right, n)} |"
-        cases_right = sum(
-            1
-            for case in report.cases
-            if case.id in clean_right and (primitive == "all" or case.primitive == primitive)
-        )
         for source in sources[1:]:
-            turns, got, got_of_clean = exact.get((primitive, source), (0, 0, 0))
-            row += f" {_percent(got, turns)} | {_percent(got_of_clean, cases_right)} |"
+            turns, got, on_clean_right, got_of_clean = exact.get((primitive, source), (0, 0, 0, 0))
+            row += f" {_percent(got, turns)} | {_percent(got_of_clean, on_clean_right)} |"
         lines.append(row)
     lines += [
         "",
@@ -299,8 +297,9 @@ def render_markdown(report: Report) -> str:
         "",
         "Over the values offered on transcripts (turns that returned a `data.value`).",
         "",
-        "| ASR | split | values offered | wrong | AUROC | offered at >= 0.8 | wrong among them |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| ASR | split | values offered | wrong | AUROC | highest confidence "
+        "| offered at >= 0.8 | wrong among them |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_asr: list[str | None] = [None, *sources[1:]]
     for name in by_asr:
@@ -309,7 +308,8 @@ def render_markdown(report: Report) -> str:
             share = c["wrong_confident_share"]
             lines.append(
                 f"| {name or 'all ASRs'} | {'held-out (odd)' if held else 'all'} "
-                f"| {c['offered']} | {c['wrong']} | {_figure(c['auroc'])} | {c['confident']} "
+                f"| {c['offered']} | {c['wrong']} | {_figure(c['auroc'])} "
+                f"| {_figure(c['highest'])} | {c['confident']} "
                 f"| {c['wrong_confident']} ({'-' if share is None else f'{100 * share:.1f}%'}) |"
             )
     lines += ["", "## Misses by cause", "", "| ASR | cause | misses | e.g. heard -> got (want) |"]
