@@ -160,8 +160,8 @@ def audio(session: nox.Session) -> None:
     """A real audio pipeline: TTS voices (espeak-ng, flite, sox from Debian) -> ASRs -> a
     ``voicecore serve`` subprocess over gRPC, scored; see docs/audio.md.
 
-    Not a default session: the full run speaks and decodes every case (about half an hour on
-    two cores). ``-- --score-only`` rescores the committed transcripts in seconds;
+    Not a default session: the full run speaks and decodes every case (an hour or more on two
+    busy cores). ``-- --score-only`` rescores the committed transcripts in seconds;
     ``-- --limit N`` runs the first N cases; ``-- --write-docs`` writes docs/audio.md.
     """
     _install_project(session)
