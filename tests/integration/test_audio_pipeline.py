@@ -1,0 +1,169 @@
+"""The audio pipeline's scoring (``benchmarks/audio``, ``nox -s audio``): on a handful of the
+committed transcripts through a real server, its figures come from the run, and its data files
+are what its scripts write."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks.audio import __main__ as audio_main
+from benchmarks.audio import make_cases, transcribe
+from benchmarks.audio.cases import (
+    TRANSCRIPTS_FILE,
+    Case,
+    Hypothesis,
+    Transcript,
+    load_cases,
+    load_transcripts,
+)
+from benchmarks.audio.score import (
+    CLEAN,
+    Outcome,
+    Report,
+    auroc,
+    cause_of,
+    held_out,
+    render_markdown,
+    score,
+    word_error_rate,
+)
+
+PHONE = Case("phone-001", "capture_phone", "my number is four one five two three four", "+1415")
+
+
+def _outcome(heard: str, value: str | None, case: Case = PHONE, confidence: float = 0.5) -> Outcome:
+    return Outcome(case, "asr", "voice", heard, value, confidence, "NEEDS_CONFIRMATION")
+
+
+def test_the_committed_cases_are_what_the_seeded_script_writes() -> None:
+    cases = load_cases()
+    assert cases == make_cases.build()
+    assert len(cases) >= 300
+    assert len({case.id for case in cases}) == len(cases)
+    counts = Counter(case.primitive for case in cases)
+    assert len(counts) == 8 and min(counts.values()) >= 35
+
+
+def test_the_committed_transcripts_cover_every_case_for_each_asr() -> None:
+    if not TRANSCRIPTS_FILE.exists():
+        pytest.fail(f"{TRANSCRIPTS_FILE} is missing: run `nox -s audio` and commit it")
+    by_asr: dict[str, set[str]] = {}
+    for transcript in load_transcripts():
+        by_asr.setdefault(transcript.asr, set()).add(transcript.case_id)
+    assert by_asr, "no transcripts"
+    every_case = {case.id for case in load_cases()}
+    for asr, ids in by_asr.items():
+        assert ids == every_case, f"{asr} misses {sorted(every_case - ids)[:5]}"
+
+
+def test_missing_transcripts_are_named_with_the_command_that_writes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    absent = tmp_path / "transcripts.jsonl"
+    with pytest.raises(FileNotFoundError, match="nox -s audio"):
+        load_transcripts(absent)
+    assert audio_main.main(["--score-only", "--transcripts", str(absent)]) == 2
+    assert "nox -s audio" in capsys.readouterr().err
+
+
+def test_word_error_rate_counts_edits_over_reference_words() -> None:
+    assert word_error_rate([("It's four, one.", "its four one")]) == pytest.approx(1 / 3)
+    assert word_error_rate([("a b c d", "a x c"), ("e f", "e f")]) == pytest.approx(2 / 6)
+    assert word_error_rate([]) == 0.0
+
+
+def test_auroc_ranks_right_above_wrong_with_ties_half() -> None:
+    assert auroc([0.9, 0.8], [0.1]) == 1.0
+    assert auroc([0.1], [0.9, 0.8]) == 0.0
+    assert auroc([0.5], [0.5]) == 0.5
+    assert auroc([0.5], []) is None
+
+
+def test_the_held_out_split_is_the_odd_case_numbers() -> None:
+    assert held_out("email-007") and not held_out("email-010")
+
+
+def test_misses_are_grouped_by_a_cause_read_from_the_transcript() -> None:
+    assert cause_of(_outcome("x", None), clean_right=False).startswith("the clean text")
+    assert cause_of(_outcome(" ", None), clean_right=True) == "ASR heard nothing"
+    assert "same words" in cause_of(
+        _outcome("My number is four one five two three four!", None), True
+    )
+    assert "the engine lost it" in cause_of(_outcome("It's 1, 4, 15.", None), True)
+    assert "formatted and misheard" in cause_of(_outcome("It's 9, 9.", "+199"), True)
+    assert cause_of(_outcome("my number is for one", None), True).endswith("no value read")
+    assert cause_of(_outcome("my number is for one", "+141"), True).endswith("wrong value read")
+
+
+async def test_scoring_a_few_transcripts_counts_what_the_server_answered() -> None:
+    cases = load_cases()[:8]
+    right, wrong = cases[1], cases[2]  # a phone number, a date
+    assert (right.primitive, wrong.primitive) == ("capture_phone", "capture_date")
+    committed = [t for t in load_transcripts() if t.case_id in {c.id for c in cases}]
+    # Known answers: the case's own words heard perfectly, and words that carry another value.
+    planted = [
+        Transcript(right.id, "planted", "test-asr", (Hypothesis(right.text, 0.95),)),
+        Transcript(
+            wrong.id,
+            "planted",
+            "test-asr",
+            (Hypothesis("the first of june twenty nineteen", 0.9), Hypothesis("june", 0.1)),
+        ),
+    ]
+    report = await score(cases, [*committed, *planted])
+
+    clean = [o for o in report.outcomes if o.source == CLEAN]
+    assert [o.case.id for o in clean] == [c.id for c in cases]
+    planted_outcomes = {o.case.id: o for o in report.outcomes if o.source == "test-asr"}
+    assert planted_outcomes[right.id].right and planted_outcomes[right.id].value == right.value
+    assert not planted_outcomes[wrong.id].right
+    assert planted_outcomes[wrong.id].value == "2019-06-01"
+
+    exact = report.exact()
+    assert exact[("all", CLEAN)][0] == len(cases)
+    assert exact[("all", CLEAN)][1] == sum(o.right for o in clean)
+    assert exact[("all", "test-asr")][:2] == (2, 1)
+    assert exact[("capture_date", "test-asr")][:2] == (1, 0)
+    confidence = report.confidence("test-asr", held=False)
+    assert (confidence["offered"], confidence["wrong"]) == (2, 1)
+    assert confidence["highest"] == max(o.confidence for o in planted_outcomes.values())
+    assert confidence["confident"] == sum(
+        o.confidence >= 0.8 for o in planted_outcomes.values() if o.value is not None
+    )
+    wer = report.wer()
+    assert wer[("test-asr", "planted")][0] == 2
+    assert report.misses()[("test-asr", cause_of(planted_outcomes[wrong.id], True))] == 1
+
+    markdown = render_markdown(report)
+    for heading in ("Word error rate", "Exact value per primitive", "Confidence", "Misses"):
+        assert f"## {heading}" in markdown
+    assert "| test-asr | planted | 2 |" in markdown
+
+
+def test_a_report_without_outcomes_renders_empty_tables() -> None:
+    markdown = render_markdown(Report())
+    assert "| all | 0 | - |" in markdown
+
+
+@pytest.mark.parametrize(
+    "voice", [transcribe.VOICES[0], transcribe.VOICES[-1]], ids=lambda voice: voice.name
+)
+def test_a_voice_speaks_repeatable_phone_channel_audio(
+    voice: transcribe.Voice, tmp_path: Path
+) -> None:
+    missing = [p for p in (voice.argv[0], "sox") if shutil.which(p) is None]
+    if missing:
+        pytest.skip(f"not installed: {missing} (apt-get install espeak-ng flite sox)")
+    first = transcribe.speak(voice, "four one five", tmp_path / "a")
+    again = transcribe.speak(voice, "four one five", tmp_path / "b")
+    assert first.read_bytes() == again.read_bytes()  # sox -R: the same dither every run
+    assert transcribe.speak(voice, "four one five", tmp_path / "a") == first  # cached
+    with wave.open(str(first)) as audio:
+        assert (audio.getframerate(), audio.getnchannels()) == (transcribe.ASR_RATE, 1)
+        assert audio.getnframes() > transcribe.ASR_RATE // 4
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [first.name]
