@@ -38,6 +38,7 @@ _SESSION_PROGRAMS = {
     "bench": [str(ROOT / "benchmarks" / "bench.py")],
     "fuzz": ["-m", "tests.fuzz.run"],
     "loadtest": [str(ROOT / "benchmarks" / "loadtest.py")],
+    "audio": ["-m", "benchmarks.audio"],
 }
 _NOX_ARGUMENTS = re.compile(r"\bnox -s (?P<session>[\w-]+) -- (?P<arguments>[^#`\n]+)")
 
@@ -244,6 +245,19 @@ class TestSecureSetup:
         assert '"value": "john.smith@gmail.com"' in done.stdout
         assert "gRPC UNAUTHENTICATED" in done.stdout
         assert done.stdout.rstrip().endswith("refused without a token")
+
+
+class TestTwoReplicas:
+    async def test_a_capture_moves_across_replicas(self, tools: Path) -> None:
+        """README's fleet example: the turn on one replica, the "yes" on the other, completed."""
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is not installed (.ci/run installs it)")
+        port = free_port()
+        done = await run(["bash", str(EXAMPLES / "two_replicas.sh"), str(port)], environment(tools))
+        assert done.code == 0, done.stderr
+        states = re.findall(r'"state": "(\w+)"', done.stdout)
+        assert states == ["NEEDS_CONFIRMATION", "COMPLETED"]
+        assert done.stdout.count('"value": "john.smith@gmail.com"') == 2
 
 
 class TestNoxArguments:
