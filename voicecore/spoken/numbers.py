@@ -152,7 +152,8 @@ def cardinal(tokens: Sequence[str]) -> int | None:
     if not words or len(words) > _MAX_RUN:
         return None
     if len(words) == 1 and _DIGITS.match(words[0]):
-        value: int | None = int(words[0]) if len(words[0]) <= MAX_DIGITS else None
+        significant = words[0].lstrip("0")
+        value: int | None = int(words[0]) if len(significant) <= MAX_DIGITS else None
     elif any(_FIGURE.match(word) for word in words):
         value = _mixed_cardinal(words)
     else:
@@ -363,7 +364,7 @@ def _point_decimal(words: Sequence[str], fraction: Decimal) -> Decimal | None:
 
 
 def _to_decimal(text: str, fraction: Decimal) -> Decimal | None:
-    if sum(char.isdigit() for char in text) > MAX_DIGITS:
+    if sum(char.isdigit() for char in text.lstrip("0")) > MAX_DIGITS:
         return None
     try:
         return Decimal(text) + fraction
