@@ -41,7 +41,7 @@ class Keypad:
         assert response.success, response.error
         assert response.metadata is not None and response.data is not None
         meta = response.metadata
-        assert meta.confidence == (1.0 if meta.state is not INCOMPLETE else 0.0)
+        assert meta.confidence == (1.0 if meta.state in (NC, COMPLETED) else 0.0)
         return Turn(meta.state, response.data.to_dict(), meta.replayed)
 
     def _request(self, dtmf: str, key: str, params: dict[str, Any]) -> ExecutePrimitiveRequest:
@@ -78,8 +78,35 @@ class TestPhoneByKeypad:
         await call.press("4155550182#")
         corrected = await call.press("*6505550199#")
         assert (corrected.state, corrected.data["value"]) == (NC, "+16505550199")
-        done = await call.press("1#")
+        done = await call.press("1")
         assert (done.state, done.data["value"]) == (COMPLETED, "+16505550199")
+
+    async def test_star_at_the_readback_starts_over(self, stub: VoiceCoreServiceStub) -> None:
+        """ "*" at each readback is "no, start over": rejected like a bare no, an attempt
+        each, so the third ends FAILED as rejected, never as unclear answers; "1#" is a
+        value (here no phone number), not a yes."""
+        call = Keypad(stub, "capture_phone", "keys-star-readback")
+        for attempt in (1, 2, 3):
+            held = await call.press("4155550182#")
+            assert (held.state, held.data["attempts"]) == (NC, attempt)
+            if attempt == 1:
+                unclear = await call.press("1#")
+                assert unclear.state is NC
+                assert unclear.data["prompt"].startswith("Sorry, I didn't catch what to change.")
+            over = await call.press("*")
+            assert over.data["reason"] == "rejected"
+        assert over.state is PrimitiveState.FAILED
+
+    async def test_one_digit_typed_at_its_readback(self, stub: VoiceCoreServiceStub) -> None:
+        """ "1#" is held, "2#" corrects it to 2, "2#" again confirms it."""
+        call = Keypad(stub, "capture_digits", "keys-one-digit")
+        one_digit: dict[str, Any] = {"min_length": 1, "max_length": 1}
+        held = await call.press("1#", **one_digit)
+        assert (held.state, held.data["value"]) == (NC, "1")
+        corrected = await call.press("2#", **one_digit)
+        assert (corrected.state, corrected.data["value"]) == (NC, "2")
+        done = await call.press("2#", **one_digit)
+        assert (done.state, done.data["value"]) == (COMPLETED, "2")
 
     async def test_keys_win_over_words(self, stub: VoiceCoreServiceStub) -> None:
         """Keys pressed while the ASR wrote another number: the keys are the value."""

@@ -11,8 +11,15 @@ transcription. The rule, the same for every capture:
   the turn is INCOMPLETE with reason ``started_over``. ``capture_amount`` is the
   exception: there ``*`` is the decimal point ("12*50#" is 12.50), the usual IVR convention,
   since a keypad has no "." key.
-- Answering a readback, ``1`` is yes and ``2`` is no; any other entry is read as a new value
-  (a correction). ``confirm`` reads ``1``/``2`` the same way.
+- Answering a readback, a bare ``1`` is yes and a bare ``2`` is no: the whole ``dtmf`` is
+  that one key, with no ``#``. A terminated entry (``1#``, ``2#``) is a value like any other,
+  so a one-digit value can be typed at its readback: the same value typed again is a yes, a
+  different one a correction. An entry ending with ``*`` ("*", "415*#") is "no, start over":
+  the held value is rejected exactly as a bare no is (an attempt is spent, reason
+  ``rejected``), not counted as an answer not understood. Any other entry is read as a new
+  value; one that reads as none is an answer not understood. (In ``capture_amount``, where
+  ``*`` is the decimal point, an entry ending with ``*`` reads as no amount, so it is not
+  understood.) ``confirm`` reads ``1`` as yes and ``2`` as no, with or without ``#``.
 - Keys are exact: the entry is one hypothesis of its own with weight 1.0 (and certainty 1.0),
   never mixed with ASR words.
 - **Keys win.** When ``dtmf`` has keys before any ``#``, the turn is the keypad entry alone
@@ -43,6 +50,7 @@ __all__ = [
     "KeypadInput",
     "after_restart",
     "keypad_entry",
+    "readback_key",
 ]
 
 #: An entry's weight in the vote: keys are what the caller pressed, not a guess.
@@ -67,7 +75,8 @@ class KeypadInput(PrimitiveParams):
         max_length=_MAX_KEYS,
         pattern=r"^[0-9*#A-D]*$",
         description='Keys pressed this turn: "#" ends the entry, "*" starts it over (the '
-        'decimal point in an amount); at a readback "1" is yes, "2" no. Keys win over the '
+        'decimal point in an amount). At a readback a bare "1" (no "#") is yes, a bare "2" no, '
+        'an entry ending in "*" is no (start over); "1#", "2#" are values. Keys win over the '
         "transcription.",
     )
 
@@ -90,6 +99,14 @@ def keypad_entry(params: UtteranceParams) -> str | None:
         return None
     keys = params.dtmf.partition(_END_KEY)[0]
     return keys or None
+
+
+def readback_key(params: UtteranceParams) -> str | None:
+    """``YES_KEY`` or ``NO_KEY`` when the whole ``dtmf`` is that one key (no ``#``): the only
+    entries that answer a readback yes or no; None otherwise ("1#" is a value)."""
+    if isinstance(params, KeypadInput) and params.dtmf in (YES_KEY, NO_KEY):
+        return params.dtmf
+    return None
 
 
 def after_restart(keys: str) -> tuple[str, bool]:

@@ -30,10 +30,10 @@ from voicecore._json import JsonValue
 from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
 from voicecore.capture._keypad import (
     KEYPAD_WEIGHT,
-    NO_KEY,
     STARTED_OVER,
     YES_KEY,
     keypad_entry,
+    readback_key,
 )
 from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.capture._params import CaptureParams
@@ -242,10 +242,14 @@ def _interpret(
 def _keyed_answer(
     keyed: _Keyed[ParamsT], params: ParamsT, held: HeldValue, keys: str
 ) -> tuple[_AnswerKey | None, float, Reading | None]:
-    """A keypad answer to the readback: 1 yes, 2 no, else a new value (or not understood)."""
-    if keys in (YES_KEY, NO_KEY):
-        return (_YES if keys == YES_KEY else _NO), 1.0, None
+    """A keypad answer to the readback: a bare 1 yes, a bare 2 or an entry ending in "*" no,
+    else a value: the held one again (yes), a new one, or none (not understood)."""
+    pressed = readback_key(params)
+    if pressed is not None:
+        return (_YES if pressed == YES_KEY else _NO), 1.0, None
     reading = keyed.read_keys(keys, params, None)
+    if reading.reason == STARTED_OVER:  # "*": no, start over, as a bare no (not unclear)
+        return _NO, 1.0, None
     if reading.value is None:
         return None, 0.0, None
     if reading.value == held.value:

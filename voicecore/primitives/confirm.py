@@ -1,8 +1,8 @@
 """``confirm``: did the caller say yes or no?
 
-Keypad input (``dtmf``): "1" is yes and "2" is no, with confidence 1 (keys are exact); any
-other entry is unclear. Keys win over a transcription given beside them, as in every capture
-(``voicecore.capture._keypad``).
+Keypad input (``dtmf``): "1" is yes and "2" is no, with or without "#" (there is no value
+to type here), with confidence 1 (keys are exact); any other entry is unclear. Keys win over
+a transcription given beside them, as in every capture (``voicecore.capture._keypad``).
 
 Every n-best hypothesis is read with ``voicecore.spoken.yesno.understand`` and the answers are
 ranked like capture values (``voicecore.capture.rank``): confidence is the ASR confidence

@@ -17,7 +17,7 @@ from voicecore.capture import (
     KeypadCaptureParams,
     keypad_entry,
 )
-from voicecore.capture._keypad import after_restart
+from voicecore.capture._keypad import after_restart, readback_key
 from voicecore.capture._machine import _Keyed, advance
 from voicecore.primitive import PrimitiveState
 
@@ -112,3 +112,51 @@ def test_a_keyed_reader_edits_nothing() -> None:
     keyed = _Keyed(KeyedFourDigits())
     params = KeypadCaptureParams(dtmf="9")
     assert keyed.correct(held_value("1234"), reply_of("the last digit is 9"), params) is None
+
+
+@cases(("dtmf", "key"), [("1", "1"), ("2", "2"), ("1#", None), ("2#", None), ("12", None),
+                         ("*2", None), ("2*", None), ("", None), (None, None)])  # fmt: skip
+def test_only_a_bare_1_or_2_answers_yes_or_no(dtmf: str | None, key: str | None) -> None:
+    params = (
+        KeypadCaptureParams(dtmf=dtmf) if dtmf is not None else CaptureParams(transcription="1")
+    )
+    assert readback_key(params) == key
+
+
+# Keys typed at the readback of "1234" (attempt 1 of 3) -> state, value, reason, the attempt
+# the capture is in next.
+AT_THE_READBACK = [
+    ("1", PrimitiveState.COMPLETED, "1234", None, 1),
+    ("2", PrimitiveState.INCOMPLETE, None, "rejected", 2),
+    ("*", PrimitiveState.INCOMPLETE, None, "rejected", 2),
+    ("12*", PrimitiveState.INCOMPLETE, None, "rejected", 2),
+    ("5678*#9", PrimitiveState.INCOMPLETE, None, "rejected", 2),
+    ("1234#", PrimitiveState.COMPLETED, "1234", None, 1),
+    ("*5678#", NC, "5678", None, 2),
+    ("1#", NC, "1234", "unclear_answer", 1),
+    ("2#", NC, "1234", "unclear_answer", 1),
+    ("12A4#", NC, "1234", "unclear_answer", 1),
+]  # fmt: skip
+
+
+@cases(("dtmf", "state", "value", "reason", "attempts"), AT_THE_READBACK)
+def test_keys_at_the_readback(
+    dtmf: str, state: PrimitiveState, value: str | None, reason: str | None, attempts: int
+) -> None:
+    """A bare 1 is yes; a bare 2 and an entry ending in "*" are a no (an attempt spent, not
+    an unclear answer); anything else is a value: the held one (yes), a new one, or none
+    (unclear: "1#" and "2#" are values, here too short to be one)."""
+    held = CaptureState(attempt=1, held=held_value("1234"))
+    params = KeypadCaptureParams(dtmf=dtmf, require_confirmation=True)
+    turn = advance(KeyedFourDigits(), params, held)
+    shown = turn.value.value if turn.value is not None else None
+    attempt = turn.kept.attempt if turn.kept is not None else turn.attempt
+    assert (turn.state, shown, turn.reason, attempt) == (state, value, reason, attempts)
+
+
+def test_star_at_the_readback_never_fails_as_unclear() -> None:
+    """Past ``max_unclear``, "*" still rejects (reason ``rejected``), never ``unclear_answers``."""
+    state = CaptureState(attempt=3, held=held_value("1234"), unclear=5)
+    params = KeypadCaptureParams(dtmf="*", max_unclear=0)
+    turn = advance(KeyedFourDigits(), params, state)
+    assert (turn.state, turn.reason) == (PrimitiveState.FAILED, "rejected")

@@ -12,9 +12,11 @@ from tests._cases import cases
 from tests.unit.primitives.test_caller_cases import COMPLETED, INCOMPLETE, NC, Outcome
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ErrorCode, ExecutePrimitiveRequest
+from voicecore.primitive import PrimitiveState
 from voicecore.service import VoiceCoreService
 
 _CONVERSATIONS = itertools.count()
+FAILED = PrimitiveState.FAILED
 KEYPAD_CAPTURES = ("capture_digits", "capture_phone", "capture_number", "capture_amount")
 
 
@@ -129,7 +131,10 @@ class TestAValueTyped:
 # Typed first, then answered at the readback (keys or words) -> state and value.
 ANSWERS = [
     ("capture_phone", "4155550182#", {"dtmf": "1"}, COMPLETED, "+14155550182"),
-    ("capture_phone", "4155550182#", {"dtmf": "1#"}, COMPLETED, "+14155550182"),
+    ("capture_phone", "4155550182#", {"dtmf": "1#"}, NC, "+14155550182"),
+    ("capture_phone", "4155550182#", {"dtmf": "2#"}, NC, "+14155550182"),
+    ("capture_phone", "4155550182#", {"dtmf": "*"}, INCOMPLETE, None),
+    ("capture_phone", "4155550182#", {"dtmf": "415*#"}, INCOMPLETE, None),
     ("capture_phone", "4155550182#", {"dtmf": "2"}, INCOMPLETE, None),
     ("capture_phone", "4155550182#", {"dtmf": "6505550182#"}, NC, "+16505550182"),
     ("capture_phone", "4155550182#", {"dtmf": "4155550182#"}, COMPLETED, "+14155550182"),
@@ -139,11 +144,17 @@ ANSWERS = [
     ("capture_phone", "4155550182#", {"transcription": "no", "dtmf": "1"}, COMPLETED,
      "+14155550182"),
     ("capture_digits", "90210#", {"dtmf": "1"}, COMPLETED, "90210"),
-    ("capture_digits", "90210#", {"dtmf": "2#"}, INCOMPLETE, None),
+    ("capture_digits", "90210#", {"dtmf": "2#"}, NC, "2"),
+    ("capture_digits", "90210#", {"dtmf": "2"}, INCOMPLETE, None),
+    ("capture_digits", "90210#", {"dtmf": "*"}, INCOMPLETE, None),
     ("capture_digits", "90210#", {"dtmf": "90211#"}, NC, "90211"),
     ("capture_digits", "90210#", {"transcription": "the last digit is five"}, NC, "90215"),
     ("capture_number", "42#", {"dtmf": "1"}, COMPLETED, "42"),
     ("capture_number", "42#", {"dtmf": "43"}, NC, "43"),
+    ("capture_number", "42#", {"dtmf": "2#"}, NC, "2"),
+    ("capture_number", "2#", {"dtmf": "2#"}, COMPLETED, "2"),
+    ("capture_number", "2#", {"dtmf": "2"}, INCOMPLETE, None),
+    ("capture_number", "1#", {"dtmf": "1#"}, COMPLETED, "1"),
     ("capture_amount", "12*50#", {"dtmf": "1"}, COMPLETED, "12.50"),
     ("capture_amount", "12*50#", {"dtmf": "2"}, INCOMPLETE, None),
     ("capture_amount", "12*50#", {"dtmf": "15*25#"}, NC, "15.25"),
@@ -163,13 +174,41 @@ class TestAnswersToTheReadback:
         state: object,
         value: str | None,
     ) -> None:
-        """1 is yes, 2 is no, other keys a new value (the same value again is a yes), keys
-        that read as nothing are not understood; words still work."""
+        """A bare 1 is yes, a bare 2 or an entry ending in "*" is no; other keys ("1#", "2#"
+        too) a new value (the same value again is a yes), keys that read as nothing are not
+        understood; words still work."""
         conversation = f"keys-{next(_CONVERSATIONS)}"
         held = await press(service, objective_type, {"dtmf": typed}, conversation)
         assert held.state is NC
         outcome = await press(service, objective_type, answer, conversation)
         assert (outcome.state, outcome.value) == (state, value)
+
+    async def test_one_digit_values_typed_at_their_readback(
+        self, service: VoiceCoreService
+    ) -> None:
+        """A one-digit value: "1#" is held, "2#" corrects it to 2, "2#" again confirms it."""
+        conversation = f"keys-{next(_CONVERSATIONS)}"
+        one_digit = {"min_length": 1, "max_length": 1}
+        held = await press(service, "capture_digits", {"dtmf": "1#", **one_digit}, conversation)
+        assert (held.state, held.value) == (NC, "1")
+        corrected = await press(
+            service, "capture_digits", {"dtmf": "2#", **one_digit}, conversation
+        )
+        assert (corrected.state, corrected.value) == (NC, "2")
+        done = await press(service, "capture_digits", {"dtmf": "2#", **one_digit}, conversation)
+        assert (done.state, done.value) == (COMPLETED, "2")
+
+    async def test_star_at_the_readback_is_a_no(self, service: VoiceCoreService) -> None:
+        """ "*" at the readback rejects the held value like a bare no: an attempt spent each
+        time, never counted as an answer not understood; past the last attempt, FAILED
+        with reason ``rejected`` (not ``unclear_answers``)."""
+        conversation = f"keys-{next(_CONVERSATIONS)}"
+        for attempt in (1, 2, 3):
+            held = await press(service, "capture_phone", {"dtmf": "4155550182#"}, conversation)
+            assert (held.state, held.data["attempts"]) == (NC, attempt)
+            over = await press(service, "capture_phone", {"dtmf": "*"}, conversation)
+            assert over.data["reason"] == "rejected"
+        assert over.state is FAILED
 
     async def test_partial_phone_by_keys(self, service: VoiceCoreService) -> None:
         """Six digits typed wait for the rest; the next keys complete the number, and "*"
