@@ -31,7 +31,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from voicecore._json import JsonValue
-from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture import Answer, CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.primitives._address_parts import (
     COMMA,
     city_of,
@@ -74,6 +74,11 @@ _PARTS = {
     "street number": "number",
     "number": "number",
 }
+# A judgement of a part, not a value of it ("the street is correct"): no edit, so the reply
+# goes to the yes/no/unclear path.
+_JUDGEMENTS = frozenset(
+    {"right", "correct", "wrong", "incorrect", "fine", "ok", "okay", "good", "the same", "that"}
+)
 _POLITE = frozenset({"please", "thanks", "thank", "you"})
 _MAX_TOKENS = 60  # no address is longer; bounds the work on a long hypothesis
 _CERTAIN = 0.9
@@ -161,6 +166,8 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
         """Set one part of the held address: "the zip is 94107", "it's apartment 5 not 4b"."""
         said = _without_thanks(drop_fillers(words(reply.edit_text))[:_MAX_TOKENS])
         tokens = after_correction([token for token in said if token != COMMA])
+        if reply.answer is Answer.YES and tokens[:1] == ["number"]:
+            return None  # "yes, that's it, number 4b": a yes, not a new house number
         edited = _edited(_held_address(held), tokens)
         if edited is None:
             return None
@@ -252,7 +259,14 @@ def _edited(address: Address, tokens: list[str]) -> Address | None:
 
 
 def _part_edit(address: Address, part: str, rest: list[str]) -> Address | None:
-    """ "the zip is 94107", "the city is oakland", "the street is main avenue"."""
+    """ "the zip is 94107", "the city is oakland", "the street is main avenue"; the value is
+    what is said before a "not" ("san jose not san francisco"). None for a judgement ("the
+    street is correct") or a bare rejection ("the city is not san francisco": which city is
+    unsaid)."""
+    if "not" in rest:
+        rest = rest[: rest.index("not")]
+    if not rest or " ".join(rest) in _JUDGEMENTS:
+        return None
     if part == "zip":
         value, used = zip_of(rest), len(rest)
     elif part == "city":

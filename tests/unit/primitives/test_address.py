@@ -14,6 +14,7 @@ from voicecore.capture import Answer, HeldValue, Reading, Reply
 from voicecore.primitives._usps import STATE_NAMES, STATES, SUFFIX_NAMES, SUFFIXES
 from voicecore.primitives.address import Address, CaptureAddress, CaptureAddressParams
 from voicecore.service import VoiceCoreService
+from voicecore.spoken.yesno import understand
 
 PRIMITIVE = CaptureAddress()
 MAIN = "123 Main St Apt 4B, San Francisco, CA 94107"
@@ -293,6 +294,14 @@ class TestCorrections:
             ("the state is nevada please", "123 Main St Apt 4B, San Francisco, NV 94107"),
             ("the street is market street", "123 Market St Apt 4B, San Francisco, CA 94107"),
             ("the house number is one twenty five", "125 Main St Apt 4B, San Francisco, CA 94107"),
+            (
+                "the city is san jose not san francisco",
+                "123 Main St Apt 4B, San Jose, CA 94107",
+            ),
+            (
+                "the street is market street not main",
+                "123 Market St Apt 4B, San Francisco, CA 94107",
+            ),
         ],
     )
     def test_sets_one_part(self, said: str, expected: str) -> None:
@@ -311,10 +320,34 @@ class TestCorrections:
             "the number is twelve b c",
             "apartment",
             "i said main street",
+            # a judgement of a part is no value of it: the yes/no/unclear path reads it
+            "the street is correct",
+            "the street is wrong",
+            "the city is right",
+            "the city is the same",
+            "the zip is fine",
+            "the state is that",
+            # a bare rejection says which part is wrong, not what it is
+            "the city is not san francisco",
+            "the street is not main street",
         ],
     )
     def test_other_replies_are_no_edit(self, said: str) -> None:
         assert PRIMITIVE.correct(held(), reply(said), params_of(said)) is None
+
+    @cases("said", ["yes that is it number 4b", "yes, that's it, number 125"])
+    def test_number_after_a_yes_is_no_house_number_edit(self, said: str) -> None:
+        """After a yes, "number 4b" is no new house number (it may name the unit)."""
+        meant = understand(said)
+        assert meant.answer is Answer.YES
+        assert PRIMITIVE.correct(held(), Reply.understood(said, meant), params_of(said)) is None
+
+    def test_number_after_a_no_still_sets_the_house_number(self) -> None:
+        said = "no, number 125"
+        edited = PRIMITIVE.correct(
+            held(), Reply.understood(said, understand(said)), params_of(said)
+        )
+        assert edited is not None and edited.value == "125 Main St Apt 4B, San Francisco, CA 94107"
 
     def test_an_edit_that_leaves_a_required_part_out_is_no_value(self) -> None:
         """The held address kept no unit: with ``require_unit`` an edit still lacks it."""
