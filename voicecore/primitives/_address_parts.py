@@ -37,6 +37,29 @@ _WRITTEN_UNIT = re.compile(
 )
 _WRITTEN_ZIP = re.compile(r"^(?P<five>[0-9]{5})(?:-(?P<four>[0-9]{4}))?$")
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+# Said before a city and no part of its name: "in brooklyn", "i think it's san francisco"
+# (longest first: "i think it's" before "i think").
+_CITY_LEAD_INS = tuple(
+    tuple(lead.split())
+    for lead in (
+        "i think it's",
+        "i think it is",
+        "i believe it's",
+        "i believe it is",
+        "i think",
+        "i believe",
+        "maybe",
+        "probably",
+        "it's",
+        "it is",
+        "that's",
+        "that is",
+        "which is",
+        "in",
+        "uh",
+        "um",
+    )
+)
 _LONGEST_FORM = max(len(form.split()) for form in [*STATES, *DIRECTIONS])
 
 
@@ -83,7 +106,12 @@ def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
     words_: list[str] = []
     index = at
     direction, used = form_at(tokens, index, DIRECTIONS)
-    if direction and index + used < len(tokens) and not _ends_street(tokens, index + used):
+    if (
+        direction
+        and index + used < len(tokens)
+        and not _ends_street(tokens, index + used)
+        and not _is_last_suffix(tokens, index + used)  # "North Street" is named North
+    ):
         words_.append(direction)
         index += used
     name_start = len(words_)
@@ -114,6 +142,15 @@ def _suffixed(tokens: Sequence[str], index: int, words_: list[str]) -> tuple[str
         words_.append(direction)
         index += used
     return " ".join(words_), index
+
+
+def _is_last_suffix(tokens: Sequence[str], index: int) -> bool:
+    """Whether a suffix is said at ``index`` and no other after it ("street"; not "park" in
+    "park avenue", a name before its suffix)."""
+    following = index + 1
+    return tokens[index] in SUFFIXES and (
+        following == len(tokens) or tokens[following] not in SUFFIXES
+    )
 
 
 def _ends_street(tokens: Sequence[str], index: int) -> bool:
@@ -245,7 +282,27 @@ def zip_of(tokens: Sequence[str]) -> str:
 
 
 def city_of(tokens: Sequence[str]) -> str:
-    """The city's name: its words capitalised; "" if a number is said among them."""
+    """The city's name: its words capitalised, the hedges and "in" before it cut ("in
+    brooklyn", "i think it's san francisco"); "" if a number is said among them."""
+    tokens = _without_lead_in(tokens)
     if not tokens or _has_digits(tokens):
         return ""
     return " ".join(token.capitalize() for token in tokens)
+
+
+def _without_lead_in(tokens: Sequence[str]) -> Sequence[str]:
+    """``tokens`` without the hedges and "in" said before a city, however many."""
+    start = 0
+    while start < len(tokens):
+        lead_in = next(
+            (
+                len(lead)
+                for lead in _CITY_LEAD_INS
+                if tuple(tokens[start : start + len(lead)]) == lead
+            ),
+            0,
+        )
+        if not lead_in:
+            break
+        start += lead_in
+    return tokens[start:]

@@ -198,6 +198,41 @@ class TestReadback:
         assert reading.readback.startswith("123 Main Street, Number 4B, ")
 
 
+class TestNoWordOfTalkInAPart:
+    @cases(
+        ("text", "expected"),
+        [
+            (
+                "one twenty three main street in brooklyn new york one one two oh one",
+                "123 Main St, Brooklyn, NY 11201",
+            ),
+            (
+                "123 main street, i think it's san francisco, california 94107",
+                "123 Main St, San Francisco, CA 94107",
+            ),
+            ("123 main street, it is in boston, ma 02101", "123 Main St, Boston, MA 02101"),
+            # a direction, then the street's one suffix: the direction is the street's name
+            ("123 North Street, Boston, MA 02101", "123 North St, Boston, MA 02101"),
+            ("12 west avenue apartment 3, boston ma 02101", "12 West Ave Apt 3, Boston, MA 02101"),
+            ("123 south st, boston, ma 02101", "123 South St, Boston, MA 02101"),
+            # ... and still a direction before a name that is also a suffix ("park avenue")
+            ("123 north park avenue, boston, ma 02101", "123 N Park Ave, Boston, MA 02101"),
+            ("123 north main street, boston, ma 02101", "123 N Main St, Boston, MA 02101"),
+        ],
+    )
+    def test_reads_the_part_not_the_talk(self, text: str, expected: str) -> None:
+        assert reading_of(text).value == expected
+
+    def test_a_city_of_talk_alone_is_no_city(self) -> None:
+        reading = reading_of("123 main street, i think it's, ma 02101")
+        assert (reading.value, reading.reason) == (None, "no_city")
+
+    def test_a_city_edit_cuts_the_talk_too(self) -> None:
+        said = "the city is i think it's oakland"
+        edited = PRIMITIVE.correct(held(), reply(said), params_of(said))
+        assert edited is not None and edited.value == "123 Main St Apt 4B, Oakland, CA 94107"
+
+
 class TestMissingParts:
     @cases(
         ("text", "reason", "heard"),
