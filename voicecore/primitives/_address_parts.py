@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS
+from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS, zip_states
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
@@ -235,7 +235,8 @@ def _unit_identifier(tokens: Sequence[str], index: int) -> tuple[str, int]:
 
 def place_of(tokens: Sequence[str], default_state: str | None) -> tuple[str, str, str]:
     """City, state and ZIP in what follows the street and unit, read from the end: the state
-    is the last one said before the ZIP (or the end), the city the words before it."""
+    is the last one said before the ZIP (or the end), the city the words before it. With no
+    state said, the ZIP's state (when its prefix is one state's) wins over ``default_state``."""
     tokens = [token for token in tokens if token != COMMA]
     zip_start = _zip_start(tokens)
     zip_code = zip_of(tokens[zip_start:])
@@ -243,7 +244,17 @@ def place_of(tokens: Sequence[str], default_state: str | None) -> tuple[str, str
     while not zip_code and head and _has_digits(head[-1:]):
         head = head[:-1]  # a ZIP misheard ("0210"): the state and city are still before it
     state, state_start = _state_at_end(head)
-    return city_of(head[:state_start]), state or default_state or "", zip_code
+    return (
+        city_of(head[:state_start]),
+        state or _state_of(zip_code) or default_state or "",
+        zip_code,
+    )
+
+
+def _state_of(zip_code: str) -> str:
+    """The one state whose ZIPs start as ``zip_code`` does; "" if none or two do."""
+    states = zip_states(zip_code)
+    return next(iter(states)) if len(states) == 1 else ""
 
 
 def _state_at_end(tokens: Sequence[str]) -> tuple[str, int]:

@@ -50,6 +50,7 @@ from voicecore.primitives._usps import (
     STATES,
     SUFFIX_NAMES,
     UNIT_NAMES,
+    zip_states,
 )
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
@@ -141,7 +142,10 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
 
     Without a value the reason says what is missing: ``no_value_heard``, ``no_house_number``,
     ``no_street``, ``no_unit`` (with ``require_unit``), ``no_city``, ``no_state`` or
-    ``no_zip``; the parts heard so far are in ``data`` beside it.
+    ``no_zip``; the parts heard so far are in ``data`` beside it. A ZIP whose first three
+    digits are no post office's of the state said is ``zip_state_mismatch`` (all parts in
+    ``data``: ask which is wrong); with no state said, the ZIP's state wins over
+    ``default_state``.
     """
 
     name: ClassVar[str] = "capture_address"
@@ -224,9 +228,14 @@ def _parse(tokens: list[str], params: CaptureAddressParams) -> _Parsed:
 
 
 def _first_missing(address: Address, params: CaptureAddressParams) -> str | None:
+    """The reason there is no value: the first part missing, a ZIP of another state than the
+    one said (which of the two is wrong is the caller's to say), or no unit when one is needed."""
     for part, reason in (("city", "no_city"), ("state", "no_state"), ("zip", "no_zip")):
         if not getattr(address, part):
             return reason
+    zip_is_in = zip_states(address.zip)
+    if zip_is_in and address.state not in zip_is_in:
+        return "zip_state_mismatch"
     return "no_unit" if params.require_unit and not address.unit else None
 
 
