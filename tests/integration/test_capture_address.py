@@ -70,6 +70,18 @@ class TestAddress:
         whole = await call.say("123 Main St, Oakland, 94612")
         assert (whole.state, whole.data["value"]) == (NC, "123 Main St, Oakland, CA 94612")
 
+    async def test_a_judgement_of_a_part_is_no_edit_of_it(self, stub: VoiceCoreServiceStub) -> None:
+        """ "the street is correct" and "the city is not san francisco" keep the held address
+        (no "123 Correct"); "yes, that's it, number 4b" confirms it (no house number 4B)."""
+        call = Conversation(stub, "capture_address", "address-judged")
+        held = "123 Main St Apt 4B, San Francisco, CA 94107"
+        first = await call.say(held)
+        for said in ("the street is correct", "the city is not san francisco"):
+            judged = await call.say(said)
+            assert (judged.state, judged.data.get("value")) == (NC, held), said
+        done = await call.say("yes, that's it, number 4b")
+        assert (first.data["value"], done.state, done.data["value"]) == (held, COMPLETED, held)
+
     async def test_a_turn_is_applied_once_per_key(self, stub: VoiceCoreServiceStub) -> None:
         """A retried correction replays its answer; it is not applied twice."""
         call = Conversation(stub, "capture_address", "address-3")

@@ -48,6 +48,20 @@ _STATES = [
     ("indiana", "IN"),
     ("maine", "ME"),
 ]
+# The first two digits of some of each state's ZIPs (USPS): an address's ZIP agrees with its
+# state, or it is no value (zip_state_mismatch).
+_ZIP_STARTS = {
+    "CA": ["90", "94", "95"],
+    "TX": ["75", "77", "78"],
+    "NY": ["10", "11", "14"],
+    "IL": ["60", "61", "62"],
+    "OH": ["43", "44", "45"],
+    "WV": ["25", "26"],
+    "NC": ["27", "28"],
+    "OR": ["97"],
+    "IN": ["46", "47"],
+    "ME": ["04"],
+}
 _OPENINGS = ["", "uh ", "my address is ", "it's ", "um, so it's ", "Yeah, it's ", "i live at "]
 _CLOSINGS = ["", ".", " please", ", thank you"]
 _ORDINAL_ENDS = {1: "st", 2: "nd", 3: "rd"}
@@ -113,7 +127,10 @@ def addresses(draw: st.DrawFn) -> _Address:
     if draw(st.booleans()):
         letter = draw(st.sampled_from(["", "", "a", "b", "c"]))
         unit = (draw(st.sampled_from(_DESIGNATORS)), draw(st.integers(1, 999)), letter)
-    zip_code = "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=5, max_size=5)))
+    state = draw(st.sampled_from(_STATES))
+    zip_code = draw(st.sampled_from(_ZIP_STARTS[state[1]])) + "".join(
+        draw(st.lists(st.sampled_from("0123456789"), min_size=3, max_size=3))
+    )
     if draw(st.booleans()):
         zip_code += "-" + "".join(
             draw(st.lists(st.sampled_from("0123456789"), min_size=4, max_size=4))
@@ -125,7 +142,7 @@ def addresses(draw: st.DrawFn) -> _Address:
         suffix=draw(st.sampled_from(_SUFFIXES)),
         unit=unit,
         city=draw(st.lists(st.sampled_from(_CITIES), min_size=1, max_size=2)),
-        state=draw(st.sampled_from(_STATES)),
+        state=state,
         zip=zip_code,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS
+from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS, zip_states
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
@@ -37,6 +37,29 @@ _WRITTEN_UNIT = re.compile(
 )
 _WRITTEN_ZIP = re.compile(r"^(?P<five>[0-9]{5})(?:-(?P<four>[0-9]{4}))?$")
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd"}
+# Said before a city and no part of its name: "in brooklyn", "i think it's san francisco"
+# (longest first: "i think it's" before "i think").
+_CITY_LEAD_INS = tuple(
+    tuple(lead.split())
+    for lead in (
+        "i think it's",
+        "i think it is",
+        "i believe it's",
+        "i believe it is",
+        "i think",
+        "i believe",
+        "maybe",
+        "probably",
+        "it's",
+        "it is",
+        "that's",
+        "that is",
+        "which is",
+        "in",
+        "uh",
+        "um",
+    )
+)
 _LONGEST_FORM = max(len(form.split()) for form in [*STATES, *DIRECTIONS])
 
 
@@ -83,7 +106,12 @@ def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
     words_: list[str] = []
     index = at
     direction, used = form_at(tokens, index, DIRECTIONS)
-    if direction and index + used < len(tokens) and not _ends_street(tokens, index + used):
+    if (
+        direction
+        and index + used < len(tokens)
+        and not _ends_street(tokens, index + used)
+        and not _is_last_suffix(tokens, index + used)  # "North Street" is named North
+    ):
         words_.append(direction)
         index += used
     name_start = len(words_)
@@ -114,6 +142,15 @@ def _suffixed(tokens: Sequence[str], index: int, words_: list[str]) -> tuple[str
         words_.append(direction)
         index += used
     return " ".join(words_), index
+
+
+def _is_last_suffix(tokens: Sequence[str], index: int) -> bool:
+    """Whether a suffix is said at ``index`` and no other after it ("street"; not "park" in
+    "park avenue", a name before its suffix)."""
+    following = index + 1
+    return tokens[index] in SUFFIXES and (
+        following == len(tokens) or tokens[following] not in SUFFIXES
+    )
 
 
 def _ends_street(tokens: Sequence[str], index: int) -> bool:
@@ -198,7 +235,8 @@ def _unit_identifier(tokens: Sequence[str], index: int) -> tuple[str, int]:
 
 def place_of(tokens: Sequence[str], default_state: str | None) -> tuple[str, str, str]:
     """City, state and ZIP in what follows the street and unit, read from the end: the state
-    is the last one said before the ZIP (or the end), the city the words before it."""
+    is the last one said before the ZIP (or the end), the city the words before it. With no
+    state said, the ZIP's state (when its prefix is one state's) wins over ``default_state``."""
     tokens = [token for token in tokens if token != COMMA]
     zip_start = _zip_start(tokens)
     zip_code = zip_of(tokens[zip_start:])
@@ -206,7 +244,17 @@ def place_of(tokens: Sequence[str], default_state: str | None) -> tuple[str, str
     while not zip_code and head and _has_digits(head[-1:]):
         head = head[:-1]  # a ZIP misheard ("0210"): the state and city are still before it
     state, state_start = _state_at_end(head)
-    return city_of(head[:state_start]), state or default_state or "", zip_code
+    return (
+        city_of(head[:state_start]),
+        state or _state_of(zip_code) or default_state or "",
+        zip_code,
+    )
+
+
+def _state_of(zip_code: str) -> str:
+    """The one state whose ZIPs start as ``zip_code`` does; "" if none or two do."""
+    states = zip_states(zip_code)
+    return next(iter(states)) if len(states) == 1 else ""
 
 
 def _state_at_end(tokens: Sequence[str]) -> tuple[str, int]:
@@ -245,7 +293,27 @@ def zip_of(tokens: Sequence[str]) -> str:
 
 
 def city_of(tokens: Sequence[str]) -> str:
-    """The city's name: its words capitalised; "" if a number is said among them."""
+    """The city's name: its words capitalised, the hedges and "in" before it cut ("in
+    brooklyn", "i think it's san francisco"); "" if a number is said among them."""
+    tokens = _without_lead_in(tokens)
     if not tokens or _has_digits(tokens):
         return ""
     return " ".join(token.capitalize() for token in tokens)
+
+
+def _without_lead_in(tokens: Sequence[str]) -> Sequence[str]:
+    """``tokens`` without the hedges and "in" said before a city, however many."""
+    start = 0
+    while start < len(tokens):
+        lead_in = next(
+            (
+                len(lead)
+                for lead in _CITY_LEAD_INS
+                if tuple(tokens[start : start + len(lead)]) == lead
+            ),
+            0,
+        )
+        if not lead_in:
+            break
+        start += lead_in
+    return tokens[start:]

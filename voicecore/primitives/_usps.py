@@ -1,5 +1,6 @@
 """USPS Publication 28 standard abbreviations: street suffixes (appendix C1), secondary unit
-designators (C2), directionals (section 233) and states and possessions (appendix B).
+designators (C2), directionals (section 233) and states and possessions (appendix B); and the
+ZIP codes' first three digits each state's post offices use (``zip_states``).
 
 Each table maps every form a caller says or an ASR writes (lower case, possibly several words)
 to its standard abbreviation; a second one says each abbreviation back in full. The suffix
@@ -17,6 +18,7 @@ __all__ = [
     "SUFFIX_NAMES",
     "UNITS",
     "UNIT_NAMES",
+    "zip_states",
 ]
 
 
@@ -194,3 +196,88 @@ Puerto Rico|PR|
 Virgin Islands|VI|us virgin islands
 """
 )
+
+
+# The first three digits of the ZIP codes of each state (USPS's sectional center prefixes), as
+# ranges. A few prefixes serve two states (733: Austin's IRS in Texas inside Oklahoma's 730-749;
+# 063: Fishers Island, New York, inside Connecticut's 060-069). Military (AA, AE, AP) and the
+# Pacific freely associated states are left out: their ZIPs name no state of this table.
+_ZIP_PREFIXES = """
+AL 350-369
+AK 995-999
+AZ 850-865
+AR 716-729
+CA 900-961
+CO 800-816
+CT 060-069
+DE 197-199
+DC 200-205 569
+FL 320-339 341-349
+GA 300-319 398-399
+HI 967-968
+ID 832-838
+IL 600-629
+IN 460-479
+IA 500-528
+KS 660-679
+KY 400-427
+LA 700-714
+ME 039-049
+MD 206-219
+MA 010-027 055
+MI 480-499
+MN 550-567
+MS 386-397
+MO 630-658
+MT 590-599
+NE 680-693
+NV 889-898
+NH 030-038
+NJ 070-089
+NM 870-884
+NY 005 063 100-149
+NC 270-289
+ND 580-588
+OH 430-459
+OK 730-749
+OR 970-979
+PA 150-196
+RI 028-029
+SC 290-299
+SD 570-577
+TN 370-385
+TX 733 750-799 885
+UT 840-847
+VT 050-054 056-059
+VA 201 220-246
+WA 980-994
+WV 247-268
+WI 530-549
+WY 820-831
+AS 967
+GU 969
+MP 969
+PR 006-007 009
+VI 008
+"""
+
+
+def _states_by_prefix(rows: str) -> dict[str, frozenset[str]]:
+    """ "ST 100-149 005" rows -> each three-digit prefix -> the states that use it."""
+    states: dict[str, set[str]] = {}
+    for row in rows.strip().splitlines():
+        state, *spans = row.split()
+        for span in spans:
+            first, _, last = span.partition("-")
+            for prefix in range(int(first), int(last or first) + 1):
+                states.setdefault(f"{prefix:03d}", set()).add(state)
+    return {prefix: frozenset(named) for prefix, named in states.items()}
+
+
+_STATES_BY_PREFIX = _states_by_prefix(_ZIP_PREFIXES)
+
+
+def zip_states(zip_code: str) -> frozenset[str]:
+    """The states whose post offices use ``zip_code``'s first three digits; none when no
+    state of the table does (a military ZIP, an unused prefix)."""
+    return _STATES_BY_PREFIX.get(zip_code[:3], frozenset())

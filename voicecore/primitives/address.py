@@ -31,7 +31,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from voicecore._json import JsonValue
-from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture import Answer, CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
 from voicecore.primitives._address_parts import (
     COMMA,
     city_of,
@@ -50,6 +50,7 @@ from voicecore.primitives._usps import (
     STATES,
     SUFFIX_NAMES,
     UNIT_NAMES,
+    zip_states,
 )
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
@@ -74,6 +75,11 @@ _PARTS = {
     "street number": "number",
     "number": "number",
 }
+# A judgement of a part, not a value of it ("the street is correct"): no edit, so the reply
+# goes to the yes/no/unclear path.
+_JUDGEMENTS = frozenset(
+    {"right", "correct", "wrong", "incorrect", "fine", "ok", "okay", "good", "the same", "that"}
+)
 _POLITE = frozenset({"please", "thanks", "thank", "you"})
 _MAX_TOKENS = 60  # no address is longer; bounds the work on a long hypothesis
 _CERTAIN = 0.9
@@ -136,7 +142,10 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
 
     Without a value the reason says what is missing: ``no_value_heard``, ``no_house_number``,
     ``no_street``, ``no_unit`` (with ``require_unit``), ``no_city``, ``no_state`` or
-    ``no_zip``; the parts heard so far are in ``data`` beside it.
+    ``no_zip``; the parts heard so far are in ``data`` beside it. A ZIP whose first three
+    digits are no post office's of the state said is ``zip_state_mismatch`` (all parts in
+    ``data``: ask which is wrong); with no state said, the ZIP's state wins over
+    ``default_state``.
     """
 
     name: ClassVar[str] = "capture_address"
@@ -161,6 +170,8 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
         """Set one part of the held address: "the zip is 94107", "it's apartment 5 not 4b"."""
         said = _without_thanks(drop_fillers(words(reply.edit_text))[:_MAX_TOKENS])
         tokens = after_correction([token for token in said if token != COMMA])
+        if reply.answer is Answer.YES and tokens[:1] == ["number"]:
+            return None  # "yes, that's it, number 4b": a yes, not a new house number
         edited = _edited(_held_address(held), tokens)
         if edited is None:
             return None
@@ -217,9 +228,14 @@ def _parse(tokens: list[str], params: CaptureAddressParams) -> _Parsed:
 
 
 def _first_missing(address: Address, params: CaptureAddressParams) -> str | None:
+    """The reason there is no value: the first part missing, a ZIP of another state than the
+    one said (which of the two is wrong is the caller's to say), or no unit when one is needed."""
     for part, reason in (("city", "no_city"), ("state", "no_state"), ("zip", "no_zip")):
         if not getattr(address, part):
             return reason
+    zip_is_in = zip_states(address.zip)
+    if zip_is_in and address.state not in zip_is_in:
+        return "zip_state_mismatch"
     return "no_unit" if params.require_unit and not address.unit else None
 
 
@@ -252,7 +268,14 @@ def _edited(address: Address, tokens: list[str]) -> Address | None:
 
 
 def _part_edit(address: Address, part: str, rest: list[str]) -> Address | None:
-    """ "the zip is 94107", "the city is oakland", "the street is main avenue"."""
+    """ "the zip is 94107", "the city is oakland", "the street is main avenue"; the value is
+    what is said before a "not" ("san jose not san francisco"). None for a judgement ("the
+    street is correct") or a bare rejection ("the city is not san francisco": which city is
+    unsaid)."""
+    if "not" in rest:
+        rest = rest[: rest.index("not")]
+    if not rest or " ".join(rest) in _JUDGEMENTS:
+        return None
     if part == "zip":
         value, used = zip_of(rest), len(rest)
     elif part == "city":

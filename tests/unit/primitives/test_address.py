@@ -11,9 +11,10 @@ from tests._cases import cases
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore.capture import Answer, HeldValue, Reading, Reply
-from voicecore.primitives._usps import STATE_NAMES, STATES, SUFFIX_NAMES, SUFFIXES
+from voicecore.primitives._usps import STATE_NAMES, STATES, SUFFIX_NAMES, SUFFIXES, zip_states
 from voicecore.primitives.address import Address, CaptureAddress, CaptureAddressParams
 from voicecore.service import VoiceCoreService
+from voicecore.spoken.yesno import understand
 
 PRIMITIVE = CaptureAddress()
 MAIN = "123 Main St Apt 4B, San Francisco, CA 94107"
@@ -197,6 +198,106 @@ class TestReadback:
         assert reading.readback.startswith("123 Main Street, Number 4B, ")
 
 
+class TestNoWordOfTalkInAPart:
+    @cases(
+        ("text", "expected"),
+        [
+            (
+                "one twenty three main street in brooklyn new york one one two oh one",
+                "123 Main St, Brooklyn, NY 11201",
+            ),
+            (
+                "123 main street, i think it's san francisco, california 94107",
+                "123 Main St, San Francisco, CA 94107",
+            ),
+            ("123 main street, it is in boston, ma 02101", "123 Main St, Boston, MA 02101"),
+            # a direction, then the street's one suffix: the direction is the street's name
+            ("123 North Street, Boston, MA 02101", "123 North St, Boston, MA 02101"),
+            ("12 west avenue apartment 3, boston ma 02101", "12 West Ave Apt 3, Boston, MA 02101"),
+            ("123 south st, boston, ma 02101", "123 South St, Boston, MA 02101"),
+            # ... and still a direction before a name that is also a suffix ("park avenue")
+            ("123 north park avenue, boston, ma 02101", "123 N Park Ave, Boston, MA 02101"),
+            ("123 north main street, boston, ma 02101", "123 N Main St, Boston, MA 02101"),
+        ],
+    )
+    def test_reads_the_part_not_the_talk(self, text: str, expected: str) -> None:
+        assert reading_of(text).value == expected
+
+    def test_a_city_of_talk_alone_is_no_city(self) -> None:
+        reading = reading_of("123 main street, i think it's, ma 02101")
+        assert (reading.value, reading.reason) == (None, "no_city")
+
+    def test_a_city_edit_cuts_the_talk_too(self) -> None:
+        said = "the city is i think it's oakland"
+        edited = PRIMITIVE.correct(held(), reply(said), params_of(said))
+        assert edited is not None and edited.value == "123 Main St Apt 4B, Oakland, CA 94107"
+
+
+class TestZipAndState:
+    @cases(
+        ("text", "default_state", "expected"),
+        [
+            # no state said: the ZIP's state wins over the default
+            ("123 main street boston 02101", "CA", "123 Main St, Boston, MA 02101"),
+            ("123 main street, oakland, 94612", "NV", "123 Main St, Oakland, CA 94612"),
+            ("123 main street, oakland, 94612", None, "123 Main St, Oakland, CA 94612"),
+            # a prefix two states share, or none does: the default stays
+            ("1 main st, austin, 73301", "TX", "1 Main St, Austin, TX 73301"),
+            ("1 main st, apo, 09001", "NY", "1 Main St, Apo, NY 09001"),
+            # a state said that the ZIP's prefix agrees with
+            (
+                "1 main st, fishers island, new york 06390",
+                None,
+                "1 Main St, Fishers Island, NY 06390",
+            ),
+            ("1 main st, fishers island, ct 06390", None, "1 Main St, Fishers Island, CT 06390"),
+        ],
+    )
+    def test_the_state_agrees_with_the_zip(
+        self, text: str, default_state: str | None, expected: str
+    ) -> None:
+        assert reading_of(text, default_state=default_state).value == expected
+
+    @cases(
+        "text",
+        [
+            "123 main street, boston, california 02101",
+            "123 main st, san francisco, ny 94107",
+            "123 main st, san francisco, new york, nine four one oh seven",
+        ],
+    )
+    def test_a_state_said_against_the_zip_is_no_value(self, text: str) -> None:
+        """Which of the two is wrong is the caller's to say: no value, every part in data."""
+        reading = reading_of(text, default_state="CA")
+        assert (reading.value, reading.reason) == (None, "zip_state_mismatch")
+        assert set(reading.parts) == {"number", "street", "city", "state", "zip"}
+
+    @cases(
+        ("said", "reason"),
+        [
+            ("the state is nevada please", "zip_state_mismatch"),
+            ("the zip is 02101", "zip_state_mismatch"),
+        ],
+    )
+    def test_an_edit_against_the_other_part_is_no_value(self, said: str, reason: str) -> None:
+        edited = PRIMITIVE.correct(held(), reply(said), params_of(said))
+        assert edited is not None and (edited.value, edited.reason) == (None, reason)
+
+    def test_an_edit_to_a_state_the_zip_agrees_with(self) -> None:
+        said = "the state is new york"
+        edited = PRIMITIVE.correct(
+            held("1 Main St, Fishers Island, CT 06390"), reply(said), params_of(said)
+        )
+        assert edited is not None and edited.value == "1 Main St, Fishers Island, NY 06390"
+
+    def test_every_state_has_zips(self) -> None:
+        """Each state and possession of the table has a ZIP prefix (a row left out would
+        never be checked)."""
+        prefixes = [f"{prefix:03d}00" for prefix in range(1000)]
+        named = {state for zip_code in prefixes for state in zip_states(zip_code)}
+        assert named == set(STATE_NAMES)
+
+
 class TestMissingParts:
     @cases(
         ("text", "reason", "heard"),
@@ -290,9 +391,16 @@ class TestCorrections:
             ("apartment five", "123 Main St Apt 5, San Francisco, CA 94107"),
             ("suite 12", "123 Main St Ste 12, San Francisco, CA 94107"),
             ("the city is oakland", "123 Main St Apt 4B, Oakland, CA 94107"),
-            ("the state is nevada please", "123 Main St Apt 4B, San Francisco, NV 94107"),
             ("the street is market street", "123 Market St Apt 4B, San Francisco, CA 94107"),
             ("the house number is one twenty five", "125 Main St Apt 4B, San Francisco, CA 94107"),
+            (
+                "the city is san jose not san francisco",
+                "123 Main St Apt 4B, San Jose, CA 94107",
+            ),
+            (
+                "the street is market street not main",
+                "123 Market St Apt 4B, San Francisco, CA 94107",
+            ),
         ],
     )
     def test_sets_one_part(self, said: str, expected: str) -> None:
@@ -311,10 +419,34 @@ class TestCorrections:
             "the number is twelve b c",
             "apartment",
             "i said main street",
+            # a judgement of a part is no value of it: the yes/no/unclear path reads it
+            "the street is correct",
+            "the street is wrong",
+            "the city is right",
+            "the city is the same",
+            "the zip is fine",
+            "the state is that",
+            # a bare rejection says which part is wrong, not what it is
+            "the city is not san francisco",
+            "the street is not main street",
         ],
     )
     def test_other_replies_are_no_edit(self, said: str) -> None:
         assert PRIMITIVE.correct(held(), reply(said), params_of(said)) is None
+
+    @cases("said", ["yes that is it number 4b", "yes, that's it, number 125"])
+    def test_number_after_a_yes_is_no_house_number_edit(self, said: str) -> None:
+        """After a yes, "number 4b" is no new house number (it may name the unit)."""
+        meant = understand(said)
+        assert meant.answer is Answer.YES
+        assert PRIMITIVE.correct(held(), Reply.understood(said, meant), params_of(said)) is None
+
+    def test_number_after_a_no_still_sets_the_house_number(self) -> None:
+        said = "no, number 125"
+        edited = PRIMITIVE.correct(
+            held(), Reply.understood(said, understand(said)), params_of(said)
+        )
+        assert edited is not None and edited.value == "125 Main St Apt 4B, San Francisco, CA 94107"
 
     def test_an_edit_that_leaves_a_required_part_out_is_no_value(self) -> None:
         """The held address kept no unit: with ``require_unit`` an edit still lacks it."""
