@@ -297,6 +297,24 @@ class TestEvents:
         finally:
             await store.aclose()
 
+    async def test_a_range_evicted_while_reading_is_out_of_range(self, redis: RedisServer) -> None:
+        """Trimmed past a subscriber's cursor while it reads: the next read raises, as the
+        in-memory log does, instead of skipping the evicted events."""
+        store = await _open(redis, retention=200)
+        try:
+            done = await store.commit(TurnWrites(tuple(NewEvent("x") for _ in range(150))))
+            assert isinstance(done, Committed)
+            replay = store.events.subscribe(done.sequences[0], EventFilter(), follow=False)
+            read = [await anext(replay) for _ in range(32)]
+            assert read[-1].sequence == done.sequences[32]
+            for _ in range(20):
+                await store.commit(TurnWrites(tuple(NewEvent("y") for _ in range(100))))
+            with pytest.raises(EventRangeEvictedError):
+                async for _ in replay:
+                    pass
+        finally:
+            await store.aclose()
+
     async def test_a_cursor_ahead_is_out_of_range(self, store: RedisStore) -> None:
         """A sequence the deployment never issued is refused, not waited on."""
         done = await store.commit(TurnWrites((NewEvent("a"),)))

@@ -116,6 +116,8 @@ class RedisEventLog:
             batch = self._tail.after(cursor)
             if batch is None:  # behind the tail's window, or no tail: read from Redis
                 batch = await self._range_after(cursor)
+                if batch and batch[0].sequence != cursor + 1:
+                    await self._refuse_a_gap(cursor, batch[0].sequence)
             if batch:
                 cursor = batch[-1].sequence
                 for record in batch:
@@ -144,6 +146,14 @@ class RedisEventLog:
         if oldest > first_ever and after_sequence and after_sequence + 1 < oldest:
             raise EventRangeEvictedError(after_sequence, oldest)
         return after_sequence or oldest - 1
+
+    async def _refuse_a_gap(self, cursor: int, oldest: int) -> None:
+        """Raise ``EventRangeEvictedError`` if the events between ``cursor`` and ``oldest`` were
+        trimmed while this subscriber read; none ever existed before the first sequence (a new
+        stream, or a Redis that lost its data and numbers from a later start)."""
+        first_ever = int(await self._call(self._client.get(self._keys.first)) or 0)
+        if 0 < first_ever < oldest:
+            raise EventRangeEvictedError(cursor, oldest)
 
     async def _stream_info(self) -> dict[str, Any] | None:
         try:
@@ -216,6 +226,12 @@ class _Tail:
                 continue
             for _, entries in reply:
                 for entry_id, fields in entries:
+                    if _sequence(entry_id) != self.last + 1:
+                        # Entries the tail never saw (trimmed while it lagged, or a Redis that
+                        # restarted empty): the window starts afresh, so a follower before it
+                        # reads from the stream, which says whether they were evicted.
+                        self._records.clear()
+                        self._from = _sequence(entry_id) - 1
                     record = decode_event(entry_id, fields[b"e"])
                     share_encoding(record.event)
                     self._records.append(record)
