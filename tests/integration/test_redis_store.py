@@ -19,6 +19,7 @@ from typing import Any, cast
 import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from tests._redis import RedisServer, running_redis
 from tests._waiting import until
@@ -389,6 +390,58 @@ class TestFollowers:
         behind: list[int] = []
         await asyncio.wait_for(follow(behind), 10)
         assert live == behind == sequences
+
+    async def test_an_entry_that_does_not_decode_is_skipped(self, store: RedisStore) -> None:
+        """One bad entry in the stream: replay and followers skip it and read on."""
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+        seen: list[str] = []
+
+        async def follow() -> None:
+            async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                seen.append(event.type)
+                if event.type == "after":
+                    return
+
+        task = asyncio.create_task(follow())
+        await until(lambda: store.events.followers == 1)
+        bad = await store.client.incr(store.keys.sequence)
+        await store.client.xadd(store.keys.stream, {"e": b"not json"}, id=f"{bad}-0")
+        await store.commit(TurnWrites((NewEvent("after"),)))
+        await asyncio.wait_for(task, 10)
+        assert seen == ["after"]
+        replayed = [e async for e in store.events.subscribe(0, EventFilter(), follow=False)]
+        assert [e.type for e in replayed] == ["first", "after"]
+
+    async def test_a_refused_read_does_not_stop_the_followers(
+        self, store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A non-connection error (NOPERM, WRONGTYPE) in the tail: it asks again."""
+        monkeypatch.setattr(_redis_events, "_RETRY_SECONDS", 0.01)
+        tail = store.events._tail
+        xread = tail._client.xread
+        refusals: list[str] = []
+
+        async def refused_once(*args: Any, **options: Any) -> Any:
+            if not refusals:
+                refusals.append("NOPERM")
+                raise ResponseError("NOPERM this user has no permissions to run 'xread'")
+            return await xread(*args, **options)
+
+        monkeypatch.setattr(tail._client, "xread", refused_once)
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+
+        async def next_type(after: int) -> str:
+            async for event in store.events.subscribe(after, EventFilter()):
+                return event.type
+            raise AssertionError("the subscription ended")  # pragma: no cover
+
+        task = asyncio.create_task(next_type(start.sequences[0]))
+        await until(lambda: refusals == ["NOPERM"] and store.events.followers == 1)
+        later = await store.commit(TurnWrites((NewEvent("second"),)))
+        assert isinstance(later, Committed)
+        assert await asyncio.wait_for(task, 10) == "second"
 
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
