@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from grpclib import GRPCError
+from grpclib.const import Status
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -31,6 +33,7 @@ from voicecore._proto.voicecore.v1 import (
     ErrorCode,
     ExecutePrimitiveRequest,
     HealthCheckRequest,
+    StreamEventsRequest,
 )
 from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
 from voicecore.capture._store import CaptureWrite
@@ -529,6 +532,19 @@ class TestOutage:
             assert not await store.reachable()
             redis.start()
             assert (await service.execute_primitive(_turn("12", "k1"))).success
+        finally:
+            await store.aclose()
+
+    async def test_an_event_stream_without_redis_is_unavailable(self, redis: RedisServer) -> None:
+        """StreamEvents while Redis is down: gRPC UNAVAILABLE (clients reconnect), not UNKNOWN."""
+        store = await _open(redis, timeout=1.0)
+        service = _service(store)
+        try:
+            redis.stop()
+            with pytest.raises(GRPCError) as raised:
+                async for _ in service.stream_events(StreamEventsRequest(after_sequence=0)):
+                    pass  # pragma: no cover
+            assert raised.value.status is Status.UNAVAILABLE
         finally:
             await store.aclose()
 
