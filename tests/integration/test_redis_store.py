@@ -49,6 +49,7 @@ from voicecore.stores import (
     Replay,
     Store,
     StoreOpenError,
+    StoreUnavailableError,
     TurnWrites,
     _redis_events,
 )
@@ -547,6 +548,37 @@ class TestOutage:
             assert raised.value.status is Status.UNAVAILABLE
         finally:
             await store.aclose()
+
+    async def test_a_store_refusing_writes_is_unavailable_and_not_serving(
+        self, redis: RedisServer
+    ) -> None:
+        """A read-only replica, or Redis out of memory, answers PING: turns are UNAVAILABLE
+        (retryable) and the health check says so."""
+        store = await _open(redis, timeout=1.0)
+        service = _service(store)
+        try:
+            assert await store.reachable()
+            await store.client.execute_command("REPLICAOF", "127.0.0.1", "1")
+            await _assert_unavailable(service, _turn("12", "k1"))
+            assert not await store.reachable()
+            await store.client.execute_command("REPLICAOF", "NO", "ONE")
+            await store.client.config_set("maxmemory", "1")
+            await _assert_unavailable(service, _turn("12", "k1"))
+            await store.client.config_set("maxmemory", "0")
+            assert (await service.execute_primitive(_turn("12", "k1"))).success
+        finally:
+            await store.aclose()
+
+    async def test_busy_is_unavailable_and_other_errors_pass(self) -> None:
+        """BUSY (a script running too long) is retryable; any other error is the caller's."""
+
+        async def fail(error: Exception) -> None:
+            raise error
+
+        with pytest.raises(StoreUnavailableError):
+            await _redis_events.bounded(fail(ResponseError("BUSY Redis is busy")), 1.0)
+        with pytest.raises(ResponseError):
+            await _redis_events.bounded(fail(ResponseError("WRONGTYPE a wrong kind")), 1.0)
 
 
 async def _assert_unavailable(service: VoiceCoreService, request: ExecutePrimitiveRequest) -> None:

@@ -44,6 +44,9 @@ from voicecore.stores._seam import (
 
 __all__ = ["COMMIT", "RedisStore"]
 
+#: How long the health check's key lives (milliseconds).
+_HEALTH_MS: Final = 10_000
+
 # KEYS: sequence counter, stream, first sequence, record (a placeholder without a claim), then
 #       the captures.
 # ARGV: captures, events, claim (0 none, 1 check only, 2 record), now (µs), retention,
@@ -178,9 +181,10 @@ class RedisStore:
         return Committed(tuple(range(first, last + 1)))
 
     async def reachable(self) -> bool:
-        """Whether Redis answers a PING within the store's timeout."""
+        """Whether Redis takes a tiny write (``PX``: it expires) within the store's timeout: a
+        read-only replica, or one out of memory, answers PING but cannot serve a turn."""
         try:
-            await self._call(self.client.ping())
+            await self._call(self.client.set(self.keys.health, b"1", px=_HEALTH_MS))
         except StoreUnavailableError:
             return False
         return True

@@ -46,6 +46,11 @@ class Keys:
         return f"{{{self.prefix}}}:first"
 
     @property
+    def health(self) -> str:
+        """A short-lived key the health check writes: a store that takes no writes is down."""
+        return f"{{{self.prefix}}}:health"
+
+    @property
     def stream(self) -> str:
         return f"{{{self.prefix}}}:events"
 

@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, OutOfMemoryError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from voicecore._codec import share_encoding
@@ -41,13 +41,23 @@ T = TypeVar("T")
 UNREACHABLE: Final = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+#: What Redis answers when it will not write now (out of memory, a read-only replica, an ACL
+#: that forbids it); ``BUSY`` (a script running too long) is a plain ``ResponseError``.
+REFUSING: Final = (OutOfMemoryError, ReadOnlyError, NoPermissionError)
+
+
 async def bounded(command: Awaitable[T], timeout: float) -> T:
-    """Await one Redis command within ``timeout``; no answer is ``StoreUnavailableError``."""
+    """Await one Redis command within ``timeout``; no answer, or a refusal that says the store
+    cannot serve now, is ``StoreUnavailableError`` (retryable)."""
     try:
         async with asyncio.timeout(timeout):
             return await command
     except (*UNREACHABLE, TimeoutError) as exc:
         raise StoreUnavailableError(f"the store did not answer: {type(exc).__name__}") from None
+    except ResponseError as exc:
+        if not isinstance(exc, REFUSING) and not str(exc).startswith("BUSY"):
+            raise
+        raise StoreUnavailableError(f"the store refused: {type(exc).__name__}") from None
 
 
 #: Entries the tail keeps for followers that are a little behind.
