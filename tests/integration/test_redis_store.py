@@ -611,6 +611,10 @@ class TestOpening:
         """user:secret@ becomes user:***@; a URL without one is unchanged."""
         assert shown_url("redis://u:secret@h:1/0") == "redis://u:***@h:1/0"
         assert shown_url("redis://h:1/0") == "redis://h:1/0"
+        assert shown_url("redis://h/0?password=s3cret") == "redis://h/0?password=***"
+        shown = shown_url("redis://h/0?db=1&Password=s3cret&timeout=2")
+        assert shown == "redis://h/0?db=1&Password=***&timeout=2"
+        assert shown_url("redis://:s3cret@[::1/0") == "<unparseable URL>"
 
     @pytest.mark.parametrize("store", ["redis://127.0.0.1:1/0", "postgres://x"])
     def test_serve_exits_at_start_with_one_line(self, store: str) -> None:
