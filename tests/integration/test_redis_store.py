@@ -19,6 +19,7 @@ from typing import Any, cast
 import pytest
 from grpclib import GRPCError
 from grpclib.const import Status
+from loguru import logger
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -606,6 +607,33 @@ class TestOpening:
             )
             assert await store.reachable()
             await store.aclose()
+
+    async def test_an_evicting_redis_is_warned_about(
+        self, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """maxmemory-policy other than noeviction: one WARNING at open; noeviction, or CONFIG
+        disabled (a managed Redis), none."""
+        warnings: list[str] = []
+        logger.enable("voicecore")
+        handler = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
+        try:
+            admin = Redis.from_url(redis.url)
+            await admin.config_set("maxmemory-policy", "allkeys-lru")
+            await (await _open(redis)).aclose()
+            assert len(warnings) == 1 and "allkeys-lru" in warnings[0]
+            await admin.config_set("maxmemory-policy", "noeviction")
+            await (await _open(redis)).aclose()
+
+            async def disabled(*args: Any) -> Any:
+                raise ResponseError("ERR unknown command 'CONFIG'")
+
+            monkeypatch.setattr(Redis, "config_get", disabled)
+            await (await _open(redis)).aclose()
+            assert len(warnings) == 1
+            await admin.aclose()
+        finally:
+            logger.remove(handler)
+            logger.disable("voicecore")
 
     def test_shown_url_hides_only_the_password(self) -> None:
         """user:secret@ becomes user:***@; a URL without one is unchanged."""
