@@ -194,6 +194,16 @@ class TestCommit:
         assert set(written["held"]) == {field.name for field in fields(HeldValue)}
         assert decode_state(encode_state(state)) == state
 
+    def test_a_field_from_a_newer_version_is_ignored(self) -> None:
+        """A rolling deploy: a state written with fields this version does not know reads."""
+        held = HeldValue("1234", "1 2 3 4", {"length": 4}, 0.5, (Candidate("1243", 0.2),))
+        state = CaptureState(3, held, "12", "1 2")
+        written = json.loads(encode_state(state))
+        written["added_later"] = 1
+        written["held"]["added_later"] = [2]
+        written["held"]["candidates"][0]["added_later"] = "3"
+        assert decode_state(json.dumps(written).encode()) == state
+
     async def test_a_moved_version_is_a_conflict(self, store: RedisStore) -> None:
         """A write that read an older version writes nothing, its events neither."""
         write = CaptureWrite(KEY, CaptureState(partial="1"), 0)
