@@ -406,6 +406,25 @@ class TestFollowers:
         await asyncio.wait_for(follow(behind), 10)
         assert live == behind == sequences
 
+    async def test_a_follower_reads_the_window_a_slice_at_a_time(self, store: RedisStore) -> None:
+        """More new entries than one slice: the follower gets every one, in order."""
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+        seen: list[int] = []
+
+        async def follow() -> None:
+            async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                seen.append(event.sequence)
+                if len(seen) == 40:
+                    return
+
+        task = asyncio.create_task(follow())
+        await until(lambda: store.events.followers == 1)
+        done = await store.commit(TurnWrites(tuple(NewEvent("a") for _ in range(40))))
+        assert isinstance(done, Committed)
+        await asyncio.wait_for(task, 10)
+        assert seen == list(done.sequences)
+
     async def test_an_entry_that_does_not_decode_is_skipped(self, store: RedisStore) -> None:
         """One bad entry in the stream: replay and followers skip it and read on."""
         start = await store.commit(TurnWrites((NewEvent("first"),)))
