@@ -37,7 +37,7 @@ from voicecore.errors import EventRangeError
 from voicecore.events import EventFilter, EventLog, InMemoryEventLog
 from voicecore.idempotency import InMemoryIdempotencyStore
 from voicecore.registry import PrimitiveRegistry, default_registry
-from voicecore.stores import Store
+from voicecore.stores import Store, StoreUnavailableError
 
 __all__ = ["VoiceCoreService"]
 
@@ -135,6 +135,9 @@ class VoiceCoreService(VoiceCoreServiceBase):
         except EventRangeError as err:
             log.info("event replay refused", after_sequence=message.after_sequence)
             raise GRPCError(err.status, str(err)) from None
+        except StoreUnavailableError as err:  # UNAVAILABLE: a client reconnects from its cursor
+            log.warning("event stream lost the store", error=str(err))
+            raise GRPCError(Status.UNAVAILABLE, str(err)) from None
 
     async def health_check(self, message: HealthCheckRequest) -> HealthCheckResponse:
         store = "SERVING" if await self.store.reachable() else "NOT_SERVING"

@@ -17,8 +17,12 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from grpclib import GRPCError
+from grpclib.const import Status
+from loguru import logger
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from tests._redis import RedisServer, running_redis
 from tests._waiting import until
@@ -30,6 +34,7 @@ from voicecore._proto.voicecore.v1 import (
     ErrorCode,
     ExecutePrimitiveRequest,
     HealthCheckRequest,
+    StreamEventsRequest,
 )
 from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
 from voicecore.capture._store import CaptureWrite
@@ -45,6 +50,7 @@ from voicecore.stores import (
     Replay,
     Store,
     StoreOpenError,
+    StoreUnavailableError,
     TurnWrites,
     _redis_events,
 )
@@ -188,6 +194,16 @@ class TestCommit:
         assert set(written["held"]) == {field.name for field in fields(HeldValue)}
         assert decode_state(encode_state(state)) == state
 
+    def test_a_field_from_a_newer_version_is_ignored(self) -> None:
+        """A rolling deploy: a state written with fields this version does not know reads."""
+        held = HeldValue("1234", "1 2 3 4", {"length": 4}, 0.5, (Candidate("1243", 0.2),))
+        state = CaptureState(3, held, "12", "1 2")
+        written = json.loads(encode_state(state))
+        written["added_later"] = 1
+        written["held"]["added_later"] = [2]
+        written["held"]["candidates"][0]["added_later"] = "3"
+        assert decode_state(json.dumps(written).encode()) == state
+
     async def test_a_moved_version_is_a_conflict(self, store: RedisStore) -> None:
         """A write that read an older version writes nothing, its events neither."""
         write = CaptureWrite(KEY, CaptureState(partial="1"), 0)
@@ -297,6 +313,24 @@ class TestEvents:
         finally:
             await store.aclose()
 
+    async def test_a_range_evicted_while_reading_is_out_of_range(self, redis: RedisServer) -> None:
+        """Trimmed past a subscriber's cursor while it reads: the next read raises, as the
+        in-memory log does, instead of skipping the evicted events."""
+        store = await _open(redis, retention=200)
+        try:
+            done = await store.commit(TurnWrites(tuple(NewEvent("x") for _ in range(150))))
+            assert isinstance(done, Committed)
+            replay = store.events.subscribe(done.sequences[0], EventFilter(), follow=False)
+            read = [await anext(replay) for _ in range(32)]
+            assert read[-1].sequence == done.sequences[32]
+            for _ in range(20):
+                await store.commit(TurnWrites(tuple(NewEvent("y") for _ in range(100))))
+            with pytest.raises(EventRangeEvictedError):
+                async for _ in replay:
+                    pass
+        finally:
+            await store.aclose()
+
     async def test_a_cursor_ahead_is_out_of_range(self, store: RedisStore) -> None:
         """A sequence the deployment never issued is refused, not waited on."""
         done = await store.commit(TurnWrites((NewEvent("a"),)))
@@ -371,6 +405,77 @@ class TestFollowers:
         behind: list[int] = []
         await asyncio.wait_for(follow(behind), 10)
         assert live == behind == sequences
+
+    async def test_a_follower_reads_the_window_a_slice_at_a_time(self, store: RedisStore) -> None:
+        """More new entries than one slice: the follower gets every one, in order."""
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+        seen: list[int] = []
+
+        async def follow() -> None:
+            async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                seen.append(event.sequence)
+                if len(seen) == 40:
+                    return
+
+        task = asyncio.create_task(follow())
+        await until(lambda: store.events.followers == 1)
+        done = await store.commit(TurnWrites(tuple(NewEvent("a") for _ in range(40))))
+        assert isinstance(done, Committed)
+        await asyncio.wait_for(task, 10)
+        assert seen == list(done.sequences)
+
+    async def test_an_entry_that_does_not_decode_is_skipped(self, store: RedisStore) -> None:
+        """One bad entry in the stream: replay and followers skip it and read on."""
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+        seen: list[str] = []
+
+        async def follow() -> None:
+            async for event in store.events.subscribe(start.sequences[0], EventFilter()):
+                seen.append(event.type)
+                if event.type == "after":
+                    return
+
+        task = asyncio.create_task(follow())
+        await until(lambda: store.events.followers == 1)
+        bad = await store.client.incr(store.keys.sequence)
+        await store.client.xadd(store.keys.stream, {"e": b"not json"}, id=f"{bad}-0")
+        await store.commit(TurnWrites((NewEvent("after"),)))
+        await asyncio.wait_for(task, 10)
+        assert seen == ["after"]
+        replayed = [e async for e in store.events.subscribe(0, EventFilter(), follow=False)]
+        assert [e.type for e in replayed] == ["first", "after"]
+
+    async def test_a_refused_read_does_not_stop_the_followers(
+        self, store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A non-connection error (NOPERM, WRONGTYPE) in the tail: it asks again."""
+        monkeypatch.setattr(_redis_events, "_RETRY_SECONDS", 0.01)
+        tail = store.events._tail
+        xread = tail._client.xread
+        refusals: list[str] = []
+
+        async def refused_once(*args: Any, **options: Any) -> Any:
+            if not refusals:
+                refusals.append("NOPERM")
+                raise ResponseError("NOPERM this user has no permissions to run 'xread'")
+            return await xread(*args, **options)
+
+        monkeypatch.setattr(tail._client, "xread", refused_once)
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+
+        async def next_type(after: int) -> str:
+            async for event in store.events.subscribe(after, EventFilter()):
+                return event.type
+            raise AssertionError("the subscription ended")  # pragma: no cover
+
+        task = asyncio.create_task(next_type(start.sequences[0]))
+        await until(lambda: refusals == ["NOPERM"] and store.events.followers == 1)
+        later = await store.commit(TurnWrites((NewEvent("second"),)))
+        assert isinstance(later, Committed)
+        assert await asyncio.wait_for(task, 10) == "second"
 
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
@@ -461,6 +566,50 @@ class TestOutage:
         finally:
             await store.aclose()
 
+    async def test_an_event_stream_without_redis_is_unavailable(self, redis: RedisServer) -> None:
+        """StreamEvents while Redis is down: gRPC UNAVAILABLE (clients reconnect), not UNKNOWN."""
+        store = await _open(redis, timeout=1.0)
+        service = _service(store)
+        try:
+            redis.stop()
+            with pytest.raises(GRPCError) as raised:
+                async for _ in service.stream_events(StreamEventsRequest(after_sequence=0)):
+                    pass  # pragma: no cover
+            assert raised.value.status is Status.UNAVAILABLE
+        finally:
+            await store.aclose()
+
+    async def test_a_store_refusing_writes_is_unavailable_and_not_serving(
+        self, redis: RedisServer
+    ) -> None:
+        """A read-only replica, or Redis out of memory, answers PING: turns are UNAVAILABLE
+        (retryable) and the health check says so."""
+        store = await _open(redis, timeout=1.0)
+        service = _service(store)
+        try:
+            assert await store.reachable()
+            await store.client.execute_command("REPLICAOF", "127.0.0.1", "1")
+            await _assert_unavailable(service, _turn("12", "k1"))
+            assert not await store.reachable()
+            await store.client.execute_command("REPLICAOF", "NO", "ONE")
+            await store.client.config_set("maxmemory", "1")
+            await _assert_unavailable(service, _turn("12", "k1"))
+            await store.client.config_set("maxmemory", "0")
+            assert (await service.execute_primitive(_turn("12", "k1"))).success
+        finally:
+            await store.aclose()
+
+    async def test_busy_is_unavailable_and_other_errors_pass(self) -> None:
+        """BUSY (a script running too long) is retryable; any other error is the caller's."""
+
+        async def fail(error: Exception) -> None:
+            raise error
+
+        with pytest.raises(StoreUnavailableError):
+            await _redis_events.bounded(fail(ResponseError("BUSY Redis is busy")), 1.0)
+        with pytest.raises(ResponseError):
+            await _redis_events.bounded(fail(ResponseError("WRONGTYPE a wrong kind")), 1.0)
+
 
 async def _assert_unavailable(service: VoiceCoreService, request: ExecutePrimitiveRequest) -> None:
     response = await service.execute_primitive(request)
@@ -488,10 +637,41 @@ class TestOpening:
             assert await store.reachable()
             await store.aclose()
 
+    async def test_an_evicting_redis_is_warned_about(
+        self, redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """maxmemory-policy other than noeviction: one WARNING at open; noeviction, or CONFIG
+        disabled (a managed Redis), none."""
+        warnings: list[str] = []
+        logger.enable("voicecore")
+        handler = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
+        try:
+            admin = Redis.from_url(redis.url)
+            await admin.config_set("maxmemory-policy", "allkeys-lru")
+            await (await _open(redis)).aclose()
+            assert len(warnings) == 1 and "allkeys-lru" in warnings[0]
+            await admin.config_set("maxmemory-policy", "noeviction")
+            await (await _open(redis)).aclose()
+
+            async def disabled(*args: Any) -> Any:
+                raise ResponseError("ERR unknown command 'CONFIG'")
+
+            monkeypatch.setattr(Redis, "config_get", disabled)
+            await (await _open(redis)).aclose()
+            assert len(warnings) == 1
+            await admin.aclose()
+        finally:
+            logger.remove(handler)
+            logger.disable("voicecore")
+
     def test_shown_url_hides_only_the_password(self) -> None:
         """user:secret@ becomes user:***@; a URL without one is unchanged."""
         assert shown_url("redis://u:secret@h:1/0") == "redis://u:***@h:1/0"
         assert shown_url("redis://h:1/0") == "redis://h:1/0"
+        assert shown_url("redis://h/0?password=s3cret") == "redis://h/0?password=***"
+        shown = shown_url("redis://h/0?db=1&Password=s3cret&timeout=2")
+        assert shown == "redis://h/0?db=1&Password=***&timeout=2"
+        assert shown_url("redis://:s3cret@[::1/0") == "<unparseable URL>"
 
     @pytest.mark.parametrize("store", ["redis://127.0.0.1:1/0", "postgres://x"])
     def test_serve_exits_at_start_with_one_line(self, store: str) -> None:

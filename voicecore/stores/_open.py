@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
 
@@ -39,10 +39,18 @@ async def open_store(settings: Settings) -> Store:
 
 
 def shown_url(url: str) -> str:
-    """``url`` without its password, fit for a log line."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
+    """``url`` without its password (in the user part or the query), fit for a log line."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            user = f"{parts.username}:***@" if parts.username else ":***@"
+            netloc = user + netloc.rsplit("@", 1)[1]
+        query = [
+            (name, "***" if name.lower() == "password" else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        shown = parts._replace(netloc=netloc, query=urlencode(query, safe="*"))
+    except ValueError:  # e.g. an unclosed [ in the host: say nothing of it
+        return "<unparseable URL>"
+    return urlunsplit(shown) if shown != parts else url

@@ -25,8 +25,10 @@ from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from loguru import logger
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
+from redis.exceptions import ResponseError
 from redis.retry import Retry
 
 from voicecore.capture._store import Versioned
@@ -43,6 +45,9 @@ from voicecore.stores._seam import (
 )
 
 __all__ = ["COMMIT", "RedisStore"]
+
+#: How long the health check's key lives (milliseconds).
+_HEALTH_MS: Final = 10_000
 
 # KEYS: sequence counter, stream, first sequence, record (a placeholder without a claim), then
 #       the captures.
@@ -132,6 +137,7 @@ class RedisStore:
         store = cls(client, follower, timeout=timeout, block_seconds=block_seconds, **options)
         try:
             await client.script_load(COMMIT)
+            await _warn_unless_noeviction(client)
         except BaseException:
             await store.aclose()
             raise
@@ -178,9 +184,10 @@ class RedisStore:
         return Committed(tuple(range(first, last + 1)))
 
     async def reachable(self) -> bool:
-        """Whether Redis answers a PING within the store's timeout."""
+        """Whether Redis takes a tiny write (``PX``: it expires) within the store's timeout: a
+        read-only replica, or one out of memory, answers PING but cannot serve a turn."""
         try:
-            await self._call(self.client.ping())
+            await self._call(self.client.set(self.keys.health, b"1", px=_HEALTH_MS))
         except StoreUnavailableError:
             return False
         return True
@@ -192,6 +199,23 @@ class RedisStore:
 
     async def _call(self, command: Any) -> Any:
         return await bounded(command, self._timeout)
+
+
+async def _warn_unless_noeviction(client: Redis) -> None:
+    """Log a WARNING if Redis may evict keys: TTL'd idempotency records and captures would go
+    under memory pressure, and a retried turn apply twice. A managed Redis may disable CONFIG."""
+    try:
+        reply: dict[Any, Any] = await client.config_get("maxmemory-policy")
+    except ResponseError:
+        return
+    kept = next(iter(reply.values()), b"")
+    policy = kept.decode() if isinstance(kept, bytes) else str(kept)
+    if policy and policy != "noeviction":
+        logger.warning(
+            "Redis maxmemory-policy is {}, not noeviction: under memory pressure it evicts "
+            "idempotency records and held captures (a retried turn could apply twice)",
+            policy,
+        )
 
 
 def _client(url: str, password: str | None, timeout: float) -> Redis:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from voicecore._json import JsonValue, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
@@ -46,6 +46,11 @@ class Keys:
         return f"{{{self.prefix}}}:first"
 
     @property
+    def health(self) -> str:
+        """A short-lived key the health check writes: a store that takes no writes is down."""
+        return f"{{{self.prefix}}}:health"
+
+    @property
     def stream(self) -> str:
         return f"{{{self.prefix}}}:events"
 
@@ -73,12 +78,22 @@ def encode_state(state: CaptureState) -> bytes:
 
 
 def decode_state(data: bytes) -> CaptureState:
-    kept = json.loads(data)
-    held = kept.pop("held")
+    """The state ``encode_state`` wrote; a field this version does not know (written by a newer
+    replica during a rolling deploy) is ignored, not an error."""
+    kept = _known(CaptureState, json.loads(data))
+    held = kept.pop("held", None)
     if held is not None:
-        candidates = tuple(Candidate(**candidate) for candidate in held.pop("candidates"))
+        held = _known(HeldValue, held)
+        candidates = tuple(
+            Candidate(**_known(Candidate, candidate)) for candidate in held.pop("candidates", ())
+        )
         held = HeldValue(**held, candidates=candidates)
     return CaptureState(**kept, held=held)
+
+
+def _known(kind: type[Any], written: dict[str, Any]) -> dict[str, Any]:
+    names = {field.name for field in fields(kind)}
+    return {name: value for name, value in written.items() if name in names}
 
 
 def encode_event(event: NewEvent, now: datetime) -> bytes:

@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, OutOfMemoryError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from voicecore._codec import share_encoding
@@ -41,13 +41,23 @@ T = TypeVar("T")
 UNREACHABLE: Final = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+#: What Redis answers when it will not write now (out of memory, a read-only replica, an ACL
+#: that forbids it); ``BUSY`` (a script running too long) is a plain ``ResponseError``.
+REFUSING: Final = (OutOfMemoryError, ReadOnlyError, NoPermissionError)
+
+
 async def bounded(command: Awaitable[T], timeout: float) -> T:
-    """Await one Redis command within ``timeout``; no answer is ``StoreUnavailableError``."""
+    """Await one Redis command within ``timeout``; no answer, or a refusal that says the store
+    cannot serve now, is ``StoreUnavailableError`` (retryable)."""
     try:
         async with asyncio.timeout(timeout):
             return await command
     except (*UNREACHABLE, TimeoutError) as exc:
         raise StoreUnavailableError(f"the store did not answer: {type(exc).__name__}") from None
+    except ResponseError as exc:
+        if not isinstance(exc, REFUSING) and not str(exc).startswith("BUSY"):
+            raise
+        raise StoreUnavailableError(f"the store refused: {type(exc).__name__}") from None
 
 
 #: Entries the tail keeps for followers that are a little behind.
@@ -113,11 +123,12 @@ class RedisEventLog:
     ) -> AsyncIterator[Event]:
         cursor = await self._start(after_sequence)
         while True:
-            batch = self._tail.after(cursor)
-            if batch is None:  # behind the tail's window, or no tail: read from Redis
-                batch = await self._range_after(cursor)
-            if batch:
-                cursor = batch[-1].sequence
+            read = self._tail.after(cursor)
+            if read is None:  # behind the tail's window, or no tail: read from Redis
+                read = await self._range_after(cursor)
+            batch, through = read
+            if through > cursor:
+                cursor = through
                 for record in batch:
                     if where.accepts(record.conversation_id, record.type, record.tenant):
                         yield record.event
@@ -145,6 +156,14 @@ class RedisEventLog:
             raise EventRangeEvictedError(after_sequence, oldest)
         return after_sequence or oldest - 1
 
+    async def _refuse_a_gap(self, cursor: int, oldest: int) -> None:
+        """Raise ``EventRangeEvictedError`` if the events between ``cursor`` and ``oldest`` were
+        trimmed while this subscriber read; none ever existed before the first sequence (a new
+        stream, or a Redis that lost its data and numbers from a later start)."""
+        first_ever = int(await self._call(self._client.get(self._keys.first)) or 0)
+        if 0 < first_ever < oldest:
+            raise EventRangeEvictedError(cursor, oldest)
+
     async def _stream_info(self) -> dict[str, Any] | None:
         try:
             info: dict[str, Any] = await self._client.xinfo_stream(self._keys.stream)
@@ -152,11 +171,34 @@ class RedisEventLog:
             return None
         return info
 
-    async def _range_after(self, cursor: int) -> list[StreamRecord]:
+    async def _range_after(self, cursor: int) -> _Read:
         entries: Any = await self._call(
             self._client.xrange(self._keys.stream, f"({cursor}-0", "+", count=REPLAY_SLICE)
         )
-        return [decode_event(entry_id, fields[b"e"]) for entry_id, fields in entries]
+        if not entries:
+            return [], cursor
+        if _sequence(entries[0][0]) != cursor + 1:
+            await self._refuse_a_gap(cursor, _sequence(entries[0][0]))
+        records = [_decode(entry_id, fields) for entry_id, fields in entries]
+        return [r for r in records if r is not None], _sequence(entries[-1][0])
+
+
+#: Records read after a cursor, and the sequence read through (past any entry skipped).
+_Read = tuple[list[StreamRecord], int]
+
+
+def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamRecord | None:
+    """The record of one entry, or None (logged, without its content) if it does not decode:
+    one bad entry must not stop every reader of the stream."""
+    try:
+        return decode_event(entry_id, fields[b"e"])
+    except Exception as exc:
+        logger.error(
+            "skipped an event entry that does not decode",
+            entry=entry_id.decode(),
+            error=type(exc).__name__,
+        )
+        return None
 
 
 def _sequence_of(record: StreamRecord) -> int:
@@ -183,19 +225,22 @@ class _Tail:
         self._appended = asyncio.Event()
         self.waiting = 0
 
-    def after(self, cursor: int) -> list[StreamRecord] | None:
+    def after(self, cursor: int) -> _Read | None:
         """Records after ``cursor`` from the window (up to a slice), or None if it cannot say."""
-        start = self._records[0].sequence - 1 if self._records else self._from
-        if self._from < 0 or cursor < start:
+        if self._from < 0 or cursor < self._from:
             return None
         index = bisect_right(self._records, cursor, key=_sequence_of)
-        return self._records[index : index + REPLAY_SLICE]
+        records = self._records[index : index + REPLAY_SLICE]
+        if index + REPLAY_SLICE < len(self._records):
+            return records, records[-1].sequence
+        return records, max(cursor, self.last)
 
     async def next_after(self, cursor: int) -> None:
         """Wait until the tail has read past ``cursor``."""
-        if self._task is None:
-            self._from = self.last = cursor
-            self._task = asyncio.create_task(self._read(f"{cursor}-0"), name="voicecore-tail")
+        if self._task is None or self._task.done():  # not started, or (never expected) ended
+            if self._task is None:
+                self._from = self.last = cursor
+            self._task = asyncio.create_task(self._read(f"{self.last}-0"), name="voicecore-tail")
         self.waiting += 1
         try:
             while self.last <= cursor:
@@ -210,17 +255,25 @@ class _Tail:
                 reply: Any = await self._client.xread(
                     {self._stream: last_id}, block=self._block_ms, count=REPLAY_SLICE * 16
                 )
-            except UNREACHABLE as exc:
+            except Exception as exc:  # unreachable, or refused (NOPERM, WRONGTYPE): ask again
                 logger.warning("event follower cannot read the store", error=type(exc).__name__)
                 await asyncio.sleep(_RETRY_SECONDS)
                 continue
             for _, entries in reply:
                 for entry_id, fields in entries:
-                    record = decode_event(entry_id, fields[b"e"])
-                    share_encoding(record.event)
-                    self._records.append(record)
-                    self.last = record.sequence
+                    if _sequence(entry_id) != self.last + 1:
+                        # Entries the tail never saw (trimmed while it lagged, or a Redis that
+                        # restarted empty): the window starts afresh, so a follower before it
+                        # reads from the stream, which says whether they were evicted.
+                        self._records.clear()
+                        self._from = _sequence(entry_id) - 1
+                    self.last = _sequence(entry_id)
+                    record = _decode(entry_id, fields)
+                    if record is not None:
+                        share_encoding(record.event)
+                        self._records.append(record)
                     if len(self._records) >= 2 * _WINDOW:
+                        self._from = self._records[_WINDOW - 1].sequence
                         del self._records[:_WINDOW]
                     last_id = entry_id.decode()
             if reply:
