@@ -588,10 +588,11 @@ class TestOutage:
         service = _service(store)
         try:
             assert await store.reachable()
-            await store.client.execute_command("REPLICAOF", "127.0.0.1", "1")
+            command = cast("Callable[..., Awaitable[Any]]", store.client.execute_command)
+            await command("REPLICAOF", "127.0.0.1", "1")
             await _assert_unavailable(service, _turn("12", "k1"))
             assert not await store.reachable()
-            await store.client.execute_command("REPLICAOF", "NO", "ONE")
+            await command("REPLICAOF", "NO", "ONE")
             await store.client.config_set("maxmemory", "1")
             await _assert_unavailable(service, _turn("12", "k1"))
             await store.client.config_set("maxmemory", "0")
