@@ -1,4 +1,4 @@
-"""Prometheus metrics of a voicecore server and the ``/metrics`` endpoint that serves them.
+"""Prometheus metrics of a voicecore server (``voicecore._metrics_endpoint`` serves them).
 
 grpclib has no interceptors, and its events miss calls refused before routing (an unknown
 method, bad headers) and calls that end without trailers (cancelled, connection lost). So a
@@ -17,9 +17,6 @@ Label values are bounded: a method path the server does not serve is ``unknown``
 objective type the registry does not hold is ``unknown``, and no label carries a captured
 value, a conversation id or a trace id. Each server has its own ``CollectorRegistry``, so
 servers in one process (tests, in-process use) never share or collide.
-
-The endpoint is a small HTTP/1.1 server on the event loop (``asyncio.start_server``): no
-thread, no dependency; a scrape renders the registry in the loop, about a millisecond.
 """
 
 from __future__ import annotations
@@ -36,14 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from grpclib.const import Cardinality, Status
 from grpclib.events import RecvMessage, SendMessage, SendTrailingMetadata, listen
-from loguru import logger
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -62,9 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UNKNOWN",
     "CallObserver",
-    "for_worker",
     "CallRecord",
-    "MetricsEndpoint",
     "ServerMetrics",
     "note_problem",
     "note_refusal",
@@ -514,74 +502,6 @@ def _peer(stream: Any) -> str:
     return f"{addr[0]}:{addr[1]}" if addr else ""
 
 
-_REQUEST_LIMIT: Final = 8 * 1024
-_REQUEST_TIMEOUT: Final = 5.0
-
-
-class MetricsEndpoint:
-    """``GET /metrics`` over plain HTTP/1.1 on the event loop, one request per connection."""
-
-    def __init__(self, registry: CollectorRegistry, host: str, port: int) -> None:
-        self.registry = registry
-        self.host = host
-        self.port = port
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        """Listen; ``port`` is the bound port afterwards (0 picks a free one)."""
-        self._server = await asyncio.start_server(
-            self._answer, self.host, self.port, limit=_REQUEST_LIMIT
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        logger.info("serving metrics", host=self.host, port=self.port, path="/metrics")
-
-    async def stop(self) -> None:
-        """Stop listening and end the connections still open."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(_REQUEST_TIMEOUT):
-                head = await reader.readuntil(b"\r\n\r\n")
-            writer.write(self._response(head))
-            await writer.drain()
-        except (
-            TimeoutError,
-            asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError,
-            ConnectionError,
-        ):
-            pass  # a client that sends no whole request in time, or leaves, gets nothing
-        finally:
-            writer.close()
-
-    def _response(self, head: bytes) -> bytes:
-        method, _, rest = head.partition(b" ")
-        target = rest.split(b" ", 1)[0].split(b"?", 1)[0]
-        if method not in (b"GET", b"HEAD"):
-            return _http(405, b"text/plain", b"only GET\n", head_only=False)
-        if target != b"/metrics":
-            return _http(404, b"text/plain", b"see /metrics\n", head_only=method == b"HEAD")
-        body = generate_latest(self.registry)
-        return _http(200, CONTENT_TYPE_LATEST.encode(), body, head_only=method == b"HEAD")
-
-
-_REASONS: Final = {200: b"OK", 404: b"Not Found", 405: b"Method Not Allowed"}
-
-
-def _http(status: int, content_type: bytes, body: bytes, *, head_only: bool) -> bytes:
-    head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n" % (
-        status,
-        _REASONS[status],
-        content_type,
-        len(body),
-    )
-    return head + b"\r\n" + (b"" if head_only else body)
-
-
 def observability(
     settings: Settings,
     primitives: PrimitiveRegistry,
@@ -608,15 +528,3 @@ def observability(
     if metrics is None and access_log is None:
         return None, None
     return CallObserver(cardinalities, metrics, access_log), metrics
-
-
-def for_worker(settings: Settings, index: int) -> Settings:
-    """Worker ``index``'s settings under ``--workers``: its metrics on ``metrics_port + index``.
-
-    Each worker is scraped as a target of its own, rather than the parent adding the workers'
-    counts up: the parent serves nothing, and prometheus-client's multiprocess mode would lose
-    the per-process collectors and the event log's gauges (a scrape cannot sum them).
-    """
-    if not settings.metrics_port:
-        return settings
-    return settings.model_copy(update={"metrics_port": settings.metrics_port + index})

@@ -34,7 +34,7 @@ from contextlib import contextmanager, suppress
 
 from loguru import logger
 
-from voicecore._metrics import for_worker
+from voicecore._metrics_endpoint import for_worker
 from voicecore._tls import server_context
 from voicecore.config import Settings
 

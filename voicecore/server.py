@@ -44,7 +44,8 @@ from voicecore._codec import Betterproto2Codec, UpbCodec
 from voicecore._execution import CALL_EVENT_TYPES
 from voicecore._file_watch import FileWatcher
 from voicecore._h2guard import H2Limits
-from voicecore._metrics import MetricsEndpoint, note_refusal, observability
+from voicecore._metrics import note_refusal, observability
+from voicecore._metrics_endpoint import MetricsEndpoint
 from voicecore._proto.google_proto_descriptor_pool import default_google_proto_descriptor_pool
 from voicecore._receive import ReceivedStream, recv_message, recv_single_message
 from voicecore._tls import CertificateReloader, client_identity, server_context

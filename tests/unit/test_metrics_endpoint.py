@@ -12,9 +12,9 @@ from loguru import logger
 from prometheus_client import CollectorRegistry, Counter
 
 from tests._servers import free_port
-from voicecore import _metrics
+from voicecore import _metrics_endpoint
 from voicecore._logging import configure_logging
-from voicecore._metrics import MetricsEndpoint
+from voicecore._metrics_endpoint import MetricsEndpoint
 from voicecore._proto.voicecore.v1 import ListPrimitivesRequest, VoiceCoreServiceStub
 from voicecore.cli import build_parser
 from voicecore.config import Settings
@@ -88,7 +88,7 @@ class TestEndpoint:
         self, endpoint: MetricsEndpoint, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """A connection that sends no request is closed after the request timeout."""
-        monkeypatch.setattr(_metrics, "_REQUEST_TIMEOUT", 0.01)
+        monkeypatch.setattr(_metrics_endpoint, "_REQUEST_TIMEOUT", 0.01)
         reader, writer = await asyncio.open_connection("127.0.0.1", endpoint.port)
         assert await reader.read() == b""
         writer.close()
@@ -246,7 +246,7 @@ class TestWorkers:
     def test_each_worker_has_its_own_metrics_port(self) -> None:
         """Worker i serves its metrics on metrics_port + i, each a scrape target."""
         settings = Settings(metrics_port=9464)
-        assert [_metrics.for_worker(settings, i).metrics_port for i in range(3)] == [
+        assert [_metrics_endpoint.for_worker(settings, i).metrics_port for i in range(3)] == [
             9464,
             9465,
             9466,
@@ -254,7 +254,7 @@ class TestWorkers:
 
     def test_metrics_off_stay_off(self) -> None:
         """Without metrics_port no worker serves metrics."""
-        assert _metrics.for_worker(Settings(), 2).metrics_port == 0
+        assert _metrics_endpoint.for_worker(Settings(), 2).metrics_port == 0
 
     def test_the_ports_must_fit(self) -> None:
         """The last worker's metrics port must exist."""
