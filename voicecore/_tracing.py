@@ -35,15 +35,10 @@ from grpclib import GRPCError
 from grpclib.const import Status
 from loguru import logger
 from opentelemetry import trace
-from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.trace import (
-    NoOpTracerProvider,
-    ProxyTracerProvider,
     Span,
     SpanKind,
     StatusCode,
-    Tracer,
-    TracerProvider,
     format_trace_id,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -51,6 +46,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from voicecore._call import CallInfo
 from voicecore._metrics import UNKNOWN
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, ExecutePrimitiveResponse
+from voicecore._trace import tracer
 from voicecore._version import __version__
 
 if TYPE_CHECKING:
@@ -85,9 +81,6 @@ _SERVER_ERRORS: Final = frozenset(
 PRIMITIVE_SPAN: Final = "voicecore.primitive"
 RETRY_EVENT: Final = "voicecore.retry"
 
-#: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
-_PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
-
 
 class _Registered(Protocol):
     """What a traced executor tells: the objective types it knows (its registry)."""
@@ -100,32 +93,11 @@ P = ParamSpec("P")
 S = TypeVar("S", bound=_Registered)
 
 
-def _tracer() -> Tracer | None:
-    """The tracer of the installed provider; None while tracing is off (no provider yet).
-
-    ``trace.get_tracer_provider()`` looks up an environment variable on every call (2 us,
-    several times a call); the provider it returns once one is installed is read directly.
-    """
-    provider = trace._TRACER_PROVIDER
-    if provider is None:
-        if not _PROVIDER_FROM_ENV:
-            return None
-        provider = trace.get_tracer_provider()  # loads and installs the one the variable names
-    if isinstance(provider, ProxyTracerProvider | NoOpTracerProvider):
-        return None
-    return _tracer_of(provider)
-
-
-@functools.lru_cache(maxsize=4)
-def _tracer_of(provider: TracerProvider) -> Tracer:
-    return provider.get_tracer(_INSTRUMENTATION, __version__)
-
-
 def server_span(event: RecvRequest, call: CallInfo, func: IServerMethodFunc) -> IServerMethodFunc:
     """``func`` run inside a SERVER span continuing the call's ``traceparent``; ``func`` itself
     while tracing is off. Without a trace id of its own, the call takes the span's."""
-    tracer = _tracer()
-    if tracer is None:
+    tracing = tracer(_INSTRUMENTATION)
+    if tracing is None:
         return func
     method = event.method_name.lstrip("/")
     parent = _PROPAGATOR.extract(event.metadata)
@@ -133,7 +105,7 @@ def server_span(event: RecvRequest, call: CallInfo, func: IServerMethodFunc) -> 
     deadline = event.deadline
 
     async def traced(stream: Stream[Any, Any]) -> None:
-        with tracer.start_as_current_span(
+        with tracing.start_as_current_span(
             method,
             context=parent,
             kind=SpanKind.SERVER,
@@ -194,10 +166,10 @@ def traced_primitive(
     async def traced(
         self: S, request: ExecutePrimitiveRequest, /, *args: P.args, **kwargs: P.kwargs
     ) -> ExecutePrimitiveResponse:
-        tracer = _tracer()
-        if tracer is None:
+        tracing = tracer(_INSTRUMENTATION)
+        if tracing is None:
             return await execute(self, request, *args, **kwargs)
-        with tracer.start_as_current_span(
+        with tracing.start_as_current_span(
             PRIMITIVE_SPAN,
             attributes={"voicecore.objective_type": _registered(self, request.objective_type)},
             record_exception=False,

@@ -27,6 +27,7 @@ from voicecore import _tracing, cli
 from voicecore._call import CallInfo
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore._trace import tracer
 from voicecore._tracing import (
     EXPORT_TIMEOUT_SECONDS,
     PRIMITIVE_SPAN,
@@ -35,6 +36,7 @@ from voicecore._tracing import (
     server_span,
     shutdown_tracing,
 )
+from voicecore._version import __version__
 from voicecore.config import Settings
 from voicecore.primitive import Primitive, PrimitiveContext, PrimitiveParams, PrimitiveResult
 from voicecore.registry import PrimitiveRegistry, default_registry
@@ -123,7 +125,7 @@ class TestTracingOff:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """OTEL_PYTHON_TRACER_PROVIDER set: the provider the API loads from it traces."""
-        monkeypatch.setattr("voicecore._tracing._PROVIDER_FROM_ENV", True)
+        monkeypatch.setattr("voicecore._trace._PROVIDER_FROM_ENV", True)
         monkeypatch.setattr(trace, "get_tracer_provider", TracerProvider)
         handler = _raising(RuntimeError())
         assert server_span(_event(), CallInfo(), handler) is not handler
@@ -132,6 +134,29 @@ class TestTracingOff:
         """note_retry with no span running does nothing (and does not raise)."""
         note_retry(1, RuntimeError())
         assert not trace.get_current_span().get_span_context().is_valid
+
+
+class TestOneTracerLookup:
+    def test_server_and_client_spans_have_their_own_scope(
+        self, spans: InMemorySpanExporter
+    ) -> None:
+        """The one lookup (voicecore._trace) names each side's scope, with voicecore's version,
+        and looks each tracer up once per provider."""
+        server, client = tracer("voicecore"), tracer("voicecore.client")
+        assert server is not None and client is not None
+        assert tracer("voicecore") is server
+        with server.start_as_current_span("server side"):
+            with client.start_as_current_span("client side"):
+                pass
+        scopes = {
+            span.name: (span.instrumentation_scope.name, span.instrumentation_scope.version)
+            for span in spans.get_finished_spans()
+            if span.instrumentation_scope is not None
+        }
+        assert scopes == {
+            "server side": ("voicecore", __version__),
+            "client side": ("voicecore.client", __version__),
+        }
 
 
 class _Stuck(Primitive[PrimitiveParams]):

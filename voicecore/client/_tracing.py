@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from collections.abc import Callable, Coroutine, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,21 +28,16 @@ from typing import Any, Final, ParamSpec, Protocol, cast
 
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 from opentelemetry import trace
-from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.trace import (
-    NoOpTracerProvider,
-    ProxyTracerProvider,
     Span,
     SpanKind,
     StatusCode,
-    Tracer,
-    TracerProvider,
     format_trace_id,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveResponse
-from voicecore._version import __version__
+from voicecore._trace import tracer
 from voicecore.client._config import ClientConfig, parse_endpoint
 
 __all__ = [
@@ -64,9 +58,6 @@ ATTEMPT_FAILED: Final = "voicecore.client.attempt_failed"
 _INSTRUMENTATION: Final = "voicecore.client"
 #: W3C Trace Context itself: the server's trace-id rule reads ``traceparent``.
 _PROPAGATOR: Final = TraceContextTextMapPropagator()
-
-#: A provider named by OTEL_PYTHON_TRACER_PROVIDER, which the API installs on first use.
-_PROVIDER_FROM_ENV: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
 
 P = ParamSpec("P")
 
@@ -99,27 +90,6 @@ def inject_traceparent(metadata: MutableMapping[str, str]) -> None:
     _PROPAGATOR.inject(metadata)
 
 
-def _tracer() -> Tracer | None:
-    """The tracer of the installed provider; None while tracing is off (no provider yet).
-
-    ``trace.get_tracer_provider()`` looks up an environment variable on every call (2 us,
-    several times a call); the provider it returns once one is installed is read directly.
-    """
-    provider = trace._TRACER_PROVIDER
-    if provider is None:
-        if not _PROVIDER_FROM_ENV:
-            return None
-        provider = trace.get_tracer_provider()  # loads and installs the one the variable names
-    if isinstance(provider, ProxyTracerProvider | NoOpTracerProvider):
-        return None
-    return _tracer_of(provider)
-
-
-@functools.lru_cache(maxsize=4)
-def _tracer_of(provider: TracerProvider) -> Tracer:
-    return provider.get_tracer(_INSTRUMENTATION, __version__)
-
-
 def traced_execute(
     execute: Callable[P, Coroutine[Any, Any, ExecutePrimitiveResponse]],
 ) -> Callable[P, Coroutine[Any, Any, ExecutePrimitiveResponse]]:
@@ -127,13 +97,13 @@ def traced_execute(
 
     @functools.wraps(execute)
     async def traced(*args: P.args, **kwargs: P.kwargs) -> ExecutePrimitiveResponse:
-        tracer = _tracer()
-        if tracer is None:
+        tracing = tracer(_INSTRUMENTATION)
+        if tracing is None:
             return await execute(*args, **kwargs)
         client = cast(_Configured, args[0])
         objective_type = kwargs.get("objective_type", args[1] if len(args) > 1 else "")
         host, port = parse_endpoint(client.config.endpoint)
-        with tracer.start_as_current_span(
+        with tracing.start_as_current_span(
             EXECUTE,
             kind=SpanKind.CLIENT,
             attributes={

@@ -147,7 +147,7 @@ class TestTracingOff:
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        monkeypatch.setattr("voicecore.client._tracing._PROVIDER_FROM_ENV", True)
+        monkeypatch.setattr("voicecore._trace._PROVIDER_FROM_ENV", True)
         monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
         async with _client(free_port(), retry=RetryPolicy(max_attempts=1)) as client:
             await client.execute("capture_email", conversation_id="c")
