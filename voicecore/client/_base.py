@@ -198,7 +198,7 @@ class VoiceCoreClientBase(ABC):
         )
         deadline = None if follow else self.config.timeout
         return resumable_events(
-            lambda req: self._open_events(req, deadline),
+            lambda req: self.metrics.stream("StreamEvents", self._open_events(req, deadline)),
             request,
             self.config.stream,
             sleep=self._sleep,
@@ -210,8 +210,9 @@ class VoiceCoreClientBase(ABC):
         """
         seconds = self._timeout(timeout)
         try:
-            async with asyncio.timeout(seconds + _DEADLINE_GRACE):
-                return await self._send_health(seconds)
+            with self.metrics.attempt("HealthCheck"):
+                async with asyncio.timeout(seconds + _DEADLINE_GRACE):
+                    return await self._send_health(seconds)
         except Exception as exc:
             failure = classify(exc)
             return HealthCheckResponse(

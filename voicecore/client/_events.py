@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
@@ -30,7 +31,7 @@ __all__ = ["CONNECTED", "OpenStream", "resumable_events"]
 
 #: Yielded by an ``OpenStream`` once the server has accepted the call, before any event.
 CONNECTED = None
-OpenStream = Callable[[StreamEventsRequest], AsyncIterator[Event | None]]
+OpenStream = Callable[[StreamEventsRequest], AsyncGenerator[Event | None, None]]
 
 
 async def resumable_events(
@@ -51,12 +52,14 @@ async def resumable_events(
     while True:
         request.after_sequence = last
         try:
-            async for item in open_stream(request):
-                if item is CONNECTED:
-                    failures = 0
-                elif item.sequence > last:
-                    last = item.sequence
-                    yield item
+            # Closed at once when the caller stops reading, not when it is collected.
+            async with aclosing(open_stream(request)) as items:
+                async for item in items:
+                    if item is CONNECTED:
+                        failures = 0
+                    elif item.sequence > last:
+                        last = item.sequence
+                        yield item
             return  # the server ended the stream: replay done, or it chose to stop
         except (EventRangeError, GRPCError) as exc:
             if isinstance(exc, EventRangeError) or exc.status is Status.OUT_OF_RANGE:

@@ -1,9 +1,12 @@
 """Prometheus metrics of a Voice Core client: per attempt, breaker and retries.
 
-Each attempt (one call through the breaker) counts as one RPC by go-grpc-middleware's client
-convention: ``grpc_client_started_total``, ``grpc_client_handled_total{grpc_code}``,
+Each attempt (one call through the breaker), each health check and each event stream opened
+(a resumed stream opens another) counts as one RPC by go-grpc-middleware's client convention:
+``grpc_client_started_total``, ``grpc_client_handled_total{grpc_code}``,
 ``grpc_client_msg_sent_total``, ``grpc_client_msg_received_total`` and
-``grpc_client_handling_seconds``, labelled ``grpc_type``, ``grpc_service``, ``grpc_method``.
+``grpc_client_handling_seconds``, labelled ``grpc_type``, ``grpc_service``, ``grpc_method``. A
+stream counts each event received as it comes and is handled when it ends: ``OK`` when the
+server ended it, ``CANCELLED`` when the caller stopped reading.
 The client's own, labelled by ``target`` (the endpoint, a value the program chose):
 ``voicecore_client_breaker_state{state}`` (1 for the current state, Resilience4j style),
 ``voicecore_client_breaker_transitions_total{from_state,to_state}``,
@@ -22,17 +25,20 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Final, TypeVar
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from voicecore.client._breaker import BreakerState, CircuitOpenError
+from voicecore.errors import EventRangeError
 
 __all__ = ["ClientMetrics"]
+
+T = TypeVar("T")
 
 SERVICE: Final = "voicecore.v1.VoiceCoreService"
 _GRPC_LABELS: Final = ("grpc_type", "grpc_service", "grpc_method")
@@ -125,6 +131,37 @@ class ClientMetrics:
             if code is Status.OK:
                 families.received.labels(*labels).inc()
 
+    async def stream(
+        self, method: str, messages: AsyncIterator[T | None]
+    ) -> AsyncGenerator[T | None, None]:
+        """``messages`` of one server-streaming call of ``method``, counted: started (and its
+        request sent) now, each message received as it passes (a None, which says the server
+        accepted the call, is not one), handled with the code it ends with. Closing it early
+        is the caller's cancel: ``CANCELLED``, and ``messages`` is closed with it."""
+        families = self._families
+        labels = ("server_stream", SERVICE, method)
+        families.started.labels(*labels).inc()
+        families.sent.labels(*labels).inc()
+        received = families.received.labels(*labels)
+        started = time.perf_counter()
+        code = Status.OK
+        try:
+            async for message in messages:
+                if message is not None:
+                    received.inc()
+                yield message
+        except GeneratorExit:
+            code = Status.CANCELLED
+            raise
+        except BaseException as exc:
+            code = grpc_code(exc)
+            raise
+        finally:
+            if isinstance(messages, AsyncGenerator):
+                await messages.aclose()  # the call ends now, not when it is collected
+            families.handled.labels(*labels, code.name).inc()
+            families.seconds.labels(*labels).observe(time.perf_counter() - started)
+
     def breaker_state(self, state: BreakerState) -> None:
         """The breaker is now in ``state``."""
         for each in BreakerState:
@@ -152,6 +189,8 @@ def grpc_code(exc: BaseException) -> Status:
     """The gRPC status an attempt that raised ``exc`` ended with, as the client saw it."""
     if isinstance(exc, GRPCError):
         return exc.status
+    if isinstance(exc, EventRangeError):  # what the server sends as OUT_OF_RANGE, in process
+        return Status.OUT_OF_RANGE
     if isinstance(exc, TimeoutError):
         return Status.DEADLINE_EXCEEDED
     if isinstance(exc, asyncio.CancelledError | StreamTerminatedError):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 
 import pytest
 from grpclib.const import Status
@@ -12,10 +13,12 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from tests._fakes import FakeClock
 from voicecore._proto.voicecore.v1 import (
+    Event,
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
     HealthCheckResponse,
     ListPrimitivesResponse,
+    StreamEventsRequest,
 )
 from voicecore.client import (
     BreakerConfig,
@@ -26,7 +29,10 @@ from voicecore.client import (
     VoiceCoreClientBase,
 )
 from voicecore.client._breaker import CircuitOpenError
+from voicecore.client._errors import EventsEvictedError
 from voicecore.client._metrics import ClientMetrics, grpc_code
+from voicecore.config import Settings
+from voicecore.errors import EventRangeError
 
 OK = ExecutePrimitiveResponse(success=True)
 EXECUTE = {"grpc_type": "unary", "grpc_service": "voicecore.v1.VoiceCoreService"}
@@ -126,6 +132,7 @@ class TestAttempts:
             (TimeoutError(), Status.DEADLINE_EXCEEDED),
             (StreamTerminatedError("reset"), Status.CANCELLED),
             (ConnectionRefusedError(), Status.UNAVAILABLE),
+            (EventRangeError("evicted"), Status.OUT_OF_RANGE),
             (CircuitOpenError("t", BreakerState.OPEN, 1.0), Status.UNAVAILABLE),
             (ValueError(), Status.UNKNOWN),
         ],
@@ -133,6 +140,125 @@ class TestAttempts:
     def test_codes_of_exceptions(self, exc: BaseException, code: Status) -> None:
         """What the client saw, as the gRPC code the convention labels it with."""
         assert grpc_code(exc) is code
+
+
+STREAM = {
+    "grpc_type": "server_stream",
+    "grpc_service": "voicecore.v1.VoiceCoreService",
+    "grpc_method": "StreamEvents",
+}
+HEALTH = {**EXECUTE, "grpc_method": "HealthCheck"}
+
+
+class Streaming(Scripted):
+    """A client whose streams yield what ``connections`` say, one list per stream opened (an
+    exception in it ends that stream), and whose health check raises ``health_fails``."""
+
+    def __init__(
+        self,
+        connections: list[list[Event | BaseException]],
+        registry: CollectorRegistry,
+        health_fails: BaseException | None = None,
+    ) -> None:
+        super().__init__([], registry)
+        self.connections = connections
+        self.health_fails = health_fails
+
+    async def _open_events(  # type: ignore[override]
+        self, request: StreamEventsRequest, timeout: float | None
+    ) -> AsyncIterator[Event | None]:
+        yield None
+        for item in self.connections.pop(0):
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def _send_health(self, time_left: float) -> HealthCheckResponse:
+        if self.health_fails is not None:
+            raise self.health_fails
+        return await super()._send_health(time_left)
+
+
+def events(*sequences: int) -> list[Event | BaseException]:
+    return [Event(sequence=sequence, type="primitive.started") for sequence in sequences]
+
+
+class TestHealthCheck:
+    async def test_a_health_check_is_one_unary_rpc(self) -> None:
+        """HealthCheck by the same convention as the other unary calls, OK."""
+        registry = CollectorRegistry()
+        assert (await Streaming([], registry).health()).status == "SERVING"
+        assert value(registry, "grpc_client_started_total", **HEALTH) == 1
+        assert value(registry, "grpc_client_handled_total", grpc_code="OK", **HEALTH) == 1
+        assert value(registry, "grpc_client_msg_sent_total", **HEALTH) == 1
+        assert value(registry, "grpc_client_msg_received_total", **HEALTH) == 1
+        assert value(registry, "grpc_client_handling_seconds_count", **HEALTH) == 1
+
+    async def test_a_failed_health_check_has_its_code(self) -> None:
+        """An unreachable server: NOT_SERVING for the caller, UNAVAILABLE in the metrics."""
+        registry = CollectorRegistry()
+        client = Streaming([], registry, health_fails=ConnectionRefusedError())
+        assert (await client.health()).status == "NOT_SERVING"
+        assert value(registry, "grpc_client_handled_total", grpc_code="UNAVAILABLE", **HEALTH) == 1
+        assert value(registry, "grpc_client_msg_received_total", **HEALTH) == 0
+
+
+class TestEventStreams:
+    async def test_a_replay_counts_each_event_and_ends_ok(self) -> None:
+        """One stream: started and its request sent once, one received per event, OK."""
+        registry = CollectorRegistry()
+        client = Streaming([events(1, 2, 3)], registry)
+        got = [event.sequence async for event in client.stream_events(follow=False)]
+        assert got == [1, 2, 3]
+        assert value(registry, "grpc_client_started_total", **STREAM) == 1
+        assert value(registry, "grpc_client_msg_sent_total", **STREAM) == 1
+        assert value(registry, "grpc_client_msg_received_total", **STREAM) == 3
+        assert value(registry, "grpc_client_handled_total", grpc_code="OK", **STREAM) == 1
+        assert value(registry, "grpc_client_handling_seconds_count", **STREAM) == 1
+
+    async def test_a_stream_the_caller_stops_is_cancelled_at_once(self) -> None:
+        """Closing the stream early ends the call there: handled CANCELLED, not left open."""
+        registry = CollectorRegistry()
+        client = Streaming([events(1, 2, 3)], registry)
+        async with aclosing(client.stream_events()) as stream:
+            assert (await anext(stream)).sequence == 1
+            assert (
+                value(registry, "grpc_client_handled_total", grpc_code="CANCELLED", **STREAM) == 0
+            )
+        assert value(registry, "grpc_client_handled_total", grpc_code="CANCELLED", **STREAM) == 1
+        assert value(registry, "grpc_client_msg_received_total", **STREAM) == 1
+
+    async def test_each_resumed_stream_is_an_rpc_of_its_own(self) -> None:
+        """A dropped stream ends UNAVAILABLE; its resumption is another RPC, here OK."""
+        registry = CollectorRegistry()
+        drop = GRPCError(Status.UNAVAILABLE, "dropped")
+        client = Streaming([[*events(1), drop], events(2)], registry)
+        got = [event.sequence async for event in client.stream_events(follow=False)]
+        assert got == [1, 2]
+        assert value(registry, "grpc_client_started_total", **STREAM) == 2
+        assert value(registry, "grpc_client_handled_total", grpc_code="UNAVAILABLE", **STREAM) == 1
+        assert value(registry, "grpc_client_handled_total", grpc_code="OK", **STREAM) == 1
+        assert value(registry, "grpc_client_msg_received_total", **STREAM) == 2
+
+    async def test_a_stream_past_the_log_is_out_of_range(self) -> None:
+        """Evicted events (the in-process client raises EventRangeError): OUT_OF_RANGE."""
+        registry = CollectorRegistry()
+        client = Streaming([[EventRangeError("evicted")]], registry)
+        with pytest.raises(EventsEvictedError):
+            async for _ in client.stream_events(after_sequence=5):
+                pass
+        assert value(registry, "grpc_client_handled_total", grpc_code="OUT_OF_RANGE", **STREAM) == 1
+
+    async def test_the_in_process_client_counts_a_real_stream(self) -> None:
+        """Through the service itself: one turn's two events, received and counted."""
+        registry = CollectorRegistry()
+        settings = Settings(debug_primitives=True)
+        async with InProcessClient(settings=settings, metrics_registry=registry) as client:
+            await client.execute("debug_echo", {"text": "hi"}, conversation_id="c")
+            got = [event.type async for event in client.stream_events("c", follow=False)]
+        assert got == ["primitive.started", "primitive.completed"]
+        assert value(registry, "grpc_client_msg_received_total", **STREAM) == 2
+        assert value(registry, "grpc_client_handled_total", grpc_code="OK", **STREAM) == 1
 
 
 class TestBreakerAndBudget:
