@@ -25,7 +25,7 @@ from voicecore._call import current_call
 from voicecore._codec import decode_message, encode_message
 from voicecore._json import json_copy, struct_from_dict, struct_to_dict
 from voicecore._limits import limited_errors
-from voicecore._metrics import observe_event
+from voicecore._metrics import note_turns, observe_event
 from voicecore._proto.google.protobuf import Struct, Value
 from voicecore._proto.voicecore.v1 import (
     Error,
@@ -239,6 +239,7 @@ class Executor:
         meta.state = result.state
         meta.confidence = result.confidence
         meta.attempt = result.attempt
+        note_turns(result.turns)
         response = ExecutePrimitiveResponse(success=True, data=struct_from_dict(result.data))
         return _finish(response, meta, started), staged.writes()
 

@@ -6,8 +6,9 @@ call is observed where every path passes: ``GuardedHandler.accept`` (``voicecore
 starts each call's task with ``CallObserver.spawn``, which puts the call's ``CallRecord`` in
 the task's context and accounts for it when the task is done, however it ends. The layers below
 fill it in as they learn things: the trailers' status (a ``SendTrailingMetadata`` listener),
-each message received and sent, why admission refused the call (``note_refusal``), the turn's
-objective type and state (``observe_turn``), the events it appended (``observe_event``). When
+each message received and sent, why admission refused the call (``note_refusal``), the turns
+its capture took (``note_turns``), the turn's objective type and state (``observe_turn``), the
+events it appended (``observe_event``). When
 the task ends the record becomes the ``grpc_server_*`` metrics (go-grpc-middleware's names and
 labels), the ``voicecore_*`` ones and the access-log line (``voicecore._access_log``). A call
 that ended without trailers was reset by the client: ``CANCELLED``, or ``DEADLINE_EXCEEDED``
@@ -56,6 +57,7 @@ __all__ = [
     "ServerMetrics",
     "note_problem",
     "note_refusal",
+    "note_turns",
     "observability",
     "observe_event",
     "observe_turn",
@@ -72,7 +74,9 @@ _GRPC_TYPES: Final = {
 _GRPC_LABELS: Final = ("grpc_type", "grpc_service", "grpc_method")
 #: Confidence of a value offered for confirmation: 0..1.
 _CONFIDENCE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
-_TURN_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10)
+_ATTEMPT_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10)
+#: Turns a completed capture took: attempts plus confirmations and unclear answers.
+_TURN_BUCKETS: Final = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20)
 _CORRECTED: Final = "capture.corrected"
 
 
@@ -100,6 +104,7 @@ class CallRecord:
     refusal: str = ""
     objective_type: str = ""
     state: str = ""
+    turns: int = 0
 
 
 _current: ContextVar[CallRecord | None] = ContextVar("voicecore_call_record", default=None)
@@ -121,6 +126,14 @@ def note_problem(problem: HeaderProblem) -> HeaderProblem:
     return problem
 
 
+def note_turns(turns: int) -> None:
+    """The current call's primitive has taken ``turns`` turns on its task (the last try's
+    count: a turn computed again counts again from the same state)."""
+    record = _current.get()
+    if record is not None:
+        record.turns = turns
+
+
 def observe_turn(request: ExecutePrimitiveRequest, response: ExecutePrimitiveResponse) -> None:
     """The current call ran a turn: its objective type and state for the log and metrics."""
     record = _current.get()
@@ -131,7 +144,7 @@ def observe_turn(request: ExecutePrimitiveRequest, response: ExecutePrimitiveRes
     record.objective_type = request.objective_type
     record.state = meta.state.name
     if record.metrics is not None:
-        record.metrics.turn(request.objective_type, response)
+        record.metrics.turn(request.objective_type, response, record.turns)
 
 
 def observe_event(type: str, objective_type: str) -> None:
@@ -241,6 +254,13 @@ class ServerMetrics:
             "voicecore_capture_attempts",
             "Attempts (turns that heard a value, not confirmations) a completed capture took.",
             ["objective_type"],
+            buckets=_ATTEMPT_BUCKETS,
+            registry=registry,
+        )
+        self.capture_turns = Histogram(
+            "voicecore_capture_turns",
+            "Turns a completed capture took, from its first (confirmations included).",
+            ["objective_type"],
             buckets=_TURN_BUCKETS,
             registry=registry,
         )
@@ -289,8 +309,9 @@ class ServerMetrics:
         """``objective_type`` if the registry serves it, else ``unknown``."""
         return objective_type if objective_type in self._objective_types else UNKNOWN
 
-    def turn(self, objective_type: str, response: ExecutePrimitiveResponse) -> None:
-        """Count one ExecutePrimitive answer; never looks at the captured value."""
+    def turn(self, objective_type: str, response: ExecutePrimitiveResponse, turns: int) -> None:
+        """Count one ExecutePrimitive answer, the ``turns`` its primitive's task has taken;
+        never looks at the captured value."""
         label = self.objective_label(objective_type)
         meta = response.metadata
         assert meta is not None  # the executor always fills it
@@ -305,12 +326,15 @@ class ServerMetrics:
         if meta.retry_count:
             self._child(self.retries, label).inc(meta.retry_count)
         if label in self._capture_types:
-            self._capture_turn(label, state, meta.attempt, meta.confidence)
+            self._capture_turn(label, state, meta.attempt, meta.confidence, turns)
 
-    def _capture_turn(self, label: str, state: str, attempt: int, confidence: float) -> None:
+    def _capture_turn(
+        self, label: str, state: str, attempt: int, confidence: float, turns: int
+    ) -> None:
         if state == "COMPLETED":
             self._child(self.capture_results, label, "completed").inc()
             self._child(self.capture_attempts, label).observe(attempt)
+            self._child(self.capture_turns, label).observe(turns)
         elif state == "FAILED":
             self._child(self.capture_results, label, "failed").inc()
         elif state == "NEEDS_CONFIRMATION":

@@ -87,12 +87,17 @@ class PrimitiveContext:
 
 @dataclass(slots=True)
 class PrimitiveResult:
-    """The outcome of one turn: the response ``data`` and the metadata the primitive decides."""
+    """The outcome of one turn: the response ``data`` and the metadata the primitive decides.
+
+    ``turns`` is how many turns the primitive's task has taken, this one included (a capture
+    counts from its first turn): the server's metrics observe it when the task completes.
+    """
 
     data: dict[str, JsonValue] = field(default_factory=dict)
     state: PrimitiveState = PrimitiveState.COMPLETED
     confidence: float = 0.0
     attempt: int = 1
+    turns: int = 1
 
 
 ParamsT = TypeVar("ParamsT", bound=PrimitiveParams)

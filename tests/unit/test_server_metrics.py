@@ -317,6 +317,26 @@ class TestVoicecoreMetrics:
         assert running.value("voicecore_capture_attempts_count", **labels) == 1
         assert running.value("voicecore_capture_attempts_sum", **labels) == 2  # value, correction
 
+    async def test_turns_per_completed_capture(self, running: Running) -> None:
+        """Every turn counts, confirmations and unclear answers too (attempts do not); a
+        replayed answer is not counted again."""
+        email = "capture_email"
+        for said in ("john at gmail dot com", "hmm"):
+            await running.stub.execute_primitive(_turn(email, transcription=said))
+        confirmed = _turn(email, transcription="yes")
+        confirmed.idempotency_key = "yes-1"
+        for _ in range(2):
+            answer = await running.stub.execute_primitive(confirmed)
+            assert answer.metadata is not None and answer.metadata.state.name == "COMPLETED"
+        await running.stub.execute_primitive(
+            _turn(email, "other", transcription="jo at gmail dot com", require_confirmation=False)
+        )
+        labels = {"objective_type": email}
+        assert running.value("voicecore_capture_turns_count", **labels) == 2
+        assert running.value("voicecore_capture_turns_sum", **labels) == 3 + 1
+        assert running.value("voicecore_capture_turns_bucket", le="1.0", **labels) == 1
+        assert running.value("voicecore_capture_attempts_sum", **labels) == 1 + 1
+
     async def test_a_failed_capture_is_counted(self, running: Running) -> None:
         """A capture that runs out of attempts is a failed result."""
         for _ in range(3):

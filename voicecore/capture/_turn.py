@@ -40,6 +40,7 @@ import contextvars
 import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Final, TypeVar
 
 from loguru import logger
@@ -95,7 +96,8 @@ async def run_turn(
     )
     state = await _load(ctx.captures, key, params.reset)
     turn = await _advance(primitive, params, state)
-    await _save(ctx.captures, key, turn.kept)
+    turns = state.turns + 1
+    await _save(ctx.captures, key, None if turn.kept is None else replace(turn.kept, turns=turns))
     for event in turn.events:
         await ctx.emit(event, _payload(turn, event))
     logger.debug(
@@ -110,6 +112,7 @@ async def run_turn(
         state=turn.state,
         confidence=turn.confidence,
         attempt=turn.attempt,
+        turns=turns,
     )
 
 

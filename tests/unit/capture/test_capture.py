@@ -541,3 +541,29 @@ class TestWithRealPrimitives:
         assert partial.data["prompt"] == "I have 4 1 5 5 5 5 so far. What comes next?"
         done = await self.phone(call, "two six seven one")
         assert (done.state, done.data["value"]) == (NC, "+14155552671")
+
+
+class TestTurnsCounted:
+    async def test_every_turn_of_a_capture_counts(self) -> None:
+        """A value, an unclear answer, a no, another value, yes: five turns, two attempts."""
+        call = Call()
+        results = [await call.say(text) for text in ("1234", "hmm", "no", "5678", "yes")]
+        assert [result.turns for result in results] == [1, 2, 3, 4, 5]
+        assert [result.attempt for result in results] == [1, 1, 1, 2, 2]
+        assert results[-1].state is PrimitiveState.COMPLETED
+
+    async def test_the_count_is_kept_with_the_state(self) -> None:
+        """The count lives in the capture's state, so any replica continues it."""
+        call = Call()
+        await call.say("1234")
+        kept = await call.store.get(CaptureKey("call-1", "capture_fake"))
+        assert kept is not None and kept.turns == 1
+
+    async def test_a_reset_or_no_conversation_starts_from_one(self) -> None:
+        """reset=true starts the capture over; without a conversation every turn stands alone."""
+        call = Call()
+        await call.say("1234")
+        assert (await call.say("1234", reset=True)).turns == 1
+        alone = Call(conversation_id="")
+        await alone.say("1234")
+        assert (await alone.say("1234")).turns == 1
