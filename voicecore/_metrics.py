@@ -18,6 +18,16 @@ Label values are bounded: a method path the server does not serve is ``unknown``
 objective type the registry does not hold is ``unknown``, and no label carries a captured
 value, a conversation id or a trace id. Each server has its own ``CollectorRegistry``, so
 servers in one process (tests, in-process use) never share or collide.
+
+A capture held between turns (a value waiting for its confirmation, or a partial one) that its
+store drops by itself is a ``voicecore_capture_results_total`` result of its own: ``expired``
+(``capture_ttl`` passed) or ``evicted`` (the least recently used, for room). The in-memory
+store tells as it forgets them (``voicecore.capture._expiry``), so they are counted at once, of
+their objective type, by the server that shares the store. Redis expires keys by itself and
+tells no one but keyspace notifications (off by default, fire-and-forget, and heard by every
+replica), and a turn cannot tell an expired capture from one never begun: with Redis these two
+results are not counted; Redis's own ``expired_keys`` (``INFO stats``) counts its expirations,
+captures and idempotency records together. The ``noeviction`` policy Redis needs evicts none.
 """
 
 from __future__ import annotations
@@ -26,7 +36,15 @@ import asyncio
 import contextvars
 import functools
 import time
-from collections.abc import Collection, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Collection,
+    Coroutine,
+    Hashable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,9 +58,11 @@ from prometheus_client.registry import Collector
 
 from voicecore._access_log import AccessLog
 from voicecore._call import current_call
-from voicecore.capture import CapturePrimitive
+from voicecore.capture import CaptureKey, CapturePrimitive
+from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
 from voicecore.registry import PrimitiveRegistry
+from voicecore.stores import MemoryStore, Store
 
 if TYPE_CHECKING:
     from grpclib.server import Server
@@ -246,7 +266,8 @@ class ServerMetrics:
         )
         self.capture_results = Counter(
             "voicecore_capture_results_total",
-            "Captures that ended: completed or failed.",
+            "Captures that ended: completed, failed, or lost while held: expired or evicted "
+            "(those two by the in-memory store only).",
             ["objective_type", "result"],
             registry=registry,
         )
@@ -339,6 +360,11 @@ class ServerMetrics:
             self._child(self.capture_results, label, "failed").inc()
         elif state == "NEEDS_CONFIRMATION":
             self._child(self.confirmation_confidence, label).observe(confidence)
+
+    def capture_lost(self, key: Hashable, why: Lost) -> None:
+        """The store dropped a held capture by itself: it ``expired`` or was ``evicted``."""
+        objective_type = key.objective_type if isinstance(key, CaptureKey) else UNKNOWN
+        self._child(self.capture_results, self.objective_label(objective_type), why).inc()
 
     def event(self, type: str, objective_type: str) -> None:
         """Count one appended event (its type as a label only if it is a known one)."""
@@ -533,11 +559,13 @@ def observability(
     event_log: _EventLogFacts,
     cardinalities: Mapping[str, Cardinality],
     registry: CollectorRegistry | None = None,
+    store: Store | None = None,
 ) -> tuple[CallObserver | None, ServerMetrics | None]:
     """What a server observes of its calls: metrics when ``settings.metrics_port`` is set or
     a ``registry`` is given (a new one per server otherwise), the access log if
     ``settings.access_log``. ``call_event_types`` are the events every call appends besides
-    its primitive's own; ``(None, None)`` when neither, which costs nothing per call."""
+    its primitive's own; ``(None, None)`` when neither, which costs nothing per call. The
+    captures an in-memory ``store`` drops by themselves are counted as they go."""
     metrics = None
     if settings.metrics_port or registry is not None:
         metrics = ServerMetrics(
@@ -548,6 +576,8 @@ def observability(
             event_types={*call_event_types, *(t for p in primitives for t in p.event_types)},
             event_log=event_log,
         )
+        if isinstance(store, MemoryStore):
+            store.captures.on_lost.append(metrics.capture_lost)
     access_log = AccessLog() if settings.access_log else None
     if metrics is None and access_log is None:
         return None, None

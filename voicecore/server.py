@@ -303,6 +303,7 @@ class VoiceCoreServer:
             self.service.events,
             cardinalities,
             metrics_registry,
+            self.service.store,
         )
         self._server = CoalescingServer(
             services,

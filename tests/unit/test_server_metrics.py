@@ -16,6 +16,7 @@ from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.metadata import Deadline
 from prometheus_client import CollectorRegistry
 
+from tests._fakes import FakeClock
 from tests._waiting import until
 from tests.fuzz._wire import raw_call
 from voicecore import _metrics
@@ -32,9 +33,12 @@ from voicecore._proto.voicecore.v1 import (
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
+from voicecore.capture import InMemoryCaptureStore
 from voicecore.config import Settings
 from voicecore.events import InMemoryEventLog
+from voicecore.registry import default_registry
 from voicecore.server import VoiceCoreServer
+from voicecore.service import VoiceCoreService
 
 SERVICE = "voicecore.v1.VoiceCoreService"
 BAD_TE = HeaderProblem(200, Status.INVALID_ARGUMENT, 'te should be "trailers"')
@@ -350,6 +354,36 @@ class TestVoicecoreMetrics:
         )
         assert failed == 1
 
+    async def test_a_held_capture_that_expires_is_counted(self) -> None:
+        """The memory store forgets a held capture past capture_ttl: an expired result, of
+        its objective type, counted when the store next writes."""
+        clock = FakeClock()
+        settings = Settings(host="127.0.0.1", port=0, debug_primitives=True)
+        service = VoiceCoreService(
+            default_registry(debug_primitives=True),
+            settings=settings,
+            captures=InMemoryCaptureStore(ttl=60.0, clock=clock),
+        )
+        registry = CollectorRegistry()
+        server = VoiceCoreServer(settings, service, metrics_registry=registry)
+        await server.start()
+        served = Running(server, registry)
+        try:
+            offered = await served.stub.execute_primitive(
+                _turn("capture_email", "a", transcription="john at gmail dot com")
+            )
+            assert offered.metadata is not None
+            assert offered.metadata.state.name == "NEEDS_CONFIRMATION"
+            clock.advance(61.0)
+            await served.stub.execute_primitive(_turn("capture_phone", "b", transcription="5"))
+            labels = {"objective_type": "capture_email", "result": "expired"}
+            assert served.value("voicecore_capture_results_total", **labels) == 1
+            phone = {"objective_type": "capture_phone", "result": "expired"}
+            assert served.value("voicecore_capture_results_total", **phone) == 0
+        finally:
+            served.channel.close()
+            await server.stop(grace_period=0)
+
     async def test_event_log_gauges_are_read_at_scrape(self, running: Running) -> None:
         """Size, oldest and newest sequence of the log, and live followers."""
         await running.stub.execute_primitive(_turn("debug_echo"))
@@ -397,6 +431,14 @@ class TestOutsideAServer:
         registry = CollectorRegistry()
         _metrics.ServerMetrics(registry, {}, event_log=InMemoryEventLog())
         assert registry.get_sample_value("voicecore_event_log_events") == 0
+
+    def test_a_lost_state_of_no_capture_key_is_unknown(self) -> None:
+        """A key the store was given directly (not a capture's) is counted as unknown."""
+        registry = CollectorRegistry()
+        metrics = _metrics.ServerMetrics(registry, {}, event_log=InMemoryEventLog())
+        metrics.capture_lost(("c", "x"), "evicted")
+        labels = {"objective_type": UNKNOWN, "result": "evicted"}
+        assert registry.get_sample_value("voicecore_capture_results_total", labels) == 1
 
     def test_a_reset_at_the_deadline_is_deadline_exceeded(self) -> None:
         """A call reset with its deadline spent is DEADLINE_EXCEEDED; before it, CANCELLED."""

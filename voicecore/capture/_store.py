@@ -15,8 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeAlias
 
-from cachetools import TTLCache
-
+from voicecore.capture._expiry import LostListener, ReportingTTLCache
 from voicecore.capture._state import CaptureState
 from voicecore.primitive import StateStore
 
@@ -78,7 +77,8 @@ class VersionedCaptures(Protocol):
 
 class InMemoryCaptureStore:
     """Capture states in memory: at most ``max_entries`` and about ``max_bytes`` (least
-    recently used go first), each forgotten ``ttl`` seconds after its last turn.
+    recently used go first), each forgotten ``ttl`` seconds after its last turn; the listeners
+    of ``on_lost`` are told of each state dropped so (``voicecore.capture._expiry``).
 
     Each state weighs ``state_size`` but at least ``max_bytes / max_entries``, so one weighed
     bound keeps both. ``clock`` is injectable for tests.
@@ -97,11 +97,14 @@ class InMemoryCaptureStore:
         if not ttl > 0:
             raise ValueError('"ttl" should be positive')
         floor = max(1, max_bytes // max_entries)
-        self._states: TTLCache[Hashable, Versioned, float] = TTLCache(
+        #: Told of each state the store drops by itself: expired, or evicted for room.
+        self.on_lost: list[LostListener] = []
+        self._states: ReportingTTLCache[Hashable, Versioned] = ReportingTTLCache(
             maxsize=max(max_bytes, floor),
             ttl=ttl,
             timer=clock,
             getsizeof=lambda kept: max(floor, state_size(kept.state or _EMPTY)),
+            on_lost=self.on_lost,
         )
         # One counter for every key: a key forgotten and kept again never reuses a version.
         self._last_version = 0

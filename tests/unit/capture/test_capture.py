@@ -159,6 +159,52 @@ class TestInMemoryCaptureStore:
         assert state_size(large) * len(store) == store.held_bytes
 
 
+class TestLostStates:
+    """The listeners of on_lost hear of each state the store drops by itself, and only those."""
+
+    @staticmethod
+    def _heard(store: InMemoryCaptureStore) -> list[tuple[object, str]]:
+        heard: list[tuple[object, str]] = []
+        store.on_lost.append(lambda key, why: heard.append((key, why)))
+        return heard
+
+    async def test_an_expired_state_is_reported_when_forgotten(self) -> None:
+        """Past its TTL a state reads as gone; the next write forgets it and says so."""
+        clock = FakeClock()
+        store = InMemoryCaptureStore(ttl=10.0, clock=clock)
+        heard = self._heard(store)
+        held, other = CaptureKey("c", "capture_fake"), CaptureKey("d", "capture_fake")
+        await store.put(held, _state())
+        clock.now = 10.5
+        assert await store.get(held) is None
+        assert heard == []  # not forgotten yet: nothing has written since
+        await store.put(other, _state())
+        assert heard == [(held, "expired")]
+        assert len(store) == 1
+
+    async def test_an_evicted_state_is_reported(self) -> None:
+        """The least recently used state, dropped for room, is evicted."""
+        store = InMemoryCaptureStore(max_entries=2)
+        heard = self._heard(store)
+        keys = [CaptureKey(f"c{i}", "capture_fake") for i in range(3)]
+        for key in keys:
+            await store.put(key, _state())
+        assert heard == [(keys[0], "evicted")]
+
+    async def test_a_capture_that_ends_or_is_replaced_is_not_lost(self) -> None:
+        """A delete (the capture ended, or reset) and a write over a kept state say nothing."""
+        clock = FakeClock()
+        store = InMemoryCaptureStore(ttl=10.0, clock=clock)
+        heard = self._heard(store)
+        key = CaptureKey("c", "capture_fake")
+        await store.put(key, _state())
+        await store.put(key, _state("5678"))
+        await store.delete(key)
+        clock.now = 30.0
+        await store.put(CaptureKey("d", "capture_fake"), _state())
+        assert heard == []
+
+
 class TestWhereReadingRuns:
     async def test_short_utterances_on_the_loop_long_ones_in_a_worker(self) -> None:
         """Up to INLINE_READ_CHARS the reading runs on the loop's thread, past it elsewhere."""
