@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from grpclib import GRPCError
@@ -23,6 +24,7 @@ from voicecore import _metrics
 from voicecore._auth import new_token, tokens_file_line
 from voicecore._call import CallInfo, current_call
 from voicecore._headers import ARRIVAL_TOO_LATE, HeaderProblem
+from voicecore._in_memory import in_memory_store
 from voicecore._json import struct_from_dict
 from voicecore._metrics import UNKNOWN
 from voicecore._proto.voicecore.v1 import (
@@ -39,6 +41,7 @@ from voicecore.events import InMemoryEventLog
 from voicecore.registry import default_registry
 from voicecore.server import VoiceCoreServer
 from voicecore.service import VoiceCoreService
+from voicecore.stores import Store
 
 SERVICE = "voicecore.v1.VoiceCoreService"
 BAD_TE = HeaderProblem(200, Status.INVALID_ARGUMENT, 'te should be "trailers"')
@@ -439,6 +442,27 @@ class TestOutsideAServer:
         metrics.capture_lost(("c", "x"), "evicted")
         labels = {"objective_type": UNKNOWN, "result": "evicted"}
         assert registry.get_sample_value("voicecore_capture_results_total", labels) == 1
+
+    def test_only_an_in_memory_store_reports_lost_captures(self) -> None:
+        """Another store (Redis) expires keys unseen: nothing is subscribed to."""
+
+        class Shared:
+            captures = InMemoryCaptureStore()
+            events = InMemoryEventLog()
+
+        memory = in_memory_store(Settings())
+        for store, listening in ((memory, 1), (Shared(), 0)):
+            _, metrics = _metrics.observability(
+                Settings(),
+                default_registry(),
+                (),
+                store.events,
+                {},
+                CollectorRegistry(),
+                cast(Store, store),
+            )
+            assert metrics is not None
+            assert len(store.captures.on_lost) == listening
 
     def test_a_reset_at_the_deadline_is_deadline_exceeded(self) -> None:
         """A call reset with its deadline spent is DEADLINE_EXCEEDED; before it, CANCELLED."""

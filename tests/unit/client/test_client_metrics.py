@@ -249,6 +249,28 @@ class TestEventStreams:
                 pass
         assert value(registry, "grpc_client_handled_total", grpc_code="OUT_OF_RANGE", **STREAM) == 1
 
+    async def test_any_async_iterator_is_counted(self) -> None:
+        """Messages that are not a generator (nothing to close) are counted all the same."""
+
+        class Two:
+            def __init__(self) -> None:
+                self.left = [None, Event(sequence=1), Event(sequence=2)]
+
+            def __aiter__(self) -> Two:
+                return self
+
+            async def __anext__(self) -> Event | None:
+                if not self.left:
+                    raise StopAsyncIteration
+                return self.left.pop(0)
+
+        registry = CollectorRegistry()
+        metrics = ClientMetrics(registry, "x:1")
+        got = [message async for message in metrics.stream("StreamEvents", Two())]
+        assert len(got) == 3
+        assert value(registry, "grpc_client_msg_received_total", **STREAM) == 2
+        assert value(registry, "grpc_client_handled_total", grpc_code="OK", **STREAM) == 1
+
     async def test_the_in_process_client_counts_a_real_stream(self) -> None:
         """Through the service itself: one turn's two events, received and counted."""
         registry = CollectorRegistry()
