@@ -8,11 +8,10 @@ the task's context and accounts for it when the task is done, however it ends. T
 fill it in as they learn things: the trailers' status (a ``SendTrailingMetadata`` listener),
 each message received and sent, why admission refused the call (``note_refusal``), the turns
 its capture took (``note_turns``), the turn's objective type and state (``observe_turn``), the
-events it appended (``observe_event``). When
-the task ends the record becomes the ``grpc_server_*`` metrics (go-grpc-middleware's names and
-labels), the ``voicecore_*`` ones and the access-log line (``voicecore._access_log``). A call
-that ended without trailers was reset by the client: ``CANCELLED``, or ``DEADLINE_EXCEEDED``
-past its deadline.
+events it appended (``observe_event``). When the task ends the record becomes the
+``grpc_server_*`` metrics (go-grpc-middleware's names and labels), the ``voicecore_*`` ones and
+the access-log line (``voicecore._access_log``). A call that ended without trailers was reset
+by the client: ``CANCELLED``, or ``DEADLINE_EXCEEDED`` past its deadline.
 
 Label values are bounded: a method path the server does not serve is ``unknown``, an
 objective type the registry does not hold is ``unknown``, and no label carries a captured
