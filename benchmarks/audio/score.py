@@ -36,6 +36,7 @@ __all__ = [
     "held_out",
     "render_markdown",
     "score",
+    "turn_params",
     "word_error_rate",
     "words_of",
 ]
@@ -211,7 +212,9 @@ class Report:
         return found
 
 
-def _params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, Any]:
+def turn_params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, Any]:
+    """A turn's params: the case's text (``nbest`` None), or the n-best list as a pipeline sends
+    it (the top hypothesis, its confidence, the others as alternatives)."""
     if nbest is None:
         return {"transcription": case.text, **case.params}
     (top, top_confidence), *rest = nbest
@@ -226,7 +229,7 @@ def _params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, 
 async def _turn(
     client: VoiceCoreClient, case: Case, source: str, voice: str, nbest: Any
 ) -> Outcome:
-    params = _params(case, nbest)
+    params = turn_params(case, nbest)
     response = await client.execute(
         case.primitive, params, conversation_id=f"audio-{uuid.uuid4().hex}"
     )
