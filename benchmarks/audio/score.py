@@ -27,6 +27,7 @@ from tests._servers import start_server
 from voicecore.client import VoiceCoreClient
 
 __all__ = [
+    "BINS",
     "CLEAN",
     "CONFIDENT",
     "Outcome",
@@ -36,12 +37,18 @@ __all__ = [
     "held_out",
     "render_markdown",
     "score",
+    "turn_params",
     "word_error_rate",
     "words_of",
 ]
 
 CLEAN = "clean text"
 CONFIDENT = 0.8
+#: Issue 13's target for the confidence, on the held-out split.
+TARGET_AUROC = 0.9
+TARGET_WRONG_CONFIDENT = 0.01
+#: Lower edges of the confidence ranges of the reliability table.
+BINS = (0.0, 0.5, 0.8, 0.9, 0.95)
 _WORD = re.compile(r"[a-z0-9']+")
 _FORMATTED = re.compile(r"[0-9@:/$%-]|\.\w")
 
@@ -190,6 +197,27 @@ class Report:
             "highest": max((o.confidence for o in offered), default=None),
         }
 
+    def offered(self, held: bool) -> list[Outcome]:
+        """The values offered on transcripts (of the held-out split only, if ``held``)."""
+        return [
+            o
+            for o in self.outcomes
+            if o.source != CLEAN and o.value is not None and (not held or held_out(o.case.id))
+        ]
+
+    def reliability(self, held: bool) -> list[tuple[str, int, int]]:
+        """(confidence range, values offered in it, wrong among them), over ``BINS``."""
+        rows = []
+        for low, high in zip(BINS, [*BINS[1:], None], strict=True):
+            inside = [
+                o
+                for o in self.offered(held)
+                if o.confidence >= low and (high is None or o.confidence < high)
+            ]
+            label = f">= {low}" if high is None else f"{low} - {high}"
+            rows.append((label, len(inside), sum(not o.right for o in inside)))
+        return rows
+
     def misses(self) -> Counter[tuple[str, str]]:
         """(source, cause) -> count, over transcript turns whose value is not the case's."""
         clean_right = self.clean_right()
@@ -211,7 +239,9 @@ class Report:
         return found
 
 
-def _params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, Any]:
+def turn_params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, Any]:
+    """A turn's params: the case's text (``nbest`` None), or the n-best list as a pipeline sends
+    it (the top hypothesis, its confidence, the others as alternatives)."""
     if nbest is None:
         return {"transcription": case.text, **case.params}
     (top, top_confidence), *rest = nbest
@@ -226,7 +256,7 @@ def _params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, 
 async def _turn(
     client: VoiceCoreClient, case: Case, source: str, voice: str, nbest: Any
 ) -> Outcome:
-    params = _params(case, nbest)
+    params = turn_params(case, nbest)
     response = await client.execute(
         case.primitive, params, conversation_id=f"audio-{uuid.uuid4().hex}"
     )
@@ -268,6 +298,20 @@ def _percent(part: int, whole: int) -> str:
 
 def _figure(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _target_line(held: dict[str, Any]) -> str:
+    """Whether the held-out figures meet issue 13's target, said plainly."""
+    area, share = held["auroc"], held["wrong_confident_share"]
+    separates = area is not None and area >= TARGET_AUROC
+    trusted = share is not None and share <= TARGET_WRONG_CONFIDENT
+    return (
+        f"**Target** (held-out, all ASRs): AUROC >= {TARGET_AUROC}: "
+        f"{'reached' if separates else 'NOT reached'} ({_figure(area)}); at most "
+        f"{100 * TARGET_WRONG_CONFIDENT:.0f}% wrong among the values offered at >= {CONFIDENT}: "
+        f"{'reached' if trusted else 'NOT reached'} ({held['wrong_confident']} of "
+        f"{held['confident']}, {_percent(held['wrong_confident'], held['confident'])})."
+    )
 
 
 def render_markdown(report: Report) -> str:
@@ -312,6 +356,25 @@ def render_markdown(report: Report) -> str:
                 f"| {_figure(c['highest'])} | {c['confident']} "
                 f"| {c['wrong_confident']} ({'-' if share is None else f'{100 * share:.1f}%'}) |"
             )
+    lines += ["", _target_line(report.confidence(None, held=True))]
+    lines += [
+        "",
+        "Held-out values by confidence: how often a value offered at that confidence is wrong.",
+        "",
+        "| confidence | values offered | wrong |",
+        "| --- | ---: | ---: |",
+    ]
+    for label, n, wrong in report.reliability(held=True):
+        lines.append(f"| {label} | {n} | {wrong} ({_percent(wrong, n)}) |")
+    confident_wrong = [
+        o for o in report.offered(held=True) if not o.right and o.confidence >= CONFIDENT
+    ]
+    lines += ["", f"Held-out values offered at >= {CONFIDENT} and wrong:", ""]
+    lines += [
+        f"- {o.source}, {o.case.primitive}, {o.confidence:.3f}: "
+        f"`{o.heard[:60]}` -> {o.value} ({o.case.value})"
+        for o in sorted(confident_wrong, key=lambda o: -o.confidence)
+    ] or ["- none"]
     lines += ["", "## Misses by cause", "", "| ASR | cause | misses | e.g. heard -> got (want) |"]
     lines.append("| --- | --- | ---: | --- |")
     examples = report.examples()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.audio import __main__ as audio_main
-from benchmarks.audio import make_cases, transcribe
+from benchmarks.audio import fit_confidence, make_cases, transcribe
 from benchmarks.audio.cases import (
     TRANSCRIPTS_FILE,
     Case,
@@ -167,3 +167,82 @@ def test_a_voice_speaks_repeatable_phone_channel_audio(
         assert (audio.getframerate(), audio.getnchannels()) == (transcribe.ASR_RATE, 1)
         assert audio.getnframes() > transcribe.ASR_RATE // 4
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [first.name]
+
+
+def test_the_reliability_table_and_the_target_line_come_from_the_held_out_values() -> None:
+    odd, even = (Case(f"name-00{n}", "capture_name", "it's ann", "Ann") for n in (1, 2))
+    confidences = {0.3: "Bob", 0.6: "Ann", 0.85: "Ann", 0.92: "Ann Speaking", 0.97: "Ann"}
+    report = Report(
+        outcomes=[
+            *(_outcome("it's ann", value, odd, c) for c, value in confidences.items()),
+            _outcome("it's ann", "Bob", even, 0.99),  # not held out: in no held-out figure
+            _outcome("", None, odd, 0.0),  # no value offered
+        ],
+        cases=[odd, even],
+    )
+    assert report.reliability(held=True) == [
+        ("0.0 - 0.5", 1, 1),
+        ("0.5 - 0.8", 1, 0),
+        ("0.8 - 0.9", 1, 0),
+        ("0.9 - 0.95", 1, 1),
+        (">= 0.95", 1, 0),
+    ]
+    markdown = render_markdown(report)
+    assert "AUROC >= 0.9: NOT reached (0.667)" in markdown
+    assert "offered at >= 0.8: NOT reached (1 of 3, 33.3%)" in markdown
+    assert "- asr, capture_name, 0.920: `it's ann` -> Ann Speaking (Ann)" in markdown
+    assert "0.990: `it's ann` -> Bob" not in markdown
+
+
+def test_the_target_line_says_reached_when_it_is() -> None:
+    case = Case("name-001", "capture_name", "it's ann", "Ann")
+    report = Report(
+        outcomes=[_outcome("ann", "Ann", case, 0.9), _outcome("bob", "Bob", case, 0.2)],
+        cases=[case],
+    )
+    markdown = render_markdown(report)
+    assert "AUROC >= 0.9: reached (1.000)" in markdown
+    assert "offered at >= 0.8: reached (0 of 1, 0.0%)" in markdown
+    assert "Held-out values offered at >= 0.8 and wrong:\n\n- none" in markdown
+
+
+def _example(kind: str, score: float, right: bool, number: int = 0) -> fit_confidence.Example:
+    return fit_confidence.Example(f"x-{number:03}", "asr", kind, score, right)
+
+
+def test_the_fit_finds_a_rising_slope_and_the_kind_that_is_more_often_right() -> None:
+    data = [
+        _example(kind, score, right, number)
+        for number, (kind, score, right) in enumerate(
+            [
+                (k, s, r)
+                for k in ("often", "rarely")
+                for s in (0.2, 0.4, 0.6, 0.8)
+                for r in (False, True)
+            ]
+            + [("often", s, True) for s in (0.3, 0.5, 0.7, 0.9)]
+            + [("rarely", s, False) for s in (0.1, 0.3, 0.5)]
+            + [(k, 0.9, True) for k in ("often", "rarely")]
+            + [(k, 0.1, False) for k in ("often", "rarely")]
+        )
+    ]
+    model = fit_confidence.fit(data, 1.0, ["often", "rarely"])
+    assert model.slope > 0
+    assert model.offsets["often"] > 0 > model.offsets["rarely"]
+    assert model.predict(_example("often", 0.5, True)) > model.predict(_example("other", 0.5, True))
+    assert fit_confidence.choose_penalty(data, ["often", "rarely"]) in fit_confidence.PENALTIES
+    assert "AUROC 1.000, 1 at >= 0.8, 0 wrong" in fit_confidence.figures(
+        [(0.9, True), (0.1, False)]
+    )
+    assert "0 at >= 0.8, 0 wrong among them (-)" in fit_confidence.figures([(0.5, True)])
+
+
+def test_the_fit_reads_turns_as_the_service_does() -> None:
+    """Its examples are the values the primitives serve, with the score they calibrate."""
+    cases = load_cases()[:16]
+    transcripts = [t for t in load_transcripts() if t.case_id in {c.id for c in cases}]
+    found = fit_confidence.examples(cases, transcripts)  # raises if the service differs
+    assert found and {e.kind for e in found} <= {c.primitive for c in cases}
+    assert all(0.0 < e.score <= 1.0 for e in found)
+    by_id = {c.id: c for c in cases}
+    assert fit_confidence.examples([by_id[found[0].case_id]], transcripts[:0]) == []

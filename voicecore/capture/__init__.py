@@ -15,6 +15,7 @@ Everything a custom capture primitive needs is importable from here and ``voicec
 
 from __future__ import annotations
 
+from voicecore.capture._confidence import calibrated
 from voicecore.capture._events import (
     CAPTURE_EVENT_TYPES,
     CONFIRMED,
@@ -75,6 +76,7 @@ __all__ = [
     "VALUE_CAPTURED",
     "Vote",
     "YES_KEY",
+    "calibrated",
     "hypotheses",
     "keypad_entry",
     "rank",

@@ -22,11 +22,12 @@ the capture FAILED (reason ``unclear_answers``), reporting the value still uncon
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from voicecore._json import JsonValue
+from voicecore.capture._confidence import calibrated
 from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
 from voicecore.capture._keypad import (
     KEYPAD_WEIGHT,
@@ -53,6 +54,8 @@ ParamsT_contra = TypeVar("ParamsT_contra", bound=CaptureParams, contravariant=Tr
 class CaptureReader(Protocol[ParamsT_contra]):
     """What the capture turn asks of a primitive (``CapturePrimitive`` is one)."""
 
+    #: The primitive's name: the kind of value, which its confidence is calibrated for.
+    name: ClassVar[str]
     #: What the prompt calls the value, e.g. "email address".
     noun: ClassVar[str]
 
@@ -101,6 +104,8 @@ class _AnswerKey:
 
 
 _YES = _AnswerKey("yes")
+#: A yes to the readback is calibrated as the ``confirm`` primitive's answers are.
+_YES_KIND = "confirm"
 _NO = _AnswerKey("no")
 
 
@@ -123,6 +128,7 @@ class _Keyed(Generic[ParamsT]):
 
     primitive: CaptureReader[ParamsT]
     noun: ClassVar[str] = "value"  # unused: the turn's prompt names the primitive's noun
+    name: ClassVar[str] = "keypad"  # unused: keys are exact, their confidence not calibrated
 
     def read(self, text: str, params: ParamsT, partial: str | None) -> Reading:
         return self.primitive.read_keys(text, params, partial)
@@ -151,7 +157,7 @@ def _value_turn(
         ]
     )
     if ranked:
-        value = _held(readings, ranked)
+        value = _held(readings, _calibrated(primitive, ranked))
         return _value_heard(params, state, state.attempt, value, (VALUE_CAPTURED,))
     progress = _best_partial(heard, readings)
     if progress is not None and progress.partial != state.partial:
@@ -188,6 +194,22 @@ def _best_partial(heard: Sequence[Hypothesis], readings: Sequence[Reading]) -> R
     return max(with_partial, key=lambda item: item[:2])[2] if with_partial else None
 
 
+KeyT = TypeVar("KeyT", bound=Hashable)
+
+
+def _calibrated(
+    primitive: CaptureReader[ParamsT], ranked: list[Ranked[KeyT]]
+) -> list[Ranked[KeyT]]:
+    """``ranked`` with confidences calibrated for the primitive's kind of value
+    (``voicecore.capture._confidence``); keys are exact and stay as ranked. Calibration is
+    monotone, so the order stays."""
+    if isinstance(primitive, _Keyed):
+        return ranked
+    return [
+        replace(item, confidence=calibrated(item.confidence, primitive.name)) for item in ranked
+    ]
+
+
 # -- a turn that answers the readback of a held value ----------------------------------------
 
 
@@ -208,11 +230,16 @@ def _answer_turn(
         return _unclear(params, state, held)
     best = ranked[0]
     if best.key == _YES:
-        confirmed = replace(held, confidence=_confirmed_confidence(held, best.confidence))
+        yes = (
+            best.confidence
+            if isinstance(primitive, _Keyed)
+            else calibrated(best.confidence, _YES_KIND)
+        )
+        confirmed = replace(held, confidence=_confirmed_confidence(held, yes))
         return Turn(PrimitiveState.COMPLETED, state.attempt, None, (CONFIRMED,), confirmed)
     if best.key == _NO:
         return _attempt_failed(params, state, "rejected", previous=held)
-    return _corrected(params, state, held, answers, ranked)
+    return _corrected(params, state, held, answers, _calibrated(primitive, ranked))
 
 
 def _interpret(

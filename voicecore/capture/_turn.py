@@ -15,8 +15,10 @@ One turn of a capture, per ``(conversation_id, objective_type)``:
 **Confidence** (``metadata.confidence``, 0..1): for a value heard this turn, the n-best
 combination of ``voicecore.capture._nbest``: each hypothesis' evidence is its ASR confidence
 times the parse certainty, agreeing hypotheses combine by noisy-OR, and the result is scaled by
-the chosen value's share of the evidence against readings of other values. A confirmed value
-adds the caller's yes as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
+the chosen value's share of the evidence against readings of other values; that score is then
+calibrated for the kind of value (``voicecore.capture._confidence``: fitted on the audio
+pipeline's transcripts; keypad entries stay exact, 1). A confirmed value adds the caller's yes
+as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
 
 **Where the reading runs.** Reading is CPU-bound Python, which no timeout can interrupt. Every
 parser's worst case is close to linear in its input, so short utterances are read on the event

@@ -5,14 +5,16 @@ to type here), with confidence 1 (keys are exact); any other entry is unclear. K
 a transcription given beside them, as in every capture (``voicecore.capture._keypad``).
 
 Every n-best hypothesis is read with ``voicecore.spoken.yesno.understand`` and the answers are
-ranked like capture values (``voicecore.capture.rank``): confidence is the ASR confidence
-times the answer's certainty, raised by agreeing hypotheses and lowered by disagreeing ones.
+ranked like capture values (``voicecore.capture.rank``): the score is the ASR confidence
+times the answer's certainty, raised by agreeing hypotheses and lowered by disagreeing ones,
+and the confidence is that score calibrated for answers (``voicecore.capture._confidence``).
 An unclear answer is no value: INCOMPLETE with the reason ``unclear``. Each call stands alone:
 there is nothing to read back, so no capture state is kept.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from voicecore.capture import (
@@ -22,6 +24,7 @@ from voicecore.capture import (
     KeypadInput,
     UtteranceParams,
     Vote,
+    calibrated,
     hypotheses,
     keypad_entry,
     rank,
@@ -74,6 +77,8 @@ class Confirm(Primitive[ConfirmParams]):
             answers = [_pressed(keys)]
             votes = [Vote(_clear(answers[0]), KEYPAD_WEIGHT * answers[0].certainty)]
         ranked = rank(votes)
+        if keys is None:  # keys are exact: only what was heard is calibrated
+            ranked = [replace(r, confidence=calibrated(r.confidence, self.name)) for r in ranked]
         if not ranked:
             return PrimitiveResult(
                 data={"reason": "unclear", "prompt": _ASK_AGAIN},

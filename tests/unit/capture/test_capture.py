@@ -21,6 +21,7 @@ from voicecore.capture import (
     HeldValue,
     InMemoryCaptureStore,
     Reading,
+    calibrated,
     redact,
     run_turn,
     state_size,
@@ -284,13 +285,15 @@ class TestNBest:
         assert result.data["value"] == "1234"
 
     async def test_single_hypothesis_confidence_is_asr_times_certainty(self) -> None:
-        """One hypothesis: confidence = ASR confidence x parse certainty."""
-        assert (await Call().say("1234", asr_confidence=0.8)).confidence == pytest.approx(0.8)
-        assert (await Call().say("1234?", asr_confidence=0.8)).confidence == pytest.approx(0.4)
+        """One hypothesis: its score = ASR confidence x parse certainty, then calibrated."""
+        sure = await Call().say("1234", asr_confidence=0.8)
+        assert sure.confidence == calibrated(0.8, FourDigits.name)
+        unsure = await Call().say("1234?", asr_confidence=0.8)
+        assert unsure.confidence == calibrated(0.4, FourDigits.name)
 
     async def test_unknown_asr_confidence_uses_the_prior(self) -> None:
         """No ASR confidence: the top hypothesis weighs 0.75."""
-        assert (await Call().say("1234")).confidence == pytest.approx(0.75)
+        assert (await Call().say("1234")).confidence == calibrated(0.75, FourDigits.name)
 
     async def test_agreement_raises_confidence(self) -> None:
         """Alternatives reading the same value raise the confidence."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicecore.capture import CaptureState, Vote, hypotheses, rank
+from voicecore.capture import CaptureState, Vote, calibrated, hypotheses, rank
 from voicecore.capture._machine import advance
 from voicecore.capture._params import UtteranceParams
 from voicecore.primitives.amount import CaptureAmount, CaptureAmountParams
@@ -68,7 +68,7 @@ def test_a_currency_sign_that_changes_the_amount_is_another_reading() -> None:
     turn = advance(CaptureAmount(), params, CaptureState())
     assert turn.value is not None
     assert turn.value.value == "20.00"
-    assert turn.confidence == 0.8
+    assert turn.confidence == calibrated(0.8, CaptureAmount.name)
 
 
 def test_a_copy_that_reads_the_same_adds_nothing() -> None:

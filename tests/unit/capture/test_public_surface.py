@@ -39,6 +39,7 @@ class TestCaptureSurface:
             "VALUE_CAPTURED",
             "Vote",
             "YES_KEY",
+            "calibrated",
             "hypotheses",
             "keypad_entry",
             "rank",

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from tests._cases import cases
 from voicecore._json import JsonValue
-from voicecore.capture import InMemoryCaptureStore
+from voicecore.capture import InMemoryCaptureStore, calibrated
 from voicecore.primitive import PrimitiveContext, PrimitiveState
 from voicecore.primitives.confirm import Confirm, ConfirmParams
 
@@ -166,9 +166,9 @@ class TestNBest:
         assert isinstance(candidates[0], dict) and candidates[0]["value"] == "no"
 
     async def test_confidence_is_asr_times_certainty(self) -> None:
-        """One clear hypothesis: confidence = ASR confidence x answer certainty."""
+        """One clear hypothesis: its score = ASR confidence x answer certainty, calibrated."""
         _, _, confidence = await _confirm(transcription="yes", asr_confidence=0.8)
-        assert confidence == pytest.approx(0.8)
+        assert confidence == calibrated(0.8, Confirm.name)
 
 
 class TestParams:
