@@ -120,7 +120,10 @@ def _measure(server: Running, pid: int, body: Path, round_index: int, seconds: f
     # are estimated at the measured rate.
     calls = peak.rps * (seconds + 0.5)
     label = server.spec.label
-    print(f"round {round_index + 1} {label:14} {peak.rps:6.0f}/s p99 {steady.p99_ms:.1f} ms")
+    print(
+        f"round {round_index + 1} {label:14} {peak.rps:6.0f}/s p99 {steady.p99_ms:.1f} ms",
+        flush=True,
+    )
     return StoreRun(round_index, label, peak.rps, steady.p50_ms, steady.p99_ms, cpu / calls * 1e6)
 
 

@@ -54,6 +54,7 @@ CPU_RATIO_TARGET = 1.4
 EVENTS_TARGET = 20_000
 ROUND_TRIPS_TARGET = 2.0
 _BATCH = 64  # events per commit in the delivery run
+_DELIVERY_SECONDS = 120
 _ROOT = Path(__file__).resolve().parent.parent  # where -m benchmarks._redis_measures runs
 
 
@@ -168,11 +169,22 @@ async def delivery(url: str, events: int, *, pin: Sequence[str] = ()) -> Deliver
         committer = await asyncio.create_subprocess_exec(
             *command, str(events), cwd=_ROOT, stdout=asyncio.subprocess.PIPE
         )
-        said, _ = await committer.communicate()
-        if committer.returncode != 0:
+        try:
+            async with asyncio.timeout(_DELIVERY_SECONDS):  # a stuck run fails, it does not hang
+                said, _ = await committer.communicate()
+                if committer.returncode != 0:
+                    raise RuntimeError(f"the committer failed: {' '.join(command)}")
+                await follower
+        except TimeoutError:
+            raise RuntimeError(
+                f"delivery unfinished after {_DELIVERY_SECONDS} s: the follower received "
+                f"{len(times)} of {events} events, the committer's exit code {committer.returncode}"
+            ) from None
+        finally:
             follower.cancel()
-            raise RuntimeError(f"the committer failed: {' '.join(command)}")
-        await asyncio.wait_for(follower, 60)
+            if committer.returncode is None:
+                committer.kill()
+                await committer.wait()
     finally:
         await store.aclose()
     return Delivery(float(said), (events - 1) / (times[-1] - times[0]))
