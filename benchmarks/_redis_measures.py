@@ -141,10 +141,12 @@ async def _conversations(client: VoiceCoreClient, count: int, concurrency: int) 
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One run of ``delivery``: events per second into the stream (one committing process)
-    and to one follower (first event to last)."""
+    and to one follower (first event to last), and redis-server's CPU microseconds per event
+    over the run (its XADD in the commit script and its share of the reads)."""
 
     committed: float
     delivered: float
+    redis_us: float
 
 
 async def delivery(url: str, events: int, *, pin: Sequence[str] = ()) -> Delivery:
@@ -152,8 +154,10 @@ async def delivery(url: str, events: int, *, pin: Sequence[str] = ()) -> Deliver
     through Redis while another process commits them as fast as it can, 64 to a commit (as a
     replica would; ``pin`` prefixes its command, e.g. a taskset)."""
     prefix = f"bench{time.monotonic_ns()}"
+    pid = await redis_pid(url)
     store = await RedisStore.open(url, prefix=prefix, retention=2 * events)
     try:
+        redis_cpu = process_cpu_seconds(pid)
         start = await store.commit(TurnWrites((NewEvent("bench.start"),)))
         assert isinstance(start, Committed)
         times: list[float] = []
@@ -175,6 +179,7 @@ async def delivery(url: str, events: int, *, pin: Sequence[str] = ()) -> Deliver
                 if committer.returncode != 0:
                     raise RuntimeError(f"the committer failed: {' '.join(command)}")
                 await follower
+            redis_cpu = process_cpu_seconds(pid) - redis_cpu
         except TimeoutError:
             raise RuntimeError(
                 f"delivery unfinished after {_DELIVERY_SECONDS} s: the follower received "
@@ -187,7 +192,8 @@ async def delivery(url: str, events: int, *, pin: Sequence[str] = ()) -> Deliver
                 await committer.wait()
     finally:
         await store.aclose()
-    return Delivery(float(said), (events - 1) / (times[-1] - times[0]))
+    delivered = (events - 1) / (times[-1] - times[0])
+    return Delivery(float(said), delivered, redis_cpu / events * 1e6)
 
 
 async def commit_events(url: str, prefix: str, events: int) -> float:
@@ -245,6 +251,7 @@ def summarise(runs: list[StoreRun], deliveries: list[Delivery]) -> dict[str, Any
     )
     summary["events_per_s"] = _spread([run.delivered for run in deliveries])
     summary["committed_per_s"] = _spread([run.committed for run in deliveries])
+    summary["redis_us_per_event"] = _spread([run.redis_us for run in deliveries])
     return summary
 
 
@@ -285,7 +292,8 @@ def render(summary: dict[str, Any], trips: RoundTrips, pinning: str) -> str:
         f"| {_cell(summary['cpu_ratio'], 2)}x | {_verdict(ratio <= CPU_RATIO_TARGET)} |",
         f"| events through Redis to one follower >= {EVENTS_TARGET:,}/s "
         f"| {_cell(summary['events_per_s'])}/s (committed by one process: "
-        f"{_cell(summary['committed_per_s'])}/s) | {_verdict(events >= EVENTS_TARGET)} |",
+        f"{_cell(summary['committed_per_s'])}/s; redis-server CPU per event: "
+        f"{_cell(summary['redis_us_per_event'], 1)} us) | {_verdict(events >= EVENTS_TARGET)} |",
         f"| round trips to Redis per held-capture turn <= {ROUND_TRIPS_TARGET:g} "
         f"| {trips.per_turn:.2f} ({commands} over {trips.turns} turns) "
         f"| {_verdict(trips.per_turn <= ROUND_TRIPS_TARGET)} |",

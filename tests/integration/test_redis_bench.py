@@ -71,12 +71,13 @@ def test_the_cpu_ratio_is_taken_round_by_round() -> None:
         _run(2, MEMORY, 300),
         _run(2, REDIS, 390),
     ]
-    deliveries = [Delivery(30_000, 21_000), Delivery(30_000, 19_000), Delivery(30_000, 25_000)]
+    deliveries = [Delivery(30_000, 21_000, 3), Delivery(30_000, 19_000, 4), Delivery(9, 25_000, 5)]
     summary = summarise(runs, deliveries)
     assert summary["rounds"] == 3
     assert summary["cpu_ratio"] == pytest.approx({"median": 1.3, "min": 1.1, "max": 1.5})
     assert summary[REDIS]["cpu_us"]["median"] == 220
     assert summary["events_per_s"]["median"] == 21_000
+    assert summary["redis_us_per_event"]["median"] == 4
     table = render(summary, RoundTrips(4, {"GET": 4, "EVALSHA": 4, "XRANGE": 1}), "not pinned")
     assert "| 1.30 (1.10-1.50)x | met |" in table
     assert "| 2.25 (EVALSHA 4, GET 4, XRANGE 1 over 4 turns) | NOT met |" in table
