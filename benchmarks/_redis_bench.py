@@ -111,9 +111,10 @@ def _pin(pid: int) -> str:
 
 
 def _measure(server: Running, pid: int, body: Path, round_index: int, seconds: float) -> StoreRun:
-    before = server.cpu_seconds() + process_cpu_seconds(pid)
+    server_before, redis_before = server.cpu_seconds(), process_cpu_seconds(pid)
     peak = run_h2load(server, body, seconds=seconds)
-    cpu = server.cpu_seconds() + process_cpu_seconds(pid) - before
+    redis_cpu = process_cpu_seconds(pid) - redis_before
+    cpu = server.cpu_seconds() - server_before + redis_cpu
     steady = run_h2load(server, body, seconds=seconds, rate=_RATE, paced_streams=_PACED_STREAMS)
     _require_all_succeeded(server.spec.label, peak, steady)
     # h2load counts no call of its 0.5 s warm-up, but the CPU delta spans it: the calls it made
@@ -124,7 +125,16 @@ def _measure(server: Running, pid: int, body: Path, round_index: int, seconds: f
         f"round {round_index + 1} {label:14} {peak.rps:6.0f}/s p99 {steady.p99_ms:.1f} ms",
         flush=True,
     )
-    return StoreRun(round_index, label, peak.rps, steady.p50_ms, steady.p99_ms, cpu / calls * 1e6)
+    per_call = 1e6 / calls
+    return StoreRun(
+        round_index,
+        label,
+        peak.rps,
+        steady.p50_ms,
+        steady.p99_ms,
+        cpu * per_call,
+        redis_cpu * per_call,
+    )
 
 
 def _require_all_succeeded(label: str, *results: LoadResult) -> None:

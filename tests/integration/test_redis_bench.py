@@ -57,7 +57,13 @@ async def test_cpu_is_read_from_the_redis_process(redis: RedisServer) -> None:
 
 def _run(round_index: int, store: str, cpu_us: float) -> StoreRun:
     return StoreRun(
-        round_index, store, max_rps=1000 / cpu_us, p50_ms=1.0, p99_ms=4.0, cpu_us=cpu_us
+        round_index,
+        store,
+        max_rps=1000 / cpu_us,
+        p50_ms=1.0,
+        p99_ms=4.0,
+        cpu_us=cpu_us,
+        redis_us=cpu_us / 10,
     )
 
 
@@ -76,6 +82,7 @@ def test_the_cpu_ratio_is_taken_round_by_round() -> None:
     assert summary["rounds"] == 3
     assert summary["cpu_ratio"] == pytest.approx({"median": 1.3, "min": 1.1, "max": 1.5})
     assert summary[REDIS]["cpu_us"]["median"] == 220
+    assert summary[REDIS]["redis_us"]["median"] == 22
     assert summary["events_per_s"]["median"] == 21_000
     assert summary["redis_us_per_event"]["median"] == 4
     table = render(summary, RoundTrips(4, {"GET": 4, "EVALSHA": 4, "XRANGE": 1}), "not pinned")
