@@ -56,14 +56,23 @@ def run_h2load(
     *,
     seconds: float,
     rate: int | None = None,
+    paced_streams: int = 1,
 ) -> LoadResult:
-    """Drive ``server`` for ``seconds``: as fast as it goes, or at ``rate`` requests/s."""
+    """Drive ``server`` for ``seconds``: as fast as it goes, or at ``rate`` requests/s.
+
+    At a rate, each of the 4 connections has ``paced_streams`` requests in flight at most: 1
+    (the main table) waits for an answer before the next request; more keeps the schedule while
+    answers are late (open-loop, as long as that many are enough)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "requests.log"
         command = [
             *taskset_prefix(LOAD_CPU),
             ensure_h2load(),
-            *(["-c", "4", "-m", "1", f"--rps={rate / 4:g}"] if rate else ["-c", "4", "-m", "8"]),
+            *(
+                ["-c", "4", "-m", str(paced_streams), f"--rps={rate / 4:g}"]
+                if rate
+                else ["-c", "4", "-m", "8"]
+            ),
             f"--duration={int(seconds * 1000)}ms",
             "--warm-up-time=500ms",
             f"--data={body}",

@@ -1,161 +1,143 @@
 """The Redis section of ``nox -s bench``: the memory store and the Redis store side by side.
 
-One private redis-server (no persistence) on loopback, pinned to the server's core (the
-voicecore server is pinned there too; h2load runs on the other core): so "CPU per call" is
-voicecore plus Redis, on one core, as a single-machine deployment would have it. For each store:
-``capture_email`` as fast as it goes and at 1,000 req/s through h2load (the same body as the
-main table: no conversation id, so each call is one commit, one round trip to Redis); CPU
-microseconds per call (both processes, from /proc); then events delivered through Redis to one
-follower (``RedisStore`` in this process: one commit of 64 events at a time, one XREAD reader).
-Round trips per turn are counted by tests/integration/test_redis_store.py (``TestRoundTrips``):
-2 for a turn of a held capture (GET, EVALSHA), 1 without a conversation.
+One private redis-server (``tests._redis``: loopback, a free port, a temporary directory, no
+persistence, stopped at the end), pinned with ``taskset -a`` to the voicecore server's CPU (h2load
+and this script run on the other): so "CPU per call" is voicecore plus Redis on one core, as a
+single-machine deployment would have it. Both servers (``voicecore serve``, and ``voicecore serve
+--store redis://...``) are started once and measured in turn, in a rotating order, for each
+round, so a change in the machine's load hits both alike. Each round, each store:
 
-Run alone: ``python benchmarks/_redis_bench.py [--seconds S]``.
+- capture_email as fast as it goes (h2load 4 x 8; the main table's body: no conversation id);
+  CPU per call = the CPU seconds the server and redis-server used in that run / its calls;
+- capture_email at 1,000 req/s, open-loop (h2load paces each of 4 connections at 250 req/s with
+  up to 8 requests in flight, so a late answer does not delay the next request): p50 and p99;
+
+then events delivered through Redis to one follower in this process (on the load CPU) while
+a committing process (on the server's CPU, the servers idle) writes them as fast as it goes.
+Last, the round trips to Redis of a held
+capture's turns, counted by redis-server itself (``INFO commandstats``).
+
+Run alone: ``python benchmarks/bench.py --redis-only``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import shutil
+import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from _load import LoadResult, run_h2load
-from _servers import ROOT, SERVER_CPU, ServerSpec, generate_stubs, start, taskset_prefix
+from _redis_measures import (
+    MEMORY,
+    REDIS,
+    Delivery,
+    StoreRun,
+    delivery,
+    process_cpu_seconds,
+    redis_pid,
+    render,
+    round_trips_per_turn,
+    summarise,
+)
+from _servers import LOAD_CPU, SERVER_CPU, Running, ServerSpec, start, taskset_prefix
 
-from tests._redis import RedisServer
+from tests._redis import running_redis
 
-__all__ = ["redis_table"]
+__all__ = ["redis_section"]
 
-_EVENTS = 20_000
-_BATCH = 64
+_RATE = 1000
+_PACED_STREAMS = 8
 
 
-def redis_table(args: argparse.Namespace, stubs: Path, bodies: dict[str, Path]) -> str:
-    """The Markdown rows of the section (see the module docstring)."""
-    with tempfile.TemporaryDirectory() as folder:
-        redis = _pinned_redis(Path(folder))
+def redis_section(args: argparse.Namespace, stubs: Path, bodies: dict[str, Path]) -> dict[str, Any]:
+    """Measure (see the module docstring): the Markdown table, the summary, every run."""
+    body = bodies["capture_email"]
+    events = 5_000 if args.quick else 20_000
+    with tempfile.TemporaryDirectory() as folder, running_redis(Path(folder)) as redis:
+        pid = asyncio.run(redis_pid(redis.url))
+        pinning = _pin(pid)
+        servers: list[Running] = []
+        runs: list[StoreRun] = []
+        deliveries: list[Delivery] = []
         try:
-            rows = [
-                _store_row(label, argv, redis, args, stubs, bodies)
-                for label, argv in (
-                    ("memory store", ()),
-                    ("Redis store", ("--store", redis.url)),
-                )
-            ]
-            delivered = asyncio.run(_delivery_rate(redis.url))
+            for label, extra in ((MEMORY, ()), (REDIS, ("--store", redis.url))):
+                servers.append(start(ServerSpec(label, (*_serve_argv(), *extra)), stubs))
+            for round_index in range(args.rounds):
+                rotation = round_index % len(servers)
+                for server in servers[rotation:] + servers[:rotation]:
+                    runs.append(_measure(server, pid, body, round_index, args.seconds))
+                pin = taskset_prefix(SERVER_CPU)  # the committer: a replica, on the server's CPU
+                deliveries.append(asyncio.run(delivery(redis.url, events, pin=pin)))
+                rate = deliveries[-1].delivered
+                print(f"round {round_index + 1}: {rate:,.0f} events/s via Redis", flush=True)
+            trips = asyncio.run(round_trips_per_turn(redis.url, servers[1].port))
         finally:
-            redis.stop()
-    memory, shared = rows
-    lines = [
-        "",
-        "Redis store (redis-server 7 on loopback, pinned with the server to one core; "
-        "CPU per call = voicecore + Redis):",
-        "",
-        "| store | capture_email max req/s | p50 / p99 ms at 1,000 req/s | CPU µs per call |",
-        "|---|---|---|---|",
-        *(_line(row) for row in rows),
-        "",
-        f"Redis / memory CPU per call: {shared['cpu_us'] / memory['cpu_us']:.2f}x; "
-        f"events to one follower through Redis: {delivered:,.0f}/s; round trips to Redis per "
-        "turn: 2 with a held capture (GET, EVALSHA), 1 without a conversation.",
-    ]
-    return "\n".join(lines)
+            for server in servers:
+                server.stop()
+    summary = summarise(runs, deliveries)
+    return {
+        "table": render(summary, trips, pinning),
+        "summary": summary,
+        "round_trips": asdict(trips),
+        "runs": [asdict(run) for run in runs],
+        "deliveries": [asdict(run) for run in deliveries],
+    }
 
 
-def _pinned_redis(folder: Path) -> RedisServer:
-    redis = RedisServer(folder)
-    redis.start()
-    prefix = taskset_prefix(SERVER_CPU)
-    if prefix and redis._process is not None:
-        os.sched_setaffinity(redis._process.pid, {SERVER_CPU})
-    return redis
+def _serve_argv() -> tuple[str, ...]:
+    python = sys.executable
+    serve = (python, "-m", "voicecore", "serve", "--host", "127.0.0.1", "--port", "{port}")
+    return (*serve, "--debug-primitives")
 
 
-def _store_row(
-    label: str,
-    extra: tuple[str, ...],
-    redis: RedisServer,
-    args: argparse.Namespace,
-    stubs: Path,
-    bodies: dict[str, Path],
-) -> dict[str, Any]:
-    argv = (sys.executable, "-m", "voicecore", "serve", "--host", "127.0.0.1", "--port", "{port}")
-    server = start(ServerSpec(label, (*argv, "--debug-primitives", *extra)), stubs)
-    try:
-        peak = run_h2load(server, bodies["capture_email"], seconds=args.seconds)
-        before = server.cpu_seconds() + _cpu_seconds(redis)
-        steady = run_h2load(server, bodies["capture_email"], seconds=args.seconds, rate=1000)
-        cpu = server.cpu_seconds() + _cpu_seconds(redis) - before
-    finally:
-        server.stop()
-    for result in (peak, steady):
-        if result.succeeded != result.total:
-            raise RuntimeError(f"{label}: {result.total - result.succeeded} requests failed")
-    # The CPU delta spans the warm-up too, which h2load does not count: an over-estimate.
-    return {"label": label, "peak": peak, "steady": steady, "cpu_us": cpu / steady.total * 1e6}
-
-
-def _line(row: dict[str, Any]) -> str:
-    peak, steady = row["peak"], row["steady"]
-    assert isinstance(peak, LoadResult) and isinstance(steady, LoadResult)
+def _pin(pid: int) -> str:
+    """Pin every thread of redis-server to the server's CPU, where taskset works; say what was
+    done, for the table."""
+    taskset = shutil.which("taskset")
+    if not taskset_prefix(SERVER_CPU) or taskset is None:
+        return "not pinned: taskset or a second CPU is missing"
+    command = [taskset, "-a", "-p", "-c", str(SERVER_CPU), str(pid)]
+    subprocess.run(command, check=True, capture_output=True)
     return (
-        f"| {row['label']} | {peak.rps:,.0f} | {steady.p50_ms:.2f} / {steady.p99_ms:.2f} "
-        f"| {row['cpu_us']:.0f} |"
+        f"pinned with taskset to CPU {SERVER_CPU} with the voicecore server; "
+        f"h2load and the follower on CPU {LOAD_CPU}"
     )
 
 
-def _cpu_seconds(redis: RedisServer) -> float:
-    assert redis._process is not None
-    fields = Path(f"/proc/{redis._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _measure(server: Running, pid: int, body: Path, round_index: int, seconds: float) -> StoreRun:
+    server_before, redis_before = server.cpu_seconds(), process_cpu_seconds(pid)
+    peak = run_h2load(server, body, seconds=seconds)
+    redis_cpu = process_cpu_seconds(pid) - redis_before
+    cpu = server.cpu_seconds() - server_before + redis_cpu
+    steady = run_h2load(server, body, seconds=seconds, rate=_RATE, paced_streams=_PACED_STREAMS)
+    _require_all_succeeded(server.spec.label, peak, steady)
+    # h2load counts no call of its 0.5 s warm-up, but the CPU delta spans it: the calls it made
+    # are estimated at the measured rate.
+    calls = peak.rps * (seconds + 0.5)
+    label = server.spec.label
+    print(
+        f"round {round_index + 1} {label:14} {peak.rps:6.0f}/s p99 {steady.p99_ms:.1f} ms",
+        flush=True,
+    )
+    per_call = 1e6 / calls
+    return StoreRun(
+        round_index,
+        label,
+        peak.rps,
+        steady.p50_ms,
+        steady.p99_ms,
+        cpu * per_call,
+        redis_cpu * per_call,
+    )
 
 
-async def _delivery_rate(url: str) -> float:
-    """Events per second one follower receives through Redis while they are committed."""
-    from voicecore.events import EventFilter, NewEvent
-    from voicecore.stores import Committed, TurnWrites
-    from voicecore.stores._redis import RedisStore
-
-    store = await RedisStore.open(url, prefix="bench", retention=_EVENTS * 2)
-    try:
-        first = await store.commit(TurnWrites((NewEvent("bench.start"),)))
-        assert isinstance(first, Committed)
-        received = 0
-
-        async def follow() -> None:
-            nonlocal received
-            async for _ in store.events.subscribe(first.sequences[0], EventFilter()):
-                received += 1
-                if received == _EVENTS:
-                    return
-
-        follower = asyncio.create_task(follow())
-        batch = TurnWrites(tuple(NewEvent("bench.event", payload={"n": 1}) for _ in range(_BATCH)))
-        started = time.perf_counter()
-        for _ in range(_EVENTS // _BATCH + 1):
-            await store.commit(batch)
-        await asyncio.wait_for(follower, 60)
-        return _EVENTS / (time.perf_counter() - started)
-    finally:
-        await store.aclose()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
-    from bench import _bodies  # the main table's request bodies
-
-    stubs = generate_stubs()
-    folder = Path(tempfile.mkdtemp(prefix="voicecore-bodies-"))
-    print(redis_table(args, stubs, _bodies(stubs, folder)))
-
-
-if __name__ == "__main__":
-    os.chdir(ROOT)
-    main()
+def _require_all_succeeded(label: str, *results: LoadResult) -> None:
+    for result in results:
+        if result.succeeded != result.total:
+            raise RuntimeError(f"{label}: {result.total - result.succeeded} requests failed")

@@ -9,6 +9,9 @@ The TLS rows run the same server with TLS (a trustme certificate made at run tim
 bearer token (a tokens file), and with both, in the same interleaved rounds as the plaintext
 server; their cost is read against the plaintext server of the same round. ``-- --tls-only``
 measures only those rows (capture_email), for more rounds in less time.
+
+The Redis section (``_redis_bench``) puts the memory store and the Redis store side by side in
+interleaved rounds of their own, after the main table; ``-- --redis-only`` measures only it.
 """
 
 from __future__ import annotations
@@ -494,6 +497,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only plaintext against TLS, token and both, on capture_email (no extras)",
     )
+    parser.add_argument(
+        "--redis-only",
+        action="store_true",
+        help="only the memory store against the Redis store (a private redis-server)",
+    )
     parser.add_argument("--out", type=Path, help="JSON results (default bench-results/bench.json)")
     parser.add_argument(
         "--worst-case-only",
@@ -505,6 +513,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.seconds = args.seconds or (1.0 if args.quick else 3.0)
     if args.out is None:
         name = "bench-tls.json" if args.tls_only else "bench.json"
+        name = "bench-redis.json" if args.redis_only else name
         args.out = ROOT / "bench-results" / name
     return args
 
@@ -521,6 +530,9 @@ def main(argv: list[str] | None = None) -> None:
     stubs = generate_stubs()
     folder = Path(tempfile.mkdtemp(prefix="voicecore-bodies-"))
     bodies = _bodies(stubs, folder)
+    if args.redis_only:
+        _redis_report(args, stubs, bodies)
+        return
     if args.tls_only:
         bodies = {"capture_email": bodies["capture_email"]}
     rounds = _alternating_rounds if args.tls_only else _unary_rounds
@@ -529,16 +541,27 @@ def main(argv: list[str] | None = None) -> None:
     costs = _security_costs(runs)
     extras = None if args.tls_only else _extras(args, stubs, bodies, folder)
     table = render(rows, costs, extras, args.rounds)
-    if not args.tls_only:  # memory vs Redis store
-        table += "\n" + _redis_bench.redis_table(args, stubs, bodies)
     print("\n" + table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     results = {"rows": rows, "security": costs, "extras": extras, "runs": runs, "table": table}
     args.out.write_text(json.dumps(results, indent=2))
     print(f"\nwritten to {args.out}")
     if not args.tls_only:
+        _redis_report(args, stubs, bodies)
         _worst_case_report(args, args.out.with_name("worst-case.json"))
         _observability_report(args)
+
+
+def _redis_report(args: argparse.Namespace, stubs: Path, bodies: dict[str, Path]) -> None:
+    """The memory store against the Redis store (``_redis_bench``), printed and written to
+    ``bench-redis.json`` beside the main results."""
+    print("\nmemory store against Redis store ...", flush=True)
+    results = _redis_bench.redis_section(args, stubs, bodies)
+    print("\n" + results["table"])
+    out = args.out if args.redis_only else args.out.with_name("bench-redis.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {out}")
 
 
 def _observability_report(args: argparse.Namespace) -> None:
