@@ -63,10 +63,13 @@ _STREAM_EVENTS: Final = "/voicecore.v1.VoiceCoreService/StreamEvents"
 #: test is marked with it).
 _LATE_ARRIVAL: Final = (
     "a replica refused a call with DEADLINE_EXCEEDED 'the request did not arrive within 1 s of "
-    "its headers' well within the call's deadline, under load around a replica restart (a "
-    "restarted replica's first health checks wait over 1 s too); cause not found: the body "
-    "held up by a stalled server loop, by nginx or by the client. Nothing of the refused call "
-    "was applied; its retry under the same key was, once"
+    "its headers' (request_arrival_timeout) well within the call's deadline; seen on the "
+    "replica carrying every call while the other was down, after about 1.1 s on the server. "
+    "Likely the server's own queue: nginx opens one upstream connection per call, and the "
+    "server reads connections within a per-loop-turn budget (_h2guard.TurnBudget), so under "
+    "that overload a body sent promptly waits past the limit; the client does not retry "
+    "DEADLINE_EXCEEDED. Nothing of the refused call was applied; its retry under the same key "
+    "was, once"
 )
 
 

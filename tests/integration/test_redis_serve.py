@@ -158,8 +158,10 @@ class TestEventsTail:
                 try:
                     first = _last_sequence(await _say(server, "john at gmail dot com", "t1"))
                     await until(lambda: bool(seen) and seen[-1].sequence == first)
+                    # The tail starts when the follower has read what was there (maybe by
+                    # XRANGE) and waits: then it blocks in XREAD on a connection of its own.
+                    await until(lambda: _a_reader_blocks(admin))
                     readers = await _blocked_readers(admin)
-                    assert readers  # the tail, waiting in XREAD
                     for reader in readers:
                         await admin.client_kill_filter(_id=reader)
                     await until(lambda: bool(log.saying("event follower cannot read the store")))
@@ -186,3 +188,7 @@ async def _blocked_readers(admin: Redis) -> list[str]:
     """The ids of Redis's clients waiting in XREAD."""
     clients: list[dict[str, Any]] = await admin.client_list()
     return [str(entry["id"]) for entry in clients if entry.get("cmd") == "xread"]
+
+
+async def _a_reader_blocks(admin: Redis) -> bool:
+    return bool(await _blocked_readers(admin))
