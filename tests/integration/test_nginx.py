@@ -274,7 +274,7 @@ class TestTwoReplicas:
                     "capture_email", {"transcription": "a at b dot com"}, conversation_id="probe"
                 )
             ).success
-            await until(lambda: any(event.conversation_id == "probe" for event in seen))
+            await until(lambda: any(event.conversation_id == "probe" for event in seen), timeout=30)
             responses = []
             for n, said in enumerate(_PHONE_TURNS):
                 response = await client.execute(
@@ -288,11 +288,13 @@ class TestTwoReplicas:
                 responses.append(response)
             last = responses[-1].metadata
             assert last is not None
-            await until(lambda: bool(seen) and seen[-1].sequence >= last.last_event_sequence)
+            await until(
+                lambda: bool(seen) and seen[-1].sequence >= last.last_event_sequence, timeout=30
+            )
             traces = [f"alternating-{n}" for n in range(len(_PHONE_TURNS))]
             # A replica writes a call's access-log line as the call's task ends, maybe after
             # the client has its answer.
-            await until(lambda: all(_serving(replicas, trace) for trace in traces))
+            await until(lambda: all(_serving(replicas, trace) for trace in traces), timeout=30)
             served_by = [_serving(replicas, trace) for trace in traces]
         first, second = served_by[0], served_by[1]
         assert len(first) == 1 and first != second
