@@ -12,6 +12,10 @@ Afterwards the event log is the judge: every turn a client saw succeed was appli
 the follower saw every event once and in order, and no call ran past its deadline. The figures
 are printed (``-s``) and recorded as the test's properties (``--junitxml``).
 
+The same fleet, with twenty clients, also lives through Redis freezing (SIGSTOP) under load:
+UNAVAILABLE and NOT_SERVING while it does not answer, then every capture goes on, each turn
+applied once and none half-written.
+
 ``VOICECORE_CHAOS_SECONDS`` sets how long the clients keep starting new captures (default 20;
 the issue's figure is 30): the run lasts that long, or until both restarts are done.
 """
