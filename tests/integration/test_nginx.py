@@ -3,7 +3,8 @@ per-call balancing over two replicas.
 
 Replicas are real ``voicecore serve`` subprocesses; nginx is Debian's, started by
 ``tests._nginx`` in a temporary directory. Which replica served a call is read from its JSON
-log. A capture whose turns cross replicas needs a shared store, so it is not tested here.
+log. A capture whose turns cross replicas needs a shared store: those replicas share a Redis
+(``tests._redis``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from grpclib.const import Status
 from grpclib.exceptions import StreamTerminatedError
 
 from tests._nginx import Nginx, start_nginx
+from tests._redis import running_redis
 from tests._server_log import ServerLog
 from tests._servers import HOST, ServerProcess, free_port, serve_command, wait_serving
+from tests._waiting import until
 from voicecore._auth import new_token, tokens_file_line
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     Event,
     ExecutePrimitiveRequest,
     ListPrimitivesRequest,
+    PrimitiveState,
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
@@ -39,6 +43,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 TOKEN = new_token()
 _IDLE_SECONDS = 3.0  # longer than the 1 s read timeout that cuts a follow below
+#: A phone capture in four turns: part of the number, the rest, a correction, the yes.
+_PHONE_TURNS = (
+    "four one five five five five",
+    "two six seven one",
+    "no it's four one five five five five two six seven two",
+    "yes",
+)
 
 
 @dataclass(frozen=True)
@@ -235,3 +246,86 @@ class TestTwoReplicas:
             served = [len(replica.log.saying("primitive executed")) for replica in replicas]
         assert sum(served) == 20
         assert min(served) > 0, served
+
+    async def test_a_capture_alternates_between_replicas(self, tmp_path: Path) -> None:
+        """One capture through nginx in front of two replicas on one Redis: its turns are
+        served by one replica, then the other (their logs say which), and it completes as if
+        one process had held it; a follower through nginx sees every event of both replicas,
+        in sequence order, none missing, none twice."""
+        async with AsyncExitStack() as stack:
+            (tmp_path / "redis").mkdir()
+            redis = stack.enter_context(running_redis(tmp_path / "redis"))
+            replicas = [
+                await _replica(stack, tmp_path / f"replica-{n}", "--store", redis.url)
+                for n in (1, 2)
+            ]
+            nginx = await stack.enter_async_context(
+                start_nginx(tmp_path / "nginx", [replica.port for replica in replicas])
+            )
+            client = _client(nginx.port)
+            stack.push_async_callback(client.aclose)
+            seen: list[Event] = []
+            follower = asyncio.create_task(_follow(client, seen))
+            stack.callback(follower.cancel)
+            # The follow's call takes its turn in nginx's rotation first: once it has seen an
+            # event, the capture's turns are the only calls nginx balances.
+            assert (
+                await client.execute(
+                    "capture_email", {"transcription": "a at b dot com"}, conversation_id="probe"
+                )
+            ).success
+            await until(lambda: any(event.conversation_id == "probe" for event in seen), timeout=30)
+            responses = []
+            for n, said in enumerate(_PHONE_TURNS):
+                response = await client.execute(
+                    "capture_phone",
+                    {"transcription": said},
+                    conversation_id="alternating",
+                    trace_id=f"alternating-{n}",
+                    idempotency_key=f"turn-{n}",
+                )
+                assert response.success, response.error
+                responses.append(response)
+            last = responses[-1].metadata
+            assert last is not None
+            await until(
+                lambda: bool(seen) and seen[-1].sequence >= last.last_event_sequence, timeout=30
+            )
+            traces = [f"alternating-{n}" for n in range(len(_PHONE_TURNS))]
+            # A replica writes a call's access-log line as the call's task ends, maybe after
+            # the client has its answer.
+            await until(lambda: all(_serving(replicas, trace) for trace in traces), timeout=30)
+            served_by = [_serving(replicas, trace) for trace in traces]
+        first, second = served_by[0], served_by[1]
+        assert len(first) == 1 and first != second
+        assert served_by == [first, second, first, second]
+        final = responses[-1]
+        assert final.metadata is not None and final.metadata.state == PrimitiveState.COMPLETED
+        assert final.data is not None and final.data.to_dict()["value"] == "+14155552672"
+        sequences = [event.sequence for event in seen]
+        assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+        completed = [event for event in seen if event.type == "primitive.completed"]
+        assert [event.trace_id for event in completed if event.conversation_id != "probe"] == [
+            f"alternating-{n}" for n in range(len(_PHONE_TURNS))
+        ]
+        assert seen[-1].sequence == last.last_event_sequence
+
+
+async def _follow(client: VoiceCoreClient, seen: list[Event]) -> None:
+    """Append every event to ``seen`` until cancelled."""
+    events = client.stream_events()
+    async with aclosing(events):
+        async for event in events:
+            seen.append(event)
+
+
+def _serving(replicas: list[Replica], trace_id: str) -> list[int]:
+    """The indexes of the replicas whose access log has the ExecutePrimitive of ``trace_id``."""
+    return [
+        n
+        for n, replica in enumerate(replicas)
+        if any(
+            record["extra"].get("method", "").endswith("ExecutePrimitive")
+            for record in replica.log.saying("call", trace_id=trace_id)
+        )
+    ]

@@ -1,20 +1,25 @@
 """`voicecore serve --store redis://...` as subprocesses: replicas share captures and events,
-a restart (SIGTERM or SIGKILL) loses nothing, health follows Redis."""
+a restart (SIGTERM or SIGKILL) loses nothing, health follows Redis, and the process's events
+reader comes back after losing its connection."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from grpclib.client import Channel
 from grpclib.health.v1.health_grpc import HealthStub
 from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
+from redis.asyncio import Redis
 
 from tests._redis import RedisServer, running_redis
+from tests._server_log import ServerLog
 from tests._servers import RunningServer, start_server
 from tests._waiting import until
 from voicecore._json import struct_from_dict
@@ -27,6 +32,7 @@ from voicecore._proto.voicecore.v1 import (
     StreamEventsRequest,
     VoiceCoreServiceStub,
 )
+from voicecore.client import VoiceCoreClient
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +136,59 @@ async def _standard_health_is(channel: Channel, wanted: int) -> bool:
     """Whether grpc.health.v1 Check answers ``wanted`` for the whole server."""
     response: StdHealthResponse = await HealthStub(channel).Check(StdHealthRequest())
     return bool(response.status == wanted)
+
+
+class TestEventsTail:
+    async def test_a_follower_outlives_the_tail_losing_its_connection(
+        self, redis: RedisServer, tmp_path: Path
+    ) -> None:
+        """The process's one XREAD reader loses its connection (CLIENT KILL): it says so, reads
+        again from where it was, and a follower attached to the server gets every event, the
+        ones written while it was cut too, once each and in order."""
+        log = ServerLog(tmp_path / "serve.log")
+        env = {"VOICECORE_STORE": redis.url}
+        with log.path.open("ab") as out:
+            async with (
+                start_server("--log-json", env=env, stderr=out) as server,
+                Redis.from_url(redis.url) as admin,
+            ):
+                client = VoiceCoreClient(server.target, metrics_registry=None)
+                seen: list[Event] = []
+                follower = asyncio.create_task(_follow(client, seen))
+                try:
+                    first = _last_sequence(await _say(server, "john at gmail dot com", "t1"))
+                    await until(lambda: bool(seen) and seen[-1].sequence == first)
+                    # The tail starts when the follower has read what was there (maybe by
+                    # XRANGE) and waits: then it blocks in XREAD on a connection of its own.
+                    await until(lambda: _a_reader_blocks(admin))
+                    readers = await _blocked_readers(admin)
+                    for reader in readers:
+                        await admin.client_kill_filter(_id=reader)
+                    await until(lambda: bool(log.saying("event follower cannot read the store")))
+                    last = _last_sequence(await _say(server, "yes", "t2"))
+                    await until(lambda: seen[-1].sequence == last)
+                finally:
+                    follower.cancel()
+                    await asyncio.gather(follower, return_exceptions=True)
+                    await client.aclose()
+                replay = await _events(server)
+        assert [event.sequence for event in seen] == [event.sequence for event in replay]
+        assert [event.sequence for event in seen] == list(range(seen[0].sequence, last + 1))
+
+
+async def _follow(client: VoiceCoreClient, seen: list[Event]) -> None:
+    """Append every event of the conversation to ``seen`` until cancelled."""
+    events = client.stream_events(CONVERSATION)
+    async with aclosing(events):
+        async for event in events:
+            seen.append(event)
+
+
+async def _blocked_readers(admin: Redis) -> list[str]:
+    """The ids of Redis's clients waiting in XREAD."""
+    clients: list[dict[str, Any]] = await admin.client_list()
+    return [str(entry["id"]) for entry in clients if entry.get("cmd") == "xread"]
+
+
+async def _a_reader_blocks(admin: Redis) -> bool:
+    return bool(await _blocked_readers(admin))
