@@ -130,11 +130,12 @@ STATUS_CASES: dict[Status, tuple[str, str]] = {
         "Back off; the breaker counts it as a failure.",
     ),
     Status.UNAVAILABLE: (
-        "The server is draining (shutting down).",
+        "The server is draining (shutting down), its store does not answer, or a request did "
+        "not arrive whole in time (often an overloaded server).",
         "Retry with the same idempotency key, on another replica if there is one.",
     ),
     Status.DEADLINE_EXCEEDED: (
-        "The call's deadline passed before it started, or its request did not arrive in time.",
+        "The call's deadline passed before it started.",
         "Ask the caller again or give up the turn; a larger deadline if it keeps happening.",
     ),
     Status.OUT_OF_RANGE: (

@@ -158,7 +158,7 @@ class Settings(BaseSettings):
         gt=0,
         le=60,
         description="seconds a request has, after its headers, to arrive whole; then "
-        "DEADLINE_EXCEEDED",
+        "UNAVAILABLE (retryable)",
     )
     flood_window: float = Field(
         default=10.0, gt=0, le=3600, description="seconds over which HTTP/2 frames are counted"

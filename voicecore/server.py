@@ -7,7 +7,7 @@ are then ended with UNAVAILABLE, and only then is the grpclib server closed.
 
 One client must not lock the others out. A call takes a slot only once its request has
 arrived whole (``request_arrival_timeout`` after its headers; slower requests end with
-DEADLINE_EXCEEDED), so streams that send headers and nothing else hold none. One HTTP/2
+UNAVAILABLE), so streams that send headers and nothing else hold none. One HTTP/2
 connection, the unit of fairness (behind a proxy every call comes from one address), may hold
 ``max_calls_per_connection`` calls of a kind and never more than half of the kind's slots.
 Each connection is also guarded below gRPC (``voicecore._h2guard``): its stream limit and its
@@ -211,10 +211,14 @@ class _Admission:
                 else:
                     first = await recv_single_message(stream, limit)
         except TimeoutError:
+            # UNAVAILABLE, not DEADLINE_EXCEEDED: the caller's deadline has not passed, and an
+            # overloaded server reading its connections in turn (``_h2guard.TurnBudget``) can
+            # be what kept a promptly sent body waiting; the client retries under its key.
             note_refusal("arrival_timeout")
             raise GRPCError(
-                Status.DEADLINE_EXCEEDED,
-                f"the request did not arrive within {self.arrival_timeout:g} s of its headers",
+                Status.UNAVAILABLE,
+                f"the request did not arrive within {self.arrival_timeout:g} s of its headers; "
+                "retry",
             ) from None
         return ReceivedStream(stream, first, limit, _STREAM_IDLE_SECONDS)
 

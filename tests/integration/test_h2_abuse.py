@@ -37,7 +37,7 @@ __all__: list[str] = []
 pytestmark = pytest.mark.integration
 
 _GUARD = 10.0  # seconds: "completes within", never a measurement
-_DEADLINE_EXCEEDED = 4
+_UNAVAILABLE = 14
 _PING = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"\x00" * 8
 _SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 _WINDOW_UPDATE = b"\x00\x00\x04\x08\x00\x00\x00\x00\x00\x00\x00\x00\x01"
@@ -191,7 +191,7 @@ class TestIdleStreams:
                 assert response.success
 
     async def test_idle_streams_are_ended_after_the_arrival_limit(self) -> None:
-        """Header-only streams end with DEADLINE_EXCEEDED once the arrival limit passes."""
+        """Header-only streams end with UNAVAILABLE once the arrival limit passes."""
         async with serving(request_arrival_timeout=0.2) as server, connect(server) as client:
             pending = {open_stream(client) for _ in range(5)}
             statuses: dict[int, str] = {}
@@ -204,7 +204,7 @@ class TestIdleStreams:
                 return pending <= statuses.keys()
 
             await read_until(client, all_ended)
-        assert set(statuses.values()) == {str(_DEADLINE_EXCEEDED)}
+        assert set(statuses.values()) == {str(_UNAVAILABLE)}
 
     async def test_a_slow_request_that_arrives_in_time_is_served(self) -> None:
         """Headers first, the message later but within the limit: the call succeeds."""
