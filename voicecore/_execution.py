@@ -34,6 +34,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     ExecutionMetadata,
 )
+from voicecore._sealed_records import recorded_form, replayed_form
 from voicecore._tracing import note_retry, traced_primitive
 from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
@@ -179,7 +180,11 @@ class Executor:
                 raise
             claim = None
             if key is not None:
-                recorded = encode_message(response) if _is_final(response) else None
+                recorded = (
+                    encode_message(recorded_form(self._registry, request.objective_type, response))
+                    if _is_final(response)
+                    else None
+                )
                 claim = Claim(key, request_fingerprint, recorded)
             try:
                 async with asyncio.timeout_at(answer_by):
@@ -201,7 +206,9 @@ class Executor:
                 except IdempotencyConflictError as conflict:
                     refusal, key = conflict, None
                     continue
-                return _replayed(outcome.record)
+                return replayed_form(
+                    self._registry, request.objective_type, _replayed(outcome.record)
+                )
             conflicts += 1
             if conflicts >= COMMIT_TRIES:
                 refusal, key = TurnContendedError(conflicts), None
