@@ -254,11 +254,32 @@ def _runs(tokens: Sequence[str]) -> Iterator[_Run]:
             continue
         if is_digit_word(token, o_is_zero=True) and token not in ("hundred", "thousand"):
             digits, index = digit_run(list(tokens), index, o_is_zero=True)
+            if tokens[index : index + 1] == ["slash"] and digits.isdigit():
+                yield from _slashed(digits, tokens, index + 1, part)
+                index = digit_run(list(tokens), index + 1, o_is_zero=True)[1]
+                part = None
+                continue
             if digits.isdigit():
                 yield _Run(digits, part)
             if digits:
                 continue
         index += 1
+
+
+def _slashed(month_run: str, tokens: Sequence[str], at: int, part: str | None) -> Iterator[_Run]:
+    """ "... oh four slash twenty seven": the month ends the run before "slash" (what comes
+    before it is another part: the number said in the same breath), the year starts the run
+    after it (and what follows the year is another part)."""
+    size = 2 if len(month_run) >= 2 and 1 <= int(month_run[-2:]) <= 12 else 1
+    if month_run[:-size]:
+        yield _Run(month_run[:-size], part)
+    digits = digit_run(list(tokens), at, o_is_zero=True)[0]
+    year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
+    expiry = _expiry(int(month_run[-size:]), digits[:year_size]) if digits.isdigit() else None
+    if expiry is not None:
+        yield _Run("", "expiry", expiry)
+    if digits[year_size:]:
+        yield _Run(digits[year_size:], None)
 
 
 def _label_at(tokens: Sequence[str], index: int) -> tuple[str, int] | None:
@@ -297,8 +318,8 @@ def _assign(run: _Run, heard: CardParts, known: CardParts, filling: bool) -> Car
         return replace(heard, expiry=expiry) if expiry else heard
     if run.part == "number":
         return _with_number(run.digits, heard, known, filling)
-    so_far = heard.number or (known.number if filling else "")
-    if len(so_far) < MIN_NUMBER:
+    so_far = heard.number or known.number
+    if filling and len(so_far) < MIN_NUMBER:
         return _with_number(so_far + run.digits, heard, known, filling)
     if not heard.number and len(run.digits) >= MIN_NUMBER:
         return _with_number(run.digits, heard, known, filling)  # the number said again
