@@ -150,6 +150,8 @@ REFUSED = [
     ("4111 1111 1111 1111 exp 12/28 cvv 1234", "wrong_cvv_length"),
     ("", "no_value_heard"),
     ("i don't have it on me", "no_value_heard"),
+    ("double", "no_value_heard"),
+    ("+4111111111111111", "no_value_heard"),
 ]
 
 
@@ -343,3 +345,28 @@ class TestBrandsAndLuhn:
     )
     def test_expiry_digits(self, digits: str, expiry: Expiry | None) -> None:
         assert expiry_from_digits(digits) == expiry
+
+
+class TestEdges:
+    @pytest.mark.parametrize(
+        ("text", "reason", "expiry"),
+        [
+            ("4111 1111 1111 1111 expires may", "need_expiry", None),
+            ("4111 1111 1111 1111 exp 13/27", "need_expiry", None),
+            ("4111 1111 1111 1111 oh four slash", "need_expiry", None),
+            ("4111 1111 1111 1111 04/27 12345", "need_cvv", "04/27"),
+            ("oh four slash twenty seven", "need_number", "04/27"),
+            ("4 slash 27", "need_number", "04/27"),
+        ],
+    )
+    def test_partly_heard(self, text: str, reason: str, expiry: str | None) -> None:
+        """What cannot be a part is left out; the rest is kept."""
+        reading = reading_of(text)
+        assert (reading.reason, reading.parts.get("expiry")) == (reason, expiry)
+
+    def test_a_long_run_with_no_number_in_it_is_refused(self) -> None:
+        assert reading_of("4111 1111 1111 1112 1111 1111").reason == "wrong_length"
+
+    def test_nineteen_digit_visa(self) -> None:
+        reading = reading_of("4111111111111111003", require_expiry=False, require_cvv=False)
+        assert opened(reading.value) == ("4111111111111111003", "", "")
