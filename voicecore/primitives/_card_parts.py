@@ -192,6 +192,9 @@ _LABELS_LONGEST_FIRST: Final = tuple(sorted(_LABELS, key=lambda item: -len(item[
 _WRITTEN_EXPIRY: Final = re.compile(r"^(\d{1,2})[/.-](\d{2}|\d{4})$")
 # A written number with separators: "4111-1111-1111-1111", "4111.1111".
 _WRITTEN_GROUPS: Final = re.compile(r"^\d+(?:[-.]\d+)+$")
+# What may follow a number in one run: an expiry (MYY, MMYY), a CVV (3, 4), or both. A
+# split leaving anything else would drop digits, or read a mistyped number as another card.
+_REST_SIZES: Final = frozenset({3, 4, 7, 8})
 #: Years ahead of today an expiry may be (cards are issued for at most about ten).
 MAX_YEARS_AHEAD: Final = 20
 
@@ -362,6 +365,7 @@ def _split_number(digits: str) -> tuple[str, str]:
     if len(digits) in brand.lengths and luhn_valid(digits):
         return digits, ""
     for length in brand.lengths:
-        if len(digits) > length and luhn_valid(digits[:length]):
+        rest = len(digits) - length
+        if rest in _REST_SIZES and luhn_valid(digits[:length]):
             return digits[:length], digits[length:]
     return digits, ""
