@@ -224,10 +224,12 @@ def heard_parts(tokens: Sequence[str], known: CardParts, *, filling: bool) -> Ca
     return heard
 
 
-def _runs(tokens: Sequence[str]) -> Iterator[_Run]:
+def _runs(said: Sequence[str]) -> Iterator[_Run]:
+    """The digit runs, expiry dates and labels in ``said``, in order: each run with the part
+    its label gave it."""
     part: str | None = None
     index = 0
-    tokens = [token for token in tokens if token not in ("and", "of", "the", "is", "it's")]
+    tokens = [token for token in said if token not in ("and", "of", "the", "is", "it's")]
     while index < len(tokens):
         label = _label_at(tokens, index)
         if label is not None:
@@ -235,7 +237,7 @@ def _runs(tokens: Sequence[str]) -> Iterator[_Run]:
             continue
         token = tokens[index]
         if token in _MONTHS:
-            digits, index = digit_run(list(tokens), index + 1)
+            digits, index = digit_run(tokens, index + 1)
             year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
             expiry = _expiry(_MONTHS[token], digits[:year_size]) if digits.isdigit() else None
             if expiry is not None:
@@ -256,10 +258,10 @@ def _runs(tokens: Sequence[str]) -> Iterator[_Run]:
             index += 1
             continue
         if is_digit_word(token, o_is_zero=True) and token not in ("hundred", "thousand"):
-            digits, index = digit_run(list(tokens), index, o_is_zero=True)
+            digits, index = digit_run(tokens, index, o_is_zero=True)
             if tokens[index : index + 1] == ["slash"] and digits.isdigit():
                 yield from _slashed(digits, tokens, index + 1, part)
-                index = digit_run(list(tokens), index + 1, o_is_zero=True)[1]
+                index = digit_run(tokens, index + 1, o_is_zero=True)[1]
                 part = None
                 continue
             if digits.isdigit():
@@ -269,14 +271,14 @@ def _runs(tokens: Sequence[str]) -> Iterator[_Run]:
         index += 1
 
 
-def _slashed(month_run: str, tokens: Sequence[str], at: int, part: str | None) -> Iterator[_Run]:
+def _slashed(month_run: str, tokens: list[str], at: int, part: str | None) -> Iterator[_Run]:
     """ "... oh four slash twenty seven": the month ends the run before "slash" (what comes
     before it is another part: the number said in the same breath), the year starts the run
     after it (and what follows the year is another part)."""
     size = 2 if len(month_run) >= 2 and 1 <= int(month_run[-2:]) <= 12 else 1
     if month_run[:-size]:
         yield _Run(month_run[:-size], part)
-    digits = digit_run(list(tokens), at, o_is_zero=True)[0]
+    digits = digit_run(tokens, at, o_is_zero=True)[0]
     year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
     expiry = _expiry(int(month_run[-size:]), digits[:year_size]) if digits.isdigit() else None
     if expiry is not None:
