@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from typing import Final
 
@@ -44,6 +46,7 @@ __all__ = [
 CARD_KEY_BYTES: Final = 32
 _TOKEN_PREFIX: Final = "card1."
 _CONTEXT: Final = b"voicecore capture_card v1"
+_DIGEST_CONTEXT: Final = b"voicecore capture_card digest v1"
 _MISSING_KEY: Final = (
     "capture_card needs a card key with a shared store: set VOICECORE_CARD_KEY (base64 of "
     "32 random bytes, the same on every replica) so card data is kept encrypted"
@@ -103,11 +106,13 @@ class CardCipher:
     def __init__(self, key: bytes | None) -> None:
         if key is None:
             self._aead: AESSIV | None = None
+            # Digests must still hide what they digest: keyed, by this process alone.
+            self._digest_key = os.urandom(CARD_KEY_BYTES)
             return
         if len(key) != CARD_KEY_BYTES:
             raise ValueError(f"a card key is {CARD_KEY_BYTES} bytes")
-        derived = HKDF(algorithm=SHA256(), length=64, salt=None, info=_CONTEXT).derive(key)
-        self._aead = AESSIV(derived)
+        self._aead = AESSIV(_derived(key, _CONTEXT, 64))
+        self._digest_key = _derived(key, _DIGEST_CONTEXT, CARD_KEY_BYTES)
 
     @classmethod
     def random(cls) -> CardCipher:
@@ -133,10 +138,20 @@ class CardCipher:
         except (InvalidTag, ValueError):
             raise CardTokenError() from None
 
+    def digest(self, text: str) -> str:
+        """A keyed digest of ``text`` (HMAC-SHA256): equal texts, equal digests, and nothing
+        to guess the text from without the key. A refusing cipher digests with a key of its
+        own process."""
+        return hmac.new(self._digest_key, text.encode(), hashlib.sha256).hexdigest()
+
     def _cipher(self) -> AESSIV:
         if self._aead is None:
             raise CardKeyMissingError()
         return self._aead
+
+
+def _derived(key: bytes, context: bytes, length: int) -> bytes:
+    return HKDF(algorithm=SHA256(), length=length, salt=None, info=context).derive(key)
 
 
 def card_cipher(key: SecretStr | None, *, shared_store: bool) -> CardCipher:

@@ -6,6 +6,10 @@ A primitive whose completing response carries data that must never rest in clear
 ``recorded_form`` of its response and answers a replay with ``replayed_form`` of the record.
 Sealed rather than left out: a retry of a completing turn whose response was lost must still
 get the value, or the caller would have to be asked again, told nothing of why.
+
+The record's request fingerprint is a digest of the params, the transcription among them: a
+plain SHA-256 of "my card number is 4111 ..." can be found again by trying the few billion
+numbers of a brand's range. So such a primitive keys it too (``recorded_fingerprint``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from voicecore._proto.voicecore.v1 import Error, ErrorCode, ExecutePrimitiveResp
 from voicecore.errors import PrimitiveError
 from voicecore.registry import PrimitiveRegistry
 
-__all__ = ["SealsRecords", "recorded_form", "replayed_form"]
+__all__ = ["SealsRecords", "recorded_fingerprint", "recorded_form", "replayed_form"]
 
 
 @runtime_checkable
@@ -32,12 +36,22 @@ class SealsRecords(Protocol):
         """Recorded ``data`` as it was answered; a ``PrimitiveError`` if it cannot be opened."""
         ...
 
+    def seal_fingerprint(self, fingerprint: str) -> str:
+        """``fingerprint`` keyed, as it may be recorded (never raises)."""
+        ...
+
 
 def _sealer(registry: PrimitiveRegistry, objective_type: str) -> SealsRecords | None:
     if objective_type not in registry:
         return None
     primitive = registry.get(objective_type)
     return primitive if isinstance(primitive, SealsRecords) else None
+
+
+def recorded_fingerprint(registry: PrimitiveRegistry, objective_type: str, fingerprint: str) -> str:
+    """The request fingerprint as its record keeps it (itself unless its primitive seals)."""
+    sealer = _sealer(registry, objective_type)
+    return fingerprint if sealer is None else sealer.seal_fingerprint(fingerprint)
 
 
 def recorded_form(

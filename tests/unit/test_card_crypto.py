@@ -68,6 +68,14 @@ class TestSealing:
         with pytest.raises(CardTokenError):
             CardCipher(KEY).open("card1.%%%")
 
+    def test_digests_are_keyed(self) -> None:
+        """The same key digests alike on every replica; another key, or none, does not."""
+        text = "my card number is 4111 1111 1111 1111"
+        digest = CardCipher(KEY).digest(text)
+        assert digest == CardCipher(KEY).digest(text) != CardCipher(KEY).digest(text + ".")
+        assert digest != CardCipher.random().digest(text)
+        assert digest != CardCipher(None).digest(text) and len(digest) == 64
+
     def test_a_refusing_cipher_refuses(self) -> None:
         cipher = CardCipher(None)
         assert cipher.refuses

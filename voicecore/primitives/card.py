@@ -181,6 +181,10 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
             for key, value in data.items()
         }
 
+    def seal_fingerprint(self, fingerprint: str) -> str:
+        """The request fingerprint keyed: it digests the transcription, card number and all."""
+        return self._cipher.digest(fingerprint)
+
     # -- reading ---------------------------------------------------------------------------
 
     def _opened(self, token: str | None) -> CardParts:

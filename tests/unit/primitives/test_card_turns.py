@@ -4,6 +4,7 @@ prompts, a corrected part, keys, and the card never shown, stored or recorded in
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,10 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
 )
-from voicecore._sealed_records import recorded_form, replayed_form
+from voicecore._sealed_records import recorded_fingerprint, recorded_form, replayed_form
 from voicecore.capture import CaptureKey, InMemoryCaptureStore
 from voicecore.config import Settings
-from voicecore.idempotency import InMemoryIdempotencyStore
+from voicecore.idempotency import InMemoryIdempotencyStore, fingerprint
 from voicecore.primitive import PrimitiveState
 from voicecore.registry import PrimitiveRegistry, default_registry
 from voicecore.service import VoiceCoreService
@@ -273,6 +274,21 @@ class TestNothingInClear:
         assert again.metadata is not None and again.metadata.replayed
         assert again.data is not None and again.data.to_dict() == done
         assert (done["value"], done["cvv"]) == (VISA, CVV)
+
+    async def test_records_of_card_turns_keep_a_keyed_fingerprint(self) -> None:
+        """The fingerprint digests the transcription: a plain hash of it could be found
+        again by trying the numbers of a brand's range, so a card turn's record keeps it keyed
+        (the same key, the same fingerprint: a retry at another replica still matches)."""
+        call = card(CardCipher(bytes(32)))
+        await call.say("4111 1111 1111 1111", key="k1")
+        record = call.records.get(("", call.conversation_id, "k1"))
+        assert record is not None
+        params = {"reference_date": "2026-12-01", "transcription": "4111 1111 1111 1111"}
+        plain = fingerprint("capture_card", "", json.dumps(params, sort_keys=True))
+        keyed = CardCipher(bytes(32)).digest(plain)
+        assert record.fingerprint == keyed != plain
+        registry = default_registry()
+        assert recorded_fingerprint(registry, "capture_digits", plain) == plain
 
     async def test_a_record_sealed_with_another_key_is_an_error(self) -> None:
         sealed = recorded_form(
