@@ -12,14 +12,15 @@ conversation's today), nor more than 20 years ahead (``card_expired``,
 ``expiry_out_of_range``); the CVV is three digits, four for American Express
 (``wrong_cvv_length``). Keypad input: "4111111111111111#", "0427#", "123#", or all in one.
 
-Privacy: the number and CVV are sealed (``voicecore._card_crypto``) the moment
-they are read, so the capture machine, the capture store, the events and the logs only ever
-hold a token. ``data`` has ``brand``, ``last4`` and ``expiry`` (``MM/YY``); ``data.value`` is
-the number masked but for its last four ("************1111") until the response that
-completes the capture, which alone carries the digits in ``data.value`` and the CVV in
-``data.cvv``. The idempotency record of that response keeps them sealed with the same key,
-so a retry of a completing turn whose response was lost still gets the card. The readback
-says only the brand and last four: "a Visa ending in one one one one, expiring April 2027".
+Privacy: the number and CVV are sealed (``voicecore._card_crypto``) the moment they are
+read, so the capture machine, the capture store and the logs only ever hold a token, and the
+events the number masked but for its last four (``voicecore.primitives._card_events``).
+``data`` has ``brand``, ``last4`` and ``expiry`` (``MM/YY``); ``data.value`` is the number
+masked the same way ("************1111") until the response that completes the capture,
+which alone carries the digits in ``data.value`` and the CVV in ``data.cvv``. The
+idempotency record of that response keeps them sealed with the same key, so a retry of a
+completing turn whose response was lost still gets the card. The readback says only the
+brand and last four: "a Visa ending in one one one one, expiring April 2027".
 A corrected part ("no, the expiry is oh five twenty eight", "the security code is 456", a
 new number) replaces that part and keeps the others.
 """
@@ -41,9 +42,11 @@ from voicecore.capture import (
     KeypadCaptureParams,
     Reading,
     Reply,
+    redact,
     run_turn,
 )
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
+from voicecore.primitives._card_events import HeldEvents, SeenStates
 from voicecore.primitives._card_parts import (
     BRANDS,
     MAX_YEARS_AHEAD,
@@ -136,7 +139,14 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         """One turn of the capture; ``data`` shows the digits only when it completes."""
         if self._cipher.refuses:
             self._cipher.seal("")  # raises CardKeyMissingError: nothing is read
-        result = await run_turn(self, params, ctx)
+        seen, events = SeenStates(ctx.captures), HeldEvents()
+        result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
+        held = [state.held.value for state in seen.read if state.held is not None]
+        value = result.data.get("value")
+        tokens = [*held, *([value] if isinstance(value, str) else [])]
+        await events.release(
+            ctx.emit, {redact(token): self._masked_token(token) for token in tokens}
+        )
         result.data = self._shown(result.data, result.state)
         return result
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from voicecore._card_crypto import CardCipher
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
     ErrorCode,
@@ -21,8 +23,10 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore._sealed_records import recorded_fingerprint, recorded_form, replayed_form
 from voicecore.capture import CaptureKey, InMemoryCaptureStore
 from voicecore.config import Settings
+from voicecore.events import EventFilter
 from voicecore.idempotency import InMemoryIdempotencyStore, fingerprint
 from voicecore.primitive import PrimitiveState
+from voicecore.primitives._card_events import HeldEvents
 from voicecore.registry import PrimitiveRegistry, default_registry
 from voicecore.service import VoiceCoreService
 
@@ -63,6 +67,11 @@ class Card:
         assert response.success, response.error
         assert response.metadata is not None and response.data is not None
         return response.metadata.state, response.data.to_dict()
+
+    async def payloads(self) -> list[tuple[str, dict[str, Any]]]:
+        where = EventFilter(conversation_id=self.conversation_id)
+        events = self.service.events.subscribe(0, where, follow=False)
+        return [(event.type, event.payload.to_dict()) async for event in events if event.payload]
 
     async def kept(self) -> str:
         state = await self.captures.get(CaptureKey(self.conversation_id, "capture_card"))
@@ -247,6 +256,36 @@ class TestTurns:
             "unclear_answers",
             "************1111",
         )
+
+
+class TestEvents:
+    async def test_cards_in_events_are_masked_to_the_last_four(self) -> None:
+        """Captured, corrected (the new card and the one it replaced), rejected: each card an
+        event names is its number masked, never a token, never the digits."""
+        call = card()
+        await call.say("4111 1111 1111 1111 exp 04/27 cvv 123")
+        await call.say("no, 5555 5555 5555 4444")
+        await call.say("no")
+        shown = [
+            (kind, payload.get("value_redacted"), payload.get("previous_redacted"))
+            for kind, payload in await call.payloads()
+            if kind.startswith("capture.")
+        ]
+        assert shown == [
+            ("capture.value_captured", "************1111", None),
+            ("capture.corrected", "************4444", "************1111"),
+            ("capture.rejected", "************4444", None),
+        ]
+
+    async def test_a_redacted_value_not_known_is_hidden(self) -> None:
+        held, sent = HeldEvents(), []
+
+        async def emit(event_type: str, payload: Mapping[str, JsonValue]) -> None:
+            sent.append((event_type, dict(payload)))
+
+        await held.emit("capture.rejected", {"value_redacted": "c***.***", "attempt": 1})
+        await held.release(emit, {})
+        assert sent == [("capture.rejected", {"value_redacted": "***", "attempt": 1})]
 
 
 class TestNothingInClear:
