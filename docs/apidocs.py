@@ -82,6 +82,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "transcription": "my address is one twenty three main street apartment four b, "
         "san francisco california nine four one oh seven"
     },
+    "capture_card": {
+        "transcription": "it's 4111 1111 1111 1111, expires oh four twenty seven, cvv 123",
+        "reference_date": "2026-01-15",
+    },
     "confirm": {
         "transcription": "yes that's right",
         "alternatives": [{"transcription": "yes that's right", "confidence": 0.92}],

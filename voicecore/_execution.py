@@ -34,6 +34,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     ExecutionMetadata,
 )
+from voicecore._sealed_records import recorded_fingerprint, recorded_form, replayed_form
 from voicecore._tracing import note_retry, traced_primitive
 from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
@@ -159,7 +160,9 @@ class Executor:
         if refusal is None and request.idempotency_key:
             # A tuple, not a joined string: ("a\nb", "c") and ("a", "b\nc") are different keys.
             key = (_caller_tenant(), request.conversation_id, request.idempotency_key)
-            request_fingerprint = _fingerprint(request, params)
+            request_fingerprint = recorded_fingerprint(
+                self._registry, request.objective_type, _fingerprint(request, params)
+            )
         loop = asyncio.get_running_loop()
         # A turn computed again has what is left of the deadline, and a store that does not
         # answer is given up on at the deadline, whatever its own timeout.
@@ -179,7 +182,11 @@ class Executor:
                 raise
             claim = None
             if key is not None:
-                recorded = encode_message(response) if _is_final(response) else None
+                recorded = (
+                    encode_message(recorded_form(self._registry, request.objective_type, response))
+                    if _is_final(response)
+                    else None
+                )
                 claim = Claim(key, request_fingerprint, recorded)
             try:
                 async with asyncio.timeout_at(answer_by):
@@ -201,7 +208,9 @@ class Executor:
                 except IdempotencyConflictError as conflict:
                     refusal, key = conflict, None
                     continue
-                return _replayed(outcome.record)
+                return replayed_form(
+                    self._registry, request.objective_type, _replayed(outcome.record)
+                )
             conflicts += 1
             if conflicts >= COMMIT_TRIES:
                 refusal, key = TurnContendedError(conflicts), None

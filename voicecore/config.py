@@ -14,6 +14,7 @@ from pydantic import Field, FilePath, SecretStr, field_validator, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicecore._auth import load_tokens
+from voicecore._card_crypto import decode_card_key
 
 __all__ = ["Settings", "is_loopback"]
 
@@ -248,6 +249,11 @@ class Settings(BaseSettings):
         le=60,
         description="seconds a Redis command may take before the call answers UNAVAILABLE",
     )
+    card_key: SecretStr | None = Field(
+        default=None,
+        description="base64 of 32 random bytes: the key capture_card seals card data with; "
+        "required (the same on every replica) with a shared store, else a random key per process",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -309,6 +315,13 @@ class Settings(BaseSettings):
                 "(serve with 1 worker)"
             )
         return self
+
+    @field_validator("card_key")
+    @classmethod
+    def _card_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_card_key(value.get_secret_value())
+        return value
 
     @model_validator(mode="after")
     def _exposed_only_when_told(self) -> Settings:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicecore.errors import PrimitiveNotFoundError
 from voicecore.primitive import Primitive
+
+if TYPE_CHECKING:
+    from voicecore._card_crypto import CardCipher
 
 __all__ = ["PrimitiveRegistry", "default_registry"]
 
@@ -46,11 +49,14 @@ class PrimitiveRegistry:
         return objective_type in self._primitives
 
 
-def default_registry(*, debug_primitives: bool = False) -> PrimitiveRegistry:
-    """The primitives a server serves; the diagnostic ones only when asked for."""
+def default_registry(
+    *, debug_primitives: bool = False, card_cipher: CardCipher | None = None
+) -> PrimitiveRegistry:
+    """The primitives a server serves; the diagnostic ones only when asked for.
+    ``card_cipher`` seals ``capture_card``'s data (None: a random key per registry)."""
     from voicecore.primitives import builtin_primitives, debug_primitive_set
 
-    registry = PrimitiveRegistry(builtin_primitives())
+    registry = PrimitiveRegistry(builtin_primitives(card_cipher=card_cipher))
     if debug_primitives:
         for primitive in debug_primitive_set():
             registry.register(primitive)

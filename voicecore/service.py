@@ -12,6 +12,7 @@ from loguru import logger
 
 from voicecore._auth import ADMIN_SCOPE
 from voicecore._call import CallInfo, current_call, resolve_trace_id
+from voicecore._card_crypto import card_cipher
 from voicecore._codec import share_encoding
 from voicecore._execution import CALL_EVENT_TYPES, Executor
 from voicecore._in_memory import in_memory_store
@@ -87,7 +88,11 @@ class VoiceCoreService(VoiceCoreServiceBase):
         """A service with the default primitives, configured by ``settings``, on ``store`` (in
         memory if not given)."""
         settings = settings or Settings()
-        registry = default_registry(debug_primitives=settings.debug_primitives)
+        shared = settings.store != "memory"  # a shared store needs the same key on every replica
+        registry = default_registry(
+            debug_primitives=settings.debug_primitives,
+            card_cipher=card_cipher(settings.card_key, shared_store=shared),
+        )
         return cls(registry, settings=settings, store=store)
 
     async def execute_primitive(self, message: ExecutePrimitiveRequest) -> ExecutePrimitiveResponse:

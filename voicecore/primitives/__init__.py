@@ -5,17 +5,22 @@ Their contract is ``voicecore.primitive``; the capture primitives build on ``voi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicecore.primitive import Primitive
+
+if TYPE_CHECKING:
+    from voicecore._card_crypto import CardCipher
 
 __all__ = ["builtin_primitives", "debug_primitive_set"]
 
 
-def builtin_primitives() -> list[Primitive[Any]]:
-    """One instance of every production primitive."""
+def builtin_primitives(*, card_cipher: CardCipher | None = None) -> list[Primitive[Any]]:
+    """One instance of every production primitive; ``capture_card`` seals with
+    ``card_cipher`` (None: a random key of its own)."""
     from voicecore.primitives.address import CaptureAddress
     from voicecore.primitives.amount import CaptureAmount
+    from voicecore.primitives.card import CaptureCard
     from voicecore.primitives.choice import CaptureChoice
     from voicecore.primitives.confirm import Confirm
     from voicecore.primitives.date import CaptureDate
@@ -37,6 +42,7 @@ def builtin_primitives() -> list[Primitive[Any]]:
         CaptureAmount(),
         CaptureChoice(),
         CaptureAddress(),
+        CaptureCard(card_cipher),
         Confirm(),
     ]
 

@@ -1,0 +1,372 @@
+"""capture_card: caller-style card numbers, expiry dates and CVVs; brands, Luhn, readback,
+the parts asked for in turn, corrections of one part, and nothing shown but brand and last
+four until the capture completes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from tests._cases import cases
+from voicecore._card_crypto import CardCipher
+from voicecore.capture import Answer, HeldValue, Reading, Reply
+from voicecore.primitives._card_parts import (
+    CardParts,
+    Expiry,
+    brand_of,
+    expiry_from_digits,
+    luhn_valid,
+)
+from voicecore.primitives.card import CaptureCard, CaptureCardParams
+
+CIPHER = CardCipher(bytes(range(32)))
+PRIMITIVE = CaptureCard(CIPHER)
+TODAY = date(2026, 12, 1)
+
+
+def params_of(text: str, **params: Any) -> CaptureCardParams:
+    return CaptureCardParams.model_validate(
+        {"transcription": text, "reference_date": TODAY.isoformat(), **params}
+    )
+
+
+def reading_of(text: str, partial: str | None = None, **params: Any) -> Reading:
+    return PRIMITIVE.read(text, params_of(text, **params), partial)
+
+
+def opened(token: str | None) -> tuple[str, str, str]:
+    """A token's number, expiry (MM/YY) and CVV."""
+    assert token is not None
+    parts = CardParts.from_sealed_text(CIPHER.open(token))
+    return parts.number, parts.expiry.written if parts.expiry else "", parts.cvv
+
+
+VISA = "4111111111111111"
+MC = "5555555555554444"
+AMEX = "378282246310005"
+
+# A whole card said or written in one turn -> number, expiry, CVV.
+WHOLE_CARDS = [
+    ("4111 1111 1111 1111, expires 04/27, CVV 123.", VISA, "04/27", "123"),
+    ("4111-1111-1111-1111 04/27 123", VISA, "04/27", "123"),
+    ("41111111111111110427123", VISA, "04/27", "123"),
+    (
+        "my card number is four one one one one one one one one one one one one one one one "
+        "expiring oh four twenty seven security code one two three",
+        VISA,
+        "04/27",
+        "123",
+    ),
+    ("uh it's 4111 1111 1111 1111 um exp 4/27 cvv 123", VISA, "04/27", "123"),
+    ("the card number is 4111111111111111 expiration date 04/2027 cvc 123", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 valid thru april twenty seven code 123", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 april 2027 123", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 good through april of twenty twenty seven 123", VISA, "04/27", "123"),
+    ("5555 5555 5555 4444 april twenty seven 123", MC, "04/27", "123"),
+    (
+        "five five five five, five five five five, five five five five, four four four four, "
+        "expires twelve twenty eight, the security code is nine nine nine",
+        MC,
+        "12/28",
+        "999",
+    ),
+    (
+        "double five double five, double five double five, double five double five, "
+        "double four double four, oh one slash thirty, cvv three two one",
+        MC,
+        "01/30",
+        "321",
+    ),
+    ("2221 0000 0000 0009 exp 01/27 cvv 456", "2221000000000009", "01/27", "456"),
+    ("2720 9999 9999 9996 exp 06/29 cvv 456", "2720999999999996", "06/29", "456"),
+    ("3782 822463 10005 exp 12/28 cvv 1234", AMEX, "12/28", "1234"),
+    (
+        "three seven eight two, eight two two four six three, one zero zero zero five, "
+        "expiring december twenty eight, four digit code one two three four",
+        AMEX,
+        "12/28",
+        "1234",
+    ),
+    ("371449635398431 0530 4321", "371449635398431", "05/30", "4321"),
+    ("uh it's 6011 1111 1111 1117 good thru may 2030 code 321", "6011111111111117", "05/30", "321"),
+    ("6011 0009 9013 9424, 11/27, 737", "6011000990139424", "11/27", "737"),
+    ("3530 1113 3330 0000 exp 03/28 cvv 111", "3530111333300000", "03/28", "111"),
+    ("3566 0020 2036 0505 exp 03/28 cvv 111", "3566002020360505", "03/28", "111"),
+    ("3056 9309 0259 04 exp 03/28 cvv 111", "30569309025904", "03/28", "111"),
+    ("6200 0000 0000 0005 exp 03/28 cvv 111", "6200000000000005", "03/28", "111"),
+    ("4222222222222 exp 03/28 cvv 111", "4222222222222", "03/28", "111"),
+    (
+        "forty one eleven eleven eleven eleven eleven eleven eleven, oh four twenty seven, "
+        "one twenty three",
+        VISA,
+        "04/27",
+        "123",
+    ),
+    ("no wait, 5555 5555 5555 4444, 04/27, 123", MC, "04/27", "123"),
+    ("4111 1111 1111 1111 expires oh 4 27 cvv 1 2 3", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111, expiry date: 04-27, security code: 123", VISA, "04/27", "123"),
+    ("sure, 4111.1111.1111.1111 exp 0427 cvv2 123", VISA, "04/27", "123"),
+    ("cvv 123 expires 04/27 card number 4111 1111 1111 1111", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 oh four slash twenty seven, one two three", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 oh four slash twenty twenty seven cvv 123", VISA, "04/27", "123"),
+]
+
+# Only the number asked for (no expiry, no CVV): number said or written -> number.
+NUMBERS = [
+    ("4111 1111 1111 1111", VISA),
+    ("4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1", VISA),
+    ("four one one one one one one one one one one one one one one one", VISA),
+    ("four triple one, one one one one, one one one one, one one one one", VISA),
+    ("yeah my card number is 4111111111111111", VISA),
+    ("it's 5555-5555-5555-4444", MC),
+    ("um, uh, 5555 5555 5555 4444.", MC),
+    ("the long number on the front is 3782 822463 10005", AMEX),
+    ("three seven eight two eight two two four six three one oh oh oh five", AMEX),
+    ("card number 6011 1111 1111 1117", "6011111111111117"),
+    ("sorry, i mean 4111 1111 1111 1111", VISA),
+]
+
+# What the turn still needs, given the text: reason.
+PARTIAL = [
+    ("4111 1111", "need_more_digits"),
+    ("4111 1111 1111 1111", "need_expiry"),
+    ("4111 1111 1111 1111 exp 04/27", "need_cvv"),
+    ("expires 04/27", "need_number"),
+    ("cvv 123", "need_number"),
+]
+
+# No value, and why.
+REFUSED = [
+    ("4111 1111 1111 1112 04/27 123", "luhn_failed"),
+    ("5555 5555 5555 4445", "luhn_failed"),
+    ("9111 1111 1111 1111", "unknown_brand"),
+    ("4111 1111 1111 11", "wrong_length"),
+    ("4111 1111 1111 1111 expires 04/24 cvv 123", "card_expired"),
+    ("4111 1111 1111 1111 expires 11/26 cvv 123", "card_expired"),
+    ("4111 1111 1111 1111 expires 04/2099 cvv 123", "expiry_out_of_range"),
+    ("3782 822463 10005 exp 12/28 cvv 123", "wrong_cvv_length"),
+    ("4111 1111 1111 1111 exp 12/28 cvv 1234", "wrong_cvv_length"),
+    ("", "no_value_heard"),
+    ("i don't have it on me", "no_value_heard"),
+    ("double", "no_value_heard"),
+    ("+4111111111111111", "no_value_heard"),
+]
+
+
+class TestReading:
+    @cases("text, number, expiry, cvv", WHOLE_CARDS)
+    def test_whole_card(self, text: str, number: str, expiry: str, cvv: str) -> None:
+        reading = reading_of(text)
+        assert opened(reading.value) == (number, expiry, cvv), reading.reason
+
+    @cases("text, number", NUMBERS)
+    def test_number_alone(self, text: str, number: str) -> None:
+        reading = reading_of(text, require_expiry=False, require_cvv=False)
+        assert opened(reading.value) == (number, "", "")
+
+    @cases("text, reason", PARTIAL)
+    def test_what_is_missing(self, text: str, reason: str) -> None:
+        reading = reading_of(text)
+        assert (reading.value, reading.reason, reading.parts["missing"]) == (None, reason, reason)
+        assert reading.partial is not None
+
+    @cases("text, reason", REFUSED)
+    def test_refused(self, text: str, reason: str) -> None:
+        reading = reading_of(text)
+        assert (reading.value, reading.reason, reading.partial) == (None, reason, None)
+
+    def test_parts_shown_are_brand_last_four_and_expiry(self) -> None:
+        reading = reading_of("4111 1111 1111 1111 exp 04/27 cvv 123")
+        assert dict(reading.parts) == {"brand": "visa", "last4": "1111", "expiry": "04/27"}
+        assert reading.readback == "a Visa ending in one one one one, expiring April 2027"
+
+    def test_amex_readback_says_an(self) -> None:
+        reading = reading_of(AMEX, require_expiry=False, require_cvv=False)
+        assert reading.readback == "an American Express ending in zero zero zero five"
+
+    def test_expired_is_relative_to_the_reference_date(self) -> None:
+        """A card good through November 2026 is expired on 1 December 2026, not in November."""
+        said = "4111 1111 1111 1111 expires 11/26 cvv 123"
+        assert reading_of(said, reference_date="2026-11-30").value is not None
+        assert reading_of(said).reason == "card_expired"
+
+    def test_default_reference_date_is_today(self) -> None:
+        params = CaptureCardParams(transcription="")
+        assert params.today() <= date.today().replace(year=date.today().year + 1)
+        assert CaptureCardParams(transcription="", reference_date=TODAY).today() == TODAY
+
+
+class TestTurns:
+    """Parts said over several turns: the partial token carries what earlier turns gave."""
+
+    @pytest.mark.parametrize(
+        ("turns", "expected"),
+        [
+            (["4111 1111", "1111 1111", "04/27", "123"], (VISA, "04/27", "123")),
+            (
+                ["4111 1111 1111 1111", "oh four twenty seven", "one two three"],
+                (VISA, "04/27", "123"),
+            ),
+            (["4111 1111 1111 1111", "april twenty seven", "1 2 3"], (VISA, "04/27", "123")),
+            (["4111 1111 1111 1111", "expires 04/27 and the code is 123"], (VISA, "04/27", "123")),
+            (["expires 04/27", "4111 1111 1111 1111", "123"], (VISA, "04/27", "123")),
+            (["3782 822463 10005", "12/28", "1234"], (AMEX, "12/28", "1234")),
+            (["3782 822463 10005 exp 12/28", "4321"], (AMEX, "12/28", "4321")),
+            (["4111", "1111", "1111", "1111 0427 123"], (VISA, "04/27", "123")),
+        ],
+    )
+    def test_parts_in_turns(self, turns: list[str], expected: tuple[str, str, str]) -> None:
+        partial: str | None = None
+        reading = Reading(value=None)
+        for text in turns:
+            reading = reading_of(text, partial)
+            partial = reading.partial or partial
+        assert opened(reading.value) == expected
+
+    def test_keys_are_exact(self) -> None:
+        params = params_of("")
+        number = PRIMITIVE.read_keys(VISA, params, None)
+        assert (number.reason, number.certainty) == ("need_expiry", 1.0)
+        expiry = PRIMITIVE.read_keys("0427", params, number.partial)
+        whole = PRIMITIVE.read_keys("123", params, expiry.partial)
+        assert (opened(whole.value), whole.certainty) == ((VISA, "04/27", "123"), 1.0)
+
+    def test_keys_in_one_entry(self) -> None:
+        whole = PRIMITIVE.read_keys(VISA + "0427123", params_of(""), None)
+        assert opened(whole.value) == (VISA, "04/27", "123")
+
+
+def held_of(text: str) -> HeldValue:
+    reading = reading_of(text)
+    assert reading.value is not None
+    return HeldValue(reading.value, reading.readback, dict(reading.parts), 0.9)
+
+
+def reply_of(said: str, answer: Answer = Answer.NO) -> Reply:
+    text = said.split(", ", 1)[1] if answer is Answer.NO else said
+    return Reply(answer, text, said)
+
+
+class TestCorrections:
+    HELD = "4111 1111 1111 1111 exp 04/27 cvv 123"
+
+    @pytest.mark.parametrize(
+        ("said", "expected"),
+        [
+            ("no, the expiry is 05/28", (VISA, "05/28", "123")),
+            ("no, the expiration date is oh five twenty eight", (VISA, "05/28", "123")),
+            ("no, it expires may twenty eight", (VISA, "05/28", "123")),
+            ("no, the security code is 456", (VISA, "04/27", "456")),
+            ("no, cvv four five six", (VISA, "04/27", "456")),
+            ("no, 456", (VISA, "04/27", "456")),
+            ("no, 0528", (VISA, "05/28", "123")),
+            ("no, the number is 5555 5555 5555 4444", (MC, "04/27", "123")),
+            ("no, 5555 5555 5555 4444", (MC, "04/27", "123")),
+        ],
+    )
+    def test_one_part_replaced(self, said: str, expected: tuple[str, str, str]) -> None:
+        edited = PRIMITIVE.correct(held_of(self.HELD), reply_of(said), params_of(said))
+        assert edited is not None and opened(edited.value) == expected
+
+    def test_no_card_words_is_no_edit(self) -> None:
+        said = "no, that's not right"
+        assert PRIMITIVE.correct(held_of(self.HELD), reply_of(said), params_of(said)) is None
+
+    def test_a_bad_part_is_refused_with_its_reason(self) -> None:
+        said = "no, the number is 4111 1111 1111 1112"
+        edited = PRIMITIVE.correct(held_of(self.HELD), reply_of(said), params_of(said))
+        assert edited is not None and edited.reason == "luhn_failed"
+
+
+class TestBrandsAndLuhn:
+    @pytest.mark.parametrize(
+        ("number", "brand"),
+        [
+            ("4111", "visa"),
+            ("5100", "mastercard"),
+            ("5599", "mastercard"),
+            ("2221", "mastercard"),
+            ("2720", "mastercard"),
+            ("2721", None),
+            ("2220", None),
+            ("2200", "mir"),
+            ("340", "amex"),
+            ("370", "amex"),
+            ("3528", "jcb"),
+            ("3589", "jcb"),
+            ("3527", None),
+            ("3000", "diners"),
+            ("3095", "diners"),
+            ("3600", "diners"),
+            ("6011", "discover"),
+            ("644", "discover"),
+            ("650", "discover"),
+            ("622126", "discover"),
+            ("622925", "discover"),
+            ("622125", "unionpay"),
+            ("622926", "unionpay"),
+            ("9", None),
+            ("", None),
+        ],
+    )
+    def test_brand_by_longest_prefix(self, number: str, brand: str | None) -> None:
+        found = brand_of(number)
+        assert (found.id if found else None) == brand
+
+    @pytest.mark.parametrize(
+        ("number", "valid"),
+        [
+            (VISA, True),
+            (MC, True),
+            (AMEX, True),
+            ("79927398713", True),
+            ("79927398710", False),
+            ("4111111111111112", False),
+            ("0", True),
+        ],
+    )
+    def test_luhn(self, number: str, valid: bool) -> None:
+        assert luhn_valid(number) is valid
+
+    @pytest.mark.parametrize(
+        ("digits", "expiry"),
+        [
+            ("0427", Expiry(4, 2027)),
+            ("427", Expiry(4, 2027)),
+            ("042027", Expiry(4, 2027)),
+            ("42027", Expiry(4, 2027)),
+            ("1230", Expiry(12, 2030)),
+            ("1327", None),
+            ("0027", None),
+            ("12", None),
+        ],
+    )
+    def test_expiry_digits(self, digits: str, expiry: Expiry | None) -> None:
+        assert expiry_from_digits(digits) == expiry
+
+
+class TestEdges:
+    @pytest.mark.parametrize(
+        ("text", "reason", "expiry"),
+        [
+            ("4111 1111 1111 1111 expires may", "need_expiry", None),
+            ("4111 1111 1111 1111 exp 13/27", "need_expiry", None),
+            ("4111 1111 1111 1111 oh four slash", "need_expiry", None),
+            ("4111 1111 1111 1111 04/27 12345", "need_cvv", "04/27"),
+            ("oh four slash twenty seven", "need_number", "04/27"),
+            ("4 slash 27", "need_number", "04/27"),
+        ],
+    )
+    def test_partly_heard(self, text: str, reason: str, expiry: str | None) -> None:
+        """What cannot be a part is left out; the rest is kept."""
+        reading = reading_of(text)
+        assert (reading.reason, reading.parts.get("expiry")) == (reason, expiry)
+
+    def test_a_long_run_with_no_number_in_it_is_refused(self) -> None:
+        assert reading_of("4111 1111 1111 1112 1111 1111").reason == "wrong_length"
+
+    def test_nineteen_digit_visa(self) -> None:
+        reading = reading_of("4111111111111111003", require_expiry=False, require_cvv=False)
+        assert opened(reading.value) == ("4111111111111111003", "", "")

@@ -1,0 +1,373 @@
+"""The parts of a payment card as callers say them: number (Luhn, brand), expiry, CVV.
+
+Brands by issuer identification number (IIN) prefix and length, from the IIN table of
+Wikipedia's "Payment card number" article (as of 2024), which follows the networks' own
+published ranges. The longest matching prefix wins, so Discover's 622126-622925 (its
+UnionPay co-branded range) is Discover and the rest of 62 UnionPay. python-stdnum has the Luhn
+check but no brand table, so both are kept here (Luhn is five lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Final
+
+from voicecore.spoken.digits import digit_run, is_digit_word
+
+__all__ = [
+    "BRANDS",
+    "Brand",
+    "CardParts",
+    "Expiry",
+    "brand_of",
+    "heard_parts",
+    "luhn_valid",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """A card network: its ``data.brand`` id, spoken name, IIN prefixes, number lengths (the
+    usual one first) and CVV length."""
+
+    id: str
+    name: str
+    prefixes: tuple[str, ...]
+    lengths: tuple[int, ...]
+    cvv_length: int = 3
+
+
+def _span(first: int, last: int) -> tuple[str, ...]:
+    return tuple(str(prefix) for prefix in range(first, last + 1))
+
+
+BRANDS: Final = (
+    Brand("amex", "American Express", ("34", "37"), (15,), cvv_length=4),
+    Brand("visa", "Visa", ("4",), (16, 13, 19)),
+    Brand("mastercard", "Mastercard", (*_span(51, 55), *_span(2221, 2720)), (16,)),
+    Brand(
+        "discover",
+        "Discover",
+        ("6011", *_span(644, 649), "65", *_span(622126, 622925)),
+        (16, 17, 18, 19),
+    ),
+    Brand("jcb", "JCB", _span(3528, 3589), (16, 17, 18, 19)),
+    Brand("diners", "Diners Club", (*_span(300, 305), "3095", "36", "38", "39"), (14, 16, 19)),
+    Brand("unionpay", "UnionPay", ("62",), (16, 17, 18, 19)),
+    Brand("mir", "Mir", _span(2200, 2204), (16, 17, 18, 19)),
+)
+_BY_PREFIX: Final = {prefix: brand for brand in BRANDS for prefix in brand.prefixes}
+_LONGEST_PREFIX: Final = max(len(prefix) for prefix in _BY_PREFIX)
+#: Fewer digits than this are the start of a number, kept for the next turn.
+MIN_NUMBER: Final = 13
+MAX_NUMBER: Final = 19
+
+
+def brand_of(number: str) -> Brand | None:
+    """The brand whose IIN prefix ``number`` starts with (the longest prefix), or None."""
+    for size in range(min(_LONGEST_PREFIX, len(number)), 0, -1):
+        brand = _BY_PREFIX.get(number[:size])
+        if brand is not None:
+            return brand
+    return None
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether ``number`` passes the Luhn (mod 10) check (ISO/IEC 7812-1)."""
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char) * (2 if index % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return total % 10 == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    """A card's expiry month and four-digit year."""
+
+    month: int
+    year: int
+
+    @property
+    def written(self) -> str:
+        """``MM/YY``, as on the card."""
+        return f"{self.month:02d}/{self.year % 100:02d}"
+
+    def expired(self, today: date) -> bool:
+        """A card is good through the last day of its month."""
+        return (self.year, self.month) < (today.year, today.month)
+
+
+@dataclass(frozen=True, slots=True)
+class CardParts:
+    """What is known of a card: digits of the number (maybe not all yet), expiry, CVV."""
+
+    number: str = ""
+    expiry: Expiry | None = None
+    cvv: str = ""
+
+    def merged(self, newer: CardParts) -> CardParts:
+        """These parts with those ``newer`` has replacing them."""
+        return CardParts(
+            newer.number or self.number, newer.expiry or self.expiry, newer.cvv or self.cvv
+        )
+
+    def sealed_text(self) -> str:
+        """The parts as one string to seal ("4111...|0427|123"; missing parts empty)."""
+        expiry = f"{self.expiry.month:02d}{self.expiry.year}" if self.expiry else ""
+        return f"{self.number}|{expiry}|{self.cvv}"
+
+    @classmethod
+    def from_sealed_text(cls, text: str) -> CardParts:
+        """The parts ``sealed_text`` wrote."""
+        number, expiry, cvv = text.split("|")
+        month_year = Expiry(int(expiry[:2]), int(expiry[2:])) if expiry else None
+        return cls(number, month_year, cvv)
+
+
+_MONTHS: Final = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+# Words that say which part the digits after them are ("expires", "cvv"), longest first.
+_LABELS: Final = (
+    (("card", "number"), "number"),
+    (("account", "number"), "number"),
+    (("long", "number"), "number"),
+    (("number",), "number"),
+    (("card",), "number"),
+    (("expiration", "date"), "expiry"),
+    (("expiry", "date"), "expiry"),
+    (("exp", "date"), "expiry"),
+    (("valid", "thru"), "expiry"),
+    (("valid", "through"), "expiry"),
+    (("valid", "until"), "expiry"),
+    (("good", "thru"), "expiry"),
+    (("good", "through"), "expiry"),
+    (("expiration",), "expiry"),
+    (("expiry",), "expiry"),
+    (("expires",), "expiry"),
+    (("expiring",), "expiry"),
+    (("expire",), "expiry"),
+    (("exp",), "expiry"),
+    (("date",), "expiry"),
+    (("security", "code"), "cvv"),
+    (("verification", "code"), "cvv"),
+    (("card", "verification", "value"), "cvv"),
+    (("three", "digit", "code"), "cvv"),
+    (("four", "digit", "code"), "cvv"),
+    (("cvv",), "cvv"),
+    (("cvv2",), "cvv"),
+    (("cvc",), "cvv"),
+    (("cvc2",), "cvv"),
+    (("cid",), "cvv"),
+    (("csc",), "cvv"),
+    (("security",), "cvv"),
+    (("code",), "cvv"),
+    (("c", "v", "v"), "cvv"),
+    (("c", "v", "c"), "cvv"),
+)
+_LABELS_LONGEST_FIRST: Final = tuple(sorted(_LABELS, key=lambda item: -len(item[0])))
+# "04/27", "4/2027", "04-27", "0427" is read as digits.
+_WRITTEN_EXPIRY: Final = re.compile(r"^(\d{1,2})[/.-](\d{2}|\d{4})$")
+# A written number with separators: "4111-1111-1111-1111", "4111.1111".
+_WRITTEN_GROUPS: Final = re.compile(r"^\d+(?:[-.]\d+)+$")
+# What may follow a number in one run: an expiry (MYY, MMYY), a CVV (3, 4), or both. A
+# split leaving anything else would drop digits, or read a mistyped number as another card.
+_REST_SIZES: Final = frozenset({3, 4, 7, 8})
+#: Years ahead of today an expiry may be (cards are issued for at most about ten).
+MAX_YEARS_AHEAD: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Digits said together, and the part a label gave them (None: unlabeled)."""
+
+    digits: str
+    part: str | None
+    expiry: Expiry | None = None
+
+
+def heard_parts(tokens: Sequence[str], known: CardParts, *, filling: bool) -> CardParts | None:
+    """The card parts said in ``tokens``; None if nothing of a card was said.
+
+    ``filling``: the caller is giving the parts still missing from ``known`` (a number not
+    yet whole goes on with the digits said; then the expiry, then the CVV); otherwise the
+    caller corrects ``known`` and each run is read by its label or its shape. A number of 13
+    or more digits is whole as heard (Luhn and length are checked later)."""
+    runs = list(_runs(tokens))
+    if not runs:
+        return None
+    heard = CardParts()
+    for run in runs:
+        heard = _assign(run, heard, known, filling)
+    return heard
+
+
+def _runs(said: Sequence[str]) -> Iterator[_Run]:
+    """The digit runs, expiry dates and labels in ``said``, in order: each run with the part
+    its label gave it."""
+    part: str | None = None
+    index = 0
+    tokens = [token for token in said if token not in ("and", "of", "the", "is", "it's")]
+    while index < len(tokens):
+        label = _label_at(tokens, index)
+        if label is not None:
+            part, index = label[0], index + label[1]
+            continue
+        token = tokens[index]
+        if token in _MONTHS:
+            digits, index = digit_run(tokens, index + 1)
+            year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
+            expiry = _expiry(_MONTHS[token], digits[:year_size]) if digits.isdigit() else None
+            if expiry is not None:
+                yield _Run("", "expiry", expiry)
+                part = None  # what follows "april twenty seven" is said for itself
+                if digits[year_size:]:
+                    yield _Run(digits[year_size:], None)
+            continue
+        written = _WRITTEN_EXPIRY.match(token)
+        if written is not None:
+            expiry = _expiry(int(written[1]), written[2])
+            if expiry is not None:
+                yield _Run("", "expiry", expiry)
+            index += 1
+            continue
+        if _WRITTEN_GROUPS.match(token):
+            yield _Run(re.sub(r"\D", "", token), part)
+            index += 1
+            continue
+        if is_digit_word(token, o_is_zero=True) and token not in ("hundred", "thousand"):
+            digits, index = digit_run(tokens, index, o_is_zero=True)
+            if tokens[index : index + 1] == ["slash"] and digits.isdigit():
+                yield from _slashed(digits, tokens, index + 1, part)
+                index = digit_run(tokens, index + 1, o_is_zero=True)[1]
+                part = None
+                continue
+            if digits.isdigit():
+                yield _Run(digits, part)
+            if digits:
+                continue
+        index += 1
+
+
+def _slashed(month_run: str, tokens: list[str], at: int, part: str | None) -> Iterator[_Run]:
+    """ "... oh four slash twenty seven": the month ends the run before "slash" (what comes
+    before it is another part: the number said in the same breath), the year starts the run
+    after it (and what follows the year is another part)."""
+    size = 2 if len(month_run) >= 2 and 1 <= int(month_run[-2:]) <= 12 else 1
+    if month_run[:-size]:
+        yield _Run(month_run[:-size], part)
+    digits = digit_run(tokens, at, o_is_zero=True)[0]
+    year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
+    expiry = _expiry(int(month_run[-size:]), digits[:year_size]) if digits.isdigit() else None
+    if expiry is not None:
+        yield _Run("", "expiry", expiry)
+    if digits[year_size:]:
+        yield _Run(digits[year_size:], None)
+
+
+def _label_at(tokens: Sequence[str], index: int) -> tuple[str, int] | None:
+    for words, part in _LABELS_LONGEST_FIRST:
+        if tuple(tokens[index : index + len(words)]) == words:
+            return part, len(words)
+    return None
+
+
+def _expiry(month: int, year_text: str) -> Expiry | None:
+    if not 1 <= month <= 12 or len(year_text) not in (2, 4):
+        return None
+    year = int(year_text)
+    return Expiry(month, year if len(year_text) == 4 else 2000 + year)
+
+
+def expiry_from_digits(digits: str) -> Expiry | None:
+    """ "0427", "427", "042027", "42027": a month (one or two digits) then a year (two or
+    four); None if no such reading has a month 1-12."""
+    for month_size in (2, 1):
+        month, year = digits[:month_size], digits[month_size:]
+        if len(year) in (2, 4) and (expiry := _expiry(int(month), year)) is not None:
+            return expiry
+    return None
+
+
+def _assign(run: _Run, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+    """``heard`` with ``run`` put where it belongs: where its label says, else to the number
+    while it is not whole (13 digits), else to the expiry or CVV."""
+    if run.expiry is not None:
+        return replace(heard, expiry=run.expiry)
+    if run.part == "cvv":
+        return replace(heard, cvv=run.digits)
+    if run.part == "expiry":
+        expiry = expiry_from_digits(run.digits)
+        return replace(heard, expiry=expiry) if expiry else heard
+    if run.part == "number":
+        return _with_number(run.digits, heard, known, filling)
+    so_far = heard.number or known.number
+    if filling and len(so_far) < MIN_NUMBER:
+        return _with_number(so_far + run.digits, heard, known, filling)
+    if not heard.number and len(run.digits) >= MIN_NUMBER:
+        return _with_number(run.digits, heard, known, filling)  # the number said again
+    return _rest(run.digits, heard, known, filling)
+
+
+def _with_number(digits: str, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+    whole, rest = _split_number(digits)
+    heard = replace(heard, number=whole)
+    return _rest(rest, heard, known, filling) if rest else heard
+
+
+def _rest(digits: str, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+    """Digits that are not the number: the expiry (filling: while it is missing), the CVV
+    (three or four digits), or both ("0427 123")."""
+    wants_expiry = heard.expiry is None and not (filling and known.expiry is not None)
+    expiry = expiry_from_digits(digits[:4]) if wants_expiry else None
+    if expiry is not None and len(digits) == 4 and not _amex_code(digits, heard, known, filling):
+        return replace(heard, expiry=expiry)
+    if expiry is not None and len(digits) in (7, 8):
+        return replace(heard, expiry=expiry, cvv=digits[4:])
+    if len(digits) in (3, 4):
+        return replace(heard, cvv=digits)
+    expiry = expiry_from_digits(digits) if wants_expiry else None
+    return replace(heard, expiry=expiry) if expiry is not None else heard
+
+
+def _amex_code(digits: str, heard: CardParts, known: CardParts, filling: bool) -> bool:
+    """Four digits said where the expiry is known and the card's CVV is four digits."""
+    brand = brand_of(heard.number or known.number)
+    return brand is not None and brand.cvv_length == 4 and filling and known.expiry is not None
+
+
+def _split_number(digits: str) -> tuple[str, str]:
+    """A number run that goes on into the expiry or CVV ("4111...1111 0427 123" said in one
+    breath): the number at the brand's length that passes Luhn, and the rest; else all of it."""
+    brand = brand_of(digits)
+    if brand is None or len(digits) <= brand.lengths[0]:
+        return digits, ""
+    if len(digits) in brand.lengths and luhn_valid(digits):
+        return digits, ""
+    for length in brand.lengths:
+        rest = len(digits) - length
+        if rest in _REST_SIZES and luhn_valid(digits[:length]):
+            return digits[:length], digits[length:]
+    return digits, ""
