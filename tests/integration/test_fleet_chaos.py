@@ -348,9 +348,10 @@ def _assert_exactly_once(
     assert tally.over_deadline == []
     completed = {event.trace_id for event in replay if event.type == "primitive.completed"}
     assert completed == set(tally.acknowledged)  # nothing applied that no client asked for
-    assert [(e.sequence, e.type, e.trace_id) for e in fleet.seen] == [
-        (e.sequence, e.type, e.trace_id) for e in replay
-    ]
+    followed = [(e.sequence, e.type, e.trace_id) for e in fleet.seen]
+    logged = [(e.sequence, e.type, e.trace_id) for e in replay]
+    missed, extra = sorted(set(logged) - set(followed)), sorted(set(followed) - set(logged))
+    assert followed == logged, f"the follower missed {missed[:20]}, saw unlogged {extra[:20]}"
     sequences = [event.sequence for event in replay]
     assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
 
