@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final, TypeVar
 
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, StreamEventsRequest
+from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    ExecutePrimitiveRequest,
+    StreamEventsRequest,
+)
 from voicecore._trace import TRACE_ID_RULE, is_valid_trace_id
 from voicecore.errors import InvalidParamsError
 
@@ -24,6 +28,7 @@ __all__ = [
     "MAX_OBJECTIVE_TYPE",
     "MAX_PURPOSE",
     "MAX_REPORTED_ERRORS",
+    "delete_request_refusal",
     "execute_request_refusal",
     "limited_errors",
     "stream_request_refusal",
@@ -73,6 +78,17 @@ def stream_request_refusal(
         problems.append(("types", f"should have at most {MAX_EVENT_TYPES} items"))
     elif any(len(type) > MAX_OBJECTIVE_TYPE for type in request.types):
         problems.append(("types", f"each should be at most {MAX_OBJECTIVE_TYPE} characters"))
+    return _refusal(problems)
+
+
+def delete_request_refusal(
+    request: DeleteConversationRequest, metadata_trace_id: str = ""
+) -> InvalidParamsError | None:
+    """The same for a DeleteConversation request, whose conversation_id is required."""
+    problems = [_too_long("conversation_id", request.conversation_id, MAX_CONVERSATION_ID)]
+    if not request.conversation_id:
+        problems.append(("conversation_id", "is required"))
+    problems += _trace_id_problems(request.trace_id, metadata_trace_id)
     return _refusal(problems)
 
 
