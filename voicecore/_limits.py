@@ -28,6 +28,7 @@ __all__ = [
     "MAX_OBJECTIVE_TYPE",
     "MAX_PURPOSE",
     "MAX_REPORTED_ERRORS",
+    "MAX_TENANT",
     "delete_request_refusal",
     "execute_request_refusal",
     "limited_errors",
@@ -39,6 +40,8 @@ MAX_OBJECTIVE_TYPE: Final = 128
 MAX_CONVERSATION_ID: Final = 256
 MAX_IDEMPOTENCY_KEY: Final = 256
 MAX_PURPOSE: Final = 1_000
+#: A tenant named in a request (DeleteConversation); the tokens file's have no bound of their own.
+MAX_TENANT: Final = 256
 #: Types in a StreamEvents filter (each at most MAX_OBJECTIVE_TYPE characters).
 MAX_EVENT_TYPES: Final = 64
 #: Field errors listed in an error's details; the rest are counted ("and 12 more").
@@ -88,6 +91,7 @@ def delete_request_refusal(
     problems = [_too_long("conversation_id", request.conversation_id, MAX_CONVERSATION_ID)]
     if not request.conversation_id:
         problems.append(("conversation_id", "is required"))
+    problems.append(_too_long("tenant", request.tenant, MAX_TENANT))
     problems += _trace_id_problems(request.trace_id, metadata_trace_id)
     return _refusal(problems)
 
