@@ -8,6 +8,10 @@ acme's erasure does, what bravo may not do, and what a follower connected over g
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -180,3 +184,23 @@ class TestDeleteConversationOverGrpc:
             assert (await vc.delete_conversation(CONVERSATION, allow_missing=True)).sequence == 0
             with pytest.raises(Exception, match="NOT_FOUND"):
                 await vc.delete_conversation(CONVERSATION)
+
+    async def test_the_cli_erases_and_exits_1_when_not_found(self, server: RunningServer) -> None:
+        await both_hold_a_value(server)
+        erased = await cli(server, ACME)
+        assert erased.returncode == 0, erased.stderr
+        assert json.loads(erased.stdout)["capturesForgotten"] == 1
+        again = await cli(server, ACME)
+        assert again.returncode == 1 and "NOT_FOUND" in again.stderr and not again.stdout
+        missing = await cli(server, ACME, "--allow-missing")
+        assert missing.returncode == 0 and json.loads(missing.stdout) == {}
+
+
+async def cli(server: RunningServer, token: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``voicecore delete-conversation`` as a subprocess, without this shell's VOICE_CORE_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_CORE_")}
+    command = [sys.executable, "-m", "voicecore", "delete-conversation", CONVERSATION]
+    command += ["--endpoint", server.target, "--token", token, *extra]
+    return await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=30
+    )
