@@ -95,6 +95,14 @@ class TestIndexes:
             b"r" + store.keys.record(claim.key).encode()
         ]
 
+    async def test_writes_without_a_conversation_are_not_indexed(self, store: RedisStore) -> None:
+        """A call that stands alone (no conversation id) cannot be erased: no index for it."""
+        claim = Claim(("a", "", "k"), "f", b"response")
+        done = await store.commit(TurnWrites((NewEvent("said", tenant="a"),), claim=claim))
+        assert isinstance(done, Committed)
+        kept = set(await store.client.keys(f"{store.keys.prefix}:*"))
+        assert kept == {store.keys.record(claim.key).encode()}
+
     async def test_retention_keeps_the_event_index_in_step(self, redis: RedisServer) -> None:
         """Each trimmed entry leaves its conversation's index; a conversation whose events are
         all trimmed has no index left, and its erasure is NOT_FOUND-empty."""

@@ -304,6 +304,19 @@ class TestInMemoryParts:
             await erase(service)
         assert failed.value.status == Status.UNAVAILABLE
 
+    async def test_outside_any_rpc_the_tenant_is_the_empty_one(
+        self, service: VoiceCoreService
+    ) -> None:
+        """Called directly (no current_call), as without auth: tenant "" and its conversation."""
+        await holds_jo(service, tenant="")
+        request = DeleteConversationRequest(conversation_id=CONVERSATION)
+        assert (await service.delete_conversation(request)).captures_forgotten == 1
+        with pytest.raises(GRPCError) as other:
+            await service.delete_conversation(
+                DeleteConversationRequest(conversation_id=CONVERSATION, tenant="a")
+            )
+        assert other.value.status == Status.PERMISSION_DENIED
+
     async def test_the_in_process_client_erases_in_the_callers_tenant(
         self, service: VoiceCoreService
     ) -> None:
