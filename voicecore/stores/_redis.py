@@ -119,6 +119,8 @@ end
 redis.call('SET', KEYS[1], ARGV[4], 'NX')
 local last = redis.call('INCRBY', KEYS[1], nev)
 local first = last - nev + 1
+-- Each index is written once per commit (one SADD of all its sequences, one prune and expiry).
+local sequences = {}
 for j = 1, nev do
   local sequence = string.format('%d', first + j - 1)
   local index = KEYS[5 + 2 * ncap + j]
@@ -126,16 +128,17 @@ for j = 1, nev do
     redis.call('XADD', KEYS[2], sequence .. '-0', 'e', ARGV[10 + 2 * ncap + j])
   else
     redis.call('XADD', KEYS[2], sequence .. '-0', 'e', ARGV[10 + 2 * ncap + j], 'x', index)
-    redis.call('SADD', index, sequence)
+    if not sequences[index] then sequences[index] = {} end
+    table.insert(sequences[index], sequence)
   end
 end
+for index, added in pairs(sequences) do redis.call('SADD', index, unpack(added)) end
 local now_ms = math.floor(tonumber(ARGV[4]) / 1000)
-local longest = math.max(tonumber(ARGV[6]), tonumber(ARGV[7]))
+local touched = {}
 local function remember(index, key, ttl, kind)
   if index ~= KEYS[2] then
     redis.call('ZADD', index, now_ms + tonumber(ttl), kind .. key)
-    redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms)
-    redis.call('PEXPIRE', index, longest)
+    touched[index] = true
   end
 end
 local version = string.format('%d', last)
@@ -151,6 +154,11 @@ end
 if claim == '2' then
   redis.call('SET', KEYS[4], ARGV[8] .. ':' .. version .. ':' .. ARGV[9], 'PX', ARGV[7])
   remember(KEYS[5], KEYS[4], ARGV[7], 'r')
+end
+local longest = math.max(tonumber(ARGV[6]), tonumber(ARGV[7]))
+for index in pairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms)  -- keys expired since
+  redis.call('PEXPIRE', index, longest)
 end
 """
     + _trim(5, 10)
