@@ -779,8 +779,8 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
         events from the log and appends one "conversation.deleted" event that holds no values, all
         at once. Events already delivered are not recalled. NOT_FOUND when the conversation holds
         nothing (never used, already deleted, or another tenant's), unless allow_missing;
-        INVALID_ARGUMENT when conversation_id is empty or too long. The execute scope erases the
-        caller's own tenant's conversations; naming another tenant needs the admin scope.
+        INVALID_ARGUMENT when conversation_id is empty or a field is too long. The execute scope
+        erases the caller's own tenant's conversations; naming another tenant needs the admin scope.
         """
 
         return await self._unary_unary(
@@ -856,8 +856,8 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
         events from the log and appends one "conversation.deleted" event that holds no values, all
         at once. Events already delivered are not recalled. NOT_FOUND when the conversation holds
         nothing (never used, already deleted, or another tenant's), unless allow_missing;
-        INVALID_ARGUMENT when conversation_id is empty or too long. The execute scope erases the
-        caller's own tenant's conversations; naming another tenant needs the admin scope.
+        INVALID_ARGUMENT when conversation_id is empty or a field is too long. The execute scope
+        erases the caller's own tenant's conversations; naming another tenant needs the admin scope.
         """
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
