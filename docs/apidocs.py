@@ -117,8 +117,8 @@ STATUS_CASES: dict[Status, tuple[str, str]] = {
         "Read `success` and `error`.",
     ),
     Status.INVALID_ARGUMENT: (
-        "The bytes are not the method's message, a header is malformed, or a StreamEvents "
-        "field is out of bounds.",
+        "The bytes are not the method's message, a header is malformed, or a StreamEvents or "
+        "DeleteConversation field is out of bounds (or missing).",
         "Fix the client; do not retry.",
     ),
     Status.UNAUTHENTICATED: (
@@ -126,8 +126,14 @@ STATUS_CASES: dict[Status, tuple[str, str]] = {
         "Fix the configuration (`VOICE_CORE_AUTH_TOKEN`); do not retry.",
     ),
     Status.PERMISSION_DENIED: (
-        "The token lacks the scope the method needs.",
+        "The token lacks the scope the method needs (or, in DeleteConversation, names another "
+        "tenant without admin).",
         "Fix the token's scopes; do not retry.",
+    ),
+    Status.NOT_FOUND: (
+        "DeleteConversation: the conversation holds nothing (never used, already erased, "
+        "expired, or another tenant's).",
+        "Nothing to erase; send `allow_missing` to get OK instead.",
     ),
     Status.RESOURCE_EXHAUSTED: (
         "Too many calls in flight (server or connection share), or a message over the limit.",

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     Error,
     ErrorCode,
     Event,
@@ -35,6 +37,8 @@ __all__ = [
     "ADVERSARIAL_PHRASES",
     "MESSAGE_STRATEGIES",
     "adversarial_units",
+    "delete_conversation_requests",
+    "delete_conversation_responses",
     "doubles",
     "durations",
     "error_codes",
@@ -221,6 +225,28 @@ def stream_events_requests(draw: st.DrawFn) -> StreamEventsRequest:
 
 
 @st.composite
+def delete_conversation_requests(draw: st.DrawFn) -> DeleteConversationRequest:
+    """A ``DeleteConversationRequest`` with every field drawn."""
+    return DeleteConversationRequest(
+        conversation_id=draw(short_texts),
+        allow_missing=draw(st.booleans()),
+        trace_id=draw(short_texts),
+        tenant=draw(short_texts),
+    )
+
+
+@st.composite
+def delete_conversation_responses(draw: st.DrawFn) -> DeleteConversationResponse:
+    """A ``DeleteConversationResponse`` with every field drawn."""
+    return DeleteConversationResponse(
+        sequence=draw(uint64s),
+        events_deleted=draw(uint32s),
+        captures_forgotten=draw(uint32s),
+        records_forgotten=draw(uint32s),
+    )
+
+
+@st.composite
 def events(draw: st.DrawFn) -> Event:
     """An ``Event`` with every field drawn; time and payload possibly unset."""
     return Event(
@@ -272,6 +298,8 @@ def list_primitives_responses(draw: st.DrawFn) -> ListPrimitivesResponse:
 
 
 MESSAGE_STRATEGIES: dict[type[betterproto2.Message], st.SearchStrategy[betterproto2.Message]] = {
+    DeleteConversationRequest: delete_conversation_requests(),
+    DeleteConversationResponse: delete_conversation_responses(),
     Error: errors(),
     Event: events(),
     ExecutePrimitiveRequest: execute_primitive_requests(),

@@ -8,8 +8,9 @@ by ``hmac.compare_digest``, all of them whatever matched, so how long a check ta
 nothing about how close a guess came.
 
 Scopes: ``execute`` (ExecutePrimitive, ListPrimitives), ``events`` (StreamEvents) and
-``admin`` (every method). The standard health service is open unless told otherwise; server
-reflection is closed unless told otherwise.
+``admin`` (every method, every tenant's events, and DeleteConversation of any tenant's
+conversation: with ``execute``, only of the caller's own). The standard health service is open
+unless told otherwise; server reflection is closed unless told otherwise.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ _METHOD_SCOPES = {
     _SERVICE + "ExecutePrimitive": "execute",
     _SERVICE + "ListPrimitives": "execute",
     _SERVICE + "StreamEvents": "events",
+    # A tenant erases its own callers' data with the token that made it (a policy of "forget
+    # at the end of the call" needs no operator): admin tokens read every tenant's events, so
+    # handing them to tenants for erasure would be worse. Another tenant needs admin (there).
+    _SERVICE + "DeleteConversation": "execute",
 }
 # voicecore's own HealthCheck answers what the standard one does: open or closed with it.
 _HEALTH_METHODS = frozenset(

@@ -1,4 +1,5 @@
-"""The client subcommands of ``voicecore``: ``call``, ``events``, ``health``, ``primitives``.
+"""The client subcommands of ``voicecore``: ``call``, ``events``, ``health``, ``primitives``,
+``delete-conversation``.
 
 Each command prints its answer (JSON, or one line per primitive) on stdout and, on failure, one
 line on stderr, and returns a non-zero exit code: 1 when Voice Core answered with a failure or
@@ -42,11 +43,13 @@ if TYPE_CHECKING:  # subscripting it at run time fails: the class is not generic
 
 
 def add_client_commands(subparsers: Subparsers) -> None:
-    """Add ``call``, ``events``, ``health`` and ``primitives``; each sets ``func``."""
+    """Add ``call``, ``events``, ``health``, ``primitives`` and ``delete-conversation``; each
+    sets ``func``."""
     _add_call(subparsers)
     _add_events(subparsers)
     _add_simple(subparsers, "health", "ask the server whether it is serving", _health)
     _add_primitives(subparsers)
+    _add_delete(subparsers)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -156,6 +159,25 @@ def _add_primitives(subparsers: Subparsers) -> None:
     )
 
 
+def _add_delete(subparsers: Subparsers) -> None:
+    delete = _add_simple(
+        subparsers,
+        "delete-conversation",
+        "erase a conversation: its held captures, idempotency records and events",
+        _delete,
+    )
+    delete.add_argument("conversation_id", metavar="CONVERSATION_ID", help="the conversation")
+    delete.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="succeed when the conversation holds nothing (default: NOT_FOUND, exit 1)",
+    )
+    delete.add_argument(
+        "--tenant", default="", metavar="NAME", help="another tenant's conversation (admin token)"
+    )
+    delete.add_argument("--trace-id", metavar="ID", help="trace id (default: generated)")
+
+
 def _add_simple(
     subparsers: Subparsers, name: str, help: str, func: Callable[[argparse.Namespace], int]
 ) -> argparse.ArgumentParser:
@@ -224,6 +246,20 @@ def _primitives(args: argparse.Namespace) -> int:
         return 0
 
     return _run("primitives", args, run)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    async def run(client: VoiceCoreClientBase) -> int:
+        answer = await client.delete_conversation(
+            args.conversation_id,
+            allow_missing=args.allow_missing,
+            tenant=args.tenant,
+            trace_id=args.trace_id,
+        )
+        _print_json(answer)
+        return 0
+
+    return _run("delete-conversation", args, run)
 
 
 def _print_params_schema(answer: ListPrimitivesResponse, objective_type: str) -> int:

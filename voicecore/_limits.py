@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final, TypeVar
 
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, StreamEventsRequest
+from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    ExecutePrimitiveRequest,
+    StreamEventsRequest,
+)
 from voicecore._trace import TRACE_ID_RULE, is_valid_trace_id
 from voicecore.errors import InvalidParamsError
 
@@ -24,6 +28,8 @@ __all__ = [
     "MAX_OBJECTIVE_TYPE",
     "MAX_PURPOSE",
     "MAX_REPORTED_ERRORS",
+    "MAX_TENANT",
+    "delete_request_refusal",
     "execute_request_refusal",
     "limited_errors",
     "stream_request_refusal",
@@ -34,6 +40,8 @@ MAX_OBJECTIVE_TYPE: Final = 128
 MAX_CONVERSATION_ID: Final = 256
 MAX_IDEMPOTENCY_KEY: Final = 256
 MAX_PURPOSE: Final = 1_000
+#: A tenant named in a request (DeleteConversation); the tokens file's have no bound of their own.
+MAX_TENANT: Final = 256
 #: Types in a StreamEvents filter (each at most MAX_OBJECTIVE_TYPE characters).
 MAX_EVENT_TYPES: Final = 64
 #: Field errors listed in an error's details; the rest are counted ("and 12 more").
@@ -73,6 +81,18 @@ def stream_request_refusal(
         problems.append(("types", f"should have at most {MAX_EVENT_TYPES} items"))
     elif any(len(type) > MAX_OBJECTIVE_TYPE for type in request.types):
         problems.append(("types", f"each should be at most {MAX_OBJECTIVE_TYPE} characters"))
+    return _refusal(problems)
+
+
+def delete_request_refusal(
+    request: DeleteConversationRequest, metadata_trace_id: str = ""
+) -> InvalidParamsError | None:
+    """The same for a DeleteConversation request, whose conversation_id is required."""
+    problems = [_too_long("conversation_id", request.conversation_id, MAX_CONVERSATION_ID)]
+    if not request.conversation_id:
+        problems.append(("conversation_id", "is required"))
+    problems.append(_too_long("tenant", request.tenant, MAX_TENANT))
+    problems += _trace_id_problems(request.trace_id, metadata_trace_id)
     return _refusal(problems)
 
 

@@ -24,6 +24,12 @@ log needs neither, and a dropped follower already resumes from its sequence.)
 The log is bounded by count (``retention``) and by an estimate of the memory its records hold
 (``retention_bytes``): the newest event is always kept, older ones go when either bound is passed.
 
+``erase`` deletes one conversation's events (``DeleteConversation``): each leaves an empty place
+(None) in the list, so a sequence still finds its record by position and a replay across the
+place sees no gap, only fewer events; the place counts towards ``retention`` until evicted. It
+looks at every kept record (a few milliseconds for 100,000): erasure is an admin's rare call,
+so the append path keeps no index for it.
+
 Sequences of an in-memory log start at its creation time in microseconds, so a restarted server
 never reuses a sequence a client has already seen (the events of the old process are gone). The
 clock that gives that time and each event's ``time`` is a parameter, so tests can fix both.
@@ -44,11 +50,22 @@ from voicecore._json import JsonValue, json_copy, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
 
-__all__ = ["DEFAULT_RETENTION_BYTES", "EventFilter", "EventLog", "InMemoryEventLog", "NewEvent"]
+__all__ = [
+    "DEFAULT_RETENTION_BYTES",
+    "ERASURE_EVENT",
+    "EventFilter",
+    "EventLog",
+    "InMemoryEventLog",
+    "NewEvent",
+]
 
 #: Default bound on the estimated memory of the kept records (see ``InMemoryEventLog``): the
 #: records then take at most about 72 MiB, since evicted ones leave in chunks of an eighth.
 DEFAULT_RETENTION_BYTES: Final = 64 * 1024 * 1024
+
+#: The type of the event an erasure (``DeleteConversation``) appends: it holds no values, and an
+#: erasure deletes the conversation's other events but keeps these, the record that it happened.
+ERASURE_EVENT: Final = "conversation.deleted"
 
 #: Records a subscriber reads per loop turn. Each event read is also built, encoded and sent
 #: by the subscriber's stream (about 0.1 ms with grpclib), so a slice holds the loop ~3 ms.
@@ -76,6 +93,8 @@ _CONTAINER_OVERHEAD: Final = 64
 # collection. A flat payload (the usual case) is kept as a tuple of pairs for the same reason.
 _Payload = dict[str, JsonValue] | tuple[tuple[str, JsonValue], ...]
 _Record = tuple[int, str, str, str, str, datetime, _Payload, str, int]
+# A place in the log: a record, or None where an erased one was.
+_Place = _Record | None
 _TENANT: Final = 7
 _SIZE: Final = 8
 
@@ -216,7 +235,7 @@ class InMemoryEventLog:
         self._first_ever = first
         # Evicted records leave the list in chunks, so that appending stays amortised O(1):
         # self._events[:self._live_from] are evicted already.
-        self._events: list[_Record] = []
+        self._events: list[_Place] = []
         self._first_listed = first  # sequence of self._events[0]
         self._live_from = 0
         self._kept_bytes = 0
@@ -295,7 +314,8 @@ class InMemoryEventLog:
         while len(events) - self._live_from > self._retention or (
             self._kept_bytes > self._retention_bytes and len(events) - self._live_from > 1
         ):
-            size = events[self._live_from][_SIZE]
+            place = events[self._live_from]
+            size = 0 if place is None else place[_SIZE]
             self._kept_bytes -= size
             self._evicted_bytes += size
             self._live_from += 1
@@ -317,12 +337,12 @@ class InMemoryEventLog:
         cursor = after_sequence or self.first_sequence - 1
         read_this_turn = 0
         while True:
-            batch = self._read_after(cursor, REPLAY_SLICE - read_this_turn)
+            batch, through = self._read_after(cursor, REPLAY_SLICE - read_this_turn)
             if batch:
-                cursor = batch[-1][0]
+                cursor = through
                 read_this_turn += len(batch)
                 for record in batch:
-                    if where.accepts(record[2], record[1], record[_TENANT]):
+                    if record is not None and where.accepts(record[2], record[1], record[_TENANT]):
                         yield self._message(record)
                 if read_this_turn >= REPLAY_SLICE:
                     await asyncio.sleep(0)  # let the loop run between slices of a long replay
@@ -333,13 +353,35 @@ class InMemoryEventLog:
                 await self._fanout.next_append()
                 read_this_turn = 0
 
-    def _read_after(self, cursor: int, limit: int) -> list[_Record]:
+    def _read_after(self, cursor: int, limit: int) -> tuple[list[_Place], int]:
+        """Up to ``limit`` places after ``cursor``, and the sequence of the last one."""
         oldest_kept = self.first_sequence
         evicted_any = oldest_kept > self._first_ever
         if evicted_any and cursor + 1 < oldest_kept:
             raise EventRangeEvictedError(cursor, oldest_kept)
         start = max(0, cursor + 1 - self._first_listed, self._live_from)
-        return self._events[start : start + limit]
+        places = self._events[start : start + limit]
+        return places, self._first_listed + start + len(places) - 1
+
+    def erase(self, tenant: str, conversation_id: str) -> int:
+        """Delete the kept events of ``tenant``'s ``conversation_id``, but for earlier erasure
+        events; returns how many were deleted. Readers past them do not see them again."""
+        erased = 0
+        events = self._events
+        for index in range(self._live_from, len(events)):
+            record = events[index]
+            if (
+                record is not None
+                and record[2] == conversation_id
+                and record[_TENANT] == tenant
+                and record[1] != ERASURE_EVENT
+            ):
+                events[index] = None
+                self._kept_bytes -= record[_SIZE]
+                if (shared := self._shared.pop(record[0], None)) is not None:
+                    self._shared_bytes -= shared[1]
+                erased += 1
+        return erased
 
     def _message(self, record: _Record) -> Event:
         """The Event of ``record``: built once for a recent event, shared by its readers."""

@@ -114,6 +114,18 @@ class InMemoryIdempotencyStore:
         except ValueError:  # cachetools: larger than the whole bound
             logger.warning("response too large to record", size=len(record.response))
 
+    def forget_conversation(self, tenant: str, conversation_id: str) -> int:
+        """Forget the records of ``tenant``'s ``conversation_id`` (keys ``(tenant,
+        conversation_id, key)``, as the executor makes them); returns how many were kept."""
+        keys = [
+            key
+            for key in self._records
+            if isinstance(key, tuple) and key[:2] == (tenant, conversation_id)
+        ]
+        for key in keys:
+            del self._records[key]
+        return len(keys)
+
     def __len__(self) -> int:
         """How many unexpired responses are recorded."""
         return len(self._records)

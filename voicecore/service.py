@@ -14,12 +14,15 @@ from voicecore._auth import ADMIN_SCOPE
 from voicecore._call import CallInfo, current_call, resolve_trace_id
 from voicecore._card_crypto import card_cipher
 from voicecore._codec import share_encoding
+from voicecore._erasure import delete_conversation
 from voicecore._execution import CALL_EVENT_TYPES, Executor
 from voicecore._in_memory import in_memory_store
 from voicecore._limits import execute_request_refusal, stream_request_refusal, within_limits
 from voicecore._metrics import observe_turn
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     Event,
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
@@ -162,6 +165,11 @@ class VoiceCoreService(VoiceCoreServiceBase):
 
     async def list_primitives(self, message: ListPrimitivesRequest) -> ListPrimitivesResponse:
         return self._primitives
+
+    async def delete_conversation(
+        self, message: DeleteConversationRequest
+    ) -> DeleteConversationResponse:
+        return await delete_conversation(self.store, message)
 
 
 def _readable_tenant(call: CallInfo | None) -> str | None:

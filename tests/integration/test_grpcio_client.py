@@ -212,7 +212,13 @@ class TestReflection:
             client_process, client_reflection, server.target
         )
         assert SERVICE in services
-        assert methods == ["ExecutePrimitive", "StreamEvents", "HealthCheck", "ListPrimitives"]
+        assert methods == [
+            "ExecutePrimitive",
+            "StreamEvents",
+            "HealthCheck",
+            "ListPrimitives",
+            "DeleteConversation",
+        ]
         assert file_name == "voicecore/v1/voice_core.proto"
 
 

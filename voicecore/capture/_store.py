@@ -139,6 +139,20 @@ class InMemoryCaptureStore:
         self._last_version += 1
         self._states[write.key] = Versioned(write.state, self._last_version)
 
+    def forget_conversation(self, tenant: str, conversation_id: str) -> int:
+        """Forget every state of ``tenant``'s ``conversation_id`` (an erasure); returns how many
+        were kept. It looks at every key: erasure is rare, a turn's path stays as it is."""
+        keys = [
+            key
+            for key in self._states
+            if isinstance(key, CaptureKey)
+            and key.conversation_id == conversation_id
+            and key.tenant == tenant
+        ]
+        for key in keys:
+            del self._states[key]
+        return len(keys)
+
     def __len__(self) -> int:
         return len(self._states)
 

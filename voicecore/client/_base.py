@@ -21,6 +21,8 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     ErrorCode,
     Event,
     ExecutePrimitiveRequest,
@@ -229,6 +231,39 @@ class VoiceCoreClientBase(ABC):
             raise VoiceCoreCallError(value.code, value.message)
         return value
 
+    async def delete_conversation(
+        self,
+        conversation_id: str,
+        *,
+        allow_missing: bool = False,
+        tenant: str = "",
+        timeout: float | None = None,
+        trace_id: str | None = None,
+    ) -> DeleteConversationResponse:
+        """Erase a conversation: its held captures, idempotency records and logged events (an
+        event without values records the erasure). Raises ``VoiceCoreCallError`` when it cannot
+        (NOT_FOUND, as INVALID_PARAMS, when the conversation holds nothing: pass
+        ``allow_missing`` to get an empty answer instead, as a retried erasure should).
+        ``tenant`` names another tenant's conversation, which needs an admin token."""
+        if trace_id and not is_valid_trace_id(trace_id):
+            raise ValueError(f"trace_id: should be {TRACE_ID_RULE}")
+        request = DeleteConversationRequest(
+            conversation_id=conversation_id,
+            allow_missing=allow_missing,
+            trace_id=trace_id or new_trace_id(),
+            tenant=tenant,
+        )
+
+        async def send(time_left: float) -> DeleteConversationResponse:
+            return await self._send_delete(request, time_left)
+
+        value, _ = await self._resilient(
+            "DeleteConversation", send, lambda _: CallOutcome.SUCCESS, self._timeout(timeout)
+        )
+        if isinstance(value, Failure):
+            raise VoiceCoreCallError(value.code, value.message)
+        return value
+
     @abstractmethod
     async def _send_execute(
         self, request: ExecutePrimitiveRequest, time_left: float
@@ -245,6 +280,11 @@ class VoiceCoreClientBase(ABC):
 
     @abstractmethod
     async def _send_list(self, time_left: float) -> ListPrimitivesResponse: ...
+
+    @abstractmethod
+    async def _send_delete(
+        self, request: DeleteConversationRequest, time_left: float
+    ) -> DeleteConversationResponse: ...
 
     def _timeout(self, timeout: float | None) -> float:
         return self.config.timeout if timeout is None or timeout <= 0 else timeout

@@ -99,6 +99,8 @@ _STATUS_MAP: dict[Status, tuple[ErrorCode, bool, CallOutcome]] = {
     Status.PERMISSION_DENIED: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
     # The server is healthy but does not know the method.
     Status.UNIMPLEMENTED: (ErrorCode.INTERNAL, False, CallOutcome.SUCCESS),
+    # Nothing there to act on (DeleteConversation): the caller's business, the server is fine.
+    Status.NOT_FOUND: (ErrorCode.INVALID_PARAMS, False, CallOutcome.SUCCESS),
 }
 # What the caller should look at when the server refuses its credential.
 _REFUSED_CREDENTIAL = {

@@ -12,6 +12,8 @@ from grpclib.const import Cardinality
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     Event,
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
@@ -155,6 +157,13 @@ class VoiceCoreClient(VoiceCoreClientBase):
     async def _send_list(self, time_left: float) -> ListPrimitivesResponse:
         return await self._stub.list_primitives(
             timeout=time_left, metadata=self._metadata(new_trace_id())
+        )
+
+    async def _send_delete(
+        self, request: DeleteConversationRequest, time_left: float
+    ) -> DeleteConversationResponse:
+        return await self._stub.delete_conversation(
+            request, timeout=time_left, metadata=self._metadata(request.trace_id)
         )
 
 

@@ -21,6 +21,8 @@ from grpclib.metadata import Deadline
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     Event,
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
@@ -105,3 +107,19 @@ class InProcessClient(VoiceCoreClientBase):
 
     async def _send_list(self, time_left: float) -> ListPrimitivesResponse:
         return await self.service.list_primitives(ListPrimitivesRequest())
+
+    async def _send_delete(
+        self, request: DeleteConversationRequest, time_left: float
+    ) -> DeleteConversationResponse:
+        from voicecore._call import CallInfo, current_call  # the server's call context
+
+        # Called while serving an RPC, the erasure is that caller's, with its tenant and scopes.
+        outer = current_call.get()
+        call = CallInfo(deadline=Deadline.from_timeout(time_left))
+        if outer is not None:
+            call.tenant, call.scopes = outer.tenant, outer.scopes
+        token = current_call.set(call)
+        try:
+            return await self.service.delete_conversation(request)
+        finally:
+            current_call.reset(token)

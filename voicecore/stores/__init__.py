@@ -10,6 +10,7 @@ from voicecore.stores._memory import MemoryStore
 from voicecore.stores._seam import (
     Committed,
     Conflict,
+    Erasure,
     Outcome,
     Replay,
     StagedCaptures,
@@ -23,6 +24,7 @@ from voicecore.stores._seam import (
 __all__ = [
     "Committed",
     "Conflict",
+    "Erasure",
     "MemoryStore",
     "Outcome",
     "Replay",

@@ -8,12 +8,13 @@ writes, and the version compare sees every commit before it.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 
 from voicecore.capture import InMemoryCaptureStore
 from voicecore.capture._store import Versioned
-from voicecore.events import InMemoryEventLog
+from voicecore.events import InMemoryEventLog, NewEvent
 from voicecore.idempotency import InMemoryIdempotencyStore, Record
-from voicecore.stores._seam import Committed, Conflict, Outcome, Replay, TurnWrites
+from voicecore.stores._seam import Committed, Conflict, Erasure, Outcome, Replay, TurnWrites
 
 __all__ = ["MemoryStore"]
 
@@ -51,6 +52,17 @@ class MemoryStore:
             record = Record(claim.fingerprint, claim.response, sequences[-1])
             self.idempotency.keep(claim.key, record)
         return Committed(sequences)
+
+    async def erase(self, event: NewEvent) -> Erasure | None:
+        tenant, conversation_id = event.tenant, event.conversation_id
+        captures = self.captures.forget_conversation(tenant, conversation_id)
+        records = self.idempotency.forget_conversation(tenant, conversation_id)
+        events = self._events.erase(tenant, conversation_id)
+        if not captures + records + events:
+            return None
+        erasure = Erasure(0, events, captures, records)
+        sequence = self._events.append_now(replace(event, payload=erasure.payload()))
+        return replace(erasure, sequence=sequence)
 
     async def reachable(self) -> bool:
         return True  # it is this process

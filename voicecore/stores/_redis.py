@@ -11,7 +11,13 @@ stream entries' ids (``<sequence>-0``): strictly increasing across every replica
 A capture state is kept as ``<version>:<json>`` with the capture TTL; its version is the sequence
 of the last event of the turn that wrote it, so it is never reused. A record is kept as
 ``<fingerprint>:<last sequence>:<response>`` with the idempotency TTL. The stream is trimmed to
-about ``event_retention`` entries (``MAXLEN ~``); ``event_retention_bytes`` does not apply here.
+``event_retention`` entries (exactly, a hundredth of it at a time, by the scripts, which keep the
+conversations' event indexes in step and note the last sequence trimmed: ``MAXLEN ~`` would
+do neither); ``event_retention_bytes`` does not apply here.
+
+``ERASE`` (``DeleteConversation``) is the other script: it deletes the keys and stream entries
+a conversation's indexes name (``voicecore.stores._redis_codec``), and appends the erasure
+event, in one step.
 
 Redis that does not answer (down, or slower than ``store_timeout``) makes the call answer
 ``UNAVAILABLE``, retryable: ``StoreUnavailableError``. The commit is one script, so a turn is
@@ -32,66 +38,170 @@ from redis.exceptions import ResponseError
 from redis.retry import Retry
 
 from voicecore.capture._store import Versioned
+from voicecore.events import NewEvent
 from voicecore.idempotency import Record
-from voicecore.stores._redis_codec import Keys, decode_state, encode_event, encode_state
+from voicecore.stores._redis_codec import (
+    Keys,
+    decode_state,
+    encode_erasure_event,
+    encode_event,
+    encode_state,
+    owner,
+)
 from voicecore.stores._redis_events import BLOCK_SECONDS, RedisEventLog, bounded
 from voicecore.stores._seam import (
     Committed,
     Conflict,
+    Erasure,
     Outcome,
     Replay,
     StoreUnavailableError,
     TurnWrites,
 )
 
-__all__ = ["COMMIT", "RedisStore"]
+__all__ = ["COMMIT", "ERASE", "RedisStore"]
 
 #: How long the health check's key lives (milliseconds).
 _HEALTH_MS: Final = 10_000
 
-# KEYS: sequence counter, stream, first sequence, record (a placeholder without a claim), then
-#       the captures.
-# ARGV: captures, events, claim (0 none, 1 check only, 2 record), now (µs), retention,
-#       capture TTL (ms), record TTL (ms), fingerprint, response, then per capture its expected
-#       version ("" not read) and state ("" forget), then the events.
-COMMIT: Final = """
+#: Entries trimmed at most per script: a lowered retention is caught up with over several turns.
+_TRIM_MAX: Final = 1000
+
+
+def _trim(retention: int, batch: int) -> str:
+    """The end of both scripts: retention, exactly, by at least a batch of entries at a time
+    (amortised: no script pays for a large trim). Each trimmed entry of a conversation leaves
+    its event index (field x); the last trimmed sequence is kept, to tell eviction from erasure.
+    KEYS[2] is the stream, KEYS[3] the trimmed sequence; the retention and the batch are the
+    ARGV at those positions."""
+    return f"""
+local excess = redis.call('XLEN', KEYS[2]) - tonumber(ARGV[{retention}])
+if excess >= tonumber(ARGV[{batch}]) then
+  local old = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', math.min(excess, {_TRIM_MAX}))
+  for _, entry in ipairs(old) do
+    local entry_fields = entry[2]
+    for k = 1, #entry_fields, 2 do
+      if entry_fields[k] == 'x' then
+        redis.call('SREM', entry_fields[k + 1], string.match(entry[1], '^(%d+)'))
+      end
+    end
+  end
+  local through = string.match(old[#old][1], '^(%d+)')
+  redis.call('XTRIM', KEYS[2], 'MINID', through .. '-1')
+  redis.call('SET', KEYS[3], through)
+end
+"""
+
+
+# KEYS: 1 sequence counter, 2 stream, 3 trimmed, 4 record, 5 the record's key index, then per
+#       capture its key and its key index, then per event its event index (KEYS[2], the
+#       stream, stands for a record or an index there is none of).
+# ARGV: 1 captures, 2 events, 3 claim (0 none, 1 check only, 2 record), 4 now (µs),
+#       5 retention, 6 capture TTL (ms), 7 record TTL (ms), 8 fingerprint, 9 response,
+#       10 trim batch, then per capture its expected version ("" not read) and state ("" forget),
+#       then the events.
+COMMIT: Final = (
+    """
 local ncap, nev, claim = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 if claim ~= '0' then
   local record = redis.call('GET', KEYS[4])
   if record then return {'replay', record} end
 end
 for i = 1, ncap do
-  local expected = ARGV[8 + 2 * i]
+  local expected = ARGV[9 + 2 * i]
   if expected ~= '' then
-    local kept = redis.call('GET', KEYS[4 + i])
+    local kept = redis.call('GET', KEYS[4 + 2 * i])
     local version = '0'
     if kept then version = string.match(kept, '^(%d+):') end
     if version ~= expected then return {'conflict'} end
   end
 end
-if redis.call('SET', KEYS[1], ARGV[4], 'NX') then
-  redis.call('SET', KEYS[3], string.format('%d', tonumber(ARGV[4]) + 1))
-end
+redis.call('SET', KEYS[1], ARGV[4], 'NX')
 local last = redis.call('INCRBY', KEYS[1], nev)
 local first = last - nev + 1
+-- Each index is written once per commit (one SADD of all its sequences, one prune and expiry).
+local sequences = {}
 for j = 1, nev do
-  local id = string.format('%d-0', first + j - 1)
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], id, 'e', ARGV[9 + 2 * ncap + j])
+  local sequence = string.format('%d', first + j - 1)
+  local index = KEYS[5 + 2 * ncap + j]
+  if index == KEYS[2] then
+    redis.call('XADD', KEYS[2], sequence .. '-0', 'e', ARGV[10 + 2 * ncap + j])
+  else
+    redis.call('XADD', KEYS[2], sequence .. '-0', 'e', ARGV[10 + 2 * ncap + j], 'x', index)
+    if not sequences[index] then sequences[index] = {} end
+    table.insert(sequences[index], sequence)
+  end
+end
+for index, added in pairs(sequences) do redis.call('SADD', index, unpack(added)) end
+local now_ms = math.floor(tonumber(ARGV[4]) / 1000)
+local touched = {}
+local function remember(index, key, ttl, kind)
+  if index ~= KEYS[2] then
+    redis.call('ZADD', index, now_ms + tonumber(ttl), kind .. key)
+    touched[index] = true
+  end
 end
 local version = string.format('%d', last)
 for i = 1, ncap do
-  local state = ARGV[9 + 2 * i]
+  local state = ARGV[10 + 2 * i]
   if state == '' then
-    redis.call('DEL', KEYS[4 + i])
+    redis.call('DEL', KEYS[4 + 2 * i])
   else
-    redis.call('SET', KEYS[4 + i], version .. ':' .. state, 'PX', ARGV[6])
+    redis.call('SET', KEYS[4 + 2 * i], version .. ':' .. state, 'PX', ARGV[6])
+    remember(KEYS[5 + 2 * i], KEYS[4 + 2 * i], ARGV[6], 'c')
   end
 end
 if claim == '2' then
   redis.call('SET', KEYS[4], ARGV[8] .. ':' .. version .. ':' .. ARGV[9], 'PX', ARGV[7])
+  remember(KEYS[5], KEYS[4], ARGV[7], 'r')
 end
+local longest = math.max(tonumber(ARGV[6]), tonumber(ARGV[7]))
+for index in pairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now_ms)  -- keys expired since
+  redis.call('PEXPIRE', index, longest)
+end
+"""
+    + _trim(5, 10)
+    + """
 return {'ok', string.format('%d', first), version}
 """
+)
+
+# KEYS: 1 sequence counter, 2 stream, 3 trimmed, 4 the conversation's key index, 5 its event
+#       index.
+# ARGV: 1 the erasure event up to its payload, 2 the rest of it, 3 now (µs), 4 retention,
+#       5 trim batch.
+ERASE: Final = (
+    """
+local captures, records, events = 0, 0, 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  local deleted = redis.call('DEL', string.sub(member, 2))
+  if string.sub(member, 1, 1) == 'c' then
+    captures = captures + deleted
+  else
+    records = records + deleted
+  end
+end
+local sequences = redis.call('SMEMBERS', KEYS[5])
+for i = 1, #sequences, 512 do
+  local ids = {}
+  for j = i, math.min(i + 511, #sequences) do ids[#ids + 1] = sequences[j] .. '-0' end
+  events = events + redis.call('XDEL', KEYS[2], unpack(ids))
+end
+redis.call('DEL', KEYS[4], KEYS[5])
+if captures + records + events == 0 then return {'missing'} end
+redis.call('SET', KEYS[1], ARGV[3], 'NX')
+local sequence = string.format('%d', redis.call('INCR', KEYS[1]))
+local payload = string.format(
+  '{"events_deleted":%d,"captures_forgotten":%d,"records_forgotten":%d}',
+  events, captures, records)
+redis.call('XADD', KEYS[2], sequence .. '-0', 'e', ARGV[1] .. payload .. ARGV[2])
+"""
+    + _trim(4, 5)
+    + """
+return {'ok', sequence, events, captures, records}
+"""
+)
 
 
 class RedisStore:
@@ -115,7 +225,10 @@ class RedisStore:
         self._record_ttl = str(max(1, round(idempotency_ttl * 1000)))
         self._retention = str(retention)
         self._timeout = timeout
+        # Trim by a hundredth of retention at a time (at most 100 entries): cheap per turn.
+        self._trim_batch = str(max(1, min(100, retention // 100)))
         self._commit = client.register_script(COMMIT)
+        self._erase = client.register_script(ERASE)
         self._events = RedisEventLog(
             client, follower, self.keys, self.commit, timeout=timeout, block_seconds=block_seconds
         )
@@ -137,6 +250,7 @@ class RedisStore:
         store = cls(client, follower, timeout=timeout, block_seconds=block_seconds, **options)
         try:
             await client.script_load(COMMIT)
+            await client.script_load(ERASE)
             await _warn_unless_noeviction(client)
         except BaseException:
             await store.aclose()
@@ -155,24 +269,28 @@ class RedisStore:
         return Versioned(decode_state(state), int(version))
 
     async def commit(self, turn: TurnWrites) -> Outcome:
-        keys = [self.keys.sequence, self.keys.stream, self.keys.first]
+        keys = [self.keys.sequence, self.keys.stream, self.keys.trimmed]
         claim = turn.claim
         args: list[str | bytes] = [str(len(turn.captures)), str(len(turn.events))]
+        # The stream stands for a record, or an index, there is none of (the same slot).
         if claim is None:
-            keys.append(self.keys.stream)  # a placeholder in the same slot as the stream
+            keys += [self.keys.stream, self.keys.stream]
             args += ["0"]
         else:
-            keys.append(self.keys.record(claim.key))
+            keys += [self.keys.record(claim.key), self._key_index(claim.key)]
             args += ["1" if claim.response is None else "2"]
         now = datetime.now(UTC)
         args += [str(time.time_ns() // 1000), self._retention, self._capture_ttl]
         args += [self._record_ttl]
         args += [claim.fingerprint, claim.response or b""] if claim else ["", b""]
+        args.append(self._trim_batch)
         for write in turn.captures:
-            keys.append(self.keys.capture(write.key))
+            keys += [self.keys.capture(write.key), self._key_index(write.key)]
             args.append("" if write.expected is None else str(write.expected))
             args.append(b"" if write.state is None else encode_state(write.state))
-        args += [encode_event(event, now) for event in turn.events]
+        for event in turn.events:
+            keys.append(self._event_index(event))
+            args.append(encode_event(event, now))
         reply = await self._call(self._commit(keys=keys, args=args))
         if reply[0] == b"replay":
             fingerprint, last, response = reply[1].split(b":", 2)
@@ -182,6 +300,33 @@ class RedisStore:
         first, last = int(reply[1]), int(reply[2])
         self._events.committed(last)
         return Committed(tuple(range(first, last + 1)))
+
+    async def erase(self, event: NewEvent) -> Erasure | None:
+        tenant, conversation_id = event.tenant, event.conversation_id
+        keys = [self.keys.sequence, self.keys.stream, self.keys.trimmed]
+        keys += [self.keys.key_index(tenant, conversation_id), self._event_index(event)]
+        head, tail = encode_erasure_event(event, datetime.now(UTC))
+        args: list[str | bytes] = [head, tail, str(time.time_ns() // 1000), self._retention]
+        args.append(self._trim_batch)
+        reply = await self._call(self._erase(keys=keys, args=args))
+        if reply[0] == b"missing":
+            return None
+        sequence, events, captures, records = map(int, reply[1:])
+        self._events.committed(sequence)
+        return Erasure(sequence, events, captures, records)
+
+    def _key_index(self, key: Hashable) -> str:
+        """The key index of ``key``'s conversation; the stream (none) without a conversation,
+        which cannot be erased."""
+        tenant, conversation_id = owner(key)
+        if not conversation_id:
+            return self.keys.stream
+        return self.keys.key_index(tenant, conversation_id)
+
+    def _event_index(self, event: NewEvent) -> str:
+        if not event.conversation_id:
+            return self.keys.stream
+        return self.keys.event_index(event.tenant, event.conversation_id)
 
     async def reachable(self) -> bool:
         """Whether Redis takes a tiny write (``PX``: it expires) within the store's timeout: a

@@ -5,13 +5,18 @@ Every key of one conversation (its capture states and idempotency records) carri
 (the lengths make the encoding unambiguous whatever the ids contain). The event stream and its
 sequence counters are the deployment's, one set per ``store_prefix``, tagged ``{<prefix>}``: the
 one exception to "one slot per commit", since every turn appends to the one stream.
+
+Two indexes per conversation, under its tag, let ``DeleteConversation`` find what to erase
+without a scan: the names of its capture and record keys (a sorted set scored by when each
+expires), and the sequences of its events still in the stream (a set, which retention's
+trimming keeps in step: each entry of a conversation names its index in field ``x``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Hashable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -20,7 +25,15 @@ from voicecore._proto.voicecore.v1 import Event
 from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
 from voicecore.events import NewEvent
 
-__all__ = ["Keys", "decode_event", "decode_state", "encode_event", "encode_state"]
+__all__ = [
+    "Keys",
+    "decode_event",
+    "decode_state",
+    "encode_erasure_event",
+    "encode_event",
+    "encode_state",
+    "owner",
+]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,9 +54,10 @@ class Keys:
         return f"{{{self.prefix}}}:seq"
 
     @property
-    def first(self) -> str:
-        """The first sequence ever issued: a stream that starts later was trimmed."""
-        return f"{{{self.prefix}}}:first"
+    def trimmed(self) -> str:
+        """The last sequence retention trimmed from the stream: a cursor before it was evicted
+        (an erasure's holes, anywhere in the stream, are not)."""
+        return f"{{{self.prefix}}}:trimmed"
 
     @property
     def health(self) -> str:
@@ -63,6 +77,22 @@ class Keys:
     def record(self, key: Hashable) -> str:
         tenant, conversation_id, idempotency_key = _record_key(key)
         return f"{self.prefix}:idem:{_tag(tenant, conversation_id)}:{idempotency_key}"
+
+    def key_index(self, tenant: str, conversation_id: str) -> str:
+        """The conversation's capture and record key names, scored by when each expires (ms)."""
+        return f"{self.prefix}:keys:{_tag(tenant, conversation_id)}"
+
+    def event_index(self, tenant: str, conversation_id: str) -> str:
+        """The sequences of the conversation's events in the stream."""
+        return f"{self.prefix}:evx:{_tag(tenant, conversation_id)}"
+
+
+def owner(key: Hashable) -> tuple[str, str]:
+    """The tenant and conversation id of a capture key or a record key."""
+    if isinstance(key, CaptureKey):
+        return key.tenant, key.conversation_id
+    tenant, conversation_id, _ = _record_key(key)
+    return tenant, conversation_id
 
 
 def _record_key(key: Hashable) -> tuple[str, str, str]:
@@ -108,6 +138,14 @@ def encode_event(event: NewEvent, now: datetime) -> bytes:
         "n": event.tenant,
     }
     return json.dumps(fields, separators=(",", ":")).encode()
+
+
+def encode_erasure_event(event: NewEvent, now: datetime) -> tuple[bytes, bytes]:
+    """``event`` as ``encode_event`` writes it, cut where its payload goes: the erasure script
+    puts the counts it finds between the two parts."""
+    head = encode_event(replace(event, payload=None, tenant=""), now)
+    cut = head.rindex(b"{}")  # the empty payload: the tenant, last and empty, follows it
+    return head[:cut], head[cut + 2 : -3] + json.dumps(event.tenant).encode() + b"}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,10 @@
 
 Entry ids are ``<sequence>-0``, so ``after_sequence`` is an exclusive ``XRANGE`` start. Replay
 refuses what it cannot give in full, as the in-memory log does: a cursor past the newest
-sequence ever issued is ``EventCursorAheadError``; a cursor before the oldest entry kept, once
-the stream has been trimmed past it, is ``EventRangeEvictedError`` (never a silent gap).
+sequence ever issued is ``EventCursorAheadError``; a cursor before the last sequence retention
+trimmed (the commit keeps it) is ``EventRangeEvictedError`` (never a silent gap). An erasure
+(``DeleteConversation``) deletes entries anywhere in the stream: those holes are not a gap, the
+erased events are simply not there.
 
 Followers do not hold a Redis connection each: the first one starts the process's ``_Tail``, one
 task on its own connection doing ``XREAD BLOCK`` from where it last read, which keeps the newest
@@ -29,7 +31,7 @@ from voicecore._codec import share_encoding
 from voicecore._json import JsonValue
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.errors import EventCursorAheadError, EventRangeEvictedError
-from voicecore.events import REPLAY_SLICE, EventFilter, NewEvent
+from voicecore.events import ERASURE_EVENT, REPLAY_SLICE, EventFilter, NewEvent
 from voicecore.stores._redis_codec import Keys, StreamRecord, decode_event
 from voicecore.stores._seam import Committed, Outcome, StoreUnavailableError, TurnWrites
 
@@ -147,22 +149,24 @@ class RedisEventLog:
     async def _start(self, after_sequence: int) -> int:
         """The cursor to read after, once ``after_sequence`` is known to be replayable."""
         info = await self._call(self._stream_info())
-        counters = self._client.mget(self._keys.sequence, self._keys.first)
-        issued, first_ever = (int(n or 0) for n in await self._call(counters))
+        counters = self._client.mget(self._keys.sequence, self._keys.trimmed)
+        issued, trimmed = (int(n or 0) for n in await self._call(counters))
         if after_sequence > issued:
             raise EventCursorAheadError(after_sequence, issued)
+        if after_sequence:
+            if after_sequence < trimmed:
+                raise EventRangeEvictedError(after_sequence, trimmed + 1)
+            return after_sequence
         oldest = _sequence(info["first-entry"][0]) if info and info["first-entry"] else issued + 1
-        if oldest > first_ever and after_sequence and after_sequence + 1 < oldest:
-            raise EventRangeEvictedError(after_sequence, oldest)
-        return after_sequence or oldest - 1
+        return oldest - 1
 
-    async def _refuse_a_gap(self, cursor: int, oldest: int) -> None:
-        """Raise ``EventRangeEvictedError`` if the events between ``cursor`` and ``oldest`` were
-        trimmed while this subscriber read; none ever existed before the first sequence (a new
-        stream, or a Redis that lost its data and numbers from a later start)."""
-        first_ever = int(await self._call(self._client.get(self._keys.first)) or 0)
-        if 0 < first_ever < oldest:
-            raise EventRangeEvictedError(cursor, oldest)
+    async def _refuse_a_gap(self, cursor: int) -> None:
+        """Raise ``EventRangeEvictedError`` if retention trimmed events after ``cursor`` while
+        this subscriber read. Other holes are erasures, or sequences that never had an entry (a
+        Redis that lost its data numbers from a later start)."""
+        trimmed = int(await self._call(self._client.get(self._keys.trimmed)) or 0)
+        if cursor < trimmed:
+            raise EventRangeEvictedError(cursor, trimmed + 1)
 
     async def _stream_info(self) -> dict[str, Any] | None:
         try:
@@ -178,7 +182,7 @@ class RedisEventLog:
         if not entries:
             return [], cursor
         if _sequence(entries[0][0]) != cursor + 1:
-            await self._refuse_a_gap(cursor, _sequence(entries[0][0]))
+            await self._refuse_a_gap(cursor)
         records = [_decode(entry_id, fields) for entry_id, fields in entries]
         return [r for r in records if r is not None], _sequence(entries[-1][0])
 
@@ -270,6 +274,8 @@ class _Tail:
                     self.last = _sequence(entry_id)
                     record = _decode(entry_id, fields)
                     if record is not None:
+                        if record.type == ERASURE_EVENT:
+                            self._forget(record)
                         share_encoding(record.event)
                         self._records.append(record)
                     if len(self._records) >= 2 * _WINDOW:
@@ -279,6 +285,16 @@ class _Tail:
             if reply:
                 appended, self._appended = self._appended, asyncio.Event()
                 appended.set()
+
+    def _forget(self, erasure: StreamRecord) -> None:
+        """Drop the window's events of the conversation ``erasure`` erased (but erasures): a
+        follower that reads them from the window next must not see them."""
+        self._records = [
+            record
+            for record in self._records
+            if record.type == ERASURE_EVENT
+            or (record.conversation_id, record.tenant) != (erasure.conversation_id, erasure.tenant)
+        ]
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -13,6 +13,12 @@ a ``Claim`` with the response to record. ``Store.commit`` then applies all of it
 
 No backend holds a lock while a turn is computed, so a replica that dies mid-turn leaves nothing
 to clean up, and a turn is never half-written.
+
+``Store.erase`` (``DeleteConversation``) is the other write: atomically, it forgets one
+conversation's capture states and idempotency records, deletes its events from the log (but
+earlier erasure events) and appends the erasure event, whose payload holds only the counts. A
+turn that read a state before the erasure then meets a ``Conflict`` and runs on a fresh state;
+a retry under a forgotten key runs again.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from voicecore.idempotency import Claim, Record
 __all__ = [
     "Committed",
     "Conflict",
+    "Erasure",
     "Outcome",
     "Replay",
     "StagedCaptures",
@@ -72,6 +79,24 @@ class Replay:
 Outcome: TypeAlias = Committed | Conflict | Replay
 
 
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What ``Store.erase`` removed, and the sequence of the erasure event it appended."""
+
+    sequence: int
+    events: int
+    captures: int
+    records: int
+
+    def payload(self) -> dict[str, int]:
+        """The erasure event's payload: counts, never a value."""
+        return {
+            "events_deleted": self.events,
+            "captures_forgotten": self.captures,
+            "records_forgotten": self.records,
+        }
+
+
 class Store(Protocol):
     """The state shared by calls: capture states, idempotency records and the event log."""
 
@@ -86,6 +111,12 @@ class Store(Protocol):
 
     async def commit(self, turn: TurnWrites) -> Outcome:
         """Write ``turn`` atomically, or nothing (see the module docstring)."""
+        ...
+
+    async def erase(self, event: NewEvent) -> Erasure | None:
+        """Erase ``event``'s conversation in ``event``'s tenant and append ``event`` (an
+        ``ERASURE_EVENT``; its payload is set to ``Erasure.payload``), atomically; None, and
+        nothing written, when the conversation holds nothing (see the module docstring)."""
         ...
 
     async def reachable(self) -> bool:

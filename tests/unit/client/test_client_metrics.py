@@ -79,6 +79,9 @@ class Scripted(VoiceCoreClientBase):
     async def _send_list(self, time_left: float) -> ListPrimitivesResponse:
         return ListPrimitivesResponse()
 
+    async def _send_delete(self, request: object, time_left: float) -> object:  # type: ignore[override]
+        raise NotImplementedError
+
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
     return registry.get_sample_value(name, labels) or 0.0

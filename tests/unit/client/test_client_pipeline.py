@@ -12,6 +12,8 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from tests._fakes import FakeClock
 from voicecore._proto.voicecore.v1 import (
+    DeleteConversationRequest,
+    DeleteConversationResponse,
     Error,
     ErrorCode,
     Event,
@@ -59,6 +61,7 @@ class ScriptedClient(VoiceCoreClientBase):
         self.connections = list(connections)
         self.requests: list[ExecutePrimitiveRequest] = []
         self.stream_requests: list[int] = []
+        self.deletes: list[DeleteConversationRequest] = []
 
     async def _no_sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
@@ -99,6 +102,15 @@ class ScriptedClient(VoiceCoreClientBase):
         if isinstance(step, BaseException):
             raise step
         return ListPrimitivesResponse()
+
+    async def _send_delete(
+        self, request: DeleteConversationRequest, time_left: float
+    ) -> DeleteConversationResponse:
+        self.deletes.append(request)
+        step = self.steps.pop(0) if self.steps else None
+        if isinstance(step, BaseException):
+            raise step
+        return DeleteConversationResponse(sequence=7)
 
 
 def state_of(client: VoiceCoreClientBase) -> BreakerState:

@@ -26,10 +26,18 @@ from voicecore._proto.voicecore.v1 import (
 from voicecore.capture import CaptureKey, CaptureState
 from voicecore.capture._store import CaptureWrite, Versioned
 from voicecore.config import Settings
-from voicecore.events import EventFilter, EventLog
+from voicecore.events import EventFilter, EventLog, NewEvent
 from voicecore.registry import PrimitiveRegistry
 from voicecore.service import VoiceCoreService
-from voicecore.stores import Conflict, MemoryStore, Outcome, StagedCaptures, Store, TurnWrites
+from voicecore.stores import (
+    Conflict,
+    Erasure,
+    MemoryStore,
+    Outcome,
+    StagedCaptures,
+    Store,
+    TurnWrites,
+)
 
 CONVERSATION = "call-1"
 KEY = CaptureKey(CONVERSATION, "capture_fake")
@@ -67,6 +75,9 @@ class LoadBarrier:
         outcome = await self.inner.commit(turn)
         self.outcomes[type(outcome).__name__] += 1
         return outcome
+
+    async def erase(self, event: NewEvent) -> Erasure | None:
+        return await self.inner.erase(event)
 
     async def reachable(self) -> bool:
         return await self.inner.reachable()

@@ -4,6 +4,8 @@
 # This file has been @generated
 
 __all__ = (
+    "DeleteConversationRequest",
+    "DeleteConversationResponse",
     "Error",
     "ErrorCode",
     "Event",
@@ -128,6 +130,84 @@ class PrimitiveState(betterproto2.Enum):
     """
     Gave up after max_attempts.
     """
+
+
+@dataclass(eq=False, repr=False)
+class DeleteConversationRequest(betterproto2.Message):
+    """
+    Which conversation to erase.
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> Descriptor:
+        return VOICECORE_V1_VOICE_CORE_PROTO_DESCRIPTOR.message_types_by_name[
+            "DeleteConversationRequest"
+        ]
+
+    conversation_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The conversation to erase; required.
+    """
+
+    allow_missing: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
+    """
+    True: a conversation that holds nothing answers OK (nothing erased, no event), not NOT_FOUND.
+    """
+
+    trace_id: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Trace id; else the trace-id metadata, else a W3C traceparent, else generated.
+    """
+
+    tenant: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    The tenant whose conversation it is; empty means the caller's own. Another needs admin.
+    """
+
+
+default_message_pool.register_message(
+    "voicecore.v1", "DeleteConversationRequest", DeleteConversationRequest
+)
+
+
+@dataclass(eq=False, repr=False)
+class DeleteConversationResponse(betterproto2.Message):
+    """
+    What the erasure removed.
+    """
+
+    @betterproto2.staticproperty
+    @staticmethod
+    def DESCRIPTOR() -> Descriptor:
+        return VOICECORE_V1_VOICE_CORE_PROTO_DESCRIPTOR.message_types_by_name[
+            "DeleteConversationResponse"
+        ]
+
+    sequence: "int" = betterproto2.field(1, betterproto2.TYPE_UINT64)
+    """
+    The sequence of the "conversation.deleted" event; 0 when nothing was held (allow_missing).
+    """
+
+    events_deleted: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Events deleted from the log (those still retained).
+    """
+
+    captures_forgotten: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Held capture states forgotten.
+    """
+
+    records_forgotten: "int" = betterproto2.field(4, betterproto2.TYPE_UINT32)
+    """
+    Idempotency records forgotten: a retry under one of their keys runs again.
+    """
+
+
+default_message_pool.register_message(
+    "voicecore.v1", "DeleteConversationResponse", DeleteConversationResponse
+)
 
 
 @dataclass(eq=False, repr=False)
@@ -686,11 +766,37 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
             metadata=metadata,
         )
 
+    async def delete_conversation(
+        self,
+        message: "DeleteConversationRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "DeleteConversationResponse":
+        """
+        Erases one conversation: forgets its held captures and idempotency records, deletes its
+        events from the log and appends one "conversation.deleted" event that holds no values, all
+        at once. Events already delivered are not recalled. NOT_FOUND when the conversation holds
+        nothing (never used, already deleted, or another tenant's), unless allow_missing;
+        INVALID_ARGUMENT when conversation_id is empty or a field is too long. The execute scope
+        erases the caller's own tenant's conversations; naming another tenant needs the admin scope.
+        """
+
+        return await self._unary_unary(
+            "/voicecore.v1.VoiceCoreService/DeleteConversation",
+            message,
+            DeleteConversationResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
 
 from ...google import protobuf as __google__protobuf__
 
 VOICECORE_V1_VOICE_CORE_PROTO_DESCRIPTOR = default_google_proto_descriptor_pool.AddSerializedFile(
-    b'\n\x1dvoicecore/v1/voice_core.proto\x12\x0cvoicecore.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto"\xa1\x02\n\x17ExecutePrimitiveRequest\x12%\n\x0eobjective_type\x18\x01 \x01(\tR\robjectiveType\x12/\n\x06params\x18\x02 \x01(\x0b2\x17.google.protobuf.StructR\x06params\x12\'\n\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12\x18\n\x07purpose\x18\x05 \x01(\tR\x07purpose\x12\'\n\x0ftimeout_seconds\x18\x06 \x01(\x01R\x0etimeoutSeconds\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey"\xc9\x01\n\x18ExecutePrimitiveResponse\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12+\n\x04data\x18\x02 \x01(\x0b2\x17.google.protobuf.StructR\x04data\x12)\n\x05error\x18\x03 \x01(\x0b2\x13.voicecore.v1.ErrorR\x05error\x12;\n\x08metadata\x18\x04 \x01(\x0b2\x1f.voicecore.v1.ExecutionMetadataR\x08metadata"\x9f\x01\n\x05Error\x12+\n\x04code\x18\x01 \x01(\x0e2\x17.voicecore.v1.ErrorCodeR\x04code\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x121\n\x07details\x18\x03 \x01(\x0b2\x17.google.protobuf.StructR\x07details\x12\x1c\n\tretryable\x18\x04 \x01(\x08R\tretryable"\x94\x03\n\x11ExecutionMetadata\x125\n\x08duration\x18\x01 \x01(\x0b2\x19.google.protobuf.DurationR\x08duration\x12\x1f\n\x0bretry_count\x18\x02 \x01(\rR\nretryCount\x12\x1e\n\nconfidence\x18\x03 \x01(\x02R\nconfidence\x122\n\x05state\x18\x04 \x01(\x0e2\x1c.voicecore.v1.PrimitiveStateR\x05state\x12\x19\n\x08trace_id\x18\x05 \x01(\tR\x07traceId\x12%\n\x0eobjective_type\x18\x06 \x01(\tR\robjectiveType\x12+\n\x11primitive_version\x18\x07 \x01(\tR\x10primitiveVersion\x12\x18\n\x07attempt\x18\x08 \x01(\rR\x07attempt\x12.\n\x13last_event_sequence\x18\t \x01(\x04R\x11lastEventSequence\x12\x1a\n\x08replayed\x18\n \x01(\x08R\x08replayed"\xb7\x01\n\x13StreamEventsRequest\x12\'\n\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12%\n\x0eafter_sequence\x18\x02 \x01(\x04R\rafterSequence\x12\x14\n\x05types\x18\x03 \x03(\tR\x05types\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12\x1f\n\x0breplay_only\x18\x05 \x01(\x08R\nreplayOnly"\x85\x02\n\x05Event\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\'\n\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12%\n\x0eobjective_type\x18\x05 \x01(\tR\robjectiveType\x12.\n\x04time\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\x04time\x121\n\x07payload\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07payload"\x14\n\x12HealthCheckRequest"\x8c\x02\n\x13HealthCheckResponse\x12\x16\n\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12Q\n\ncomponents\x18\x03 \x03(\x0b21.voicecore.v1.HealthCheckResponse.ComponentsEntryR\ncomponents\x121\n\x06uptime\x18\x04 \x01(\x0b2\x19.google.protobuf.DurationR\x06uptime\x1a=\n\x0fComponentsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x17\n\x15ListPrimitivesRequest"U\n\x16ListPrimitivesResponse\x12;\n\nprimitives\x18\x01 \x03(\x0b2\x1b.voicecore.v1.PrimitiveInfoR\nprimitives"\xd1\x01\n\rPrimitiveInfo\x12%\n\x0eobjective_type\x18\x01 \x01(\tR\robjectiveType\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12 \n\x0bdescription\x18\x03 \x01(\tR\x0bdescription\x12<\n\rparams_schema\x18\x04 \x01(\x0b2\x17.google.protobuf.StructR\x0cparamsSchema\x12\x1f\n\x0bevent_types\x18\x05 \x03(\tR\neventTypes*\xa7\x01\n\tErrorCode\x12\x18\n\x16ERROR_CODE_UNSPECIFIED\x12\x17\n\x13PRIMITIVE_NOT_FOUND\x10\x01\x12\x12\n\x0eINVALID_PARAMS\x10\x02\x12\x0b\n\x07TIMEOUT\x10\x03\x12\x0c\n\x08INTERNAL\x10\x04\x12\x18\n\x14CIRCUIT_BREAKER_OPEN\x10\x05\x12\x0f\n\x0bUNAVAILABLE\x10\x06\x12\r\n\tCANCELLED\x10\x07*r\n\x0ePrimitiveState\x12\x1d\n\x1bPRIMITIVE_STATE_UNSPECIFIED\x12\x0e\n\nINCOMPLETE\x10\x01\x12\x16\n\x12NEEDS_CONFIRMATION\x10\x02\x12\r\n\tCOMPLETED\x10\x03\x12\n\n\x06FAILED\x10\x042\xf0\x02\n\x10VoiceCoreService\x12a\n\x10ExecutePrimitive\x12%.voicecore.v1.ExecutePrimitiveRequest\x1a&.voicecore.v1.ExecutePrimitiveResponse\x12H\n\x0cStreamEvents\x12!.voicecore.v1.StreamEventsRequest\x1a\x13.voicecore.v1.Event0\x01\x12R\n\x0bHealthCheck\x12 .voicecore.v1.HealthCheckRequest\x1a!.voicecore.v1.HealthCheckResponse\x12[\n\x0eListPrimitives\x12#.voicecore.v1.ListPrimitivesRequest\x1a$.voicecore.v1.ListPrimitivesResponseb\x06proto3'
+    b'\n\x1dvoicecore/v1/voice_core.proto\x12\x0cvoicecore.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto"\xa1\x02\n\x17ExecutePrimitiveRequest\x12%\n\x0eobjective_type\x18\x01 \x01(\tR\robjectiveType\x12/\n\x06params\x18\x02 \x01(\x0b2\x17.google.protobuf.StructR\x06params\x12\'\n\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12\x18\n\x07purpose\x18\x05 \x01(\tR\x07purpose\x12\'\n\x0ftimeout_seconds\x18\x06 \x01(\x01R\x0etimeoutSeconds\x12\'\n\x0fidempotency_key\x18\x07 \x01(\tR\x0eidempotencyKey"\xc9\x01\n\x18ExecutePrimitiveResponse\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12+\n\x04data\x18\x02 \x01(\x0b2\x17.google.protobuf.StructR\x04data\x12)\n\x05error\x18\x03 \x01(\x0b2\x13.voicecore.v1.ErrorR\x05error\x12;\n\x08metadata\x18\x04 \x01(\x0b2\x1f.voicecore.v1.ExecutionMetadataR\x08metadata"\x9f\x01\n\x05Error\x12+\n\x04code\x18\x01 \x01(\x0e2\x17.voicecore.v1.ErrorCodeR\x04code\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x121\n\x07details\x18\x03 \x01(\x0b2\x17.google.protobuf.StructR\x07details\x12\x1c\n\tretryable\x18\x04 \x01(\x08R\tretryable"\x94\x03\n\x11ExecutionMetadata\x125\n\x08duration\x18\x01 \x01(\x0b2\x19.google.protobuf.DurationR\x08duration\x12\x1f\n\x0bretry_count\x18\x02 \x01(\rR\nretryCount\x12\x1e\n\nconfidence\x18\x03 \x01(\x02R\nconfidence\x122\n\x05state\x18\x04 \x01(\x0e2\x1c.voicecore.v1.PrimitiveStateR\x05state\x12\x19\n\x08trace_id\x18\x05 \x01(\tR\x07traceId\x12%\n\x0eobjective_type\x18\x06 \x01(\tR\robjectiveType\x12+\n\x11primitive_version\x18\x07 \x01(\tR\x10primitiveVersion\x12\x18\n\x07attempt\x18\x08 \x01(\rR\x07attempt\x12.\n\x13last_event_sequence\x18\t \x01(\x04R\x11lastEventSequence\x12\x1a\n\x08replayed\x18\n \x01(\x08R\x08replayed"\xb7\x01\n\x13StreamEventsRequest\x12\'\n\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12%\n\x0eafter_sequence\x18\x02 \x01(\x04R\rafterSequence\x12\x14\n\x05types\x18\x03 \x03(\tR\x05types\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12\x1f\n\x0breplay_only\x18\x05 \x01(\x08R\nreplayOnly"\x85\x02\n\x05Event\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12\x12\n\x04type\x18\x02 \x01(\tR\x04type\x12\'\n\x0fconversation_id\x18\x03 \x01(\tR\x0econversationId\x12\x19\n\x08trace_id\x18\x04 \x01(\tR\x07traceId\x12%\n\x0eobjective_type\x18\x05 \x01(\tR\robjectiveType\x12.\n\x04time\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\x04time\x121\n\x07payload\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07payload"\x14\n\x12HealthCheckRequest"\x8c\x02\n\x13HealthCheckResponse\x12\x16\n\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12Q\n\ncomponents\x18\x03 \x03(\x0b21.voicecore.v1.HealthCheckResponse.ComponentsEntryR\ncomponents\x121\n\x06uptime\x18\x04 \x01(\x0b2\x19.google.protobuf.DurationR\x06uptime\x1a=\n\x0fComponentsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x17\n\x15ListPrimitivesRequest"U\n\x16ListPrimitivesResponse\x12;\n\nprimitives\x18\x01 \x03(\x0b2\x1b.voicecore.v1.PrimitiveInfoR\nprimitives"\xd1\x01\n\rPrimitiveInfo\x12%\n\x0eobjective_type\x18\x01 \x01(\tR\robjectiveType\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12 \n\x0bdescription\x18\x03 \x01(\tR\x0bdescription\x12<\n\rparams_schema\x18\x04 \x01(\x0b2\x17.google.protobuf.StructR\x0cparamsSchema\x12\x1f\n\x0bevent_types\x18\x05 \x03(\tR\neventTypes"\x9c\x01\n\x19DeleteConversationRequest\x12\'\n\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12#\n\rallow_missing\x18\x02 \x01(\x08R\x0callowMissing\x12\x19\n\x08trace_id\x18\x03 \x01(\tR\x07traceId\x12\x16\n\x06tenant\x18\x04 \x01(\tR\x06tenant"\xbb\x01\n\x1aDeleteConversationResponse\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12%\n\x0eevents_deleted\x18\x02 \x01(\rR\reventsDeleted\x12-\n\x12captures_forgotten\x18\x03 \x01(\rR\x11capturesForgotten\x12+\n\x11records_forgotten\x18\x04 \x01(\rR\x10recordsForgotten*\xa7\x01\n\tErrorCode\x12\x18\n\x16ERROR_CODE_UNSPECIFIED\x12\x17\n\x13PRIMITIVE_NOT_FOUND\x10\x01\x12\x12\n\x0eINVALID_PARAMS\x10\x02\x12\x0b\n\x07TIMEOUT\x10\x03\x12\x0c\n\x08INTERNAL\x10\x04\x12\x18\n\x14CIRCUIT_BREAKER_OPEN\x10\x05\x12\x0f\n\x0bUNAVAILABLE\x10\x06\x12\r\n\tCANCELLED\x10\x07*r\n\x0ePrimitiveState\x12\x1d\n\x1bPRIMITIVE_STATE_UNSPECIFIED\x12\x0e\n\nINCOMPLETE\x10\x01\x12\x16\n\x12NEEDS_CONFIRMATION\x10\x02\x12\r\n\tCOMPLETED\x10\x03\x12\n\n\x06FAILED\x10\x042\xd9\x03\n\x10VoiceCoreService\x12a\n\x10ExecutePrimitive\x12%.voicecore.v1.ExecutePrimitiveRequest\x1a&.voicecore.v1.ExecutePrimitiveResponse\x12H\n\x0cStreamEvents\x12!.voicecore.v1.StreamEventsRequest\x1a\x13.voicecore.v1.Event0\x01\x12R\n\x0bHealthCheck\x12 .voicecore.v1.HealthCheckRequest\x1a!.voicecore.v1.HealthCheckResponse\x12[\n\x0eListPrimitives\x12#.voicecore.v1.ListPrimitivesRequest\x1a$.voicecore.v1.ListPrimitivesResponse\x12g\n\x12DeleteConversation\x12\'.voicecore.v1.DeleteConversationRequest\x1a(.voicecore.v1.DeleteConversationResponseb\x06proto3'
 )
 
 
@@ -742,6 +848,20 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
 
         raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
 
+    async def delete_conversation(
+        self, message: "DeleteConversationRequest"
+    ) -> "DeleteConversationResponse":
+        """
+        Erases one conversation: forgets its held captures and idempotency records, deletes its
+        events from the log and appends one "conversation.deleted" event that holds no values, all
+        at once. Events already delivered are not recalled. NOT_FOUND when the conversation holds
+        nothing (never used, already deleted, or another tenant's), unless allow_missing;
+        INVALID_ARGUMENT when conversation_id is empty or a field is too long. The execute scope
+        erases the caller's own tenant's conversations; naming another tenant needs the admin scope.
+        """
+
+        raise grpclib.GRPCError(grpclib.const.Status.UNIMPLEMENTED)
+
     async def __rpc_execute_primitive(
         self, stream: "grpclib.server.Stream[ExecutePrimitiveRequest, ExecutePrimitiveResponse]"
     ) -> None:
@@ -777,6 +897,14 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
         response = await self.list_primitives(request)
         await stream.send_message(response)
 
+    async def __rpc_delete_conversation(
+        self, stream: "grpclib.server.Stream[DeleteConversationRequest, DeleteConversationResponse]"
+    ) -> None:
+        request = await stream.recv_message()
+        assert request is not None
+        response = await self.delete_conversation(request)
+        await stream.send_message(response)
+
     def __mapping__(self) -> "dict[str, grpclib.const.Handler]":
         return {
             "/voicecore.v1.VoiceCoreService/ExecutePrimitive": grpclib.const.Handler(
@@ -802,5 +930,11 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
                 grpclib.const.Cardinality.UNARY_UNARY,
                 ListPrimitivesRequest,
                 ListPrimitivesResponse,
+            ),
+            "/voicecore.v1.VoiceCoreService/DeleteConversation": grpclib.const.Handler(
+                self.__rpc_delete_conversation,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                DeleteConversationRequest,
+                DeleteConversationResponse,
             ),
         }
