@@ -665,9 +665,10 @@ class VoiceCoreServiceStub(betterproto2_grpclib.ServiceStub):
     Every method may also end with a gRPC status before it runs: UNAUTHENTICATED or
     PERMISSION_DENIED (auth is on and the bearer token is missing, unknown, or lacks the method's
     scope), RESOURCE_EXHAUSTED (too many calls in flight, or a message over the size limit),
-    UNAVAILABLE (the server is draining), DEADLINE_EXCEEDED (the deadline passed before the call
-    started, or the request did not arrive in time), INVALID_ARGUMENT (the bytes or headers are
-    not a valid call) and UNIMPLEMENTED (an unknown method, or a compressed message).
+    UNAVAILABLE (the server is draining, its store does not answer, or the request did not arrive
+    whole in time: retry), DEADLINE_EXCEEDED (the deadline passed before the call started),
+    INVALID_ARGUMENT (the bytes or headers are not a valid call) and UNIMPLEMENTED (an unknown
+    method, or a compressed message).
     """
 
     async def execute_primitive(
@@ -807,9 +808,10 @@ class VoiceCoreServiceBase(betterproto2_grpclib.ServiceBase):
     Every method may also end with a gRPC status before it runs: UNAUTHENTICATED or
     PERMISSION_DENIED (auth is on and the bearer token is missing, unknown, or lacks the method's
     scope), RESOURCE_EXHAUSTED (too many calls in flight, or a message over the size limit),
-    UNAVAILABLE (the server is draining), DEADLINE_EXCEEDED (the deadline passed before the call
-    started, or the request did not arrive in time), INVALID_ARGUMENT (the bytes or headers are
-    not a valid call) and UNIMPLEMENTED (an unknown method, or a compressed message).
+    UNAVAILABLE (the server is draining, its store does not answer, or the request did not arrive
+    whole in time: retry), DEADLINE_EXCEEDED (the deadline passed before the call started),
+    INVALID_ARGUMENT (the bytes or headers are not a valid call) and UNIMPLEMENTED (an unknown
+    method, or a compressed message).
     """
 
     async def execute_primitive(
