@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 EXAMPLES = sorted(path for path in (ROOT / "examples").iterdir() if path.is_file())
-COMMANDS = ["serve", "call", "events", "health", "primitives"]
+COMMANDS = ["serve", "call", "events", "health", "primitives", "delete-conversation"]
 # A block may name its source in an HTML comment on the line above it (unseen on GitHub).
 FENCE = re.compile(
     r"^(?:<!-- (?P<source>[^>]+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.M | re.S
