@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS, zip_states
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
-from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
+from voicecore.spoken.number_words import SMALL_SCALES, TENS, ZERO_WORDS
 from voicecore.spoken.numbers import cardinal, is_number_word, ordinal
 
 __all__ = [
@@ -75,7 +75,7 @@ def house_number(tokens: Sequence[str]) -> tuple[str, int]:
         end += 1
     # "one two three forty second street": the tens belong to the street's name; after one
     # word they are the number's ("three fifty fifth avenue" is 350 5th Ave)
-    if end > 2 and tokens[end - 1] in TENS and _ordinal(tokens[end - 1 : end + 1]) is not None:
+    if end > 2 and tokens[end - 1] in TENS and ordinal(tokens[end - 1 : end + 1]) is not None:
         end -= 1
     run = list(tokens[:end])
     if any(word in SMALL_SCALES for word in run):
@@ -89,13 +89,7 @@ def house_number(tokens: Sequence[str]) -> tuple[str, int]:
 
 
 def _is_number_word(token: str) -> bool:
-    return (token in ZERO_WORDS or is_number_word(token)) and _ordinal([token]) is None
-
-
-def _ordinal(tokens: Sequence[str]) -> int | None:
-    """``ordinal``, and the ordinal words it misses ("sixtieth": text2num does not know it)."""
-    value = ordinal(tokens)
-    return ORDINALS.get(tokens[0]) if value is None and len(tokens) == 1 else value
+    return (token in ZERO_WORDS or is_number_word(token)) and ordinal([token]) is None
 
 
 # -- the street ----------------------------------------------------------------------------
@@ -165,7 +159,7 @@ def _street_word(tokens: Sequence[str], index: int) -> tuple[str, int]:
     """One word of a street's name and how many tokens it took: an ordinal as figures
     ("forty second" -> "42nd"), else the word capitalised; ("", 0) for a number."""
     for length in (2, 1):
-        value = _ordinal(tokens[index : index + length])
+        value = ordinal(tokens[index : index + length])
         if value is not None and index + length <= len(tokens):
             return f"{value}{_ordinal_suffix(value)}", length
     if _has_digits(tokens[index : index + 1]):
