@@ -7,7 +7,8 @@
 - a value heard but not valid says what was heard ("I heard 555 123 4567, but that doesn't
   look like a valid phone number");
 - a number outside the accepted range says so;
-- a keypad entry that only starts over ("*") asks for the value afresh.
+- a keypad entry that only starts over ("*") asks for the value afresh;
+- an answer without a value ("none of them" to a choice) is acknowledged, not asked again.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def precise_prompt(turn: Turn, noun: str, purpose: str) -> str | None:
             f"{turn.value.readback}{purpose}. Is that right? If not, please say just the "
             "part that's wrong."
         )
+    if turn.state is PrimitiveState.COMPLETED and turn.value is None:  # "none of them"
+        return "Okay, none of those."
     if turn.state is PrimitiveState.INCOMPLETE and turn.reason == STARTED_OVER:
         return f"Okay, let's start over. What is your {noun}{purpose}?"
     if turn.state is not PrimitiveState.INCOMPLETE or turn.reason in _NOT_WRONG or turn.partial:
