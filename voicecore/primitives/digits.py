@@ -15,7 +15,13 @@ from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.formatted import digit_homophones
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.readback import say_grouped
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    strip_carrier,
+    strip_sign_off,
+    words,
+)
 
 __all__ = ["CaptureDigits", "CaptureDigitsParams"]
 
@@ -47,7 +53,7 @@ def _mostly_digits(tokens: list[str]) -> bool:
 
 def spoken_code(text: str) -> str:
     """The letters and digits said in ``text``, upper-case; other words and symbols dropped."""
-    tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+    tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
     o_is_zero = _mostly_digits(tokens)
     tokens = digit_homophones(tokens, functools.partial(is_digit_word, o_is_zero=o_is_zero))
     pieces = compose(tokens, o_is_zero=o_is_zero, nato=True)

@@ -8,7 +8,13 @@ from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Readin
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    strip_carrier,
+    strip_sign_off,
+    words,
+)
 
 __all__ = ["CaptureName", "CaptureNameParams"]
 
@@ -105,7 +111,7 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
 
     def read(self, text: str, params: CaptureNameParams, partial: str | None) -> Reading:
         """Read one hypothesis as a name."""
-        tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+        tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
         if not tokens:
             return Reading(value=None, reason="no_value_heard", certainty=0.0)
         name, certainty = _name_from(tokens)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from voicecore.spoken.formatted import hyphen_spelled
+from voicecore.spoken.numbers import is_number_word
 
 __all__ = [
     "after_correction",
@@ -16,6 +17,7 @@ __all__ = [
     "has_correction",
     "replaced_by_correction",
     "strip_carrier",
+    "strip_sign_off",
     "words",
 ]
 
@@ -49,6 +51,12 @@ _FILLERS = frozenset(
         "uh-huh",
     ]
 )
+
+# "oh" is a zero among digits and an interjection opening an utterance (see ``words`` and
+# ``drop_fillers``); the pauses an ASR writes after an interjection; words a zero may open.
+_OH = "oh"
+_PAUSES = (",", ".", "!", "?", ";", ":")
+_AFTER_ZERO = frozenset(["point"])
 
 # What a caller says to correct themself, the one list (phone numbers ask ``has_correction``).
 # Longest first: "no wait" must win over "wait". "no" alone is an answer, never a marker.
@@ -113,25 +121,76 @@ _CARRIER = re.compile(
     + r") ?"
 )
 
+# Said after a value and no part of it: a hedge, thanks, or the caller naming themself
+# ("nancy harris speaking", "john here"). Longest first, so "i think so" goes whole.
+_SIGN_OFFS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(phrase.split())
+            for phrase in (
+                "i think",
+                "i think so",
+                "i believe",
+                "i guess",
+                "i suppose",
+                "thanks",
+                "thank you",
+                "please",
+                "speaking",
+                "calling",
+                "here",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
 
 def words(text: str) -> list[str]:
     """Split ASR text into lower-case tokens without sentence punctuation.
 
     Punctuation inside a token is kept ("john.smith@gmail.com", "415-555-2671", "it's") so
     a primitive can split such tokens by its own rules; a leading "+" is kept ("+44"). Letters
-    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n).
+    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n). An "oh" that opens the text with
+    a pause written after it ("Oh, it's 4 1 5", "uh, oh. four ...") is an interjection, not a
+    zero, and is no token.
     """
     tokens: list[str] = []
-    for raw in _SPACE.split(text.translate(_APOSTROPHES).lower()):
+    raws = _SPACE.split(text.translate(_APOSTROPHES).lower())
+    for index, raw in enumerate(raws):
         token = raw.strip(_EDGE_PUNCTUATION)
+        if _is_opening_interjection(token, raw, tokens) and index < len(raws) - 1:
+            continue
         if token:
             tokens.extend(hyphen_spelled(token) or (token,))
     return tokens
 
 
+def _is_opening_interjection(token: str, raw: str, before: list[str]) -> bool:
+    """An "oh" followed by a pause (",", ".", "!") with nothing but fillers before it."""
+    return token == _OH and raw.endswith(_PAUSES) and all(earlier in _FILLERS for earlier in before)
+
+
 def drop_fillers(tokens: list[str]) -> list[str]:
-    """Remove hesitation sounds ("uh", "um", "er", "hmm", ...)."""
-    return [token for token in tokens if token not in _FILLERS]
+    """Remove hesitation sounds ("uh", "um", "er", "hmm", ...), and an "oh" that opens the
+    utterance before a word that is no digit, number or letter ("oh my number is ...", "oh
+    yeah"): "oh" among digits ("oh four one five", "one oh five") stays a zero."""
+    kept = [token for token in tokens if token not in _FILLERS]
+    if len(kept) > 1 and kept[0] == _OH and not _may_follow_zero(kept[1]):
+        return kept[1:]
+    return kept
+
+
+def _may_follow_zero(token: str) -> bool:
+    """Whether ``token`` may go on a value that a zero opens: a number, a digit, "point" or a
+    letter (a spelled "o" said "oh")."""
+    return (
+        is_number_word(token)
+        or token in _AFTER_ZERO
+        or len(token) == 1
+        or any(char.isdigit() for char in token)
+    )
 
 
 def _by_first_word(
@@ -207,3 +266,22 @@ def strip_carrier(tokens: list[str]) -> list[str]:
             break
         start = match.end()
     return text[start:].split()
+
+
+def strip_sign_off(tokens: list[str]) -> list[str]:
+    """Drop what a caller says after the value: "i think", "thank you", "please" and the
+    "speaking" / "here" of a caller naming themself, however many, keeping one token at least
+    (the letter "i" of a code stays unless "think" or "believe" follows it)."""
+    end = len(tokens)
+    while True:
+        size = next(
+            (
+                len(off)
+                for off in _SIGN_OFFS
+                if end > len(off) and tuple(tokens[end - len(off) : end]) == off
+            ),
+            0,
+        )
+        if not size:
+            return tokens[:end]
+        end -= size
