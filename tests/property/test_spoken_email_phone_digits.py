@@ -211,6 +211,27 @@ class TestTalkAroundTheValue:
         assert reading.value == address, text
 
 
+_EMAIL_CARRIERS = st.builds(
+    "{} {} {} ".format,
+    st.sampled_from(["but", "and", "so", "well", "um so", ""]),
+    st.sampled_from(
+        ["the best email to reach me", "the address i use for work", "you can reach me",
+         "i can be reached", "my personal email", "what you want to write down"]
+    ),
+    st.sampled_from(["is", "at", "would be", "was"]),
+)  # fmt: skip
+
+
+@given(st.data())
+def test_carrier_words_stay_out_of_the_local_part(data: st.DataObject) -> None:
+    """Any valid address said after a carrier phrase ending in "is", "be" or "at" ("the
+    best email to reach me is ...", "you can reach me at ...") is the address alone."""
+    address = data.draw(emails())
+    text = data.draw(_EMAIL_CARRIERS).strip() + " " + say_email(data, address)
+    reading = CaptureEmail().read(text, CaptureEmailParams(transcription=text), None)
+    assert reading.value == address, text
+
+
 _SPOKEN_WORDS = st.sampled_from(
     (
         "a",
