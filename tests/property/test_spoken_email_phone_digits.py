@@ -186,6 +186,24 @@ class TestTalkAroundTheValue:
         reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
         assert reading.value == number, text
 
+    @given(st.data())
+    def test_an_oh_that_only_an_interjection_makes_valid_is_one(self, data: st.DataObject) -> None:
+        """ "oh" then a code of the one length accepted, or a valid number: the "oh" is no
+        zero, since only without it is the value valid; it stays a zero where it fits."""
+        digits = data.draw(st.text("0123456789", min_size=1, max_size=10))
+        said = " ".join(say_digit_string(data, digits))
+        text = data.draw(st.sampled_from(["oh ", "uh oh "])) + said
+        exact = CaptureDigitsParams(
+            transcription=text, min_length=len(digits), max_length=len(digits)
+        )
+        assert CaptureDigits().read(text, exact, None).value == digits, text
+        longer = CaptureDigitsParams(transcription=text, min_length=len(digits) + 1)
+        assert CaptureDigits().read(text, longer, None).value == "0" + digits, text
+        number = data.draw(us_numbers())
+        text = "oh " + " ".join(say_digit_string(data, number[2:]))
+        reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.value == number, text
+
     @given(
         st.sampled_from(_FIRST),
         st.sampled_from(_LAST),

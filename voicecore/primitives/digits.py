@@ -20,6 +20,7 @@ from voicecore.spoken.tokens import (
     drop_fillers,
     strip_carrier,
     strip_sign_off,
+    without_opening_oh,
     words,
 )
 
@@ -82,6 +83,13 @@ def code_reading(code: str, params: CaptureDigitsParams) -> Reading:
     )
 
 
+def _code_said(text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
+    code = spoken_code(text)
+    if partial and code and len(code) < params.min_length:
+        code = partial + code
+    return code_reading(code, params)
+
+
 class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     """Captures a code of letters and digits: ZIP codes, account, order, confirmation numbers.
 
@@ -97,11 +105,14 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     params_model = CaptureDigitsParams
 
     def read(self, text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
-        """Read one hypothesis as a code, after ``partial`` characters if any."""
-        code = spoken_code(text)
-        if partial and code and len(code) < params.min_length:
-            code = partial + code
-        return code_reading(code, params)
+        """Read one hypothesis as a code, after ``partial`` characters if any; an opening "oh"
+        is a zero unless only the code without it has a length the params accept."""
+        reading = _code_said(text, params, partial)
+        without_oh = without_opening_oh(text)
+        if reading.value is None and without_oh is not None:
+            other = _code_said(without_oh, params, partial)
+            return other if other.value is not None else reading
+        return reading
 
     def correct(
         self,

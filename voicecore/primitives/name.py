@@ -21,7 +21,6 @@ __all__ = ["CaptureName", "CaptureNameParams"]
 _SPELLED = 0.95
 _SAID = 0.8
 _MAX_WORDS = 4
-_POLITE = frozenset({"please", "thanks", "thank", "you", "okay", "ok", "bye"})
 # Words that are not names: what a caller says about a name rather than the name itself.
 _NOT_NAMES = frozenset(
     """
@@ -66,10 +65,6 @@ def _is_name_word(word: str) -> bool:
 
 def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     """The name spelled in ``tokens`` (preferred), else the words said."""
-    end = len(tokens)  # polite words dropped by index: a slice per word was quadratic
-    while end and tokens[end - 1] in _POLITE:
-        end -= 1
-    tokens = tokens[:end]
     pieces = compose(tokens)
     if any(piece.kind == "digits" for piece in pieces):
         return None, 0.0

@@ -18,6 +18,7 @@ __all__ = [
     "replaced_by_correction",
     "strip_carrier",
     "strip_sign_off",
+    "without_opening_oh",
     "words",
 ]
 
@@ -136,6 +137,10 @@ _SIGN_OFFS: tuple[tuple[str, ...], ...] = tuple(
                 "thanks",
                 "thank you",
                 "please",
+                "okay",
+                "ok",
+                "bye",
+                "goodbye",
                 "speaking",
                 "calling",
                 "here",
@@ -180,6 +185,17 @@ def drop_fillers(tokens: list[str]) -> list[str]:
     if len(kept) > 1 and kept[0] == _OH and not _may_follow_zero(kept[1]):
         return kept[1:]
     return kept
+
+
+def without_opening_oh(text: str) -> str | None:
+    """``text``'s words without the "oh" that opens it (after fillers), or None when no "oh"
+    opens it. "oh four one five ..." may be a zero or an interjection: a primitive reads it
+    as a zero, and as an interjection when only that reading makes a valid value."""
+    tokens = words(text)
+    opening = next((index for index, token in enumerate(tokens) if token not in _FILLERS), None)
+    if opening is None or tokens[opening] != _OH or opening == len(tokens) - 1:
+        return None
+    return " ".join(tokens[:opening] + tokens[opening + 1 :])
 
 
 def _may_follow_zero(token: str) -> bool:
@@ -269,7 +285,7 @@ def strip_carrier(tokens: list[str]) -> list[str]:
 
 
 def strip_sign_off(tokens: list[str]) -> list[str]:
-    """Drop what a caller says after the value: "i think", "thank you", "please" and the
+    """Drop what a caller says after the value: "i think", "thank you", "okay bye" and the
     "speaking" / "here" of a caller naming themself, however many, keeping one token at least
     (the letter "i" of a code stays unless "think" or "believe" follows it)."""
     end = len(tokens)

@@ -11,6 +11,7 @@ from voicecore.spoken.tokens import (
     replaced_by_correction,
     strip_carrier,
     strip_sign_off,
+    without_opening_oh,
     words,
 )
 
@@ -160,3 +161,21 @@ class TestStripSignOff:
         """Hedges, thanks and "speaking" after the value go, however many; a letter "i" of
         the value stays, and so does one token at least."""
         assert strip_sign_off(text.split()) == expected.split()
+
+
+class TestWithoutOpeningOh:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("oh four one five", "four one five"),
+            ("Uh, oh one nine", "uh one nine"),
+            ("one oh five", None),
+            ("oh", None),
+            ("uh um", None),
+            ("", None),
+        ],
+    )
+    def test_the_words_without_the_oh_opening_them(self, text: str, expected: str | None) -> None:
+        """The "oh" that opens the text (after fillers) goes; None without one, or when the
+        "oh" is all that is said."""
+        assert without_opening_oh(text) == expected
