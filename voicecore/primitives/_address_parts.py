@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS, zip_states
+from voicecore.primitives._usps import DIRECTIONS, HIGHWAYS, STATES, SUFFIXES, UNITS, zip_states
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.number_words import SMALL_SCALES, TENS, ZERO_WORDS
@@ -24,6 +24,7 @@ __all__ = [
     "house_number",
     "is_designator",
     "place_of",
+    "po_box_at",
     "street_at",
     "unit_at",
     "zip_of",
@@ -61,6 +62,14 @@ _CITY_LEAD_INS = tuple(
     )
 )
 _LONGEST_FORM = max(len(form.split()) for form in [*STATES, *DIRECTIONS])
+_LONGEST_HIGHWAY = max(len(form.split()) for form in HIGHWAYS)
+_ROUTE_NUMBER = re.compile(r"^[1-9][0-9]{0,3}[a-z]?$")
+_ROUTE_NUMBER_WORDS = 4  # "one oh one", "nineteen sixty": a route's number is said in few
+# How a caller says or an ASR writes "PO Box" ("P.O. Box", "p o box", "post office box").
+_PO_BOX = tuple(
+    tuple(form.split())
+    for form in ("po box", "p.o box", "p o box", "p.o. box", "post office box", "pob", "pobox")
+)
 
 
 # -- the house number ----------------------------------------------------------------------
@@ -92,11 +101,28 @@ def _is_number_word(token: str) -> bool:
     return (token in ZERO_WORDS or is_number_word(token)) and ordinal([token]) is None
 
 
+# -- a PO box ------------------------------------------------------------------------------
+
+
+def po_box_at(tokens: Sequence[str]) -> tuple[str, int]:
+    """The number of a PO box said at the start of ``tokens`` ("P.O. Box 123", "post office
+    box one twenty three") and where it ends; ("", 0) if no PO box is said."""
+    for form in _PO_BOX:
+        if tuple(tokens[: len(form)]) == form:
+            box, used = house_number(tokens[len(form) :])
+            return (box, len(form) + used) if box else ("", 0)
+    return "", 0
+
+
 # -- the street ----------------------------------------------------------------------------
 
 
 def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
-    """The street from ``at`` in its postal form ("N Main St", "42nd St"), and where it ends."""
+    """The street from ``at`` in its postal form ("N Main St", "42nd St", "State Route 9"),
+    and where it ends."""
+    highway, end = _highway_at(tokens, at)
+    if highway:
+        return highway, end
     words_: list[str] = []
     index = at
     direction, used = form_at(tokens, index, DIRECTIONS)
@@ -121,6 +147,38 @@ def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
         words_.append(word)
         index += used
     return (" ".join(words_), index) if len(words_) > name_start else ("", at)
+
+
+def _highway_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
+    """A highway-style street from ``at``: the kind of route in full ("State Route", "County
+    Road"), its number ("9", "101", "one oh one", "66a"), and a direction where the street
+    ends after it ("US Highway 101 N"); ("", at) if none is said. "Highway" with no number
+    after it is a suffix ("Pacific Coast Highway") or a name, read as any street."""
+    for length in range(min(_LONGEST_HIGHWAY, len(tokens) - at), 0, -1):
+        kind = HIGHWAYS.get(" ".join(tokens[at : at + length]))
+        if kind is None:
+            continue
+        number, index = _route_number(tokens, at + length)
+        if not number:
+            return "", at
+        words_ = [kind, number]
+        direction, used = form_at(tokens, index, DIRECTIONS)
+        if direction and (index + used == len(tokens) or _ends_street(tokens, index + used)):
+            words_.append(direction)
+            index += used
+        return " ".join(words_), index
+    return "", at
+
+
+def _route_number(tokens: Sequence[str], index: int) -> tuple[str, int]:
+    """A route's number at ``index``, written ("101", "9a") or said digit by digit or in
+    groups ("one oh one", "sixty six"), and where it ends; ("", index) if none."""
+    if index < len(tokens) and _ROUTE_NUMBER.match(tokens[index]):
+        return tokens[index].upper(), index + 1
+    digits, end = digit_run(list(tokens[: index + _ROUTE_NUMBER_WORDS]), index)
+    if not digits or digits[0] == "0":
+        return "", index
+    return digits, end
 
 
 def _suffixed(tokens: Sequence[str], index: int, words_: list[str]) -> tuple[str, int]:
