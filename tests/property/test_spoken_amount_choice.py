@@ -164,15 +164,25 @@ async def _turns(said: list[str], max_attempts: int) -> tuple[list[PrimitiveStat
 def test_none_of_them_is_an_answer_not_a_failed_attempt(
     said: str, max_attempts: int, data: st.DataObject
 ) -> None:
-    """ "Neither" / "none of them", after any number of turns not understood short of the
-    last attempt, ends the capture COMPLETED with reason none, counting no failed attempt."""
+    """ "Neither" / "none of them", any number of times after turns not understood short of
+    the last attempt, is INCOMPLETE with reason none and counts no failed attempt: the capture
+    stays open, and an option named next is still read in the same attempt."""
     missed = data.draw(st.integers(min_value=0, max_value=max_attempts - 1))
-    states, last = asyncio.run(_turns(["hmm"] * missed + [said], max_attempts))
-    assert states[-1] is PrimitiveState.COMPLETED, said
-    assert last["reason"] == "none" and "value" not in last
-    assert last["attempts"] == missed + 1
-    assert last["prompt"] == "Okay, none of those."
-    assert not last["stored"]
+    nones = data.draw(st.integers(min_value=1, max_value=max_attempts + 1))
+    turns = ["hmm"] * missed + [said] * nones + ["blue"]
+    states, last = asyncio.run(_turns(turns, max_attempts))
+    assert states[missed:-1] == [PrimitiveState.INCOMPLETE] * nones, said
+    assert states[-1] is PrimitiveState.NEEDS_CONFIRMATION
+    assert (last["value"], last["attempts"]) == ("blue", missed + 1)
+    assert last["stored"]
+
+
+@given(_NONE_SAID)
+def test_none_of_them_is_acknowledged(said: str) -> None:
+    """The turn's prompt takes the answer, it does not say it was not caught."""
+    states, last = asyncio.run(_turns([said], 3))
+    assert (states, last["reason"]) == ([PrimitiveState.INCOMPLETE], "none")
+    assert last["prompt"] == "Okay, none of those." and "value" not in last
 
 
 @given(

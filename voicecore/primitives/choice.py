@@ -6,8 +6,8 @@ a synonym), says its place ("the second one", "the last one", "number two"), or 
 nearly: close spellings ("master card") and words that sound alike ("Stephen" for "Steven")
 match too, less certainly.
 
-"Neither", "none of them" is its own answer: the capture ends COMPLETED with no value and
-``reason`` ``none`` (no attempt counted as failed), so the agent can offer something else.
+"Neither", "none of them" is its own answer: no value, ``reason`` ``none``, and no attempt
+counted as failed, so the agent can offer something else.
 Two options equally close ("red or blue", "pizza" between two pizzas) are no value with
 ``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming both labels,
 which the turn's prompt asks.
