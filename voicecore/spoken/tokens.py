@@ -163,18 +163,15 @@ def words(text: str) -> list[str]:
     """
     tokens: list[str] = []
     raws = _SPACE.split(text.translate(_APOSTROPHES).lower())
+    opening = True  # nothing but fillers said yet: an "oh" here may be an interjection
     for index, raw in enumerate(raws):
         token = raw.strip(_EDGE_PUNCTUATION)
-        if _is_opening_interjection(token, raw, tokens) and index < len(raws) - 1:
+        if opening and token == _OH and raw.endswith(_PAUSES) and index < len(raws) - 1:
             continue
         if token:
+            opening = opening and token in _FILLERS
             tokens.extend(hyphen_spelled(token) or (token,))
     return tokens
-
-
-def _is_opening_interjection(token: str, raw: str, before: list[str]) -> bool:
-    """An "oh" followed by a pause (",", ".", "!") with nothing but fillers before it."""
-    return token == _OH and raw.endswith(_PAUSES) and all(earlier in _FILLERS for earlier in before)
 
 
 def drop_fillers(tokens: list[str]) -> list[str]:
