@@ -119,7 +119,8 @@ _CARRIER = re.compile(
     + r"(?:(?:you can |please )?send (?:it|that|them|the \w+) to)\b|"
     + r"(?:it's |that's |its )?spelled(?: as| like)?\b|"
     + r"(?:i think|i believe|let me see|let's see|let me think)\b"
-    + r") ?"
+    # a carrier is whole words: "yep" of the code "YEP-00" is none
+    + r")(?: |$)"
 )
 
 # Said after a value and no part of it: a hedge, thanks, or the caller naming themself

@@ -136,6 +136,8 @@ class TestStripCarrier:
             ("that's spelled j o n", "j o n"),
             ("oh two three", "oh two three"),
             ("john at gmail", "john at gmail"),
+            ("yep-00", "yep-00"),
+            ("so-and-so at gmail", "so-and-so at gmail"),
         ],
     )
     def test_drops_leading_carrier_phrases(self, text: str, expected: str) -> None:
