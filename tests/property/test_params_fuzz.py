@@ -35,6 +35,9 @@ __all__: list[str] = []
 
 _REGISTRY = default_registry(debug_primitives=True)
 OBJECTIVE_TYPES = _REGISTRY.names()
+KEYPAD_TYPES = [
+    name for name in OBJECTIVE_TYPES if "dtmf" in _REGISTRY.get(name).params_model.model_fields
+]
 
 _LABELS = st.sampled_from(["red", "blue", "the second one", "none", "large pizza", "two"])
 
@@ -99,9 +102,20 @@ _field_values: st.SearchStrategy[JsonValue] = st.one_of(
 )
 
 
+# Keypad entries as callers press them (digits, "*" to start over, "#" to end, a bare 1 or 2
+# at a readback) and keys no keypad has, for the captures that take a ``dtmf`` param.
+_KEYS: st.SearchStrategy[JsonValue] = st.one_of(
+    st.text(alphabet="0123456789*#", max_size=20),
+    st.sampled_from(["1", "2", "#", "*", "1#", "415*", "4155550182#", "12*50#", "ABCD#", "9x"]),
+)
+_FIELDS_BY_NAME: dict[str, st.SearchStrategy[JsonValue]] = {"dtmf": _KEYS | _field_values}
+
+
 def _field_value(objective_type: str, field_name: str) -> st.SearchStrategy[JsonValue]:
     guarded = _GUARDED_FIELDS.get((objective_type, field_name))
-    return _field_values if guarded is None else guarded | _INVALID_NUMBERS
+    if guarded is not None:
+        return guarded | _INVALID_NUMBERS
+    return _FIELDS_BY_NAME.get(field_name, _field_values)
 
 
 def _params_model(objective_type: str) -> type[BaseModel]:
@@ -120,14 +134,17 @@ def arbitrary_params(objective_type: str) -> st.SearchStrategy[dict[str, JsonVal
 
 @st.composite
 def near_valid_params(draw: st.DrawFn, objective_type: str) -> dict[str, JsonValue]:
-    """A transcription (if the model takes one), some of the model's own fields with plausible
-    or wrong-typed values, and sometimes an unknown extra key."""
+    """A transcription (if the model takes one), keys pressed (half the time, if it takes
+    ``dtmf``; then the transcription may be left out), some of the model's own fields with
+    plausible or wrong-typed values, and sometimes an unknown extra key."""
     fields = sorted(_params_model(objective_type).model_fields)
     params: dict[str, JsonValue] = {}
-    if "transcription" in fields:
+    keyed = "dtmf" in fields and draw(st.booleans())
+    pressed = ["dtmf"] if keyed else []
+    if "transcription" in fields and not (keyed and draw(st.booleans())):
         params["transcription"] = draw(_utterances)
     chosen = draw(st.lists(st.sampled_from(fields), unique=True, max_size=3)) if fields else []
-    for name in [*_guarded_fields(objective_type), *chosen]:
+    for name in dict.fromkeys([*_guarded_fields(objective_type), *pressed, *chosen]):
         params[name] = draw(_field_value(objective_type, name))
     if draw(st.integers(min_value=0, max_value=4)) == 0:
         params.update(draw(arbitrary_params(objective_type)))
@@ -201,6 +218,20 @@ class TestParamsFuzz:
 
         found = find(near_valid_params(objective_type), lambda p: asyncio.run(succeeds(p)))
         assert asyncio.run(succeeds(found))
+
+    @pytest.mark.parametrize("objective_type", KEYPAD_TYPES)
+    def test_near_valid_params_press_keys(self, objective_type: str) -> None:
+        """The near-valid strategy sends keypad entries: it finds a successful call with keys
+        ending in "#" and no transcription."""
+
+        def keyed(params: dict[str, JsonValue]) -> bool:
+            dtmf = params.get("dtmf")
+            if "transcription" in params or not isinstance(dtmf, str) or not dtmf.endswith("#"):
+                return False
+            request = _execute(_service(), objective_type, params, "")
+            return asyncio.run(request).success
+
+        assert keyed(find(near_valid_params(objective_type), keyed))
 
 
 class TestFuzzFindings:

@@ -235,3 +235,79 @@ class TestRoundTrip:
         _, postal = case
         reading = ADDRESS.read(postal, CaptureAddressParams(transcription=postal), None)
         assert reading.value == postal
+
+
+_PO_BOXES = ["po box", "p o box", "post office box", "P.O. Box", "PO Box", "P. O. Box"]
+# Route kinds as said or written, and as Publication 28 keeps them: in full.
+_ROUTES = [
+    ("highway", "Highway"),
+    ("Hwy", "Highway"),
+    ("route", "Route"),
+    ("state route", "State Route"),
+    ("State Highway", "State Highway"),
+    ("county road", "County Road"),
+    ("US Highway", "US Highway"),
+    ("U.S. Highway", "US Highway"),
+    ("interstate", "Interstate"),
+]
+
+
+def _place(draw: st.DrawFn) -> tuple[str, str]:
+    """The city, state and ZIP of an address, said and in postal form."""
+    address = draw(addresses())
+    said = f"{' '.join(address.city)}, {address.state[0]} {address.zip}"
+    city = " ".join(word.capitalize() for word in address.city)
+    return said, f"{city}, {address.state[1]} {address.zip}"
+
+
+@st.composite
+def po_boxes(draw: st.DrawFn) -> tuple[str, str, str]:
+    """A PO box said or written, its postal line and its box number."""
+    box = draw(st.integers(1, 99999))
+    number = draw(st.sampled_from([*said_numbers(box), str(box)]))
+    place, postal_place = _place(draw)
+    said = f"{draw(st.sampled_from(_PO_BOXES))} {number}, {place}"
+    return draw(st.sampled_from(_OPENINGS)) + said, f"PO Box {box}, {postal_place}", str(box)
+
+
+@st.composite
+def highways(draw: st.DrawFn) -> tuple[str, str]:
+    """A highway-style address ("1200 Highway 1", "State Route 9 North") said or written,
+    and its postal line."""
+    number = draw(st.integers(1, 99999))
+    said_kind, kind = draw(st.sampled_from(_ROUTES))
+    route = draw(st.integers(1, 999))
+    route_said = draw(
+        st.sampled_from(
+            [str(route), said_digits(str(route), "oh")]
+            + ([below_hundred(route)] if route < 100 else [])
+        )
+    )
+    direction = draw(st.none() | st.sampled_from(_DIRECTIONS))
+    street = f"{draw(st.sampled_from([*said_numbers(number), str(number)]))} {said_kind} "
+    street += route_said + (f" {direction[0]}" if direction else "")
+    place, postal_place = _place(draw)
+    postal_street = f"{number} {kind} {route}" + (f" {direction[1]}" if direction else "")
+    return f"{street}, {place}", f"{postal_street}, {postal_place}"
+
+
+class TestPoBoxesAndHighways:
+    @given(po_boxes())
+    def test_a_po_box_is_captured_back(self, case: tuple[str, str, str]) -> None:
+        """A PO box said or written is its postal line, with the box in ``po_box`` and no
+        house number."""
+        said, postal, box = case
+        reading = ADDRESS.read(said, CaptureAddressParams(transcription=said), None)
+        assert reading.value == postal, said
+        assert (reading.parts["po_box"], reading.parts["number"]) == (box, "")
+        again = ADDRESS.read(postal, CaptureAddressParams(transcription=postal), None)
+        assert again.value == postal
+
+    @given(highways())
+    def test_a_highway_address_is_captured_back(self, case: tuple[str, str]) -> None:
+        """A route's kind and number (and a direction after it) make the street; the postal
+        line reads back to itself."""
+        said, postal = case
+        for text in (said, postal):
+            reading = ADDRESS.read(text, CaptureAddressParams(transcription=text), None)
+            assert reading.value == postal, text

@@ -7,12 +7,17 @@ The renderings come from generators written here (and the number words of
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_numbers_dates import below_hundred, cardinal_words, ordinal_words
+from voicecore._json import JsonValue
+from voicecore.capture import CaptureKey, InMemoryCaptureStore, run_turn
+from voicecore.primitive import PrimitiveContext, PrimitiveState
 from voicecore.primitives.amount import CaptureAmount, CaptureAmountParams
 from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams
 
@@ -114,6 +119,70 @@ def test_a_choice_said_is_captured_back(case: tuple[list[dict[str, Any]], int, s
     reading = CHOICE.read(said, params, None)
     assert reading.value == options[chosen]["id"], said
     assert reading.readback == options[chosen]["label"]
+
+
+_NONE_SAID = st.builds(
+    "{}{}{}{}{}".format,
+    st.sampled_from(["", "uh ", "um, ", "Well, "]),
+    st.sampled_from(["neither", "none", "nothing", "Neither", "None"]),
+    st.sampled_from(["", " one"]),
+    st.sampled_from(["", " of them", " of those", " of these", " of the above"]),
+    st.sampled_from(["", ".", ", thanks", " please", ", thank you."]),
+)
+_COLOURS = [{"id": colour, "label": colour.title()} for colour in ("red", "green", "blue")]
+
+
+async def _emit(event_type: str, payload: Mapping[str, JsonValue]) -> int:
+    return 0
+
+
+async def _turns(said: list[str], max_attempts: int) -> tuple[list[PrimitiveState], dict[str, Any]]:
+    """Each turn's state over one conversation, and the last turn's data with ``stored``:
+    whether the capture is still kept after it."""
+    store = InMemoryCaptureStore()
+    ctx = PrimitiveContext(
+        objective_type=CHOICE.name,
+        trace_id="0" * 32,
+        emit=_emit,
+        captures=store,
+        conversation_id="call-none",
+    )
+    states: list[PrimitiveState] = []
+    data: dict[str, Any] = {}
+    for text in said:
+        params = CaptureChoiceParams.model_validate(
+            {"transcription": text, "options": _COLOURS, "max_attempts": max_attempts}
+        )
+        result = await run_turn(CHOICE, params, ctx)
+        states.append(result.state)
+        data = dict(result.data)
+    data["stored"] = await store.get(CaptureKey("call-none", CHOICE.name, ctx.tenant)) is not None
+    return states, data
+
+
+@given(_NONE_SAID, st.integers(min_value=1, max_value=5), st.data())
+def test_none_of_them_is_an_answer_not_a_failed_attempt(
+    said: str, max_attempts: int, data: st.DataObject
+) -> None:
+    """ "Neither" / "none of them", any number of times after turns not understood short of
+    the last attempt, is INCOMPLETE with reason none and counts no failed attempt: the capture
+    stays open, and an option named next is still read in the same attempt."""
+    missed = data.draw(st.integers(min_value=0, max_value=max_attempts - 1))
+    nones = data.draw(st.integers(min_value=1, max_value=max_attempts + 1))
+    turns = ["hmm"] * missed + [said] * nones + ["blue"]
+    states, last = asyncio.run(_turns(turns, max_attempts))
+    assert states[missed:-1] == [PrimitiveState.INCOMPLETE] * nones, said
+    assert states[-1] is PrimitiveState.NEEDS_CONFIRMATION
+    assert (last["value"], last["attempts"]) == ("blue", missed + 1)
+    assert last["stored"]
+
+
+@given(_NONE_SAID)
+def test_none_of_them_is_acknowledged(said: str) -> None:
+    """The turn's prompt takes the answer, it does not say it was not caught."""
+    states, last = asyncio.run(_turns([said], 3))
+    assert (states, last["reason"]) == ([PrimitiveState.INCOMPLETE], "none")
+    assert last["prompt"] == "Okay, none of those." and "value" not in last
 
 
 @given(

@@ -149,6 +149,107 @@ class TestRoundTrips:
         assert reading.value == code
 
 
+# An "oh" opening an utterance as callers and formatting ASRs write it: with a pause after
+# it, or before words that no zero opens; and what callers say after a value.
+_OH_OPENINGS = ["Oh, ", "oh, ", "Oh. ", "uh, oh, ", "oh my code is ", "oh yeah it's ", "oh so "]
+_SIGN_OFFS = ["", " i think", ", i believe.", " thank you", ", thanks", " please", " i guess"]
+_FIRST = ["nancy", "james", "grace", "helen", "rachel", "michael", "susan", "paul"]
+_LAST = ["harris", "allen", "baker", "thompson", "carter", "young", "moore", "davis"]
+
+
+class TestTalkAroundTheValue:
+    """An opening "oh" that is an interjection and the hedges, thanks and "speaking" said
+    after a value are no part of it; "oh" inside the value stays a zero."""
+
+    @given(st.data())
+    def test_a_code_between_an_oh_and_a_hedge_is_captured_back(self, data: st.DataObject) -> None:
+        """Any code, spelled (zeros said "oh" too when all are digits: among letters "oh" may
+        be an O), is captured back exactly."""
+        code = data.draw(codes())
+        zeros = ["zero", "oh"] if code.isdigit() else ["zero"]
+        said = [
+            data.draw(st.sampled_from(zeros)) if w == "zero" else w
+            for w in say_code(data, code).split()
+        ]
+        text = data.draw(st.sampled_from(_OH_OPENINGS)) + " ".join(said)
+        text += data.draw(st.sampled_from(_SIGN_OFFS))
+        reading = CaptureDigits().read(text, CaptureDigitsParams(transcription=text), None)
+        assert reading.value == code, text
+
+    @given(st.data())
+    def test_a_phone_number_after_an_oh_is_captured_back(self, data: st.DataObject) -> None:
+        """Any valid US number said after an opening "oh" and before a sign-off."""
+        number = data.draw(us_numbers())
+        text = data.draw(st.sampled_from([*_OH_OPENINGS, "oh my cell is ", "Oh, it's "]))
+        text += " ".join(say_digit_string(data, number[2:]))
+        text += data.draw(st.sampled_from(_SIGN_OFFS))
+        reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.value == number, text
+
+    @given(st.data())
+    def test_an_oh_that_only_an_interjection_makes_valid_is_one(self, data: st.DataObject) -> None:
+        """ "oh" then a code of the one length accepted, or a valid number: the "oh" is no
+        zero, since only without it is the value valid; it stays a zero where it fits."""
+        digits = data.draw(st.text("0123456789", min_size=1, max_size=10))
+        said = " ".join(say_digit_string(data, digits))
+        text = data.draw(st.sampled_from(["oh ", "uh oh "])) + said
+        exact = CaptureDigitsParams(
+            transcription=text, min_length=len(digits), max_length=len(digits)
+        )
+        assert CaptureDigits().read(text, exact, None).value == digits, text
+        longer = CaptureDigitsParams(transcription=text, min_length=len(digits) + 1)
+        assert CaptureDigits().read(text, longer, None).value == "0" + digits, text
+        number = data.draw(us_numbers())
+        text = "oh " + " ".join(say_digit_string(data, number[2:]))
+        reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
+        assert reading.value == number, text
+
+    @given(
+        st.sampled_from(_FIRST),
+        st.sampled_from(_LAST),
+        st.sampled_from(["", "oh ", "Oh, ", "oh it's ", "uh, my name is ", "this is ", "i'm "]),
+        st.sampled_from(["", " speaking", " here", ", calling", " speaking, thanks", "."]),
+    )
+    def test_a_name_said_with_its_carriers_is_captured_back(
+        self, first: str, last: str, opening: str, closing: str
+    ) -> None:
+        """A first and last name between an opening ("oh, this is") and a closing
+        ("speaking", "here") is the name alone."""
+        text = f"{opening}{first} {last}{closing}"
+        reading = CaptureName().read(text, CaptureName.params_model(transcription=text), None)
+        assert reading.value == f"{first.title()} {last.title()}", text
+
+    @given(st.data())
+    def test_an_email_after_an_oh_and_a_carrier_is_captured_back(self, data: st.DataObject) -> None:
+        """Any valid address after "oh, my email is" / "oh the email address is"."""
+        address = data.draw(emails())
+        opening = data.draw(st.sampled_from(["oh ", "Oh, ", "oh yeah "]))
+        text = opening + "the email address is " + say_email(data, address)
+        reading = CaptureEmail().read(text, CaptureEmailParams(transcription=text), None)
+        assert reading.value == address, text
+
+
+_EMAIL_CARRIERS = st.builds(
+    "{} {} {} ".format,
+    st.sampled_from(["but", "and", "so", "well", "um so", ""]),
+    st.sampled_from(
+        ["the best email to reach me", "the address i use for work", "you can reach me",
+         "i can be reached", "my personal email", "what you want to write down"]
+    ),
+    st.sampled_from(["is", "at", "would be", "was"]),
+)  # fmt: skip
+
+
+@given(st.data())
+def test_carrier_words_stay_out_of_the_local_part(data: st.DataObject) -> None:
+    """Any valid address said after a carrier phrase ending in "is", "be" or "at" ("the
+    best email to reach me is ...", "you can reach me at ...") is the address alone."""
+    address = data.draw(emails())
+    text = data.draw(_EMAIL_CARRIERS).strip() + " " + say_email(data, address)
+    reading = CaptureEmail().read(text, CaptureEmailParams(transcription=text), None)
+    assert reading.value == address, text
+
+
 _SPOKEN_WORDS = st.sampled_from(
     (
         "a",

@@ -169,6 +169,8 @@ def _value_turn(
         return _incomplete(
             state.attempt, replace(state, partial=None, partial_readback=""), STARTED_OVER
         )
+    if top.answered:  # "none of them": an answer without a value, no failed attempt
+        return _incomplete(state.attempt, state, top.reason or "no_value_heard")
     turn = _attempt_failed(params, state, top.reason or "no_value_heard")
     return replace(turn, heard=dict(top.parts))
 

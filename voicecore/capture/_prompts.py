@@ -7,7 +7,8 @@
 - a value heard but not valid says what was heard ("I heard 555 123 4567, but that doesn't
   look like a valid phone number");
 - a number outside the accepted range says so;
-- a keypad entry that only starts over ("*") asks for the value afresh.
+- a keypad entry that only starts over ("*") asks for the value afresh;
+- "none of them", a choice's answer without a value, is acknowledged, not asked again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = ["precise_prompt", "said_digits"]
 # Reasons a reading gives while the caller is still saying the value: nothing went wrong yet.
 _NOT_WRONG = frozenset({"no_value_heard", "too_few_digits", "incomplete_value"})
 _US_LENGTH = 10  # 415 555 0182
+_NONE_CHOSEN = "none"  # capture_choice's reason for "none of them", an answered reading
 
 
 def precise_prompt(turn: Turn, noun: str, purpose: str) -> str | None:
@@ -35,6 +37,8 @@ def precise_prompt(turn: Turn, noun: str, purpose: str) -> str | None:
             f"{turn.value.readback}{purpose}. Is that right? If not, please say just the "
             "part that's wrong."
         )
+    if turn.state is PrimitiveState.INCOMPLETE and turn.reason == _NONE_CHOSEN:
+        return "Okay, none of those."
     if turn.state is PrimitiveState.INCOMPLETE and turn.reason == STARTED_OVER:
         return f"Okay, let's start over. What is your {noun}{purpose}?"
     if turn.state is not PrimitiveState.INCOMPLETE or turn.reason in _NOT_WRONG or turn.partial:

@@ -22,6 +22,8 @@ class Reading:
     among them is the prompt: "Did you mean A or B?"); ``certainty`` (0..1) is how sure the
     parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
     next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
+    ``answered``: without a value, the caller still answered ("none of them" to a choice): the
+    turn is INCOMPLETE with ``reason``, and no attempt is counted as failed.
     """
 
     value: str | None
@@ -30,6 +32,7 @@ class Reading:
     certainty: float = 1.0
     reason: str | None = None
     partial: str | None = None
+    answered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

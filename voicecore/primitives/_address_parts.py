@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicecore.primitives._usps import DIRECTIONS, STATES, SUFFIXES, UNITS, zip_states
+from voicecore.primitives._usps import DIRECTIONS, HIGHWAYS, STATES, SUFFIXES, UNITS, zip_states
 from voicecore.spoken.digits import digit_run
 from voicecore.spoken.letters import letter_name
-from voicecore.spoken.number_words import ORDINALS, SMALL_SCALES, TENS, ZERO_WORDS
+from voicecore.spoken.number_words import SMALL_SCALES, TENS, ZERO_WORDS
 from voicecore.spoken.numbers import cardinal, is_number_word, ordinal
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "house_number",
     "is_designator",
     "place_of",
+    "po_box_at",
     "street_at",
     "unit_at",
     "zip_of",
@@ -61,6 +62,14 @@ _CITY_LEAD_INS = tuple(
     )
 )
 _LONGEST_FORM = max(len(form.split()) for form in [*STATES, *DIRECTIONS])
+_LONGEST_HIGHWAY = max(len(form.split()) for form in HIGHWAYS)
+_ROUTE_NUMBER = re.compile(r"^[1-9][0-9]{0,3}[a-z]?$")
+_ROUTE_NUMBER_WORDS = 4  # "one oh one", "nineteen sixty": a route's number is said in few
+# How a caller says or an ASR writes "PO Box" ("P.O. Box", "p o box", "post office box").
+_PO_BOX = tuple(
+    tuple(form.split())
+    for form in ("po box", "p.o box", "p o box", "p.o. box", "post office box", "pob", "pobox")
+)
 
 
 # -- the house number ----------------------------------------------------------------------
@@ -75,7 +84,7 @@ def house_number(tokens: Sequence[str]) -> tuple[str, int]:
         end += 1
     # "one two three forty second street": the tens belong to the street's name; after one
     # word they are the number's ("three fifty fifth avenue" is 350 5th Ave)
-    if end > 2 and tokens[end - 1] in TENS and _ordinal(tokens[end - 1 : end + 1]) is not None:
+    if end > 2 and tokens[end - 1] in TENS and ordinal(tokens[end - 1 : end + 1]) is not None:
         end -= 1
     run = list(tokens[:end])
     if any(word in SMALL_SCALES for word in run):
@@ -89,20 +98,31 @@ def house_number(tokens: Sequence[str]) -> tuple[str, int]:
 
 
 def _is_number_word(token: str) -> bool:
-    return (token in ZERO_WORDS or is_number_word(token)) and _ordinal([token]) is None
+    return (token in ZERO_WORDS or is_number_word(token)) and ordinal([token]) is None
 
 
-def _ordinal(tokens: Sequence[str]) -> int | None:
-    """``ordinal``, and the ordinal words it misses ("sixtieth": text2num does not know it)."""
-    value = ordinal(tokens)
-    return ORDINALS.get(tokens[0]) if value is None and len(tokens) == 1 else value
+# -- a PO box ------------------------------------------------------------------------------
+
+
+def po_box_at(tokens: Sequence[str]) -> tuple[str, int]:
+    """The number of a PO box said at the start of ``tokens`` ("P.O. Box 123", "post office
+    box one twenty three") and where it ends; ("", 0) if no PO box is said."""
+    for form in _PO_BOX:
+        if tuple(tokens[: len(form)]) == form:
+            box, used = house_number(tokens[len(form) :])
+            return (box, len(form) + used) if box else ("", 0)
+    return "", 0
 
 
 # -- the street ----------------------------------------------------------------------------
 
 
 def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
-    """The street from ``at`` in its postal form ("N Main St", "42nd St"), and where it ends."""
+    """The street from ``at`` in its postal form ("N Main St", "42nd St", "State Route 9"),
+    and where it ends."""
+    highway, end = _highway_at(tokens, at)
+    if highway:
+        return highway, end
     words_: list[str] = []
     index = at
     direction, used = form_at(tokens, index, DIRECTIONS)
@@ -127,6 +147,38 @@ def street_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
         words_.append(word)
         index += used
     return (" ".join(words_), index) if len(words_) > name_start else ("", at)
+
+
+def _highway_at(tokens: Sequence[str], at: int) -> tuple[str, int]:
+    """A highway-style street from ``at``: the kind of route in full ("State Route", "County
+    Road"), its number ("9", "101", "one oh one", "66a"), and a direction where the street
+    ends after it ("US Highway 101 N"); ("", at) if none is said. "Highway" with no number
+    after it is a suffix ("Pacific Coast Highway") or a name, read as any street."""
+    for length in range(min(_LONGEST_HIGHWAY, len(tokens) - at), 0, -1):
+        kind = HIGHWAYS.get(" ".join(tokens[at : at + length]))
+        if kind is None:
+            continue
+        number, index = _route_number(tokens, at + length)
+        if not number:
+            return "", at
+        words_ = [kind, number]
+        direction, used = form_at(tokens, index, DIRECTIONS)
+        if direction and (index + used == len(tokens) or _ends_street(tokens, index + used)):
+            words_.append(direction)
+            index += used
+        return " ".join(words_), index
+    return "", at
+
+
+def _route_number(tokens: Sequence[str], index: int) -> tuple[str, int]:
+    """A route's number at ``index``, written ("101", "9a") or said digit by digit or in
+    groups ("one oh one", "sixty six"), and where it ends; ("", index) if none."""
+    if index < len(tokens) and _ROUTE_NUMBER.match(tokens[index]):
+        return tokens[index].upper(), index + 1
+    digits, end = digit_run(list(tokens[: index + _ROUTE_NUMBER_WORDS]), index)
+    if not digits or digits[0] == "0":
+        return "", index
+    return digits, end
 
 
 def _suffixed(tokens: Sequence[str], index: int, words_: list[str]) -> tuple[str, int]:
@@ -165,7 +217,7 @@ def _street_word(tokens: Sequence[str], index: int) -> tuple[str, int]:
     """One word of a street's name and how many tokens it took: an ordinal as figures
     ("forty second" -> "42nd"), else the word capitalised; ("", 0) for a number."""
     for length in (2, 1):
-        value = _ordinal(tokens[index : index + length])
+        value = ordinal(tokens[index : index + length])
         if value is not None and index + length <= len(tokens):
             return f"{value}{_ordinal_suffix(value)}", length
     if _has_digits(tokens[index : index + 1]):

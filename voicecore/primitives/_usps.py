@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "DIRECTIONS",
     "DIRECTION_NAMES",
+    "HIGHWAYS",
     "STATES",
     "STATE_NAMES",
     "SUFFIXES",
@@ -135,6 +136,29 @@ Southeast|SE|south east,south-east
 Southwest|SW|south west,south-west
 """
 )
+
+HIGHWAYS: dict[str, str] = {
+    form: kind
+    for kind, forms in {
+        "Highway": "highway,hwy,hiway",
+        "Route": "route,rte",
+        "State Highway": "state highway,state hwy",
+        "State Route": "state route,state rte,sr",
+        "State Road": "state road,state rd",
+        "County Road": "county road,county rd,cr",
+        "County Highway": "county highway,county hwy",
+        "County Route": "county route",
+        "US Highway": "us highway,u.s highway,u s highway,us hwy,united states highway",
+        "US Route": "us route,u.s route,u s route",
+        "Interstate": "interstate",
+        "Farm to Market Road": "farm to market road,farm to market,fm",
+        "Ranch Road": "ranch road",
+    }.items()
+    for form in forms.split(",")
+}
+"""Highway-style streets (section 24, "highway" addresses): each way a caller says or an ASR
+writes the kind of route before its number, to its form in full, as Publication 28 keeps it
+("State Route 9", "County Road 12", "US Highway 101"; never "SR 9")."""
 
 STATES, STATE_NAMES = _table(
     """

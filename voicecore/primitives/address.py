@@ -40,6 +40,7 @@ from voicecore.primitives._address_parts import (
     house_number,
     is_designator,
     place_of,
+    po_box_at,
     street_at,
     unit_at,
     zip_of,
@@ -103,6 +104,7 @@ class Address:
     city: str
     state: str
     zip: str
+    po_box: str = ""  # a PO box's number: its street is "PO Box 123", no house number
 
     def postal(self) -> str:
         """The one-line postal form: "123 Main St Apt 4B, San Francisco, CA 94107"."""
@@ -113,15 +115,18 @@ class Address:
         """How to say it back: "123 Main Street, Apartment 4B, San Francisco, California,
         9 4 1 0 7" (abbreviations in full, the ZIP digit by digit)."""
         street = " ".join(_in_full(word) for word in self.street.split())
+        if self.po_box:
+            street = f"P O Box {self.po_box}"
         unit = self.unit.split()
         said_unit = f"{UNIT_NAMES.get(unit[0].upper(), 'Number')} {unit[1]}" if unit else ""
         zip_code = ", ".join(" ".join(group) for group in self.zip.split("-"))
-        parts = [f"{self.number} {street}", said_unit, self.city, STATE_NAMES[self.state], zip_code]
+        first = " ".join(filter(None, (self.number, street)))
+        parts = [first, said_unit, self.city, STATE_NAMES[self.state], zip_code]
         return ", ".join(filter(None, parts))
 
     def parts(self) -> dict[str, JsonValue]:
-        """The parts as ``data`` carries them."""
-        return {
+        """The parts as ``data`` carries them (``po_box`` only for a PO box)."""
+        parts: dict[str, JsonValue] = {
             "number": self.number,
             "street": self.street,
             "unit": self.unit,
@@ -129,6 +134,9 @@ class Address:
             "state": self.state,
             "zip": self.zip,
         }
+        if self.po_box:
+            parts["po_box"] = self.po_box
+        return parts
 
 
 def _in_full(word: str) -> str:
@@ -212,6 +220,11 @@ class _Parsed:
 def _parse(tokens: list[str], params: CaptureAddressParams) -> _Parsed:
     """The parts of an address said in ``tokens``, left to right."""
     empty = Address("", "", "", "", "", "")
+    box, at = po_box_at(tokens)
+    if box:  # "P.O. Box 123": the box is the street, and no house number or unit is said
+        city, state, zip_code = place_of(tokens[at:], params.default_state)
+        address = Address("", f"PO Box {box}", "", city, state, zip_code, po_box=box)
+        return _Parsed(address, _first_missing(address, params))
     number, at = house_number(tokens)
     if not number:
         return _Parsed(empty, "no_house_number")
@@ -236,7 +249,7 @@ def _first_missing(address: Address, params: CaptureAddressParams) -> str | None
     zip_is_in = zip_states(address.zip)
     if zip_is_in and address.state not in zip_is_in:
         return "zip_state_mismatch"
-    return "no_unit" if params.require_unit and not address.unit else None
+    return "no_unit" if params.require_unit and not (address.unit or address.po_box) else None
 
 
 def _reading(parsed: _Parsed) -> Reading:

@@ -6,10 +6,11 @@ a synonym), says its place ("the second one", "the last one", "number two"), or 
 nearly: close spellings ("master card") and words that sound alike ("Stephen" for "Steven")
 match too, less certainly.
 
-"Neither", "none of them" is its own answer: no value, ``reason`` ``none``, so the agent can
-offer something else. Two options equally close ("red or blue", "pizza" between two pizzas) are
-no value with ``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming
-both labels, which the turn's prompt asks.
+"Neither", "none of them" is its own answer: no value, ``reason`` ``none``, and no attempt
+counted as failed, so the agent can offer something else.
+Two options equally close ("red or blue", "pizza" between two pizzas) are no value with
+``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming both labels,
+which the turn's prompt asks.
 
 Matching, in order: an option's name said whole (the longest name said wins); "neither"; a
 place; then close and sound-alike names and a distinctive word of a longer name ("pizza",
@@ -185,7 +186,7 @@ class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
         if named is not None:
             return named
         if _NONE.match(" ".join(tokens)):
-            return Reading(value=None, reason="none")
+            return Reading(value=None, reason="none", answered=True)
         place = _place(tokens, len(options))
         if place is not None:
             return _by_place(place, options)

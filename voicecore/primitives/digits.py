@@ -15,7 +15,14 @@ from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.formatted import digit_homophones
 from voicecore.spoken.letters import letter_name
 from voicecore.spoken.readback import say_grouped
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    strip_carrier,
+    strip_sign_off,
+    without_opening_oh,
+    words,
+)
 
 __all__ = ["CaptureDigits", "CaptureDigitsParams"]
 
@@ -47,7 +54,7 @@ def _mostly_digits(tokens: list[str]) -> bool:
 
 def spoken_code(text: str) -> str:
     """The letters and digits said in ``text``, upper-case; other words and symbols dropped."""
-    tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+    tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
     o_is_zero = _mostly_digits(tokens)
     tokens = digit_homophones(tokens, functools.partial(is_digit_word, o_is_zero=o_is_zero))
     pieces = compose(tokens, o_is_zero=o_is_zero, nato=True)
@@ -76,6 +83,13 @@ def code_reading(code: str, params: CaptureDigitsParams) -> Reading:
     )
 
 
+def _code_said(text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
+    code = spoken_code(text)
+    if partial and code and len(code) < params.min_length:
+        code = partial + code
+    return code_reading(code, params)
+
+
 class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     """Captures a code of letters and digits: ZIP codes, account, order, confirmation numbers.
 
@@ -91,11 +105,14 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     params_model = CaptureDigitsParams
 
     def read(self, text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
-        """Read one hypothesis as a code, after ``partial`` characters if any."""
-        code = spoken_code(text)
-        if partial and code and len(code) < params.min_length:
-            code = partial + code
-        return code_reading(code, params)
+        """Read one hypothesis as a code, after ``partial`` characters if any; an opening "oh"
+        is a zero unless only the code without it has a length the params accept."""
+        reading = _code_said(text, params, partial)
+        without_oh = without_opening_oh(text)
+        if reading.value is None and without_oh is not None:
+            other = _code_said(without_oh, params, partial)
+            return other if other.value is not None else reading
+        return reading
 
     def correct(
         self,

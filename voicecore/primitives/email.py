@@ -33,6 +33,8 @@ _TOP_LEVEL = frozenset(("com", "net", "org", "edu", "gov", "io", "co", "uk", "us
 _SPOKEN_LABELS = _PROVIDERS | _TOP_LEVEL
 _DOTCOM = {"dotcom": ("dot", "com"), "dotnet": ("dot", "net"), "dotorg": ("dot", "org")}
 _CERTAIN = 0.95
+# Words that end the talk before a local part said as words (see ``_without_talk``).
+_TALK_ENDS = frozenset(("is", "was", "be", "at"))
 _GUESSED_TLD = 0.7
 
 
@@ -98,6 +100,17 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
     return (ands[-1], 1) if ands else (-1, 0)
 
 
+def _without_talk(said: list[str]) -> list[str]:
+    """The local part's words without the talk before them: what follows the last "is",
+    "was", "be", "it's" (any "...'s") or an earlier "at" ("the best email to reach me is
+    jenny", "but you can reach me at peter"), words no address says there (it has one "@")."""
+    cut = max(
+        (i for i, token in enumerate(said) if token in _TALK_ENDS or token.endswith("'s")),
+        default=-1,
+    )
+    return said[cut + 1 :] if cut + 1 < len(said) else said
+
+
 def _domain(pieces: list[Piece]) -> tuple[str, float]:
     """The domain; talk after the top-level domain is dropped, a provider's ".com" guessed."""
     text = joined(pieces)
@@ -117,7 +130,7 @@ def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:
     at, length = _at_index(tokens)
     if at <= 0:
         return None, "no_at_sign", 0.0
-    local = joined(compose(tokens[:at]))
+    local = joined(compose(_without_talk(tokens[:at])))
     domain, certainty = _domain(compose(tokens[at + length :]))
     address = _validated(f"{local}@{domain}")
     if address is None:

@@ -8,14 +8,19 @@ from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Readin
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    strip_carrier,
+    strip_sign_off,
+    words,
+)
 
 __all__ = ["CaptureName", "CaptureNameParams"]
 
 _SPELLED = 0.95
 _SAID = 0.8
 _MAX_WORDS = 4
-_POLITE = frozenset({"please", "thanks", "thank", "you", "okay", "ok", "bye"})
 # Words that are not names: what a caller says about a name rather than the name itself.
 _NOT_NAMES = frozenset(
     """
@@ -60,10 +65,6 @@ def _is_name_word(word: str) -> bool:
 
 def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     """The name spelled in ``tokens`` (preferred), else the words said."""
-    end = len(tokens)  # polite words dropped by index: a slice per word was quadratic
-    while end and tokens[end - 1] in _POLITE:
-        end -= 1
-    tokens = tokens[:end]
     pieces = compose(tokens)
     if any(piece.kind == "digits" for piece in pieces):
         return None, 0.0
@@ -105,7 +106,7 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
 
     def read(self, text: str, params: CaptureNameParams, partial: str | None) -> Reading:
         """Read one hypothesis as a name."""
-        tokens = strip_carrier(after_correction(drop_fillers(words(text))))
+        tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
         if not tokens:
             return Reading(value=None, reason="no_value_heard", certainty=0.0)
         name, certainty = _name_from(tokens)

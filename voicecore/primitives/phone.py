@@ -22,6 +22,7 @@ from voicecore.spoken.tokens import (
     has_correction,
     replaced_by_correction,
     strip_carrier,
+    without_opening_oh,
     words,
 )
 
@@ -281,6 +282,10 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
         """Read one hypothesis as a phone number, completing ``partial`` digits if any."""
         region = _region(params)
         heard = _heard(text, region)
+        without_oh = without_opening_oh(text)
+        if without_oh is not None and _parse(heard.digits, region) is None:
+            other = _heard(without_oh, region)  # "oh" opening: a zero, or an interjection
+            heard = other if _parse(other.digits, region) is not None else heard
         if partial and heard.digits and not heard.digits.startswith("+"):
             alone = phone_reading(heard, region)
             if alone.value is not None:

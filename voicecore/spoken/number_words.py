@@ -109,5 +109,7 @@ ORDINALS: dict[str, int] = {
     "hundredth": 100,
     "thousandth": 1000,
     "millionth": 1_000_000,
+    "billionth": 10**9,
+    "trillionth": 10**12,
 }
 """Ordinal words and the number each names."""

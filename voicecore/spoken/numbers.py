@@ -85,6 +85,13 @@ _SCALE_VALUES: dict[str, int] = {
 }
 _SCALE_EXPONENTS = {word: len(str(value)) - 1 for word, value in _SCALE_VALUES.items()}
 _COUNTING_WORDS = {**UNITS, **TEENS, **TENS}
+# Each ordinal word as the cardinal word it stands for at the end of a number ("sixtieth" ->
+# "sixty", "hundredth" -> "hundred"), so ordinals are read by the same rules as cardinals.
+_ORDINAL_AS_CARDINAL = {
+    word: next(name for name, value in {**_COUNTING_WORDS, **_SCALE_VALUES}.items() if value == n)
+    for word, n in ORDINALS.items()
+}
+_ORDINAL_JOINERS = frozenset(["and", "a", "an"])  # "one hundred and first", "a thousandth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,16 +242,16 @@ def _counting_number(word: str, after_tens: bool) -> int | None:
 
 
 def ordinal(tokens: Sequence[str]) -> int | None:
-    """The number an ordinal spells ("twenty fifth", "first", "25th"), or None."""
+    """The number an ordinal spells ("twenty fifth", "sixtieth", "a hundred and first",
+    "25th"), or None: a cardinal whose last word is said as an ordinal."""
     words = _split_hyphens(tokens)
-    if not words or len(words) > _MAX_RUN or words[-1] not in ORDINALS:
-        if len(words) == 1 and (match := _WRITTEN_ORDINAL.match(words[0])):
-            return int(match.group(1))
+    if len(words) == 1 and (match := _WRITTEN_ORDINAL.match(words[0])):
+        return int(match.group(1))
+    if not words or words[-1] not in ORDINALS:
         return None
-    if not all(word in _CARDINAL_WORDS or word == "and" for word in words[:-1]):
+    if not all(word in _CARDINAL_WORDS or word in _ORDINAL_JOINERS for word in words[:-1]):
         return None
-    match = _WRITTEN_ORDINAL.match(alpha2digit(" ".join(_a_as_one(words)), "en", threshold=0))
-    return int(match.group(1)) if match else None
+    return cardinal([*words[:-1], _ORDINAL_AS_CARDINAL[words[-1]]])
 
 
 def _pair(tokens: Sequence[str]) -> int | None:

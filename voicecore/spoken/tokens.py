@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from voicecore.spoken.formatted import hyphen_spelled
+from voicecore.spoken.numbers import is_number_word
 
 __all__ = [
     "after_correction",
@@ -16,6 +17,8 @@ __all__ = [
     "has_correction",
     "replaced_by_correction",
     "strip_carrier",
+    "strip_sign_off",
+    "without_opening_oh",
     "words",
 ]
 
@@ -49,6 +52,12 @@ _FILLERS = frozenset(
         "uh-huh",
     ]
 )
+
+# "oh" is a zero among digits and an interjection opening an utterance (see ``words`` and
+# ``drop_fillers``); the pauses an ASR writes after an interjection; words a zero may open.
+_OH = "oh"
+_PAUSES = (",", ".", "!", "?", ";", ":")
+_AFTER_ZERO = frozenset(["point"])
 
 # What a caller says to correct themself, the one list (phone numbers ask ``has_correction``).
 # Longest first: "no wait" must win over "wait". "no" alone is an answer, never a marker.
@@ -110,7 +119,37 @@ _CARRIER = re.compile(
     + r"(?:(?:you can |please )?send (?:it|that|them|the \w+) to)\b|"
     + r"(?:it's |that's |its )?spelled(?: as| like)?\b|"
     + r"(?:i think|i believe|let me see|let's see|let me think)\b"
-    + r") ?"
+    # a carrier is whole words: "yep" of the code "YEP-00" is none
+    + r")(?: |$)"
+)
+
+# Said after a value and no part of it: a hedge, thanks, or the caller naming themself
+# ("nancy harris speaking", "john here"). Longest first, so "i think so" goes whole.
+_SIGN_OFFS: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(phrase.split())
+            for phrase in (
+                "i think",
+                "i think so",
+                "i believe",
+                "i guess",
+                "i suppose",
+                "thanks",
+                "thank you",
+                "please",
+                "okay",
+                "ok",
+                "bye",
+                "goodbye",
+                "speaking",
+                "calling",
+                "here",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
 )
 
 
@@ -119,19 +158,53 @@ def words(text: str) -> list[str]:
 
     Punctuation inside a token is kept ("john.smith@gmail.com", "415-555-2671", "it's") so
     a primitive can split such tokens by its own rules; a leading "+" is kept ("+44"). Letters
-    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n).
+    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n). An "oh" that opens the text with
+    a pause written after it ("Oh, it's 4 1 5", "uh, oh. four ...") is an interjection, not a
+    zero, and is no token.
     """
     tokens: list[str] = []
-    for raw in _SPACE.split(text.translate(_APOSTROPHES).lower()):
+    raws = _SPACE.split(text.translate(_APOSTROPHES).lower())
+    opening = True  # nothing but fillers said yet: an "oh" here may be an interjection
+    for index, raw in enumerate(raws):
         token = raw.strip(_EDGE_PUNCTUATION)
+        if opening and token == _OH and raw.endswith(_PAUSES) and index < len(raws) - 1:
+            continue
         if token:
+            opening = opening and token in _FILLERS
             tokens.extend(hyphen_spelled(token) or (token,))
     return tokens
 
 
 def drop_fillers(tokens: list[str]) -> list[str]:
-    """Remove hesitation sounds ("uh", "um", "er", "hmm", ...)."""
-    return [token for token in tokens if token not in _FILLERS]
+    """Remove hesitation sounds ("uh", "um", "er", "hmm", ...), and an "oh" that opens the
+    utterance before a word that is no digit, number or letter ("oh my number is ...", "oh
+    yeah"): "oh" among digits ("oh four one five", "one oh five") stays a zero."""
+    kept = [token for token in tokens if token not in _FILLERS]
+    if len(kept) > 1 and kept[0] == _OH and not _may_follow_zero(kept[1]):
+        return kept[1:]
+    return kept
+
+
+def without_opening_oh(text: str) -> str | None:
+    """``text``'s words without the "oh" that opens it (after fillers), or None when no "oh"
+    opens it. "oh four one five ..." may be a zero or an interjection: a primitive reads it
+    as a zero, and as an interjection when only that reading makes a valid value."""
+    tokens = words(text)
+    opening = next((index for index, token in enumerate(tokens) if token not in _FILLERS), None)
+    if opening is None or tokens[opening] != _OH or opening == len(tokens) - 1:
+        return None
+    return " ".join(tokens[:opening] + tokens[opening + 1 :])
+
+
+def _may_follow_zero(token: str) -> bool:
+    """Whether ``token`` may go on a value that a zero opens: a number, a digit, "point" or a
+    letter (a spelled "o" said "oh")."""
+    return (
+        is_number_word(token)
+        or token in _AFTER_ZERO
+        or len(token) == 1
+        or any(char.isdigit() for char in token)
+    )
 
 
 def _by_first_word(
@@ -207,3 +280,22 @@ def strip_carrier(tokens: list[str]) -> list[str]:
             break
         start = match.end()
     return text[start:].split()
+
+
+def strip_sign_off(tokens: list[str]) -> list[str]:
+    """Drop what a caller says after the value: "i think", "thank you", "okay bye" and the
+    "speaking" / "here" of a caller naming themself, however many, keeping one token at least
+    (the letter "i" of a code stays unless "think" or "believe" follows it)."""
+    end = len(tokens)
+    while True:
+        size = next(
+            (
+                len(off)
+                for off in _SIGN_OFFS
+                if end > len(off) and tuple(tokens[end - len(off) : end]) == off
+            ),
+            0,
+        )
+        if not size:
+            return tokens[:end]
+        end -= size

@@ -494,3 +494,61 @@ async def test_hypotheses_that_agree_outvote_one_that_does_not() -> None:
     data = response.data.to_dict()
     assert data["value"] == MAIN
     assert data["zip"] == "94107"
+
+
+class TestPoBoxesAndHighways:
+    BOX = "PO Box 123, Springfield, IL 62701"
+
+    def test_a_po_box_is_said_back_letter_by_letter(self) -> None:
+        """ "P O Box", not "PO" (a word to a TTS voice); no house number before it."""
+        reading = reading_of("p.o. box one twenty three springfield illinois 62701")
+        assert reading.value == self.BOX
+        assert reading.readback == "P O Box 123, Springfield, Illinois, 6 2 7 0 1"
+        assert reading.parts["street"] == "PO Box 123"
+
+    def test_a_po_box_needs_no_unit(self) -> None:
+        """``require_unit`` asks a street address for its unit; a PO box has none to say."""
+        assert reading_of(self.BOX, require_unit=True).value == self.BOX
+
+    @pytest.mark.parametrize(
+        ("text", "reason"), [("po box springfield il 62701", "no_house_number")]
+    )
+    def test_a_po_box_without_its_number(self, text: str, reason: str) -> None:
+        """ "PO box" with no number after it is no address: no number is heard."""
+        assert reading_of(text).reason == reason
+
+    def test_a_zip_edit_keeps_the_box(self) -> None:
+        """Correcting one part of a PO box address keeps the box."""
+        edited = PRIMITIVE.correct(held(self.BOX), reply("the zip is 62702"), params_of(""))
+        assert edited is not None and edited.value == "PO Box 123, Springfield, IL 62702"
+        assert edited.parts["po_box"] == "123"
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("1200 Highway 1, Monterey, CA 93940", "1200 Highway 1, Monterey, CA 93940"),
+            (
+                "five hundred u.s. highway one oh one north, eureka, california 95501",
+                "500 US Highway 101 N, Eureka, CA 95501",
+            ),
+            (
+                "3 County Rd 12 Suite 4, Fairview TX 75069",
+                "3 County Road 12 Ste 4, Fairview, TX 75069",
+            ),
+            (
+                "12 Pacific Coast Highway, Malibu, CA 90265",
+                "12 Pacific Coast Hwy, Malibu, CA 90265",
+            ),
+            ("9 Highway Lane, Dover, DE 19901", "9 Highway Ln, Dover, DE 19901"),
+        ],
+    )
+    def test_highway_style_streets(self, text: str, expected: str) -> None:
+        """A route's kind and number is the street, in full; "Highway" with no number after
+        it is a suffix or a name as before."""
+        reading = reading_of(text)
+        assert reading.value == expected, reading.parts
+        assert "po_box" not in reading.parts
+
+    def test_a_highway_is_said_back_in_full(self) -> None:
+        reading = reading_of("500 US Hwy 101 N, Eureka, CA 95501")
+        assert reading.readback.startswith("500 US Highway 101 North, Eureka, ")

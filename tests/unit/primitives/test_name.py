@@ -51,6 +51,7 @@ CALLER_CASES = [
     ("mike", "Mike"),
     ("it's mike as in m i k e", "Mike"),
     ("g r a c e please", "Grace"),
+    ("oh, nancy harris speaking, okay bye", "Nancy Harris"),
     ("ellen e l l e n", "Ellen"),
     ("c as in charlie h r i s", "Chris"),
     ("t o m", "Tom"),

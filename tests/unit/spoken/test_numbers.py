@@ -91,15 +91,27 @@ class TestCardinal:
 class TestOrdinalAndYear:
     @pytest.mark.parametrize(
         ("text", "expected"),
-        [("first", 1), ("twenty fifth", 25), ("thirty first", 31), ("25th", 25), ("2nd", 2)],
+        [
+            ("first", 1),
+            ("twenty fifth", 25),
+            ("thirty first", 31),
+            ("25th", 25),
+            ("2nd", 2),
+            ("sixtieth", 60),
+            ("sixty-first", 61),
+            ("hundredth", 100),
+            ("one hundred and first", 101),
+            ("a thousandth", 1000),
+        ],
     )
     def test_reads_ordinals(self, text: str, expected: int) -> None:
         """Spoken and written ordinals give their number."""
         assert ordinal(words(text)) == expected
 
-    def test_cardinal_is_no_ordinal(self) -> None:
-        """A plain cardinal is not read as an ordinal."""
-        assert ordinal(words("twenty five")) is None
+    @pytest.mark.parametrize("text", ["twenty five", "first first", "one two third", "and first"])
+    def test_what_is_no_ordinal(self, text: str) -> None:
+        """A plain cardinal, or an ordinal after words that are no cardinal, is no ordinal."""
+        assert ordinal(words(text)) is None
 
     @pytest.mark.parametrize(
         ("text", "expected"),

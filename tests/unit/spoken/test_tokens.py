@@ -10,6 +10,8 @@ from voicecore.spoken.tokens import (
     has_correction,
     replaced_by_correction,
     strip_carrier,
+    strip_sign_off,
+    without_opening_oh,
     words,
 )
 
@@ -28,11 +30,47 @@ class TestWords:
         """Words are lower-case, sentence punctuation goes, inner punctuation stays."""
         assert words(text) == expected
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Oh, it's 4 1 5.", ["it's", "4", "1", "5"]),
+            ("oh, four one five", ["four", "one", "five"]),
+            ("Uh, oh. Four", ["uh", "four"]),
+            ("oh four one five", ["oh", "four", "one", "five"]),
+            ("one, oh, five", ["one", "oh", "five"]),
+            ("Oh.", ["oh"]),
+        ],
+    )
+    def test_an_opening_oh_with_a_pause_is_no_token(self, text: str, expected: list[str]) -> None:
+        """ "Oh," opening the text is an interjection; "oh" with no pause, among digits or
+        alone is kept (a zero)."""
+        assert words(text) == expected
+
 
 class TestFillers:
     def test_drops_hesitations(self) -> None:
         """Hesitation sounds are removed, other words kept in order."""
         assert drop_fillers(["uh", "five", "um", "five", "hmm", "er"]) == ["five", "five"]
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("oh my cell is five", "my cell is five"),
+            ("uh oh yeah it's five", "yeah it's five"),
+            ("oh helen hill", "helen hill"),
+            ("oh four one five", "oh four one five"),
+            ("oh double five", "oh double five"),
+            ("oh point five", "oh point five"),
+            ("oh p thomas", "oh p thomas"),
+            ("oh 415", "oh 415"),
+            ("oh", "oh"),
+            ("my number is oh my", "my number is oh my"),
+        ],
+    )
+    def test_an_opening_oh_before_a_word_is_a_filler(self, text: str, expected: str) -> None:
+        """An opening "oh" before a word that no zero opens goes; before a number, a digit,
+        "point" or a letter it may be a zero (or the letter O) and stays; elsewhere it stays."""
+        assert drop_fillers(text.split()) == expected.split()
 
 
 class TestAfterCorrection:
@@ -98,8 +136,48 @@ class TestStripCarrier:
             ("that's spelled j o n", "j o n"),
             ("oh two three", "oh two three"),
             ("john at gmail", "john at gmail"),
+            ("yep-00", "yep-00"),
+            ("so-and-so at gmail", "so-and-so at gmail"),
         ],
     )
     def test_drops_leading_carrier_phrases(self, text: str, expected: str) -> None:
         """Leading carrier phrases go; the value itself (even "oh") stays."""
         assert strip_carrier(text.split()) == expected.split()
+
+
+class TestStripSignOff:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("one two three i think", "one two three"),
+            ("nancy harris speaking", "nancy harris"),
+            ("john here thank you", "john"),
+            ("a b c i i believe", "a b c i"),
+            ("five i think so thanks", "five"),
+            ("a b c i", "a b c i"),
+            ("please", "please"),
+            ("i think", "i think"),
+        ],
+    )
+    def test_drops_what_follows_the_value(self, text: str, expected: str) -> None:
+        """Hedges, thanks and "speaking" after the value go, however many; a letter "i" of
+        the value stays, and so does one token at least."""
+        assert strip_sign_off(text.split()) == expected.split()
+
+
+class TestWithoutOpeningOh:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("oh four one five", "four one five"),
+            ("Uh, oh one nine", "uh one nine"),
+            ("one oh five", None),
+            ("oh", None),
+            ("uh um", None),
+            ("", None),
+        ],
+    )
+    def test_the_words_without_the_oh_opening_them(self, text: str, expected: str | None) -> None:
+        """The "oh" that opens the text (after fillers) goes; None without one, or when the
+        "oh" is all that is said."""
+        assert without_opening_oh(text) == expected
