@@ -20,13 +20,14 @@ servers in one process (tests, in-process use) never share or collide.
 
 A capture held between turns (a value waiting for its confirmation, or a partial one) that its
 store drops by itself is a ``voicecore_capture_results_total`` result of its own: ``expired``
-(``capture_ttl`` passed) or ``evicted`` (the least recently used, for room). The in-memory
-store tells as it forgets them (``voicecore.capture._expiry``), so they are counted at once, of
-their objective type, by the server that shares the store. Redis expires keys by itself and
-tells no one but keyspace notifications (off by default, fire-and-forget, and heard by every
-replica), and a turn cannot tell an expired capture from one never begun: with Redis these two
-results are not counted; Redis's own ``expired_keys`` (``INFO stats``) counts its expirations,
-captures and idempotency records together. The ``noeviction`` policy Redis needs evicts none.
+(``capture_ttl`` passed) or ``evicted`` (the least recently used, for room), of its objective
+type. The in-memory store tells as it forgets them (``voicecore.capture._expiry``), so they are
+counted at once by the server that shares the store. Redis expires keys by itself and tells no
+one, so the Redis store keeps the deployment's held capture keys in a set scored by when each
+expires and each process sweeps it every few seconds (``voicecore.stores._redis_expiry``): an
+expired capture is counted a few seconds late, by exactly one replica of the fleet (sum the
+series over replicas). The ``noeviction`` policy Redis needs evicts none: ``evicted`` is the
+in-memory store's only.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
 from voicecore.registry import PrimitiveRegistry
 from voicecore.stores import MemoryStore, Store
+from voicecore.stores._redis import RedisStore
 
 if TYPE_CHECKING:
     from grpclib.server import Server
@@ -266,7 +268,8 @@ class ServerMetrics:
         self.capture_results = Counter(
             "voicecore_capture_results_total",
             "Captures that ended: completed, failed, or lost while held: expired or evicted "
-            "(those two by the in-memory store only).",
+            "(evicted by the in-memory store only; with Redis each expiry is counted once, "
+            "by one replica of the fleet).",
             ["objective_type", "result"],
             registry=registry,
         )
@@ -564,7 +567,7 @@ def observability(
     a ``registry`` is given (a new one per server otherwise), the access log if
     ``settings.access_log``. ``call_event_types`` are the events every call appends besides
     its primitive's own; ``(None, None)`` when neither, which costs nothing per call. The
-    captures an in-memory ``store`` drops by themselves are counted as they go."""
+    captures a ``store`` (in memory or Redis) drops by themselves are counted as they go."""
     metrics = None
     if settings.metrics_port or registry is not None:
         metrics = ServerMetrics(
@@ -577,6 +580,8 @@ def observability(
         )
         if isinstance(store, MemoryStore):
             store.captures.on_lost.append(metrics.capture_lost)
+        elif isinstance(store, RedisStore):
+            store.on_lost.append(metrics.capture_lost)
     access_log = AccessLog() if settings.access_log else None
     if metrics is None and access_log is None:
         return None, None

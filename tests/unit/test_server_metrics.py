@@ -444,7 +444,7 @@ class TestOutsideAServer:
         assert registry.get_sample_value("voicecore_capture_results_total", labels) == 1
 
     def test_only_an_in_memory_store_reports_lost_captures(self) -> None:
-        """Another store (Redis) expires keys unseen: nothing is subscribed to."""
+        """A store with no listeners of its own (neither in memory nor Redis): none added."""
 
         class Shared:
             captures = InMemoryCaptureStore()

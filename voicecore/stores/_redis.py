@@ -37,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
+from voicecore.capture._expiry import LostListener
 from voicecore.capture._store import Versioned
 from voicecore.events import NewEvent
 from voicecore.idempotency import Record
@@ -49,6 +50,7 @@ from voicecore.stores._redis_codec import (
     owner,
 )
 from voicecore.stores._redis_events import BLOCK_SECONDS, RedisEventLog, bounded
+from voicecore.stores._redis_expiry import REDIS_MS, SWEEP_SECONDS, ExpirySweep
 from voicecore.stores._seam import (
     Committed,
     Conflict,
@@ -95,13 +97,14 @@ end
 
 # KEYS: 1 sequence counter, 2 stream, 3 trimmed, 4 record, 5 the record's key index, then per
 #       capture its key and its key index, then per event its event index (KEYS[2], the
-#       stream, stands for a record or an index there is none of).
+#       stream, stands for a record or an index there is none of), last the held set.
 # ARGV: 1 captures, 2 events, 3 claim (0 none, 1 check only, 2 record), 4 now (µs),
 #       5 retention, 6 capture TTL (ms), 7 record TTL (ms), 8 fingerprint, 9 response,
 #       10 trim batch, then per capture its expected version ("" not read) and state ("" forget),
 #       then the events.
 COMMIT: Final = (
-    """
+    REDIS_MS
+    + """
 local ncap, nev, claim = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 if claim ~= '0' then
   local record = redis.call('GET', KEYS[4])
@@ -142,12 +145,15 @@ local function remember(index, key, ttl, kind)
   end
 end
 local version = string.format('%d', last)
+local held, expires = KEYS[#KEYS], string.format('%d', redis_ms() + tonumber(ARGV[6]))
 for i = 1, ncap do
   local state = ARGV[10 + 2 * i]
   if state == '' then
     redis.call('DEL', KEYS[4 + 2 * i])
+    redis.call('ZREM', held, KEYS[4 + 2 * i])
   else
     redis.call('SET', KEYS[4 + 2 * i], version .. ':' .. state, 'PX', ARGV[6])
+    redis.call('ZADD', held, expires, KEYS[4 + 2 * i])
     remember(KEYS[5 + 2 * i], KEYS[4 + 2 * i], ARGV[6], 'c')
   end
 end
@@ -168,7 +174,7 @@ return {'ok', string.format('%d', first), version}
 )
 
 # KEYS: 1 sequence counter, 2 stream, 3 trimmed, 4 the conversation's key index, 5 its event
-#       index.
+#       index, 6 the held set.
 # ARGV: 1 the erasure event up to its payload, 2 the rest of it, 3 now (µs), 4 retention,
 #       5 trim batch.
 ERASE: Final = (
@@ -177,6 +183,7 @@ local captures, records, events = 0, 0, 0
 for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
   local deleted = redis.call('DEL', string.sub(member, 2))
   if string.sub(member, 1, 1) == 'c' then
+    redis.call('ZREM', KEYS[6], string.sub(member, 2))
     captures = captures + deleted
   else
     records = records + deleted
@@ -218,6 +225,7 @@ class RedisStore:
         retention: int = 100_000,
         timeout: float = 2.0,
         block_seconds: float = BLOCK_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self.client = client
         self.keys = Keys(prefix)
@@ -231,6 +239,11 @@ class RedisStore:
         self._erase = client.register_script(ERASE)
         self._events = RedisEventLog(
             client, follower, self.keys, self.commit, timeout=timeout, block_seconds=block_seconds
+        )
+        #: Told of each held capture Redis expired, once across the fleet (``_redis_expiry``).
+        self.on_lost: list[LostListener] = []
+        self.expiry = ExpirySweep(
+            client, self.keys, self.on_lost, seconds=sweep_seconds, timeout=timeout
         )
 
     @classmethod
@@ -255,6 +268,7 @@ class RedisStore:
         except BaseException:
             await store.aclose()
             raise
+        store.expiry.start()
         return store
 
     @property
@@ -291,6 +305,7 @@ class RedisStore:
         for event in turn.events:
             keys.append(self._event_index(event))
             args.append(encode_event(event, now))
+        keys.append(self.keys.held)
         reply = await self._call(self._commit(keys=keys, args=args))
         if reply[0] == b"replay":
             fingerprint, last, response = reply[1].split(b":", 2)
@@ -305,6 +320,7 @@ class RedisStore:
         tenant, conversation_id = event.tenant, event.conversation_id
         keys = [self.keys.sequence, self.keys.stream, self.keys.trimmed]
         keys += [self.keys.key_index(tenant, conversation_id), self._event_index(event)]
+        keys.append(self.keys.held)
         head, tail = encode_erasure_event(event, datetime.now(UTC))
         args: list[str | bytes] = [head, tail, str(time.time_ns() // 1000), self._retention]
         args.append(self._trim_batch)
@@ -338,7 +354,8 @@ class RedisStore:
         return True
 
     async def aclose(self) -> None:
-        """Stop the follower and close the connections."""
+        """Stop the follower and the sweep, and close the connections."""
+        await self.expiry.aclose()
         await self._events.aclose()
         await self.client.aclose()
 

@@ -27,6 +27,7 @@ from voicecore.events import NewEvent
 
 __all__ = [
     "Keys",
+    "capture_key",
     "decode_event",
     "decode_state",
     "encode_erasure_event",
@@ -68,6 +69,12 @@ class Keys:
     def stream(self) -> str:
         return f"{{{self.prefix}}}:events"
 
+    @property
+    def held(self) -> str:
+        """The deployment's held capture keys, scored by when each expires (ms, Redis time):
+        the sweep counts those that expired (``voicecore.stores._redis_expiry``)."""
+        return f"{{{self.prefix}}}:held"
+
     def capture(self, key: Hashable) -> str:
         if not isinstance(key, CaptureKey):
             raise TypeError(f"the Redis store keeps capture states by CaptureKey, not {key!r}")
@@ -85,6 +92,22 @@ class Keys:
     def event_index(self, tenant: str, conversation_id: str) -> str:
         """The sequences of the conversation's events in the stream."""
         return f"{self.prefix}:evx:{_tag(tenant, conversation_id)}"
+
+
+def capture_key(name: bytes, prefix: str) -> CaptureKey | None:
+    """The ``CaptureKey`` whose state ``Keys(prefix).capture`` names ``name``; None if it names
+    none (the lengths in its tag say where the tenant and the conversation id end)."""
+    text = name.decode(errors="replace")
+    at = len(f"{prefix}:cap:{{")
+    parts: list[str] = []
+    for _ in range(2):
+        size, colon, _ = text[at:].partition(":")
+        if not (colon and size.isdigit()):
+            return None
+        at += len(size) + 1 + int(size) + 1
+        parts.append(text[at - int(size) - 1 : at - 1])
+    key = CaptureKey(parts[1], text[at + 1 :], parts[0])
+    return key if Keys(prefix).capture(key) == text else None
 
 
 def owner(key: Hashable) -> tuple[str, str]:
