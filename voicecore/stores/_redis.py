@@ -19,6 +19,10 @@ do neither); ``event_retention_bytes`` does not apply here.
 a conversation's indexes name (``voicecore.stores._redis_codec``), and appends the erasure
 event, in one step.
 
+Both scripts keep the deployment's held capture keys (``Keys.held``) in step with the states,
+which each process's ``ExpirySweep`` reads every few seconds to count the captures Redis
+expired, once across the fleet (``voicecore.stores._redis_expiry``): the store's ``on_lost``.
+
 Redis that does not answer (down, or slower than ``store_timeout``) makes the call answer
 ``UNAVAILABLE``, retryable: ``StoreUnavailableError``. The commit is one script, so a turn is
 written whole or not at all, whatever fails when.
