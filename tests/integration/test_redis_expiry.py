@@ -84,11 +84,11 @@ async def _held(store: RedisStore) -> list[bytes]:
 class TestHeldSet:
     async def test_a_write_holds_the_key_until_its_expiry(self, store: RedisStore) -> None:
         """The member is the capture key, scored by when Redis expires it (its own clock)."""
+        before = await _redis_ms(store)
         await _hold(store)
-        seconds, micros = await store.client.time()
-        now = seconds * 1000 + micros // 1000
+        after = await _redis_ms(store)
         score = await store.client.zscore(store.keys.held, store.keys.capture(KEY))
-        assert score is not None and now < score <= now + _TTL * 1000
+        assert score is not None and before + _TTL * 1000 <= score <= after + _TTL * 1000
 
     async def test_a_capture_that_ends_is_not_counted(self, store: RedisStore) -> None:
         """Forgetting the state (the capture completed or failed) takes it out of the set."""
@@ -119,9 +119,8 @@ class TestHeldSet:
         await store.client.pexpire(name, 60_000)
         await until(lambda: _due(store, name))
         assert await store.expiry.sweep() == 0 and heard == []
-        seconds, micros = await store.client.time()
         score = await store.client.zscore(store.keys.held, name)
-        assert score is not None and score > seconds * 1000 + micros // 1000 + 50_000
+        assert score is not None and score > await _redis_ms(store) + 50_000
 
     async def test_a_key_without_ttl_leaves_uncounted(self, store: RedisStore) -> None:
         heard = _heard(store)
@@ -145,9 +144,13 @@ class TestHeldSet:
 
 
 async def _due(store: RedisStore, name: str) -> bool:
-    seconds, micros = await store.client.time()
     score = await store.client.zscore(store.keys.held, name)
-    return score is not None and score <= seconds * 1000 + micros // 1000
+    return score is not None and score <= await _redis_ms(store)
+
+
+async def _redis_ms(store: RedisStore) -> int:
+    seconds, micros = await store.client.time()
+    return int(seconds) * 1000 + int(micros) // 1000
 
 
 class TestFleet:

@@ -54,7 +54,7 @@ from voicecore.stores._redis_codec import (
     owner,
 )
 from voicecore.stores._redis_events import BLOCK_SECONDS, RedisEventLog, bounded
-from voicecore.stores._redis_expiry import REDIS_MS, SWEEP_SECONDS, ExpirySweep
+from voicecore.stores._redis_expiry import REDIS_MS, SWEEP, SWEEP_SECONDS, ExpirySweep
 from voicecore.stores._seam import (
     Committed,
     Conflict,
@@ -268,6 +268,7 @@ class RedisStore:
         try:
             await client.script_load(COMMIT)
             await client.script_load(ERASE)
+            await client.script_load(SWEEP)
             await _warn_unless_noeviction(client)
         except BaseException:
             await store.aclose()
