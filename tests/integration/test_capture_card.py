@@ -151,18 +151,24 @@ def _text(value: bytes | str) -> str:
 
 
 async def stored(client: Redis, prefix: str) -> list[str]:
-    """Every value under ``prefix``, read by its type (not DUMP: it may compress strings).
-    The store keeps strings (states, records) and streams (events); a key of another type
-    fails the test rather than go unread."""
+    """Every value under ``prefix``, key names included, read by its type (not DUMP: it may
+    compress strings). The store keeps strings (states, records), streams (events), sorted
+    sets (a conversation's keys, the held captures) and sets (a conversation's events); a key
+    of another type fails the test rather than go unread."""
     texts: list[str] = []
     async for raw in client.scan_iter(match=f"{prefix}*"):
         key = _text(raw)
         kind = _text(await client.type(key))
-        assert kind in ("string", "stream"), (key, kind)
+        assert kind in ("string", "stream", "zset", "set"), (key, kind)
+        texts.append(key)
         if kind == "string":
             texts.append(_text(await client.get(key) or b""))
-        else:
+        elif kind == "stream":
             texts.append(repr(await client.xrange(key)))
+        elif kind == "zset":
+            texts.append(repr(await client.zrange(key, 0, -1, withscores=True)))
+        else:
+            texts.append(repr(await client.smembers(key)))
     return texts
 
 

@@ -168,6 +168,7 @@ def words(text: str) -> list[str]:
     for index, raw in enumerate(raws):
         token = raw.strip(_EDGE_PUNCTUATION)
         if opening and token == _OH and raw.endswith(_PAUSES) and index < len(raws) - 1:
+            opening = False  # one interjection: a second "oh," ("Oh, oh, i believe") is a zero
             continue
         if token:
             opening = opening and token in _FILLERS

@@ -39,6 +39,7 @@ class TestWords:
             ("oh four one five", ["oh", "four", "one", "five"]),
             ("one, oh, five", ["one", "oh", "five"]),
             ("Oh.", ["oh"]),
+            ("Oh, oh, five", ["oh", "five"]),  # one interjection; the second "oh" is a zero
         ],
     )
     def test_an_opening_oh_with_a_pause_is_no_token(self, text: str, expected: list[str]) -> None:
