@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,12 +54,10 @@ async def _follow(store: RedisStore, cursor: int, into: list[int]) -> None:
 
 async def _cut_the_tail(store: RedisStore) -> None:
     """Kill the tail's connection (the one blocked in, or last used for, XREAD)."""
-    listing = await store.client.execute_command("CLIENT", "LIST")
-    text = listing.decode() if isinstance(listing, bytes) else str(listing)
-    for line in text.splitlines():
-        fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
-        if fields.get("cmd") == "xread":
-            await store.client.execute_command("CLIENT", "KILL", "ID", fields["id"])
+    clients: Any = await store.client.client_list()
+    for client in clients:
+        if client["cmd"] == "xread":
+            await store.client.client_kill_filter(_id=client["id"])
 
 
 async def _play(redis: RedisServer, steps: list[tuple[str, int]]) -> None:
