@@ -477,6 +477,37 @@ class TestFollowers:
         assert isinstance(later, Committed)
         assert await asyncio.wait_for(task, 10) == "second"
 
+    async def test_a_cancel_the_client_swallows_still_stops_the_tail(
+        self, store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """redis-py's read timeout can swallow a cancel that lands as it fires (and retry the
+        read): the tail stops all the same, so closing the store returns."""
+        tail = store.events._tail
+        xread = tail._client.xread
+        reading = asyncio.Event()
+
+        async def swallowing(*args: Any, **options: Any) -> Any:
+            reading.set()
+            try:
+                return await xread(*args, **options)
+            except asyncio.CancelledError:  # as redis-py's read timeout can
+                return []
+
+        monkeypatch.setattr(tail._client, "xread", swallowing)
+        start = await store.commit(TurnWrites((NewEvent("first"),)))
+        assert isinstance(start, Committed)
+
+        async def follow() -> None:
+            async for _ in store.events.subscribe(start.sequences[0], EventFilter()):
+                pass  # pragma: no cover (nothing is appended)
+
+        follower = asyncio.create_task(follow())
+        await until(lambda: store.events.followers == 1)
+        await reading.wait()  # the tail is in XREAD: the cancel lands there
+        follower.cancel()
+        await asyncio.wait_for(store.events.aclose(), 10)
+        assert store.events._tail._task is not None and store.events._tail._task.done()
+
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
         store = await _open(redis, block_seconds=0.05, timeout=1.0)

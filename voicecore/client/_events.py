@@ -2,8 +2,9 @@
 
 The server replays every event with a sequence above ``after_sequence`` and then follows the live
 log, and sequences only grow (a restarted server starts above any sequence it handed out before).
-So resuming with ``after_sequence = last yielded`` loses nothing, and skipping any event at or
-below it removes the duplicates a reconnect could bring.
+So resuming with ``after_sequence = last yielded`` loses nothing. An event at or below it never
+comes from a correct server: it is skipped (not yielded twice) and logged as an ERROR, since an
+event sent out of order is one the caller never sees.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ async def resumable_events(
                     elif item.sequence > last:
                         last = item.sequence
                         yield item
+                    else:
+                        _out_of_order(item, last)
             return  # the server ended the stream: replay done, or it chose to stop
         except (EventRangeError, GRPCError) as exc:
             if isinstance(exc, EventRangeError) or exc.status is Status.OUT_OF_RANGE:
@@ -74,6 +77,14 @@ async def resumable_events(
             raise EventStreamUnavailableError(last, failures - 1, failure.message)
         logger.bind(after_sequence=last, attempt=failures).debug("event stream dropped, resuming")
         await sleep(_backoff(policy, failures))
+
+
+def _out_of_order(event: Event, last: int) -> None:
+    """Log an event at or below the last one yielded: the server was asked for those above it
+    only, so it sent this one twice or out of order (an event it sent late is lost here)."""
+    logger.bind(sequence=event.sequence, after_sequence=last, type=event.type).error(
+        "event stream delivered an event out of order; skipped"
+    )
 
 
 def _backoff(policy: StreamPolicy, failures: int) -> float:

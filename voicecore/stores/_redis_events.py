@@ -214,6 +214,15 @@ def _sequence(entry_id: bytes | str) -> int:
     return int(text.split("-", 1)[0])
 
 
+def _raise_if_cancelling() -> None:
+    """Raise the cancel redis-py swallowed: its read timeout can take a cancel that lands as it
+    fires for its own (and retry the command), so the tail would read on for ever and
+    ``aclose``, which waits for it, never return."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class _Tail:
     """One blocking reader of the stream per process, fanned out to its followers."""
 
@@ -255,6 +264,7 @@ class _Tail:
 
     async def _read(self, last_id: str) -> None:
         while True:
+            _raise_if_cancelling()
             try:
                 reply: Any = await self._client.xread(
                     {self._stream: last_id}, block=self._block_ms, count=REPLAY_SLICE * 16

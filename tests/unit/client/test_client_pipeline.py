@@ -9,6 +9,7 @@ from contextlib import aclosing
 import pytest
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
+from loguru import logger
 
 from tests._fakes import FakeClock
 from voicecore._proto.voicecore.v1 import (
@@ -358,6 +359,20 @@ class TestResumableStream:
         """Events at or below the resume point are not yielded twice."""
         client = ScriptedClient(connections=[[event(5), refused()], [event(4), event(5), event(6)]])
         assert await collect(client, after=3) == [5, 6]
+
+    async def test_an_event_out_of_order_is_an_error(self) -> None:
+        """An event below the last one yielded on the same stream is a server bug: skipped, and
+        logged as an ERROR with both sequences, never dropped in silence."""
+        client = ScriptedClient(connections=[[event(1), event(3), event(2), event(4)]])
+        errors: list[dict[str, object]] = []
+        sink = logger.add(lambda m: errors.append(m.record["extra"]), level="ERROR")
+        logger.enable("voicecore")  # a library's logs are off until the application turns them on
+        try:
+            assert await collect(client) == [1, 3, 4]
+        finally:
+            logger.disable("voicecore")
+            logger.remove(sink)
+        assert errors == [{"sequence": 2, "after_sequence": 3, "type": "primitive.started"}]
 
     async def test_refused_reconnects_then_gives_up(self) -> None:
         """Reconnecting stops after max_reconnects failures in a row with a clear error."""

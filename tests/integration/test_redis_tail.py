@@ -1,0 +1,103 @@
+"""The Redis event log's shared tail under random interleavings, against a real redis-server.
+
+Followers join at random cursors while batches are committed, the window is tiny (so it is
+trimmed all the time) and a slice is small, and the tail's XREAD connection is killed now and
+then: every follower must see exactly the contiguous sequences after its cursor, once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests._redis import RedisServer, running_redis
+from voicecore.events import EventFilter, NewEvent
+from voicecore.stores import Committed, TurnWrites, _redis_events
+from voicecore.stores._redis import RedisStore
+
+pytestmark = pytest.mark.integration
+
+_END = "end"
+
+_STEP = st.one_of(
+    st.tuples(st.just("commit"), st.integers(1, 12)),
+    st.tuples(st.just("join"), st.integers(0, 40)),
+    st.tuples(st.just("run"), st.integers(1, 6)),
+    st.tuples(st.just("cut"), st.just(0)),
+)
+
+
+@pytest.fixture(scope="module")
+def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with running_redis(tmp_path_factory.mktemp("tail")) as server:
+        yield server
+
+
+async def _commit(store: RedisStore, types: list[str]) -> list[int]:
+    done = await store.commit(TurnWrites(tuple(NewEvent(t) for t in types)))
+    assert isinstance(done, Committed)
+    return list(done.sequences)
+
+
+async def _follow(store: RedisStore, cursor: int, into: list[int]) -> None:
+    async for event in store.events.subscribe(cursor, EventFilter()):
+        into.append(event.sequence)
+        if event.type == _END:
+            return
+
+
+async def _cut_the_tail(store: RedisStore) -> None:
+    """Kill the tail's connection (the one blocked in, or last used for, XREAD)."""
+    clients: Any = await store.client.client_list()
+    for client in clients:
+        if client["cmd"] == "xread":
+            await store.client.client_kill_filter(_id=client["id"])
+
+
+async def _play(redis: RedisServer, steps: list[tuple[str, int]]) -> None:
+    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    followers: list[tuple[int, list[int], asyncio.Task[None]]] = []
+    try:
+        issued = await _commit(store, ["first"])
+        for step, n in steps:
+            if step == "commit":
+                issued += await _commit(store, ["e"] * n)
+            elif step == "join":
+                cursor = issued[max(0, len(issued) - 1 - n)]
+                seen: list[int] = []
+                followers.append((cursor, seen, asyncio.create_task(_follow(store, cursor, seen))))
+            elif step == "run":
+                for _ in range(n):
+                    await asyncio.sleep(0)
+            else:
+                await _cut_the_tail(store)
+        issued += await _commit(store, [_END])
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(task for _, _, task in followers))
+        for cursor, seen, _ in followers:
+            assert seen == [s for s in issued if s > cursor], cursor
+    finally:
+        for _, _, task in followers:
+            task.cancel()
+        await store.aclose()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(steps=st.lists(_STEP, max_size=30))
+def test_every_follower_sees_every_event_once_in_order(
+    redis: RedisServer, steps: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_redis_events, "_WINDOW", 3)
+    monkeypatch.setattr(_redis_events, "REPLAY_SLICE", 2)
+    monkeypatch.setattr(_redis_events, "_RETRY_SECONDS", 0.01)
+    asyncio.run(_play(redis, steps))
