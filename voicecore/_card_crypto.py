@@ -124,17 +124,20 @@ class CardCipher:
         """Whether this cipher has no key (card captures are refused)."""
         return self._aead is None
 
-    def seal(self, text: str) -> str:
-        """``text`` as a token ("card1." and URL-safe base64); equal texts, equal tokens."""
-        sealed = self._cipher().encrypt(text.encode(), [_CONTEXT])
+    def seal(self, text: str, bound_to: bytes = b"") -> str:
+        """``text`` as a token ("card1." and URL-safe base64); equal texts, equal tokens.
+        ``bound_to`` (associated data: the capture it belongs to) must be given again to open
+        it, so a token copied into another capture's state opens nowhere else."""
+        sealed = self._cipher().encrypt(text.encode(), [_CONTEXT, bound_to])
         return _TOKEN_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
-    def open(self, token: str) -> str:
-        """The text ``token`` seals; ``CardTokenError`` if this key did not seal it."""
+    def open(self, token: str, bound_to: bytes = b"") -> str:
+        """The text ``token`` seals; ``CardTokenError`` if this key did not seal it, or not
+        bound to ``bound_to``."""
         body = token.removeprefix(_TOKEN_PREFIX)
         try:
             sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            return self._cipher().decrypt(sealed, [_CONTEXT]).decode()
+            return self._cipher().decrypt(sealed, [_CONTEXT, bound_to]).decode()
         except (InvalidTag, ValueError):
             raise CardTokenError() from None
 

@@ -34,8 +34,14 @@ def is_loopback(host: str) -> bool:
 class Settings(BaseSettings):
     """Everything a voicecore server can be told; frozen once built."""
 
+    # hide_input_in_errors: a bad VOICECORE_CARD_KEY or store password must not be echoed into
+    # a traceback; each field's message still names the field and what it should be.
     model_config = SettingsConfigDict(
-        env_prefix="VOICECORE_", frozen=True, extra="forbid", validate_default=True
+        env_prefix="VOICECORE_",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        hide_input_in_errors=True,
     )
 
     host: str = Field(

@@ -24,7 +24,7 @@ from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
 from voicecore.events import NewEvent
 from voicecore.registry import default_registry
-from voicecore.stores import TurnWrites
+from voicecore.stores import TurnWrites, _redis_expiry
 from voicecore.stores._redis import RedisStore
 
 pytestmark = pytest.mark.integration
@@ -110,6 +110,20 @@ class TestHeldSet:
         assert await store.expiry.sweep() == 2
         assert sorted(heard, key=str) == sorted([(KEY, "expired"), (other, "expired")], key=str)
         assert await _held(store) == [] and await store.expiry.sweep() == 0
+
+    async def test_a_burst_is_swept_within_one_tick(
+        self, store: RedisStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """More expiries than one sweep takes: a tick sweeps again while sweeps come back
+        full, and stops at the first short one."""
+        monkeypatch.setattr(_redis_expiry, "SWEEP_BATCH", 2)
+        keys = [CaptureKey(f"conv-{i}", "capture_email", "a") for i in range(5)]
+        for key in keys:
+            await _hold(store, key)
+        for key in keys:
+            await _gone(store, key)
+        assert await store.expiry.sweep_due() == 5
+        assert await _held(store) == [] and await store.expiry.sweep_due() == 0
 
     async def test_an_extended_ttl_is_not_counted(self, store: RedisStore) -> None:
         """A key due by its score but still there had its TTL extended: scored again by it."""

@@ -45,6 +45,12 @@ class TestKey:
     def test_the_key_is_not_shown(self) -> None:
         assert KEY_TEXT not in repr(Settings(card_key=SecretStr(KEY_TEXT)))
 
+    def test_a_malformed_key_is_not_shown_in_the_error(self) -> None:
+        """A key with a stray newline is refused without the key in the message."""
+        with pytest.raises(ValidationError) as refused:
+            Settings.model_validate({"card_key": KEY_TEXT + "\n!"})  # a str, as from the env
+        assert "card_key" in str(refused.value) and KEY_TEXT not in str(refused.value)
+
     def test_a_cipher_needs_32_bytes(self) -> None:
         with pytest.raises(ValueError, match="32 bytes"):
             CardCipher(b"short")

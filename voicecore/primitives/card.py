@@ -10,7 +10,9 @@ out"; ``unknown_brand``, ``wrong_length``); the expiry (``MM/YY``; "oh four twen
 "april twenty seven", "04/27") must not be past, relative to ``reference_date`` (the
 conversation's today), nor more than 20 years ahead (``card_expired``,
 ``expiry_out_of_range``); the CVV is three digits, four for American Express
-(``wrong_cvv_length``). Keypad input: "4111111111111111#", "0427#", "123#", or all in one.
+(``wrong_cvv_length``). Keypad input: "4111111111111111#", "0427#", "123#" in three turns, or
+all in one entry with no "#" between ("41111111111111110427123#": "#" ends an entry, so
+what follows a first "#" is not read).
 
 Privacy: the number and CVV are sealed (``voicecore._card_crypto``) the moment they are
 read, so the capture machine, the capture store and the logs only ever hold a token, and the
@@ -28,6 +30,7 @@ new number) replaces that part and keeps the others.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import ClassVar, Final
@@ -139,15 +142,19 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         """One turn of the capture; ``data`` shows the digits only when it completes."""
         if self._cipher.refuses:
             self._cipher.seal("")  # raises CardKeyMissingError: nothing is read
-        seen, events = SeenStates(ctx.captures), HeldEvents()
-        result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
-        held = [state.held.value for state in seen.read if state.held is not None]
-        value = result.data.get("value")
-        tokens = [*held, *([value] if isinstance(value, str) else [])]
-        await events.release(
-            ctx.emit, {redact(token): self._masked_token(token) for token in tokens}
-        )
-        result.data = self._shown(result.data, result.state)
+        bound = _BOUND.set(_capture_of(ctx))
+        try:
+            seen, events = SeenStates(ctx.captures), HeldEvents()
+            result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
+            held = [state.held.value for state in seen.read if state.held is not None]
+            value = result.data.get("value")
+            tokens = [*held, *([value] if isinstance(value, str) else [])]
+            await events.release(
+                ctx.emit, {redact(token): self._masked_token(token) for token in tokens}
+            )
+            result.data = self._shown(result.data, result.state)
+        finally:
+            _BOUND.reset(bound)
         return result
 
     def read(self, text: str, params: CaptureCardParams, partial: str | None) -> Reading:
@@ -198,7 +205,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
     # -- reading ---------------------------------------------------------------------------
 
     def _opened(self, token: str | None) -> CardParts:
-        return CardParts.from_sealed_text(self._cipher.open(token)) if token else CardParts()
+        return self._parts(token) if token else CardParts()
 
     def _judged(self, parts: CardParts, params: CaptureCardParams, certainty: float) -> Reading:
         """``parts`` checked: a value when every part asked for is there and valid, a
@@ -216,7 +223,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
             )
         shown = {**_number_parts(parts.number, brand), **_expiry_parts(parts.expiry)}
         missing = _missing(parts, params)
-        sealed = self._cipher.seal(parts.sealed_text())
+        sealed = self._cipher.seal(parts.sealed_text(), _BOUND.get())
         if missing is not None:
             shown["missing"] = missing
             return Reading(
@@ -240,7 +247,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         shown.pop("partial", None)
         value = shown.get("value")
         if isinstance(value, str):
-            parts = CardParts.from_sealed_text(self._cipher.open(value))
+            parts = self._parts(value)
             if state is PrimitiveState.COMPLETED:
                 shown["value"] = parts.number
                 if parts.cvv:
@@ -265,7 +272,22 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         return {**item, "value": self._masked_token(value)}
 
     def _masked_token(self, token: str) -> str:
-        return _masked(CardParts.from_sealed_text(self._cipher.open(token)).number)
+        return _masked(self._parts(token).number)
+
+    def _parts(self, token: str) -> CardParts:
+        return CardParts.from_sealed_text(self._cipher.open(token, _BOUND.get()))
+
+
+#: The capture whose turn runs (tenant, conversation, objective type), which the card data it
+#: seals is bound to: a token copied into another capture's state does not open there. The
+#: idempotency record's tokens are bound to nothing: a record is found by the keyed digest of
+#: the request, which a copy into another conversation's record does not match.
+_BOUND: ContextVar[bytes] = ContextVar("voicecore_card_capture", default=b"")
+
+
+def _capture_of(ctx: PrimitiveContext) -> bytes:
+    fields = (ctx.tenant, ctx.conversation_id, ctx.objective_type)
+    return b"".join(b"%d:%s" % (len(f.encode()), f.encode()) for f in fields)
 
 
 def _is_token(value: str) -> bool:

@@ -140,7 +140,7 @@ for j = 1, nev do
   end
 end
 for index, added in pairs(sequences) do redis.call('SADD', index, unpack(added)) end
-local now_ms = math.floor(tonumber(ARGV[4]) / 1000)
+local now_ms = redis_ms()  -- Redis's clock, as PX counts: a replica's own may run ahead
 local touched = {}
 local function remember(index, key, ttl, kind)
   if index ~= KEYS[2] then

@@ -66,6 +66,9 @@ return expired
 SWEEP_SECONDS: Final = 2.0
 #: Held keys a sweep looks at, at most.
 SWEEP_BATCH: Final = 100
+#: Sweeps one tick runs at most while each comes back full: a burst of expiries is counted
+#: within a tick or two (up to 1,000 per tick), while a tick's work stays bounded.
+SWEEPS_PER_TICK: Final = 10
 
 
 class ExpirySweep:
@@ -102,12 +105,23 @@ class ExpirySweep:
                 listener(key, "expired")
         return len(expired)
 
+    async def sweep_due(self) -> int:
+        """Sweep until a sweep comes back short, at most ``SWEEPS_PER_TICK`` times; how many
+        expired captures were told."""
+        told = 0
+        for _ in range(SWEEPS_PER_TICK):
+            swept = await self.sweep()
+            told += swept
+            if swept < SWEEP_BATCH:
+                break
+        return told
+
     async def _run(self) -> None:
         failing = False
         while True:
             await asyncio.sleep(self._seconds)
             try:
-                await self.sweep()
+                await self.sweep_due()
             except (StoreUnavailableError, RedisError) as exc:
                 if not failing:
                     logger.warning("Redis did not sweep expired captures: {}", exc)

@@ -329,6 +329,22 @@ class TestNothingInClear:
         registry = default_registry()
         assert recorded_fingerprint(registry, "capture_digits", plain) == plain
 
+    async def test_a_held_card_copied_to_another_capture_does_not_open(self) -> None:
+        """Whoever can write the store cannot have a card opened elsewhere: a held card's
+        state copied under another conversation's key is refused there, not completed."""
+        victim = card(CardCipher(bytes(32)))
+        state, _ = await victim.say("4111 1111 1111 1111 exp 04/27 cvv 123")
+        assert state == PrimitiveState.NEEDS_CONFIRMATION
+        held = await victim.captures.get(CaptureKey(victim.conversation_id, "capture_card"))
+        assert held is not None
+        thief = Card(victim.service, victim.captures, victim.records, "card-thief", {})
+        await victim.captures.put(CaptureKey(thief.conversation_id, "capture_card"), held)
+        taken = await thief.send(transcription="yes")
+        assert not taken.success and taken.error is not None
+        assert not shows(VISA, repr(taken)) and not shows(CVV, repr(taken))
+        _, done = await victim.say("yes")
+        assert (done["value"], done["cvv"]) == (VISA, CVV)
+
     async def test_a_record_sealed_with_another_key_is_an_error(self) -> None:
         sealed = recorded_form(
             default_registry(card_cipher=CardCipher.random()),
