@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final
 
+from voicecore.primitives._dates.vocabulary import MONTHS
 from voicecore.spoken.digits import digit_run, is_digit_word
 
 __all__ = [
@@ -128,27 +129,6 @@ class CardParts:
         return cls(number, month_year, cvv)
 
 
-_MONTHS: Final = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 # Words that say which part the digits after them are ("expires", "cvv"), longest first.
 _LABELS: Final = (
     (("card", "number"), "number"),
@@ -236,10 +216,10 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
             part, index = label[0], index + label[1]
             continue
         token = tokens[index]
-        if token in _MONTHS:
+        if token in MONTHS:
             digits, index = digit_run(tokens, index + 1)
             year_size = 4 if digits.startswith("20") and len(digits) >= 4 else 2
-            expiry = _expiry(_MONTHS[token], digits[:year_size]) if digits.isdigit() else None
+            expiry = _expiry(MONTHS[token], digits[:year_size]) if digits.isdigit() else None
             if expiry is not None:
                 yield _Run("", "expiry", expiry)
                 part = None  # what follows "april twenty seven" is said for itself
