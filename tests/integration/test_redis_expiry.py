@@ -6,6 +6,7 @@ sleep. Stores built with a sweep an hour apart are swept by hand (``expiry.sweep
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Hashable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, cast
 import pytest
 from loguru import logger
 from prometheus_client import CollectorRegistry
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tests._redis import RedisServer, running_redis
 from tests._waiting import until
@@ -231,3 +233,34 @@ class TestFleet:
             logger.remove(handler)
             logger.disable("voicecore")
             await store.aclose()
+
+
+class TestStopping:
+    @pytest.mark.parametrize("swallowed_as", ["reply", "timeout"])
+    async def test_a_cancel_the_client_swallows_still_stops_the_sweep(
+        self, redis: RedisServer, swallowed_as: str
+    ) -> None:
+        """redis-py can swallow a cancel that lands in a command (a reply, or its own read
+        timeout, comes back instead): the sweep stops all the same, so closing returns. Before,
+        a store sweeping every few milliseconds hung its ``aclose`` within a few closes."""
+        store = await _open(redis, sweep_seconds=0.001)
+        script = store.expiry._script
+        sweeping = asyncio.Event()
+        swallowed = 0
+
+        async def swallowing(**arguments: Any) -> Any:
+            nonlocal swallowed
+            sweeping.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:  # as redis-py can
+                swallowed += 1
+                if swallowed_as == "timeout":
+                    raise RedisTimeoutError("Timeout reading from socket") from None
+            return await script(**arguments)
+
+        store.expiry._script = swallowing  # type: ignore[assignment]
+        await sweeping.wait()  # the sweep is in its command: the cancel lands there
+        await asyncio.wait_for(store.aclose(), 10)
+        assert swallowed == 1
+        assert store.expiry._task is not None and store.expiry._task.cancelled()

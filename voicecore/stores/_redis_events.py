@@ -35,7 +35,7 @@ from voicecore.events import ERASURE_EVENT, REPLAY_SLICE, EventFilter, NewEvent
 from voicecore.stores._redis_codec import Keys, StreamRecord, decode_event
 from voicecore.stores._seam import Committed, Outcome, StoreUnavailableError, TurnWrites
 
-__all__ = ["BLOCK_SECONDS", "UNREACHABLE", "RedisEventLog", "bounded"]
+__all__ = ["BLOCK_SECONDS", "UNREACHABLE", "RedisEventLog", "bounded", "raise_if_cancelling"]
 
 T = TypeVar("T")
 
@@ -60,6 +60,19 @@ async def bounded(command: Awaitable[T], timeout: float) -> T:
         if not isinstance(exc, REFUSING) and not str(exc).startswith("BUSY"):
             raise
         raise StoreUnavailableError(f"the store refused: {type(exc).__name__}") from None
+
+
+def raise_if_cancelling() -> None:
+    """Raise again a cancel redis-py swallowed; every loop of Redis commands calls it each turn.
+
+    A cancel that lands as a command's socket timeout fires, or while redis-py tidies a
+    connection up, can end as a ``TimeoutError``, a ``ConnectionError`` or even a reply, with the
+    task still cancelling: a loop that went on would run for ever and its ``aclose``, which
+    waits for it, never return (the tail's reader and the expiry sweep both did).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 #: Entries the tail keeps for followers that are a little behind.
@@ -125,6 +138,7 @@ class RedisEventLog:
     ) -> AsyncIterator[Event]:
         cursor = await self._start(after_sequence)
         while True:
+            raise_if_cancelling()
             read = self._tail.after(cursor)
             if read is None:  # behind the tail's window, or no tail: read from Redis
                 read = await self._range_after(cursor)
@@ -214,15 +228,6 @@ def _sequence(entry_id: bytes | str) -> int:
     return int(text.split("-", 1)[0])
 
 
-def _raise_if_cancelling() -> None:
-    """Raise the cancel redis-py swallowed: its read timeout can take a cancel that lands as it
-    fires for its own (and retry the command), so the tail would read on for ever and
-    ``aclose``, which waits for it, never return."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 class _Tail:
     """One blocking reader of the stream per process, fanned out to its followers."""
 
@@ -264,7 +269,7 @@ class _Tail:
 
     async def _read(self, last_id: str) -> None:
         while True:
-            _raise_if_cancelling()
+            raise_if_cancelling()
             try:
                 reply: Any = await self._client.xread(
                     {self._stream: last_id}, block=self._block_ms, count=REPLAY_SLICE * 16

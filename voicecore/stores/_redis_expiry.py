@@ -19,7 +19,6 @@ Redis that does not answer is logged once per outage; the set waits for the next
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Hashable
 from typing import Final
 
@@ -29,7 +28,7 @@ from redis.exceptions import RedisError
 
 from voicecore.capture._expiry import LostListener
 from voicecore.stores._redis_codec import Keys, capture_key
-from voicecore.stores._redis_events import bounded
+from voicecore.stores._redis_events import bounded, raise_if_cancelling
 from voicecore.stores._seam import StoreUnavailableError
 
 __all__ = ["REDIS_MS", "SWEEP", "ExpirySweep"]
@@ -119,6 +118,7 @@ class ExpirySweep:
     async def _run(self) -> None:
         failing = False
         while True:
+            raise_if_cancelling()
             await asyncio.sleep(self._seconds)
             try:
                 await self.sweep_due()
@@ -135,5 +135,4 @@ class ExpirySweep:
         """Stop sweeping."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task])  # not awaited itself: a cancel of ours stays ours
