@@ -38,6 +38,7 @@ from typing import ClassVar, Final
 from pydantic import Field
 
 from voicecore._card_crypto import CardCipher
+from voicecore._card_states import OpenableStates
 from voicecore._json import JsonValue
 from voicecore.capture import (
     CapturePrimitive,
@@ -144,7 +145,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
             self._cipher.seal("")  # raises CardKeyMissingError: nothing is read
         bound = _BOUND.set(_capture_of(ctx))
         try:
-            seen, events = SeenStates(ctx.captures), HeldEvents()
+            seen, events = SeenStates(OpenableStates(ctx.captures, self._parts)), HeldEvents()
             result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
             held = [state.held.value for state in seen.read if state.held is not None]
             value = result.data.get("value")

@@ -1,0 +1,140 @@
+"""capture_card across a key rotation, as replicas of a fleet sharing one store see it: turn 1
+sealed with key A, turn 2 at a replica listing "B,A" (it opens) or only "B" (the capture is
+lost and the caller asked again, as for an expired capture: never an error, never a value)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from loguru import logger
+
+from voicecore._card_crypto import CardCipher
+from voicecore._card_keys import CardKey
+from voicecore._in_memory import in_memory_store
+from voicecore._proto.google.protobuf import Struct
+from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore.capture import CaptureKey
+from voicecore.config import Settings
+from voicecore.events import EventFilter
+from voicecore.primitive import PrimitiveState
+from voicecore.registry import default_registry
+from voicecore.service import VoiceCoreService
+from voicecore.stores import MemoryStore
+
+VISA, CVV = "4111111111111111", "123"
+A = CardKey("A", bytes(range(32)))
+B = CardKey("B", bytes(range(1, 33)))
+_IDS = itertools.count()
+
+
+@dataclass
+class Fleet:
+    """Replicas with their own card keys on one shared store, and one conversation."""
+
+    store: MemoryStore
+    conversation_id: str
+
+    def replica(self, *keys: CardKey) -> VoiceCoreService:
+        registry = default_registry(card_cipher=CardCipher.ring(keys))
+        return VoiceCoreService(registry, settings=Settings(), store=self.store)
+
+    async def say(self, replica: VoiceCoreService, text: str) -> tuple[Any, dict[str, Any]]:
+        response = await replica.execute_primitive(
+            ExecutePrimitiveRequest(
+                objective_type="capture_card",
+                conversation_id=self.conversation_id,
+                params=Struct.from_dict({"transcription": text, "reference_date": "2026-12-01"}),
+            )
+        )
+        assert response.success, response.error
+        assert response.metadata is not None and response.data is not None
+        return response.metadata.state, response.data.to_dict()
+
+    async def everything_kept(self) -> str:
+        """The events and the kept capture state, as text."""
+        where = EventFilter(conversation_id=self.conversation_id)
+        events = [repr(e) async for e in self.store.events.subscribe(0, where, follow=False)]
+        kept = await self.store.captures.get(CaptureKey(self.conversation_id, "capture_card"))
+        return "\n".join([*events, repr(kept)])
+
+
+@pytest.fixture
+def fleet() -> Fleet:
+    return Fleet(in_memory_store(Settings()), f"rotation-{next(_IDS)}")
+
+
+@pytest.fixture
+def logged() -> Iterator[list[str]]:
+    """Every log line at DEBUG and above, its extras with it."""
+    lines: list[str] = []
+    logger.enable("voicecore")
+    sink = logger.add(
+        lambda message: lines.append(f"{message.record['message']} {message.record['extra']}"),
+        level="DEBUG",
+    )
+    yield lines
+    logger.remove(sink)
+    logger.disable("voicecore")
+
+
+class TestRotation:
+    async def test_a_replica_listing_the_old_key_completes_the_capture(self, fleet: Fleet) -> None:
+        state, _ = await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        assert state == PrimitiveState.NEEDS_CONFIRMATION
+        state, data = await fleet.say(fleet.replica(B, A), "yes")
+        assert (state, data["value"], data["cvv"]) == (PrimitiveState.COMPLETED, VISA, CVV)
+
+    async def test_a_partial_card_goes_on_at_a_replica_listing_the_old_key(
+        self, fleet: Fleet
+    ) -> None:
+        """A partial card sealed with A, completed at "B,A": the parts are sealed with B now,
+        and a replica listing only B opens them."""
+        state, _ = await fleet.say(fleet.replica(A), "4111 1111 1111 1111")
+        assert state == PrimitiveState.INCOMPLETE
+        state, data = await fleet.say(fleet.replica(B, A), "expires 04/27")
+        assert (state, data["reason"], data["expiry"]) == (
+            PrimitiveState.INCOMPLETE,
+            "need_cvv",
+            "04/27",
+        )
+        state, data = await fleet.say(fleet.replica(B), "cvv 123")
+        assert (state, data["value"]) == (PrimitiveState.NEEDS_CONFIRMATION, "************1111")
+
+    async def test_a_replica_without_the_key_asks_again(
+        self, fleet: Fleet, logged: list[str]
+    ) -> None:
+        """The held card does not open at "B": the capture is lost as if it had expired, the
+        caller is asked for the card again, the loss logged once with the key id only."""
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        replica = fleet.replica(B)
+        state, data = await fleet.say(replica, "yes")
+        assert (state, data["reason"]) == (PrimitiveState.INCOMPLETE, "no_value_heard")
+        assert "value" not in data and data["attempts"] == 1
+        assert data["prompt"] == "Sorry, I didn't catch that. Could you tell me your card?"
+        lost = [line for line in logged if line.startswith("card capture lost")]
+        assert len(lost) == 1 and "'key_id': 'A'" in lost[0] and "'unknown_key'" in lost[0]
+        state, data = await fleet.say(replica, "4111 1111 1111 1111 exp 04/27 cvv 123")
+        assert state == PrimitiveState.NEEDS_CONFIRMATION
+        state, data = await fleet.say(replica, "yes")
+        assert (state, data["value"]) == (PrimitiveState.COMPLETED, VISA)
+        assert len([line for line in logged if line.startswith("card capture lost")]) == 1
+
+    async def test_a_lost_partial_card_starts_over(self, fleet: Fleet) -> None:
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111")
+        state, data = await fleet.say(fleet.replica(B), "expires 04/27")
+        assert state == PrimitiveState.INCOMPLETE and data["reason"] == "need_number"
+        assert "last4" not in data
+
+    async def test_nothing_in_clear_anywhere(self, fleet: Fleet, logged: list[str]) -> None:
+        """Through the rotation and the lost capture: no number or CVV in the events, the
+        kept state or any log line."""
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27")
+        await fleet.say(fleet.replica(B), "cvv 123")
+        await fleet.say(fleet.replica(B), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        text = "\n".join([await fleet.everything_kept(), *logged])
+        assert "card capture lost" in text
+        assert VISA not in text and "1111 1111" not in text and "cvv 123" not in text
