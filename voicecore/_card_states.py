@@ -6,31 +6,42 @@ longer lists the key a capture was sealed with (``voicecore._card_keys``), or a 
 random key sealed it (in memory, then restarted onto a shared state). The turn runs as on a
 capture never begun (the state it writes replaces the unreadable one), the loss is logged once,
 with the key id the token names (an operator's label, not a secret) and never a value, and it
-is counted as a ``voicecore_capture_results_total`` result ``lost_key``, through ``on_lost``.
+is told to ``on_lost`` as ``unreadable``, which a server counts as a
+``voicecore_capture_results_total`` result (``voicecore._metrics``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from loguru import logger
 
 from voicecore._card_crypto import CardTokenError
 from voicecore.capture import CaptureState
+from voicecore.capture._expiry import LostListener
 from voicecore.primitive import StateStore
 
-__all__ = ["OpenableStates"]
+__all__ = ["LosesCaptures", "OpenableStates"]
+
+
+@runtime_checkable
+class LosesCaptures(Protocol):
+    """A primitive that drops capture states it cannot read, and tells ``on_lost``."""
+
+    on_lost: list[LostListener]
 
 
 @dataclass
 class OpenableStates:
-    """``store`` with every state whose tokens ``opens`` refuses read as none."""
+    """``store`` with every state whose tokens ``opens`` refuses read as none (and told to
+    ``on_lost``)."""
 
     store: StateStore[Any]
     #: Opens a token, or raises ``CardTokenError``.
     opens: Callable[[str], object]
+    on_lost: list[LostListener]
 
     async def get(self, key: Hashable) -> CaptureState | None:
         state: CaptureState | None = await self.store.get(key)
@@ -46,6 +57,8 @@ class OpenableStates:
                 why=refused.why,
                 key_id=refused.key_id,
             )
+            for listener in self.on_lost:
+                listener(key, "unreadable")
             return None
         return state
 

@@ -49,6 +49,7 @@ from voicecore.capture import (
     redact,
     run_turn,
 )
+from voicecore.capture._expiry import LostListener
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives._card_events import HeldEvents, SeenStates
 from voicecore.primitives._card_parts import (
@@ -138,6 +139,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
 
     def __init__(self, cipher: CardCipher | None = None) -> None:
         self._cipher = cipher or CardCipher.random()
+        #: Told of each capture lost because its card data does not open (a server counts them).
+        self.on_lost: list[LostListener] = []
 
     async def execute(self, params: CaptureCardParams, ctx: PrimitiveContext) -> PrimitiveResult:
         """One turn of the capture; ``data`` shows the digits only when it completes."""
@@ -145,7 +148,10 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
             self._cipher.seal("")  # raises CardKeyMissingError: nothing is read
         bound = _BOUND.set(_capture_of(ctx))
         try:
-            seen, events = SeenStates(OpenableStates(ctx.captures, self._parts)), HeldEvents()
+            seen, events = (
+                SeenStates(OpenableStates(ctx.captures, self._parts, self.on_lost)),
+                HeldEvents(),
+            )
             result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
             held = [state.held.value for state in seen.read if state.held is not None]
             value = result.data.get("value")

@@ -5,19 +5,24 @@ lost and the caller asked again, as for an expired capture: never an error, neve
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from loguru import logger
+from prometheus_client import CollectorRegistry
 
 from voicecore._card_crypto import CardCipher
 from voicecore._card_keys import CardKey
+from voicecore._card_states import LosesCaptures
+from voicecore._execution import CALL_EVENT_TYPES
 from voicecore._in_memory import in_memory_store
+from voicecore._metrics import observability
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
 from voicecore.capture import CaptureKey
+from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
 from voicecore.events import EventFilter
 from voicecore.primitive import PrimitiveState
@@ -110,7 +115,10 @@ class TestRotation:
         """The held card does not open at "B": the capture is lost as if it had expired, the
         caller is asked for the card again, the loss logged once with the key id only."""
         await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27 cvv 123")
-        replica = fleet.replica(B)
+        replica, told = fleet.replica(B), list[tuple[Hashable, Lost]]()
+        card = replica.registry.get("capture_card")
+        assert isinstance(card, LosesCaptures)
+        card.on_lost.append(lambda key, why: told.append((key, why)))
         state, data = await fleet.say(replica, "yes")
         assert (state, data["reason"]) == (PrimitiveState.INCOMPLETE, "no_value_heard")
         assert "value" not in data and data["attempts"] == 1
@@ -122,6 +130,7 @@ class TestRotation:
         state, data = await fleet.say(replica, "yes")
         assert (state, data["value"]) == (PrimitiveState.COMPLETED, VISA)
         assert len([line for line in logged if line.startswith("card capture lost")]) == 1
+        assert told == [(CaptureKey(fleet.conversation_id, "capture_card"), "unreadable")]
 
     async def test_a_lost_partial_card_starts_over(self, fleet: Fleet) -> None:
         await fleet.say(fleet.replica(A), "4111 1111 1111 1111")
@@ -138,3 +147,15 @@ class TestRotation:
         text = "\n".join([await fleet.everything_kept(), *logged])
         assert "card capture lost" in text
         assert VISA not in text and "1111 1111" not in text and "cvv 123" not in text
+
+    async def test_a_server_counts_a_lost_card_capture(self, fleet: Fleet) -> None:
+        """Counted as an unreadable result of capture_card, once."""
+        replica, metrics = fleet.replica(B), CollectorRegistry()
+        observability(
+            Settings(), replica.registry, CALL_EVENT_TYPES, fleet.store.events, {}, metrics
+        )
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        await fleet.say(replica, "yes")
+        await fleet.say(replica, "4111 1111 1111 1111 exp 04/27 cvv 123")
+        labels = {"objective_type": "capture_card", "result": "unreadable"}
+        assert metrics.get_sample_value("voicecore_capture_results_total", labels) == 1
