@@ -112,7 +112,7 @@ class CardCipher:
         self._sealing: CardKey | None = None
         if key is None:
             # Digests must still hide what they digest: keyed, by this process alone.
-            self._digest_key = os.urandom(CARD_KEY_BYTES)
+            self._digest_keys = [os.urandom(CARD_KEY_BYTES)]
             return
         self._add(CardKey(None, key))
 
@@ -167,14 +167,22 @@ class CardCipher:
         """A keyed digest of ``text`` (HMAC-SHA256, with the sealing key): equal texts, equal
         digests, and nothing to guess the text from without the key. A refusing cipher
         digests with a key of its own process."""
-        return hmac.new(self._digest_key, text.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._digest_keys[0], text.encode(), hashlib.sha256).hexdigest()
+
+    def digests(self, text: str) -> frozenset[str]:
+        """``text``'s digest under each key listed: a digest made before a rotation (by the
+        key that sealed then) is one of them while that key is listed."""
+        return frozenset(
+            hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for key in self._digest_keys
+        )
 
     def _add(self, key: CardKey) -> None:
         if len(key.secret) != CARD_KEY_BYTES:
             raise ValueError(f"a card key is {CARD_KEY_BYTES} bytes")
+        digest_key = _derived(key.secret, _DIGEST_CONTEXT, CARD_KEY_BYTES)
         if not self._keys:
-            self._sealing = key
-            self._digest_key = _derived(key.secret, _DIGEST_CONTEXT, CARD_KEY_BYTES)
+            self._sealing, self._digest_keys = key, []
+        self._digest_keys.append(digest_key)
         self._keys[key.id] = AESSIV(_derived(key.secret, _CONTEXT, 64))
 
 

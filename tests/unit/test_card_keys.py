@@ -102,6 +102,15 @@ class TestRotation:
         assert ring((None, OLD), ("k2", NEW)).digest("x") == CardCipher(OLD).digest("x")
         assert ring(("k2", NEW), (None, OLD)).digest("x") != CardCipher(OLD).digest("x")
 
+    def test_every_listed_key_digests(self) -> None:
+        """A fingerprint keyed before a rotation is among the ring's digests while its key
+        is listed, and only then."""
+        before = ring(("k1", OLD)).digest("x")
+        assert before in ring(("k2", NEW), ("k1", OLD)).digests("x")
+        assert before not in ring(("k2", NEW)).digests("x")
+        refusing = CardCipher(None)
+        assert refusing.digests("x") == {refusing.digest("x")}
+
     def test_a_ring_needs_a_key_of_32_bytes(self) -> None:
         with pytest.raises(ValueError, match="needs a key"):
             CardCipher.ring([])

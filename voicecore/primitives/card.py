@@ -209,6 +209,10 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         """The request fingerprint keyed: it digests the transcription, card number and all."""
         return self._cipher.digest(fingerprint)
 
+    def seal_fingerprints(self, fingerprint: str) -> frozenset[str]:
+        """The request fingerprint keyed by each card key listed (a retry after a rotation)."""
+        return self._cipher.digests(fingerprint)
+
     # -- reading ---------------------------------------------------------------------------
 
     def _opened(self, token: str | None) -> CardParts:

@@ -20,7 +20,11 @@ from voicecore._execution import CALL_EVENT_TYPES
 from voicecore._in_memory import in_memory_store
 from voicecore._metrics import observability
 from voicecore._proto.google.protobuf import Struct
-from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest
+from voicecore._proto.voicecore.v1 import (
+    ErrorCode,
+    ExecutePrimitiveRequest,
+    ExecutePrimitiveResponse,
+)
 from voicecore.capture import CaptureKey
 from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
@@ -47,14 +51,20 @@ class Fleet:
         registry = default_registry(card_cipher=CardCipher.ring(keys))
         return VoiceCoreService(registry, settings=Settings(), store=self.store)
 
-    async def say(self, replica: VoiceCoreService, text: str) -> tuple[Any, dict[str, Any]]:
-        response = await replica.execute_primitive(
+    async def send(
+        self, replica: VoiceCoreService, text: str, key: str = ""
+    ) -> ExecutePrimitiveResponse:
+        return await replica.execute_primitive(
             ExecutePrimitiveRequest(
                 objective_type="capture_card",
                 conversation_id=self.conversation_id,
+                idempotency_key=key,
                 params=Struct.from_dict({"transcription": text, "reference_date": "2026-12-01"}),
             )
         )
+
+    async def say(self, replica: VoiceCoreService, text: str) -> tuple[Any, dict[str, Any]]:
+        response = await self.send(replica, text)
         assert response.success, response.error
         assert response.metadata is not None and response.data is not None
         return response.metadata.state, response.data.to_dict()
@@ -159,3 +169,21 @@ class TestRotation:
         await fleet.say(replica, "4111 1111 1111 1111 exp 04/27 cvv 123")
         labels = {"objective_type": "capture_card", "result": "unreadable"}
         assert metrics.get_sample_value("voicecore_capture_results_total", labels) == 1
+
+
+class TestRetryAcrossRotation:
+    async def test_a_completing_turn_retried_at_the_new_key_replays_the_card(
+        self, fleet: Fleet
+    ) -> None:
+        """Its record was made with A (sealed card, fingerprint keyed by A); a replica
+        sealing with B but listing A still matches and opens it. Another request under the
+        same idempotency key is still a conflict there."""
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        done = await fleet.send(fleet.replica(A), "yes", key="done")
+        assert done.success and done.data is not None
+        again = await fleet.send(fleet.replica(B, A), "yes", key="done")
+        assert again.metadata is not None and again.metadata.replayed
+        assert again.data is not None and again.data.to_dict() == done.data.to_dict()
+        other = await fleet.send(fleet.replica(B, A), "no", key="done")
+        assert other.error is not None and other.error.code == ErrorCode.INVALID_PARAMS
+        assert "already used" in other.error.message
