@@ -4,6 +4,7 @@ lost and the caller asked again, as for an expired capture: never an error, neve
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 from loguru import logger
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
-from voicecore._card_crypto import CardCipher
+from voicecore._card_crypto import CardCipher, card_cipher
 from voicecore._card_keys import CardKey
 from voicecore._card_states import LosesCaptures
 from voicecore._execution import CALL_EVENT_TYPES
@@ -48,7 +50,14 @@ class Fleet:
     conversation_id: str
 
     def replica(self, *keys: CardKey) -> VoiceCoreService:
-        registry = default_registry(card_cipher=CardCipher.ring(keys))
+        return self._serving(CardCipher.ring(keys))
+
+    def configured(self, setting: str) -> VoiceCoreService:
+        """A replica whose VOICECORE_CARD_KEY is ``setting``."""
+        return self._serving(card_cipher(SecretStr(setting), shared_store=True))
+
+    def _serving(self, cipher: CardCipher) -> VoiceCoreService:
+        registry = default_registry(card_cipher=cipher)
         return VoiceCoreService(registry, settings=Settings(), store=self.store)
 
     async def send(
@@ -187,3 +196,31 @@ class TestRetryAcrossRotation:
         other = await fleet.send(fleet.replica(B, A), "no", key="done")
         assert other.error is not None and other.error.code == ErrorCode.INVALID_PARAMS
         assert "already used" in other.error.message
+
+
+OLD_TEXT = base64.b64encode(bytes(range(32))).decode()
+NEW_TEXT = base64.b64encode(bytes(range(1, 33))).decode()
+#: docs/fleet.md's rotation away from a key of the single-key format, setting by setting.
+STEPS = [OLD_TEXT, f"{OLD_TEXT},k2:{NEW_TEXT}", f"k2:{NEW_TEXT},{OLD_TEXT}", f"k2:{NEW_TEXT}"]
+
+
+class TestRollingRestart:
+    @pytest.mark.parametrize("step", range(len(STEPS) - 1))
+    @pytest.mark.parametrize("forward", [True, False])
+    async def test_replicas_one_step_apart_complete_each_others_captures(
+        self, fleet: Fleet, step: int, forward: bool
+    ) -> None:
+        """During each rollout of the documented procedure, a card held at a replica on one
+        setting completes at a replica on the other, in either direction."""
+        first, second = STEPS[step], STEPS[step + 1]
+        if not forward:
+            first, second = second, first
+        await fleet.say(fleet.configured(first), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        state, data = await fleet.say(fleet.configured(second), "yes")
+        assert (state, data["value"]) == (PrimitiveState.COMPLETED, VISA)
+
+    async def test_skipping_a_step_loses_the_capture(self, fleet: Fleet) -> None:
+        """The reason for three rollouts: a card sealed at step 1 does not open at step 3."""
+        await fleet.say(fleet.configured(STEPS[1]), "4111 1111 1111 1111 exp 04/27 cvv 123")
+        state, data = await fleet.say(fleet.configured(STEPS[3]), "yes")
+        assert (state, data["reason"]) == (PrimitiveState.INCOMPLETE, "no_value_heard")
