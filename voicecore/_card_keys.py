@@ -57,7 +57,11 @@ def parse_card_keys(text: str) -> tuple[CardKey, ...]:
     position, never its text) that is not a key, a bad id, a repeated id, or a second
     unnamed key."""
     entries = [entry.strip() for entry in text.split(",")]
-    keys = tuple(_entry_key(entry, position) for position, entry in enumerate(entries, 1))
+    if len(entries) == 1:
+        return (_entry_key(entries[0], "card_key"),)
+    keys = tuple(
+        _entry_key(entry, f"card_key entry {position}") for position, entry in enumerate(entries, 1)
+    )
     ids = [key.id for key in keys]
     if ids.count(None) > 1:
         raise ValueError("card_key lists more than one key without an id")
@@ -67,13 +71,12 @@ def parse_card_keys(text: str) -> tuple[CardKey, ...]:
     return keys
 
 
-def _entry_key(entry: str, position: int) -> CardKey:
+def _entry_key(entry: str, where: str) -> CardKey:
+    """The key of one entry; ``where`` names it in a message ("card_key entry 2")."""
     key_id, colon, secret = entry.rpartition(":")
     if colon and not KEY_ID.fullmatch(key_id):
-        raise ValueError(
-            f"card_key entry {position}: a key id is 1 to 16 letters, digits, '-' or '_'"
-        )
+        raise ValueError(f"{where}: a key id is 1 to 16 letters, digits, '-' or '_'")
     try:
         return CardKey(key_id if colon else None, decode_card_key(secret))
     except ValueError as err:
-        raise ValueError(f"card_key entry {position}: {err}") from None
+        raise ValueError(str(err).replace("card_key", where, 1)) from None

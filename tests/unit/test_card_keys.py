@@ -36,13 +36,14 @@ class TestSetting:
     @pytest.mark.parametrize(
         ("text", "message"),
         [
-            (f"k2:{NEW_TEXT},k1:{OLD_TEXT[:-4]}", "entry 2: card_key should be base64 of 32"),
-            (f"k.2:{NEW_TEXT}", "entry 1: a key id is 1 to 16 letters"),
-            (f":{NEW_TEXT}", "entry 1: a key id is 1 to 16 letters"),
-            (f"{'k' * 17}:{NEW_TEXT}", "entry 1: a key id is 1 to 16 letters"),
+            (f"k2:{NEW_TEXT},k1:{OLD_TEXT[:-4]}", "card_key entry 2 should be base64 of 32"),
+            (f"k.2:{NEW_TEXT}", "card_key: a key id is 1 to 16 letters"),
+            (f":{NEW_TEXT}", "card_key: a key id is 1 to 16 letters"),
+            (f"{'k' * 17}:{NEW_TEXT}", "card_key: a key id is 1 to 16 letters"),
+            (f"k1:{NEW_TEXT},k/2:{OLD_TEXT}", "card_key entry 2: a key id is 1 to 16"),
             (f"k1:{NEW_TEXT},k1:{OLD_TEXT}", "lists a key id twice"),
             (f"{NEW_TEXT},{OLD_TEXT}", "more than one key without an id"),
-            (f"k1:{NEW_TEXT},", "entry 2: card_key should be base64 of 32 bytes, not 0"),
+            (f"k1:{NEW_TEXT},", "card_key entry 2 should be base64 of 32 bytes, not 0"),
         ],
     )
     def test_a_bad_ring_says_where_not_what(self, text: str, message: str) -> None:
