@@ -8,8 +8,15 @@ The cipher is AES-SIV (RFC 5297, ``cryptography``'s ``AESSIV``), deterministic o
 capture machine compares values (n-best hypotheses that agree, "the same number again" at the
 readback), and equal cards must give equal tokens. It leaks only that two tokens hold the same
 card, to whoever can read the store. Its 64-byte key is derived (HKDF-SHA256) from a 32-byte
-key: ``Settings.card_key`` (``VOICECORE_CARD_KEY``, base64), shared by every replica, or a
-random one per process for an in-memory store, whose states die with the process anyway.
+key: ``Settings.card_key`` (``VOICECORE_CARD_KEY``), shared by every replica, or a random one
+per process for an in-memory store, whose states die with the process anyway.
+
+Key rotation: the setting may list several keys, each with an id (``voicecore._card_keys``).
+The first seals; a token names the id of its key, ``card1.<id>.<sealed>``, and that id is
+associated data, so a token relabelled with another listed id does not open. A token of the
+unnamed key (the only key of the releases before ids) is ``card1.<sealed>``, as it always was.
+A token whose key is not listed, or that does not open, raises ``CardTokenError``; a capture
+state holding one is a lost capture (``voicecore._card_states``).
 
 A shared store without ``card_key`` would need every replica to hold the same key, so card
 captures are refused there (``CardKeyMissingError``), while every other primitive is served.
@@ -18,11 +25,11 @@ captures are refused there (``CardKeyMissingError``), while every other primitiv
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import os
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -31,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from loguru import logger
 from pydantic import SecretStr
 
+from voicecore._card_keys import CARD_KEY_BYTES, CardKey, decode_card_key, parse_card_keys
 from voicecore.errors import PrimitiveError
 
 __all__ = [
@@ -42,8 +50,9 @@ __all__ = [
     "decode_card_key",
 ]
 
-#: The length of ``Settings.card_key`` once base64-decoded.
-CARD_KEY_BYTES: Final = 32
+#: Why a token did not open: its key is not listed, or it is not a token of the key it names.
+Unopened = Literal["unknown_key", "unopenable"]
+
 _TOKEN_PREFIX: Final = "card1."
 _CONTEXT: Final = b"voicecore capture_card v1"
 _DIGEST_CONTEXT: Final = b"voicecore capture_card digest v1"
@@ -74,12 +83,15 @@ class CardKeyMissingError(PrimitiveError):
 
 
 class CardTokenError(PrimitiveError):
-    """A token this key cannot open: sealed under another key (the key was changed, or a
-    per-process key of another process)."""
+    """A token these keys cannot open: sealed under a key no longer listed (or a per-process
+    key of another process), or damaged. ``key_id`` is the id the token names (None: the
+    unnamed key), which is no secret and tells an operator which key a replica lacks."""
 
     code = "INVALID_PARAMS"
 
-    def __init__(self) -> None:
+    def __init__(self, why: Unopened = "unopenable", key_id: str | None = None) -> None:
+        self.why: Unopened = why
+        self.key_id = key_id
         message = "card data was sealed with another card key; start the card capture again"
         super().__init__(
             message,
@@ -87,32 +99,32 @@ class CardTokenError(PrimitiveError):
         )
 
 
-def decode_card_key(text: str) -> bytes:
-    """The key ``text`` (base64, standard or URL-safe) names; ``ValueError`` if it is not
-    ``CARD_KEY_BYTES`` bytes."""
-    try:
-        key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
-    except binascii.Error:
-        raise ValueError("card_key should be base64") from None
-    if len(key) != CARD_KEY_BYTES:
-        raise ValueError(f"card_key should be base64 of {CARD_KEY_BYTES} bytes, not {len(key)}")
-    return key
-
-
 class CardCipher:
-    """Seals and opens card data with one key; a refusing cipher (no key) raises
-    ``CardKeyMissingError`` on use."""
+    """Seals card data with its first key and opens it with any of its keys; a refusing
+    cipher (no key) raises ``CardKeyMissingError`` on use.
+
+    ``CardCipher(key)`` holds one unnamed key; ``CardCipher.ring(keys)`` the keys of a
+    rotation, the sealing one first.
+    """
 
     def __init__(self, key: bytes | None) -> None:
+        self._keys: dict[str | None, AESSIV] = {}
+        self._sealing: CardKey | None = None
         if key is None:
-            self._aead: AESSIV | None = None
             # Digests must still hide what they digest: keyed, by this process alone.
-            self._digest_key = os.urandom(CARD_KEY_BYTES)
+            self._digest_keys = [os.urandom(CARD_KEY_BYTES)]
             return
-        if len(key) != CARD_KEY_BYTES:
-            raise ValueError(f"a card key is {CARD_KEY_BYTES} bytes")
-        self._aead = AESSIV(_derived(key, _CONTEXT, 64))
-        self._digest_key = _derived(key, _DIGEST_CONTEXT, CARD_KEY_BYTES)
+        self._add(CardKey(None, key))
+
+    @classmethod
+    def ring(cls, keys: Sequence[CardKey]) -> CardCipher:
+        """A cipher that seals with ``keys[0]`` and opens with any of ``keys``."""
+        if not keys:
+            raise ValueError("a card key ring needs a key")
+        cipher = cls(None)
+        for key in keys:
+            cipher._add(key)
+        return cipher
 
     @classmethod
     def random(cls) -> CardCipher:
@@ -122,35 +134,64 @@ class CardCipher:
     @property
     def refuses(self) -> bool:
         """Whether this cipher has no key (card captures are refused)."""
-        return self._aead is None
+        return not self._keys
 
     def seal(self, text: str, bound_to: bytes = b"") -> str:
-        """``text`` as a token ("card1." and URL-safe base64); equal texts, equal tokens.
-        ``bound_to`` (associated data: the capture it belongs to) must be given again to open
-        it, so a token copied into another capture's state opens nowhere else."""
-        sealed = self._cipher().encrypt(text.encode(), [_CONTEXT, bound_to])
-        return _TOKEN_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+        """``text`` as a token ("card1.", the key's id and ".", URL-safe base64); equal texts,
+        equal tokens. ``bound_to`` (associated data: the capture it belongs to) must be given
+        again to open it, so a token copied into another capture's state opens nowhere else."""
+        if self._sealing is None:
+            raise CardKeyMissingError()
+        key_id = self._sealing.id
+        sealed = self._keys[key_id].encrypt(text.encode(), _associated(key_id, bound_to))
+        named = "" if key_id is None else key_id + "."
+        return _TOKEN_PREFIX + named + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
     def open(self, token: str, bound_to: bytes = b"") -> str:
-        """The text ``token`` seals; ``CardTokenError`` if this key did not seal it, or not
-        bound to ``bound_to``."""
-        body = token.removeprefix(_TOKEN_PREFIX)
+        """The text ``token`` seals; ``CardTokenError`` if its key is not one of these, or it
+        was not sealed by that key bound to ``bound_to``."""
+        if self._sealing is None:
+            raise CardKeyMissingError()
+        key_id, _, body = token.removeprefix(_TOKEN_PREFIX).rpartition(".")
+        named = key_id or None
+        aead = self._keys.get(named)
+        if aead is None:
+            raise CardTokenError("unknown_key", named)
         try:
             sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            return self._cipher().decrypt(sealed, [_CONTEXT, bound_to]).decode()
+            return aead.decrypt(sealed, _associated(named, bound_to)).decode()
         except (InvalidTag, ValueError):
-            raise CardTokenError() from None
+            raise CardTokenError("unopenable", named) from None
 
     def digest(self, text: str) -> str:
-        """A keyed digest of ``text`` (HMAC-SHA256): equal texts, equal digests, and nothing
-        to guess the text from without the key. A refusing cipher digests with a key of its
-        own process."""
-        return hmac.new(self._digest_key, text.encode(), hashlib.sha256).hexdigest()
+        """A keyed digest of ``text`` (HMAC-SHA256, with the sealing key): equal texts, equal
+        digests, and nothing to guess the text from without the key. A refusing cipher
+        digests with a key of its own process."""
+        return hmac.new(self._digest_keys[0], text.encode(), hashlib.sha256).hexdigest()
 
-    def _cipher(self) -> AESSIV:
-        if self._aead is None:
-            raise CardKeyMissingError()
-        return self._aead
+    def digests(self, text: str) -> frozenset[str]:
+        """``text``'s digest under each key listed: a digest made before a rotation (by the
+        key that sealed then) is one of them while that key is listed."""
+        return frozenset(
+            hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for key in self._digest_keys
+        )
+
+    def _add(self, key: CardKey) -> None:
+        if len(key.secret) != CARD_KEY_BYTES:
+            raise ValueError(f"a card key is {CARD_KEY_BYTES} bytes")
+        digest_key = _derived(key.secret, _DIGEST_CONTEXT, CARD_KEY_BYTES)
+        if not self._keys:
+            self._sealing, self._digest_keys = key, []
+        self._digest_keys.append(digest_key)
+        self._keys[key.id] = AESSIV(_derived(key.secret, _CONTEXT, 64))
+
+
+def _associated(key_id: str | None, bound_to: bytes) -> list[bytes]:
+    """What a token is bound to besides its text: the key's id (so a token relabelled with
+    another id does not open) and the capture. The unnamed key's are as they always were."""
+    if key_id is None:
+        return [_CONTEXT, bound_to]
+    return [_CONTEXT, key_id.encode(), bound_to]
 
 
 def _derived(key: bytes, context: bytes, length: int) -> bytes:
@@ -158,11 +199,12 @@ def _derived(key: bytes, context: bytes, length: int) -> bytes:
 
 
 def card_cipher(key: SecretStr | None, *, shared_store: bool) -> CardCipher:
-    """The cipher a server uses: ``key`` (``Settings.card_key``) if set; else a random one
-    for an in-memory store, or, for a shared store, one that refuses card captures (with a
-    WARNING now, so the operator learns it at start, not from a failed call)."""
+    """The cipher a server uses: the keys ``key`` (``Settings.card_key``) lists if set; else
+    a random one for an in-memory store, or, for a shared store, one that refuses card
+    captures (with a WARNING now, so the operator learns it at start, not from a failed
+    call)."""
     if key is not None:
-        return CardCipher(decode_card_key(key.get_secret_value()))
+        return CardCipher.ring(parse_card_keys(key.get_secret_value()))
     if not shared_store:
         return CardCipher.random()
     logger.warning("capture_card refused: a shared store needs VOICECORE_CARD_KEY")

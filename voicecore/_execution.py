@@ -34,7 +34,12 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveResponse,
     ExecutionMetadata,
 )
-from voicecore._sealed_records import recorded_fingerprint, recorded_form, replayed_form
+from voicecore._sealed_records import (
+    fingerprint_as_recorded,
+    recorded_fingerprint,
+    recorded_form,
+    replayed_form,
+)
 from voicecore._tracing import note_retry, traced_primitive
 from voicecore.capture._store import CaptureWrite
 from voicecore.config import Settings
@@ -204,7 +209,14 @@ class Executor:
                 return response
             if isinstance(outcome, Replay):
                 try:
-                    outcome.record.check(request_fingerprint)
+                    outcome.record.check(
+                        fingerprint_as_recorded(
+                            self._registry,
+                            request.objective_type,
+                            _fingerprint(request, params),
+                            outcome.record.fingerprint,
+                        )
+                    )
                 except IdempotencyConflictError as conflict:
                     refusal, key = conflict, None
                     continue

@@ -27,7 +27,9 @@ one, so the Redis store keeps the deployment's held capture keys in a set scored
 expires and each process sweeps it every few seconds (``voicecore.stores._redis_expiry``): an
 expired capture is counted a few seconds late, by exactly one replica of the fleet (sum the
 series over replicas). The ``noeviction`` policy Redis needs evicts none: ``evicted`` is the
-in-memory store's only.
+in-memory store's only. A card capture whose card data does not open (sealed with a card key
+no longer listed: ``voicecore._card_states``) is ``unreadable``, counted by the replica whose
+turn found it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from prometheus_client.registry import Collector
 
 from voicecore._access_log import AccessLog
 from voicecore._call import current_call
+from voicecore._card_states import LosesCaptures
 from voicecore.capture import CaptureKey, CapturePrimitive
 from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
@@ -269,7 +272,8 @@ class ServerMetrics:
             "voicecore_capture_results_total",
             "Captures that ended: completed, failed, or lost while held: expired or evicted "
             "(evicted by the in-memory store only; with Redis each expiry is counted once, "
-            "by one replica of the fleet).",
+            "by one replica of the fleet), or unreadable (card data sealed with a card key "
+            "no longer listed).",
             ["objective_type", "result"],
             registry=registry,
         )
@@ -567,7 +571,8 @@ def observability(
     a ``registry`` is given (a new one per server otherwise), the access log if
     ``settings.access_log``. ``call_event_types`` are the events every call appends besides
     its primitive's own; ``(None, None)`` when neither, which costs nothing per call. The
-    captures a ``store`` (in memory or Redis) drops by themselves are counted as they go."""
+    captures a ``store`` (in memory or Redis) drops by themselves, and those a primitive
+    cannot read (``LosesCaptures``), are counted as they go."""
     metrics = None
     if settings.metrics_port or registry is not None:
         metrics = ServerMetrics(
@@ -578,6 +583,9 @@ def observability(
             event_types={*call_event_types, *(t for p in primitives for t in p.event_types)},
             event_log=event_log,
         )
+        for primitive in primitives:
+            if isinstance(primitive, LosesCaptures):  # capture_card: its key no longer listed
+                primitive.on_lost.append(metrics.capture_lost)
         if isinstance(store, MemoryStore):
             store.captures.on_lost.append(metrics.capture_lost)
         elif isinstance(store, RedisStore):

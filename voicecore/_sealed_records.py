@@ -9,7 +9,10 @@ get the value, or the caller would have to be asked again, told nothing of why.
 
 The record's request fingerprint is a digest of the params, the transcription among them: a
 plain SHA-256 of "my card number is 4111 ..." can be found again by trying the few billion
-numbers of a brand's range. So such a primitive keys it too (``recorded_fingerprint``).
+numbers of a brand's range. So such a primitive keys it too (``recorded_fingerprint``). Its key
+may be rotated between a turn and its retry (a retry at a replica that seals with a newer key):
+a primitive that ``RotatesFingerprints`` gives the fingerprint under every key it holds, and the
+retry matches its record under any of them (``fingerprint_as_recorded``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from voicecore._proto.voicecore.v1 import Error, ErrorCode, ExecutePrimitiveResp
 from voicecore.errors import PrimitiveError
 from voicecore.registry import PrimitiveRegistry
 
-__all__ = ["SealsRecords", "recorded_fingerprint", "recorded_form", "replayed_form"]
+__all__ = [
+    "RotatesFingerprints",
+    "SealsRecords",
+    "fingerprint_as_recorded",
+    "recorded_fingerprint",
+    "recorded_form",
+    "replayed_form",
+]
 
 
 @runtime_checkable
@@ -41,6 +51,15 @@ class SealsRecords(Protocol):
         ...
 
 
+@runtime_checkable
+class RotatesFingerprints(SealsRecords, Protocol):
+    """A ``SealsRecords`` primitive whose key can be rotated: it keys fingerprints with each."""
+
+    def seal_fingerprints(self, fingerprint: str) -> frozenset[str]:
+        """``fingerprint`` keyed by each key held (``seal_fingerprint``'s among them)."""
+        ...
+
+
 def _sealer(registry: PrimitiveRegistry, objective_type: str) -> SealsRecords | None:
     if objective_type not in registry:
         return None
@@ -52,6 +71,19 @@ def recorded_fingerprint(registry: PrimitiveRegistry, objective_type: str, finge
     """The request fingerprint as its record keeps it (itself unless its primitive seals)."""
     sealer = _sealer(registry, objective_type)
     return fingerprint if sealer is None else sealer.seal_fingerprint(fingerprint)
+
+
+def fingerprint_as_recorded(
+    registry: PrimitiveRegistry, objective_type: str, fingerprint: str, recorded: str
+) -> str:
+    """The request fingerprint to check against a record's (``recorded``): keyed as that record
+    was if its key is still held, so a retry after a key rotation still matches its record."""
+    sealer = _sealer(registry, objective_type)
+    if isinstance(sealer, RotatesFingerprints) and recorded in sealer.seal_fingerprints(
+        fingerprint
+    ):
+        return recorded
+    return recorded_fingerprint(registry, objective_type, fingerprint)
 
 
 def recorded_form(

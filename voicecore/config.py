@@ -14,7 +14,7 @@ from pydantic import Field, FilePath, SecretStr, field_validator, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from voicecore._auth import load_tokens
-from voicecore._card_crypto import decode_card_key
+from voicecore._card_keys import parse_card_keys
 
 __all__ = ["Settings", "is_loopback"]
 
@@ -257,8 +257,10 @@ class Settings(BaseSettings):
     )
     card_key: SecretStr | None = Field(
         default=None,
-        description="base64 of 32 random bytes: the key capture_card seals card data with; "
-        "required (the same on every replica) with a shared store, else a random key per process",
+        description="base64 of 32 random bytes: the key capture_card seals card data with; or "
+        "keys with ids for rotation, <id>:<base64> separated by commas (the first seals, every "
+        "one opens); required (the same on every replica) with a shared store, else a random "
+        "key per process",
     )
 
     @field_validator("log_level", mode="before")
@@ -324,9 +326,9 @@ class Settings(BaseSettings):
 
     @field_validator("card_key")
     @classmethod
-    def _card_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+    def _card_keys_are_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            decode_card_key(value.get_secret_value())
+            parse_card_keys(value.get_secret_value())
         return value
 
     @model_validator(mode="after")

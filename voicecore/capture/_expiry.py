@@ -18,9 +18,10 @@ from cachetools import TTLCache
 
 __all__ = ["Lost", "LostListener", "ReportingTTLCache"]
 
-Lost: TypeAlias = Literal["expired", "evicted"]
+Lost: TypeAlias = Literal["expired", "evicted", "unreadable"]
 LostListener: TypeAlias = Callable[[Hashable, Lost], None]
-"""Told the key of each entry the cache dropped by itself, and why."""
+"""Told the key of each entry the cache dropped by itself, and why (``unreadable``: a card
+capture sealed with a key no longer listed, which ``voicecore._card_states`` drops)."""
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

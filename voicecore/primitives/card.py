@@ -38,6 +38,7 @@ from typing import ClassVar, Final
 from pydantic import Field
 
 from voicecore._card_crypto import CardCipher
+from voicecore._card_states import OpenableStates
 from voicecore._json import JsonValue
 from voicecore.capture import (
     CapturePrimitive,
@@ -48,6 +49,7 @@ from voicecore.capture import (
     redact,
     run_turn,
 )
+from voicecore.capture._expiry import LostListener
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives._card_events import HeldEvents, SeenStates
 from voicecore.primitives._card_parts import (
@@ -137,6 +139,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
 
     def __init__(self, cipher: CardCipher | None = None) -> None:
         self._cipher = cipher or CardCipher.random()
+        #: Told of each capture lost because its card data does not open (a server counts them).
+        self.on_lost: list[LostListener] = []
 
     async def execute(self, params: CaptureCardParams, ctx: PrimitiveContext) -> PrimitiveResult:
         """One turn of the capture; ``data`` shows the digits only when it completes."""
@@ -144,7 +148,10 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
             self._cipher.seal("")  # raises CardKeyMissingError: nothing is read
         bound = _BOUND.set(_capture_of(ctx))
         try:
-            seen, events = SeenStates(ctx.captures), HeldEvents()
+            seen, events = (
+                SeenStates(OpenableStates(ctx.captures, self._parts, self.on_lost)),
+                HeldEvents(),
+            )
             result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
             held = [state.held.value for state in seen.read if state.held is not None]
             value = result.data.get("value")
@@ -201,6 +208,10 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
     def seal_fingerprint(self, fingerprint: str) -> str:
         """The request fingerprint keyed: it digests the transcription, card number and all."""
         return self._cipher.digest(fingerprint)
+
+    def seal_fingerprints(self, fingerprint: str) -> frozenset[str]:
+        """The request fingerprint keyed by each card key listed (a retry after a rotation)."""
+        return self._cipher.digests(fingerprint)
 
     # -- reading ---------------------------------------------------------------------------
 

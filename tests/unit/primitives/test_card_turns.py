@@ -331,7 +331,8 @@ class TestNothingInClear:
 
     async def test_a_held_card_copied_to_another_capture_does_not_open(self) -> None:
         """Whoever can write the store cannot have a card opened elsewhere: a held card's
-        state copied under another conversation's key is refused there, not completed."""
+        state copied under another conversation's key does not open there, so that capture
+        is lost (asked again as if it had expired), not completed."""
         victim = card(CardCipher(bytes(32)))
         state, _ = await victim.say("4111 1111 1111 1111 exp 04/27 cvv 123")
         assert state == PrimitiveState.NEEDS_CONFIRMATION
@@ -340,7 +341,8 @@ class TestNothingInClear:
         thief = Card(victim.service, victim.captures, victim.records, "card-thief", {})
         await victim.captures.put(CaptureKey(thief.conversation_id, "capture_card"), held)
         taken = await thief.send(transcription="yes")
-        assert not taken.success and taken.error is not None
+        assert taken.success and taken.metadata is not None and taken.data is not None
+        assert taken.metadata.state == INCOMPLETE and "value" not in taken.data.to_dict()
         assert not shows(VISA, repr(taken)) and not shows(CVV, repr(taken))
         _, done = await victim.say("yes")
         assert (done["value"], done["cvv"]) == (VISA, CVV)
