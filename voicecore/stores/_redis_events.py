@@ -161,17 +161,24 @@ class RedisEventLog:
         return await bounded(command, self._timeout)
 
     async def _start(self, after_sequence: int) -> int:
-        """The cursor to read after, once ``after_sequence`` is known to be replayable."""
-        info = await self._call(self._stream_info())
-        counters = self._client.mget(self._keys.sequence, self._keys.trimmed)
-        issued, trimmed = (int(n or 0) for n in await self._call(counters))
+        """The cursor to read after, once ``after_sequence`` is known to be replayable.
+
+        The counters and the oldest entry are read in one ``MULTI``: read apart, a commit
+        landing between them (another replica's) was counted as issued but not yet seen in
+        the stream, so a subscriber from 0 on a log with no entry yet started after it and
+        never saw it (the follower of the chaos test, issue 11, missed a first turn so)."""
+        async with self._client.pipeline(transaction=True) as snapshot:
+            snapshot.mget(self._keys.sequence, self._keys.trimmed)
+            snapshot.xrange(self._keys.stream, "-", "+", count=1)
+            counters, oldest_entries = await self._call(snapshot.execute())
+        issued, trimmed = (int(n or 0) for n in counters)
         if after_sequence > issued:
             raise EventCursorAheadError(after_sequence, issued)
         if after_sequence:
             if after_sequence < trimmed:
                 raise EventRangeEvictedError(after_sequence, trimmed + 1)
             return after_sequence
-        oldest = _sequence(info["first-entry"][0]) if info and info["first-entry"] else issued + 1
+        oldest = _sequence(oldest_entries[0][0]) if oldest_entries else issued + 1
         return oldest - 1
 
     async def _refuse_a_gap(self, cursor: int) -> None:
@@ -181,13 +188,6 @@ class RedisEventLog:
         trimmed = int(await self._call(self._client.get(self._keys.trimmed)) or 0)
         if cursor < trimmed:
             raise EventRangeEvictedError(cursor, trimmed + 1)
-
-    async def _stream_info(self) -> dict[str, Any] | None:
-        try:
-            info: dict[str, Any] = await self._client.xinfo_stream(self._keys.stream)
-        except ResponseError:  # no stream yet: nothing appended
-            return None
-        return info
 
     async def _range_after(self, cursor: int) -> _Read:
         entries: Any = await self._call(
