@@ -141,7 +141,7 @@ class RedisEventLog:
             raise_if_cancelling()
             read = self._tail.after(cursor)
             if read is None:  # behind the tail's window, or no tail: read from Redis
-                read = await self._range_after(cursor)
+                read = await self._range_after(cursor, where)
             batch, through = read
             if through > cursor:
                 cursor = through
@@ -189,7 +189,9 @@ class RedisEventLog:
         if cursor < trimmed:
             raise EventRangeEvictedError(cursor, trimmed + 1)
 
-    async def _range_after(self, cursor: int) -> _Read:
+    async def _range_after(self, cursor: int, where: EventFilter) -> _Read:
+        """Entries after ``cursor`` from the stream: those ``where`` accepts, and the sequence
+        read through."""
         entries: Any = await self._call(
             self._client.xrange(self._keys.stream, f"({cursor}-0", "+", count=REPLAY_SLICE)
         )
@@ -197,7 +199,7 @@ class RedisEventLog:
             return [], cursor
         if _sequence(entries[0][0]) != cursor + 1:
             await self._refuse_a_gap(cursor)
-        records = [_decode(entry_id, fields) for entry_id, fields in entries]
+        records = [_decode(entry_id, fields, where) for entry_id, fields in entries]
         return [r for r in records if r is not None], _sequence(entries[-1][0])
 
 
@@ -205,11 +207,13 @@ class RedisEventLog:
 _Read = tuple[list[StreamRecord], int]
 
 
-def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamRecord | None:
-    """The record of one entry, or None (logged, without its content) if it does not decode:
-    one bad entry must not stop every reader of the stream."""
+def _decode(
+    entry_id: bytes, fields: dict[bytes, bytes], where: EventFilter | None = None
+) -> StreamRecord | None:
+    """The record of one entry, or None if ``where`` rejects it or (logged, without its
+    content) if it does not decode: one bad entry must not stop every reader of the stream."""
     try:
-        return decode_event(entry_id, fields[b"e"])
+        return decode_event(entry_id, fields[b"e"], where)
     except Exception as exc:
         logger.error(
             "skipped an event entry that does not decode",
