@@ -5,13 +5,15 @@ refuses what it cannot give in full, as the in-memory log does: a cursor past th
 sequence ever issued is ``EventCursorAheadError``; a cursor before the last sequence retention
 trimmed (the commit keeps it) is ``EventRangeEvictedError`` (never a silent gap). An erasure
 (``DeleteConversation``) deletes entries anywhere in the stream: those holes are not a gap, the
-erased events are simply not there.
+erased events are simply not there. A subscriber from 0 starts before the oldest entry, read
+in one ``MULTI`` with the counters (read apart, an entry committed between them was skipped).
 
 Followers do not hold a Redis connection each: the first one starts the process's ``_Tail``, one
 task on its own connection doing ``XREAD BLOCK`` from where it last read, which keeps the newest
 entries (each built into an ``Event`` once, shared by every follower) and wakes the followers.
-A follower behind the tail's window reads the gap with ``XRANGE`` first. While Redis does not
-answer, the tail waits and tries again; followers simply wait.
+A follower behind the tail's window reads the gap with ``XRANGE`` first, building only the
+events its filter accepts. While Redis does not answer, the tail waits and tries again;
+followers simply wait.
 """
 
 from __future__ import annotations
