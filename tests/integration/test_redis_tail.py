@@ -141,3 +141,42 @@ async def test_a_follower_from_zero_sees_events_committed_while_it_starts(
         assert seen == issued
     finally:
         await store.aclose()
+
+
+async def test_a_filtered_follower_sees_its_events_from_the_stream_and_from_the_window(
+    redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the window (read from the stream) and then live (from the window), a follower of
+    one conversation sees that conversation's events, and only those."""
+    monkeypatch.setattr(_redis_events, "_WINDOW", 2)
+    monkeypatch.setattr(_redis_events, "REPLAY_SLICE", 2)
+    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    mine: list[int] = []
+
+    async def commit_both(type: str = "e") -> None:
+        for conversation_id in ("other", "mine"):
+            done = await store.commit(TurnWrites((NewEvent(type, conversation_id),)))
+            assert isinstance(done, Committed)
+            if conversation_id == "mine":
+                mine.extend(done.sequences)
+
+    async def follow(seen: list[int]) -> None:
+        async for event in store.events.subscribe(0, EventFilter(conversation_id="mine")):
+            seen.append(event.sequence)
+            if event.type == _END:
+                return
+
+    try:
+        for _ in range(3):
+            await commit_both()
+        seen: list[int] = []
+        follower = asyncio.create_task(follow(seen))
+        await until(lambda: len(seen) == 3, timeout=30)
+        for _ in range(3):
+            await commit_both()
+        await commit_both(_END)
+        async with asyncio.timeout(30):
+            await follower
+        assert seen == mine
+    finally:
+        await store.aclose()
