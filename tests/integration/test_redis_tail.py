@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests._redis import RedisServer, running_redis
+from tests._waiting import until
 from voicecore.events import EventFilter, NewEvent
 from voicecore.stores import Committed, TurnWrites, _redis_events
 from voicecore.stores._redis import RedisStore
@@ -101,3 +102,81 @@ def test_every_follower_sees_every_event_once_in_order(
     monkeypatch.setattr(_redis_events, "REPLAY_SLICE", 2)
     monkeypatch.setattr(_redis_events, "_RETRY_SECONDS", 0.01)
     asyncio.run(_play(redis, steps))
+
+
+async def _commit_after_each_call(store: RedisStore, calls: int, committed: list[int]) -> None:
+    """Make the log's next ``calls`` Redis round trips each followed by a commit (as another
+    replica's turn landing between them), its sequences added to ``committed``."""
+    log = store.events
+    call = log._call
+    goal = len(committed) + calls
+
+    async def call_then_commit(command: Any) -> Any:
+        reply = await call(command)
+        if len(committed) < goal:
+            committed.extend(await _commit(store, ["between"]))
+        return reply
+
+    log._call = call_then_commit  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("before", [0, 1], ids=["no-stream-yet", "a-stream"])
+@pytest.mark.parametrize("calls", [1, 2, 3])
+async def test_a_follower_from_zero_sees_events_committed_while_it_starts(
+    redis: RedisServer, before: int, calls: int
+) -> None:
+    """A follower from the start of the log sees every event committed after it asked, whichever
+    of its round trips a commit lands after: the first one of the chaos test (issue 11) missed
+    the first turn's events, committed between its look at the stream and at the counter."""
+    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    try:
+        issued = [s for _ in range(before) for s in await _commit(store, ["first"])]
+        seen: list[int] = []
+        await _commit_after_each_call(store, calls, issued)
+        follower = asyncio.create_task(_follow(store, 0, seen))
+        await until(lambda: len(issued) == before + calls, timeout=30)
+        issued += await _commit(store, [_END])
+        async with asyncio.timeout(30):
+            await follower
+        assert seen == issued
+    finally:
+        await store.aclose()
+
+
+async def test_a_filtered_follower_sees_its_events_from_the_stream_and_from_the_window(
+    redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the window (read from the stream) and then live (from the window), a follower of
+    one conversation sees that conversation's events, and only those."""
+    monkeypatch.setattr(_redis_events, "_WINDOW", 2)
+    monkeypatch.setattr(_redis_events, "REPLAY_SLICE", 2)
+    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    mine: list[int] = []
+
+    async def commit_both(type: str = "e") -> None:
+        for conversation_id in ("other", "mine"):
+            done = await store.commit(TurnWrites((NewEvent(type, conversation_id),)))
+            assert isinstance(done, Committed)
+            if conversation_id == "mine":
+                mine.extend(done.sequences)
+
+    async def follow(seen: list[int]) -> None:
+        async for event in store.events.subscribe(0, EventFilter(conversation_id="mine")):
+            seen.append(event.sequence)
+            if event.type == _END:
+                return
+
+    try:
+        for _ in range(3):
+            await commit_both()
+        seen: list[int] = []
+        follower = asyncio.create_task(follow(seen))
+        await until(lambda: len(seen) == 3, timeout=30)
+        for _ in range(3):
+            await commit_both()
+        await commit_both(_END)
+        async with asyncio.timeout(30):
+            await follower
+        assert seen == mine
+    finally:
+        await store.aclose()

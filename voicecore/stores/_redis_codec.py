@@ -23,7 +23,7 @@ from typing import Any, Final
 from voicecore._json import JsonValue, struct_from_dict
 from voicecore._proto.voicecore.v1 import Event
 from voicecore.capture import Candidate, CaptureKey, CaptureState, HeldValue
-from voicecore.events import NewEvent
+from voicecore.events import EventFilter, NewEvent
 
 __all__ = [
     "Keys",
@@ -182,9 +182,15 @@ class StreamRecord:
     event: Event
 
 
-def decode_event(entry_id: bytes, data: bytes) -> StreamRecord:
+def decode_event(
+    entry_id: bytes, data: bytes, where: EventFilter | None = None
+) -> StreamRecord | None:
+    """The record of an entry, or None if ``where`` rejects it: its message, most of the cost,
+    is then not built (a filtered reader far behind reads many it does not want)."""
     sequence = int(entry_id.split(b"-", 1)[0])
     fields = json.loads(data)
+    if where is not None and not where.accepts(fields["c"], fields["y"], fields["n"]):
+        return None
     event = Event(
         sequence=sequence,
         type=fields["y"],

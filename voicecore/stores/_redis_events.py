@@ -5,13 +5,15 @@ refuses what it cannot give in full, as the in-memory log does: a cursor past th
 sequence ever issued is ``EventCursorAheadError``; a cursor before the last sequence retention
 trimmed (the commit keeps it) is ``EventRangeEvictedError`` (never a silent gap). An erasure
 (``DeleteConversation``) deletes entries anywhere in the stream: those holes are not a gap, the
-erased events are simply not there.
+erased events are simply not there. A subscriber from 0 starts before the oldest entry, read
+in one ``MULTI`` with the counters (read apart, an entry committed between them was skipped).
 
 Followers do not hold a Redis connection each: the first one starts the process's ``_Tail``, one
 task on its own connection doing ``XREAD BLOCK`` from where it last read, which keeps the newest
 entries (each built into an ``Event`` once, shared by every follower) and wakes the followers.
-A follower behind the tail's window reads the gap with ``XRANGE`` first. While Redis does not
-answer, the tail waits and tries again; followers simply wait.
+A follower behind the tail's window reads the gap with ``XRANGE`` first, building only the
+events its filter accepts. While Redis does not answer, the tail waits and tries again;
+followers simply wait.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class RedisEventLog:
             raise_if_cancelling()
             read = self._tail.after(cursor)
             if read is None:  # behind the tail's window, or no tail: read from Redis
-                read = await self._range_after(cursor)
+                read = await self._range_after(cursor, where)
             batch, through = read
             if through > cursor:
                 cursor = through
@@ -161,17 +163,24 @@ class RedisEventLog:
         return await bounded(command, self._timeout)
 
     async def _start(self, after_sequence: int) -> int:
-        """The cursor to read after, once ``after_sequence`` is known to be replayable."""
-        info = await self._call(self._stream_info())
-        counters = self._client.mget(self._keys.sequence, self._keys.trimmed)
-        issued, trimmed = (int(n or 0) for n in await self._call(counters))
+        """The cursor to read after, once ``after_sequence`` is known to be replayable.
+
+        The counters and the oldest entry are read in one ``MULTI``: read apart, a commit
+        landing between them (another replica's) was counted as issued but not yet seen in
+        the stream, so a subscriber from 0 on a log with no entry yet started after it and
+        never saw it (the follower of the chaos test, issue 11, missed a first turn so)."""
+        async with self._client.pipeline(transaction=True) as snapshot:
+            snapshot.mget(self._keys.sequence, self._keys.trimmed)
+            snapshot.xrange(self._keys.stream, "-", "+", count=1)
+            counters, oldest_entries = await self._call(snapshot.execute())
+        issued, trimmed = (int(n or 0) for n in counters)
         if after_sequence > issued:
             raise EventCursorAheadError(after_sequence, issued)
         if after_sequence:
             if after_sequence < trimmed:
                 raise EventRangeEvictedError(after_sequence, trimmed + 1)
             return after_sequence
-        oldest = _sequence(info["first-entry"][0]) if info and info["first-entry"] else issued + 1
+        oldest = _sequence(oldest_entries[0][0]) if oldest_entries else issued + 1
         return oldest - 1
 
     async def _refuse_a_gap(self, cursor: int) -> None:
@@ -182,14 +191,9 @@ class RedisEventLog:
         if cursor < trimmed:
             raise EventRangeEvictedError(cursor, trimmed + 1)
 
-    async def _stream_info(self) -> dict[str, Any] | None:
-        try:
-            info: dict[str, Any] = await self._client.xinfo_stream(self._keys.stream)
-        except ResponseError:  # no stream yet: nothing appended
-            return None
-        return info
-
-    async def _range_after(self, cursor: int) -> _Read:
+    async def _range_after(self, cursor: int, where: EventFilter) -> _Read:
+        """Entries after ``cursor`` from the stream: those ``where`` accepts, and the sequence
+        read through."""
         entries: Any = await self._call(
             self._client.xrange(self._keys.stream, f"({cursor}-0", "+", count=REPLAY_SLICE)
         )
@@ -197,7 +201,7 @@ class RedisEventLog:
             return [], cursor
         if _sequence(entries[0][0]) != cursor + 1:
             await self._refuse_a_gap(cursor)
-        records = [_decode(entry_id, fields) for entry_id, fields in entries]
+        records = [_decode(entry_id, fields, where) for entry_id, fields in entries]
         return [r for r in records if r is not None], _sequence(entries[-1][0])
 
 
@@ -205,11 +209,13 @@ class RedisEventLog:
 _Read = tuple[list[StreamRecord], int]
 
 
-def _decode(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamRecord | None:
-    """The record of one entry, or None (logged, without its content) if it does not decode:
-    one bad entry must not stop every reader of the stream."""
+def _decode(
+    entry_id: bytes, fields: dict[bytes, bytes], where: EventFilter | None = None
+) -> StreamRecord | None:
+    """The record of one entry, or None if ``where`` rejects it or (logged, without its
+    content) if it does not decode: one bad entry must not stop every reader of the stream."""
     try:
-        return decode_event(entry_id, fields[b"e"])
+        return decode_event(entry_id, fields[b"e"], where)
     except Exception as exc:
         logger.error(
             "skipped an event entry that does not decode",
