@@ -14,13 +14,16 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests._servers import HOST, free_port
+from voicecore.stores._redis import RedisStore
 
-__all__ = ["RedisServer", "running_redis"]
+__all__ = ["RedisServer", "open_redis_store", "running_redis"]
 
 _START_TIMEOUT = 10.0
 _POLL_SECONDS = 0.01
@@ -123,3 +126,10 @@ def running_redis(directory: Path, *, password: str | None = None) -> Iterator[R
         yield server
     finally:
         server.stop()
+
+
+async def open_redis_store(redis: RedisServer, *, prefix: str = "", **options: Any) -> RedisStore:
+    """A ``RedisStore`` on ``redis`` under ``prefix`` (a fresh random one by default, so tests
+    sharing a server see none of each other's keys); ``options`` go to ``RedisStore.open``."""
+    prefix = prefix or f"t{uuid.uuid4().hex[:8]}"
+    return await RedisStore.open(redis.url, prefix=prefix, **options)

@@ -9,7 +9,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +17,7 @@ from loguru import logger
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer
 from tests.integration.test_capture_scenarios import Conversation, stub
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import (
@@ -170,12 +169,6 @@ async def stored(client: Redis, prefix: str) -> list[str]:
         else:
             texts.append(repr(await client.smembers(key)))
     return texts
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 @asynccontextmanager

@@ -20,12 +20,11 @@ from tests.integration.test_capture_card import (
     VISA,
     card_server,
     leaks,
-    redis,
     stored,
 )
 from tests.integration.test_capture_scenarios import Conversation
 
-__all__ = ["redis"]  # the Redis fixture, shared with test_capture_card
+__all__: list[str] = []
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,6 @@ redis-server; its summary reads each round against the same round."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,16 +21,10 @@ from benchmarks._redis_measures import (
     round_trips_per_turn,
     summarise,
 )
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer
 from tests._servers import start_server
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 async def test_a_held_capture_turn_is_two_round_trips(redis: RedisServer) -> None:

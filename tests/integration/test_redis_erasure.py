@@ -5,14 +5,11 @@ kept in step with retention, and a stream with holes that is still no gap."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer, open_redis_store
 from tests._waiting import until
 from tests.unit.test_erasure import CONVERSATION, erase, holds_jo, replay, say
 from tests.unit.test_erasure import TestErasure as _Erasure
@@ -29,18 +26,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
-async def _open(redis: RedisServer, **options: Any) -> RedisStore:
-    return await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", **options)
-
-
-@pytest.fixture
 async def store(redis: RedisServer) -> AsyncIterator[Store]:
-    opened = await _open(redis)
+    opened = await open_redis_store(redis)
     try:
         yield opened
     finally:
@@ -75,7 +62,7 @@ class TestIndexes:
         assert await store.client.keys(f"{store.keys.prefix}:*") == []
 
     async def test_the_key_index_lives_as_long_as_the_longest_key(self, redis: RedisServer) -> None:
-        store = await _open(redis, capture_ttl=60.0, idempotency_ttl=600.0)
+        store = await open_redis_store(redis, capture_ttl=60.0, idempotency_ttl=600.0)
         try:
             service = VoiceCoreService(default_registry(), settings=Settings(), store=store)
             await say(service, "jo at example dot com", idempotency_key="k")
@@ -106,7 +93,7 @@ class TestIndexes:
     async def test_retention_keeps_the_event_index_in_step(self, redis: RedisServer) -> None:
         """Each trimmed entry leaves its conversation's index; a conversation whose events are
         all trimmed has no index left, and its erasure is NOT_FOUND-empty."""
-        store = await _open(redis, retention=10)
+        store = await open_redis_store(redis, retention=10)
         try:
             await store.commit(TurnWrites(tuple(_said("old") for _ in range(5))))
             index = store.keys.event_index("a", "old")
@@ -127,7 +114,7 @@ class TestStreamWithHoles:
     async def test_holes_are_no_gap_and_eviction_still_is(self, redis: RedisServer) -> None:
         """After an erasure, a cursor before or inside the holes replays the rest; once
         retention trims past a cursor, that cursor is OUT_OF_RANGE as before."""
-        store = await _open(redis, retention=20)
+        store = await open_redis_store(redis, retention=20)
         try:
             done = await store.commit(TurnWrites(tuple(_said(c) for c in "xyxyxy")))
             assert isinstance(done, Committed)

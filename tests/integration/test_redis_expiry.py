@@ -7,9 +7,7 @@ sleep. Stores built with a sweep an hour apart are swept by hand (``expiry.sweep
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Hashable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Hashable
 from typing import Any, cast
 
 import pytest
@@ -17,7 +15,7 @@ from loguru import logger
 from prometheus_client import CollectorRegistry
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer, open_redis_store
 from tests._waiting import until
 from voicecore import _metrics
 from voicecore.capture import CaptureKey, CaptureState
@@ -36,16 +34,9 @@ _HAND = 3600.0  # a sweep interval no test reaches: swept by hand
 KEY = CaptureKey("conv-1", "capture_email", "a")
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
 async def _open(redis: RedisServer, prefix: str = "", **options: Any) -> RedisStore:
     options.setdefault("sweep_seconds", _HAND)
-    prefix = prefix or f"t{uuid.uuid4().hex[:8]}"
-    return await RedisStore.open(redis.url, prefix=prefix, capture_ttl=_TTL, **options)
+    return await open_redis_store(redis, prefix=prefix, capture_ttl=_TTL, **options)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from grpclib.health.v1.health_pb2 import HealthCheckRequest as StdHealthRequest
 from grpclib.health.v1.health_pb2 import HealthCheckResponse as StdHealthResponse
 from redis.asyncio import Redis
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer
 from tests._server_log import ServerLog
 from tests._servers import RunningServer, start_server
 from tests._waiting import until
@@ -37,12 +37,6 @@ from voicecore.client import VoiceCoreClient
 pytestmark = pytest.mark.integration
 
 CONVERSATION = "call-1"
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 @asynccontextmanager

@@ -10,8 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, cast
@@ -24,7 +23,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer, open_redis_store, running_redis
 from tests._waiting import until
 from tests.unit.stores.test_turns import CONVERSATION, KEY, LoadBarrier, _service, _turn
 from tests.unit.stores.test_turns import TestConcurrentTurns as _ConcurrentTurns
@@ -62,18 +61,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    with running_redis(tmp_path) as server:
-        yield server
-
-
-async def _open(redis: RedisServer, **options: Any) -> RedisStore:
-    return await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", **options)
-
-
-@pytest.fixture
 async def store(redis: RedisServer) -> AsyncIterator[Store]:
-    opened = await _open(redis)
+    opened = await open_redis_store(redis)
     try:
         yield opened
     finally:
@@ -104,8 +93,8 @@ class TestTwoReplicas:
     async def test_two_replicas_lose_no_digit(self, redis: RedisServer) -> None:
         """Two stores (two replicas, two connection pools) on one Redis, four turns of one
         capture computed on the same state: all four digits count, each turn written once."""
-        first = await _open(redis)
-        second = await RedisStore.open(redis.url, prefix=first.keys.prefix)
+        first = await open_redis_store(redis)
+        second = await open_redis_store(redis, prefix=first.keys.prefix)
         try:
             shared = LoadBarrier(first, parties=4)
             replicas = [_service(ReplicaBarrier(store, shared)) for store in (first, second)]
@@ -248,8 +237,8 @@ class TestCommit:
 
     async def test_two_replicas_number_events_strictly_increasing(self, redis: RedisServer) -> None:
         """Two stores (replicas) on one prefix: every sequence once, in commit order."""
-        first = await _open(redis)
-        second = await RedisStore.open(redis.url, prefix=first.keys.prefix)
+        first = await open_redis_store(redis)
+        second = await open_redis_store(redis, prefix=first.keys.prefix)
         try:
             sequences: list[int] = []
             for store in (first, second) * 5:
@@ -297,7 +286,7 @@ class TestEvents:
 
     async def test_an_evicted_range_is_out_of_range(self, redis: RedisServer) -> None:
         """Past retention the stream is trimmed: replaying the trimmed part raises."""
-        store = await _open(redis, retention=10)
+        store = await open_redis_store(redis, retention=10)
         try:
             for _ in range(30):
                 await store.commit(TurnWrites(tuple(NewEvent("x") for _ in range(10))))
@@ -316,7 +305,7 @@ class TestEvents:
     async def test_a_range_evicted_while_reading_is_out_of_range(self, redis: RedisServer) -> None:
         """Trimmed past a subscriber's cursor while it reads: the next read raises, as the
         in-memory log does, instead of skipping the evicted events."""
-        store = await _open(redis, retention=200)
+        store = await open_redis_store(redis, retention=200)
         try:
             done = await store.commit(TurnWrites(tuple(NewEvent("x") for _ in range(150))))
             assert isinstance(done, Committed)
@@ -353,7 +342,7 @@ class TestFollowers:
     async def test_followers_share_one_reader(self, redis: RedisServer) -> None:
         """Three followers, one XREAD loop: each sees every live event once; an idle XREAD
         that times out is simply asked again."""
-        store = await _open(redis, block_seconds=0.05)
+        store = await open_redis_store(redis, block_seconds=0.05)
         try:
             start = await store.commit(TurnWrites((NewEvent("first"),)))
             assert isinstance(start, Committed)
@@ -510,7 +499,7 @@ class TestFollowers:
 
     async def test_a_follower_outlives_a_redis_restart(self, redis: RedisServer) -> None:
         """Redis stopped under a follower: it waits, and goes on once Redis is back."""
-        store = await _open(redis, block_seconds=0.05, timeout=1.0)
+        store = await open_redis_store(redis, block_seconds=0.05, timeout=1.0)
         try:
             start = await store.commit(TurnWrites((NewEvent("first"),)))
             assert isinstance(start, Committed)
@@ -541,7 +530,7 @@ class TestOutage:
     ) -> None:
         """Frozen: calls answer UNAVAILABLE (retryable), health NOT_SERVING, nothing of the
         turn is written; back: SERVING, and the retry applies the turn once."""
-        store = await _open(redis, timeout=1.0)
+        store = await open_redis_store(redis, timeout=1.0)
         service = _service(store)
         try:
             assert (await service.execute_primitive(_turn("12", "k1"))).success
@@ -570,7 +559,7 @@ class TestOutage:
     ) -> None:
         """The store would wait a minute; the call's deadline does not: the answer is
         UNAVAILABLE (retryable), not a hang."""
-        store = await _open(redis, timeout=60.0)
+        store = await open_redis_store(redis, timeout=60.0)
         executor = _service(store)._executor
         try:
             redis.pause()
@@ -586,7 +575,7 @@ class TestOutage:
 
     async def test_redis_down_is_unavailable_until_it_is_back(self, redis: RedisServer) -> None:
         """Stopped (connection refused): UNAVAILABLE; started again: calls succeed."""
-        store = await _open(redis, timeout=1.0)
+        store = await open_redis_store(redis, timeout=1.0)
         service = _service(store)
         try:
             redis.stop()
@@ -599,7 +588,7 @@ class TestOutage:
 
     async def test_an_event_stream_without_redis_is_unavailable(self, redis: RedisServer) -> None:
         """StreamEvents while Redis is down: gRPC UNAVAILABLE (clients reconnect), not UNKNOWN."""
-        store = await _open(redis, timeout=1.0)
+        store = await open_redis_store(redis, timeout=1.0)
         service = _service(store)
         try:
             redis.stop()
@@ -615,7 +604,7 @@ class TestOutage:
     ) -> None:
         """A read-only replica, or Redis out of memory, answers PING: turns are UNAVAILABLE
         (retryable) and the health check says so."""
-        store = await _open(redis, timeout=1.0)
+        store = await open_redis_store(redis, timeout=1.0)
         service = _service(store)
         try:
             assert await store.reachable()
@@ -680,16 +669,16 @@ class TestOpening:
         try:
             admin = Redis.from_url(redis.url)
             await admin.config_set("maxmemory-policy", "allkeys-lru")
-            await (await _open(redis)).aclose()
+            await (await open_redis_store(redis)).aclose()
             assert len(warnings) == 1 and "allkeys-lru" in warnings[0]
             await admin.config_set("maxmemory-policy", "noeviction")
-            await (await _open(redis)).aclose()
+            await (await open_redis_store(redis)).aclose()
 
             async def disabled(*args: Any) -> Any:
                 raise ResponseError("ERR unknown command 'CONFIG'")
 
             monkeypatch.setattr(Redis, "config_get", disabled)
-            await (await _open(redis)).aclose()
+            await (await open_redis_store(redis)).aclose()
             assert len(warnings) == 1
             await admin.aclose()
         finally:

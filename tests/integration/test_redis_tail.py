@@ -8,7 +8,6 @@ then: every follower must see exactly the contiguous sequences after its cursor,
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests._redis import RedisServer, running_redis
+from tests._redis import RedisServer, open_redis_store, running_redis
 from tests._waiting import until
 from voicecore.events import EventFilter, NewEvent
 from voicecore.stores import Committed, TurnWrites, _redis_events
@@ -62,7 +61,7 @@ async def _cut_the_tail(store: RedisStore) -> None:
 
 
 async def _play(redis: RedisServer, steps: list[tuple[str, int]]) -> None:
-    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    store = await open_redis_store(redis, block_seconds=0.2)
     followers: list[tuple[int, list[int], asyncio.Task[None]]] = []
     try:
         issued = await _commit(store, ["first"])
@@ -128,7 +127,7 @@ async def test_a_follower_from_zero_sees_events_committed_while_it_starts(
     """A follower from the start of the log sees every event committed after it asked, whichever
     of its round trips a commit lands after: the first one of the chaos test (issue 11) missed
     the first turn's events, committed between its look at the stream and at the counter."""
-    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    store = await open_redis_store(redis, block_seconds=0.2)
     try:
         issued = [s for _ in range(before) for s in await _commit(store, ["first"])]
         seen: list[int] = []
@@ -150,7 +149,7 @@ async def test_a_filtered_follower_sees_its_events_from_the_stream_and_from_the_
     one conversation sees that conversation's events, and only those."""
     monkeypatch.setattr(_redis_events, "_WINDOW", 2)
     monkeypatch.setattr(_redis_events, "REPLAY_SLICE", 2)
-    store = await RedisStore.open(redis.url, prefix=f"t{uuid.uuid4().hex[:8]}", block_seconds=0.2)
+    store = await open_redis_store(redis, block_seconds=0.2)
     mine: list[int] = []
 
     async def commit_both(type: str = "e") -> None:
