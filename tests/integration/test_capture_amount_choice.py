@@ -133,6 +133,69 @@ class TestChoice:
         assert (turn.state, turn.data["reason"]) == (INCOMPLETE, "none")
         assert "value" not in turn.data
 
+    async def test_neither_at_the_readback_is_the_answer_none(
+        self, stub: VoiceCoreServiceStub
+    ) -> None:
+        """The option read back turned down with "none of them": the answer none, as at the
+        first turn, and no attempt spent; the capture goes on."""
+        call = Conversation(stub, "capture_choice", "choice-4", {"options": OPTIONS})
+        first = await call.say("after work")
+        assert (first.state, first.data["value"]) == (NC, "opt-evening")
+        none = await call.say("no, none of them")
+        assert (none.state, none.data["reason"], none.data["attempts"]) == (INCOMPLETE, "none", 1)
+        assert none.data["prompt"] == "Okay, none of those."
+        chosen = await call.say("the morning then")
+        assert (chosen.state, chosen.data["value"], chosen.data["attempts"]) == (
+            NC,
+            "opt-morning",
+            1,
+        )
+        done = await call.say("yes")
+        assert (done.state, done.data["value"]) == (COMPLETED, "opt-morning")
+        events = await call.event_types()
+        assert [event for event in events if event.startswith("capture.")] == [
+            "capture.value_captured",
+            "capture.rejected",
+            "capture.value_captured",
+            "capture.confirmed",
+        ]
+
+    async def test_ambiguous_spends_no_attempt_and_the_next_answer_chooses(
+        self, stub: VoiceCoreServiceStub
+    ) -> None:
+        """ "The blue one" of two blues asks which, by id, spending nothing; "the navy" then
+        chooses; events carry nothing the caller said."""
+        blues = [
+            {"id": "c-red", "label": "Red"},
+            {"id": "c-sky", "label": "Light blue"},
+            {"id": "c-navy", "label": "Navy blue"},
+        ]
+        call = Conversation(stub, "capture_choice", "choice-5", {"options": blues})
+        unsure = await call.say("um, the blue one")
+        assert (unsure.state, unsure.data["reason"], unsure.data["attempts"]) == (
+            INCOMPLETE,
+            "ambiguous",
+            1,
+        )
+        assert sorted(unsure.data["candidates"]) == ["c-navy", "c-sky"]
+        assert "partial" not in unsure.data
+        chosen = await call.say("the navy")
+        assert (chosen.state, chosen.data["value"], chosen.data["attempts"]) == (NC, "c-navy", 1)
+        turned = await call.say("no, the blue one")
+        assert (turned.state, turned.data["reason"], turned.data["attempts"]) == (
+            INCOMPLETE,
+            "ambiguous",
+            1,
+        )
+        light = await call.say("the light one")
+        assert (light.state, light.data["value"], light.data["attempts"]) == (NC, "c-sky", 1)
+        done = await call.say("yes")
+        assert (done.state, done.data["value"]) == (COMPLETED, "c-sky")
+        payloads = await event_payloads(stub, call.conversation_id)
+        assert sum('"capture.' in payload for payload in payloads) == 4  # 2 captured, 1 each
+        for word in ("blue", "navy", "light", "c-sky", "c-navy"):
+            assert not any(shows(word, payload.lower()) for payload in payloads), word
+
 
 class TestNoClearValue:
     @pytest.mark.parametrize(

@@ -112,6 +112,27 @@ async def scenario(call: Conversation) -> dict[str, Any]:
     return done.data
 
 
+async def keyed_scenario(call: Conversation) -> dict[str, Any]:
+    """The whole card keyed in one entry, "number#expiry#cvv#"; another whole card keyed at
+    the readback corrects it; 1 confirms (retried): the completing data agree."""
+    held = await call.say("", key="k1", dtmf=f"{VISA}#0427#{CVV}#")
+    assert (held.state, held.data["value"], held.data["expiry"]) == (
+        NC,
+        "************1111",
+        "04/27",
+    )
+    fixed = await call.say("", key="k2", dtmf=f"{MC}#0528#{NEW_CVV}#")
+    assert (fixed.state, fixed.data["brand"], fixed.data["expiry"]) == (NC, "mastercard", "05/28")
+    done = await call.say("", key="k3", dtmf="1")
+    retried = await call.say("", key="k3", dtmf="1")
+    assert (done.state, done.data["value"], done.data["cvv"]) == (COMPLETED, MC, NEW_CVV)
+    assert (retried.replayed, retried.data) == (True, done.data)
+    return done.data
+
+
+SCENARIOS = pytest.mark.parametrize("run", [scenario, keyed_scenario], ids=["said", "keyed"])
+
+
 class TestOverGrpc:
     async def test_capture_correct_confirm(self, stub: VoiceCoreServiceStub) -> None:
         call = Conversation(stub, "capture_card", "card-1", dict(REFERENCE))
@@ -128,15 +149,24 @@ class TestOverGrpc:
         done = await call.say("", dtmf="1")
         assert (done.state, done.data["value"], done.data["cvv"]) == (COMPLETED, VISA, CVV)
 
+    async def test_keypad_one_entry_correct_confirm(self, stub: VoiceCoreServiceStub) -> None:
+        call = Conversation(stub, "capture_card", "card-4", dict(REFERENCE))
+        await keyed_scenario(call)
+        events = await call.event_types()
+        assert "capture.corrected" in events and "capture.confirmed" in events
+
+    @SCENARIOS
     async def test_events_and_logs_never_show_the_card(
-        self, stub: VoiceCoreServiceStub, trace_lines: list[str]
+        self, stub: VoiceCoreServiceStub, trace_lines: list[str], run: Any
     ) -> None:
         """Every event payload and every log record (message and extras, at TRACE) of the
-        whole scenario: brand and last four at most."""
-        call = Conversation(stub, "capture_card", "card-3", dict(REFERENCE))
-        await scenario(call)
+        whole scenario, said or keyed: brand and last four at most."""
+        call = Conversation(stub, "capture_card", f"card-3-{run.__name__}", dict(REFERENCE))
+        await run(call)
         payloads = await event_payloads(stub, call.conversation_id)
-        assert len(payloads) > 10 and any("capture turn done" in line for line in trace_lines)
+        assert len(payloads) > (10 if run is scenario else 8) and any(
+            "capture turn done" in line for line in trace_lines
+        )
         assert leaks([*payloads, *trace_lines]) == []
 
     def test_the_check_finds_a_leak(self) -> None:
@@ -202,13 +232,15 @@ class _Watched(Conversation):
 
 
 class TestRedis:
-    async def test_redis_holds_only_tokens(self, redis: RedisServer) -> None:
+    @SCENARIOS
+    async def test_redis_holds_only_tokens(self, redis: RedisServer, run: Any) -> None:
         """Capture states, idempotency records and events as Redis keeps them, after every
-        turn: tokens while the capture is open, never the number or CVV."""
+        turn, the card said or keyed: tokens while the capture is open, never the number or
+        CVV."""
         async with card_server(redis, KEY) as (stub, client, _):
             call = _Watched(stub, "capture_card", "card-r1", dict(REFERENCE))
             call.client, call.seen = client, []
-            await scenario(call)
+            await run(call)
             assert any("card1." in text for text in call.seen)  # sealed state and record
             assert leaks(call.seen) == []
             keys = [_text(raw) async for raw in client.scan_iter(match="card*")]

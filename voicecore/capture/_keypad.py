@@ -5,6 +5,8 @@ A capture that can take keypad input (digits, phone, number, amount) and ``confi
 transcription. The rule, the same for every capture:
 
 - ``#`` ends the entry: it and anything after it are ignored ("4155550182#" is "4155550182").
+  ``capture_card`` is the exception: there each ``#`` ends a part of one entry
+  ("4111111111111111#1228#123#": number, expiry, CVV), read in order as if keyed in turns.
 - ``*`` starts the entry over: only the keys after the last ``*`` count, and digits kept from
   earlier turns (a partial value) are dropped ("415*650#" is "650"). An entry that ends with
   ``*`` ("*", "415*") only starts over: the partial value is dropped, no attempt is spent, and

@@ -18,6 +18,9 @@ for the prompt): "hmm", "yes, but ...", and a no followed by characters of a val
 as no edit ("no, it's p e t e r dash one three"; "no, that's not my email" is a plain no).
 Such answers have their own small limit, ``max_unclear`` per capture; the one after it ends
 the capture FAILED (reason ``unclear_answers``), reporting the value still unconfirmed.
+
+Answers without a value (``Reading.answered``: "none of them" to a choice) spend no attempt,
+as a first answer or as the answer to a readback, which they turn down ("no, neither").
 """
 
 from __future__ import annotations
@@ -97,9 +100,10 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class _AnswerKey:
-    """What an answer to the readback means: yes, a bare no, or a corrected value."""
+    """What an answer to the readback means: yes, a bare no, a corrected value, or an answer
+    without a value (``Reading.answered``: "none of them"), its reason in ``value``."""
 
-    kind: Literal["yes", "no", "correction"]
+    kind: Literal["yes", "no", "correction", "answered"]
     value: str = ""
 
 
@@ -170,7 +174,8 @@ def _value_turn(
             state.attempt, replace(state, partial=None, partial_readback=""), STARTED_OVER
         )
     if top.answered:  # "none of them": an answer without a value, no failed attempt
-        return _incomplete(state.attempt, state, top.reason or "no_value_heard")
+        turn = _incomplete(state.attempt, state, top.reason or "no_value_heard")
+        return replace(turn, heard=dict(top.parts))
     turn = _attempt_failed(params, state, top.reason or "no_value_heard")
     return replace(turn, heard=dict(top.parts))
 
@@ -241,6 +246,10 @@ def _answer_turn(
         return Turn(PrimitiveState.COMPLETED, state.attempt, None, (CONFIRMED,), confirmed)
     if best.key == _NO:
         return _attempt_failed(params, state, "rejected", previous=held)
+    if best.key.kind == "answered":
+        answer = answers[best.first][2]
+        assert answer is not None  # an answer without a value carries its reading
+        return _answered_instead(state, held, answer)
     return _corrected(params, state, held, answers, _calibrated(primitive, ranked))
 
 
@@ -255,6 +264,12 @@ def _interpret(
         return _YES, said.certainty, None
     reply = Reply.understood(text, said)
     reading = _read_correction(primitive, params, held, reply) if reply.text else None
+    if reading is not None and reading.answered:
+        # "neither", "no, none of them": the held value turned down by an answer of its own
+        if said.answer is Answer.YES:
+            return None, 0.0, None  # "yes, none of them": not understood
+        certainty = reading.certainty * (1.0 if said.answer is Answer.UNCLEAR else said.certainty)
+        return _AnswerKey("answered", reading.reason or ""), certainty, reading
     if reading is None or reading.value is None:
         if said.contrast and said.answer is Answer.YES:
             return None, 0.0, None  # "yes, but the last digit is wrong": not a yes
@@ -316,6 +331,20 @@ def _corrected(
         candidates=tuple(Candidate(c.key.value, c.confidence) for c in corrections[1:]),
     )
     return _value_heard(params, state, state.attempt + 1, value, (CORRECTED,), previous=held)
+
+
+def _answered_instead(state: CaptureState, held: HeldValue, answer: Reading) -> Turn:
+    """The readback answered with an answer that has no value ("none of them", two options
+    equally close): ``held`` is rejected, and the turn is what that answer is as a first
+    answer: INCOMPLETE with its reason, its partial kept, no attempt spent."""
+    kept = replace(
+        state,
+        held=None,
+        partial=answer.partial,
+        partial_readback=answer.readback if answer.partial else "",
+    )
+    turn = _incomplete(state.attempt, kept, answer.reason or "no_value_heard")
+    return replace(turn, events=(REJECTED,), previous=held, heard=dict(answer.parts))
 
 
 def _confirmed_confidence(held: HeldValue, answer: float) -> float:

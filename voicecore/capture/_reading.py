@@ -23,7 +23,9 @@ class Reading:
     parse is, independent of the ASR; ``partial`` is an incomplete value worth keeping for the
     next turn (six digits of a phone number), and ``readback`` then says that partial aloud.
     ``answered``: without a value, the caller still answered ("none of them" to a choice): the
-    turn is INCOMPLETE with ``reason``, and no attempt is counted as failed.
+    turn is INCOMPLETE with ``reason``, and no attempt is counted as failed; said to a readback,
+    it turns the held value down (REJECTED) and the turn is the same, still without spending
+    an attempt.
     """
 
     value: str | None

@@ -208,12 +208,12 @@ def _prompt(turn: Turn, noun: str, purpose: str) -> str:
         return f"Thank you, I have your {noun} as {turn.value.readback}."
     if turn.state is PrimitiveState.FAILED:
         return f"I'm sorry, I wasn't able to get your {noun}."
-    if turn.partial:
-        said = turn.partial_readback or " ".join(turn.partial)
-        return f"I have {said} so far. What comes next?"
     question = turn.heard.get("question")  # a reading's own question: "Did you mean A or B?"
     if isinstance(question, str):
         return question
+    if turn.partial:
+        said = turn.partial_readback or " ".join(turn.partial)
+        return f"I have {said} so far. What comes next?"
     if turn.previous is not None:
         return f"Sorry about that. Could you tell me your {noun} again{purpose}?"
     return f"Sorry, I didn't catch that. Could you tell me your {noun}{purpose}?"

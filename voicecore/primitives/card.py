@@ -11,8 +11,13 @@ out"; ``unknown_brand``, ``wrong_length``); the expiry (``MM/YY``; "oh four twen
 conversation's today), nor more than 20 years ahead (``card_expired``,
 ``expiry_out_of_range``); the CVV is three digits, four for American Express
 (``wrong_cvv_length``). Keypad input: "4111111111111111#", "0427#", "123#" in three turns, or
-all in one entry with no "#" between ("41111111111111110427123#": "#" ends an entry, so
-what follows a first "#" is not read).
+all in one entry: "4111111111111111#0427#123#", where each "#" ends a part, or with no "#"
+between ("41111111111111110427123#"). An entry of several "#"-ended parts is read as if
+each part had been keyed in a turn of its own, one after another: each fills the parts the
+capture still asks for, in order (number, then expiry and CVV if asked for); "*" keeps its
+meaning, starting over (the keys before it, earlier parts of the entry included, and the
+partial card kept are dropped); reading stops at a part that gives no card (its reason is the
+turn's) or completes it (later parts are not read).
 
 Privacy: the number and CVV are sealed (``voicecore._card_crypto``) the moment they are
 read, so the capture machine, the capture store and the logs only ever hold a token, and the
@@ -84,6 +89,8 @@ _MONTH_NAMES: Final = (
     "December",
 )
 _MASK: Final = "*"
+_END_KEY: Final = "#"
+_RESTART_KEY: Final = "*"
 _BRANDS_BY_ID: Final = {brand.id: brand for brand in BRANDS}
 # Prompts for what the card reading knows went wrong or is missing (``{noun}`` is "card").
 _PROMPTS: Final = {
@@ -109,6 +116,10 @@ class CaptureCardParams(KeypadCaptureParams):
 
     ``reference_date`` is the conversation's today (default: today in UTC): an expiry before
     its month is past; one more than 20 years after it is not a card's.
+
+    ``dtmf`` may key the whole card in one entry, "4111111111111111#1228#123#": each "#" ends
+    a part, and the parts fill those asked for in order, as if keyed in turns one after
+    another ("*" still starts over, dropping every key before it).
     """
 
     require_expiry: bool = True
@@ -173,8 +184,17 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         return self._judged(known.merged(heard), params, _SPOKEN_CERTAINTY)
 
     def read_keys(self, keys: str, params: CaptureCardParams, partial: str | None) -> Reading:
-        """Keys read as written digits (the default); exact, so certainty 1."""
-        reading = super().read_keys(keys, params, partial)
+        """The entry's "#"-ended parts read in order, each as written digits (the default) on
+        what the ones before it kept (see the module docstring); exact, so certainty 1.
+
+        ``keys`` is the entry up to its first "#"; the parts after it are in ``params.dtmf``.
+        """
+        reading = Reading(value=None, reason="no_value_heard", certainty=0.0)
+        for part in _keyed_parts(keys, params):
+            reading = super().read_keys(part, params, partial)
+            if reading.partial is None and not part.endswith(_RESTART_KEY):
+                break  # a whole card, or none (a part ending in "*" only starts over)
+            partial = reading.partial
         return replace(reading, certainty=1.0) if reading.partial else reading
 
     def correct(self, held: HeldValue, reply: Reply, params: CaptureCardParams) -> Reading | None:
@@ -299,6 +319,13 @@ _BOUND: ContextVar[bytes] = ContextVar("voicecore_card_capture", default=b"")
 def _capture_of(ctx: PrimitiveContext) -> bytes:
     fields = (ctx.tenant, ctx.conversation_id, ctx.objective_type)
     return b"".join(b"%d:%s" % (len(f.encode()), f.encode()) for f in fields)
+
+
+def _keyed_parts(keys: str, params: CaptureCardParams) -> list[str]:
+    """The parts of a keypad entry, each ended by "#" (an empty one, "##", is no part):
+    ``keys`` alone when ``params`` carry no ``dtmf`` it begins."""
+    entry = params.dtmf if params.dtmf and params.dtmf.startswith(keys) else keys
+    return [part for part in entry.split(_END_KEY) if part]
 
 
 def _is_token(value: str) -> bool:

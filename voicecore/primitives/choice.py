@@ -7,10 +7,16 @@ nearly: close spellings ("master card") and words that sound alike ("Stephen" fo
 match too, less certainly.
 
 "Neither", "none of them" is its own answer: no value, ``reason`` ``none``, and no attempt
-counted as failed, so the agent can offer something else.
+counted as failed, so the agent can offer something else. Said to the readback ("no, none of
+them", "neither") it turns the option read back down and is the same answer: ``none``, no
+attempt spent.
 Two options equally close ("red or blue", "pizza" between two pizzas) are no value with
 ``reason`` ``ambiguous``, the two ids in ``candidates`` and a ``question`` naming both labels,
-which the turn's prompt asks.
+which the turn's prompt asks. The agent's question was ambiguous, not the caller: no attempt is
+spent (at a readback too, which it turns down), and the two stay in question for the next turn,
+where a place counts among them ("the first one": the first of the two) and a close match
+chooses between them, while an option named whole, or a close match when neither of the two
+is, still chooses any option. The same two in question again spend an attempt.
 
 Matching, in order: an option's name said whole (the longest name said wins); "neither"; a
 place; then close and sound-alike names and a distinctive word of a longer name ("pizza",
@@ -23,9 +29,10 @@ certain (0.75) than a place, so its readback is confirmed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import cached_property
 from typing import Annotated, ClassVar
@@ -34,7 +41,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from voicecore._json import JsonValue
 from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
-from voicecore.primitive import PrimitiveParams
+from voicecore.primitive import PrimitiveContext, PrimitiveParams, PrimitiveResult
 from voicecore.spoken.number_words import ORDINALS, UNITS
 from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
 
@@ -178,21 +185,28 @@ class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
     noun: ClassVar[str] = "choice"
     params_model = CaptureChoiceParams
 
+    async def execute(self, params: CaptureChoiceParams, ctx: PrimitiveContext) -> PrimitiveResult:
+        """One turn of the capture; the options in question are kept between turns, and shown
+        in ``data.candidates``, not as a ``partial`` value."""
+        result = await super().execute(params, ctx)
+        result.data.pop("partial", None)
+        return result
+
     def read(self, text: str, params: CaptureChoiceParams, partial: str | None) -> Reading:
-        """Read the option chosen in ``text``; ``partial`` is unused (a choice is said whole)."""
+        """Read the option chosen in ``text``; ``partial`` is the options still in question
+        after an ambiguous answer (their ids), which are chosen between first."""
         tokens = strip_carrier(after_correction(drop_fillers(words(text))))
         options = params.options
-        named = _named(tokens, options)
-        if named is not None:
-            return named
-        if _NONE.match(" ".join(tokens)):
-            return Reading(value=None, reason="none", answered=True)
-        place = _place(tokens, len(options))
-        if place is not None:
-            return _by_place(place, options)
-        if 0 < len(tokens) <= _MAX_FUZZY_WORDS:
-            return _closest(tokens, options)
-        return Reading(value=None, reason="no_value_heard", certainty=0.0)
+        among_all = _read(tokens, options)
+        in_question = _in_question(partial, options)
+        if in_question and (among_all.value is None or among_all.certainty < _NAMED):
+            between = _read(tokens, in_question)
+            if between.value is not None:
+                chosen = next(option for option in options if option.id == between.value)
+                return _chosen(chosen, options, between.certainty)
+        if among_all.partial and set(_in_question(among_all.partial, options)) == set(in_question):
+            return replace(among_all, answered=False)  # the question asked again: an attempt
+        return among_all
 
     def correct(self, held: HeldValue, reply: Reply, params: CaptureChoiceParams) -> Reading | None:
         """ "No, the other one": of two options, the one not held."""
@@ -201,6 +215,29 @@ class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
         if said[-2:] != ["other", "one"] or len(others) != 1:
             return None
         return _chosen(others[0], params.options, _NAMED)
+
+
+def _read(tokens: list[str], options: Sequence[ChoiceOption]) -> Reading:
+    """The option of ``options`` the words choose (see the module docstring for the order)."""
+    named = _named(tokens, options)
+    if named is not None:
+        return named
+    if _NONE.match(" ".join(tokens)):
+        return Reading(value=None, reason="none", answered=True)
+    place = _place(tokens, len(options))
+    if place is not None:
+        return _by_place(place, options)
+    if 0 < len(tokens) <= _MAX_FUZZY_WORDS:
+        return _closest(tokens, options)
+    return Reading(value=None, reason="no_value_heard", certainty=0.0)
+
+
+def _in_question(partial: str | None, options: Sequence[ChoiceOption]) -> tuple[ChoiceOption, ...]:
+    """The options an earlier ambiguous answer left in question (``partial``, their ids as a
+    JSON list), in the order its question named them; none without one."""
+    by_id = {option.id: option for option in options}
+    ids = json.loads(partial) if partial else []
+    return tuple(by_id[id_] for id_ in ids if id_ in by_id)
 
 
 def _chosen(option: ChoiceOption, options: Sequence[ChoiceOption], certainty: float) -> Reading:
@@ -214,13 +251,16 @@ def _chosen(option: ChoiceOption, options: Sequence[ChoiceOption], certainty: fl
 
 
 def _ambiguous(first: ChoiceOption, second: ChoiceOption) -> Reading:
+    """Two options equally close: an answer (no attempt spent) that keeps both in question
+    for the next turn (their ids as ``partial``)."""
     candidates: list[JsonValue] = [first.id, second.id]
     question = f"Did you mean {first.label} or {second.label}?"
     return Reading(
         value=None,
         reason="ambiguous",
         parts={"candidates": candidates, "question": question},
-        certainty=0.0,
+        partial=json.dumps(candidates),
+        answered=True,
     )
 
 

@@ -238,6 +238,72 @@ class TestTurns:
         assert opened(whole.value) == (VISA, "04/27", "123")
 
 
+def keyed(entry: str, partial: str | None = None, **params: Any) -> Reading:
+    """A keypad entry read as the turn reads it: its keys up to the first "#", the whole
+    entry in the params."""
+    return PRIMITIVE.read_keys(
+        entry.partition("#")[0], params_of("", dtmf=entry, **params), partial
+    )
+
+
+class TestOneEntryOfParts:
+    """ "number#expiry#cvv#": each "#"-ended part fills the next part asked for."""
+
+    @cases(
+        "entry",
+        [
+            f"{VISA}#1228#123#",
+            f"{VISA}#1228#123",  # the last "#" left out
+            f"{VISA}##1228#123#",  # an empty part is none
+            f"{VISA}#1228123#",
+            "411111#1111111111#1228#123#",  # the number in two parts
+            f"*{VISA}#1228#123#",
+            f"4111*{VISA}#1228#123#",
+        ],
+    )
+    def test_fills_the_parts_in_order(self, entry: str) -> None:
+        reading = keyed(entry)
+        assert (opened(reading.value), reading.certainty) == ((VISA, "12/28", "123"), 1.0)
+
+    def test_goes_on_from_what_earlier_turns_kept(self) -> None:
+        number = keyed(f"{VISA}#")
+        assert number.reason == "need_expiry"
+        assert opened(keyed("1228#123#", number.partial).value) == (VISA, "12/28", "123")
+
+    def test_only_the_parts_asked_for(self) -> None:
+        """Without a CVV asked for, the card is whole at its expiry: later parts not read."""
+        reading = keyed(f"{VISA}#1228#999#", require_cvv=False)
+        assert opened(reading.value) == (VISA, "12/28", "")
+
+    def test_a_part_still_missing_is_asked_for(self) -> None:
+        reading = keyed(f"{VISA}#1228#")
+        assert (reading.value, reading.reason, reading.certainty) == (None, "need_cvv", 1.0)
+        assert reading.parts["expiry"] == "12/28"
+
+    def test_star_starts_over_the_whole_entry(self) -> None:
+        """ "*" drops every key before it, earlier parts included: what follows is read
+        afresh, from the number."""
+        again = keyed(f"{VISA}#12*{VISA}#1228#123#")
+        assert opened(again.value) == (VISA, "12/28", "123")
+        short = keyed(f"{VISA}#12*1228#123#")
+        assert (short.reason, short.parts["digits_heard"]) == ("need_more_digits", 7)
+        assert keyed(f"{VISA}#1228#*").reason == "started_over"
+
+    @cases(
+        ("entry", "reason"),
+        [
+            ("4111111111111112#1228#123#", "luhn_failed"),
+            (f"{VISA}#1299#123#", "expiry_out_of_range"),
+            (f"{VISA}#1125#123#", "card_expired"),
+            (f"{VISA}#1228#1234#", "wrong_cvv_length"),
+            (f"{VISA}#12A8#123#", "invalid_keys"),
+        ],
+    )
+    def test_a_part_that_gives_no_card_ends_the_reading(self, entry: str, reason: str) -> None:
+        reading = keyed(entry)
+        assert (reading.value, reading.reason, reading.partial) == (None, reason, None)
+
+
 def held_of(text: str) -> HeldValue:
     reading = reading_of(text)
     assert reading.value is not None

@@ -221,6 +221,28 @@ class TestTurns:
         state, data = await call.say("", dtmf="1")
         assert (state, data["value"], data["cvv"]) == (COMPLETED, VISA, CVV)
 
+    async def test_keys_in_one_entry_of_parts(self) -> None:
+        """ "number#expiry#cvv#" in one entry: read back, then 1 completes."""
+        call = card()
+        state, data = await call.say("", dtmf=f"{VISA}#1228#{CVV}#")
+        assert (state, data["value"], data["expiry"], data["attempts"]) == (
+            NC,
+            "************1111",
+            "12/28",
+            1,
+        )
+        state, data = await call.say("", dtmf="1")
+        assert (state, data["value"], data["cvv"]) == (COMPLETED, VISA, CVV)
+
+    async def test_keys_in_one_entry_correct_the_readback(self) -> None:
+        """At the readback, a whole new card keyed in one entry is a correction."""
+        call = card()
+        await call.say("4111 1111 1111 1111 exp 04/27 cvv 123")
+        state, data = await call.say("", dtmf="5555555555554444#0528#456#")
+        assert (state, data["brand"], data["expiry"]) == (NC, "mastercard", "05/28")
+        state, data = await call.say("", dtmf="1")
+        assert (state, data["value"], data["cvv"]) == (COMPLETED, "5555555555554444", "456")
+
     async def test_keys_star_starts_over(self) -> None:
         call = card()
         await call.say("", dtmf="4111111111111111#")
@@ -297,6 +319,33 @@ class TestNothingInClear:
             kept.append(await call.kept())
         assert all("card1." in text for text in kept)
         for text in kept:
+            assert not shows(VISA, text) and not shows(CVV, text) and "4111" not in text
+
+    async def test_one_keyed_entry_is_never_in_clear(self) -> None:
+        """The whole card keyed in one entry ("number#expiry#cvv#"): the store holds a token,
+        the events the last four, each turn's record its fingerprint keyed (it digests the
+        entry) and the completing one the card sealed; a retry still gets it."""
+        call = card(CardCipher(bytes(32)))
+        entry = f"{VISA}#1228#{CVV}#"
+        state, _ = await call.say("", key="k1", dtmf=entry)
+        assert state == NC
+        kept = await call.kept()
+        assert "card1." in kept and "4111" not in kept and not shows(CVV, kept)
+        _, done = await call.say("", key="k2", dtmf="1")
+        again = await call.send("k2", transcription="", dtmf="1")
+        assert again.data is not None and again.data.to_dict() == done
+        assert (done["value"], done["cvv"]) == (VISA, CVV)
+        params = {"reference_date": "2026-12-01", "transcription": "", "dtmf": entry}
+        plain = fingerprint("capture_card", "", json.dumps(params, sort_keys=True))
+        first = call.records.get(("", call.conversation_id, "k1"))
+        last = call.records.get(("", call.conversation_id, "k2"))
+        assert first is not None and last is not None
+        assert first.fingerprint == CardCipher(bytes(32)).digest(plain) != plain
+        recorded = [record.response.decode("latin-1") for record in (first, last)]
+        assert "card1." in recorded[1]
+        payloads = [json.dumps(payload) for _, payload in await call.payloads()]
+        assert any("************1111" in payload for payload in payloads)
+        for text in [*recorded, *payloads, first.fingerprint, last.fingerprint]:
             assert not shows(VISA, text) and not shows(CVV, text) and "4111" not in text
 
     async def test_the_completing_record_is_sealed_and_replays_the_card(self) -> None:

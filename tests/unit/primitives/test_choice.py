@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from tests._cases import cases
+from voicecore._json import JsonValue
 from voicecore._proto.google.protobuf import Struct
 from voicecore._proto.voicecore.v1 import ExecutePrimitiveRequest, PrimitiveState
-from voicecore.capture import INLINE_READ_CHARS, Answer, HeldValue, Reading, Reply
+from voicecore.capture import (
+    INLINE_READ_CHARS,
+    Answer,
+    HeldValue,
+    InMemoryCaptureStore,
+    Reading,
+    Reply,
+)
 from voicecore.capture._turn import _utterance_chars
+from voicecore.primitive import PrimitiveContext, PrimitiveResult
 from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams, phonetic_key
 from voicecore.service import VoiceCoreService
 
@@ -316,3 +329,154 @@ class TestNoFalseChoice:
         """A sound-alike alone is a guess: below 0.8, so the readback confirms it."""
         reading = reading_of("katy")
         assert reading.value == "katie" and reading.certainty < 0.8
+
+
+BLUES: list[dict[str, Any]] = [
+    {"id": "red", "label": "Red"},
+    {"id": "sky", "label": "Light blue"},
+    {"id": "green", "label": "Green"},
+    {"id": "navy", "label": "Navy blue"},
+]
+
+
+@dataclass
+class ChoiceCall:
+    """Turns of one capture_choice in one conversation, run as the service runs them; the
+    events it emitted."""
+
+    options: list[dict[str, Any]]
+    store: InMemoryCaptureStore = field(default_factory=InMemoryCaptureStore)
+    events: list[tuple[str, dict[str, JsonValue]]] = field(default_factory=list)
+
+    async def emit(self, event_type: str, payload: Mapping[str, JsonValue]) -> int:
+        self.events.append((event_type, dict(payload)))
+        return len(self.events)
+
+    async def say(self, text: str) -> PrimitiveResult:
+        context = PrimitiveContext(
+            objective_type="capture_choice",
+            trace_id="0" * 32,
+            emit=self.emit,
+            captures=self.store,
+            conversation_id="choice-call",
+        )
+        return await PRIMITIVE.execute(params_of(text, self.options), context)
+
+
+class TestAmbiguousThenChosen:
+    """Two options equally close: the agent's question was ambiguous, not the caller."""
+
+    def test_an_ambiguous_reading_keeps_both_in_question(self) -> None:
+        reading = reading_of("the blue one", BLUES)
+        assert (reading.value, reading.reason, reading.answered) == (None, "ambiguous", True)
+        assert reading.parts["candidates"] == ["navy", "sky"]
+        assert reading.partial == '["navy", "sky"]'
+
+    @cases(
+        ("text", "expected"),
+        [
+            ("the first one", "navy"),  # in the order the question named them
+            ("the second one", "sky"),
+            ("the last one", "sky"),
+            ("navy", "navy"),
+            ("the light one", "sky"),
+            ("the dark one, navy", "navy"),
+            ("red", "red"),  # another option named whole still chooses it
+            ("actually the green one", "green"),
+            ("the third one", "green"),  # no third of the two: the third offered
+        ],
+    )
+    def test_the_next_answer_chooses_between_them(self, text: str, expected: str) -> None:
+        reading = PRIMITIVE.read(text, params_of(text, BLUES), '["navy", "sky"]')
+        assert reading.value == expected
+        position = next(i for i, option in enumerate(BLUES, 1) if option["id"] == expected)
+        assert reading.parts["position"] == position  # its place among all offered
+
+    def test_without_options_in_question_a_place_counts_among_all(self) -> None:
+        assert reading_of("the second one", BLUES).value == "sky"
+
+    async def test_no_attempt_is_spent_and_the_follow_up_chooses(self) -> None:
+        call = ChoiceCall(BLUES)
+        unsure = await call.say("the blue one")
+        assert (unsure.state, unsure.attempt) == (PrimitiveState.INCOMPLETE, 1)
+        assert unsure.data["reason"] == "ambiguous"
+        assert unsure.data["candidates"] == ["navy", "sky"]
+        assert unsure.data["prompt"] == "Did you mean Navy blue or Light blue?"
+        assert "partial" not in unsure.data and "value" not in unsure.data
+        chosen = await call.say("the first one")
+        assert (chosen.state, chosen.attempt, chosen.data["value"]) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            1,
+            "navy",
+        )
+        assert chosen.data["position"] == 4
+
+    async def test_the_same_two_again_spend_an_attempt(self) -> None:
+        call = ChoiceCall(BLUES)
+        await call.say("the blue one")
+        again = await call.say("blue")
+        assert (again.state, again.data["reason"]) == (PrimitiveState.INCOMPLETE, "ambiguous")
+        assert again.data["prompt"] == "Did you mean Navy blue or Light blue?"
+        chosen = await call.say("the second one")  # the two still in question
+        assert (chosen.attempt, chosen.data["value"]) == (2, "sky")
+
+    async def test_ambiguous_at_the_readback_turns_it_down_without_an_attempt(self) -> None:
+        call = ChoiceCall(BLUES)
+        await call.say("red")
+        turned = await call.say("no, the blue one")
+        assert (turned.state, turned.attempt, turned.data["reason"]) == (
+            PrimitiveState.INCOMPLETE,
+            1,
+            "ambiguous",
+        )
+        assert turned.data["candidates"] == ["navy", "sky"]
+        assert turned.data["prompt"] == "Did you mean Navy blue or Light blue?"
+        chosen = await call.say("the light one")
+        assert (chosen.attempt, chosen.data["value"]) == (1, "sky")
+        assert [event for event, _ in call.events] == [
+            "capture.value_captured",
+            "capture.rejected",
+            "capture.value_captured",
+        ]
+        rejected = call.events[1][1]
+        assert (rejected["reason"], rejected["value_redacted"]) == ("ambiguous", "***")
+        payloads = " ".join(json.dumps(payload) for _, payload in call.events)
+        said = ("blue", "light", "red", "sky", "navy")
+        assert [word for word in said if re.search(rf"\b{word}\b", payloads)] == []
+
+
+class TestNoneAtTheReadback:
+    """ "Neither" said to the option read back: that option turned down, and the answer none,
+    as at the first turn (no attempt spent)."""
+
+    @cases("answer", ["neither", "no, none of them", "nope, neither of those", "none"])
+    async def test_turns_the_readback_down_without_an_attempt(self, answer: str) -> None:
+        call = ChoiceCall(BLUES)
+        await call.say("red")
+        turned = await call.say(answer)
+        assert (turned.state, turned.attempt, turned.data["reason"]) == (
+            PrimitiveState.INCOMPLETE,
+            1,
+            "none",
+        )
+        assert "value" not in turned.data
+        assert turned.data["prompt"] == "Okay, none of those."
+        assert [event for event, _ in call.events] == ["capture.value_captured", "capture.rejected"]
+        assert call.events[1][1]["reason"] == "none"
+        assert (await call.say("green")).attempt == 1
+
+    async def test_a_bare_no_still_spends_an_attempt(self) -> None:
+        call = ChoiceCall(BLUES)
+        await call.say("red")
+        rejected = await call.say("no")
+        assert (rejected.attempt, rejected.data["reason"]) == (1, "rejected")
+        assert (await call.say("green")).attempt == 2
+
+    async def test_yes_none_of_them_is_not_understood(self) -> None:
+        """A yes with "none of them" contradicts itself: neither a yes nor a none (the
+        option stays read back)."""
+        call = ChoiceCall(BLUES)
+        await call.say("red")
+        turn = await call.say("yes, none of them")
+        assert (turn.state, turn.data["value"]) == (PrimitiveState.NEEDS_CONFIRMATION, "red")
+        assert str(turn.data["prompt"]).startswith("Sorry, I didn't catch what to change.")
