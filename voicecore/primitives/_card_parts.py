@@ -21,6 +21,7 @@ from voicecore.spoken.digits import digit_run, is_digit_word
 __all__ = [
     "BRANDS",
     "Brand",
+    "Asked",
     "CardParts",
     "Expiry",
     "brand_of",
@@ -129,6 +130,15 @@ class CardParts:
         return cls(number, month_year, cvv)
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The parts besides the number that the capture asks for (``require_expiry``,
+    ``require_cvv``): an unlabeled run of three or four digits is read as one of them."""
+
+    expiry: bool = True
+    cvv: bool = True
+
+
 # Words that say which part the digits after them are ("expires", "cvv"), longest first.
 _LABELS: Final = (
     (("card", "number"), "number"),
@@ -180,6 +190,16 @@ MAX_YEARS_AHEAD: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
+class _Context:
+    """What a run is read against: the parts known before this turn, whether the caller is
+    filling the missing ones (else correcting), and the parts the capture asks for."""
+
+    known: CardParts
+    filling: bool
+    asked: Asked
+
+
+@dataclass(frozen=True, slots=True)
 class _Run:
     """Digits said together, and the part a label gave them (None: unlabeled)."""
 
@@ -188,19 +208,23 @@ class _Run:
     expiry: Expiry | None = None
 
 
-def heard_parts(tokens: Sequence[str], known: CardParts, *, filling: bool) -> CardParts | None:
+def heard_parts(
+    tokens: Sequence[str], known: CardParts, *, filling: bool, asked: Asked = Asked()
+) -> CardParts | None:
     """The card parts said in ``tokens``; None if nothing of a card was said.
 
     ``filling``: the caller is giving the parts still missing from ``known`` (a number not
     yet whole goes on with the digits said; then the expiry, then the CVV); otherwise the
     caller corrects ``known`` and each run is read by its label or its shape. A number of 13
-    or more digits is whole as heard (Luhn and length are checked later)."""
+    or more digits is whole as heard (Luhn and length are checked later). ``asked``: the
+    parts the capture asks for; an unlabeled run of three or four digits is the one of
+    them still wanted (see ``_short_run``)."""
     runs = list(_runs(tokens))
     if not runs:
         return None
     heard = CardParts()
     for run in runs:
-        heard = _assign(run, heard, known, filling)
+        heard = _assign(run, heard, _Context(known, filling, asked))
     return heard
 
 
@@ -291,7 +315,7 @@ def expiry_from_digits(digits: str) -> Expiry | None:
     return None
 
 
-def _assign(run: _Run, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+def _assign(run: _Run, heard: CardParts, context: _Context) -> CardParts:
     """``heard`` with ``run`` put where it belongs: where its label says, else to the number
     while it is not whole (13 digits), else to the expiry or CVV."""
     if run.expiry is not None:
@@ -302,40 +326,60 @@ def _assign(run: _Run, heard: CardParts, known: CardParts, filling: bool) -> Car
         expiry = expiry_from_digits(run.digits)
         return replace(heard, expiry=expiry) if expiry else heard
     if run.part == "number":
-        return _with_number(run.digits, heard, known, filling)
-    so_far = heard.number or known.number
-    if filling and len(so_far) < MIN_NUMBER:
-        return _with_number(so_far + run.digits, heard, known, filling)
+        return _with_number(run.digits, heard, context)
+    so_far = heard.number or context.known.number
+    if context.filling and len(so_far) < MIN_NUMBER:
+        return _with_number(so_far + run.digits, heard, context)
     if not heard.number and len(run.digits) >= MIN_NUMBER:
-        return _with_number(run.digits, heard, known, filling)  # the number said again
-    return _rest(run.digits, heard, known, filling)
+        return _with_number(run.digits, heard, context)  # the number said again
+    return _rest(run.digits, heard, context)
 
 
-def _with_number(digits: str, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+def _with_number(digits: str, heard: CardParts, context: _Context) -> CardParts:
     whole, rest = _split_number(digits)
     heard = replace(heard, number=whole)
-    return _rest(rest, heard, known, filling) if rest else heard
+    return _rest(rest, heard, context) if rest else heard
 
 
-def _rest(digits: str, heard: CardParts, known: CardParts, filling: bool) -> CardParts:
+def _rest(digits: str, heard: CardParts, context: _Context) -> CardParts:
     """Digits that are not the number: the expiry (filling: while it is missing), the CVV
-    (three or four digits), or both ("0427 123")."""
-    wants_expiry = heard.expiry is None and not (filling and known.expiry is not None)
-    expiry = expiry_from_digits(digits[:4]) if wants_expiry else None
-    if expiry is not None and len(digits) == 4 and not _amex_code(digits, heard, known, filling):
-        return replace(heard, expiry=expiry)
+    (three or four digits, see ``_short_run``), or both ("0427 123")."""
+    if len(digits) in (3, 4):
+        return _short_run(digits, heard, context)
+    open_expiry = _open(heard.expiry is not None, context.known.expiry is not None, context)
+    expiry = expiry_from_digits(digits[:4]) if open_expiry else None
     if expiry is not None and len(digits) in (7, 8):
         return replace(heard, expiry=expiry, cvv=digits[4:])
-    if len(digits) in (3, 4):
-        return replace(heard, cvv=digits)
-    expiry = expiry_from_digits(digits) if wants_expiry else None
+    expiry = expiry_from_digits(digits) if open_expiry else None
     return replace(heard, expiry=expiry) if expiry is not None else heard
 
 
-def _amex_code(digits: str, heard: CardParts, known: CardParts, filling: bool) -> bool:
-    """Four digits said where the expiry is known and the card's CVV is four digits."""
-    brand = brand_of(heard.number or known.number)
-    return brand is not None and brand.cvv_length == 4 and filling and known.expiry is not None
+def _short_run(digits: str, heard: CardParts, context: _Context) -> CardParts:
+    """Three or four digits alone: the part the capture still wants of the two.
+
+    Only the CVV wanted (no expiry asked for, or one held): the CVV, whatever its shape
+    ("4321", and "1228" too: an American Express code). Only the expiry wanted (no CVV asked
+    for, or one held): the expiry when the digits are one ("428" is 04/28, "1228" 12/28).
+    Both wanted: four digits that are a month and year are the expiry, the part asked for
+    first (the prompt the caller answers is "What's the expiration date?", and the readback
+    says the date, so a code misread is heard and corrected); three digits, or four that are
+    no date, the CVV. Neither wanted (both held): the CVV, as a new code. No CVV asked for:
+    digits that are no date are not read (the card would carry a code nobody asked for)."""
+    known = context.known
+    wants_expiry = context.asked.expiry and _open(
+        heard.expiry is not None, known.expiry is not None, context
+    )
+    wants_cvv = context.asked.cvv and _open(bool(heard.cvv), bool(known.cvv), context)
+    expiry = expiry_from_digits(digits) if wants_expiry else None
+    if expiry is not None and (len(digits) == 4 or not wants_cvv):
+        return replace(heard, expiry=expiry)
+    return replace(heard, cvv=digits) if context.asked.cvv else heard
+
+
+def _open(heard: bool, known: bool, context: _Context) -> bool:
+    """Whether a part is still to be given: not heard in this turn, and (filling) not known
+    from before; a correction may replace a known part."""
+    return not heard and not (context.filling and known)
 
 
 def _split_number(digits: str) -> tuple[str, str]:

@@ -61,6 +61,7 @@ from voicecore.primitives._card_parts import (
     BRANDS,
     MAX_YEARS_AHEAD,
     MIN_NUMBER,
+    Asked,
     Brand,
     CardParts,
     Expiry,
@@ -178,7 +179,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
     def read(self, text: str, params: CaptureCardParams, partial: str | None) -> Reading:
         """Read the card parts in ``text`` after those ``partial`` (a token) holds."""
         known = self._opened(partial)
-        heard = heard_parts(after_correction(drop_fillers(words(text))), known, filling=True)
+        tokens = after_correction(drop_fillers(words(text)))
+        heard = heard_parts(tokens, known, filling=True, asked=_asked(params))
         if heard is None:
             return Reading(value=None, reason="no_value_heard")
         return self._judged(known.merged(heard), params, _SPOKEN_CERTAINTY)
@@ -201,7 +203,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         """Replace the parts the reply says ("the expiry is 05/28", "CVV 456", a number)."""
         known = self._opened(held.value)
         tokens = drop_fillers(words(reply.edit_text))
-        heard = heard_parts(tokens, known, filling=False)
+        heard = heard_parts(tokens, known, filling=False, asked=_asked(params))
         if heard is None:
             return None
         return self._judged(known.merged(heard), params, _SPOKEN_CERTAINTY)
@@ -319,6 +321,10 @@ _BOUND: ContextVar[bytes] = ContextVar("voicecore_card_capture", default=b"")
 def _capture_of(ctx: PrimitiveContext) -> bytes:
     fields = (ctx.tenant, ctx.conversation_id, ctx.objective_type)
     return b"".join(b"%d:%s" % (len(f.encode()), f.encode()) for f in fields)
+
+
+def _asked(params: CaptureCardParams) -> Asked:
+    return Asked(expiry=params.require_expiry, cvv=params.require_cvv)
 
 
 def _keyed_parts(keys: str, params: CaptureCardParams) -> list[str]:

@@ -304,6 +304,163 @@ class TestOneEntryOfParts:
         assert (reading.value, reading.reason, reading.partial) == (None, reason, None)
 
 
+def after_number(
+    number: str, answer: str, *, keys: bool = False, **params: Any
+) -> tuple[str | None, tuple[str, str, str] | None]:
+    """The number taken in one turn, then ``answer`` said (or keyed, "#"-ended) alone: the
+    reason of the second turn and the parts it holds (whole or partial; None if refused)."""
+    number_reading = keyed(f"{number}#", **params) if keys else reading_of(number, **params)
+    assert number_reading.partial is not None
+    partial = number_reading.partial
+    reading = keyed(answer, partial, **params) if keys else reading_of(answer, partial, **params)
+    token = reading.value or reading.partial
+    return reading.reason, opened(token) if token else None
+
+
+class TestWhatIsStillAsked:
+    """Three or four digits alone are the part the capture still asks for (issue 14): the
+    CVV when no expiry is asked for or one is held, an American Express code of four digits
+    that look like a date included; the expiry when no CVV is asked for or one is held."""
+
+    @cases(
+        ("number", "answer", "keys", "expected"),
+        [
+            (AMEX, "four three two one", False, (None, (AMEX, "", "4321"))),
+            (AMEX, "twelve twenty eight", False, (None, (AMEX, "", "1228"))),
+            (AMEX, "uh it's one two two eight", False, (None, (AMEX, "", "1228"))),
+            (AMEX, "oh four two seven", False, (None, (AMEX, "", "0427"))),
+            (AMEX, "1228", False, (None, (AMEX, "", "1228"))),
+            (AMEX, "1228#", True, (None, (AMEX, "", "1228"))),
+            (AMEX, "0427#", True, (None, (AMEX, "", "0427"))),
+            (AMEX, "4321#", True, (None, (AMEX, "", "4321"))),
+            (VISA, "four twenty eight", False, (None, (VISA, "", "428"))),
+            (VISA, "428#", True, (None, (VISA, "", "428"))),
+            # The code is the brand's length or refused: never taken for an expiry.
+            (VISA, "twelve twenty eight", False, ("wrong_cvv_length", None)),
+            (VISA, "1228#", True, ("wrong_cvv_length", None)),
+            (AMEX, "four twenty eight", False, ("wrong_cvv_length", None)),
+            (AMEX, "428#", True, ("wrong_cvv_length", None)),
+            # An expiry said as one is still read, though not asked for.
+            (AMEX, "expires twelve twenty eight", False, ("need_cvv", (AMEX, "12/28", ""))),
+            (AMEX, "december twenty eight", False, ("need_cvv", (AMEX, "12/28", ""))),
+        ],
+    )
+    def test_no_expiry_asked_for_gives_the_cvv(
+        self, number: str, answer: str, keys: bool, expected: tuple[Any, ...]
+    ) -> None:
+        assert after_number(number, answer, keys=keys, require_expiry=False) == expected
+
+    @cases(
+        "entry",
+        [
+            f"{AMEX}#1228#",
+            f"{AMEX}1228#",  # no "#" between
+            "378282#246310005#1228#",  # the number in two parts
+        ],
+    )
+    def test_no_expiry_asked_for_one_entry_gives_the_cvv(self, entry: str) -> None:
+        reading = keyed(entry, require_expiry=False)
+        assert opened(reading.value) == (AMEX, "", "1228")
+
+    @cases(
+        "said",
+        [
+            "3782 822463 10005 1228",
+            "3782 822463 10005, twelve twenty eight",
+            "three seven eight two eight two two four six three one oh oh oh five one two two "
+            "eight",
+        ],
+    )
+    def test_no_expiry_asked_for_one_turn_gives_the_cvv(self, said: str) -> None:
+        assert opened(reading_of(said, require_expiry=False).value) == (AMEX, "", "1228")
+
+    @cases(
+        ("number", "answer", "keys", "expected"),
+        [
+            (AMEX, "twelve twenty eight", False, (None, (AMEX, "12/28", ""))),
+            (AMEX, "1228#", True, (None, (AMEX, "12/28", ""))),
+            (VISA, "four twenty eight", False, (None, (VISA, "04/28", ""))),
+            (VISA, "it's oh four twenty eight", False, (None, (VISA, "04/28", ""))),
+            (VISA, "428#", True, (None, (VISA, "04/28", ""))),
+            (VISA, "1228", False, (None, (VISA, "12/28", ""))),
+            # No date and no code asked for: nothing read, the expiry asked for again.
+            (VISA, "four three two one", False, ("need_expiry", (VISA, "", ""))),
+            (AMEX, "4321#", True, ("need_expiry", (AMEX, "", ""))),
+            (VISA, "123#", True, ("card_expired", None)),  # 1/23: read as the date it is
+        ],
+    )
+    def test_no_cvv_asked_for_gives_the_expiry(
+        self, number: str, answer: str, keys: bool, expected: tuple[Any, ...]
+    ) -> None:
+        assert after_number(number, answer, keys=keys, require_cvv=False) == expected
+
+    @pytest.mark.parametrize(
+        ("turns", "expected"),
+        [
+            # The expiry held: four digits that look like a date are the code.
+            (["3782 822463 10005 exp 12/28", "twelve twenty eight"], (AMEX, "12/28", "1228")),
+            (["3782 822463 10005", "12/28", "0427"], (AMEX, "12/28", "0427")),
+            # The CVV held: three digits that are a date are the expiry.
+            (["3782 822463 10005 cvv 4321", "four twenty eight"], (AMEX, "04/28", "4321")),
+            (["4111 1111 1111 1111 code 123", "oh four twenty eight"], (VISA, "04/28", "123")),
+            (["4111 1111 1111 1111 code 123", "twelve twenty eight"], (VISA, "12/28", "123")),
+        ],
+    )
+    def test_one_part_held_the_digits_are_the_other(
+        self, turns: list[str], expected: tuple[str, str, str]
+    ) -> None:
+        partial: str | None = None
+        reading = Reading(value=None)
+        for text in turns:
+            reading = reading_of(text, partial)
+            partial = reading.partial or partial
+        assert opened(reading.value) == expected
+
+    def test_one_part_held_keyed(self) -> None:
+        """ "number#expiry#cvv#" with a code that looks like a date."""
+        assert opened(keyed(f"{AMEX}#1228#1228#").value) == (AMEX, "12/28", "1228")
+        held_cvv = reading_of(f"{AMEX} cvv 4321").partial
+        assert opened(keyed("428#", held_cvv).value) == (AMEX, "04/28", "4321")
+
+    @cases(
+        ("number", "answer", "keys", "expected"),
+        [
+            # Four digits that are a month and year: the expiry, the part asked for first
+            # (the prompt asks for the date and the readback says it), for Amex too.
+            (AMEX, "twelve twenty eight", False, ("need_cvv", (AMEX, "12/28", ""))),
+            (AMEX, "1228#", True, ("need_cvv", (AMEX, "12/28", ""))),
+            (VISA, "0427#", True, ("need_cvv", (VISA, "04/27", ""))),
+            # Four digits that are no date: the code.
+            (AMEX, "four three two one", False, ("need_expiry", (AMEX, "", "4321"))),
+            (AMEX, "4321#", True, ("need_expiry", (AMEX, "", "4321"))),
+            # Three digits: the code.
+            (VISA, "one two three", False, ("need_expiry", (VISA, "", "123"))),
+            (VISA, "428#", True, ("need_expiry", (VISA, "", "428"))),
+        ],
+    )
+    def test_both_asked_for_and_missing_keeps_the_order(
+        self, number: str, answer: str, keys: bool, expected: tuple[Any, ...]
+    ) -> None:
+        assert after_number(number, answer, keys=keys) == expected
+
+    @pytest.mark.parametrize(
+        ("held", "said", "params", "expected"),
+        [
+            (f"{AMEX} cvv 4321", "no, 1228", {"require_expiry": False}, (AMEX, "", "1228")),
+            (f"{VISA} exp 04/27", "no, 428", {"require_cvv": False}, (VISA, "04/28", "")),
+            (f"{VISA} exp 04/27 cvv 123", "no, 0528", {}, (VISA, "05/28", "123")),
+        ],
+    )
+    def test_a_correction_replaces_the_part_asked_for(
+        self, held: str, said: str, params: dict[str, Any], expected: tuple[str, str, str]
+    ) -> None:
+        reading = reading_of(held, **params)
+        assert reading.value is not None
+        value = HeldValue(reading.value, reading.readback, dict(reading.parts), 0.9)
+        edited = PRIMITIVE.correct(value, reply_of(said), params_of(said, **params))
+        assert edited is not None and opened(edited.value) == expected
+
+
 def held_of(text: str) -> HeldValue:
     reading = reading_of(text)
     assert reading.value is not None
