@@ -178,3 +178,72 @@ def test_one_wrong_digit_never_passes(
     reading = CARD.read(f"card number {wrong}", params(), None)
     assert reading.value is None and reading.partial is None
     assert reading.reason in ("luhn_failed", "unknown_brand", "wrong_length")
+
+
+def params_asking(**fields: bool | str) -> CaptureCardParams:
+    """Params with ``fields`` set (``require_expiry``, ``require_cvv``, ``dtmf``)."""
+    return CaptureCardParams.model_validate(
+        {"transcription": "", "reference_date": TODAY, **fields}
+    )
+
+
+@st.composite
+def codes(draw: st.DrawFn, length: int) -> str:
+    """A CVV of ``length`` digits, as often one that is also a month and year ("1228",
+    "428") as any."""
+    month = draw(st.integers(min_value=1, max_value=12))
+    year = draw(st.integers(min_value=0, max_value=99))
+    date_like = f"{month:0{length - 2}d}{year:02d}"
+    if len(date_like) == length and draw(st.booleans()):
+        return date_like
+    return draw(st.text(alphabet="0123456789", min_size=length, max_size=length))
+
+
+def code_forms(cvv: str) -> list[str]:
+    """How a caller says a code: digit by digit, and four digits in pairs ("twelve twenty
+    eight") when both pairs are said as numbers from ten up."""
+    forms = cvv_forms(cvv)
+    if len(cvv) == 4 and int(cvv[:2]) >= 10 and int(cvv[2:]) >= 10:
+        forms.append(f"{below_hundred(int(cvv[:2]))} {below_hundred(int(cvv[2:]))}")
+    return forms
+
+
+@given(cards(), st.data())
+def test_without_an_expiry_asked_for_the_code_alone_is_the_cvv(
+    card: tuple[str, int, int, str], data: st.DataObject
+) -> None:
+    """The number, then the code said or keyed alone (a date-like one too) completes the
+    card with that CVV."""
+    number, _, _, drawn = card
+    cvv = data.draw(codes(len(drawn)))
+    asked = params_asking(require_expiry=False)
+    first = CARD.read(data.draw(st.sampled_from(number_forms(number))), asked, None)
+    assert first.reason == "need_cvv", first.reason
+    said = data.draw(st.sampled_from(["", "uh ", "it's "])) + data.draw(
+        st.sampled_from(code_forms(cvv))
+    )
+    assert opened(CARD.read(said, asked, first.partial).value) == (number, "", cvv), said
+    keyed = params_asking(require_expiry=False, dtmf=f"{number}#{cvv}#")
+    assert opened(CARD.read_keys(number, keyed, None).value) == (number, "", cvv)
+
+
+@given(cards(), st.data())
+def test_without_a_cvv_asked_for_the_date_alone_is_the_expiry(
+    card: tuple[str, int, int, str], data: st.DataObject
+) -> None:
+    """The number, then the expiry said or keyed alone ("four twenty eight", "428")
+    completes the card with that expiry, whatever the brand's CVV length."""
+    number, month, year, _ = card
+    yy = year % 100
+    asked = params_asking(require_cvv=False)
+    first = CARD.read(data.draw(st.sampled_from(number_forms(number))), asked, None)
+    assert first.reason == "need_expiry", first.reason
+    forms = [*expiry_forms(month, year), f"{month}{yy:02d}", f"{month:02d}{yy:02d}"]
+    if month < 10:
+        forms.append(f"{_DIGIT_WORDS[month]} {year_words(year)}")
+    said = data.draw(st.sampled_from(forms))
+    expected = (number, f"{month:02d}/{yy:02d}", "")
+    assert opened(CARD.read(said, asked, first.partial).value) == expected, said
+    keys = data.draw(st.sampled_from([f"{month}{yy:02d}", f"{month:02d}{yy:02d}"]))
+    keyed = params_asking(require_cvv=False, dtmf=f"{number}#{keys}#")
+    assert opened(CARD.read_keys(number, keyed, None).value) == expected
