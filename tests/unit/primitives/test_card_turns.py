@@ -189,6 +189,30 @@ class TestTurns:
         state, data = await card().say("3782 822463 10005 exp 12/28")
         assert (state, data["prompt"]) == (INCOMPLETE, "And the four-digit security code?")
 
+    @pytest.mark.parametrize(
+        ("said", "keys"), [("twelve twenty eight", {}), ("", {"dtmf": "1228#"})]
+    )
+    async def test_amex_code_alone_without_an_expiry_asked_for(
+        self, said: str, keys: dict[str, str]
+    ) -> None:
+        """An Amex code that looks like a date ("1228") is the CVV when no expiry is asked
+        for (issue 14): read back without it, completed with it, and never in clear in the
+        events or the capture store on the way."""
+        call = card(require_expiry=False)
+        state, data = await call.say("3782 822463 10005")
+        assert (state, data["reason"], data["prompt"]) == (
+            INCOMPLETE,
+            "need_cvv",
+            "And the four-digit security code?",
+        )
+        state, data = await call.say(said, **keys)
+        assert (state, data["value"], "expiry" in data) == (NC, "***********0005", False)
+        assert not shows("1228", repr(data)) and not shows("1228", await call.kept())
+        state, data = await call.say("yes")
+        assert (state, data["value"], data["cvv"]) == (COMPLETED, "378282246310005", "1228")
+        assert "expiry" not in data
+        assert not shows("1228", repr(await call.payloads()))
+
     async def test_one_part_corrected_then_confirmed(self) -> None:
         call = card()
         await call.say("4111 1111 1111 1111 exp 04/27 cvv 123")
