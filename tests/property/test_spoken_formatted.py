@@ -4,13 +4,14 @@ is captured back exactly."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_email_phone_digits import us_numbers
-from tests.property.test_spoken_numbers_dates import below_thousand
+from tests.property.test_spoken_numbers_dates import below_thousand, cardinal_words, ordinal_words
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.name import capitalised
 from voicecore.spoken.letters import _AMBIGUOUS_NAMES, _LETTER_NAMES
@@ -242,3 +243,60 @@ def test_digits_heard_as_homophones_are_captured_back(data: st.DataObject) -> No
     ]
     text = sentence(data, ["", "My number is ", "It's ", "Okay, "], " ".join(said))
     assert read("capture_phone", text) == number
+
+
+_MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def read_date(text: str, today: date, prefer: str = "future") -> str | None:
+    primitive = PRIMITIVES["capture_date"]
+    params = primitive.params_model.model_validate(
+        {"transcription": text, "reference_date": today.isoformat(), "prefer": prefer}
+    )
+    value: str | None = primitive.read(text, params, None).value
+    return value
+
+
+@given(st.data(), st.dates(date(1010, 1, 1), date(2999, 12, 31)), st.dates())
+def test_year_written_as_two_pairs_is_captured_back(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "June 24, 20, 26": a day as a figure and a year said as two pairs ("twenty twenty
+    six") written as two figures give the date, whatever the reference date."""
+    assume(day.year // 100 >= 10)
+    joint = data.draw(st.sampled_from([", ", " "]))
+    halves = f"{day.year // 100}{joint}{day.year % 100:02d}"
+    written = f"{_MONTH_NAMES[day.month - 1]} {day.day}, {halves}"
+    text = sentence(data, ["", "It's ", "Let's do ", "The appointment is on "], written)
+    assert read_date(text, today) == day.isoformat()
+
+
+@given(
+    st.data(), st.dates(date(2001, 1, 1), date(2098, 12, 31)), st.sampled_from(["future", "past"])
+)
+def test_two_digit_year_after_a_figure_day_is_captured_back(
+    data: st.DataObject, today: date, prefer: str
+) -> None:
+    """ "May 24, 25": a day written as a figure (the ASR dropped "twenty fourth"'s suffix)
+    and a two-digit year from 20 to 99 read as "May twenty fourth twenty five" does."""
+    month, day = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 28))
+    short = data.draw(st.integers(20, 99))
+    written = f"{_MONTH_NAMES[month - 1]} {day}, {short}"
+    spoken = f"{_MONTH_NAMES[month - 1].lower()} {ordinal_words(day)} {cardinal_words(short)}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    expected = read_date(spoken, today, prefer)
+    assert expected is not None and expected.endswith(f"-{month:02d}-{day:02d}")
+    assert read_date(text, today, prefer) == expected

@@ -44,6 +44,10 @@ FORMATTED = [
     ("capture_name", "My name is SARAH.", "Sarah"),
     ("capture_digits", "KL-358", "KL358"),
     ("capture_digits", "My code is KL-358.", "KL358"),
+    ("capture_date", "The appointment is on June 24, 20, 26, please.", "2026-06-24"),
+    ("capture_date", "July 2 20 26.", "2026-07-02"),
+    ("capture_date", "Let's do May 24, 25.", "2025-05-24"),
+    ("capture_date", "July 2 26", "2026-07-02"),
 ]
 
 MISHEARD = [
@@ -68,6 +72,7 @@ ORDINARY = [
     ("capture_number", "I need for tickets", None),
     ("capture_number", "five to ten", None),
     ("capture_time", "2024", None),
+    ("capture_date", "march twenty twenty", None),
     ("capture_email", "jenny and yahoo", None),
     ("capture_email", "Dotson at gmail dot com", "dotson@gmail.com"),
     ("capture_email", "David Dotley at gmail dot com", "daviddotley@gmail.com"),

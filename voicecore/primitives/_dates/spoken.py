@@ -34,6 +34,12 @@ def _day_number(tokens: Sequence[str]) -> int | None:
     return value if value is not None and 1 <= value <= 31 else None
 
 
+def _ordinal_or_figure(tokens: Sequence[str]) -> bool:
+    """Whether a day is said as an ordinal ("twenty fourth", "24th") or written as a figure
+    ("May 24"): formatting ASRs drop the ordinal's suffix, so a figure may be one."""
+    return ordinal(tokens) is not None or (len(tokens) == 1 and tokens[0].isdigit())
+
+
 def _trailing_year(
     tokens: Sequence[str], index: int, said: _DaySaid, ctx: Context
 ) -> tuple[int | None, int]:
@@ -69,7 +75,7 @@ def month_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None
         day = _day_number(run[:split])
         if day is None:
             continue
-        said, rest = _DaySaid(month, day, ordinal(run[:split]) is not None), run[split:]
+        said, rest = _DaySaid(month, day, _ordinal_or_figure(run[:split])), run[split:]
         year_ = _year_after(rest, said, ctx) if rest else None
         if rest and year_ is None:
             continue
@@ -98,7 +104,8 @@ def day_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None:
         return None
     is_ordinal = ordinal(tokens[start:end]) is not None
     if month is not None:
-        year_, stop = _trailing_year(tokens, after + 1, _DaySaid(month, day, is_ordinal), ctx)
+        said = _DaySaid(month, day, _ordinal_or_figure(tokens[start:end]))
+        year_, stop = _trailing_year(tokens, after + 1, said, ctx)
         return with_day(month, day, year_, ctx), stop
     if not is_ordinal:
         return None
