@@ -300,3 +300,57 @@ def test_two_digit_year_after_a_figure_day_is_captured_back(
     expected = read_date(spoken, today, prefer)
     assert expected is not None and expected.endswith(f"-{month:02d}-{day:02d}")
     assert read_date(text, today, prefer) == expected
+
+
+# Words an ASR writes around a number that no carrier or sign-off list knows: a "uh" heard as
+# "a", "is" heard as "in", an opening heard as other words. None is a digit or a homophone.
+_TALK = ["a", "so", "the", "next", "in", "yeah", "okay", "well", "my", "cell", "best", "it's"]
+_AFTER = ["", " thank you", " thanks", ", please", ". Thank you", " bye"]
+
+
+@given(st.data())
+def test_phone_among_unknown_words_is_captured_back(data: st.DataObject) -> None:
+    """ "It's a 5-1-2, 4-0-6, 7-3-9-6.", "The next number in 3, 1, 2, ... thank you": a
+    written number in one stretch, with any talk before it and a sign-off after it."""
+    number = data.draw(us_numbers())
+    area, exchange, line = number[2:5], number[5:8], number[8:]
+    styles = [
+        f"{'-'.join(area)}, {'-'.join(exchange)}, {'-'.join(line)}",
+        ", ".join(number[2:]),
+        f"{area}, {', '.join(number[5:])}",
+    ]
+    talk = " ".join(data.draw(st.lists(st.sampled_from(_TALK), min_size=1, max_size=5)))
+    written, after = data.draw(st.sampled_from(styles)), data.draw(st.sampled_from(_AFTER))
+    text = f"{talk.capitalize()} {written}{after}"
+    assert read("capture_phone", text) == number
+
+
+@given(st.data())
+def test_double_before_a_joined_figure_is_captured_back(data: st.DataObject) -> None:
+    """ "646, double 919216": the digits said after "double nine" written as one figure (or
+    grouped by hyphens): the figure's first digit is the one doubled."""
+    number = data.draw(us_numbers())
+    digits = [*number[2:]]
+    pairs = [i for i in range(len(digits) - 1) if digits[i] == digits[i + 1]]
+    assume(pairs)
+    at = data.draw(st.sampled_from(pairs))
+    joint = data.draw(st.sampled_from(["", "-"]))
+    written = ", ".join([*digits[:at], f"double {joint.join(digits[at + 1 :])}"])
+    text = sentence(data, ["", "My cell is ", "It's "], written)
+    assert read("capture_phone", text) == number
+    code = "".join(digits)
+    assert read("capture_digits", sentence(data, ["", "The code is "], written)) == code
+
+
+@given(st.data())
+def test_homophone_before_the_rest_as_a_figure_is_captured_back(data: st.DataObject) -> None:
+    """ "So my number is to 127424904": the first digit heard as a homophone and the rest
+    written as one figure (or digits); read so only because the rest alone is no number."""
+    number = data.draw(us_numbers())
+    first = number[2]
+    assume(first in _HOMOPHONES_OF)
+    rest = number[3:]
+    written = data.draw(st.sampled_from([rest, ", ".join(rest)]))
+    carrier = data.draw(st.sampled_from(["So my number is ", "It's ", "Okay, it's up "]))
+    text = f"{carrier}{_HOMOPHONES_OF[first]} {written}{data.draw(st.sampled_from(_AFTER))}"
+    assert read("capture_phone", text) == number
