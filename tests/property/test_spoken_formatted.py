@@ -328,10 +328,13 @@ def test_phone_among_unknown_words_is_captured_back(data: st.DataObject) -> None
 @given(st.data())
 def test_double_before_a_joined_figure_is_captured_back(data: st.DataObject) -> None:
     """ "646, double 919216": the digits said after "double nine" written as one figure (or
-    grouped by hyphens): the figure's first digit is the one doubled."""
+    grouped by hyphens): the figure's first digit is the one doubled.
+
+    A figure of seven digits or more is a written number of its own (a US local number is
+    seven digits), which the phone reader takes as written: not varied here."""
     number = data.draw(us_numbers())
     digits = [*number[2:]]
-    pairs = [i for i in range(len(digits) - 1) if digits[i] == digits[i + 1]]
+    pairs = [i for i in range(3, len(digits) - 1) if digits[i] == digits[i + 1]]
     assume(pairs)
     at = data.draw(st.sampled_from(pairs))
     joint = data.draw(st.sampled_from(["", "-"]))
@@ -354,3 +357,67 @@ def test_homophone_before_the_rest_as_a_figure_is_captured_back(data: st.DataObj
     carrier = data.draw(st.sampled_from(["So my number is ", "It's ", "Okay, it's up "]))
     text = f"{carrier}{_HOMOPHONES_OF[first]} {written}{data.draw(st.sampled_from(_AFTER))}"
     assert read("capture_phone", text) == number
+
+
+@given(st.data(), st.integers(1, 999_999), st.integers(1, 999))
+def test_thousands_and_the_rest_as_two_figures_are_captured_back(
+    data: st.DataObject, thousands: int, rest: int
+) -> None:
+    """ "54,000, 500": "fifty four thousand, five hundred" split by the ASR at the pause
+    into two figures is the sum, as the words are."""
+    written = data.draw(st.sampled_from([f"{thousands * 1000:,}", str(thousands * 1000)]))
+    joint = data.draw(st.sampled_from([", ", " "]))
+    text = sentence(data, ["", "I think it's ", "About "], f"{written}{joint}{rest}")
+    assert read("capture_number", text) == str(thousands * 1000 + rest)
+
+
+_DIGIT_OF_HOMOPHONE = {word: int(digit) for digit, word in _HOMOPHONES_OF.items()}
+
+
+@given(st.data(), st.sampled_from(sorted(_DIGIT_OF_HOMOPHONE)), st.integers(0, 99))
+def test_homophone_before_hundred_is_captured_back(
+    data: st.DataObject, homophone: str, rest: int
+) -> None:
+    """ "For hundred seventy-one": a digit heard as its homophone before "hundred"."""
+    said = f"{homophone} hundred" + (f" {below_thousand(rest)}" if rest else "")
+    text = sentence(data, ["", "It's ", "About "], said.capitalize())
+    assert read("capture_number", text) == str(_DIGIT_OF_HOMOPHONE[homophone] * 100 + rest)
+
+
+@given(
+    st.data(),
+    st.sampled_from(sorted(_DIGIT_OF_HOMOPHONE)),
+    st.integers(13, 59),
+    st.sampled_from(["am", "pm"]),
+)
+def test_hour_heard_as_homophone_is_captured_back(
+    data: st.DataObject, homophone: str, minute: int, meridiem: str
+) -> None:
+    """ "for 15pm", "to 45 in the morning": the hour heard as a homophone before minutes
+    that cannot be an hour themselves."""
+    hour = _DIGIT_OF_HOMOPHONE[homophone]
+    said = data.draw(
+        st.sampled_from(
+            [
+                f"{minute}{meridiem}",
+                f"{minute} {meridiem}",
+                f"{minute} {'p.m.' if meridiem == 'pm' else 'a.m.'}",
+                f"{minute} {'in the evening' if meridiem == 'pm' else 'in the morning'}",
+            ]
+        )
+    )
+    text = sentence(data, ["", "I'd like ", "How about ", "I'm out "], f"{homophone} {said}")
+    expected = hour % 12 + (12 if meridiem == "pm" else 0)
+    assert read("capture_time", text) == f"{expected:02d}:{minute:02d}"
+
+
+@given(st.data(), st.integers(0, 23), st.integers(0, 59))
+def test_hour_and_minutes_as_two_figures_are_captured_back(
+    data: st.DataObject, hour: int, minute: int
+) -> None:
+    """ "10 10 am", "5 15pm": "ten ten a m" with each number written as a figure."""
+    twelve = hour % 12 or 12
+    meridiem = "am" if hour < 12 else "pm"
+    said = data.draw(st.sampled_from([f"{minute:02d}{meridiem}", f"{minute:02d} {meridiem}"]))
+    text = sentence(data, ["", "At ", "Let's say "], f"{twelve} {said}")
+    assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"

@@ -77,6 +77,8 @@ _MAX_RUN = 48
 MAX_DIGITS = 28
 # Working precision: a value of MAX_DIGITS digits plus a fraction or a sign stays exact.
 _WORK_PRECISION = 2 * MAX_DIGITS
+#: A figure ending in this many zeros or more leaves room after it, as "thousand" does.
+_THOUSANDS_ZEROS = 3
 _FIGURE = re.compile(r"^(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*)$")
 _SCALE_VALUES: dict[str, int] = {
     "hundred": 100,
@@ -196,7 +198,8 @@ def _mixed_cardinal(words: Sequence[str]) -> int | None:
 
     A number adds to the group said since the last scale, if it is below what may still be
     added there (anything at first; below 100 after "hundred", below the scale after a
-    bigger one, a unit after a tens word, nothing after a figure, unit or teen); "hundred"
+    bigger one, a unit after a tens word, below its thousands after a figure ending in
+    "000", nothing after another figure, a unit or teen); "hundred"
     multiplies a group from 1 to 999 that has no hundred yet ("12 hundred", "250 hundred");
     a bigger scale multiplies the group; a group must stay below the scale said before it;
     "and" may follow a scale only. So "12 hundred and fifty"
@@ -230,8 +233,17 @@ def _mixed_cardinal(words: Sequence[str]) -> int | None:
                 return None
             group += number
             after_tens = word in TENS
-            room = 10 if after_tens else 0
+            room = 10 if after_tens else _room_after(word)
     return total + group if total + group > 0 else None
+
+
+def _room_after(word: str) -> int:
+    """What may still be added after ``word`` in a cardinal: below its thousands for a figure
+    that ends in three zeros or more ("54,000, 500": "fifty four thousand, five hundred"
+    as a formatting ASR splits it at the pause), nothing after any other figure or word."""
+    figure = word.replace(",", "")
+    zeros = len(figure) - len(figure.rstrip("0"))
+    return 10**zeros if _FIGURE.match(word) and zeros >= _THOUSANDS_ZEROS else 0
 
 
 def _counting_number(word: str, after_tens: bool) -> int | None:
