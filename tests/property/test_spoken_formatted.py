@@ -421,3 +421,24 @@ def test_hour_and_minutes_as_two_figures_are_captured_back(
     said = data.draw(st.sampled_from([f"{minute:02d}{meridiem}", f"{minute:02d} {meridiem}"]))
     text = sentence(data, ["", "At ", "Let's say "], f"{twelve} {said}")
     assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
+
+
+_OPENINGS = ["but", "you", "at", "have", "so", "and", "the", "well", "a", "in", "up"]
+
+
+@given(
+    st.data(),
+    st.lists(st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8), min_size=1, max_size=2),
+)
+def test_name_after_a_misheard_opening_is_captured_back(
+    data: st.DataObject, parts: list[str]
+) -> None:
+    """ "But you at it's Karen.", "You have this is Susan Carter speaking.": the opening
+    misheard, the carrier still says where the name starts."""
+    name = " ".join(parts)
+    assume(read("capture_name", f"my name is {name}") == capitalised(name))
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_OPENINGS), min_size=1, max_size=4)))
+    carrier = data.draw(st.sampled_from(["it's", "this is", "my name is", "the name is"]))
+    after = data.draw(st.sampled_from(["", " speaking", ", thank you"]))
+    text = f"{opening.capitalize()} {carrier} {capitalised(name)}{after}."
+    assert read("capture_name", text) == capitalised(name)
