@@ -442,3 +442,18 @@ def test_name_after_a_misheard_opening_is_captured_back(
     after = data.draw(st.sampled_from(["", " speaking", ", thank you"]))
     text = f"{opening.capitalize()} {carrier} {capitalised(name)}{after}."
     assert read("capture_name", text) == capitalised(name)
+
+
+@given(st.data(), st.text("0123456789", min_size=3, max_size=8))
+def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, code: str) -> None:
+    """ "You have the order number is 26018.": words with no digit before a carrier are talk,
+    not letters of the code ("you" is no U there)."""
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_OPENINGS), min_size=1, max_size=4)))
+    carrier = data.draw(
+        st.sampled_from(["the order number is", "the code is", "my zip code is", "it's"])
+    )
+    written = data.draw(
+        st.sampled_from([code, "-".join(code), ", ".join(DIGIT_NAMES[int(d)] for d in code)])
+    )
+    text = f"{opening.capitalize()} {carrier} {written}{data.draw(st.sampled_from(_AFTER))}."
+    assert read("capture_digits", text) == code
