@@ -423,6 +423,17 @@ def test_hour_and_minutes_as_two_figures_are_captured_back(
     assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
 
 
+_SIGN_OFF_WORDS = {
+    "thanks",
+    "please",
+    "okay",
+    "ok",
+    "bye",
+    "goodbye",
+    "speaking",
+    "calling",
+    "here",
+}
 _OPENINGS = ["but", "you", "at", "have", "so", "and", "the", "well", "a", "in", "up"]
 
 
@@ -434,8 +445,10 @@ def test_name_after_a_misheard_opening_is_captured_back(
     data: st.DataObject, parts: list[str]
 ) -> None:
     """ "But you at it's Karen.", "You have this is Susan Carter speaking.": the opening
-    misheard, the carrier still says where the name starts."""
+    misheard, the carrier still says where the name starts. A name that is a sign-off word
+    ("Thanks", "Here") is read as a sign-off after other words: not varied here."""
     name = " ".join(parts)
+    assume(not _SIGN_OFF_WORDS.intersection(parts))
     assume(read("capture_name", f"my name is {name}") == capitalised(name))
     opening = " ".join(data.draw(st.lists(st.sampled_from(_OPENINGS), min_size=1, max_size=4)))
     carrier = data.draw(st.sampled_from(["it's", "this is", "my name is", "the name is"]))
