@@ -434,6 +434,7 @@ _SIGN_OFF_WORDS = {
     "calling",
     "here",
 }
+_WORD_OPENINGS = ["but", "at", "have", "so", "and", "the", "well", "in", "up"]
 _OPENINGS = ["but", "you", "at", "have", "so", "and", "the", "well", "a", "in", "up"]
 
 
@@ -446,11 +447,12 @@ def test_name_after_a_misheard_opening_is_captured_back(
 ) -> None:
     """ "But you at it's Karen.", "You have this is Susan Carter speaking.": the opening
     misheard, the carrier still says where the name starts. A name that is a sign-off word
-    ("Thanks", "Here") is read as a sign-off after other words: not varied here."""
+    ("Thanks", "Here") is read as a sign-off after other words, and an opening of letter
+    names ("you a") as a spelling, which wins over words: not varied here."""
     name = " ".join(parts)
     assume(not _SIGN_OFF_WORDS.intersection(parts))
     assume(read("capture_name", f"my name is {name}") == capitalised(name))
-    opening = " ".join(data.draw(st.lists(st.sampled_from(_OPENINGS), min_size=1, max_size=4)))
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_WORD_OPENINGS), min_size=1, max_size=4)))
     carrier = data.draw(st.sampled_from(["it's", "this is", "my name is", "the name is"]))
     after = data.draw(st.sampled_from(["", " speaking", ", thank you"]))
     text = f"{opening.capitalize()} {carrier} {capitalised(name)}{after}."
@@ -470,3 +472,13 @@ def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, cod
     )
     text = f"{opening.capitalize()} {carrier} {written}{data.draw(st.sampled_from(_AFTER))}."
     assert read("capture_digits", text) == code
+
+
+@given(st.data(), st.dates(date(1900, 1, 1), date(2099, 12, 31)), st.dates())
+def test_day_on_month_is_captured_back(data: st.DataObject, day: date, today: date) -> None:
+    """ "the fifth on March 2026": "on" written for the "of" between a day and its month."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(day.day % 10 if day.day // 10 != 1 else 0, "th")
+    said = data.draw(st.sampled_from([ordinal_words(day.day), f"{day.day}{suffix}"]))
+    written = f"the {said} on {_MONTH_NAMES[day.month - 1]} {day.year}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    assert read_date(text, today) == day.isoformat()

@@ -7,6 +7,7 @@ such output keep reading as before.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tests._cases import cases
@@ -21,6 +22,9 @@ def value_of(objective_type: str, text: str) -> str | None:
     value: str | None = primitive.read(text, params, None).value
     return value
 
+
+_TODAY = date.today()
+_NEXT_MARCH_5TH = date(_TODAY.year + (_TODAY > date(_TODAY.year, 3, 5)), 3, 5).isoformat()
 
 FORMATTED = [
     ("capture_phone", "6, 1, 7, double 5, 5, 0, 1, 2, 3.", "+16175550123"),
@@ -58,6 +62,7 @@ FORMATTED = [
     ("capture_date", "July 2 20 26.", "2026-07-02"),
     ("capture_date", "Let's do May 24, 25.", "2025-05-24"),
     ("capture_date", "July 2 26", "2026-07-02"),
+    ("capture_date", "It's the fifth on March 20, 20, 20 pigs.", f"{_NEXT_MARCH_5TH}"),
 ]
 
 MISHEARD = [

@@ -34,6 +34,11 @@ def _day_number(tokens: Sequence[str]) -> int | None:
     return value if value is not None and 1 <= value <= 31 else None
 
 
+# "of" between a day and its month; ASRs write "on" for it ("the fifth on March"), which
+# says nothing else there: a month follows it only in such a date.
+_OF = frozenset(["of", "on"])
+
+
 def _ordinal_or_figure(tokens: Sequence[str]) -> bool:
     """Whether a day is said as an ordinal ("twenty fourth", "24th") or written as a figure
     ("May 24"): formatting ASRs drop the ordinal's suffix, so a figure may be one."""
@@ -94,7 +99,7 @@ def day_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None:
     inside_a_run = start == index and index > 0 and ctx.number_words[index - 1]
     if end == start or inside_a_run:
         return None
-    after = skip(tokens, end, frozenset(["of"]))
+    after = skip(tokens, end, _OF)
     month = MONTHS.get(tokens[after]) if after < len(tokens) else None
     alone = start > index or (index == 0 and end == len(tokens))
     if month is None and not alone:
