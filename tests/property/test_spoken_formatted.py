@@ -4,13 +4,14 @@ is captured back exactly."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_email_phone_digits import us_numbers
-from tests.property.test_spoken_numbers_dates import below_thousand
+from tests.property.test_spoken_numbers_dates import below_thousand, cardinal_words, ordinal_words
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives.name import capitalised
 from voicecore.spoken.letters import _AMBIGUOUS_NAMES, _LETTER_NAMES
@@ -242,3 +243,242 @@ def test_digits_heard_as_homophones_are_captured_back(data: st.DataObject) -> No
     ]
     text = sentence(data, ["", "My number is ", "It's ", "Okay, "], " ".join(said))
     assert read("capture_phone", text) == number
+
+
+_MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def read_date(text: str, today: date, prefer: str = "future") -> str | None:
+    primitive = PRIMITIVES["capture_date"]
+    params = primitive.params_model.model_validate(
+        {"transcription": text, "reference_date": today.isoformat(), "prefer": prefer}
+    )
+    value: str | None = primitive.read(text, params, None).value
+    return value
+
+
+@given(st.data(), st.dates(date(1010, 1, 1), date(2999, 12, 31)), st.dates())
+def test_year_written_as_two_pairs_is_captured_back(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "June 24, 20, 26": a day as a figure and a year said as two pairs ("twenty twenty
+    six") written as two figures give the date, whatever the reference date."""
+    assume(day.year // 100 >= 10)
+    joint = data.draw(st.sampled_from([", ", " "]))
+    halves = f"{day.year // 100}{joint}{day.year % 100:02d}"
+    written = f"{_MONTH_NAMES[day.month - 1]} {day.day}, {halves}"
+    text = sentence(data, ["", "It's ", "Let's do ", "The appointment is on "], written)
+    assert read_date(text, today) == day.isoformat()
+
+
+@given(
+    st.data(), st.dates(date(2001, 1, 1), date(2098, 12, 31)), st.sampled_from(["future", "past"])
+)
+def test_two_digit_year_after_a_figure_day_is_captured_back(
+    data: st.DataObject, today: date, prefer: str
+) -> None:
+    """ "May 24, 25": a day written as a figure (the ASR dropped "twenty fourth"'s suffix)
+    and a two-digit year from 20 to 99 read as "May twenty fourth twenty five" does."""
+    month, day = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 28))
+    short = data.draw(st.integers(20, 99))
+    written = f"{_MONTH_NAMES[month - 1]} {day}, {short}"
+    spoken = f"{_MONTH_NAMES[month - 1].lower()} {ordinal_words(day)} {cardinal_words(short)}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    expected = read_date(spoken, today, prefer)
+    assert expected is not None and expected.endswith(f"-{month:02d}-{day:02d}")
+    assert read_date(text, today, prefer) == expected
+
+
+# Words an ASR writes around a number that no carrier or sign-off list knows: a "uh" heard as
+# "a", "is" heard as "in", an opening heard as other words. None is a digit or a homophone.
+_TALK = ["a", "so", "the", "next", "in", "yeah", "okay", "well", "my", "cell", "best", "it's"]
+_AFTER = ["", " thank you", " thanks", ", please", ". Thank you", " bye"]
+
+
+@given(st.data())
+def test_phone_among_unknown_words_is_captured_back(data: st.DataObject) -> None:
+    """ "It's a 5-1-2, 4-0-6, 7-3-9-6.", "The next number in 3, 1, 2, ... thank you": a
+    written number in one stretch, with any talk before it and a sign-off after it."""
+    number = data.draw(us_numbers())
+    area, exchange, line = number[2:5], number[5:8], number[8:]
+    styles = [
+        f"{'-'.join(area)}, {'-'.join(exchange)}, {'-'.join(line)}",
+        ", ".join(number[2:]),
+        f"{area}, {', '.join(number[5:])}",
+    ]
+    talk = " ".join(data.draw(st.lists(st.sampled_from(_TALK), min_size=1, max_size=5)))
+    written, after = data.draw(st.sampled_from(styles)), data.draw(st.sampled_from(_AFTER))
+    text = f"{talk.capitalize()} {written}{after}"
+    assert read("capture_phone", text) == number
+
+
+@given(st.data())
+def test_double_before_a_joined_figure_is_captured_back(data: st.DataObject) -> None:
+    """ "646, double 919216": the digits said after "double nine" written as one figure (or
+    grouped by hyphens): the figure's first digit is the one doubled.
+
+    A figure of seven digits or more is a written number of its own (a US local number is
+    seven digits), which the phone reader takes as written: not varied here."""
+    number = data.draw(us_numbers())
+    digits = [*number[2:]]
+    pairs = [i for i in range(3, len(digits) - 1) if digits[i] == digits[i + 1]]
+    assume(pairs)
+    at = data.draw(st.sampled_from(pairs))
+    joint = data.draw(st.sampled_from(["", "-"]))
+    written = ", ".join([*digits[:at], f"double {joint.join(digits[at + 1 :])}"])
+    text = sentence(data, ["", "My cell is ", "It's "], written)
+    assert read("capture_phone", text) == number
+    code = "".join(digits)
+    assert read("capture_digits", sentence(data, ["", "The code is "], written)) == code
+
+
+@given(st.data())
+def test_homophone_before_the_rest_as_a_figure_is_captured_back(data: st.DataObject) -> None:
+    """ "So my number is to 127424904": the first digit heard as a homophone and the rest
+    written as one figure (or digits); read so only because the rest alone is no number."""
+    number = data.draw(us_numbers())
+    first = number[2]
+    assume(first in _HOMOPHONES_OF)
+    rest = number[3:]
+    written = data.draw(st.sampled_from([rest, ", ".join(rest)]))
+    carrier = data.draw(st.sampled_from(["So my number is ", "It's ", "Okay, it's up "]))
+    text = f"{carrier}{_HOMOPHONES_OF[first]} {written}{data.draw(st.sampled_from(_AFTER))}"
+    assert read("capture_phone", text) == number
+
+
+@given(st.data(), st.integers(1, 999_999), st.integers(1, 999))
+def test_thousands_and_the_rest_as_two_figures_are_captured_back(
+    data: st.DataObject, thousands: int, rest: int
+) -> None:
+    """ "54,000, 500": "fifty four thousand, five hundred" split by the ASR at the pause
+    into two figures is the sum, as the words are."""
+    written = data.draw(st.sampled_from([f"{thousands * 1000:,}", str(thousands * 1000)]))
+    joint = data.draw(st.sampled_from([", ", " "]))
+    text = sentence(data, ["", "I think it's ", "About "], f"{written}{joint}{rest}")
+    assert read("capture_number", text) == str(thousands * 1000 + rest)
+
+
+_DIGIT_OF_HOMOPHONE = {word: int(digit) for digit, word in _HOMOPHONES_OF.items()}
+
+
+@given(st.data(), st.sampled_from(sorted(_DIGIT_OF_HOMOPHONE)), st.integers(0, 99))
+def test_homophone_before_hundred_is_captured_back(
+    data: st.DataObject, homophone: str, rest: int
+) -> None:
+    """ "For hundred seventy-one": a digit heard as its homophone before "hundred"."""
+    said = f"{homophone} hundred" + (f" {below_thousand(rest)}" if rest else "")
+    text = sentence(data, ["", "It's ", "About "], said.capitalize())
+    assert read("capture_number", text) == str(_DIGIT_OF_HOMOPHONE[homophone] * 100 + rest)
+
+
+@given(
+    st.data(),
+    st.sampled_from(sorted(_DIGIT_OF_HOMOPHONE)),
+    st.integers(13, 59),
+    st.sampled_from(["am", "pm"]),
+)
+def test_hour_heard_as_homophone_is_captured_back(
+    data: st.DataObject, homophone: str, minute: int, meridiem: str
+) -> None:
+    """ "for 15pm", "to 45 in the morning": the hour heard as a homophone before minutes
+    that cannot be an hour themselves."""
+    hour = _DIGIT_OF_HOMOPHONE[homophone]
+    said = data.draw(
+        st.sampled_from(
+            [
+                f"{minute}{meridiem}",
+                f"{minute} {meridiem}",
+                f"{minute} {'p.m.' if meridiem == 'pm' else 'a.m.'}",
+                f"{minute} {'in the evening' if meridiem == 'pm' else 'in the morning'}",
+            ]
+        )
+    )
+    text = sentence(data, ["", "I'd like ", "How about ", "I'm out "], f"{homophone} {said}")
+    expected = hour % 12 + (12 if meridiem == "pm" else 0)
+    assert read("capture_time", text) == f"{expected:02d}:{minute:02d}"
+
+
+@given(st.data(), st.integers(0, 23), st.integers(0, 59))
+def test_hour_and_minutes_as_two_figures_are_captured_back(
+    data: st.DataObject, hour: int, minute: int
+) -> None:
+    """ "10 10 am", "5 15pm": "ten ten a m" with each number written as a figure."""
+    twelve = hour % 12 or 12
+    meridiem = "am" if hour < 12 else "pm"
+    said = data.draw(st.sampled_from([f"{minute:02d}{meridiem}", f"{minute:02d} {meridiem}"]))
+    text = sentence(data, ["", "At ", "Let's say "], f"{twelve} {said}")
+    assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
+
+
+_SIGN_OFF_WORDS = {
+    "thanks",
+    "please",
+    "okay",
+    "ok",
+    "bye",
+    "goodbye",
+    "speaking",
+    "calling",
+    "here",
+}
+_WORD_OPENINGS = ["but", "at", "have", "so", "and", "the", "well", "in", "up"]
+_OPENINGS = ["but", "you", "at", "have", "so", "and", "the", "well", "a", "in", "up"]
+
+
+@given(
+    st.data(),
+    st.lists(st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8), min_size=1, max_size=2),
+)
+def test_name_after_a_misheard_opening_is_captured_back(
+    data: st.DataObject, parts: list[str]
+) -> None:
+    """ "But you at it's Karen.", "You have this is Susan Carter speaking.": the opening
+    misheard, the carrier still says where the name starts. A name that is a sign-off word
+    ("Thanks", "Here") is read as a sign-off after other words, and an opening of letter
+    names ("you a") as a spelling, which wins over words: not varied here."""
+    name = " ".join(parts)
+    assume(not _SIGN_OFF_WORDS.intersection(parts))
+    assume(read("capture_name", f"my name is {name}") == capitalised(name))
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_WORD_OPENINGS), min_size=1, max_size=4)))
+    carrier = data.draw(st.sampled_from(["it's", "this is", "my name is", "the name is"]))
+    after = data.draw(st.sampled_from(["", " speaking", ", thank you"]))
+    text = f"{opening.capitalize()} {carrier} {capitalised(name)}{after}."
+    assert read("capture_name", text) == capitalised(name)
+
+
+@given(st.data(), st.text("0123456789", min_size=3, max_size=8))
+def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, code: str) -> None:
+    """ "You have the order number is 26018.": words with no digit before a carrier are talk,
+    not letters of the code ("you" is no U there)."""
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_OPENINGS), min_size=1, max_size=4)))
+    carrier = data.draw(
+        st.sampled_from(["the order number is", "the code is", "my zip code is", "it's"])
+    )
+    written = data.draw(
+        st.sampled_from([code, "-".join(code), ", ".join(DIGIT_NAMES[int(d)] for d in code)])
+    )
+    text = f"{opening.capitalize()} {carrier} {written}{data.draw(st.sampled_from(_AFTER))}."
+    assert read("capture_digits", text) == code
+
+
+@given(st.data(), st.dates(date(1900, 1, 1), date(2099, 12, 31)), st.dates())
+def test_day_on_month_is_captured_back(data: st.DataObject, day: date, today: date) -> None:
+    """ "the fifth on March 2026": "on" written for the "of" between a day and its month."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(day.day % 10 if day.day // 10 != 1 else 0, "th")
+    said = data.draw(st.sampled_from([ordinal_words(day.day), f"{day.day}{suffix}"]))
+    written = f"the {said} on {_MONTH_NAMES[day.month - 1]} {day.year}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    assert read_date(text, today) == day.isoformat()

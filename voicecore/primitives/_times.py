@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from voicecore.primitives._dates import MONTH_WORDS
-from voicecore.spoken.formatted import clock_figures
+from voicecore.spoken.formatted import clock_figures, hour_homophones
 from voicecore.spoken.number_words import ZERO_DIGITS
 from voicecore.spoken.numbers import cardinal, is_number_word
 
@@ -78,7 +78,7 @@ def parse_time(tokens: Sequence[str]) -> TimeReading:
     a.m./p.m. is said; reason ``no_value_heard`` when there is no time, ``invalid_time``
     for "twenty four fifteen".
     """
-    tokens = clock_figures(tokens)  # "3.30 pm", "830 in the morning"
+    tokens = clock_figures(hour_homophones(tokens, is_number_word))  # "3.30 pm", "for 15pm"
     found: _Clock | None = None
     index = 0
     while index < len(tokens):

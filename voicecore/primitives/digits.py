@@ -17,6 +17,7 @@ from voicecore.spoken.letters import letter_name
 from voicecore.spoken.readback import say_grouped
 from voicecore.spoken.tokens import (
     after_correction,
+    after_last_carrier,
     drop_fillers,
     strip_carrier,
     strip_sign_off,
@@ -53,8 +54,28 @@ def _mostly_digits(tokens: list[str]) -> bool:
 
 
 def spoken_code(text: str) -> str:
-    """The letters and digits said in ``text``, upper-case; other words and symbols dropped."""
+    """The letters and digits said in ``text``, upper-case; other words and symbols dropped.
+
+    Words before a carrier phrase said later ("you have the order number is 26018": Whisper
+    hears "yeah" as "you have") are talk, not code, when they hold no digit and the carrier
+    is followed by digits: "you" would otherwise be the letter U.
+    """
     tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
+    after = after_last_carrier(tokens)
+    before = tokens[: len(tokens) - len(after)]
+    if after and not any(map(_has_digit, before)) and any(map(_has_digit, after)):
+        tokens = after
+    return _code_of(tokens)
+
+
+def _has_digit(token: str) -> bool:
+    """Whether ``token`` says a digit surely: a digit word ("oh" may be a letter) or figure."""
+    return any(char.isdigit() for char in token) or (
+        is_digit_word(token) and token not in ("oh", "o")
+    )
+
+
+def _code_of(tokens: list[str]) -> str:
     o_is_zero = _mostly_digits(tokens)
     tokens = digit_homophones(tokens, functools.partial(is_digit_word, o_is_zero=o_is_zero))
     pieces = compose(tokens, o_is_zero=o_is_zero, nato=True)

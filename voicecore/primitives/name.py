@@ -10,6 +10,7 @@ from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
 from voicecore.spoken.tokens import (
     after_correction,
+    after_last_carrier,
     drop_fillers,
     strip_carrier,
     strip_sign_off,
@@ -110,6 +111,8 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
         if not tokens:
             return Reading(value=None, reason="no_value_heard", certainty=0.0)
         name, certainty = _name_from(tokens)
+        if name is None:  # "but you at it's karen": a misheard opening before a carrier
+            name, certainty = _name_from(after_last_carrier(tokens))
         if name is None:
             return Reading(value=None, reason="invalid_name", certainty=0.0)
         return name_reading(name, certainty)

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from voicecore._json import JsonValue
 from voicecore.capture import CapturePrimitive, KeypadCaptureParams, Reading
-from voicecore.spoken.formatted import digit_homophones
+from voicecore.spoken.formatted import digit_homophones, scale_homophones
 from voicecore.spoken.numbers import NumberSpan, decimal_string, find_numbers, is_number_word
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 
@@ -56,7 +56,8 @@ class CaptureNumber(CapturePrimitive[CaptureNumberParams]):
 
     def read(self, text: str, params: CaptureNumberParams, partial: str | None) -> Reading:
         """Read the number in ``text``; ``partial`` is unused (a number is said whole)."""
-        tokens = _last_correction(after_correction(drop_fillers(words(text))))
+        said = scale_homophones(drop_fillers(words(text)))  # "for hundred": four hundred
+        tokens = _last_correction(after_correction(said))
         if len(tokens) == 1:  # "For.": a number was asked for, so a homophone says it
             tokens = digit_homophones(tokens, is_number_word)
         values = _distinct_values(find_numbers(tokens))

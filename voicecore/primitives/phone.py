@@ -14,7 +14,7 @@ from pydantic import field_validator
 from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
-from voicecore.spoken.formatted import digit_homophones
+from voicecore.spoken.formatted import DIGIT_HOMOPHONES, digit_homophones
 from voicecore.spoken.phone_written import names_another_number, written_phones
 from voicecore.spoken.tokens import (
     after_correction,
@@ -188,7 +188,18 @@ def _heard(text: str, region: str) -> _Heard:
     found = written_phones(text)
     if found:
         chosen = found[-1] if has_correction(words(text)) else found[0]
-        return _Heard(chosen.digits, chosen.extension)
+        written = _Heard(chosen.digits, chosen.extension)
+        if _parse(written.digits, region) is not None:
+            return written
+        # "is to 127424904": a homophone the figure left out
+        tokens = _phone_tokens(after_correction(drop_fillers(words(text))))
+        said = _digits_among_words(tokens, region)
+        return said if said.digits else written
+    return _said(text, region)
+
+
+def _said(text: str, region: str) -> _Heard:
+    """The number said in ``text`` when no valid written one is in it."""
     said = drop_fillers(words(text))
     corrected = after_correction(said)
     if _introduces_another_number(corrected):
@@ -204,6 +215,32 @@ def _heard(text: str, region: str) -> _Heard:
         return _Heard("".join(tokens))
     if tokens and all(map(_is_phone_digit, tokens)):  # "6, 1, 7, double 5, ..."
         return _best_spoken(tokens, region)
+    return _digits_among_words(tokens, region)
+
+
+def _digits_among_words(tokens: list[str], region: str) -> _Heard:
+    """Written digits among words ("It's a 5-1-2, 4-0-6, ...", "404, 8, 9, ..., thank you"):
+    the digits said in one stretch, words before and after it being talk the carrier and
+    sign-off lists do not know (a "uh" written "a", a misheard "is"). A homophone of a digit
+    just before the stretch ("is to 127424904": "two one two ...") is read as one when only
+    that makes a valid number. Kept only when valid: "account 12345678" is no phone number.
+    Read plainly, without the search for tens read apart: an ASR that writes figures writes
+    "fifty five" as 55; so at most two more parses.
+    """
+    at = [index for index, token in enumerate(tokens) if _is_phone_digit(token)]
+    if not at:
+        return _Heard("")
+    first, last = at[0], at[-1] + 1
+    stretch = tokens[first:last]
+    if all(_is_phone_digit(token) or token in _CONNECTORS for token in stretch):
+        heard = _spoken(stretch)
+        if _parse(heard.digits, region) is not None:
+            return heard
+        before = tokens[first - 1] if first else ""
+        if before in DIGIT_HOMOPHONES:
+            heard = _spoken([DIGIT_HOMOPHONES[before], *stretch])
+            if _parse(heard.digits, region) is not None:
+                return heard
     return _Heard("")
 
 

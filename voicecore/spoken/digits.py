@@ -17,6 +17,8 @@ __all__ = ["digit_run", "is_digit_word", "mergeable_tens", "say_digits"]
 # In a digit run zero is also "oh" ("four oh five"); the letter "o" only with ``o_is_zero``.
 _UNITS = UNITS | {"oh": 0}
 _WRITTEN = re.compile(r"^\+?\d+$", re.ASCII)
+# Digits written as one figure, or grouped by hyphens or dots ("919", "3-2", "9.1").
+_FIGURE_RUN = re.compile(r"^\d(?:[-.]?\d)+$", re.ASCII)
 
 
 def is_digit_word(token: str, *, o_is_zero: bool = False) -> bool:
@@ -90,11 +92,20 @@ class _Reader:
         return True
 
     def _repeat(self, token: str) -> bool:
-        """ "double five" -> 55, "triple seven" -> 777."""
-        unit = _unit(self.peek(1), self.o_is_zero)
-        if token not in REPEATS or unit is None:
+        """ "double five" -> 55, "triple seven" -> 777; "double 919" or "double 9-1-9"
+        -> 9919: a formatting ASR joins the digits said after "double nine" into one figure,
+        so the repeat is of the figure's first digit."""
+        following = self.peek(1) or ""
+        unit = _unit(following, self.o_is_zero)
+        if token not in REPEATS:
             return False
-        self.digits.append(str(unit) * REPEATS[token])
+        if unit is not None:
+            self.digits.append(str(unit) * REPEATS[token])
+        elif _FIGURE_RUN.match(following):
+            figure = re.sub(r"\D", "", following)
+            self.digits.append(figure[0] * REPEATS[token] + figure[1:])
+        else:
+            return False
         self.index += 2
         return True
 

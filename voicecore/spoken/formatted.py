@@ -12,8 +12,16 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
   combine as number words do (``numbers.cardinal`` and ``numbers.spoken_number``);
 - "1230 in the afternoon", "830 am", "3.30 pm": a clock without its colon (``clock_figures``,
   in the time reader);
+- "54,000, 500": a figure ending in "000" leaves room after it as "thousand" does
+  (``numbers.cardinal``); "June 24, 20, 26", "May 24, 25": a year in two figures, a figure
+  day (``numbers.year``, the date reader);
+- "10 10", "5 15pm": an hour and its minutes as two figures (``clock_figures``);
 - "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
-  phone, code and number readers);
+  phone, code and number readers); before a scale word ("for hundred",
+  ``scale_homophones``); as the hour before minutes that cannot be one ("for 15pm",
+  ``hour_homophones``); just before the digits of a phone number when only that makes it
+  valid ("is to 127424904", the phone reader);
+- "double 919216": the digits said after "double nine" joined into one figure (``digits``);
 - "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
 - "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
 
@@ -30,7 +38,9 @@ __all__ = [
     "DIGIT_HOMOPHONES",
     "clock_figures",
     "digit_homophones",
+    "hour_homophones",
     "hyphen_spelled",
+    "scale_homophones",
 ]
 
 _HYPHEN_SPELLED = re.compile(r"[a-z](?:-[a-z])+")
@@ -70,12 +80,33 @@ def _clock(hour: str, minutes: str, meridiem: str | None) -> str | None:
     return f"{int(hour)}:{minutes}{meridiem or ''}"
 
 
+_HOUR_FIGURE = re.compile(r"[1-9]|1[0-2]")
+_MINUTE_FIGURE = re.compile(r"[0-5][0-9]((?:[ap])\.?m\.?)?")
+
+
+def _figure_pairs(tokens: Sequence[str]) -> list[str]:
+    """An hour and its minutes written as two figures ("10 10", "5 15pm": "ten ten", "five
+    fifteen p m") joined as a clock, as the words would be read."""
+    result: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = tokens[index : index + 2]
+        if len(pair) == 2 and _HOUR_FIGURE.fullmatch(pair[0]) and _MINUTE_FIGURE.fullmatch(pair[1]):
+            result.append(f"{pair[0]}:{pair[1]}")
+            index += 2
+        else:
+            result.append(tokens[index])
+            index += 1
+    return result
+
+
 def clock_figures(tokens: Sequence[str]) -> list[str]:
     """Clock times written without a colon, with one: "3.30" -> "3:30" always (a time is
     expected), "1230" / "830" -> "12:30" / "8:30" when a.m., p.m. or a period of the day
-    follows ("830 in the morning"), so a bare "2024" is never read as a time."""
-    result = list(tokens)
-    for index, token in enumerate(tokens):
+    follows ("830 in the morning"), so a bare "2024" is never read as a time; "10 10" ->
+    "10:10"."""
+    result = _figure_pairs(tokens)
+    for index, token in enumerate(list(result)):
         dotted = _DOTTED_CLOCK.fullmatch(token)
         run = _RUN_CLOCK.fullmatch(token) if dotted is None else None
         if run is not None and len(token) > 2 and (run[3] or _said_as_time(tokens, index)):
@@ -135,3 +166,41 @@ def _read_run(
         open_right = index < end - 1 or end == len(tokens)
         if open_left and open_right:
             result[index] = DIGIT_HOMOPHONES[tokens[index]]
+
+
+#: Scale words that need a number before them: "for hundred" is "four hundred", as no
+#: ordinary phrase puts "for" or "to" straight before a singular scale ("for a hundred").
+_SCALES = frozenset(["hundred", "thousand", "million", "billion"])
+
+
+def scale_homophones(tokens: Sequence[str]) -> list[str]:
+    """Homophones of digits straight before a scale word read as the digit ("for hundred
+    seventy-one" -> "four hundred ..."), where a number is expected."""
+    following = [*tokens[1:], ""][: len(tokens)]
+    return [
+        DIGIT_HOMOPHONES[token] if token in DIGIT_HOMOPHONES and after in _SCALES else token
+        for token, after in zip(tokens, following, strict=True)
+    ]
+
+
+_MINUTES_FIGURE = re.compile(r"([1-5][0-9])((?:[ap])\.?m\.?)?")
+_DIGIT_VALUES = {"one": 1, "two": 2, "four": 4, "eight": 8}
+
+
+def hour_homophones(tokens: Sequence[str], is_number: Callable[[str], bool]) -> list[str]:
+    """An hour heard as a homophone before its minutes ("for 15pm", "to 45 in the morning":
+    "four fifteen p m", "two forty five"), read as the clock: only when the figure cannot be
+    the hour itself (13 to 59 with a.m., p.m. or a period of the day said), and no number
+    comes before the homophone ("from 9 to 17 in the evening" stays a range)."""
+    result = list(tokens)
+    for index, token in enumerate(tokens[:-1]):
+        minutes = _MINUTES_FIGURE.fullmatch(tokens[index + 1])
+        if token not in DIGIT_HOMOPHONES or minutes is None or int(minutes[1]) < 13:
+            continue
+        if index and is_number(tokens[index - 1]):
+            continue
+        if minutes[2] or _said_as_time(tokens, index + 1):
+            hour = _DIGIT_VALUES[DIGIT_HOMOPHONES[token]]
+            result[index] = ""
+            result[index + 1] = f"{hour}:{minutes[1]}{minutes[2] or ''}"
+    return [token for token in result if token]

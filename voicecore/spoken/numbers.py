@@ -69,12 +69,16 @@ _RUN_OPENERS = frozenset(["minus", "negative", "point"])
 _WRITTEN_NUMBER = re.compile(r"^[-+]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 _WRITTEN_ORDINAL = re.compile(r"^([0-9]+)(?:st|nd|rd|th)$")
 _DIGITS = re.compile(r"^[0-9]+$")
+# A year said in two pairs ("twenty twenty six") that a formatting ASR wrote as two figures.
+_YEAR_HALVES = (re.compile(r"^[1-9][0-9]$"), re.compile(r"^[0-9]{2}$"))
 # Runs longer than this are not one number a caller says; bounding them bounds the work.
 _MAX_RUN = 48
 #: Significant digits a value may have: the default decimal precision, so nothing rounds it.
 MAX_DIGITS = 28
 # Working precision: a value of MAX_DIGITS digits plus a fraction or a sign stays exact.
 _WORK_PRECISION = 2 * MAX_DIGITS
+#: A figure ending in this many zeros or more leaves room after it, as "thousand" does.
+_THOUSANDS_ZEROS = 3
 _FIGURE = re.compile(r"^(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[1-9][0-9]*)$")
 _SCALE_VALUES: dict[str, int] = {
     "hundred": 100,
@@ -194,7 +198,8 @@ def _mixed_cardinal(words: Sequence[str]) -> int | None:
 
     A number adds to the group said since the last scale, if it is below what may still be
     added there (anything at first; below 100 after "hundred", below the scale after a
-    bigger one, a unit after a tens word, nothing after a figure, unit or teen); "hundred"
+    bigger one, a unit after a tens word, below its thousands after a figure ending in
+    "000", nothing after another figure, a unit or teen); "hundred"
     multiplies a group from 1 to 999 that has no hundred yet ("12 hundred", "250 hundred");
     a bigger scale multiplies the group; a group must stay below the scale said before it;
     "and" may follow a scale only. So "12 hundred and fifty"
@@ -228,8 +233,17 @@ def _mixed_cardinal(words: Sequence[str]) -> int | None:
                 return None
             group += number
             after_tens = word in TENS
-            room = 10 if after_tens else 0
+            room = 10 if after_tens else _room_after(word)
     return total + group if total + group > 0 else None
+
+
+def _room_after(word: str) -> int:
+    """What may still be added after ``word`` in a cardinal: below its thousands for a figure
+    that ends in three zeros or more ("54,000, 500": "fifty four thousand, five hundred"
+    as a formatting ASR splits it at the pause), nothing after any other figure or word."""
+    figure = word.replace(",", "")
+    zeros = len(figure) - len(figure.rstrip("0"))
+    return 10**zeros if _FIGURE.match(word) and zeros >= _THOUSANDS_ZEROS else 0
 
 
 def _counting_number(word: str, after_tens: bool) -> int | None:
@@ -265,11 +279,14 @@ def _pair(tokens: Sequence[str]) -> int | None:
 def year(tokens: Sequence[str]) -> int | None:
     """A year from 1000 to 2999 as callers say it, or None.
 
-    "twenty twelve", "nineteen oh five", "nineteen hundred", "two thousand and nine", "2012".
+    "twenty twelve", "nineteen oh five", "nineteen hundred", "two thousand and nine", "2012",
+    and "20 26" (the two pairs of "twenty twenty six" as a formatting ASR writes them).
     """
     words = _split_hyphens(tokens)
     if len(words) == 1 and _DIGITS.match(words[0]) and len(words[0]) == 4:
         value: int | None = int(words[0])
+    elif len(words) == 2 and all(h.match(w) for h, w in zip(_YEAR_HALVES, words, strict=True)):
+        value = int(words[0]) * 100 + int(words[1])
     elif (
         len(words) >= 2 and (words[0] in TEENS or words[0] in TENS) and words[1] not in SMALL_SCALES
     ):

@@ -13,6 +13,7 @@ from voicecore.spoken.numbers import is_number_word
 
 __all__ = [
     "after_correction",
+    "after_last_carrier",
     "drop_fillers",
     "has_correction",
     "replaced_by_correction",
@@ -281,6 +282,27 @@ def strip_carrier(tokens: list[str]) -> list[str]:
             break
         start = match.end()
     return text[start:].split()
+
+
+_OPENING_WORD = re.compile(rf"{_YES_WORDS}(?: |$)")
+
+
+def after_last_carrier(tokens: list[str]) -> list[str]:
+    """What follows the last carrier phrase said after other words ("but you at it's karen",
+    "you have this is susan carter": an ASR misheard the opening, the carrier still marks
+    where the value starts); [] when no such carrier is followed by words. An opening word
+    alone ("yeah", "so", "and") is no carrier here: it says nothing about what follows.
+    """
+    text = " ".join(tokens)
+    starts = [match.end() for match in re.finditer(" ", text)]
+    for start in reversed(starts):
+        match = _CARRIER.match(text, start)
+        if match is None or _OPENING_WORD.fullmatch(match.group()):
+            continue
+        rest = strip_carrier(text[start:].split())
+        if rest:
+            return rest
+    return []
 
 
 def strip_sign_off(tokens: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ such output keep reading as before.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from tests._cases import cases
@@ -21,6 +22,9 @@ def value_of(objective_type: str, text: str) -> str | None:
     value: str | None = primitive.read(text, params, None).value
     return value
 
+
+_TODAY = date.today()
+_NEXT_MARCH_5TH = date(_TODAY.year + (_TODAY > date(_TODAY.year, 3, 5)), 3, 5).isoformat()
 
 FORMATTED = [
     ("capture_phone", "6, 1, 7, double 5, 5, 0, 1, 2, 3.", "+16175550123"),
@@ -44,6 +48,21 @@ FORMATTED = [
     ("capture_name", "My name is SARAH.", "Sarah"),
     ("capture_digits", "KL-358", "KL358"),
     ("capture_digits", "My code is KL-358.", "KL358"),
+    ("capture_phone", "It's a 5-1-2, 4-0-6, 7-3-9-6.", "+15124067396"),
+    ("capture_phone", "Okay, yeah, it's 404, 8, 9, 4, 0, 7, 1, 5, thank you.", "+14048940715"),
+    ("capture_phone", "The next number in 3, 1, 2, 6, 5, 0, 7, 9, 0, 4.", "+13126507904"),
+    ("capture_phone", "My cell is 646, double 919216, thank you.", "+16469919216"),
+    ("capture_digits", "Pin is 6-1 double 3-2.", "61332"),
+    ("capture_digits", "double 32", "332"),
+    ("capture_number", "I think it's 54,000, 500.", "54500"),
+    ("capture_number", "2000 5", "2005"),
+    ("capture_time", "Oh, a 10 10 o-m.", "10:10"),
+    ("capture_time", "5 15pm", "17:15"),
+    ("capture_date", "The appointment is on June 24, 20, 26, please.", "2026-06-24"),
+    ("capture_date", "July 2 20 26.", "2026-07-02"),
+    ("capture_date", "Let's do May 24, 25.", "2025-05-24"),
+    ("capture_date", "July 2 26", "2026-07-02"),
+    ("capture_date", "It's the fifth on March 20, 20, 20 pigs.", f"{_NEXT_MARCH_5TH}"),
 ]
 
 MISHEARD = [
@@ -58,6 +77,14 @@ MISHEARD = [
     ("capture_name", "see h e n", "Chen"),
     ("capture_name", "bee r o w n", "Brown"),
     ("capture_digits", "see are why 5", "CRY5"),
+    ("capture_phone", "So my number is to 127424904 thank you.", "+12127424904"),
+    ("capture_number", "For hundred seventy-one please.", "471"),
+    ("capture_name", "But you at it's Karen.", "Karen"),
+    ("capture_digits", "You have the order number is 26018.", "26018"),
+    ("capture_name", "You have this is Susan Carter speaking.", "Susan Carter"),
+    ("capture_time", "I'm out for 15pm.", "16:15"),
+    ("capture_time", "I'd like to 45 in the morning.", "02:45"),
+    ("capture_phone", "Okay, it's up to 0, 6, 7, 1, 8, 2, 3, 4, 1.", "+12067182341"),
     ("capture_digits", "tea you 5", "TU5"),
 ]
 
@@ -66,8 +93,25 @@ ORDINARY = [
     ("capture_phone", "send it to 415 555 0182", "+14155550182"),
     ("capture_digits", "b for boy 1 2 3", "B123"),
     ("capture_number", "I need for tickets", None),
+    ("capture_phone", "account 12345678 thanks", None),
+    ("capture_number", "for a hundred", "100"),
+    ("capture_name", "what is it", None),
+    ("capture_digits", "it's 1 2 3 my code is 4 5 6", "123456"),
+    ("capture_digits", "you have the code is a b c", "UABC"),
+    ("capture_name", "is it you and", None),
+    ("capture_name", "but you at it's", None),
+    ("capture_number", "20 4", "204"),
+    ("capture_number", "1,500 20", "150020"),
+    ("capture_time", "for 10 pm", "22:00"),
+    ("capture_time", "from 9 to 17 in the evening", "17:00"),
+    ("capture_time", "for 15 minutes at 3 pm", "15:00"),
+    ("capture_phone", "send it to 415 555 0182 please", "+14155550182"),
+    ("capture_phone", "it's to 555 0182", None),
+    ("capture_phone", "it's up to 555 0182", None),
+    ("capture_phone", "call 415 then ask for 5550182", None),
     ("capture_number", "five to ten", None),
     ("capture_time", "2024", None),
+    ("capture_date", "march twenty twenty", None),
     ("capture_email", "jenny and yahoo", None),
     ("capture_email", "Dotson at gmail dot com", "dotson@gmail.com"),
     ("capture_email", "David Dotley at gmail dot com", "daviddotley@gmail.com"),

@@ -34,6 +34,17 @@ def _day_number(tokens: Sequence[str]) -> int | None:
     return value if value is not None and 1 <= value <= 31 else None
 
 
+# "of" between a day and its month; ASRs write "on" for it ("the fifth on March"), which
+# says nothing else there: a month follows it only in such a date.
+_OF = frozenset(["of", "on"])
+
+
+def _ordinal_or_figure(tokens: Sequence[str]) -> bool:
+    """Whether a day is said as an ordinal ("twenty fourth", "24th") or written as a figure
+    ("May 24"): formatting ASRs drop the ordinal's suffix, so a figure may be one."""
+    return ordinal(tokens) is not None or (len(tokens) == 1 and tokens[0].isdigit())
+
+
 def _trailing_year(
     tokens: Sequence[str], index: int, said: _DaySaid, ctx: Context
 ) -> tuple[int | None, int]:
@@ -69,7 +80,7 @@ def month_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None
         day = _day_number(run[:split])
         if day is None:
             continue
-        said, rest = _DaySaid(month, day, ordinal(run[:split]) is not None), run[split:]
+        said, rest = _DaySaid(month, day, _ordinal_or_figure(run[:split])), run[split:]
         year_ = _year_after(rest, said, ctx) if rest else None
         if rest and year_ is None:
             continue
@@ -88,7 +99,7 @@ def day_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None:
     inside_a_run = start == index and index > 0 and ctx.number_words[index - 1]
     if end == start or inside_a_run:
         return None
-    after = skip(tokens, end, frozenset(["of"]))
+    after = skip(tokens, end, _OF)
     month = MONTHS.get(tokens[after]) if after < len(tokens) else None
     alone = start > index or (index == 0 and end == len(tokens))
     if month is None and not alone:
@@ -98,7 +109,8 @@ def day_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None:
         return None
     is_ordinal = ordinal(tokens[start:end]) is not None
     if month is not None:
-        year_, stop = _trailing_year(tokens, after + 1, _DaySaid(month, day, is_ordinal), ctx)
+        said = _DaySaid(month, day, _ordinal_or_figure(tokens[start:end]))
+        year_, stop = _trailing_year(tokens, after + 1, said, ctx)
         return with_day(month, day, year_, ctx), stop
     if not is_ordinal:
         return None
