@@ -14,6 +14,7 @@ __all__ = [
     "Case",
     "Hypothesis",
     "Transcript",
+    "card_value",
     "load_cases",
     "load_transcripts",
 ]
@@ -78,6 +79,14 @@ class Transcript:
             Hypothesis(str(h["text"]), float(h["confidence"])) for h in data.get("nbest", [])
         )
         return cls(str(data["case"]), str(data["voice"]), str(data["asr"]), nbest)
+
+
+def card_value(number: str, expiry: str = "", cvv: str = "") -> str:
+    """A card's value as a case writes it and the pipeline compares it: the number, the expiry
+    (``MM/YY``) and the CVV, those given, space-separated ("4111111111111111 04/27 123"). The
+    service gives the number in ``data.value`` and the others in ``data.expiry`` and
+    ``data.cvv``: a card is right only when all its parts are."""
+    return " ".join(part for part in (number, expiry, cvv) if part)
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:

@@ -24,12 +24,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.audio.cases import Case, Transcript, load_cases, load_transcripts
-from benchmarks.audio.score import CONFIDENT, auroc, held_out, turn_params
+from benchmarks.audio.cases import Case, Transcript, card_value, load_cases, load_transcripts
+from benchmarks.audio.score import CONFIDENT, auroc, held_out, turn_params, value_of
 from voicecore.capture import CapturePrimitive, InMemoryCaptureStore, Vote, hypotheses, rank
 from voicecore.capture._confidence import calibrated, logit
 from voicecore.primitive import Primitive, PrimitiveContext
 from voicecore.primitives import builtin_primitives
+from voicecore.primitives._card_parts import CardParts
+from voicecore.primitives.card import CaptureCard
 from voicecore.spoken.yesno import Answer, understand
 
 __all__ = ["Example", "Model", "examples", "fit", "main"]
@@ -78,16 +80,25 @@ def _scored(primitive: Primitive[Any], params: Any) -> tuple[str, float] | None:
         for h, key, c in zip(heard, keys, certainties, strict=True)
     ]
     ranked = rank(votes)
-    return (ranked[0].key, ranked[0].confidence) if ranked else None
+    return (_shown(primitive, ranked[0].key), ranked[0].confidence) if ranked else None
 
 
-async def _served(primitive: Primitive[Any], params: Any) -> tuple[Any, float]:
+def _shown(primitive: Primitive[Any], key: str) -> str:
+    """A reading's value as the cases write it: a card's is sealed (a token), opened here
+    into its number, expiry and CVV (``cases.card_value``)."""
+    if not isinstance(primitive, CaptureCard):
+        return key
+    parts = CardParts.from_sealed_text(str(primitive.open_record({"value": key})["value"]))
+    return card_value(parts.number, parts.expiry.written if parts.expiry else "", parts.cvv)
+
+
+async def _served(primitive: Primitive[Any], params: Any) -> tuple[str | None, float]:
     async def emit(event_type: str, payload: Any) -> int:
         return 0
 
     context = PrimitiveContext(primitive.name, "0" * 32, emit, InMemoryCaptureStore())
     result = await primitive.execute(params, context)
-    return result.data.get("value"), result.confidence
+    return value_of(primitive.name, result.data), result.confidence
 
 
 def examples(cases: Sequence[Case], transcripts: Sequence[Transcript]) -> list[Example]:

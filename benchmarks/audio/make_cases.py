@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.audio.cases import CASES_FILE, Case
+from benchmarks.audio.cases import CASES_FILE, Case, card_value
 
 __all__ = ["build", "main"]
 
@@ -333,6 +333,293 @@ def _confirm(rng: random.Random) -> Case:
     return Case("", "confirm", said, "yes" if yes else "no")
 
 
+def _cents_pair(cents: int) -> str:
+    """The two figures after the whole units of a price: "oh five", "fifty"."""
+    return f"oh {_ONES[cents]}" if cents < 10 else words(cents)
+
+
+def _amount(rng: random.Random) -> Case:
+    shape = rng.randrange(7)
+    if shape == 0:  # a price in two groups: "twelve fifty"
+        whole, cents = rng.randrange(2, 100), rng.choice([25, 50, 75, 95, 99, 10, 40, 5])
+        said = f"{words(whole)} {_cents_pair(cents)}"
+    elif shape == 1:  # "a hundred and five dollars and ten cents"
+        whole, cents = rng.randrange(100, 1000), rng.randrange(1, 100)
+        hundreds, rest = divmod(whole, 100)
+        lead = "a hundred" if hundreds == 1 and rng.random() < 0.6 else f"{_ONES[hundreds]} hundred"
+        said = f"{lead}{f' and {words(rest)}' if rest else ''} dollars and {words(cents)} cents"
+    elif shape == 2:  # whole dollars, sometimes "bucks"
+        whole, cents = rng.randrange(5, 500), 0
+        said = f"{words(whole)} {rng.choice(['dollars', 'dollars', 'bucks'])}"
+    elif shape == 3:  # "fifteen dollars and ninety nine cents", "twelve dollars fifty"
+        whole, cents = rng.randrange(2, 100), rng.randrange(10, 100)
+        joiner = rng.choice([" and ", " "])
+        tail = rng.choice([" cents", ""]) if joiner == " " else " cents"
+        said = f"{words(whole)} dollars{joiner}{words(cents)}{tail}"
+    elif shape == 4:  # cents only
+        whole, cents = 0, rng.randrange(10, 100)
+        said = f"{words(cents)} cents"
+    elif shape == 5:  # thousands: "two thousand five hundred dollars", "twelve hundred dollars"
+        whole, cents = rng.randrange(11, 60) * 100, 0
+        if whole % 1000 and whole < 2000 and rng.random() < 0.6:
+            said = f"{words(whole // 100)} hundred dollars"
+        else:
+            said = f"{words(whole)} dollars"
+    else:  # a bare number: the currency is the application's
+        whole, cents = rng.randrange(20, 1000), 0
+        said = words(whole)
+    carriers = [
+        "",
+        "it's ",
+        "the total is ",
+        "i'd like to pay ",
+        "um, ",
+        "let's do ",
+        "put down ",
+        "the amount is ",
+        "i can pay ",
+    ]
+    text = _say(rng, carriers, said, ["", "", " please", " today"])
+    return Case("", "capture_amount", text, f"{whole}.{cents:02d}")
+
+
+# Option sets a caller is offered: (id, label, synonyms) each, and what callers call them.
+_CHOICES: list[list[tuple[str, str, list[str]]]] = [
+    [
+        ("small", "small", ["little", "kids size"]),
+        ("medium", "medium", ["regular"]),
+        ("large", "large", ["big", "extra big"]),
+    ],
+    [
+        ("billing", "billing", ["my bill", "payments"]),
+        ("support", "technical support", ["tech support", "help with my internet"]),
+        ("sales", "sales", ["buy something", "new service"]),
+    ],
+    [
+        ("standard", "standard shipping", ["regular shipping"]),
+        ("express", "express shipping", ["two day"]),
+        ("overnight", "overnight", ["next day"]),
+    ],
+    [
+        ("morning", "morning", ["before noon"]),
+        ("afternoon", "afternoon", ["after lunch"]),
+        ("evening", "evening", ["after work"]),
+    ],
+    [
+        ("coffee", "coffee", []),
+        ("tea", "tea", ["green tea"]),
+        ("juice", "orange juice", ["o j"]),
+        ("water", "water", ["sparkling water"]),
+    ],
+    [
+        ("checking", "checking account", ["checking"]),
+        ("savings", "savings account", ["savings"]),
+    ],
+    [
+        ("red", "red", []),
+        ("blue", "blue", ["navy"]),
+        ("green", "green", []),
+        ("black", "black", []),
+    ],
+]
+_PLACES = ["first", "second", "third", "fourth"]
+#: Option sets (by their first id) whose labels take no article.
+_BARE = frozenset({"billing"})
+
+
+def _choice(rng: random.Random) -> Case:
+    offered = rng.choice(_CHOICES)
+    index = rng.randrange(len(offered))
+    option_id, label, synonyms = offered[index]
+    shape = rng.randrange(4)
+    # "the large", "the morning"; but "billing", "technical support" are said bare, as are
+    # the synonyms ("my bill", "next day").
+    article = ["", "the "] if offered[0][0] not in _BARE else [""]
+    if shape == 1 and synonyms:
+        said = rng.choice(synonyms)
+    elif shape == 2:  # by place
+        if index == len(offered) - 1 and rng.random() < 0.5:
+            said = rng.choice(["the last one", "the last option"])
+        else:
+            said = rng.choice([f"the {_PLACES[index]} one", f"number {_ONES[index + 1]}"])
+    else:
+        said = rng.choice(article) + label
+    carriers = ["", "i'll take ", "uh ", "i want ", "let's go with ", "i'd like ", "um, "]
+    text = _say(rng, carriers, said, ["", "", " please"])
+    options = [
+        {"id": oid, "label": olabel, "synonyms": osynonyms} for oid, olabel, osynonyms in offered
+    ]
+    return Case("", "capture_choice", text, option_id, {"options": options})
+
+
+# Streets (said, postal), suffixes (said, postal), units and places with their ZIP codes.
+_STREETS = [
+    ("main", "Main"),
+    ("oak", "Oak"),
+    ("maple", "Maple"),
+    ("elm", "Elm"),
+    ("park", "Park"),
+    ("washington", "Washington"),
+    ("lake", "Lake"),
+    ("cedar", "Cedar"),
+    ("pine", "Pine"),
+    ("lincoln", "Lincoln"),
+    ("hill", "Hill"),
+    ("forty second", "42nd"),
+    ("third", "3rd"),
+]
+_SUFFIXES = [
+    ("street", "St"),
+    ("avenue", "Ave"),
+    ("road", "Rd"),
+    ("drive", "Dr"),
+    ("lane", "Ln"),
+    ("boulevard", "Blvd"),
+    ("court", "Ct"),
+    ("way", "Way"),
+    ("place", "Pl"),
+]
+_DIRECTIONS = [("north", "N"), ("south", "S"), ("east", "E"), ("west", "W")]
+_PLACES_ZIP = [
+    ("springfield", "illinois", "Springfield", "IL", "62704"),
+    ("san francisco", "california", "San Francisco", "CA", "94107"),
+    ("austin", "texas", "Austin", "TX", "78701"),
+    ("seattle", "washington", "Seattle", "WA", "98101"),
+    ("denver", "colorado", "Denver", "CO", "80202"),
+    ("portland", "oregon", "Portland", "OR", "97205"),
+    ("boston", "massachusetts", "Boston", "MA", "02108"),
+    ("chicago", "illinois", "Chicago", "IL", "60614"),
+    ("miami", "florida", "Miami", "FL", "33130"),
+    ("phoenix", "arizona", "Phoenix", "AZ", "85004"),
+    ("columbus", "ohio", "Columbus", "OH", "43215"),
+    ("atlanta", "georgia", "Atlanta", "GA", "30303"),
+    ("nashville", "tennessee", "Nashville", "TN", "37203"),
+    ("madison", "wisconsin", "Madison", "WI", "53703"),
+]
+
+
+def _house_said(number: int, rng: random.Random) -> str:
+    """A house number as people say it: "one twenty three", "twenty one oh five", "fifteen
+    hundred", or figure by figure."""
+    if number < 100:
+        return words(number)
+    if rng.random() < 0.2:
+        return _digit_run(str(number), rng)
+    head, pair = divmod(number, 100)
+    if pair == 0:
+        return f"{words(head)} hundred"
+    return f"{words(head)} {_cents_pair(pair)}"
+
+
+def _address(rng: random.Random) -> Case:
+    shape = rng.randrange(3)
+    number = (rng.randrange(1, 100), rng.randrange(100, 1000), rng.randrange(1000, 9999))[shape]
+    street_said, street = rng.choice(_STREETS)
+    suffix_said, suffix = rng.choice(_SUFFIXES)
+    said = f"{_house_said(number, rng)} "
+    postal = f"{number} "
+    if rng.random() < 0.2:
+        direction_said, direction = rng.choice(_DIRECTIONS)
+        said += f"{direction_said} "
+        postal += f"{direction} "
+    said += f"{street_said} {suffix_said}"
+    postal += f"{street} {suffix}"
+    unit_shape = rng.randrange(5)
+    if unit_shape == 0:
+        floor, letter = rng.randrange(1, 10), rng.choice("abcd")
+        said += f" apartment {_ONES[floor]} {letter}"
+        postal += f" Apt {floor}{letter.upper()}"
+    elif unit_shape == 1:
+        suite = rng.choice([100, 200, 210, 300, 450])
+        said += f" suite {words(suite)}"
+        postal += f" Ste {suite}"
+    elif unit_shape == 2:
+        unit = rng.randrange(2, 20)
+        said += f" unit {words(unit)}"
+        postal += f" Unit {unit}"
+    city_said, state_said, city, state, zip_code = rng.choice(_PLACES_ZIP)
+    comma = rng.choice([", ", " "])
+    said += f"{comma}{city_said} {state_said} {_digit_run(zip_code, rng)}"
+    postal += f", {city}, {state} {zip_code}"
+    carriers = [
+        "",
+        "it's ",
+        "i live at ",
+        "my address is ",
+        "uh ",
+        "sure, it's ",
+        "the address is ",
+    ]
+    text = _say(rng, carriers, said, ["", "", " thanks"])
+    return Case("", "capture_address", text, postal)
+
+
+def _luhn_completed(body: str) -> str:
+    """``body`` with the check digit that makes it pass the Luhn check."""
+    total = 0
+    for index, char in enumerate(reversed(body)):
+        digit = int(char) * (1 if index % 2 else 2)
+        total += digit - 9 if digit > 9 else digit
+    return body + str(-total % 10)
+
+
+# Synthetic card numbers: random digits in the Visa, Mastercard and American Express IIN ranges
+# with a Luhn check digit, made up for this benchmark (no real card's, by design; their digits in
+# cases.jsonl and transcripts.jsonl are test data, never a caller's). (prefix, length, groups,
+# CVV length) each.
+_CARD_SHAPES = [
+    ("4", 16, (4, 4, 4, 4), 3),
+    ("4", 16, (4, 4, 4, 4), 3),
+    ("5", 16, (4, 4, 4, 4), 3),
+    ("2", 16, (4, 4, 4, 4), 3),
+    ("3", 15, (4, 6, 5), 4),
+]
+
+
+def _card_number(rng: random.Random, prefix: str, length: int) -> str:
+    if prefix == "5":
+        prefix = str(rng.randrange(51, 56))
+    elif prefix == "2":
+        prefix = str(rng.randrange(2221, 2721))
+    elif prefix == "3":
+        prefix = rng.choice(["34", "37"])
+    body = prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix) - 1))
+    return _luhn_completed(body)
+
+
+def _card(rng: random.Random) -> Case:
+    prefix, length, groups, cvv_length = rng.choice(_CARD_SHAPES)
+    number = _card_number(rng, prefix, length)
+    said_groups, start = [], 0
+    for size in groups:
+        said_groups.append(_digit_run(number[start : start + size], rng))
+        start += size
+    month, year = rng.randrange(1, 13), rng.randrange(2027, 2032)
+    if rng.random() < 0.5:
+        expiry_said = f"{_digit_run(f'{month:02d}', rng)} {words(year - 2000)}"
+    else:
+        expiry_said = f"{_MONTHS[month - 1]} {words(year - 2000)}"
+    with_cvv = rng.random() < 0.75
+    cvv = "".join(str(rng.randrange(10)) for _ in range(cvv_length)) if with_cvv else ""
+    lead = rng.choice(["", "", "it's ", "the card number is ", "okay it's ", "card number "])
+    text = f"{rng.choice(_FILLERS)}{lead}{', '.join(said_groups)}"
+    text += rng.choice([", expires ", " expiration ", ", expiry date ", ", valid through "])
+    text += expiry_said
+    if with_cvv:
+        label = rng.choice(["security code", "the security code is", "cvv", "and the cvv is"])
+        text += f", {label} {_digit_run(cvv, rng)}"
+    params: dict[str, object] = {
+        "reference_date": REFERENCE_DATE,
+        # The digits are shown only in the response that completes a card capture: so one
+        # turn completes it, and the turn's value (number, expiry, CVV) is scored.
+        "require_confirmation": False,
+    }
+    if not with_cvv:
+        params["require_cvv"] = False
+    expiry = f"{month:02d}/{year % 100:02d}"
+    return Case("", "capture_card", text.strip(), card_value(number, expiry, cvv), params)
+
+
 _MAKERS: dict[str, Callable[[random.Random], Case]] = {
     "capture_email": _email,
     "capture_phone": _phone,
@@ -343,19 +630,29 @@ _MAKERS: dict[str, Callable[[random.Random], Case]] = {
     "capture_name": _name,
     "confirm": _confirm,
 }
+#: Primitives added after the first eight: each draws from a random stream of its own, seeded
+#: by its name, so adding them left the first eight's cases (and their transcripts) unchanged.
+_LATER_MAKERS: dict[str, Callable[[random.Random], Case]] = {
+    "capture_amount": _amount,
+    "capture_choice": _choice,
+    "capture_address": _address,
+    "capture_card": _card,
+}
 
 
 def build(seed: int = SEED, per_primitive: int = PER_PRIMITIVE) -> list[Case]:
     """The cases, ``per_primitive`` of each primitive, interleaved, with stable ids."""
     rng = random.Random(seed)
+    streams = {primitive: random.Random(f"{seed}:{primitive}") for primitive in _LATER_MAKERS}
     cases: list[Case] = []
-    for index in range(per_primitive):
-        for primitive, make in _MAKERS.items():
-            case = make(rng)
-            short = primitive.removeprefix("capture_")
-            cases.append(
-                Case(f"{short}-{index:03d}", primitive, case.text, case.value, case.params)
-            )
+    for makers, stream in ((_MAKERS, None), (_LATER_MAKERS, streams)):
+        for index in range(per_primitive):
+            for primitive, make in makers.items():
+                case = make(rng if stream is None else stream[primitive])
+                short = primitive.removeprefix("capture_")
+                cases.append(
+                    Case(f"{short}-{index:03d}", primitive, case.text, case.value, case.params)
+                )
     return cases
 
 

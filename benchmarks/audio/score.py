@@ -3,7 +3,8 @@
 Each transcript is one capture turn (a fresh conversation) sent with ``VoiceCoreClient`` as a
 pipeline would send it: the top hypothesis as ``transcription``, its confidence as
 ``asr_confidence`` and the other n-best entries as ``alternatives``. The same case's text sent
-directly (no ASR) is the clean-text baseline. ``data.value`` is compared with the case's value.
+directly (no ASR) is the clean-text baseline. ``data.value`` is compared with the case's value
+(``value_of``; a card's expiry and CVV with it).
 
 Figures: word error rate per ASR x voice; exact-value rate per primitive on the clean text and on
 each ASR's transcripts (and the transcript rate among the cases the clean text gets right); the
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.audio.cases import Case, Transcript
+from benchmarks.audio.cases import Case, Transcript, card_value
 from tests._servers import start_server
 from voicecore.client import VoiceCoreClient
 
@@ -38,6 +39,7 @@ __all__ = [
     "render_markdown",
     "score",
     "turn_params",
+    "value_of",
     "word_error_rate",
     "words_of",
 ]
@@ -239,6 +241,17 @@ class Report:
         return found
 
 
+def value_of(primitive: str, data: dict[str, Any]) -> str | None:
+    """The value a turn gave, as the cases write it: ``data.value``; for ``capture_card`` the
+    number with the expiry and CVV the completing response carries (``cases.card_value``)."""
+    value = data.get("value")
+    if value is None:
+        return None
+    if primitive == "capture_card":
+        return card_value(str(value), str(data.get("expiry", "")), str(data.get("cvv", "")))
+    return str(value)
+
+
 def turn_params(case: Case, nbest: Sequence[tuple[str, float]] | None) -> dict[str, Any]:
     """A turn's params: the case's text (``nbest`` None), or the n-best list as a pipeline sends
     it (the top hypothesis, its confidence, the others as alternatives)."""
@@ -261,14 +274,13 @@ async def _turn(
         case.primitive, params, conversation_id=f"audio-{uuid.uuid4().hex}"
     )
     data = response.data.to_dict() if response.data is not None else {}
-    value = data.get("value")
     metadata = response.metadata
     return Outcome(
         case,
         source,
         voice,
         str(params["transcription"]),
-        None if value is None else str(value),
+        value_of(case.primitive, data),
         float(metadata.confidence) if metadata is not None else 0.0,
         metadata.state.name if metadata is not None else "",
     )

@@ -1,6 +1,7 @@
 """Speaks every case with TTS voices and decodes the audio with ASRs: the transcripts.
 
     python -m benchmarks.audio.transcribe [--limit N] [--asr pocketsphinx,whisper-tiny.en]
+    python -m benchmarks.audio.transcribe --missing --asr whisper-tiny.en  # new cases only
 
 Voices: Debian's espeak-ng and flite, several voices and speeds. Each case is said by one voice
 (round-robin over the case order, so every primitive meets every voice). The TTS output goes
@@ -34,11 +35,18 @@ import os
 import subprocess
 import sys
 import wave
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.audio.cases import TRANSCRIPTS_FILE, Case, Hypothesis, Transcript, load_cases
+from benchmarks.audio.cases import (
+    TRANSCRIPTS_FILE,
+    Case,
+    Hypothesis,
+    Transcript,
+    load_cases,
+    load_transcripts,
+)
 
 __all__ = ["ASRS", "VOICES", "Voice", "main", "voice_for"]
 
@@ -198,11 +206,13 @@ def transcripts(
     cache: Path,
     shard: tuple[int, int] = (0, 1),
     report: Callable[[str], None] = print,
+    skip: Collection[str] = (),
 ) -> Iterator[Transcript]:
-    """Each case (of ``shard``: number i of n) spoken by its voice and decoded by ``asr``."""
+    """Each case (of ``shard``: number i of n; not in ``skip``) spoken by its voice and
+    decoded by ``asr``. The voice is the case's by its place among all ``cases``."""
     decode = ASRS[asr]()
     for index, case in enumerate(cases):
-        if index % shard[1] != shard[0]:
+        if index % shard[1] != shard[0] or case.id in skip:
             continue
         voice = voice_for(index)
         nbest = decode(speak(voice, case.text, cache))
@@ -220,12 +230,44 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--shard", default="0/1", help="I/N: only the cases whose number is I modulo N"
     )
+    parser.add_argument(
+        "--missing",
+        action="store_true",
+        help="decode only the cases --out has no transcript of (per ASR), and write --out "
+        "again with them in its order: by ASR, then by case",
+    )
     return parser.parse_args(argv)
+
+
+def in_order(found: Sequence[Transcript], cases: Sequence[Case]) -> list[Transcript]:
+    """``found`` in the transcripts file's order: by ASR (in the order first met), then in the
+    cases' order."""
+    asrs = list(dict.fromkeys(t.asr for t in found))
+    place = {case.id: index for index, case in enumerate(cases)}
+    return sorted(found, key=lambda t: (asrs.index(t.asr), place.get(t.case_id, len(place))))
+
+
+def _add_missing(options: argparse.Namespace, cases: Sequence[Case]) -> int:
+    """Decode the cases ``options.out`` lacks for each ASR and write it again, in order."""
+    known = load_transcripts(options.out)
+    written = 0
+    for asr in options.asr.split(","):
+        skip = {t.case_id for t in known if t.asr == asr}
+        new = list(transcripts(cases, asr, options.cache_dir, skip=skip))
+        known += new
+        written += len(new)
+    lines = [json.dumps(t.to_json(), sort_keys=True) + "\n" for t in in_order(known, cases)]
+    options.out.write_text("".join(lines))
+    return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _options(argv)
     cases = load_cases()[: options.limit]
+    if options.missing:
+        added = _add_missing(options, cases)
+        print(f"added {added} transcripts to {options.out}", file=sys.stderr)
+        return 0
     index, count = (int(part) for part in options.shard.split("/"))
     options.out.parent.mkdir(parents=True, exist_ok=True)
     written = 0

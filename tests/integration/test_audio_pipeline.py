@@ -4,6 +4,7 @@ are what its scripts write."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import wave
 from collections import Counter
@@ -18,6 +19,7 @@ from benchmarks.audio.cases import (
     Case,
     Hypothesis,
     Transcript,
+    card_value,
     load_cases,
     load_transcripts,
 )
@@ -30,8 +32,11 @@ from benchmarks.audio.score import (
     held_out,
     render_markdown,
     score,
+    value_of,
     word_error_rate,
 )
+from voicecore.primitives import builtin_primitives
+from voicecore.primitives._card_parts import brand_of, luhn_valid
 
 PHONE = Case("phone-001", "capture_phone", "my number is four one five two three four", "+1415")
 
@@ -46,7 +51,83 @@ def test_the_committed_cases_are_what_the_seeded_script_writes() -> None:
     assert len(cases) >= 300
     assert len({case.id for case in cases}) == len(cases)
     counts = Counter(case.primitive for case in cases)
-    assert len(counts) == 8 and min(counts.values()) >= 35
+    assert len(counts) == 12 and min(counts.values()) >= 35
+
+
+def test_every_primitive_that_hears_speech_has_forty_cases() -> None:
+    """Each primitive a caller speaks to is scored by the audio pipeline (issue 14: 40+)."""
+    counts = Counter(case.primitive for case in load_cases())
+    spoken = {primitive.name for primitive in builtin_primitives()}
+    assert {name: counts[name] for name in spoken if counts[name] < 40} == {}
+
+
+def test_the_later_primitives_left_the_first_cases_as_they_were() -> None:
+    """The primitives added later draw from streams of their own: the first eight's cases (and
+    so their committed transcripts) stay what they were before them."""
+    first = make_cases.build(per_primitive=3)[:24]
+    assert [case.primitive for case in first[:8]] == list(make_cases._MAKERS)
+    assert first == [
+        case for case in make_cases.build(per_primitive=3) if case.primitive in make_cases._MAKERS
+    ]
+
+
+def test_missing_transcripts_are_decoded_alone_and_written_in_the_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--missing decodes only the cases an ASR has no transcript of, with each case's own
+    voice, and writes the file again by ASR, then by case."""
+    cases = load_cases()[:3]
+    decoded: list[tuple[str, str]] = []
+
+    def asr(name: str) -> object:
+        def decode(path: Path) -> tuple[Hypothesis, ...]:
+            decoded.append((name, path.name))
+            return (Hypothesis(f"{name} heard {path.name}", 0.5),)
+
+        return lambda: decode
+
+    monkeypatch.setattr(transcribe, "ASRS", {"a": asr("a"), "b": asr("b")})
+    monkeypatch.setattr(transcribe, "speak", lambda voice, text, cache: Path(text))
+    out = tmp_path / "transcripts.jsonl"
+    kept = [
+        Transcript(cases[0].id, "old", "b", (Hypothesis("kept", 0.9),)),
+        Transcript(cases[2].id, "old", "a", (Hypothesis("kept", 0.9),)),
+    ]
+    out.write_text("".join(json.dumps(t.to_json()) + "\n" for t in kept))
+    argv = ["--missing", "--asr", "a,b", "--limit", "3", "--out", str(out)]
+    assert transcribe.main([*argv, "--cache-dir", str(tmp_path)]) == 0
+
+    assert decoded == [("a", cases[0].text), ("a", cases[1].text)] + [
+        ("b", cases[1].text),
+        ("b", cases[2].text),
+    ]
+    written = load_transcripts(out)
+    assert [(t.asr, t.case_id) for t in written] == [
+        *(("b", case.id) for case in cases),
+        *(("a", case.id) for case in cases),
+    ]
+    assert written[0] == kept[0] and written[5] == kept[1]
+    assert written[1].voice == transcribe.voice_for(1).name
+    assert written[1].text == f"b heard {cases[1].text}"
+
+
+def test_the_card_cases_carry_luhn_valid_numbers_of_their_brand() -> None:
+    cards = [case for case in load_cases() if case.primitive == "capture_card"]
+    assert len(cards) >= 40
+    for case in cards:
+        number = case.value.split()[0]
+        brand = brand_of(number)
+        assert luhn_valid(number) and brand is not None, case
+        assert brand.id in {"visa", "mastercard", "amex"} and len(number) in brand.lengths
+
+
+def test_a_card_is_compared_whole_and_other_values_as_given() -> None:
+    card = {"value": "4111111111111111", "expiry": "04/27", "cvv": "123", "brand": "visa"}
+    assert value_of("capture_card", card) == card_value("4111111111111111", "04/27", "123")
+    assert value_of("capture_card", card) == "4111111111111111 04/27 123"
+    assert value_of("capture_card", {"value": "4111111111111111"}) == "4111111111111111"
+    assert value_of("capture_card", {"reason": "need_cvv"}) is None
+    assert value_of("capture_amount", {"value": "12.50", "currency": "USD"}) == "12.50"
 
 
 def test_the_committed_transcripts_cover_every_case_for_each_asr() -> None:
@@ -246,3 +327,19 @@ def test_the_fit_reads_turns_as_the_service_does() -> None:
     assert all(0.0 < e.score <= 1.0 for e in found)
     by_id = {c.id: c for c in cases}
     assert fit_confidence.examples([by_id[found[0].case_id]], transcripts[:0]) == []
+
+
+def test_the_fit_opens_a_card_reading_into_the_value_the_case_writes() -> None:
+    """A card's reading is sealed: the fit compares its number, expiry and CVV, as served."""
+    card = next(case for case in load_cases() if case.primitive == "capture_card")
+    assert card.text.endswith(" cvv two nine double six")  # card-000
+    other_cvv = card.text.removesuffix("six") + "seven"
+    heard = [
+        Transcript(card.id, "planted", "test-asr", (Hypothesis(card.text, 0.9),)),
+        Transcript(card.id, "planted", "other-asr", (Hypothesis(other_cvv, 0.9),)),
+    ]
+    found = fit_confidence.examples([card], heard)
+    assert [(e.asr, e.kind, e.right) for e in found] == [
+        ("test-asr", "capture_card", True),
+        ("other-asr", "capture_card", False),
+    ]

@@ -53,7 +53,13 @@ from voicecore.primitives._usps import (
     UNIT_NAMES,
     zip_states,
 )
-from voicecore.spoken.tokens import after_correction, drop_fillers, strip_carrier, words
+from voicecore.spoken.tokens import (
+    after_correction,
+    drop_fillers,
+    strip_carrier,
+    without_opening_oh,
+    words,
+)
 
 __all__ = ["Address", "CaptureAddress", "CaptureAddressParams"]
 
@@ -166,11 +172,15 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
     params_model = CaptureAddressParams
 
     def read(self, text: str, params: CaptureAddressParams, partial: str | None) -> Reading:
-        """Read the address in ``text``; ``partial`` is unused (an address is said whole)."""
-        tokens = _address_tokens(text)
-        if not tokens:
-            return Reading(value=None, reason="no_value_heard", certainty=0.0)
-        return _reading(_parse(tokens, params))
+        """Read the address in ``text``; ``partial`` is unused (an address is said whole).
+        An opening "oh" is an interjection when only the address without it is whole ("oh i
+        live at ...": "oh i" is no house number)."""
+        reading = _address_said(text, params)
+        without_oh = without_opening_oh(text)
+        if reading.value is None and without_oh is not None:
+            other = _address_said(without_oh, params)
+            return other if other.value is not None else reading
+        return reading
 
     def correct(
         self, held: HeldValue, reply: Reply, params: CaptureAddressParams
@@ -184,6 +194,13 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
         if edited is None:
             return None
         return _reading(_Parsed(edited, _first_missing(edited, params)))
+
+
+def _address_said(text: str, params: CaptureAddressParams) -> Reading:
+    tokens = _address_tokens(text)
+    if not tokens:
+        return Reading(value=None, reason="no_value_heard", certainty=0.0)
+    return _reading(_parse(tokens, params))
 
 
 def _address_tokens(text: str) -> list[str]:

@@ -9,7 +9,8 @@ How an amount is heard, in order:
 - major and minor units: "a hundred and five dollars and ten cents", "twelve dollars fifty",
   "fifty cents", "five grand";
 - a price said in two groups: "twelve fifty" and "three fifty" are 12.50 and 3.50, as a caller
-  says a price ("twelve hundred fifty" or "one thousand two hundred fifty" is 1250);
+  says a price ("twelve hundred fifty" or "one thousand two hundred fifty" is 1250), and so
+  are "12 50" and "$45, 95" as a formatting ASR writes such a price;
 - any other number ("a hundred and five", "three point five");
 - "half a dollar" is 0.50; "not three hundred, four hundred" the amount after the one turned
   down; a vague amount ("a couple hundred", "a few thousand") is no value.
@@ -78,6 +79,9 @@ _WRITTEN = re.compile(
     r"^(?P<symbol>[$€£¥])?(?P<number>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]*\.?[0-9]+)"
     r"(?P<k>k)?$"
 )
+# A price in two written groups ("45, 95"): whole units, then the cents pair.
+_WRITTEN_WHOLE = re.compile(r"[$€£¥]?[0-9]{1,3}")
+_WRITTEN_PAIR = re.compile(r"[0-9]{2}")
 # "no, fifteen fifty": a bare "no" corrects what came before it (as in capture_number).
 _CORRECTING_WORDS = frozenset({"no", "not"})
 # "the cents are twenty five", "make the dollars fifteen", "the cents should be 25": the whole
@@ -272,9 +276,23 @@ def _amounts(tokens: Sequence[str]) -> list[_Heard]:
         if written is None:
             spoken.append(token)
             continue
+        if spoken[-1:] == ["|"] and _written_price(tokens[index - 1], found[-1], token):
+            found[-1] = _Heard(found[-1].value + written.value / 100, found[-1].currencies)
+            continue
         found.append(written)
         spoken.append("|")  # keeps the words on either side of a written amount apart
     return _with_units(spoken, found)
+
+
+def _written_price(before: str, whole: _Heard, token: str) -> bool:
+    """Whether ``token`` is the cents of the written amount ``before`` it: a price said in two
+    groups and written so by a formatting ASR ("forty five ninety five" as "45, 95"), as
+    ``_price`` reads the words: whole units (1 to 3 figures), then a two-figure pair."""
+    return (
+        _WRITTEN_WHOLE.fullmatch(before) is not None
+        and whole.value == whole.value.to_integral_value()
+        and _WRITTEN_PAIR.fullmatch(token) is not None
+    )
 
 
 def _written(token: str) -> _Heard | None:

@@ -175,6 +175,30 @@ class TestCallerUtterances:
         reading = reading_of("10 Downing St Columbus OH 43215")
         assert reading.parts["unit"] == ""
 
+    @cases(
+        ("text", "expected"),
+        [
+            (
+                "oh i live at two fifty seven south third road apartment three d, san francisco "
+                "california nine four one zero seven thanks",
+                "257 S 3rd Rd Apt 3D, San Francisco, CA 94107",
+            ),
+            (
+                "oh uh thirty one forty two pine avenue, phoenix arizona eight five oh zero four",
+                "3142 Pine Ave, Phoenix, AZ 85004",
+            ),
+        ],
+    )
+    def test_an_opening_oh_is_an_interjection_when_only_that_gives_an_address(
+        self, text: str, expected: str
+    ) -> None:
+        """Audio benchmark cases: "oh i" was read as a zero and a letter, no house number."""
+        assert reading_of(text).value == expected
+
+    def test_an_opening_oh_keeps_the_first_reason_when_no_reading_is_whole(self) -> None:
+        reading = reading_of("oh i live at 123 main street")
+        assert (reading.value, reading.reason) == (None, "no_house_number")
+
 
 class TestReadback:
     def test_says_abbreviations_in_full_and_the_zip_digit_by_digit(self) -> None:

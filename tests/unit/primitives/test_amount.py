@@ -166,6 +166,24 @@ class TestNoValue:
         assert reading.parts["candidates"] == ["5", "6"]
 
     @cases(
+        ("text", "expected"),
+        [
+            ("Okay, it's 55, 10.", "55.10"),  # audio case: "fifty five ten" from Whisper
+            ("So it's 45, 95, please.", "45.95"),
+            ("$12 50", "12.50"),
+            ("12 05 dollars", "12.05"),
+        ],
+    )
+    def test_a_price_written_in_two_groups(self, text: str, expected: str) -> None:
+        """A formatting ASR writes "forty five ninety five" as "45, 95": a price, as said."""
+        assert reading_of(text).value == expected
+
+    @cases("text", ["45 95 20", "1234 50", "12.5 50", "12 5", "12 500", "$1k 50", "12 $50"])
+    def test_written_groups_that_are_no_price(self, text: str) -> None:
+        """Only whole units of 1 to 3 figures, then two figures, are a price."""
+        assert reading_of(text).reason == "several_values"
+
+    @cases(
         "text",
         ["ten dollars or twelve", "five dollars three hundred", "5 dollars 300", "5.5 dollars 50"],
     )
