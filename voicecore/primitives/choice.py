@@ -321,8 +321,8 @@ def _place(tokens: list[str], count: int) -> int | None:
     or alone; a bare number only alone.
     """
     numbered = _NUMBERED.search(" ".join(tokens))
-    if numbered is not None:
-        return _number(numbered["n"])
+    if numbered is not None and (place := _number(numbered["n"])) is not None:
+        return place  # else "option" is a noun ("the last option please"): read on
     places = {"last": count, "latter": count, "former": 1} | ORDINALS
     said = [index for index, token in enumerate(tokens) if token in places]
     if len(said) == 1:

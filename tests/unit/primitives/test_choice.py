@@ -89,6 +89,8 @@ CALLER_CASES = [
     ("uh, the second one please", "large"),
     ("the first one, i think", "small"),
     ("second option", "large"),
+    ("i'll take the last option please", "katie"),
+    ("the first option, thanks", "small"),
     # close and sound-alike
     ("master card", "card"),
     ("stephen", "steven"),
