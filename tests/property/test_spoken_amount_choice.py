@@ -160,20 +160,28 @@ async def _turns(said: list[str], max_attempts: int) -> tuple[list[PrimitiveStat
     return states, data
 
 
+_FREE_ANSWERS = CaptureChoiceParams.model_fields["max_unclear"].default
+
+
 @given(_NONE_SAID, st.integers(min_value=1, max_value=5), st.data())
 def test_none_of_them_is_an_answer_not_a_failed_attempt(
     said: str, max_attempts: int, data: st.DataObject
 ) -> None:
-    """ "Neither" / "none of them", any number of times after turns not understood short of
-    the last attempt, is INCOMPLETE with reason none and counts no failed attempt: the capture
-    stays open, and an option named next is still read in the same attempt."""
+    """ "Neither" / "none of them", up to ``max_unclear`` times (the default, 2) after turns
+    not understood short of the last attempt, is INCOMPLETE with reason none and counts no
+    failed attempt: the capture stays open, and an option named next is still read in the same
+    attempt; one more spends an attempt (so a capture always ends)."""
     missed = data.draw(st.integers(min_value=0, max_value=max_attempts - 1))
-    nones = data.draw(st.integers(min_value=1, max_value=max_attempts + 1))
+    nones = data.draw(st.integers(min_value=1, max_value=_FREE_ANSWERS + 1))
     turns = ["hmm"] * missed + [said] * nones + ["blue"]
     states, last = asyncio.run(_turns(turns, max_attempts))
+    spent = nones - min(nones, _FREE_ANSWERS)
+    if missed + spent >= max_attempts:  # the last attempt failed
+        assert states[-2] is PrimitiveState.FAILED, said
+        return
     assert states[missed:-1] == [PrimitiveState.INCOMPLETE] * nones, said
     assert states[-1] is PrimitiveState.NEEDS_CONFIRMATION
-    assert (last["value"], last["attempts"]) == ("blue", missed + 1)
+    assert (last["value"], last["attempts"]) == ("blue", missed + spent + 1)
     assert last["stored"]
 
 

@@ -20,7 +20,13 @@ Such answers have their own small limit, ``max_unclear`` per capture; the one af
 the capture FAILED (reason ``unclear_answers``), reporting the value still unconfirmed.
 
 Answers without a value (``Reading.answered``: "none of them" to a choice) spend no attempt,
-as a first answer or as the answer to a readback, which they turn down ("no, neither").
+as a first answer or as the answer to a readback, which they turn down ("no, neither"); but
+only ``max_unclear`` of them per capture (``CaptureState.answered``, counted apart from the
+unclear answers): past that, each spends an attempt, as a turn without a value does. So every
+turn spends an attempt or one of the two small budgets, hears a value (which the next turn
+confirms or turns down), extends a partial value, or ends the capture: one without partial
+values (capture_choice) ends within ``2A + 3U`` turns (``A`` = ``max_attempts``, ``U`` =
+``max_unclear``).
 """
 
 from __future__ import annotations
@@ -164,6 +170,8 @@ def _value_turn(
         value = _held(readings, _calibrated(primitive, ranked))
         return _value_heard(params, state, state.attempt, value, (VALUE_CAPTURED,))
     progress = _best_partial(heard, readings)
+    if progress is not None and (progress.replaces_partial or progress.answered):
+        return _without_value(params, state, progress)
     if progress is not None and progress.partial != state.partial:
         kept = replace(state, partial=progress.partial, partial_readback=progress.readback)
         turn = _incomplete(state.attempt, kept, progress.reason or "incomplete_value")
@@ -173,11 +181,25 @@ def _value_turn(
         return _incomplete(
             state.attempt, replace(state, partial=None, partial_readback=""), STARTED_OVER
         )
-    if top.answered:  # "none of them": an answer without a value, no failed attempt
-        turn = _incomplete(state.attempt, state, top.reason or "no_value_heard")
-        return replace(turn, heard=dict(top.parts))
-    turn = _attempt_failed(params, state, top.reason or "no_value_heard")
-    return replace(turn, heard=dict(top.parts))
+    return _without_value(params, state, top)
+
+
+def _without_value(params: CaptureParams, state: CaptureState, reading: Reading) -> Turn:
+    """A turn whose ``reading`` has no value: an answer without one ("none of them") spends
+    no attempt while ``max_unclear`` allows, anything else fails the attempt; the partial kept
+    is the reading's own when it replaces it (``Reading.replaces_partial``) or answered."""
+    if reading.replaces_partial or reading.answered:
+        state = replace(
+            state,
+            partial=reading.partial,
+            partial_readback=reading.readback if reading.partial else "",
+        )
+    reason = reading.reason or "no_value_heard"
+    if reading.answered and state.answered < params.max_unclear:
+        turn = _incomplete(state.attempt, replace(state, answered=state.answered + 1), reason)
+    else:
+        turn = _attempt_failed(params, state, reason)
+    return replace(turn, heard=dict(reading.parts))
 
 
 def _held(readings: Sequence[Reading], ranked: Sequence[Ranked[str]]) -> HeldValue:
@@ -249,7 +271,7 @@ def _answer_turn(
     if best.key.kind == "answered":
         answer = answers[best.first][2]
         assert answer is not None  # an answer without a value carries its reading
-        return _answered_instead(state, held, answer)
+        return _answered_instead(params, state, held, answer)
     return _corrected(params, state, held, answers, _calibrated(primitive, ranked))
 
 
@@ -333,18 +355,15 @@ def _corrected(
     return _value_heard(params, state, state.attempt + 1, value, (CORRECTED,), previous=held)
 
 
-def _answered_instead(state: CaptureState, held: HeldValue, answer: Reading) -> Turn:
+def _answered_instead(
+    params: CaptureParams, state: CaptureState, held: HeldValue, answer: Reading
+) -> Turn:
     """The readback answered with an answer that has no value ("none of them", two options
     equally close): ``held`` is rejected, and the turn is what that answer is as a first
-    answer: INCOMPLETE with its reason, its partial kept, no attempt spent."""
-    kept = replace(
-        state,
-        held=None,
-        partial=answer.partial,
-        partial_readback=answer.readback if answer.partial else "",
-    )
-    turn = _incomplete(state.attempt, kept, answer.reason or "no_value_heard")
-    return replace(turn, events=(REJECTED,), previous=held, heard=dict(answer.parts))
+    answer: its partial kept, INCOMPLETE with its reason and no attempt spent while
+    ``max_unclear`` allows, else the attempt failed."""
+    turn = _without_value(params, replace(state, held=None), answer)
+    return replace(turn, events=(REJECTED, *turn.events), previous=held)
 
 
 def _confirmed_confidence(held: HeldValue, answer: float) -> float:
@@ -365,7 +384,7 @@ def _value_heard(
 ) -> Turn:
     if not params.require_confirmation:
         return Turn(PrimitiveState.COMPLETED, attempt, None, events, value, previous)
-    kept = CaptureState(attempt=attempt, held=value, unclear=state.unclear)
+    kept = CaptureState(attempt=attempt, held=value, unclear=state.unclear, answered=state.answered)
     return Turn(PrimitiveState.NEEDS_CONFIRMATION, attempt, kept, events, value, previous)
 
 

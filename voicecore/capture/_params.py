@@ -43,6 +43,9 @@ class CaptureParams(UtteranceParams):
     #: Answers to a readback that are not understood ("the last digit is three" where no
     #: such edit applies) keep the held value and ask again, without spending an attempt;
     #: one more than this many in one capture ends it FAILED (reason ``unclear_answers``,
-    #: the value still unconfirmed in ``data.unconfirmed_value``).
+    #: the value still unconfirmed in ``data.unconfirmed_value``). Answers without a value
+    #: ("none of them", two options of a choice equally close) spend no attempt this many
+    #: times too, counted apart; past that each spends an attempt. So a capture without
+    #: partial values (capture_choice) ends within ``2 * max_attempts + 3 * max_unclear`` turns.
     max_unclear: int = Field(default=2, ge=0, le=10)
     reset: bool = False

@@ -25,7 +25,12 @@ class Reading:
     ``answered``: without a value, the caller still answered ("none of them" to a choice): the
     turn is INCOMPLETE with ``reason``, and no attempt is counted as failed; said to a readback,
     it turns the held value down (REJECTED) and the turn is the same, still without spending
-    an attempt.
+    an attempt. Such answers are free only ``CaptureParams.max_unclear`` times per capture
+    (``CaptureState.answered``); past that each spends an attempt, as a turn without a value.
+    ``replaces_partial``: the reading says all the capture keeps for the next turn, its
+    ``partial`` or nothing; what earlier turns kept does not outlive it (capture_choice's
+    options in question are asked about for one turn only). An answer without a value always
+    keeps only its own ``partial``.
     """
 
     value: str | None
@@ -35,6 +40,7 @@ class Reading:
     reason: str | None = None
     partial: str | None = None
     answered: bool = False
+    replaces_partial: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,10 @@ class CaptureState:
     ``attempt`` is the attempt in progress (1-based); ``held`` the value waiting for the
     caller's confirmation; ``partial`` an incomplete value that later turns complete, and
     ``partial_readback`` how to say it; ``unclear`` how many answers to the readback of
-    ``held`` were not understood (bounded by ``CaptureParams.max_unclear``); ``turns`` how many
-    turns the capture has taken (every one, confirmations and unclear answers included).
+    ``held`` were not understood (bounded by ``CaptureParams.max_unclear``); ``answered`` how
+    many answers without a value ("none of them", two options equally close) spent no attempt
+    (bounded by ``CaptureParams.max_unclear`` too); ``turns`` how many turns the capture has
+    taken (every one, confirmations and unclear answers included).
     """
 
     attempt: int = 1
@@ -45,4 +47,5 @@ class CaptureState:
     partial: str | None = None
     partial_readback: str = ""
     unclear: int = 0
+    answered: int = 0
     turns: int = 0

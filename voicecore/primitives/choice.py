@@ -16,7 +16,11 @@ which the turn's prompt asks. The agent's question was ambiguous, not the caller
 spent (at a readback too, which it turns down), and the two stay in question for the next turn,
 where a place counts among them ("the first one": the first of the two) and a close match
 chooses between them, while an option named whole, or a close match when neither of the two
-is, still chooses any option. The same two in question again spend an attempt.
+is, still chooses any option. The same two in question again spend an attempt (and stay in
+question). Any other turn ends the question: "none of them", a turn without a value, a failed
+attempt, another option chosen; "the first one" then counts among all the options again.
+"None of them" and ambiguous answers are free only ``max_unclear`` times per capture; past
+that each spends an attempt, so the capture ends within ``max_attempts`` more.
 
 Matching, in order: an option's name said whole (the longest name said wins); "neither"; a
 place; then close and sound-alike names and a distinctive word of a longer name ("pizza",
@@ -195,6 +199,10 @@ class CaptureChoice(CapturePrimitive[CaptureChoiceParams]):
     def read(self, text: str, params: CaptureChoiceParams, partial: str | None) -> Reading:
         """Read the option chosen in ``text``; ``partial`` is the options still in question
         after an ambiguous answer (their ids), which are chosen between first."""
+        # The options in question are asked about for one turn: every reading replaces them.
+        return replace(self._read_among(text, params, partial), replaces_partial=True)
+
+    def _read_among(self, text: str, params: CaptureChoiceParams, partial: str | None) -> Reading:
         tokens = strip_carrier(after_correction(drop_fillers(words(text))))
         options = params.options
         among_all = _read(tokens, options)

@@ -354,7 +354,7 @@ class ChoiceCall:
         self.events.append((event_type, dict(payload)))
         return len(self.events)
 
-    async def say(self, text: str) -> PrimitiveResult:
+    async def say(self, text: str, **limits: int) -> PrimitiveResult:
         context = PrimitiveContext(
             objective_type="capture_choice",
             trace_id="0" * 32,
@@ -362,7 +362,8 @@ class ChoiceCall:
             captures=self.store,
             conversation_id="choice-call",
         )
-        return await PRIMITIVE.execute(params_of(text, self.options), context)
+        params = params_of(text, self.options).model_copy(update=limits)
+        return await PRIMITIVE.execute(params, context)
 
 
 class TestAmbiguousThenChosen:
@@ -482,3 +483,90 @@ class TestNoneAtTheReadback:
         turn = await call.say("yes, none of them")
         assert (turn.state, turn.data["value"]) == (PrimitiveState.NEEDS_CONFIRMATION, "red")
         assert str(turn.data["prompt"]).startswith("Sorry, I didn't catch what to change.")
+
+
+CARS: list[dict[str, Any]] = [
+    {"id": "red-car", "label": "Red car"},
+    {"id": "blue-car", "label": "Blue car"},
+    {"id": "red-boat", "label": "Red boat"},
+    {"id": "blue-boat", "label": "Blue boat"},
+]
+
+
+class TestTheQuestionLastsOneTurn:
+    """The two options in question are asked about for the next turn only: any other turn
+    ends the question, and a place counts among all the options again."""
+
+    @cases("between", ["none of them", "banana split", "the fifth one"])
+    async def test_a_turn_not_choosing_between_them_ends_the_question(self, between: str) -> None:
+        call = ChoiceCall(BLUES)
+        await call.say("the blue one")
+        await call.say(between)  # none, no value heard, no such option
+        chosen = await call.say("the first one")  # the first offered, not of the two
+        assert (chosen.data["value"], chosen.data["position"]) == ("red", 1)
+
+    async def test_another_two_in_question_replace_the_first_two(self) -> None:
+        call = ChoiceCall(CARS)
+        cars = await call.say("the car")
+        assert cars.data["candidates"] == ["red-car", "blue-car"]
+        boats = await call.say("the boat")
+        assert boats.data["candidates"] == ["red-boat", "blue-boat"]
+        chosen = await call.say("the second one")
+        assert chosen.data["value"] == "blue-boat"
+
+    async def test_a_failed_attempt_with_the_same_two_asks_them_again(self) -> None:
+        """The same two again spend an attempt, and the prompt asks about them again: they
+        stay in question (the question is not stale)."""
+        call = ChoiceCall(BLUES)
+        await call.say("the blue one")
+        again = await call.say("blue")
+        assert again.data["prompt"] == "Did you mean Navy blue or Light blue?"
+        assert (await call.say("the first one")).data["value"] == "navy"
+
+
+class TestAnswersWithoutValueAreBounded:
+    """ "None of them" and ambiguous answers spend no attempt only ``max_unclear`` times per
+    capture; past that each spends an attempt, so the capture ends."""
+
+    async def test_alternating_ambiguous_answers_end_failed(self) -> None:
+        call = ChoiceCall(CARS)
+        turns = [await call.say(said) for said in ["the car", "the boat"] * 2 + ["the car"]]
+        assert [(turn.state, turn.attempt) for turn in turns] == [
+            (PrimitiveState.INCOMPLETE, 1),  # free
+            (PrimitiveState.INCOMPLETE, 1),  # free: max_unclear is 2
+            (PrimitiveState.INCOMPLETE, 1),  # attempt 1 failed
+            (PrimitiveState.INCOMPLETE, 2),
+            (PrimitiveState.FAILED, 3),
+        ]
+        assert {turn.data["reason"] for turn in turns} == {"ambiguous"}
+        assert [event for event, _ in call.events] == ["capture.failed"]
+
+    async def test_none_to_each_readback_ends_failed(self) -> None:
+        call = ChoiceCall(CARS)
+        turns = [await call.say(said) for said in ["red car", "neither"] * 5]
+        assert [turn.attempt for turn in turns[1::2]] == [1, 1, 1, 2, 3]
+        assert [turn.state for turn in turns[1::2]] == [PrimitiveState.INCOMPLETE] * 4 + [
+            PrimitiveState.FAILED
+        ]
+        assert {turn.data["reason"] for turn in turns[1::2]} == {"none"}
+        assert [event for event, _ in call.events[-3:]] == [
+            "capture.value_captured",
+            "capture.rejected",
+            "capture.failed",
+        ]
+
+    async def test_without_free_answers_none_spends_an_attempt(self) -> None:
+        call = ChoiceCall(BLUES)
+        none = await call.say("none of them", max_unclear=0, max_attempts=1)
+        assert (none.state, none.data["reason"]) == (PrimitiveState.FAILED, "none")
+
+    async def test_the_free_answers_are_counted_apart_from_unclear_ones(self) -> None:
+        """Two "none of them" leave the unclear answers to the readback their own budget."""
+        call = ChoiceCall(BLUES)
+        for said in ["none of them", "none of them", "red", "hmm", "hmm"]:
+            turn = await call.say(said)
+        assert (turn.state, turn.attempt, turn.data["value"]) == (
+            PrimitiveState.NEEDS_CONFIRMATION,
+            1,
+            "red",
+        )
