@@ -16,15 +16,22 @@ from voicecore.primitives import builtin_primitives
 PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
 
 
-def value_of(objective_type: str, text: str) -> str | None:
+# A fixed caller's today, so a date's year never depends on the clock the test runs by.
+_TODAY = date(2026, 12, 2)
+_NEXT_MARCH_5TH = "2027-03-05"
+
+
+def reading_of(objective_type: str, text: str) -> Any:
     primitive = PRIMITIVES[objective_type]
-    params = primitive.params_model.model_validate({"transcription": text})
-    value: str | None = primitive.read(text, params, None).value
+    extra = {"reference_date": _TODAY} if objective_type == "capture_date" else {}
+    params = primitive.params_model.model_validate({"transcription": text, **extra})
+    return primitive.read(text, params, None)
+
+
+def value_of(objective_type: str, text: str) -> str | None:
+    value: str | None = reading_of(objective_type, text).value
     return value
 
-
-_TODAY = date.today()
-_NEXT_MARCH_5TH = date(_TODAY.year + (_TODAY > date(_TODAY.year, 3, 5)), 3, 5).isoformat()
 
 FORMATTED = [
     ("capture_phone", "6, 1, 7, double 5, 5, 0, 1, 2, 3.", "+16175550123"),
