@@ -459,6 +459,21 @@ def test_name_after_a_misheard_opening_is_captured_back(
     assert read("capture_name", text) == capitalised(name)
 
 
+# No "the" or "my": "the ... is" is itself a carrier ("the name is"), stripped where it opens.
+_TALK_OPENINGS = ["but", "at", "have", "in", "up", "honestly", "look", "maybe"]
+
+
+@given(st.data(), st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8))
+def test_talk_after_a_carrier_names_no_one(data: st.DataObject, word: str) -> None:
+    """ "Honestly it's great.", "Look, my account is locked.": a word after talk and a
+    carrier that may introduce anything, written in lower case, is no name."""
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_TALK_OPENINGS), min_size=1, max_size=3)))
+    carrier = data.draw(st.sampled_from(["it's", "this is", "i'm", "that's", "my account is"]))
+    after = data.draw(st.sampled_from(["", ", thanks", " then"]))
+    text = f"{opening.capitalize()}, {carrier} {word}{after}."
+    assert read("capture_name", text) is None
+
+
 @given(st.data(), st.text("0123456789", min_size=3, max_size=8))
 def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, code: str) -> None:
     """ "You have the order number is 26018.": words with no digit before a carrier are talk,

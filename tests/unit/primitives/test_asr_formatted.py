@@ -124,6 +124,27 @@ ORDINARY = [
     ("capture_email", "David Dotley at gmail dot com", "daviddotley@gmail.com"),
     ("capture_name", "Dottie Smith.", "Dottie Smith"),
     ("capture_name", "It's Dotson.", "Dotson"),
+    # talk after a carrier is no name: only a carrier that introduces one, and words written
+    # as a name (capitalised among lower-case words, no day or month), are read after talk
+    ("capture_name", "Honestly it's great.", None),
+    ("capture_name", "I know it's late.", None),
+    ("capture_name", "Tell her it's done.", None),
+    ("capture_name", "Because it's cheaper.", None),
+    ("capture_name", "Maybe it's Tuesday.", None),
+    ("capture_name", "Ugh, this is annoying.", None),
+    ("capture_name", "Look, my account is locked.", None),
+    ("capture_name", "Look, my account is Karen.", None),
+    ("capture_name", "She says it's fine.", None),
+    ("capture_name", "For what it's worth, thanks.", None),
+    ("capture_name", "HONESTLY IT'S GREAT.", None),
+    ("capture_name", "but you at it's karen", None),
+]
+
+# Read past a misheard opening: less certain than a name said plainly, so it is read back.
+AFTER_OPENING = [
+    ("capture_name", "But you at it's Karen."),
+    ("capture_name", "You have this is Susan Carter speaking."),
+    ("capture_name", "But you at I'm O\u2019Brien."),
 ]
 
 
@@ -147,3 +168,11 @@ def test_ordinary_words_read_as_before(
 ) -> None:
     """No rule fires on words that only look like a habit ("Dotley" is not guessed)."""
     assert value_of(objective_type, text) == expected
+
+
+@cases("objective_type, text", AFTER_OPENING)
+def test_a_value_after_a_misheard_opening_is_less_certain(objective_type: str, text: str) -> None:
+    """A value read past talk has a certainty below a value said plainly (0.8)."""
+    reading = reading_of(objective_type, text)
+    assert reading.value is not None
+    assert reading.certainty < 0.8
