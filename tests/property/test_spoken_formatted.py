@@ -489,6 +489,28 @@ def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, cod
     assert read("capture_digits", text) == code
 
 
+@given(
+    st.data(),
+    st.text("BCDEFGHJKLMNPQRSTUVWXYZ", min_size=1, max_size=3),
+    st.text("0123456789", min_size=2, max_size=6),
+)
+def test_letters_before_a_later_carrier_stay_in_the_code(
+    data: st.DataObject, letters: str, digits: str
+) -> None:
+    """ "Confirmation K L M, my code is 5 5 1", "my code is X Y Z and the number is 42": letters
+    spelled before a carrier said later are code, not talk ("O", "A" and "I" are words or
+    zeros too: not varied here)."""
+    spelled = data.draw(
+        st.sampled_from([" ".join(letters), "-".join(letters), f"{letters[0]} as in {letters[0]}x"])
+    )
+    written = data.draw(st.sampled_from([digits, " ".join(digits)]))
+    carrier = data.draw(st.sampled_from(["the number is", "my code is", "the code's"]))
+    opening = data.draw(st.sampled_from(["", "Confirmation ", "My code is "]))
+    text = f"{opening}{spelled}, {carrier} {written}."
+    expected = (letters if "as in" not in spelled else letters[0]) + digits
+    assert read("capture_digits", text) == expected
+
+
 @given(st.data(), st.dates(date(1900, 1, 1), date(2099, 12, 31)), st.dates())
 def test_day_on_month_is_captured_back(data: st.DataObject, day: date, today: date) -> None:
     """ "the fifth on March 2026": "on" written for the "of" between a day and its month."""

@@ -138,6 +138,13 @@ ORDINARY = [
     ("capture_name", "For what it's worth, thanks.", None),
     ("capture_name", "HONESTLY IT'S GREAT.", None),
     ("capture_name", "but you at it's karen", None),
+    # letters spelled before a carrier said later are code, not talk
+    ("capture_digits", "my code is X Y Z and the number is 42", "XYZ42"),
+    ("capture_digits", "B as in boy, the number is 9 9 1", "B991"),
+    ("capture_digits", "Confirmation K L M, my code is 5 5 1", "KLM551"),
+    ("capture_digits", "G H, the code's 12", "GH12"),
+    ("capture_digits", "Bravo, the code is 12", "B12"),
+    ("capture_digits", "I have a, the code is 12", "12"),
 ]
 
 # Read past a misheard opening: less certain than a name said plainly, so it is read back.
