@@ -511,6 +511,38 @@ def test_letters_before_a_later_carrier_stay_in_the_code(
     assert read("capture_digits", text) == expected
 
 
+@given(
+    st.data(),
+    st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+    st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+)
+def test_figures_after_a_date_that_go_on_are_no_year(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "The appointment is June 12, 30 minutes long.", "May 24, 25 dollars": figures after a
+    date that go on into other talk are no year (as "20, 26, please" at the end is one)."""
+    pairs = [f"{day.year % 100:02d}"]
+    if day.year // 100 == 20:
+        pairs = data.draw(st.sampled_from([pairs, ["20", pairs[0]]]))
+    talk = data.draw(st.sampled_from(["minutes long", "dollars", "people", "guests", "of us"]))
+    written = f"{_MONTH_NAMES[day.month - 1].capitalize()} {day.day}, {', '.join(pairs)} {talk}"
+    text = sentence(data, ["", "The appointment is ", "I was born "], written)
+    assert read_date(text, today) != day.isoformat() or day.year == _year_of_day(day, today)
+
+
+def _year_of_day(day: date, today: date) -> int:
+    """The year "Month D" alone resolves to after ``today`` (the future side)."""
+    this_year = _replaced_year(day, today.year)
+    return today.year if this_year is None or this_year >= today else today.year + 1
+
+
+def _replaced_year(day: date, year: int) -> date | None:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # February 29th in a year that has none
+        return None
+
+
 @given(st.data(), st.dates(date(1900, 1, 1), date(2099, 12, 31)), st.dates())
 def test_day_on_month_is_captured_back(data: st.DataObject, day: date, today: date) -> None:
     """ "the fifth on March 2026": "on" written for the "of" between a day and its month."""
