@@ -359,6 +359,22 @@ def test_homophone_before_the_rest_as_a_figure_is_captured_back(data: st.DataObj
     assert read("capture_phone", text) == number
 
 
+@given(st.data())
+def test_a_homophone_after_a_verb_is_the_word(data: st.DataObject) -> None:
+    """ "You can text it to 312555019 thanks.", "I want to 20 55 50 18 2": "to", "for" after
+    a verb are the words, not a digit the caller left out; no number is made of them."""
+    number = data.draw(us_numbers())
+    first = number[2]
+    assume(first in _HOMOPHONES_OF)
+    rest = number[3:]
+    written = data.draw(st.sampled_from([rest, ", ".join(rest), f"{rest[:2]} {rest[2:]}"]))
+    talk = data.draw(
+        st.sampled_from(["You can text it ", "I want ", "Send the code ", "Remind me "])
+    )
+    text = f"{talk}{_HOMOPHONES_OF[first]} {written}{data.draw(st.sampled_from(_AFTER))}"
+    assert read("capture_phone", text) != number
+
+
 @given(st.data(), st.integers(1, 999_999), st.integers(1, 999))
 def test_thousands_and_the_rest_as_two_figures_are_captured_back(
     data: st.DataObject, thousands: int, rest: int

@@ -150,6 +150,9 @@ ORDINARY = [
     ("capture_date", "May 24, 25 dollars", "2027-05-24"),
     ("capture_date", "July 2, 20 26 people", "2027-07-02"),
     ("capture_date", "24 June 26 guests", "2027-06-24"),
+    # a homophone after a verb is the word, not a digit left out
+    ("capture_phone", "You can text it to 312555019 thanks.", None),
+    ("capture_phone", "I want to 20 55 50 18 2", None),
 ]
 
 # Read by a rule for how an ASR misheard or wrote the value: less certain than the value
@@ -161,6 +164,7 @@ GUESSED = [
     ("capture_date", "Let's do May 24, 25."),
     ("capture_date", "The appointment is on June 24, 20, 26, please."),
     ("capture_date", "24 June 26"),
+    ("capture_phone", "Okay, it's up to 0, 6, 7, 1, 8, 2, 3, 4, 1."),
 ]
 
 
