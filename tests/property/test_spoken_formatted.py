@@ -439,6 +439,18 @@ def test_hour_and_minutes_as_two_figures_are_captured_back(
     assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
 
 
+@given(st.data(), st.integers(1, 12), st.integers(10, 59))
+def test_figures_read_as_a_clock_are_read_back(data: st.DataObject, hour: int, minute: int) -> None:
+    """ "I sleep 8 30 hours", "in 10 10 minutes": two figures read as a clock may be talk, so
+    such a reading is never certain enough to stand without a readback."""
+    talk = data.draw(st.sampled_from(["I sleep ", "Call back in ", "", "About "]))
+    after = data.draw(st.sampled_from([" hours", " minutes", "", " in the morning"]))
+    text = f"{talk}{hour} {minute}{after}."
+    primitive = PRIMITIVES["capture_time"]
+    params = primitive.params_model.model_validate({"transcription": text})
+    assert primitive.read(text, params, None).certainty < 0.8
+
+
 _SIGN_OFF_WORDS = {
     "thanks",
     "please",

@@ -165,6 +165,10 @@ GUESSED = [
     ("capture_date", "The appointment is on June 24, 20, 26, please."),
     ("capture_date", "24 June 26"),
     ("capture_phone", "Okay, it's up to 0, 6, 7, 1, 8, 2, 3, 4, 1."),
+    ("capture_time", "I sleep 8 30 hours"),
+    ("capture_time", "I'll call back in 10 10 minutes"),
+    ("capture_time", "I'll be there to 30 in the afternoon"),
+    ("capture_time", "5 15pm"),
 ]
 
 
@@ -197,3 +201,9 @@ def test_a_value_guessed_from_asr_habits_is_less_certain(objective_type: str, te
     reading = reading_of(objective_type, text)
     assert reading.value is not None
     assert reading.certainty < 0.8
+
+
+@cases("objective_type, text", [("capture_time", "3.30 pm"), ("capture_time", "At 10:10 am.")])
+def test_a_clock_written_as_one_stays_certain(objective_type: str, text: str) -> None:
+    """Only the guesses are less certain: a clock written whole is as sure as before."""
+    assert reading_of(objective_type, text).certainty == 1.0
