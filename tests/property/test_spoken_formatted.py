@@ -451,6 +451,17 @@ def test_figures_read_as_a_clock_are_read_back(data: st.DataObject, hour: int, m
     assert primitive.read(text, params, None).certainty < 0.8
 
 
+@given(st.data(), st.integers(1, 999), st.integers(1, 999))
+def test_figures_that_go_on_into_talk_are_not_joined(
+    data: st.DataObject, thousands: int, rest: int
+) -> None:
+    """ "Room 1000, 2 guests": a figure after a round thousand is joined to it as one number
+    said across a pause only at the end, not where other talk follows it."""
+    talk = data.draw(st.sampled_from(["guests", "people", "nights", "of them", "minutes"]))
+    text = f"Room {thousands * 1000}, {rest} {talk}."
+    assert read("capture_number", text) != str(thousands * 1000 + rest)
+
+
 _SIGN_OFF_WORDS = {
     "thanks",
     "please",

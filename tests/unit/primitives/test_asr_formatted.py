@@ -153,6 +153,9 @@ ORDINARY = [
     # a homophone after a verb is the word, not a digit left out
     ("capture_phone", "You can text it to 312555019 thanks.", None),
     ("capture_phone", "I want to 20 55 50 18 2", None),
+    # figures joined across a pause only where nothing but a sign-off follows
+    ("capture_number", "Room 1000, 2 guests", None),
+    ("capture_number", "2000 5 thank you", "2005"),
 ]
 
 # Read by a rule for how an ASR misheard or wrote the value: less certain than the value
@@ -169,6 +172,7 @@ GUESSED = [
     ("capture_time", "I'll call back in 10 10 minutes"),
     ("capture_time", "I'll be there to 30 in the afternoon"),
     ("capture_time", "5 15pm"),
+    ("capture_number", "I think it's 54,000, 500."),
 ]
 
 
