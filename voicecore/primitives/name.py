@@ -96,12 +96,13 @@ def _name_after_opening(text: str, tokens: list[str]) -> tuple[str | None, float
     anything ("it's", "this is"), words said, not spelled, count only when ``text`` writes
     them as a name, capitalised among lower-case words: "Honestly it's great." names no one.
     """
-    name, certainty = _name_from(after_last_carrier(tokens, NAMING_CARRIER))
-    if name is None:
-        name, certainty = _name_from(after_last_carrier(tokens, NAME_CARRIER))
-        if certainty == _SAID and not set(str(name).split()) <= _capitalised_in(text):
-            return None, 0.0
-    return (name, _AFTER_OPENING) if name is not None else (None, 0.0)
+    name, _ = _name_from(after_last_carrier(tokens, NAMING_CARRIER))
+    if name is not None:
+        return name, _AFTER_OPENING
+    name, certainty = _name_from(after_last_carrier(tokens, NAME_CARRIER))
+    if name is None or (certainty == _SAID and not set(name.split()) <= _capitalised_in(text)):
+        return None, 0.0
+    return name, _AFTER_OPENING
 
 
 def _capitalised_in(text: str) -> frozenset[str]:
