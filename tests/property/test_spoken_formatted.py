@@ -359,6 +359,22 @@ def test_homophone_before_the_rest_as_a_figure_is_captured_back(data: st.DataObj
     assert read("capture_phone", text) == number
 
 
+@given(st.data())
+def test_a_homophone_after_a_verb_is_the_word(data: st.DataObject) -> None:
+    """ "You can text it to 312555019 thanks.", "I want to 20 55 50 18 2": "to", "for" after
+    a verb are the words, not a digit the caller left out; no number is made of them."""
+    number = data.draw(us_numbers())
+    first = number[2]
+    assume(first in _HOMOPHONES_OF)
+    rest = number[3:]
+    written = data.draw(st.sampled_from([rest, ", ".join(rest), f"{rest[:2]} {rest[2:]}"]))
+    talk = data.draw(
+        st.sampled_from(["You can text it ", "I want ", "Send the code ", "Remind me "])
+    )
+    text = f"{talk}{_HOMOPHONES_OF[first]} {written}{data.draw(st.sampled_from(_AFTER))}"
+    assert read("capture_phone", text) != number
+
+
 @given(st.data(), st.integers(1, 999_999), st.integers(1, 999))
 def test_thousands_and_the_rest_as_two_figures_are_captured_back(
     data: st.DataObject, thousands: int, rest: int
@@ -423,6 +439,29 @@ def test_hour_and_minutes_as_two_figures_are_captured_back(
     assert read("capture_time", text) == f"{hour:02d}:{minute:02d}"
 
 
+@given(st.data(), st.integers(1, 12), st.integers(10, 59))
+def test_figures_read_as_a_clock_are_read_back(data: st.DataObject, hour: int, minute: int) -> None:
+    """ "I sleep 8 30 hours", "in 10 10 minutes": two figures read as a clock may be talk, so
+    such a reading is never certain enough to stand without a readback."""
+    talk = data.draw(st.sampled_from(["I sleep ", "Call back in ", "", "About "]))
+    after = data.draw(st.sampled_from([" hours", " minutes", "", " in the morning"]))
+    text = f"{talk}{hour} {minute}{after}."
+    primitive = PRIMITIVES["capture_time"]
+    params = primitive.params_model.model_validate({"transcription": text})
+    assert primitive.read(text, params, None).certainty < 0.8
+
+
+@given(st.data(), st.integers(1, 999), st.integers(1, 999))
+def test_figures_that_go_on_into_talk_are_not_joined(
+    data: st.DataObject, thousands: int, rest: int
+) -> None:
+    """ "Room 1000, 2 guests": a figure after a round thousand is joined to it as one number
+    said across a pause only at the end, not where other talk follows it."""
+    talk = data.draw(st.sampled_from(["guests", "people", "nights", "of them", "minutes"]))
+    text = f"Room {thousands * 1000}, {rest} {talk}."
+    assert read("capture_number", text) != str(thousands * 1000 + rest)
+
+
 _SIGN_OFF_WORDS = {
     "thanks",
     "please",
@@ -459,6 +498,21 @@ def test_name_after_a_misheard_opening_is_captured_back(
     assert read("capture_name", text) == capitalised(name)
 
 
+# No "the" or "my": "the ... is" is itself a carrier ("the name is"), stripped where it opens.
+_TALK_OPENINGS = ["but", "at", "have", "in", "up", "honestly", "look", "maybe"]
+
+
+@given(st.data(), st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8))
+def test_talk_after_a_carrier_names_no_one(data: st.DataObject, word: str) -> None:
+    """ "Honestly it's great.", "Look, my account is locked.": a word after talk and a
+    carrier that may introduce anything, written in lower case, is no name."""
+    opening = " ".join(data.draw(st.lists(st.sampled_from(_TALK_OPENINGS), min_size=1, max_size=3)))
+    carrier = data.draw(st.sampled_from(["it's", "this is", "i'm", "that's", "my account is"]))
+    after = data.draw(st.sampled_from(["", ", thanks", " then"]))
+    text = f"{opening.capitalize()}, {carrier} {word}{after}."
+    assert read("capture_name", text) is None
+
+
 @given(st.data(), st.text("0123456789", min_size=3, max_size=8))
 def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, code: str) -> None:
     """ "You have the order number is 26018.": words with no digit before a carrier are talk,
@@ -472,6 +526,60 @@ def test_code_after_a_misheard_opening_is_captured_back(data: st.DataObject, cod
     )
     text = f"{opening.capitalize()} {carrier} {written}{data.draw(st.sampled_from(_AFTER))}."
     assert read("capture_digits", text) == code
+
+
+@given(
+    st.data(),
+    st.text("BCDEFGHJKLMNPQRSTUVWXYZ", min_size=1, max_size=3),
+    st.text("0123456789", min_size=2, max_size=6),
+)
+def test_letters_before_a_later_carrier_stay_in_the_code(
+    data: st.DataObject, letters: str, digits: str
+) -> None:
+    """ "Confirmation K L M, my code is 5 5 1", "my code is X Y Z and the number is 42": letters
+    spelled before a carrier said later are code, not talk ("O", "A" and "I" are words or
+    zeros too: not varied here)."""
+    spelled = data.draw(
+        st.sampled_from([" ".join(letters), "-".join(letters), f"{letters[0]} as in {letters[0]}x"])
+    )
+    written = data.draw(st.sampled_from([digits, " ".join(digits)]))
+    carrier = data.draw(st.sampled_from(["the number is", "my code is", "the code's"]))
+    opening = data.draw(st.sampled_from(["", "Confirmation ", "My code is "]))
+    text = f"{opening}{spelled}, {carrier} {written}."
+    expected = (letters if "as in" not in spelled else letters[0]) + digits
+    assert read("capture_digits", text) == expected
+
+
+@given(
+    st.data(),
+    st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+    st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+)
+def test_figures_after_a_date_that_go_on_are_no_year(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "The appointment is June 12, 30 minutes long.", "May 24, 25 dollars": figures after a
+    date that go on into other talk are no year (as "20, 26, please" at the end is one)."""
+    pairs = [f"{day.year % 100:02d}"]
+    if day.year // 100 == 20:
+        pairs = data.draw(st.sampled_from([pairs, ["20", pairs[0]]]))
+    talk = data.draw(st.sampled_from(["minutes long", "dollars", "people", "guests", "of us"]))
+    written = f"{_MONTH_NAMES[day.month - 1].capitalize()} {day.day}, {', '.join(pairs)} {talk}"
+    text = sentence(data, ["", "The appointment is ", "I was born "], written)
+    assert read_date(text, today) != day.isoformat() or day.year == _year_of_day(day, today)
+
+
+def _year_of_day(day: date, today: date) -> int:
+    """The year "Month D" alone resolves to after ``today`` (the future side)."""
+    this_year = _replaced_year(day, today.year)
+    return today.year if this_year is None or this_year >= today else today.year + 1
+
+
+def _replaced_year(day: date, year: int) -> date | None:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # February 29th in a year that has none
+        return None
 
 
 @given(st.data(), st.dates(date(1900, 1, 1), date(2099, 12, 31)), st.dates())

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voicecore.primitives._dates import MONTH_WORDS
-from voicecore.spoken.formatted import clock_figures, hour_homophones
+from voicecore.spoken.formatted import clock_figures, figure_pairs, hour_homophones
 from voicecore.spoken.number_words import ZERO_DIGITS
 from voicecore.spoken.numbers import cardinal, is_number_word
 
@@ -53,12 +53,15 @@ _NAMED = {"noon": 12 * 60, "midday": 12 * 60, "midnight": 0}
 
 @dataclass(frozen=True, slots=True)
 class TimeReading:
-    """Minutes after midnight (``value``), the other half-day reading if any, the zone said."""
+    """Minutes after midnight (``value``), the other half-day reading if any, the zone said;
+    ``guessed`` when figures or a homophone were read as a clock by how an ASR writes one
+    ("10 10", "to 30 in the afternoon"), which ordinary talk may also be ("8 30 hours")."""
 
     value: int | None = None
     reason: str | None = None
     alternative: int | None = None
     timezone: str | None = None
+    guessed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,9 @@ def parse_time(tokens: Sequence[str]) -> TimeReading:
     a.m./p.m. is said; reason ``no_value_heard`` when there is no time, ``invalid_time``
     for "twenty four fifteen".
     """
-    tokens = clock_figures(hour_homophones(tokens, is_number_word))  # "3.30 pm", "for 15pm"
+    homophoned = hour_homophones(tokens, is_number_word)  # "for 15pm"
+    guessed = len(homophoned) != len(tokens) or figure_pairs(homophoned) != homophoned
+    tokens = clock_figures(homophoned)  # "3.30 pm", "10 10"
     found: _Clock | None = None
     index = 0
     while index < len(tokens):
@@ -90,7 +95,8 @@ def parse_time(tokens: Sequence[str]) -> TimeReading:
         index = max(found.end, index + 1)
     if found is None:
         return TimeReading(reason="no_value_heard")
-    return _resolve(found, _period(tokens), _zone(tokens, found.end))
+    reading = _resolve(found, _period(tokens), _zone(tokens, found.end))
+    return replace(reading, guessed=guessed) if reading.value is not None else reading
 
 
 def _named(tokens: Sequence[str], index: int) -> _Clock | None:

@@ -13,7 +13,7 @@ from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.formatted import digit_homophones
-from voicecore.spoken.letters import letter_name
+from voicecore.spoken.letters import letter_name, nato_letter
 from voicecore.spoken.readback import say_grouped
 from voicecore.spoken.tokens import (
     after_correction,
@@ -57,15 +57,33 @@ def spoken_code(text: str) -> str:
     """The letters and digits said in ``text``, upper-case; other words and symbols dropped.
 
     Words before a carrier phrase said later ("you have the order number is 26018": Whisper
-    hears "yeah" as "you have") are talk, not code, when they hold no digit and the carrier
-    is followed by digits: "you" would otherwise be the letter U.
+    hears "yeah" as "you have") are talk, not code, when they hold no digit and spell no
+    letter, and the carrier is followed by digits: "you" would otherwise be the letter U.
+    Letters spelled before it ("X Y Z and the number is 42", "B as in boy, ...") are code.
     """
     tokens = strip_sign_off(strip_carrier(after_correction(drop_fillers(words(text)))))
     after = after_last_carrier(tokens)
     before = tokens[: len(tokens) - len(after)]
-    if after and not any(map(_has_digit, before)) and any(map(_has_digit, after)):
+    talk = not any(map(_has_digit, before)) and not _spells_letters(before)
+    if after and talk and any(map(_has_digit, after)):
         tokens = after
     return _code_of(tokens)
+
+
+# Letters that are English words too: "a" and "i" said alone are talk as often as letters.
+_WORD_LETTERS = frozenset(["a", "i"])
+
+
+def _spells_letters(tokens: list[str]) -> bool:
+    """Whether ``tokens`` spell a letter surely: a letter written alone ("X Y Z", "K-L-M"),
+    a NATO word, or an "as in" clarification. A letter's homophone ("you", "see") is not
+    sure: it is the word as often."""
+    return any(
+        (len(token) == 1 and token.isalpha() and token not in _WORD_LETTERS)
+        or nato_letter(token) is not None
+        or tokens[index : index + 2] == ["as", "in"]
+        for index, token in enumerate(tokens)
+    )
 
 
 def _has_digit(token: str) -> bool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 from voicecore.capture import CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.primitives._dates.vocabulary import MONTH_WORDS, WEEKDAYS
 from voicecore.spoken.compose import Piece, compose
 from voicecore.spoken.edits import edit_spelled
 from voicecore.spoken.readback import say_characters
 from voicecore.spoken.tokens import (
+    NAME_CARRIER,
+    NAMING_CARRIER,
     after_correction,
     after_last_carrier,
     drop_fillers,
@@ -21,17 +24,23 @@ __all__ = ["CaptureName", "CaptureNameParams"]
 
 _SPELLED = 0.95
 _SAID = 0.8
+#: A name read after talk the words around it could not place ("but you at it's karen"):
+#: the opening was misheard, so the name is read back, never taken as it stands.
+_AFTER_OPENING = 0.5
 _MAX_WORDS = 4
 # Words that are not names: what a caller says about a name rather than the name itself.
 _NOT_NAMES = frozenset(
     """
     a an the my your his her our their its it it's this that these those is are was were be
+    i'm im that's thats here's there's
     am of to in on at by for with from and or but except not no yes yeah ok okay so just
     name names spelled spelling spell differently different wrong right correct letter
     letters first last middle full surname number email address phone what
     """.split()
 )
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
+_CALENDAR_WORDS = MONTH_WORDS | frozenset(WEEKDAYS)
+_WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*")
 _CAPITALISE = re.compile(r"(^|[\-' ])([a-z])")
 
 
@@ -80,6 +89,35 @@ def _name_from(tokens: list[str]) -> tuple[str | None, float]:
     return " ".join(said), _SAID
 
 
+def _name_after_opening(text: str, tokens: list[str]) -> tuple[str | None, float]:
+    """The name after the last carrier that introduces one, when the words before it read
+    as no name: "But you at it's Karen." (Whisper heard "yeah" as "you at"). After a carrier
+    that says a name follows ("my name is") any name words do; after one that introduces
+    anything ("it's", "this is"), words said, not spelled, count only when ``text`` writes
+    them as a name, capitalised among lower-case words: "Honestly it's great." names no one.
+    """
+    name, _ = _name_from(after_last_carrier(tokens, NAMING_CARRIER))
+    if name is not None:
+        return name, _AFTER_OPENING
+    name, certainty = _name_from(after_last_carrier(tokens, NAME_CARRIER))
+    if name is None or (certainty == _SAID and not set(name.split()) <= _capitalised_in(text)):
+        return None, 0.0
+    return name, _AFTER_OPENING
+
+
+def _capitalised_in(text: str) -> frozenset[str]:
+    """The words ``text`` writes with a capital and then lower case ("Karen"), lower-cased;
+    none when no word is written in lower case (all capitals or title case marks no name).
+    Days and months are written so by rule, not as names ("Maybe it's Tuesday.")."""
+    written = _WRITTEN_WORD.findall(text.replace("\u2019", "'"))
+    if not any(word[0].islower() for word in written):
+        return frozenset()
+    return (
+        frozenset(word.lower() for word in written if word[0].isupper() and not word[1:].isupper())
+        - _CALENDAR_WORDS
+    )
+
+
 def name_reading(name: str, certainty: float) -> Reading:
     """The reading of a lower-case ``name``: capitalised, read back letter by letter."""
     value = capitalised(name)
@@ -112,7 +150,7 @@ class CaptureName(CapturePrimitive[CaptureNameParams]):
             return Reading(value=None, reason="no_value_heard", certainty=0.0)
         name, certainty = _name_from(tokens)
         if name is None:  # "but you at it's karen": a misheard opening before a carrier
-            name, certainty = _name_from(after_last_carrier(tokens))
+            name, certainty = _name_after_opening(text, tokens)
         if name is None:
             return Reading(value=None, reason="invalid_name", certainty=0.0)
         return name_reading(name, certainty)

@@ -11,14 +11,23 @@ from pydantic import Field, model_validator
 from voicecore._json import JsonValue
 from voicecore.capture import CapturePrimitive, KeypadCaptureParams, Reading
 from voicecore.spoken.formatted import digit_homophones, scale_homophones
-from voicecore.spoken.numbers import NumberSpan, decimal_string, find_numbers, is_number_word
-from voicecore.spoken.tokens import after_correction, drop_fillers, words
+from voicecore.spoken.numbers import (
+    NumberSpan,
+    decimal_string,
+    find_numbers,
+    is_number_word,
+    joins_at_pause,
+)
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_sign_off, words
 
 __all__ = ["CaptureNumber", "CaptureNumberParams"]
 
 # "five, no, six": a bare "no" between two numbers corrects the first (tokens.py leaves
 # "no" alone because on its own it answers a confirmation).
 _CORRECTING_WORDS = frozenset(["no", "not"])
+#: A number whose figures were joined as one said across a pause ("54,000, 500"): the two
+#: may be two numbers, so the value is read back.
+_JOINED_CERTAINTY = 0.7
 
 
 class CaptureNumberParams(KeypadCaptureParams):
@@ -60,7 +69,8 @@ class CaptureNumber(CapturePrimitive[CaptureNumberParams]):
         tokens = _last_correction(after_correction(said))
         if len(tokens) == 1:  # "For.": a number was asked for, so a homophone says it
             tokens = digit_homophones(tokens, is_number_word)
-        values = _distinct_values(find_numbers(tokens))
+        pieces = _split_at_pauses(tokens)
+        values = _distinct_values([span for piece in pieces for span in find_numbers(piece)])
         if not values:
             return Reading(value=None, reason="no_value_heard")
         if len(values) > 1:
@@ -75,7 +85,27 @@ class CaptureNumber(CapturePrimitive[CaptureNumberParams]):
             value=decimal_string(value),
             readback=readback(value),
             parts={"integer": value == value.to_integral_value()},
+            certainty=_JOINED_CERTAINTY if any(map(_joined, pieces)) else 1.0,
         )
+
+
+def _split_at_pauses(tokens: list[str]) -> list[list[str]]:
+    """``tokens`` cut between two figures a cardinal would join as one number said across a
+    pause ("54,000, 500"), wherever more than a sign-off follows the second: "Room 1000, 2
+    guests" says two numbers. At the end the join stands ("I think it's 54,000, 500.")."""
+    sign_off = len(strip_sign_off(["", *tokens])) - 1  # where the sign-offs after all start
+    pieces: list[list[str]] = []
+    start = 0
+    for index in range(len(tokens) - 1):
+        if index + 2 < sign_off and joins_at_pause(tokens[index], tokens[index + 1]):
+            pieces.append(tokens[start : index + 1])
+            start = index + 1
+    return [*pieces, tokens[start:]]
+
+
+def _joined(tokens: list[str]) -> bool:
+    """Whether two figures in ``tokens`` are joined as one number said across a pause."""
+    return any(joins_at_pause(a, b) for a, b in zip(tokens, tokens[1:], strict=False))
 
 
 def _last_correction(tokens: list[str]) -> list[str]:

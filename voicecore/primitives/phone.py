@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, PhoneNumberType
@@ -38,6 +38,8 @@ _ASCII_DIGIT = re.compile(r"[0-9]")
 _GROUP = re.compile(r"^\+?[0-9]{3,}$")
 _MIN_DIGITS = 7
 _CERTAIN = 0.95
+#: A number one of whose digits was read from a word that may be no digit: read back.
+_GUESSED = 0.7
 # Readings of "fifty five" as 50 5 tried when the plain reading is no number, fewest tens read
 # apart first. The search was once every combination of the ambiguous tens, each re-reading
 # the whole text and calling phonenumbers (47 s for 500 characters of "twenty one"); 2**4
@@ -67,10 +69,12 @@ class CapturePhoneParams(KeypadCaptureParams):
 
 @dataclass(frozen=True, slots=True)
 class _Heard:
-    """The digits heard (leading "+" kept) and any extension."""
+    """The digits heard (leading "+" kept) and any extension; ``guessed`` when a digit was
+    read from a word that may be no digit ("is to 127424904": "to" as "two")."""
 
     digits: str
     extension: str = ""
+    guessed: bool = False
 
 
 def _region(params: CapturePhoneParams) -> str:
@@ -192,8 +196,8 @@ def _heard(text: str, region: str) -> _Heard:
         if _parse(written.digits, region) is not None:
             return written
         # "is to 127424904": a homophone the figure left out
-        tokens = _phone_tokens(after_correction(drop_fillers(words(text))))
-        said = _digits_among_words(tokens, region)
+        corrected = after_correction(drop_fillers(words(text)))
+        said = _digits_among_words(_phone_tokens(corrected), region, _carried(corrected))
         return said if said.digits else written
     return _said(text, region)
 
@@ -215,15 +219,26 @@ def _said(text: str, region: str) -> _Heard:
         return _Heard("".join(tokens))
     if tokens and all(map(_is_phone_digit, tokens)):  # "6, 1, 7, double 5, ..."
         return _best_spoken(tokens, region)
-    return _digits_among_words(tokens, region)
+    return _digits_among_words(tokens, region, _carried(corrected))
 
 
-def _digits_among_words(tokens: list[str], region: str) -> _Heard:
+def _carried(said: list[str]) -> bool:
+    """Whether ``said`` opens with a carrier phrase ("my number is", "it's")."""
+    return len(strip_carrier(said)) < len(said)
+
+
+#: Words a digit homophone may follow after the carrier: "it's up to 0, 6, 7, ...".
+_MAX_WORDS_BEFORE_HOMOPHONE = 1
+
+
+def _digits_among_words(tokens: list[str], region: str, carried: bool) -> _Heard:
     """Written digits among words ("It's a 5-1-2, 4-0-6, ...", "404, 8, 9, ..., thank you"):
     the digits said in one stretch, words before and after it being talk the carrier and
     sign-off lists do not know (a "uh" written "a", a misheard "is"). A homophone of a digit
     just before the stretch ("is to 127424904": "two one two ...") is read as one when only
-    that makes a valid number. Kept only when valid: "account 12345678" is no phone number.
+    that makes a valid number and it is said right after a carrier (``carried``, ``tokens``
+    being what follows it): after a verb ("text it to 312...", "I want to 20 ...") "to" is
+    the word. Kept only when valid: "account 12345678" is no phone number.
     Read plainly, without the search for tens read apart: an ASR that writes figures writes
     "fifty five" as 55; so at most two more parses.
     """
@@ -237,10 +252,11 @@ def _digits_among_words(tokens: list[str], region: str) -> _Heard:
         if _parse(heard.digits, region) is not None:
             return heard
         before = tokens[first - 1] if first else ""
-        if before in DIGIT_HOMOPHONES:
+        right_after_carrier = carried and first - 1 <= _MAX_WORDS_BEFORE_HOMOPHONE
+        if before in DIGIT_HOMOPHONES and right_after_carrier:
             heard = _spoken([DIGIT_HOMOPHONES[before], *stretch])
             if _parse(heard.digits, region) is not None:
-                return heard
+                return replace(heard, guessed=True)
     return _Heard("")
 
 
@@ -296,7 +312,7 @@ def phone_reading(heard: _Heard, region: str) -> Reading:
         value=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         readback=_readback(number, region, extension),
         parts=parts,
-        certainty=_CERTAIN,
+        certainty=_GUESSED if heard.guessed else _CERTAIN,
     )
 
 

@@ -13,6 +13,9 @@ __all__ = ["CaptureTime", "CaptureTimeParams", "time_readback"]
 
 # How sure a reading is when a.m./p.m. was left out and business hours chose it.
 _AMBIGUOUS_CERTAINTY = 0.8
+# How sure a reading is when figures or a homophone were read as a clock ("8 30", "to 30
+# in the afternoon"): such words are often no time ("I sleep 8 30 hours"), so read back.
+_GUESSED_CERTAINTY = 0.6
 
 
 class CaptureTimeParams(CaptureParams):
@@ -40,11 +43,12 @@ class CaptureTime(CapturePrimitive[CaptureTimeParams]):
         if heard.value is None:
             return Reading(value=None, reason=heard.reason or "no_value_heard")
         ambiguous = heard.alternative is not None
+        certainty = _AMBIGUOUS_CERTAINTY if ambiguous else 1.0
         return Reading(
             value=_clock(heard.value),
             readback=time_readback(heard.value),
             parts=_parts(heard, heard.value),
-            certainty=_AMBIGUOUS_CERTAINTY if ambiguous else 1.0,
+            certainty=min(certainty, _GUESSED_CERTAINTY) if heard.guessed else certainty,
         )
 
 

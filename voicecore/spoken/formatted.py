@@ -38,6 +38,7 @@ __all__ = [
     "DIGIT_HOMOPHONES",
     "clock_figures",
     "digit_homophones",
+    "figure_pairs",
     "hour_homophones",
     "hyphen_spelled",
     "scale_homophones",
@@ -84,7 +85,7 @@ _HOUR_FIGURE = re.compile(r"[1-9]|1[0-2]")
 _MINUTE_FIGURE = re.compile(r"[0-5][0-9]((?:[ap])\.?m\.?)?")
 
 
-def _figure_pairs(tokens: Sequence[str]) -> list[str]:
+def figure_pairs(tokens: Sequence[str]) -> list[str]:
     """An hour and its minutes written as two figures ("10 10", "5 15pm": "ten ten", "five
     fifteen p m") joined as a clock, as the words would be read."""
     result: list[str] = []
@@ -105,7 +106,7 @@ def clock_figures(tokens: Sequence[str]) -> list[str]:
     expected), "1230" / "830" -> "12:30" / "8:30" when a.m., p.m. or a period of the day
     follows ("830 in the morning"), so a bare "2024" is never read as a time; "10 10" ->
     "10:10"."""
-    result = _figure_pairs(tokens)
+    result = figure_pairs(tokens)
     for index, token in enumerate(list(result)):
         dotted = _DOTTED_CLOCK.fullmatch(token)
         run = _RUN_CLOCK.fullmatch(token) if dotted is None else None

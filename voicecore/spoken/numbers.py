@@ -45,6 +45,7 @@ __all__ = [
     "digit_string",
     "find_numbers",
     "is_number_word",
+    "joins_at_pause",
     "ordinal",
     "spoken_number",
     "year",
@@ -244,6 +245,12 @@ def _room_after(word: str) -> int:
     figure = word.replace(",", "")
     zeros = len(figure) - len(figure.rstrip("0"))
     return 10**zeros if _FIGURE.match(word) and zeros >= _THOUSANDS_ZEROS else 0
+
+
+def joins_at_pause(first: str, second: str) -> bool:
+    """Whether a cardinal adds figure ``second`` to figure ``first`` as the rest said after
+    its thousands ("54,000" then "500": "fifty four thousand, five hundred")."""
+    return _FIGURE.match(second) is not None and int(second.replace(",", "")) < _room_after(first)
 
 
 def _counting_number(word: str, after_tens: bool) -> int | None:

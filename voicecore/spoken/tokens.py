@@ -13,6 +13,8 @@ from voicecore.spoken.numbers import is_number_word
 
 __all__ = [
     "after_correction",
+    "NAME_CARRIER",
+    "NAMING_CARRIER",
     "after_last_carrier",
     "drop_fillers",
     "has_correction",
@@ -286,22 +288,41 @@ def strip_carrier(tokens: list[str]) -> list[str]:
 
 _OPENING_WORD = re.compile(rf"{_YES_WORDS}(?: |$)")
 
+#: Carriers that say a name follows ("my name is", "the name's").
+NAMING_CARRIER = re.compile(
+    r"(?:(?:my|the|his|her) )?(?:(?:full|first|last) )?name(?:'s| is| was)(?: |$)"
+)
+#: Carriers that may introduce a name ("it's karen", "this is susan", "call me ann") as
+#: they introduce anything else ("it's great", "call me back"), and those that say a name
+#: follows.
+NAME_CARRIER = re.compile(
+    rf"(?:it's|its|it is|this is|here's|i'm|im|i am|(?:you can |they )?call me)(?: |$)|"
+    rf"{NAMING_CARRIER.pattern}"
+)
 
-def after_last_carrier(tokens: list[str]) -> list[str]:
+
+def after_last_carrier(tokens: list[str], carrier: re.Pattern[str] | None = None) -> list[str]:
     """What follows the last carrier phrase said after other words ("but you at it's karen",
     "you have this is susan carter": an ASR misheard the opening, the carrier still marks
     where the value starts); [] when no such carrier is followed by words. An opening word
     alone ("yeah", "so", "and") is no carrier here: it says nothing about what follows.
+    ``carrier`` narrows which phrases may mark the start (default: any carrier phrase).
+
+    One pass from the end: where the carriers chained from each word end is kept, so the
+    words after a carrier are never re-read (re-stripping the rest at each word was quadratic).
     """
     text = " ".join(tokens)
-    starts = [match.end() for match in re.finditer(" ", text)]
+    starts = [0, *(match.end() for match in re.finditer(" ", text))]
+    chain_end = {len(text): len(text)}  # where strip_carrier would stop, from each word start
     for start in reversed(starts):
         match = _CARRIER.match(text, start)
-        if match is None or _OPENING_WORD.fullmatch(match.group()):
+        chain_end[start] = chain_end[match.end()] if match and match.end() > start else start
+        marker = (carrier or _CARRIER).match(text, start) if start > 0 else None
+        if marker is None or _OPENING_WORD.fullmatch(marker.group()):
             continue
-        rest = strip_carrier(text[start:].split())
-        if rest:
-            return rest
+        rest = chain_end[marker.end()]  # a carrier ends where a word starts, or at the end
+        if rest < len(text):
+            return text[rest:].split()
     return []
 
 

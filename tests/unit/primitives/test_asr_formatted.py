@@ -16,15 +16,22 @@ from voicecore.primitives import builtin_primitives
 PRIMITIVES: dict[str, Any] = {p.name: p for p in builtin_primitives()}
 
 
-def value_of(objective_type: str, text: str) -> str | None:
+# A fixed caller's today, so a date's year never depends on the clock the test runs by.
+_TODAY = date(2026, 12, 2)
+_NEXT_MARCH_5TH = "2027-03-05"
+
+
+def reading_of(objective_type: str, text: str) -> Any:
     primitive = PRIMITIVES[objective_type]
-    params = primitive.params_model.model_validate({"transcription": text})
-    value: str | None = primitive.read(text, params, None).value
+    extra = {"reference_date": _TODAY} if objective_type == "capture_date" else {}
+    params = primitive.params_model.model_validate({"transcription": text, **extra})
+    return primitive.read(text, params, None)
+
+
+def value_of(objective_type: str, text: str) -> str | None:
+    value: str | None = reading_of(objective_type, text).value
     return value
 
-
-_TODAY = date.today()
-_NEXT_MARCH_5TH = date(_TODAY.year + (_TODAY > date(_TODAY.year, 3, 5)), 3, 5).isoformat()
 
 FORMATTED = [
     ("capture_phone", "6, 1, 7, double 5, 5, 0, 1, 2, 3.", "+16175550123"),
@@ -117,6 +124,55 @@ ORDINARY = [
     ("capture_email", "David Dotley at gmail dot com", "daviddotley@gmail.com"),
     ("capture_name", "Dottie Smith.", "Dottie Smith"),
     ("capture_name", "It's Dotson.", "Dotson"),
+    # talk after a carrier is no name: only a carrier that introduces one, and words written
+    # as a name (capitalised among lower-case words, no day or month), are read after talk
+    ("capture_name", "Honestly it's great.", None),
+    ("capture_name", "I know it's late.", None),
+    ("capture_name", "Tell her it's done.", None),
+    ("capture_name", "Because it's cheaper.", None),
+    ("capture_name", "Maybe it's Tuesday.", None),
+    ("capture_name", "Ugh, this is annoying.", None),
+    ("capture_name", "Look, my account is locked.", None),
+    ("capture_name", "Look, my account is Karen.", None),
+    ("capture_name", "She says it's fine.", None),
+    ("capture_name", "For what it's worth, thanks.", None),
+    ("capture_name", "HONESTLY IT'S GREAT.", None),
+    ("capture_name", "but you at it's karen", None),
+    # letters spelled before a carrier said later are code, not talk
+    ("capture_digits", "my code is X Y Z and the number is 42", "XYZ42"),
+    ("capture_digits", "B as in boy, the number is 9 9 1", "B991"),
+    ("capture_digits", "Confirmation K L M, my code is 5 5 1", "KLM551"),
+    ("capture_digits", "G H, the code's 12", "GH12"),
+    ("capture_digits", "Bravo, the code is 12", "B12"),
+    ("capture_digits", "I have a, the code is 12", "12"),
+    # figures after a date that go on into other talk are no year
+    ("capture_date", "The appointment is June 12, 30 minutes long.", "2027-06-12"),
+    ("capture_date", "May 24, 25 dollars", "2027-05-24"),
+    ("capture_date", "July 2, 20 26 people", "2027-07-02"),
+    ("capture_date", "24 June 26 guests", "2027-06-24"),
+    # a homophone after a verb is the word, not a digit left out
+    ("capture_phone", "You can text it to 312555019 thanks.", None),
+    ("capture_phone", "I want to 20 55 50 18 2", None),
+    # figures joined across a pause only where nothing but a sign-off follows
+    ("capture_number", "Room 1000, 2 guests", None),
+    ("capture_number", "2000 5 thank you", "2005"),
+]
+
+# Read by a rule for how an ASR misheard or wrote the value: less certain than the value
+# said plainly, so it is read back.
+GUESSED = [
+    ("capture_name", "But you at it's Karen."),
+    ("capture_name", "You have this is Susan Carter speaking."),
+    ("capture_name", "But you at I'm O\u2019Brien."),
+    ("capture_date", "Let's do May 24, 25."),
+    ("capture_date", "The appointment is on June 24, 20, 26, please."),
+    ("capture_date", "24 June 26"),
+    ("capture_phone", "Okay, it's up to 0, 6, 7, 1, 8, 2, 3, 4, 1."),
+    ("capture_time", "I sleep 8 30 hours"),
+    ("capture_time", "I'll call back in 10 10 minutes"),
+    ("capture_time", "I'll be there to 30 in the afternoon"),
+    ("capture_time", "5 15pm"),
+    ("capture_number", "I think it's 54,000, 500."),
 ]
 
 
@@ -140,3 +196,18 @@ def test_ordinary_words_read_as_before(
 ) -> None:
     """No rule fires on words that only look like a habit ("Dotley" is not guessed)."""
     assert value_of(objective_type, text) == expected
+
+
+@cases("objective_type, text", GUESSED)
+def test_a_value_guessed_from_asr_habits_is_less_certain(objective_type: str, text: str) -> None:
+    """A value read past talk, or from figures an ASR may have split, has a certainty below
+    a value said plainly (0.8)."""
+    reading = reading_of(objective_type, text)
+    assert reading.value is not None
+    assert reading.certainty < 0.8
+
+
+@cases("objective_type, text", [("capture_time", "3.30 pm"), ("capture_time", "At 10:10 am.")])
+def test_a_clock_written_as_one_stays_certain(objective_type: str, text: str) -> None:
+    """Only the guesses are less certain: a clock written whole is as sure as before."""
+    assert reading_of(objective_type, text).certainty == 1.0

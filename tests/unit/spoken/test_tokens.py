@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from typing import cast
+
 import pytest
 
+from voicecore.spoken import tokens as tokens_module
 from voicecore.spoken.tokens import (
+    NAME_CARRIER,
     after_correction,
+    after_last_carrier,
     drop_fillers,
     has_correction,
     replaced_by_correction,
@@ -144,6 +150,58 @@ class TestStripCarrier:
     def test_drops_leading_carrier_phrases(self, text: str, expected: str) -> None:
         """Leading carrier phrases go; the value itself (even "oh") stays."""
         assert strip_carrier(text.split()) == expected.split()
+
+
+class TestAfterLastCarrier:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("but you at it's karen", "karen"),
+            ("you have the order number is 2 6", "2 6"),
+            ("you have this is it's susan", "susan"),
+            ("it's karen", ""),
+            ("so karen", ""),
+            ("but you at it's", ""),
+            ("zzz its its its", ""),
+        ],
+    )
+    def test_what_follows_the_last_carrier(self, text: str, expected: str) -> None:
+        """The words after the last carrier said after other words, carriers chained there
+        stripped; nothing when the carrier opens the text, is an opening word, or ends it."""
+        assert after_last_carrier(text.split()) == expected.split()
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("but you at it's karen", "karen"),
+            ("look my account is locked", ""),
+            ("you have my name is susan", "susan"),
+            ("so i'm john", "john"),
+        ],
+    )
+    def test_a_narrower_carrier(self, text: str, expected: str) -> None:
+        """Only the carriers given mark where the value starts ("my account is" names none)."""
+        assert after_last_carrier(text.split(), NAME_CARRIER) == expected.split()
+
+    @pytest.mark.parametrize("count", [100, 1000])
+    def test_work_grows_linearly(self, monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+        """A run of carriers ("zzz its its ...") is read in one pass: two carrier matches a
+        word at most (re-stripping the rest at each word matched count**2 / 2 times)."""
+        calls = 0
+
+        class Counting:
+            def __init__(self, pattern: re.Pattern[str]) -> None:
+                self.pattern = pattern
+
+            def match(self, text: str, pos: int) -> re.Match[str] | None:
+                nonlocal calls
+                calls += 1
+                return self.pattern.match(text, pos)
+
+        monkeypatch.setattr(tokens_module, "_CARRIER", Counting(tokens_module._CARRIER))
+        narrow = cast(re.Pattern[str], Counting(NAME_CARRIER))
+        assert after_last_carrier(["zzz", *["its"] * count], narrow) == []
+        assert calls <= 2 * (count + 1)
 
 
 class TestStripSignOff:

@@ -5,24 +5,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voicecore.primitives._dates.reading import Context, DateReading, Match, run_end, skip
 from voicecore.primitives._dates.resolve import add_months, build, with_day
 from voicecore.primitives._dates.two_digit_years import century_year, two_digit_year
 from voicecore.primitives._dates.vocabulary import MONTHS
 from voicecore.spoken.numbers import cardinal, ordinal, year
+from voicecore.spoken.tokens import strip_sign_off
 
 __all__ = ["day_first", "month_first"]
 
 
 @dataclass(frozen=True, slots=True)
 class _DaySaid:
-    """The month and day before a year, and whether the day was an ordinal ("third")."""
+    """The month and day before a year, whether the day was an ordinal ("third") or may be
+    one, and whether it was written as a bare figure ("May 24", which may be "24th")."""
 
     month: int
     day: int
     ordinal: bool
+    figure: bool = False
 
 
 def _day_number(tokens: Sequence[str]) -> int | None:
@@ -39,10 +42,47 @@ def _day_number(tokens: Sequence[str]) -> int | None:
 _OF = frozenset(["of", "on"])
 
 
-def _ordinal_or_figure(tokens: Sequence[str]) -> bool:
-    """Whether a day is said as an ordinal ("twenty fourth", "24th") or written as a figure
-    ("May 24"): formatting ASRs drop the ordinal's suffix, so a figure may be one."""
-    return ordinal(tokens) is not None or (len(tokens) == 1 and tokens[0].isdigit())
+def _day_said(month: int, day: int, tokens: Sequence[str]) -> _DaySaid:
+    """The day ``tokens`` say in ``month``: an ordinal ("twenty fourth", "24th"), or a figure
+    ("May 24") that may be one, since formatting ASRs drop the ordinal's suffix."""
+    figure = ordinal(tokens) is None and len(tokens) == 1 and tokens[0].isdigit()
+    return _DaySaid(month, day, ordinal(tokens) is not None or figure, figure)
+
+
+#: A date whose year is read from figures as a formatting ASR writes them: the figures may
+#: be something else said after the date ("June 12, 30 minutes long"), so it is read back.
+_FIGURES_YEAR_CERTAINTY = 0.7
+
+
+def _figures_year(run: Sequence[str], said: _DaySaid) -> bool:
+    """Whether the year in ``run`` is read only from how a formatting ASR writes figures:
+    two pairs ("20 26" for "twenty twenty six"), or two digits after a figure day ("May 24,
+    25", where the figure day stands for an ordinal)."""
+    pairs = all(token.isdigit() and len(token) == 2 for token in run)
+    return pairs and (len(run) == 2 or (len(run) == 1 and said.figure))
+
+
+def _ends_the_text(tokens: Sequence[str], end: int) -> bool:
+    """Whether nothing but a sign-off ("please", "thank you") follows ``end``."""
+    return strip_sign_off(["", *tokens[end:]]) == [""]
+
+
+def _dated(
+    said: _DaySaid,
+    year_: int | None,
+    run: Sequence[str],
+    tokens: Sequence[str],
+    end: int,
+    ctx: Context,
+) -> Match | None:
+    """The date with ``year_`` read from ``run`` (ending at ``end``): a year read from figures
+    only where the text ends after it, and then less certain; None where it does not end."""
+    if year_ is None or not _figures_year(run, said):
+        return with_day(said.month, said.day, year_, ctx), end
+    if not _ends_the_text(tokens, end):
+        return None
+    reading = with_day(said.month, said.day, year_, ctx)
+    return replace(reading, certainty=min(reading.certainty, _FIGURES_YEAR_CERTAINTY)), end
 
 
 def _trailing_year(
@@ -53,6 +93,15 @@ def _trailing_year(
     end = run_end(tokens, start, ctx)
     value = _year_after(tokens[start:end], said, ctx) if end > start else None
     return (value, end) if value is not None else (None, index)
+
+
+def _with_trailing_year(tokens: Sequence[str], index: int, said: _DaySaid, ctx: Context) -> Match:
+    """The date with any year said after the day, from ``index``; none read from figures
+    that go on into other talk ("June 12, 30 minutes long" is June 12)."""
+    year_, end = _trailing_year(tokens, index, said, ctx)
+    start = skip(tokens, index, frozenset(["of", "in"]))
+    dated = _dated(said, year_, tokens[start:end], tokens, end, ctx)
+    return dated if dated is not None else (with_day(said.month, said.day, None, ctx), index)
 
 
 def _year_after(run: Sequence[str], said: _DaySaid, ctx: Context) -> int | None:
@@ -80,13 +129,14 @@ def month_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None
         day = _day_number(run[:split])
         if day is None:
             continue
-        said, rest = _DaySaid(month, day, _ordinal_or_figure(run[:split])), run[split:]
-        year_ = _year_after(rest, said, ctx) if rest else None
-        if rest and year_ is None:
-            continue
+        said, rest = _day_said(month, day, run[:split]), run[split:]
         if not rest:
-            year_, end = _trailing_year(tokens, end, said, ctx)
-        return with_day(month, day, year_, ctx), end
+            return _with_trailing_year(tokens, end, said, ctx)
+        year_ = _year_after(rest, said, ctx)
+        if year_ is None:
+            continue
+        dated = _dated(said, year_, rest, tokens, end, ctx)
+        return dated if dated is not None else (with_day(month, day, None, ctx), start + split)
     if run and year(run) is not None and tokens[index] != "may":
         return DateReading(reason="missing_day"), end
     return None
@@ -109,9 +159,7 @@ def day_first(tokens: Sequence[str], index: int, ctx: Context) -> Match | None:
         return None
     is_ordinal = ordinal(tokens[start:end]) is not None
     if month is not None:
-        said = _DaySaid(month, day, _ordinal_or_figure(tokens[start:end]))
-        year_, stop = _trailing_year(tokens, after + 1, said, ctx)
-        return with_day(month, day, year_, ctx), stop
+        return _with_trailing_year(tokens, after + 1, _day_said(month, day, tokens[start:end]), ctx)
     if not is_ordinal:
         return None
     return _day_of_month(day, tokens, end, ctx)
