@@ -101,9 +101,9 @@ _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 
-# Words that open an answer without being part of it ("and my email is ...": ASRs keep the
-# "and" a caller starts with).
-_YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello|and)"
+# Words that open an answer without being part of it ("and my email is ...", "but my address
+# is ...": ASRs keep the "and" or "but" a caller starts with).
+_YES_WORDS = r"(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|right|so|well|hi|hello|and|but)"
 _PRONOUN = r"(?:my|the|our|his|her|their|your|a|it's|its)"
 _COPULA = r"(?:is|was|are|'s|would be|will be|should be|it's|it is)"
 # Matched at a position (``match(text, pos)``), so no "^": it would only match at 0.

@@ -138,6 +138,7 @@ class TestStripCarrier:
             ("my work email address is a", "a"),
             ("it's j o h n", "j o h n"),
             ("yeah sure it is five", "five"),
+            ("but my address is 822 washington street", "822 washington street"),
             ("you can reach me at five", "five"),
             ("the number is four", "four"),
             ("that's spelled j o n", "j o n"),
