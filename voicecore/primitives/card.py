@@ -165,7 +165,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         bound = _BOUND.set(_capture_of(ctx))
         try:
             seen, events = (
-                SeenStates(OpenableStates(ctx.captures, self._parts, self.on_lost)),
+                SeenStates(OpenableStates(ctx.captures, self._resealed, self.on_lost)),
                 HeldEvents(),
             )
             result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
@@ -310,6 +310,9 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
 
     def _masked_token(self, token: str) -> str:
         return _masked(self._parts(token).number)
+
+    def _resealed(self, token: str) -> str:
+        return self._cipher.reseal(token, _BOUND.get())
 
     def _parts(self, token: str) -> CardParts:
         return CardParts.from_sealed_text(self._cipher.open(token, _BOUND.get()))
