@@ -16,7 +16,10 @@ The first seals; a token names the id of its key, ``card1.<id>.<sealed>``, and t
 associated data, so a token relabelled with another listed id does not open. A token of the
 unnamed key (the only key of the releases before ids) is ``card1.<sealed>``, as it always was.
 A token whose key is not listed, or that does not open, raises ``CardTokenError``; a capture
-state holding one is a lost capture (``voicecore._card_states``).
+state holding one is a lost capture (``voicecore._card_states``). A capture state read is
+resealed (``reseal``): its tokens are sealed again with the sealing key before the turn runs,
+so they compare equal to what the turn reads, and the state the turn keeps holds none of an
+older key.
 
 A shared store without ``card_key`` would need every replica to hold the same key, so card
 captures are refused there (``CardKeyMissingError``), while every other primitive is served.
@@ -162,6 +165,11 @@ class CardCipher:
             return aead.decrypt(sealed, _associated(named, bound_to)).decode()
         except (InvalidTag, ValueError):
             raise CardTokenError("unopenable", named) from None
+
+    def reseal(self, token: str, bound_to: bytes = b"") -> str:
+        """``token`` opened and sealed again with the sealing key: what ``seal`` gives for its
+        text now (the token itself if that key sealed it). ``CardTokenError`` as ``open``."""
+        return self.seal(self.open(token, bound_to), bound_to)
 
     def digest(self, text: str) -> str:
         """A keyed digest of ``text`` (HMAC-SHA256, with the sealing key): equal texts, equal

@@ -1,5 +1,12 @@
-"""A card capture whose sealed data this server cannot open is a lost capture, as if it had
-expired: the caller is asked again.
+"""A card capture state as a turn reads it: its tokens sealed again with the sealing key, or,
+when this server cannot open them, a lost capture, as if it had expired (the caller is asked
+again).
+
+Resealed because the capture machine compares tokens (the card said again at the readback is
+a yes; n-best hypotheses that agree), and AES-SIV tokens of one card under two keys differ:
+during a key rotation a card held under the old key would not match itself read under the
+new one. Resealing also moves every capture a turn touches onto the newest key, so a capture
+sealed with an old key outlives it only while no turn reads it (``docs/fleet.md``).
 
 That happens when the card key changes under a capture held between turns: a replica that no
 longer lists the key a capture was sealed with (``voicecore._card_keys``), or a process whose
@@ -12,8 +19,8 @@ is told to ``on_lost`` as ``unreadable``, which a server counts as a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from loguru import logger
@@ -35,12 +42,12 @@ class LosesCaptures(Protocol):
 
 @dataclass
 class OpenableStates:
-    """``store`` with every state whose tokens ``opens`` refuses read as none (and told to
-    ``on_lost``)."""
+    """``store`` with every state's tokens resealed by ``reseals``, and every state whose
+    tokens ``reseals`` refuses read as none (and told to ``on_lost``)."""
 
     store: StateStore[Any]
-    #: Opens a token, or raises ``CardTokenError``.
-    opens: Callable[[str], object]
+    #: A token sealed again with the sealing key, or ``CardTokenError``.
+    reseals: Callable[[str], str]
     on_lost: list[LostListener]
 
     async def get(self, key: Hashable) -> CaptureState | None:
@@ -48,8 +55,7 @@ class OpenableStates:
         if state is None:
             return None
         try:
-            for token in _tokens(state):
-                self.opens(token)
+            return _resealed(state, self.reseals)
         except CardTokenError as refused:
             logger.warning(
                 "card capture lost: its card data does not open with the card keys listed; "
@@ -60,7 +66,6 @@ class OpenableStates:
             for listener in self.on_lost:
                 listener(key, "unreadable")
             return None
-        return state
 
     async def put(self, key: Hashable, state: CaptureState) -> None:
         await self.store.put(key, state)
@@ -69,10 +74,12 @@ class OpenableStates:
         await self.store.delete(key)
 
 
-def _tokens(state: CaptureState) -> Iterator[str]:
-    """Every token ``state`` holds: the held value and its candidates, the partial value."""
-    if state.held is not None:
-        yield state.held.value
-        yield from (candidate.value for candidate in state.held.candidates)
-    if state.partial is not None:
-        yield state.partial
+def _resealed(state: CaptureState, reseals: Callable[[str], str]) -> CaptureState:
+    """``state`` with every token it holds resealed: the held value and its candidates, the
+    partial value."""
+    held = state.held
+    if held is not None:
+        candidates = tuple(replace(c, value=reseals(c.value)) for c in held.candidates)
+        held = replace(held, value=reseals(held.value), candidates=candidates)
+    partial = reseals(state.partial) if state.partial is not None else None
+    return replace(state, held=held, partial=partial)

@@ -99,6 +99,28 @@ class TestRotation:
             ring(("k2", NEW), ("k1", OLD)).open(earlier)
         assert (refused.value.why, refused.value.key_id) == ("unknown_key", None)
 
+    def test_a_token_resealed_is_the_sealing_keys_token_of_its_text(self) -> None:
+        """Resealed, an old key's token equals the token the sealing key gives the same card
+        (so a card held before a rotation matches itself read after it), still bound to its
+        capture; the sealing key's own token is unchanged."""
+        rotated = ring(("k2", NEW), ("k1", OLD))
+        old = ring(("k1", OLD)).seal(CARD, b"capture")
+        resealed = rotated.reseal(old, b"capture")
+        assert resealed == rotated.seal(CARD, b"capture") != old
+        assert resealed.startswith("card1.k2.")
+        assert rotated.reseal(resealed, b"capture") == resealed
+        assert ring(("k2", NEW)).open(resealed, b"capture") == CARD
+        with pytest.raises(CardTokenError):
+            rotated.open(resealed, b"another capture")
+
+    def test_a_token_that_does_not_open_is_not_resealed(self) -> None:
+        old = ring(("k1", OLD)).seal(CARD, b"capture")
+        with pytest.raises(CardTokenError) as refused:
+            ring(("k2", NEW)).reseal(old, b"capture")
+        assert (refused.value.why, refused.value.key_id) == ("unknown_key", "k1")
+        with pytest.raises(CardTokenError):
+            ring(("k1", OLD)).reseal(old, b"another capture")
+
     def test_the_sealing_key_digests(self) -> None:
         assert ring((None, OLD), ("k2", NEW)).digest("x") == CardCipher(OLD).digest("x")
         assert ring(("k2", NEW), (None, OLD)).digest("x") != CardCipher(OLD).digest("x")

@@ -105,16 +105,24 @@ class Expiry:
 
 @dataclass(frozen=True, slots=True)
 class CardParts:
-    """What is known of a card: digits of the number (maybe not all yet), expiry, CVV."""
+    """What is known of a card: digits of the number (maybe not all yet), expiry, CVV.
+
+    ``bad_expiry``: digits were given for the expiry that are no date ("1399"), and no date
+    after them; a card with it is refused, so it is never sealed (nor its digits kept).
+    """
 
     number: str = ""
     expiry: Expiry | None = None
     cvv: str = ""
+    bad_expiry: bool = False
 
     def merged(self, newer: CardParts) -> CardParts:
         """These parts with those ``newer`` has replacing them."""
         return CardParts(
-            newer.number or self.number, newer.expiry or self.expiry, newer.cvv or self.cvv
+            newer.number or self.number,
+            newer.expiry or self.expiry,
+            newer.cvv or self.cvv,
+            newer.bad_expiry,
         )
 
     def sealed_text(self) -> str:
@@ -319,12 +327,11 @@ def _assign(run: _Run, heard: CardParts, context: _Context) -> CardParts:
     """``heard`` with ``run`` put where it belongs: where its label says, else to the number
     while it is not whole (13 digits), else to the expiry or CVV."""
     if run.expiry is not None:
-        return replace(heard, expiry=run.expiry)
+        return _with_expiry(heard, run.expiry)
     if run.part == "cvv":
         return replace(heard, cvv=run.digits)
     if run.part == "expiry":
-        expiry = expiry_from_digits(run.digits)
-        return replace(heard, expiry=expiry) if expiry else heard
+        return _with_expiry(heard, expiry_from_digits(run.digits))
     if run.part == "number":
         return _with_number(run.digits, heard, context)
     so_far = heard.number or context.known.number
@@ -335,6 +342,13 @@ def _assign(run: _Run, heard: CardParts, context: _Context) -> CardParts:
     return _rest(run.digits, heard, context)
 
 
+def _with_expiry(heard: CardParts, expiry: Expiry | None) -> CardParts:
+    """``heard`` with digits given for the expiry: ``expiry``, or (None) a bad expiry."""
+    if expiry is None:
+        return replace(heard, bad_expiry=True)
+    return replace(heard, expiry=expiry, bad_expiry=False)
+
+
 def _with_number(digits: str, heard: CardParts, context: _Context) -> CardParts:
     whole, rest = _split_number(digits)
     heard = replace(heard, number=whole)
@@ -343,15 +357,19 @@ def _with_number(digits: str, heard: CardParts, context: _Context) -> CardParts:
 
 def _rest(digits: str, heard: CardParts, context: _Context) -> CardParts:
     """Digits that are not the number: the expiry (filling: while it is missing), the CVV
-    (three or four digits, see ``_short_run``), or both ("0427 123")."""
+    (three or four digits, see ``_short_run``), or both ("0427 123"); both whose four
+    first digits are no date ("1399 987"), a bad expiry."""
     if len(digits) in (3, 4):
         return _short_run(digits, heard, context)
     open_expiry = _open(heard.expiry is not None, context.known.expiry is not None, context)
-    expiry = expiry_from_digits(digits[:4]) if open_expiry else None
-    if expiry is not None and len(digits) in (7, 8):
-        return replace(heard, expiry=expiry, cvv=digits[4:])
-    expiry = expiry_from_digits(digits) if open_expiry else None
-    return replace(heard, expiry=expiry) if expiry is not None else heard
+    if not open_expiry:
+        return heard
+    if len(digits) in (7, 8):
+        expiry = expiry_from_digits(digits[:4])
+        code = digits[4:] if expiry is not None else heard.cvv
+        return _with_expiry(replace(heard, cvv=code), expiry)
+    expiry = expiry_from_digits(digits)
+    return _with_expiry(heard, expiry) if expiry is not None else heard
 
 
 def _short_run(digits: str, heard: CardParts, context: _Context) -> CardParts:
@@ -362,9 +380,13 @@ def _short_run(digits: str, heard: CardParts, context: _Context) -> CardParts:
     for, or one held): the expiry when the digits are one ("428" is 04/28, "1228" 12/28).
     Both wanted: four digits that are a month and year are the expiry, the part asked for
     first (the prompt the caller answers is "What's the expiration date?", and the readback
-    says the date, so a code misread is heard and corrected); three digits, or four that are
-    no date, the CVV. Neither wanted (both held): the CVV, as a new code. No CVV asked for:
-    digits that are no date are not read (the card would carry a code nobody asked for)."""
+    says the date, so a code misread is heard and corrected); three digits the CVV. Neither
+    wanted (both held): the CVV, as a new code. No CVV asked for: digits that are no date are
+    not read (the card would carry a code nobody asked for).
+
+    The expiry wanted, four digits that are no date ("1399"): the CVV of a brand whose code
+    is four digits (American Express), else a bad expiry, not a code of the wrong length (the
+    caller was asked for the date, or keyed it in the date's place)."""
     known = context.known
     wants_expiry = context.asked.expiry and _open(
         heard.expiry is not None, known.expiry is not None, context
@@ -372,8 +394,13 @@ def _short_run(digits: str, heard: CardParts, context: _Context) -> CardParts:
     wants_cvv = context.asked.cvv and _open(bool(heard.cvv), bool(known.cvv), context)
     expiry = expiry_from_digits(digits) if wants_expiry else None
     if expiry is not None and (len(digits) == 4 or not wants_cvv):
-        return replace(heard, expiry=expiry)
-    return replace(heard, cvv=digits) if context.asked.cvv else heard
+        return _with_expiry(heard, expiry)
+    if not context.asked.cvv:
+        return heard
+    brand = brand_of(heard.number or known.number)
+    if wants_expiry and len(digits) == 4 and brand is not None and brand.cvv_length != 4:
+        return _with_expiry(heard, None)  # four digits that are a date were taken above
+    return replace(heard, cvv=digits)
 
 
 def _open(heard: bool, known: bool, context: _Context) -> bool:

@@ -7,8 +7,11 @@ part digits are. Three or four digits alone are the part still asked for: the CV
 expiry is asked for or one is held (an American Express "1228" is a code, not December
 2028), the expiry when no CVV is asked for or one is held ("four twenty eight" is 04/28);
 with both missing, four digits that are a month and year are the expiry (asked for first),
-others the CVV. A part missing is asked for (``reason`` ``need_more_digits``,
-``need_expiry``, ``need_cvv``), without spending an attempt. The number must pass the Luhn
+others the CVV. Four digits that are no date ("1399") where the expiry is missing are the CVV
+only if the brand's code is four digits (American Express); else an expiry that doesn't look
+right (``expiry_out_of_range``), never shown, not a code of the wrong length. A part
+missing is asked for (``reason`` ``need_more_digits``, ``need_expiry``, ``need_cvv``),
+without spending an attempt. The number must pass the Luhn
 check and match a brand's IIN range and length (``luhn_failed``: "that number doesn't check
 out"; ``unknown_brand``, ``wrong_length``); the expiry (``MM/YY``; "oh four twenty seven",
 "april twenty seven", "04/27") must not be past, relative to ``reference_date`` (the
@@ -165,7 +168,7 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         bound = _BOUND.set(_capture_of(ctx))
         try:
             seen, events = (
-                SeenStates(OpenableStates(ctx.captures, self._parts, self.on_lost)),
+                SeenStates(OpenableStates(ctx.captures, self._resealed, self.on_lost)),
                 HeldEvents(),
             )
             result = await run_turn(self, params, replace(ctx, captures=seen, emit=events.emit))
@@ -250,6 +253,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         brand = brand_of(parts.number)
         if (problem := _number_problem(parts.number, brand)) is not None:
             return Reading(value=None, reason=problem, parts=_brand_parts(brand), certainty=0.0)
+        if parts.bad_expiry:  # its digits are never shown: they may be a code keyed early
+            return Reading(value=None, reason="expiry_out_of_range", certainty=0.0)
         if (problem := _expiry_problem(parts.expiry, params.today())) is not None:
             assert parts.expiry is not None  # a problem needs an expiry
             shown: dict[str, JsonValue] = {"expiry": parts.expiry.written}
@@ -310,6 +315,9 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
 
     def _masked_token(self, token: str) -> str:
         return _masked(self._parts(token).number)
+
+    def _resealed(self, token: str) -> str:
+        return self._cipher.reseal(token, _BOUND.get())
 
     def _parts(self, token: str) -> CardParts:
         return CardParts.from_sealed_text(self._cipher.open(token, _BOUND.get()))

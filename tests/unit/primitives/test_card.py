@@ -461,6 +461,92 @@ class TestWhatIsStillAsked:
         assert edited is not None and opened(edited.value) == expected
 
 
+class TestAnExpiryThatIsNoDate:
+    """Four digits where the expiry is asked for and missing, that are no date and not a code
+    of the brand's length: an expiry that doesn't look right (``expiry_out_of_range``), not a
+    code of the wrong length; and nothing of them shown."""
+
+    def test_one_keyed_entry_says_the_expiry_is_wrong(self) -> None:
+        """The review's case: 13/99 keyed, the code after it never read."""
+        reading = keyed(f"{VISA}#1399#987#")
+        assert (reading.value, reading.reason, reading.partial) == (
+            None,
+            "expiry_out_of_range",
+            None,
+        )
+        assert "expiry" not in reading.parts and "1399" not in repr(reading)
+
+    @cases(
+        ("number", "answer", "keys"),
+        [
+            (VISA, "1399#", True),
+            (VISA, "thirteen ninety nine", False),
+            (VISA, "one three nine nine", False),
+            (VISA, "uh it's 1399", False),
+            (MC, "0099#", True),
+        ],
+    )
+    def test_alone_after_the_number(self, number: str, answer: str, keys: bool) -> None:
+        assert after_number(number, answer, keys=keys) == ("expiry_out_of_range", None)
+
+    def test_with_the_code_held(self) -> None:
+        """The code given first, then four digits that are no date: not a new code."""
+        held_cvv = reading_of(f"{VISA} cvv 123").partial
+        assert reading_of("1399", held_cvv).reason == "expiry_out_of_range"
+        assert keyed("1399#", held_cvv).reason == "expiry_out_of_range"
+
+    @cases(
+        "said",
+        [
+            f"{VISA} expires 1399 cvv 987",
+            "4111 1111 1111 1111 expires thirteen ninety nine security code nine eight seven",
+            "4111 1111 1111 1111 1399 987",
+        ],
+    )
+    def test_said_with_the_number(self, said: str) -> None:
+        assert reading_of(said).reason == "expiry_out_of_range"
+
+    @cases(
+        ("said", "expected"),
+        [
+            ("4111 1111 1111 1111 then 042027 cvv 123", (None, (VISA, "04/27", "123"))),
+            # Two digits are no expiry's shape: not read, the expiry asked for.
+            ("4111 1111 1111 1111 then 99 cvv 123", ("need_expiry", (VISA, "", "123"))),
+        ],
+    )
+    def test_other_runs_after_the_number(self, said: str, expected: tuple[Any, ...]) -> None:
+        reading = reading_of(said)
+        assert (reading.reason, opened(reading.value or reading.partial)) == expected
+
+    def test_a_date_said_after_it_is_the_expiry(self) -> None:
+        """ "1399, sorry, 04/27": the date said after the digits that are none."""
+        reading = reading_of("4111 1111 1111 1111 1399 04/27 123")
+        assert opened(reading.value) == (VISA, "04/27", "123")
+
+    @cases(
+        ("number", "answer", "params", "expected"),
+        [
+            # An American Express code is four digits: no date, so the code, as before.
+            (AMEX, "4321#", {}, ("need_expiry", (AMEX, "", "4321"))),
+            # No code asked for: nothing read, the expiry asked for again, as before.
+            (VISA, "four three two one", {"require_cvv": False}, ("need_expiry", (VISA, "", ""))),
+            # No expiry asked for: the code, refused for its length, as before.
+            (VISA, "1399#", {"require_expiry": False}, ("wrong_cvv_length", None)),
+        ],
+    )
+    def test_where_the_digits_fit_elsewhere(
+        self, number: str, answer: str, params: dict[str, Any], expected: tuple[Any, ...]
+    ) -> None:
+        keys = answer.endswith("#")
+        assert after_number(number, answer, keys=keys, **params) == expected
+
+    def test_a_correction_that_is_no_date(self) -> None:
+        """ "no, 1399" at the readback of a Visa: the expiry is wrong, not the code."""
+        held = held_of(f"{VISA} exp 04/27 cvv 123")
+        edited = PRIMITIVE.correct(held, reply_of("no, 1399"), params_of("no, 1399"))
+        assert edited is not None and edited.reason == "expiry_out_of_range"
+
+
 def held_of(text: str) -> HeldValue:
     reading = reading_of(text)
     assert reading.value is not None

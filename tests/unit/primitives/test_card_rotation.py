@@ -27,7 +27,7 @@ from voicecore._proto.voicecore.v1 import (
     ExecutePrimitiveRequest,
     ExecutePrimitiveResponse,
 )
-from voicecore.capture import CaptureKey
+from voicecore.capture import CaptureKey, CaptureState
 from voicecore.capture._expiry import Lost
 from voicecore.config import Settings
 from voicecore.events import EventFilter
@@ -61,19 +61,22 @@ class Fleet:
         return VoiceCoreService(registry, settings=Settings(), store=self.store)
 
     async def send(
-        self, replica: VoiceCoreService, text: str, key: str = ""
+        self, replica: VoiceCoreService, text: str, key: str = "", **params: Any
     ) -> ExecutePrimitiveResponse:
+        said = {"transcription": text, "reference_date": "2026-12-01", **params}
         return await replica.execute_primitive(
             ExecutePrimitiveRequest(
                 objective_type="capture_card",
                 conversation_id=self.conversation_id,
                 idempotency_key=key,
-                params=Struct.from_dict({"transcription": text, "reference_date": "2026-12-01"}),
+                params=Struct.from_dict(said),
             )
         )
 
-    async def say(self, replica: VoiceCoreService, text: str) -> tuple[Any, dict[str, Any]]:
-        response = await self.send(replica, text)
+    async def say(
+        self, replica: VoiceCoreService, text: str, **params: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        response = await self.send(replica, text, **params)
         assert response.success, response.error
         assert response.metadata is not None and response.data is not None
         return response.metadata.state, response.data.to_dict()
@@ -82,8 +85,14 @@ class Fleet:
         """The events and the kept capture state, as text."""
         where = EventFilter(conversation_id=self.conversation_id)
         events = [repr(e) async for e in self.store.events.subscribe(0, where, follow=False)]
-        kept = await self.store.captures.get(CaptureKey(self.conversation_id, "capture_card"))
-        return "\n".join([*events, repr(kept)])
+        return "\n".join([*events, repr(await self.kept())])
+
+    async def kept(self) -> CaptureState | None:
+        """The capture state the store keeps, as a replica would load it."""
+        state: CaptureState | None = await self.store.captures.get(
+            CaptureKey(self.conversation_id, "capture_card")
+        )
+        return state
 
 
 @pytest.fixture
@@ -178,6 +187,72 @@ class TestRotation:
         await fleet.say(replica, "4111 1111 1111 1111 exp 04/27 cvv 123")
         labels = {"objective_type": "capture_card", "result": "unreadable"}
         assert metrics.get_sample_value("voicecore_capture_results_total", labels) == 1
+
+
+def _key_ids(state: CaptureState | None) -> set[str]:
+    """The ids of the keys that sealed the tokens ``state`` holds ("card1.<id>.<sealed>")."""
+    assert state is not None
+    tokens = [state.partial] if state.partial else []
+    if state.held is not None:
+        tokens += [state.held.value, *(c.value for c in state.held.candidates)]
+    assert tokens
+    return {token.split(".")[1] for token in tokens}
+
+
+class TestResealed:
+    """A turn at a replica sealing with the new key moves the capture onto it: the tokens it
+    reads are opened and sealed again with its sealing key before the turn runs."""
+
+    async def test_the_same_card_said_again_across_the_rotation_confirms_it(
+        self, fleet: Fleet
+    ) -> None:
+        """The review's case: held at a replica with A alone, said again at the readback at
+        one with "B,A": the same card, so it completes at attempt 1, as with one key."""
+        said = "4111 1111 1111 1111 exp 04/27 cvv 123"
+        state, _ = await fleet.say(fleet.replica(A), said)
+        assert state == PrimitiveState.NEEDS_CONFIRMATION
+        state, data = await fleet.say(fleet.replica(B, A), said)
+        assert (state, data["attempts"], data["value"], data["cvv"]) == (
+            PrimitiveState.COMPLETED,
+            1,
+            VISA,
+            CVV,
+        )
+
+    async def test_a_held_card_and_its_candidates_are_kept_under_the_new_key(
+        self, fleet: Fleet
+    ) -> None:
+        """An answer not understood keeps the held card (and the other hypothesis' card) as
+        it was, yet sealed with B now: a replica listing B alone completes it."""
+        other = {"transcription": "4111 1111 1111 1111 exp 05/28 cvv 123", "confidence": 0.4}
+        said = "4111 1111 1111 1111 exp 04/27 cvv 123"
+        await fleet.say(fleet.replica(A), said, asr_confidence=0.9, alternatives=[other])
+        assert _key_ids(await fleet.kept()) == {"A"}
+        held = await fleet.kept()
+        assert held is not None and held.held is not None and held.held.candidates
+        state, data = await fleet.say(fleet.replica(B, A), "hmm")
+        assert (state, data["attempts"]) == (PrimitiveState.NEEDS_CONFIRMATION, 1)
+        kept = await fleet.kept()
+        assert _key_ids(kept) == {"B"}
+        assert kept is not None and kept.held is not None
+        assert len(kept.held.candidates) == len(held.held.candidates)
+        state, data = await fleet.say(fleet.replica(B), "yes")
+        assert (state, data["value"], data["cvv"]) == (PrimitiveState.COMPLETED, VISA, CVV)
+
+    async def test_a_partial_card_is_kept_under_the_new_key(self, fleet: Fleet) -> None:
+        await fleet.say(fleet.replica(A), "4111 1111 1111 1111")
+        assert _key_ids(await fleet.kept()) == {"A"}
+        state, data = await fleet.say(fleet.replica(B, A), "hmm")
+        assert (state, data["reason"]) == (PrimitiveState.INCOMPLETE, "no_value_heard")
+        assert _key_ids(await fleet.kept()) == {"B"}
+
+    async def test_a_replica_still_sealing_with_the_old_key_moves_it_back(
+        self, fleet: Fleet
+    ) -> None:
+        """Step 1 and step 2 of a rotation serve at once: each seals with its first key."""
+        await fleet.say(fleet.replica(B, A), "4111 1111 1111 1111")
+        await fleet.say(fleet.replica(A, B), "hmm")
+        assert _key_ids(await fleet.kept()) == {"A"}
 
 
 class TestRetryAcrossRotation:
