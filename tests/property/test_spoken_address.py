@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_numbers_dates import below_hundred, cardinal_words, ordinal_words
@@ -147,6 +147,9 @@ def addresses(draw: st.DrawFn) -> _Address:
     )
 
 
+_TENS_WORDS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
+
+
 def _spoken_street(address: _Address, number_words: int) -> str:
     direction = [address.direction[0]] if address.direction else []
     if isinstance(address.name, str):
@@ -163,6 +166,9 @@ def said_addresses(draw: st.DrawFn) -> tuple[str, str]:
     """An address and one way a caller says it, with talk around it."""
     address = draw(addresses())
     number = draw(st.sampled_from(said_numbers(address.number)))
+    # "nine hundred sixty first street" is 960 1st St or 900 61st St: a caller says it so
+    # rarely, and a listener must ask; the reader takes the second, so it is not drawn.
+    assume(not (number.split()[-1] in _TENS_WORDS and address.name in range(1, 10)))
     parts = [number, _spoken_street(address, len(number.split()))]
     if address.unit:
         (designator, _), unit_number, letter = address.unit
