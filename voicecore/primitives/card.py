@@ -77,7 +77,7 @@ from voicecore.primitives._card_parts import (
     luhn_valid,
 )
 from voicecore.spoken.digits import say_digits
-from voicecore.spoken.tokens import after_correction, drop_fillers, words
+from voicecore.spoken.tokens import after_correction, drop_fillers, without_opening_oh, words
 
 __all__ = ["CaptureCard", "CaptureCardParams"]
 
@@ -184,7 +184,17 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         return result
 
     def read(self, text: str, params: CaptureCardParams, partial: str | None) -> Reading:
-        """Read the card parts in ``text`` after those ``partial`` (a token) holds."""
+        """Read the card parts in ``text`` after those ``partial`` (a token) holds. An opening
+        "oh" is an interjection when only the words without it read ("oh, four one one one
+        ...": no card number starts with a zero), as capture_digits and capture_phone do; when
+        neither reads, its reason is the better one for the same cause."""
+        reading = self._read_said(text, params, partial)
+        without_oh = without_opening_oh(text)
+        if _refused(reading) and without_oh is not None:
+            return self._read_said(without_oh, params, partial)
+        return reading
+
+    def _read_said(self, text: str, params: CaptureCardParams, partial: str | None) -> Reading:
         known = self._opened(partial)
         tokens = after_correction(drop_fillers(words(text)))
         heard = heard_parts(tokens, known, filling=True, asked=_asked(params))
@@ -404,6 +414,11 @@ def _number_parts(number: str, brand: Brand | None) -> dict[str, JsonValue]:
 
 def _expiry_parts(expiry: Expiry | None) -> dict[str, JsonValue]:
     return {"expiry": expiry.written} if expiry is not None else {}
+
+
+def _refused(reading: Reading) -> bool:
+    """Whether ``reading`` kept nothing: no value, and no partial card to go on with."""
+    return reading.value is None and reading.partial is None
 
 
 def _readback(parts: CardParts, brand: Brand | None) -> str:

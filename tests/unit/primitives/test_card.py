@@ -177,6 +177,23 @@ class TestReading:
         reading = reading_of(text)
         assert (reading.value, reading.reason, reading.partial) == (None, reason, None)
 
+    @cases(
+        "text",
+        [
+            "oh four one one one, one one one one, one one one one, one one one one, "
+            "expiry date april twenty seven, cvv one two three",
+            "uh oh, 4111 1111 1111 1111 exp 04/27 cvv 123",
+        ],
+    )
+    def test_an_opening_oh_is_an_interjection(self, text: str) -> None:
+        """No card number starts with a zero: read as one, "oh" would leave no card."""
+        assert opened(reading_of(text).value) == (VISA, "04/27", "123")
+
+    def test_an_opening_oh_on_a_bad_number_gives_the_numbers_reason(self) -> None:
+        """Read as a zero the number has no brand; read as talk, it fails its check digit."""
+        assert reading_of("0 4111 1111 1111 1112").reason == "unknown_brand"
+        assert reading_of("oh 4111 1111 1111 1112").reason == "luhn_failed"
+
     def test_parts_shown_are_brand_last_four_and_expiry(self) -> None:
         reading = reading_of("4111 1111 1111 1111 exp 04/27 cvv 123")
         assert dict(reading.parts) == {"brand": "visa", "last4": "1111", "expiry": "04/27"}
