@@ -3,14 +3,14 @@ the readback of a held value as the machine understood it (``Reply``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from voicecore._json import JsonValue
-from voicecore.spoken.tokens import drop_fillers, words
+from voicecore.spoken.tokens import drop_fillers, without_opening_oh, words
 from voicecore.spoken.yesno import Answer, YesNo
 
-__all__ = ["Answer", "Reading", "Reply"]
+__all__ = ["Answer", "Reading", "Reply", "read_past_opening_oh"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +86,15 @@ class Reply:
         """
         closed_by_not = drop_fillers(list(self.opening))[-1:] == ["not"]
         return f"not {self.text}" if closed_by_not else self.text
+
+
+def read_past_opening_oh(text: str, read: Callable[[str], Reading]) -> Reading:
+    """``read(text)``, or, when that gives no value and an "oh" opens ``text``, ``read`` of the
+    words without it if that gives one: "oh" is a zero, or an interjection when only that
+    reading holds a value ("oh i live at ...", "oh, a b c one two")."""
+    reading = read(text)
+    without_oh = without_opening_oh(text)
+    if reading.value is None and without_oh is not None:
+        other = read(without_oh)
+        return other if other.value is not None else reading
+    return reading

@@ -32,6 +32,7 @@ from pydantic import Field
 
 from voicecore._json import JsonValue
 from voicecore.capture import Answer, CaptureParams, CapturePrimitive, HeldValue, Reading, Reply
+from voicecore.capture._reading import read_past_opening_oh
 from voicecore.primitives._address_parts import (
     COMMA,
     city_of,
@@ -57,7 +58,6 @@ from voicecore.spoken.tokens import (
     after_correction,
     drop_fillers,
     strip_carrier,
-    without_opening_oh,
     words,
 )
 
@@ -175,12 +175,7 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
         """Read the address in ``text``; ``partial`` is unused (an address is said whole).
         An opening "oh" is an interjection when only the address without it is whole ("oh i
         live at ...": "oh i" is no house number)."""
-        reading = _address_said(text, params)
-        without_oh = without_opening_oh(text)
-        if reading.value is None and without_oh is not None:
-            other = _address_said(without_oh, params)
-            return other if other.value is not None else reading
-        return reading
+        return read_past_opening_oh(text, lambda said: _address_said(said, params))
 
     def correct(
         self, held: HeldValue, reply: Reply, params: CaptureAddressParams

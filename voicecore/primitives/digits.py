@@ -8,6 +8,7 @@ import re
 from pydantic import Field, model_validator
 
 from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
+from voicecore.capture._reading import read_past_opening_oh
 from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
@@ -21,7 +22,6 @@ from voicecore.spoken.tokens import (
     drop_fillers,
     strip_carrier,
     strip_sign_off,
-    without_opening_oh,
     words,
 )
 
@@ -146,12 +146,7 @@ class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):
     def read(self, text: str, params: CaptureDigitsParams, partial: str | None) -> Reading:
         """Read one hypothesis as a code, after ``partial`` characters if any; an opening "oh"
         is a zero unless only the code without it has a length the params accept."""
-        reading = _code_said(text, params, partial)
-        without_oh = without_opening_oh(text)
-        if reading.value is None and without_oh is not None:
-            other = _code_said(without_oh, params, partial)
-            return other if other.value is not None else reading
-        return reading
+        return read_past_opening_oh(text, lambda said: _code_said(said, params, partial))
 
     def correct(
         self,
