@@ -113,17 +113,30 @@ class TestTwoReplicas:
 
 
 class CountingClient:
-    """Counts the commands (each one round trip: nothing is pipelined) sent through a client."""
+    """Counts the commands sent through a client, pipelined ones (the commits) included."""
 
     def __init__(self, client: Redis) -> None:
         self.commands: list[str] = []
         original = cast("Callable[..., Awaitable[Any]]", client.execute_command)
+        original_pipeline = client.pipeline
 
         async def counted(*args: Any, **options: Any) -> Any:
             self.commands.append(str(args[0]))
             return await original(*args, **options)
 
+        def counted_pipeline(*args: Any, **options: Any) -> Any:
+            pipeline = original_pipeline(*args, **options)
+            original_execute = pipeline.execute
+
+            async def execute(*args: Any, **options: Any) -> Any:
+                self.commands += [str(command[0][0]) for command in pipeline.command_stack]
+                return await original_execute(*args, **options)
+
+            pipeline.execute = execute  # type: ignore[method-assign]
+            return pipeline
+
         client.execute_command = counted  # type: ignore[method-assign]
+        client.pipeline = counted_pipeline  # type: ignore[method-assign]
 
 
 def _email(said: str, key: str) -> ExecutePrimitiveRequest:
@@ -553,6 +566,22 @@ class TestOutage:
             assert events.count("primitive.started") == 2
         finally:
             await store.aclose()
+
+    async def test_a_frozen_redis_at_start_is_refused_within_the_timeout(
+        self, redis: RedisServer
+    ) -> None:
+        """Connected but never answering when the store opens (the command client has no
+        socket timeout of its own): the open fails with StoreUnavailableError, it does not
+        hang."""
+        redis.pause()
+        try:
+            opening = asyncio.ensure_future(open_redis_store(redis, timeout=0.3))
+            done, _ = await asyncio.wait([opening], timeout=10)
+            assert opening in done
+            with pytest.raises(StoreUnavailableError):
+                opening.result()
+        finally:
+            redis.resume()
 
     async def test_a_hung_redis_is_given_up_on_within_the_deadline(
         self, redis: RedisServer
