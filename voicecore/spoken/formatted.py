@@ -24,6 +24,10 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
 - "double 919216": the digits said after "double nine" joined into one figure (``digits``);
 - "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
 - "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
+- "515205767o40": a zero said "oh" written as the letter among a figure's digits
+  (``zero_letters``, in the card reader); "CVV237", "CV-985", "the CV is 474": a CVV label glued
+  to its code or written with one "v", and "Valed through 09 28": "through" alone labels the
+  expiry (the card reader).
 
 Not guessed: "dot" merged into a word ("David Dotley"), since ordinary names start with "dot"
 too ("Dotson", "Dottie"), and misheard months ("second of me"): no general rule covers them.
@@ -42,6 +46,7 @@ __all__ = [
     "hour_homophones",
     "hyphen_spelled",
     "scale_homophones",
+    "zero_letters",
 ]
 
 _HYPHEN_SPELLED = re.compile(r"[a-z](?:-[a-z])+")
@@ -53,6 +58,24 @@ def hyphen_spelled(token: str) -> list[str] | None:
     Only single letters joined by hyphens: "x-ray", "e-mail" and "kl-358" stay whole.
     """
     return token.split("-") if _HYPHEN_SPELLED.fullmatch(token) else None
+
+
+# A figure with the letter "o" among its digits: "oh" said for a zero, written as the letter.
+_FIGURE_WITH_O = re.compile(r"[0-9o]*[0-9][0-9o]*o[0-9o]*|[0-9o]*o[0-9o]*[0-9][0-9o]*")
+#: Digits a figure needs to be one: a lone "5o" or "o5" is too little to be sure of.
+_FIGURE_WITH_O_DIGITS = 2
+
+
+def zero_letters(token: str) -> str:
+    """A figure whose zeros a formatting ASR wrote as the letter "o" ("515205767o40", "2o19")
+    with its zeros; any other token ("oak", "o", "5os") as it is. Only readers of digit
+    strings call it (a card number): elsewhere "2o" may be a code of its own."""
+    if (
+        not _FIGURE_WITH_O.fullmatch(token)
+        or sum(c.isdigit() for c in token) < _FIGURE_WITH_O_DIGITS
+    ):
+        return token
+    return token.replace("o", "0")
 
 
 # -- times: a clock written without its colon ----------------------------------------------------

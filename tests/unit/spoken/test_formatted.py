@@ -8,6 +8,7 @@ from voicecore.spoken.formatted import (
     clock_figures,
     digit_homophones,
     hyphen_spelled,
+    zero_letters,
 )
 
 
@@ -69,3 +70,22 @@ def test_clock_figures(tokens: str, expected: str) -> None:
 def test_digit_homophones(tokens: str, expected: str) -> None:
     """Homophones are digits among digits, open to the end of the utterance on each side."""
     assert digit_homophones(tokens.split(), is_digit_word) == expected.split()
+
+
+@cases(
+    "token, expected",
+    [
+        ("515205767o40", "515205767040"),
+        ("2o19", "2019"),
+        ("o42", "042"),
+        ("1oo3", "1003"),
+        ("5o", "5o"),
+        ("o", "o"),
+        ("oak", "oak"),
+        ("5os", "5os"),
+        ("4111", "4111"),
+    ],
+)
+def test_zero_letters(token: str, expected: str) -> None:
+    """A figure with "o" among two digits or more has zeros there; nothing else changes."""
+    assert zero_letters(token) == expected
