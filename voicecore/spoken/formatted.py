@@ -7,6 +7,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
 - "6, 1, 7.", "Sarah.", "JOHN": case and sentence punctuation (``tokens.words``);
 - "C-H-E-N", "B, R-O-W-N": letters spelled with hyphens (``hyphen_spelled``, in
   ``tokens.words``);
+- "8-hundred", "1.5-million": a figure hyphenated to its scale word (``figure_scale``, in
+  ``tokens.words``);
 - "double 5", "8 hundred" in a digit string: a figure is a digit word (``digits``);
 - "1 million 200 thousand", "12 hundred and fifty", "1.5 million": figures among scale words
   combine as number words do (``numbers.cardinal`` and ``numbers.spoken_number``);
@@ -38,11 +40,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from voicecore.spoken.number_words import BIG_SCALES, SMALL_SCALES
+
 __all__ = [
     "DIGIT_HOMOPHONES",
     "clock_figures",
     "digit_homophones",
     "figure_pairs",
+    "figure_scale",
     "hour_homophones",
     "hyphen_spelled",
     "scale_homophones",
@@ -58,6 +63,20 @@ def hyphen_spelled(token: str) -> list[str] | None:
     Only single letters joined by hyphens: "x-ray", "e-mail" and "kl-358" stay whole.
     """
     return token.split("-") if _HYPHEN_SPELLED.fullmatch(token) else None
+
+
+_FIGURE_SCALE = re.compile(r"([0-9]+(?:\.[0-9]+)?)-([a-z]+)")
+_SCALE_NAMES = frozenset(SMALL_SCALES) | frozenset(BIG_SCALES)
+
+
+def figure_scale(token: str) -> list[str] | None:
+    """A figure hyphenated to its scale word ("8-hundred", "1.5-million"), as the two words
+    said ("8", "hundred"), else None: "8-hundred 11" is 811, never 11. Other hyphens stay
+    ("1-800", "kl-358", "x-ray")."""
+    joined = _FIGURE_SCALE.fullmatch(token)
+    if joined is None or joined[2] not in _SCALE_NAMES:
+        return None
+    return [joined[1], joined[2]]
 
 
 # A figure with the letter "o" among its digits: "oh" said for a zero, written as the letter.

@@ -7,6 +7,7 @@ from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.formatted import (
     clock_figures,
     digit_homophones,
+    figure_scale,
     hyphen_spelled,
     zero_letters,
 )
@@ -89,3 +90,21 @@ def test_digit_homophones(tokens: str, expected: str) -> None:
 def test_zero_letters(token: str, expected: str) -> None:
     """A figure with "o" among two digits or more has zeros there; nothing else changes."""
     assert zero_letters(token) == expected
+
+
+@cases(
+    "token, expected",
+    [
+        ("8-hundred", ["8", "hundred"]),
+        ("12-thousand", ["12", "thousand"]),
+        ("1.5-million", ["1.5", "million"]),
+        ("3-lakh", ["3", "lakh"]),
+        ("1-800", None),
+        ("kl-358", None),
+        ("8-ball", None),
+        ("hundred-8", None),
+    ],
+)
+def test_figure_scale(token: str, expected: list[str] | None) -> None:
+    """Only a figure hyphenated to a scale word is split."""
+    assert figure_scale(token) == expected
