@@ -17,7 +17,7 @@ from typing import Final
 
 from voicecore.primitives._dates.vocabulary import MONTHS
 from voicecore.spoken.digits import digit_run, is_digit_word
-from voicecore.spoken.formatted import zero_letters
+from voicecore.spoken.formatted import digit_homophones, zero_homophones, zero_letters
 
 __all__ = [
     "BRANDS",
@@ -26,6 +26,7 @@ __all__ = [
     "CardParts",
     "Expiry",
     "brand_of",
+    "heard_alike",
     "heard_parts",
     "luhn_valid",
 ]
@@ -253,10 +254,11 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
     index = 0
     tokens = [
         piece
-        for token in said
+        for token in zero_homophones(said, _is_card_digit)
         if token not in ("and", "of", "the", "is", "it's")
         for piece in _unglued(token)
     ]
+    tokens = digit_homophones(tokens, _is_card_digit)
     while index < len(tokens):
         label = _label_at(tokens, index)
         if label is not None:
@@ -296,6 +298,16 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
             if digits:
                 continue
         index += 1
+
+
+def heard_alike(tokens: Sequence[str]) -> bool:
+    """Whether a digit of ``tokens`` is read from a word that sounds like it ("for", "to",
+    "or" for "oh" among digits): a card read so is less certain."""
+    return digit_homophones(zero_homophones(tokens, _is_card_digit), _is_card_digit) != list(tokens)
+
+
+def _is_card_digit(token: str) -> bool:
+    return is_digit_word(token, o_is_zero=True)
 
 
 def _unglued(token: str) -> tuple[str, ...]:

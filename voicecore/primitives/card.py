@@ -73,6 +73,7 @@ from voicecore.primitives._card_parts import (
     CardParts,
     Expiry,
     brand_of,
+    heard_alike,
     heard_parts,
     luhn_valid,
 )
@@ -82,6 +83,8 @@ from voicecore.spoken.tokens import after_correction, drop_fillers, without_open
 __all__ = ["CaptureCard", "CaptureCardParams"]
 
 _SPOKEN_CERTAINTY: Final = 0.95
+# A digit read from a word that sounds like it ("for", "or" for "oh"): less sure.
+_HEARD_ALIKE_CERTAINTY: Final = 0.8
 _MONTH_NAMES: Final = (
     "January",
     "February",
@@ -200,7 +203,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         heard = heard_parts(tokens, known, filling=True, asked=_asked(params))
         if heard is None:
             return Reading(value=None, reason="no_value_heard")
-        return self._judged(known.merged(heard), params, _SPOKEN_CERTAINTY)
+        certainty = _HEARD_ALIKE_CERTAINTY if heard_alike(tokens) else _SPOKEN_CERTAINTY
+        return self._judged(known.merged(heard), params, certainty)
 
     def read_keys(self, keys: str, params: CaptureCardParams, partial: str | None) -> Reading:
         """The entry's "#"-ended parts read in order, each as written digits (the default) on

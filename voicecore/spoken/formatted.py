@@ -23,6 +23,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
   ``scale_homophones``); as the hour before minutes that cannot be one ("for 15pm",
   ``hour_homophones``); just before the digits of a phone number when only that makes it
   valid ("is to 127424904", the phone reader);
+- "or", "of", "all" between digits: the zero "oh" heard alike (``zero_homophones``, in the code
+  and card readers);
 - "double 919216": the digits said after "double nine" joined into one figure (``digits``);
 - "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
 - "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
@@ -51,6 +53,7 @@ __all__ = [
     "hour_homophones",
     "hyphen_spelled",
     "scale_homophones",
+    "zero_homophones",
     "zero_letters",
 ]
 
@@ -209,6 +212,26 @@ def _read_run(
         open_right = index < end - 1 or end == len(tokens)
         if open_left and open_right:
             result[index] = DIGIT_HOMOPHONES[tokens[index]]
+
+
+#: What ASRs write for a zero said "oh" between digits ("two six or one eight").
+ZERO_HOMOPHONES = frozenset({"or", "of", "all"})
+
+
+def zero_homophones(tokens: Sequence[str], is_digit: Callable[[str], bool]) -> list[str]:
+    """ "or", "of", "all" between two digits read as the zero "oh" ("three three or six" ->
+    "three three oh six"), for readers of digit strings only: a caller asked for a code says
+    its digits, not "two or three" (a quantity reader keeps "or"). Both neighbours must be
+    digits, so "four or more" and "one of them" stay words."""
+    result = list(tokens)
+    for index in range(1, len(tokens) - 1):
+        if (
+            tokens[index] in ZERO_HOMOPHONES
+            and is_digit(tokens[index - 1])
+            and is_digit(tokens[index + 1])
+        ):
+            result[index] = "oh"
+    return result
 
 
 #: Scale words that need a number before them: "for hundred" is "four hundred", as no

@@ -118,6 +118,21 @@ WHOLE_CARDS = [
     ("5555-5555-5555-4444, 04/27, and the CV is 456", MC, "04/27", "456"),
     ("3782 822463 10005, expires 12/28, cvv2-1234", AMEX, "12/28", "1234"),
     ("4111 1111 1111 1111 exp 04/27 cvv2123", VISA, "04/27", "123"),
+    # digits heard alike: "or" / "of" for the zero "oh", "for" / "to" for four / two
+    (
+        "four one one one, one or one one, one one one one, one one one two, expires oh four "
+        "twenty seven, cvv one two three",
+        "4111101111111112",
+        "04/27",
+        "123",
+    ),
+    (
+        "five five five five, five five five five, five five five five, four for four four, "
+        "exp 04/27 cvv 321",
+        MC,
+        "04/27",
+        "321",
+    ),
     # "through" alone (the first word of "valid through" misheard) still labels the expiry.
     ("card number 5555555555554444, Valley through 04 27, CVV 654", MC, "04/27", "654"),
     ("card number 4111111111111111 good thru 0427 cvv 123", VISA, "04/27", "123"),
@@ -208,6 +223,12 @@ class TestReading:
         """Read as a zero the number has no brand; read as talk, it fails its check digit."""
         assert reading_of("0 4111 1111 1111 1112").reason == "unknown_brand"
         assert reading_of("oh 4111 1111 1111 1112").reason == "luhn_failed"
+
+    def test_a_digit_heard_alike_is_less_certain(self) -> None:
+        said = "four one one one one or one one one one one one one one one two exp 04/27 cvv 123"
+        reading = reading_of(said)
+        assert opened(reading.value) == ("4111101111111112", "04/27", "123")
+        assert reading.certainty < reading_of("4111 1111 1111 1111 exp 04/27 cvv 123").certainty
 
     def test_parts_shown_are_brand_last_four_and_expiry(self) -> None:
         reading = reading_of("4111 1111 1111 1111 exp 04/27 cvv 123")

@@ -9,6 +9,7 @@ from voicecore.spoken.formatted import (
     digit_homophones,
     figure_scale,
     hyphen_spelled,
+    zero_homophones,
     zero_letters,
 )
 
@@ -108,3 +109,21 @@ def test_zero_letters(token: str, expected: str) -> None:
 def test_figure_scale(token: str, expected: list[str] | None) -> None:
     """Only a figure hyphenated to a scale word is split."""
     assert figure_scale(token) == expected
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("one three three or six", "one three three oh six"),
+        ("two six of one eight", "two six oh one eight"),
+        ("three zero three all three", "three zero three oh three"),
+        ("4 or 5", "4 oh 5"),
+        ("four or more", "four or more"),
+        ("one of them", "one of them"),
+        ("or one two", "or one two"),
+        ("one two or", "one two or"),
+    ],
+)
+def test_zero_homophones(tokens: str, expected: str) -> None:
+    """ "or", "of", "all" are "oh" only with a digit on each side."""
+    assert zero_homophones(tokens.split(), is_digit_word) == expected.split()
