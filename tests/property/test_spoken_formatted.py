@@ -284,6 +284,21 @@ def test_year_written_as_two_pairs_is_captured_back(
     assert read_date(text, today) == day.isoformat()
 
 
+@given(st.data(), st.dates(date(1020, 1, 1), date(2999, 12, 31)), st.dates())
+def test_year_with_its_second_pair_split_is_captured_back(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "August 1, 20, 20, 7": a year said "twenty twenty seven" written word by word, the
+    tens and unit of its second pair as two figures, gives the date."""
+    low = day.year % 100
+    assume(day.year // 100 >= 10 and low > 20 and low % 10)
+    joint = data.draw(st.sampled_from([", ", " "]))
+    figures = joint.join([str(day.year // 100), str(low - low % 10), str(low % 10)])
+    written = f"{_MONTH_NAMES[day.month - 1]} {day.day}, {figures}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    assert read_date(text, today) == day.isoformat(), text
+
+
 @given(
     st.data(), st.dates(date(2001, 1, 1), date(2098, 12, 31)), st.sampled_from(["future", "past"])
 )

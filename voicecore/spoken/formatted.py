@@ -15,8 +15,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
 - "1230 in the afternoon", "830 am", "3.30 pm": a clock without its colon (``clock_figures``,
   in the time reader);
 - "54,000, 500": a figure ending in "000" leaves room after it as "thousand" does
-  (``numbers.cardinal``); "June 24, 20, 26", "May 24, 25": a year in two figures, a figure
-  day (``numbers.year``, the date reader);
+  (``numbers.cardinal``); "June 24, 20, 26", "August 1, 20, 20, 7", "May 24, 25": a year in
+  two or three figures, a figure day (``numbers.year``, the date reader);
 - "10 10", "5 15pm": an hour and its minutes as two figures (``clock_figures``);
 - "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
   phone, code and number readers); before a scale word ("for hundred",
