@@ -160,6 +160,27 @@ def test_decimal_among_scale_words_is_captured_back(
     assert read("capture_number", text) == head + (f".{tail}" if tail else "")
 
 
+@given(st.data(), st.integers(0, 11), st.integers(0, 59))
+def test_a_morning_time_with_am_written_mm_is_captured_back(
+    data: st.DataObject, hour: int, minute: int
+) -> None:
+    """ "140 mm", "9.15 mm": "a m" said quickly and written "mm" after the figures gives
+    the morning time, less certain than with "am"."""
+    twelve = hour % 12 or 12
+    figures = data.draw(
+        st.sampled_from(
+            [f"{twelve}{minute:02d}", f"{twelve}.{minute:02d}", f"{twelve}:{minute:02d}"]
+        )
+    )
+    text = sentence(data, ["", "At ", "Let's say ", "How about "], f"{figures} mm")
+    primitive = PRIMITIVES["capture_time"]
+    params = primitive.params_model.model_validate({"transcription": text})
+    reading = primitive.read(text, params, None)
+    assert reading.value == f"{hour:02d}:{minute:02d}", text
+    plain = text.replace(" mm", " am")
+    assert reading.certainty < primitive.read(plain, params, None).certainty
+
+
 @given(st.data(), st.integers(0, 23), st.integers(0, 59))
 def test_formatted_time_is_captured_back(data: st.DataObject, hour: int, minute: int) -> None:
     """ "830 in the morning", "1230 in the afternoon", "3.30 pm", "3:30 PM" give the time."""

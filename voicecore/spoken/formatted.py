@@ -18,6 +18,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
   (``numbers.cardinal``); "June 24, 20, 26", "August 1, 20, 20, 7", "May 24, 25": a year in
   two or three figures, a figure day (``numbers.year``, the date reader);
 - "10 10", "5 15pm": an hour and its minutes as two figures (``clock_figures``);
+- "140 mm", "for 50 mm": "a m" said quickly written "mm" after the figures
+  (``meridiem_homophones``, in the time reader);
 - "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
   phone, code and number readers); before a scale word ("for hundred",
   ``scale_homophones``); as the hour before minutes that cannot be one ("for 15pm",
@@ -52,6 +54,7 @@ __all__ = [
     "figure_scale",
     "hour_homophones",
     "hyphen_spelled",
+    "meridiem_homophones",
     "scale_homophones",
     "zero_homophones",
     "zero_letters",
@@ -160,6 +163,22 @@ def clock_figures(tokens: Sequence[str]) -> list[str]:
         elif dotted is not None:
             result[index] = _clock(dotted[1], dotted[2], dotted[3]) or token
     return result
+
+
+#: What an ASR writes for "a m" said quickly after a time ("for 50 mm", "140 mm").
+_AM_HEARD_AS = frozenset({"mm"})
+
+
+def meridiem_homophones(tokens: Sequence[str]) -> list[str]:
+    """ "mm" straight after a figure read as "am" ("140 mm" -> "140 am"), where a time is
+    expected; elsewhere (an opening "mm") it stays the hesitation it is."""
+    return [
+        "am" if token in _AM_HEARD_AS and index and _HAS_FIGURE.search(tokens[index - 1]) else token
+        for index, token in enumerate(tokens)
+    ]
+
+
+_HAS_FIGURE = re.compile(r"[0-9]")
 
 
 # -- digits: words that sound like one -----------------------------------------------------------

@@ -46,6 +46,9 @@ FORMATTED = [
     ("capture_time", "1230 in the afternoon", "12:30"),
     ("capture_time", "830 in the morning", "08:30"),
     ("capture_time", "3.30 pm", "15:30"),
+    ("capture_time", "How about 1145 mm?", "11:45"),
+    ("capture_time", "Around for 20 mm.", "04:20"),
+    ("capture_time", "Mm, 7.15 mm.", "07:15"),
     ("capture_time", "Let's say 7.45 tonight.", "19:45"),
     ("capture_email", "And my email is Jenny at Yahoo.com.", "jenny@yahoo.com"),
     ("capture_email", "J-E-N-N-Y at Gmail.com.", "jenny@gmail.com"),
@@ -176,6 +179,7 @@ GUESSED = [
     ("capture_time", "I'll call back in 10 10 minutes"),
     ("capture_time", "I'll be there to 30 in the afternoon"),
     ("capture_time", "5 15pm"),
+    ("capture_time", "How about 1145 mm?"),
     ("capture_number", "I think it's 54,000, 500."),
 ]
 

@@ -9,6 +9,7 @@ from voicecore.spoken.formatted import (
     digit_homophones,
     figure_scale,
     hyphen_spelled,
+    meridiem_homophones,
     zero_homophones,
     zero_letters,
 )
@@ -127,3 +128,17 @@ def test_figure_scale(token: str, expected: list[str] | None) -> None:
 def test_zero_homophones(tokens: str, expected: str) -> None:
     """ "or", "of", "all" are "oh" only with a digit on each side."""
     assert zero_homophones(tokens.split(), is_digit_word) == expected.split()
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("140 mm", "140 am"),
+        ("9.15 mm please", "9.15 am please"),
+        ("mm 140", "mm 140"),
+        ("yes mm", "yes mm"),
+    ],
+)
+def test_meridiem_homophones(tokens: str, expected: str) -> None:
+    """ "mm" is "am" only straight after a figure."""
+    assert meridiem_homophones(tokens.split()) == expected.split()
