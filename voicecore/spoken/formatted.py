@@ -25,8 +25,8 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
   ``scale_homophones``); as the hour before minutes that cannot be one ("for 15pm",
   ``hour_homophones``); just before the digits of a phone number when only that makes it
   valid ("is to 127424904", the phone reader);
-- "or", "of", "all" between digits: the zero "oh" heard alike (``zero_homophones``, in the code
-  and card readers);
+- "or", "of", "all" between digits: the zero "oh" heard alike (``zero_homophones``, in the
+  code, phone and card readers);
 - "double 919216": the digits said after "double nine" joined into one figure (``digits``);
 - "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
 - "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
