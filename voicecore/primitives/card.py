@@ -3,7 +3,9 @@
 The caller may say everything at once ("4111 1111 1111 1111, expires 04/27, CVV 123") or part
 by part: unlabeled digits go to the number until it is whole (13 digits or more), then to the
 expiry, then to the CVV; "expires ...", "security code ..." and "card number ..." say which
-part digits are. Three or four digits alone are the part still asked for: the CVV when no
+part digits are, written as formatting ASRs write them too ("CVV237", "CV 123", "Valed through
+04 27"); digits heard alike ("for", "to"; "or" for "oh") are read as digits, less certain.
+Three or four digits alone are the part still asked for: the CVV when no
 expiry is asked for or one is held (an American Express "1228" is a code, not December
 2028), the expiry when no CVV is asked for or one is held ("four twenty eight" is 04/28);
 with both missing, four digits that are a month and year are the expiry (asked for first),
