@@ -13,6 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.property.test_spoken_numbers_dates import below_hundred, cardinal_words, ordinal_words
+from voicecore.primitives._usps import STATES
 from voicecore.primitives.address import CaptureAddress, CaptureAddressParams
 
 ADDRESS = CaptureAddress()
@@ -241,6 +242,47 @@ class TestRoundTrip:
         _, postal = case
         reading = ADDRESS.read(postal, CaptureAddressParams(transcription=postal), None)
         assert reading.value == postal
+
+
+def split_names(name: str) -> list[str]:
+    """A one-word state name split in two as an ASR hears it ("Color Ado"): every split whose
+    halves are no state or code themselves ("Oh Io" is Ohio's code and a word: not drawn)."""
+    return [
+        f"{name[:at].capitalize()} {name[at:].capitalize()}"
+        for at in range(2, len(name) - 1)
+        if name[:at] not in STATES and name[at:] not in STATES
+    ]
+
+
+@st.composite
+def misheard_addresses(draw: st.DrawFn) -> tuple[str, str]:
+    """An address with a suite, its designator written as its homophone "Sweet", or its state
+    (a one-word name) split in two words: the two ways an ASR writes what it heard alike."""
+    address = draw(addresses())
+    forms = split_names(address.state[0]) if " " not in address.state[0] else []
+    sweet = address.unit is not None and address.unit[0][1] == "Ste"
+    assume(forms or sweet)
+    name = address.name if isinstance(address.name, str) else _ordinal(address.name)
+    direction = [address.direction[0]] if address.direction else []
+    street = " ".join([str(address.number), *direction, name, address.suffix[0]])
+    unit = ""
+    if address.unit is not None:
+        (designator, _), number, letter = address.unit
+        unit = f" {'Sweet' if sweet else designator} {number}{letter.upper()}"
+    state = draw(st.sampled_from(forms)) if forms else address.state[0].title()
+    city = " ".join(word.capitalize() for word in address.city)
+    line = f"{street}{unit}, {city}, {state} {address.zip}"
+    return draw(st.sampled_from(_OPENINGS)) + line + draw(st.sampled_from(_CLOSINGS)), (
+        address.postal()
+    )
+
+
+@given(misheard_addresses())
+def test_a_suite_and_a_state_heard_alike_are_read_less_certain(case: tuple[str, str]) -> None:
+    said, postal = case
+    reading = ADDRESS.read(said, CaptureAddressParams(transcription=said), None)
+    assert reading.value == postal, said
+    assert reading.certainty < 0.9
 
 
 _PO_BOXES = ["po box", "p o box", "post office box", "P.O. Box", "PO Box", "P. O. Box"]

@@ -82,6 +82,52 @@ def test_an_amount_said_is_captured_back(case: tuple[str, str]) -> None:
     assert reading.parts == {"currency": "USD"}
 
 
+def figures_with_scales(dollars: int, hyphen: bool) -> str:
+    """Whole units as a formatting ASR writes them when the caller says scale words: figures
+    between the words ("5 thousand 6 hundred 12"), or hyphened to them ("5-thousand")."""
+    thousands, rest = divmod(dollars, 1000)
+    hundreds, units = divmod(rest, 100)
+    joint = "-" if hyphen else " "
+    parts = [f"{thousands}{joint}thousand"] * bool(thousands)
+    parts += [f"{hundreds}{joint}hundred"] * bool(hundreds)
+    parts += [str(units)] * bool(units)
+    return " ".join(parts)
+
+
+@st.composite
+def formatted_amounts(draw: st.DrawFn) -> tuple[str, str]:
+    """An amount and how a formatting ASR writes it: scale words among figures, cents written
+    as a figure before "cents" (alone, or after whole units: "$40 and 25 cents")."""
+    dollars = draw(st.integers(min_value=0, max_value=999_999))
+    cents = draw(st.integers(min_value=0 if dollars >= 100 else 1, max_value=99))
+    cent_unit = "cent" if cents == 1 else "cents"
+    forms = []
+    if dollars >= 100:
+        scaled = figures_with_scales(dollars, draw(st.booleans()))
+        forms.append(f"{scaled} dollars and {cents} {cent_unit}" if cents else f"{scaled} dollars")
+        if not cents:
+            forms.append(scaled)
+    if dollars and cents:
+        forms += [
+            f"${dollars} and {cents} {cent_unit}",
+            f"{dollars} dollars and {cents} {cent_unit}",
+        ]
+    if not dollars:
+        forms.append(f"{cents} {cent_unit}")
+    form = draw(st.sampled_from(forms))
+    said = draw(st.sampled_from(_OPENINGS)) + form + draw(st.sampled_from(_CLOSINGS))
+    return said, f"{dollars}.{cents:02d}"
+
+
+@given(formatted_amounts())
+def test_an_amount_a_formatting_asr_writes_with_words_is_captured_back(
+    case: tuple[str, str],
+) -> None:
+    said, value = case
+    reading = AMOUNT.read(said, CaptureAmountParams(transcription=said), None)
+    assert (reading.value, reading.certainty) == (value, 1.0), said
+
+
 @st.composite
 def offered_choices(draw: st.DrawFn) -> tuple[list[dict[str, Any]], int, str]:
     """Options with distinct labels of one or two words, one chosen, and how it is said."""

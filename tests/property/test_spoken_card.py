@@ -247,3 +247,35 @@ def test_without_a_cvv_asked_for_the_date_alone_is_the_expiry(
     keys = data.draw(st.sampled_from([f"{month}{yy:02d}", f"{month:02d}{yy:02d}"]))
     keyed = params_asking(require_cvv=False, dtmf=f"{number}#{keys}#")
     assert opened(CARD.read_keys(number, keyed, None).value) == expected
+
+
+def formatted_cvv_forms(cvv: str) -> list[str]:
+    """A CVV with its label as formatting ASRs write it: glued to the code ("CVV123",
+    "cvc-123"), "CV" for a quick "c v v", a zero written as the letter "o". The test puts the
+    expiry after "through" alone too (the first word of "valid through" misheard)."""
+    return [
+        f"CVV{cvv}",
+        f"cvc-{cvv}",
+        f"CV{cvv[0]}, {', '.join(cvv[1:])}",
+        f"CV {cvv}",
+        f"the CV is {cvv}",
+        f"security code {cvv.replace('0', 'o', 1)}",
+    ]
+
+
+@given(cards(), st.data())
+def test_a_cvv_label_as_formatting_asrs_write_it_is_read(
+    card: tuple[str, int, int, str], data: st.DataObject
+) -> None:
+    number, month, year, cvv = card
+    form = data.draw(st.sampled_from(formatted_cvv_forms(cvv)))
+    said = (
+        data.draw(st.sampled_from(number_forms(number)))
+        + ", "
+        + data.draw(st.sampled_from([*_EXPIRY_LABELS, "Valley through ", "thru "]))
+        + data.draw(st.sampled_from(expiry_forms(month, year)))
+        + ", "
+        + form
+    )
+    reading = CARD.read(said, params(), None)
+    assert opened(reading.value) == (number, f"{month:02d}/{year % 100:02d}", cvv), said

@@ -336,3 +336,41 @@ class TestNeverRaises:
         edited = primitive.correct(held_value(held), reply_of(text), _params(primitive, text))
         assert edited is None or edited.value is None or edited.value != ""
         assert edited is None or 0.0 <= edited.certainty <= 1.0
+
+
+@given(st.data())
+def test_a_zero_heard_as_or_between_digits_is_read_less_certain(data: st.DataObject) -> None:
+    """A digit code as an ASR that hears "oh" as "or", "of" or "all" writes it (a zero
+    between two other digits so written) is captured back, less certain than as said."""
+    digits = data.draw(st.text("0123456789", min_size=4, max_size=12))
+    inner = [at for at in range(1, len(digits) - 1) if digits[at] == "0"]
+    inner = [at for at in inner if digits[at - 1] != "0" and digits[at + 1] != "0"]
+    assume(inner)
+    heard = data.draw(st.sampled_from(["or", "of", "all"]))
+    said = [heard if at in inner else DIGIT_NAMES[int(d)] for at, d in enumerate(digits)]
+    text = data.draw(st.sampled_from(["", "the code is ", "my order number is "])) + " ".join(said)
+    params = CaptureDigitsParams(transcription=text, max_length=12)
+    reading = CaptureDigits().read(text, params, None)
+    assert reading.value == digits, text
+    assert reading.certainty < CaptureDigits().read(digits, params, None).certainty
+
+
+@given(st.data())
+def test_a_phone_number_with_a_zero_heard_as_or_is_read_less_certain(
+    data: st.DataObject,
+) -> None:
+    """A US number said digit by digit, a zero between two other digits written "or", "of"
+    or "all" as an ASR hears "oh", is captured back, less certain than said with "oh"."""
+    number = data.draw(us_numbers())
+    digits = number[2:]
+    inner = [at for at in range(1, len(digits) - 1) if digits[at] == "0"]
+    inner = [at for at in inner if digits[at - 1] != "0" and digits[at + 1] != "0"]
+    assume(inner)
+    heard = data.draw(st.sampled_from(["or", "of", "all"]))
+    said = [heard if at in inner else DIGIT_NAMES[int(d)] for at, d in enumerate(digits)]
+    plain = [("oh" if word == heard else word) for word in said]
+    text, plain_text = " ".join(said), " ".join(plain)
+    reading = CapturePhone().read(text, CapturePhoneParams(transcription=text), None)
+    as_said = CapturePhone().read(plain_text, CapturePhoneParams(transcription=plain_text), None)
+    assert reading.value == number, text
+    assert reading.certainty < as_said.certainty

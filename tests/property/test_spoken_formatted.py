@@ -160,6 +160,27 @@ def test_decimal_among_scale_words_is_captured_back(
     assert read("capture_number", text) == head + (f".{tail}" if tail else "")
 
 
+@given(st.data(), st.integers(0, 11), st.integers(0, 59))
+def test_a_morning_time_with_am_written_mm_is_captured_back(
+    data: st.DataObject, hour: int, minute: int
+) -> None:
+    """ "140 mm", "9.15 mm": "a m" said quickly and written "mm" after the figures gives
+    the morning time, less certain than with "am"."""
+    twelve = hour % 12 or 12
+    figures = data.draw(
+        st.sampled_from(
+            [f"{twelve}{minute:02d}", f"{twelve}.{minute:02d}", f"{twelve}:{minute:02d}"]
+        )
+    )
+    text = sentence(data, ["", "At ", "Let's say ", "How about "], f"{figures} mm")
+    primitive = PRIMITIVES["capture_time"]
+    params = primitive.params_model.model_validate({"transcription": text})
+    reading = primitive.read(text, params, None)
+    assert reading.value == f"{hour:02d}:{minute:02d}", text
+    plain = text.replace(" mm", " am")
+    assert reading.certainty < primitive.read(plain, params, None).certainty
+
+
 @given(st.data(), st.integers(0, 23), st.integers(0, 59))
 def test_formatted_time_is_captured_back(data: st.DataObject, hour: int, minute: int) -> None:
     """ "830 in the morning", "1230 in the afternoon", "3.30 pm", "3:30 PM" give the time."""
@@ -282,6 +303,21 @@ def test_year_written_as_two_pairs_is_captured_back(
     written = f"{_MONTH_NAMES[day.month - 1]} {day.day}, {halves}"
     text = sentence(data, ["", "It's ", "Let's do ", "The appointment is on "], written)
     assert read_date(text, today) == day.isoformat()
+
+
+@given(st.data(), st.dates(date(1020, 1, 1), date(2999, 12, 31)), st.dates())
+def test_year_with_its_second_pair_split_is_captured_back(
+    data: st.DataObject, day: date, today: date
+) -> None:
+    """ "August 1, 20, 20, 7": a year said "twenty twenty seven" written word by word, the
+    tens and unit of its second pair as two figures, gives the date."""
+    low = day.year % 100
+    assume(day.year // 100 >= 10 and low > 20 and low % 10)
+    joint = data.draw(st.sampled_from([", ", " "]))
+    figures = joint.join([str(day.year // 100), str(low - low % 10), str(low % 10)])
+    written = f"{_MONTH_NAMES[day.month - 1]} {day.day}, {figures}"
+    text = sentence(data, ["", "It's ", "Let's do "], written)
+    assert read_date(text, today) == day.isoformat(), text
 
 
 @given(

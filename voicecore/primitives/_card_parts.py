@@ -17,6 +17,7 @@ from typing import Final
 
 from voicecore.primitives._dates.vocabulary import MONTHS
 from voicecore.spoken.digits import digit_run, is_digit_word
+from voicecore.spoken.formatted import digit_homophones, zero_homophones, zero_letters
 
 __all__ = [
     "BRANDS",
@@ -25,6 +26,7 @@ __all__ = [
     "CardParts",
     "Expiry",
     "brand_of",
+    "heard_alike",
     "heard_parts",
     "luhn_valid",
 ]
@@ -162,6 +164,10 @@ _LABELS: Final = (
     (("valid", "until"), "expiry"),
     (("good", "thru"), "expiry"),
     (("good", "through"), "expiry"),
+    # "through" ends "valid through" and "good through": the word an ASR keeps when it
+    # mishears the first ("Valed through 09 28").
+    (("through",), "expiry"),
+    (("thru",), "expiry"),
     (("expiration",), "expiry"),
     (("expiry",), "expiry"),
     (("expires",), "expiry"),
@@ -180,12 +186,17 @@ _LABELS: Final = (
     (("cvc2",), "cvv"),
     (("cid",), "cvv"),
     (("csc",), "cvv"),
+    # "CV": a formatting ASR writes "c v v" said quickly with one "v" ("CV 123", "CV is 474").
+    (("cv",), "cvv"),
     (("security",), "cvv"),
     (("code",), "cvv"),
     (("c", "v", "v"), "cvv"),
     (("c", "v", "c"), "cvv"),
 )
 _LABELS_LONGEST_FIRST: Final = tuple(sorted(_LABELS, key=lambda item: -len(item[0])))
+# A CVV label written glued to its code by a formatting ASR ("CVV237", "cv3", "CV-985"); a
+# "cvv2" or "cvc2" glued to three or four digits is that label ("cvv2 123" run together).
+_GLUED_LABEL: Final = re.compile(r"(cvv2|cvc2)-?(\d{3,4})|(cvv|cvc|cv|csc|cid)-?(\d+)")
 # "04/27", "4/2027", "04-27", "0427" is read as digits.
 _WRITTEN_EXPIRY: Final = re.compile(r"^(\d{1,2})[/.-](\d{2}|\d{4})$")
 # A written number with separators: "4111-1111-1111-1111", "4111.1111".
@@ -241,7 +252,13 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
     its label gave it."""
     part: str | None = None
     index = 0
-    tokens = [token for token in said if token not in ("and", "of", "the", "is", "it's")]
+    tokens = [
+        piece
+        for token in zero_homophones(said, _is_card_digit)
+        if token not in ("and", "of", "the", "is", "it's")
+        for piece in _unglued(token)
+    ]
+    tokens = digit_homophones(tokens, _is_card_digit)
     while index < len(tokens):
         label = _label_at(tokens, index)
         if label is not None:
@@ -281,6 +298,27 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
             if digits:
                 continue
         index += 1
+
+
+def heard_alike(tokens: Sequence[str]) -> bool:
+    """Whether a digit of ``tokens`` is read from a word that sounds like it ("for", "to",
+    "or" for "oh" among digits): a card read so is less certain."""
+    return digit_homophones(zero_homophones(tokens, _is_card_digit), _is_card_digit) != list(tokens)
+
+
+def _is_card_digit(token: str) -> bool:
+    return is_digit_word(token, o_is_zero=True)
+
+
+def _unglued(token: str) -> tuple[str, ...]:
+    """A token as the words said: a CVV label glued to its code split from it ("cvv237" ->
+    "cvv", "237"), and a letter "o" among a figure's digits read as the zero it was said as
+    ("515205767o40": "oh" written as the letter); any other token as it is."""
+    glued = _GLUED_LABEL.fullmatch(token)
+    if glued is not None and token not in ("cvv2", "cvc2"):
+        label, code = (glued[1], glued[2]) if glued[1] else (glued[3], glued[4])
+        return (label, code)
+    return (zero_letters(token),)
 
 
 def _slashed(month_run: str, tokens: list[str], at: int, part: str | None) -> Iterator[_Run]:

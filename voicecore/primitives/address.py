@@ -17,6 +17,10 @@ An address is read left to right, as it is said:
 - the city, the state (its name or its two letters) and the ZIP code (five or nine digits,
   said one at a time: "nine four one oh seven"), read from the end.
 
+Heard alike, as ASRs write it: "sweet" before a unit's number is "suite", a state's one-word
+name split in two before the ZIP ("Denver Color Ado 80202") is the state; the address is then
+read less certain.
+
 Abbreviations are USPS Publication 28's (``voicecore.primitives._usps``). A reply to the
 readback sets one part ("the zip is 94107", "it's apartment 5 not 4b", "the city is Oakland")
 or says the whole address again.
@@ -54,6 +58,7 @@ from voicecore.primitives._usps import (
     UNIT_NAMES,
     zip_states,
 )
+from voicecore.spoken.numbers import is_number_word
 from voicecore.spoken.tokens import (
     after_correction,
     drop_fillers,
@@ -90,6 +95,11 @@ _JUDGEMENTS = frozenset(
 _POLITE = frozenset({"please", "thanks", "thank", "you"})
 _MAX_TOKENS = 60  # no address is longer; bounds the work on a long hypothesis
 _CERTAIN = 0.9
+# Words that sound like a unit designator ("sweet 200"); read so only before a unit's number,
+# and the address is then less certain.
+_DESIGNATOR_SOUND_ALIKES = {"sweet": "suite"}
+_SOUND_ALIKE_CERTAINTY = 0.8
+_STATE_CODE = 2  # letters of a state's code
 
 
 class CaptureAddressParams(CaptureParams):
@@ -192,10 +202,54 @@ class CaptureAddress(CapturePrimitive[CaptureAddressParams]):
 
 
 def _address_said(text: str, params: CaptureAddressParams) -> Reading:
-    tokens = _address_tokens(text)
-    if not tokens:
+    said = _address_tokens(text)
+    if not said:
         return Reading(value=None, reason="no_value_heard", certainty=0.0)
-    return _reading(_parse(tokens, params))
+    tokens = _state_names_rejoined(_designators_heard_alike(said))
+    reading = _reading(_parse(tokens, params))
+    if tokens != said and reading.value is not None:
+        return replace(reading, certainty=min(reading.certainty, _SOUND_ALIKE_CERTAINTY))
+    return reading
+
+
+def _designators_heard_alike(tokens: list[str]) -> list[str]:
+    """A unit designator an ASR wrote as the word that sounds the same ("sweet 200") read as
+    the designator, where a unit's number or letter follows it ("sweet 200", "sweet four b")."""
+    return [
+        _DESIGNATOR_SOUND_ALIKES.get(token, token)
+        if index + 1 < len(tokens) and _starts_a_number(tokens[index + 1])
+        else token
+        for index, token in enumerate(tokens)
+    ]
+
+
+def _state_names_rejoined(tokens: list[str]) -> list[str]:
+    """A state's one-word name that an ASR split in two ("Denver Color Ado 80202", "Tennes
+    See") joined again, where the state is said: before the ZIP, a comma or the end. Only two
+    words that are no state each and join into a state's whole name (not a code: "c o")."""
+    result: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = tokens[index : index + 2]
+        joined = "".join(pair)
+        after = tokens[index + 2] if index + 2 < len(tokens) else COMMA
+        if (
+            len(pair) == 2
+            and len(joined) > _STATE_CODE
+            and joined in STATES
+            and not any(word in STATES for word in pair)
+            and (after == COMMA or _starts_a_number(after))
+        ):
+            result.append(joined)
+            index += 2
+        else:
+            result.append(tokens[index])
+            index += 1
+    return result
+
+
+def _starts_a_number(token: str) -> bool:
+    return is_number_word(token) or token[:1].isdigit()
 
 
 def _address_tokens(text: str) -> list[str]:

@@ -12,6 +12,11 @@ How an amount is heard, in order:
   says a price ("twelve hundred fifty" or "one thousand two hundred fifty" is 1250), and so
   are "12 50" and "$45, 95" as a formatting ASR writes such a price;
 - any other number ("a hundred and five", "three point five");
+- as formatting ASRs write them: figures among scale words ("12 hundred", "7-hundred 40",
+  "5 thousand 6 hundred") are one number; "35 cents" is cents; whole units and cents written as
+  two amounts ("$40 and 25 cents", "forty dollars and 25 cents") are one, unless said as
+  alternatives ("or", "between", "from"); "sense" or "scents" right after a number is "cents"
+  misheard, read so with less certainty;
 - "half a dollar" is 0.50; "not three hundred, four hundred" the amount after the one turned
   down; a vague amount ("a couple hundred", "a few thousand") is no value.
 
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import ClassVar
 
@@ -58,6 +63,14 @@ _MINOR_WORDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("cent", "cents"), _CENTS),
     **dict.fromkeys(("penny", "pence", "pennies", "p"), frozenset({"GBP"})),
 }
+# What ASRs write for "cents" ("68 sense"): read as cents only straight after a number, where
+# no other sense fits, and the reading is then less certain.
+_CENTS_HEARD_AS = frozenset({"sense", "scents", "cent's", "cense"})
+_SOUND_ALIKE_CERTAINTY = 0.8
+# Words that put two amounts side by side as alternatives or a range ("five dollars or fifty
+# cents", "from ... to ..."): such amounts are never one amount's units and cents. ("to" alone
+# is no sign: "it came to ...".)
+_ALTERNATIVES = frozenset({"or", "between", "from", "versus", "vs"})
 _SYMBOLS = {
     "$": _DOLLARS,
     "€": frozenset({"EUR"}),
@@ -82,6 +95,8 @@ _WRITTEN = re.compile(
 # A price in two written groups ("45, 95"): whole units, then the cents pair.
 _WRITTEN_WHOLE = re.compile(r"[$€£¥]?[0-9]{1,3}")
 _WRITTEN_PAIR = re.compile(r"[0-9]{2}")
+# A figure without currency symbol or thousands commas ("12", "1.5"): a number word written.
+_BARE_FIGURE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # "no, fifteen fifty": a bare "no" corrects what came before it (as in capture_number).
 _CORRECTING_WORDS = frozenset({"no", "not"})
 # "the cents are twenty five", "make the dollars fifteen", "the cents should be 25": the whole
@@ -132,6 +147,8 @@ class _Heard:
 
     value: Decimal
     currencies: frozenset[str] | None
+    guessed: bool = False  # a sound-alike of a currency word was read as that word
+    minor: bool = False  # said in the minor unit ("twelve cents")
 
 
 class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
@@ -156,6 +173,8 @@ class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
         if _vague(tokens):
             return Reading(value=None, reason="no_value_heard")
         heard = _amounts(tokens)
+        if _ALTERNATIVES.isdisjoint(tokens):
+            heard = _with_cents_said_apart(heard)
         if not heard:
             return Reading(value=None, reason="no_value_heard")
         values = list(dict.fromkeys(item.value for item in heard))
@@ -163,7 +182,10 @@ class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
             shown: list[JsonValue] = [_plain(value) for value in values]
             return Reading(value=None, reason="several_values", parts={"candidates": shown})
         named = [item.currencies for item in heard if item.currencies is not None]
-        return amount_reading(values[0], params, named[0] if named else None)
+        reading = amount_reading(values[0], params, named[0] if named else None)
+        if any(item.guessed for item in heard):
+            return replace(reading, certainty=min(reading.certainty, _SOUND_ALIKE_CERTAINTY))
+        return reading
 
     def read_keys(self, keys: str, params: CaptureAmountParams, partial: str | None) -> Reading:
         """Read a keypad entry with "*" as the decimal point ("12*50" is 12.50, "12" is 12.00),
@@ -273,7 +295,7 @@ def _amounts(tokens: Sequence[str]) -> list[_Heard]:
         if token in ("a", "an") and tokens[index + 1 : index + 2] in _ONE_OF:
             token = "one"  # "a buck fifty", "a dollar and ten cents"
         written = _written(token)
-        if written is None:
+        if written is None or _among_scale_words(tokens, index):
             spoken.append(token)
             continue
         if spoken[-1:] == ["|"] and _written_price(tokens[index - 1], found[-1], token):
@@ -282,6 +304,36 @@ def _amounts(tokens: Sequence[str]) -> list[_Heard]:
         found.append(written)
         spoken.append("|")  # keeps the words on either side of a written amount apart
     return _with_units(spoken, found)
+
+
+def _with_cents_said_apart(heard: list[_Heard]) -> list[_Heard]:
+    """Whole units and cents said as two amounts ("$250 and 12 cents", "two hundred fifty
+    dollars and 12 cents" as a formatting ASR writes it) as the one amount: two heard, one a
+    whole number of the major unit, the other below one unit said in the minor unit."""
+    if len(heard) != 2:
+        return heard
+    cents = [item for item in heard if item.minor and item.value < 1]
+    whole = [item for item in heard if not item.minor and _whole(item.value)]
+    if len(cents) != 1 or len(whole) != 1:
+        return heard
+    currencies = whole[0].currencies or cents[0].currencies
+    guessed = cents[0].guessed
+    return [_Heard(whole[0].value + cents[0].value, currencies, guessed=guessed)]
+
+
+def _among_scale_words(tokens: Sequence[str], index: int) -> bool:
+    """Whether the figure at ``index`` is part of a number said with scale words, as a
+    formatting ASR writes it ("12 hundred", "5 thousand 6 hundred", "2 hundred (and) 50"):
+    the figure, bare, comes before a scale word or right after one (an "and" between); the
+    words read it."""
+    if not _BARE_FIGURE.fullmatch(tokens[index]):
+        return False
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    before = tokens[max(index - 2, 0) : index]
+    if before[-1:] == ["and"]:
+        before = before[:-1]  # "2 hundred and 5"
+    after_scale = bool(before) and before[-1] in _SCALE_WORDS
+    return following in _SCALE_WORDS or after_scale
 
 
 def _written_price(before: str, whole: _Heard, token: str) -> bool:
@@ -321,9 +373,10 @@ def _with_units(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]:
         if after < len(tokens) and tokens[after] in _THOUSANDS:
             value, after = value * 1000, after + 1
         major = _MAJOR_WORDS.get(tokens[after]) if after < len(tokens) else None
-        minor = _MINOR_WORDS.get(tokens[after]) if after < len(tokens) else None
+        minor = _minor_word(tokens[after]) if after < len(tokens) else None
         if minor is not None:
-            heard.append(_Heard(value / 100, minor))
+            guessed = tokens[after] not in _MINOR_WORDS
+            heard.append(_Heard(value / 100, minor, guessed=guessed, minor=True))
             index += 1
             continue
         cents, used = _cents_after(tokens, spans, index, after) if major else (None, 0)
@@ -363,6 +416,12 @@ def _named_written(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]
     while index < len(pending):
         marker, amount = pending[index]
         after = tokens[marker + 1] if marker + 1 < len(tokens) else ""
+        minor = _minor_word(after)
+        if minor is not None and amount.currencies is None and _whole(amount.value):
+            guessed = after not in _MINOR_WORDS
+            named.append(_Heard(amount.value / 100, minor, guessed=guessed, minor=True))
+            index += 1
+            continue  # "68 cents" written: sixty eight cents, not dollars
         word = _MAJOR_WORDS.get(after)
         value = amount.value
         following = pending[index + 1] if index + 1 < len(pending) else None
@@ -372,6 +431,16 @@ def _named_written(tokens: Sequence[str], written: list[_Heard]) -> list[_Heard]
         named.append(_Heard(value, amount.currencies or word))
         index += 1
     return named
+
+
+def _minor_word(token: str) -> frozenset[str] | None:
+    """The currencies a minor-unit word after a number names: "cents", "pence", or a
+    sound-alike of "cents" an ASR writes ("sense")."""
+    return _MINOR_WORDS.get(token) or (_MINOR_WORDS["cents"] if token in _CENTS_HEARD_AS else None)
+
+
+def _whole(value: Decimal) -> bool:
+    return value == value.to_integral_value()
 
 
 def _cents_of(whole: Decimal, cents: _Heard) -> bool:

@@ -3,7 +3,9 @@
 The caller may say everything at once ("4111 1111 1111 1111, expires 04/27, CVV 123") or part
 by part: unlabeled digits go to the number until it is whole (13 digits or more), then to the
 expiry, then to the CVV; "expires ...", "security code ..." and "card number ..." say which
-part digits are. Three or four digits alone are the part still asked for: the CVV when no
+part digits are, written as formatting ASRs write them too ("CVV237", "CV 123", "Valed through
+04 27"); digits heard alike ("for", "to"; "or" for "oh") are read as digits, less certain.
+Three or four digits alone are the part still asked for: the CVV when no
 expiry is asked for or one is held (an American Express "1228" is a code, not December
 2028), the expiry when no CVV is asked for or one is held ("four twenty eight" is 04/28);
 with both missing, four digits that are a month and year are the expiry (asked for first),
@@ -73,6 +75,7 @@ from voicecore.primitives._card_parts import (
     CardParts,
     Expiry,
     brand_of,
+    heard_alike,
     heard_parts,
     luhn_valid,
 )
@@ -82,6 +85,8 @@ from voicecore.spoken.tokens import after_correction, drop_fillers, without_open
 __all__ = ["CaptureCard", "CaptureCardParams"]
 
 _SPOKEN_CERTAINTY: Final = 0.95
+# A digit read from a word that sounds like it ("for", "or" for "oh"): less sure.
+_HEARD_ALIKE_CERTAINTY: Final = 0.8
 _MONTH_NAMES: Final = (
     "January",
     "February",
@@ -200,7 +205,8 @@ class CaptureCard(CapturePrimitive[CaptureCardParams]):
         heard = heard_parts(tokens, known, filling=True, asked=_asked(params))
         if heard is None:
             return Reading(value=None, reason="no_value_heard")
-        return self._judged(known.merged(heard), params, _SPOKEN_CERTAINTY)
+        certainty = _HEARD_ALIKE_CERTAINTY if heard_alike(tokens) else _SPOKEN_CERTAINTY
+        return self._judged(known.merged(heard), params, certainty)
 
     def read_keys(self, keys: str, params: CaptureCardParams, partial: str | None) -> Reading:
         """The entry's "#"-ended parts read in order, each as written digits (the default) on

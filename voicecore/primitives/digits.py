@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 
 from pydantic import Field, model_validator
 
@@ -13,7 +14,7 @@ from voicecore.spoken.compose import compose
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.edits import edit_spelled
-from voicecore.spoken.formatted import digit_homophones
+from voicecore.spoken.formatted import digit_homophones, zero_homophones
 from voicecore.spoken.letters import letter_name, nato_letter
 from voicecore.spoken.readback import say_grouped
 from voicecore.spoken.tokens import (
@@ -30,6 +31,8 @@ __all__ = ["CaptureDigits", "CaptureDigitsParams"]
 _MAX_CODE = 64
 _NOT_CODE = re.compile(r"[^A-Z0-9]")
 _CERTAIN = 0.95
+# A code with a zero read from a word heard alike ("or"): less sure than one heard as said.
+_HEARD_ALIKE = 0.8
 _GROUP = 3
 
 
@@ -95,7 +98,8 @@ def _has_digit(token: str) -> bool:
 
 def _code_of(tokens: list[str]) -> str:
     o_is_zero = _mostly_digits(tokens)
-    tokens = digit_homophones(tokens, functools.partial(is_digit_word, o_is_zero=o_is_zero))
+    is_digit = functools.partial(is_digit_word, o_is_zero=o_is_zero)
+    tokens = digit_homophones(zero_homophones(tokens, is_digit), is_digit)
     pieces = compose(tokens, o_is_zero=o_is_zero, nato=True)
     kept = [
         piece.text
@@ -126,7 +130,16 @@ def _code_said(text: str, params: CaptureDigitsParams, partial: str | None) -> R
     code = spoken_code(text)
     if partial and code and len(code) < params.min_length:
         code = partial + code
-    return code_reading(code, params)
+    reading = code_reading(code, params)
+    if reading.value is not None and _zero_heard_alike(text):
+        return replace(reading, certainty=_HEARD_ALIKE)
+    return reading
+
+
+def _zero_heard_alike(text: str) -> bool:
+    """Whether a zero was read from a word that sounds like "oh" ("two six or one")."""
+    tokens = words(text)
+    return zero_homophones(tokens, functools.partial(is_digit_word, o_is_zero=True)) != tokens
 
 
 class CaptureDigits(CapturePrimitive[CaptureDigitsParams]):

@@ -100,6 +100,12 @@ def _at_index(tokens: list[str]) -> tuple[int, int]:
     return (ands[-1], 1) if ands else (-1, 0)
 
 
+#: Whole words a local part is said in at most ("mary ann smith"): more are talk an ASR
+#: misheard ("you have you can reach me at ...", "my email and then johnson at ..."), whose
+#: words would make a wrong address; the caller is asked again instead.
+_MOST_LOCAL_WORDS = 3
+
+
 def _without_talk(said: list[str]) -> list[str]:
     """The local part's words without the talk before them: what follows the last "is",
     "was", "be", "it's" (any "...'s") or an earlier "at" ("the best email to reach me is
@@ -130,7 +136,10 @@ def _spoken_address(tokens: list[str]) -> tuple[str | None, str, float]:
     at, length = _at_index(tokens)
     if at <= 0:
         return None, "no_at_sign", 0.0
-    local = joined(compose(_without_talk(tokens[:at])))
+    local_pieces = compose(_without_talk(tokens[:at]))
+    if sum(piece.kind == "word" for piece in local_pieces) > _MOST_LOCAL_WORDS:
+        return None, "invalid_email", 0.0  # talk swallowed into the local part
+    local = joined(local_pieces)
     domain, certainty = _domain(compose(tokens[at + length :]))
     address = _validated(f"{local}@{domain}")
     if address is None:

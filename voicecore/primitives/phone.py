@@ -14,7 +14,7 @@ from pydantic import field_validator
 from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, Reading, Reply
 from voicecore.spoken.digit_edits import edit_digits
 from voicecore.spoken.digits import digit_run, is_digit_word, mergeable_tens, say_digits
-from voicecore.spoken.formatted import DIGIT_HOMOPHONES, digit_homophones
+from voicecore.spoken.formatted import DIGIT_HOMOPHONES, digit_homophones, zero_homophones
 from voicecore.spoken.phone_written import names_another_number, written_phones
 from voicecore.spoken.tokens import (
     after_correction,
@@ -95,11 +95,17 @@ def _phone_tokens(said: list[str]) -> list[str]:
     tokens: list[str] = []
     for token in strip_carrier(said):
         tokens.extend(_split_written(token) if _WRITTEN_GROUPS.match(token) else [token])
-    return digit_homophones(tokens, _is_phone_digit)
+    return digit_homophones(zero_homophones(tokens, _is_phone_digit), _is_phone_digit)
 
 
 def _is_phone_digit(token: str) -> bool:
     return is_digit_word(token, o_is_zero=True)
+
+
+def _zero_heard_alike(text: str) -> bool:
+    """Whether a zero would be read from a word that sounds like "oh" ("two six or one")."""
+    tokens = words(text)
+    return zero_homophones(tokens, _is_phone_digit) != tokens
 
 
 def _introduces_another_number(said: list[str]) -> bool:
@@ -334,6 +340,12 @@ class CapturePhone(CapturePrimitive[CapturePhoneParams]):
     def read(self, text: str, params: CapturePhoneParams, partial: str | None) -> Reading:
         """Read one hypothesis as a phone number, completing ``partial`` digits if any."""
         region = _region(params)
+        reading = self._read_said(text, region, partial)
+        if reading.value is not None and _zero_heard_alike(text):  # "oh" heard as "or"
+            return replace(reading, certainty=min(reading.certainty, _GUESSED))
+        return reading
+
+    def _read_said(self, text: str, region: str, partial: str | None) -> Reading:
         heard = _heard(text, region)
         without_oh = without_opening_oh(text)
         if without_oh is not None and _parse(heard.digits, region) is None:

@@ -7,6 +7,7 @@ from typing import ClassVar
 from voicecore._json import JsonValue
 from voicecore.capture import CaptureParams, CapturePrimitive, Reading
 from voicecore.primitives._times import TimeReading, parse_time
+from voicecore.spoken.formatted import meridiem_homophones
 from voicecore.spoken.tokens import after_correction, drop_fillers, words
 
 __all__ = ["CaptureTime", "CaptureTimeParams", "time_readback"]
@@ -39,7 +40,9 @@ class CaptureTime(CapturePrimitive[CaptureTimeParams]):
 
     def read(self, text: str, params: CaptureTimeParams, partial: str | None) -> Reading:
         """Read the time in ``text``; ``partial`` is unused (a time is said whole)."""
-        heard = parse_time(after_correction(drop_fillers(words(text))))
+        said = words(text)
+        heard_alike = meridiem_homophones(said)  # "140 mm": before "mm" goes as a filler
+        heard = parse_time(after_correction(drop_fillers(heard_alike)))
         if heard.value is None:
             return Reading(value=None, reason=heard.reason or "no_value_heard")
         ambiguous = heard.alternative is not None
@@ -48,7 +51,11 @@ class CaptureTime(CapturePrimitive[CaptureTimeParams]):
             value=_clock(heard.value),
             readback=time_readback(heard.value),
             parts=_parts(heard, heard.value),
-            certainty=min(certainty, _GUESSED_CERTAINTY) if heard.guessed else certainty,
+            certainty=(
+                min(certainty, _GUESSED_CERTAINTY)
+                if heard.guessed or heard_alike != said
+                else certainty
+            ),
         )
 
 

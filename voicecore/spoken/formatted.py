@@ -7,23 +7,33 @@ the reader where a value of that kind is expected, so no rule fires in ordinary 
 - "6, 1, 7.", "Sarah.", "JOHN": case and sentence punctuation (``tokens.words``);
 - "C-H-E-N", "B, R-O-W-N": letters spelled with hyphens (``hyphen_spelled``, in
   ``tokens.words``);
+- "8-hundred", "1.5-million": a figure hyphenated to its scale word (``figure_scale``, in
+  ``tokens.words``);
 - "double 5", "8 hundred" in a digit string: a figure is a digit word (``digits``);
 - "1 million 200 thousand", "12 hundred and fifty", "1.5 million": figures among scale words
   combine as number words do (``numbers.cardinal`` and ``numbers.spoken_number``);
 - "1230 in the afternoon", "830 am", "3.30 pm": a clock without its colon (``clock_figures``,
   in the time reader);
 - "54,000, 500": a figure ending in "000" leaves room after it as "thousand" does
-  (``numbers.cardinal``); "June 24, 20, 26", "May 24, 25": a year in two figures, a figure
-  day (``numbers.year``, the date reader);
+  (``numbers.cardinal``); "June 24, 20, 26", "August 1, 20, 20, 7", "May 24, 25": a year in
+  two or three figures, a figure day (``numbers.year``, the date reader);
 - "10 10", "5 15pm": an hour and its minutes as two figures (``clock_figures``);
+- "140 mm", "for 50 mm": "a m" said quickly written "mm" after the figures
+  (``meridiem_homophones``, in the time reader);
 - "for", "to", "won", "ate" among digits: homophones of digits (``digit_homophones``, in the
   phone, code and number readers); before a scale word ("for hundred",
   ``scale_homophones``); as the hour before minutes that cannot be one ("for 15pm",
   ``hour_homophones``); just before the digits of a phone number when only that makes it
   valid ("is to 127424904", the phone reader);
+- "or", "of", "all" between digits: the zero "oh" heard alike (``zero_homophones``, in the
+  code, phone and card readers);
 - "double 919216": the digits said after "double nine" joined into one figure (``digits``);
 - "see", "are", "why", "you", "bee", "tea" in a spelled run: letter names (``letters``);
 - "jenny and yahoo dot com": "and" for "at" before a domain (the email reader).
+- "515205767o40": a zero said "oh" written as the letter among a figure's digits
+  (``zero_letters``, in the card reader); "CVV237", "CV-985", "the CV is 474": a CVV label glued
+  to its code or written with one "v", and "Valed through 09 28": "through" alone labels the
+  expiry (the card reader).
 
 Not guessed: "dot" merged into a word ("David Dotley"), since ordinary names start with "dot"
 too ("Dotson", "Dottie"), and misheard months ("second of me"): no general rule covers them.
@@ -34,14 +44,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from voicecore.spoken.number_words import BIG_SCALES, SMALL_SCALES
+
 __all__ = [
     "DIGIT_HOMOPHONES",
     "clock_figures",
     "digit_homophones",
     "figure_pairs",
+    "figure_scale",
     "hour_homophones",
     "hyphen_spelled",
+    "meridiem_homophones",
     "scale_homophones",
+    "zero_homophones",
+    "zero_letters",
 ]
 
 _HYPHEN_SPELLED = re.compile(r"[a-z](?:-[a-z])+")
@@ -53,6 +69,38 @@ def hyphen_spelled(token: str) -> list[str] | None:
     Only single letters joined by hyphens: "x-ray", "e-mail" and "kl-358" stay whole.
     """
     return token.split("-") if _HYPHEN_SPELLED.fullmatch(token) else None
+
+
+_FIGURE_SCALE = re.compile(r"([0-9]+(?:\.[0-9]+)?)-([a-z]+)")
+_SCALE_NAMES = frozenset(SMALL_SCALES) | frozenset(BIG_SCALES)
+
+
+def figure_scale(token: str) -> list[str] | None:
+    """A figure hyphenated to its scale word ("8-hundred", "1.5-million"), as the two words
+    said ("8", "hundred"), else None: "8-hundred 11" is 811, never 11. Other hyphens stay
+    ("1-800", "kl-358", "x-ray")."""
+    joined = _FIGURE_SCALE.fullmatch(token)
+    if joined is None or joined[2] not in _SCALE_NAMES:
+        return None
+    return [joined[1], joined[2]]
+
+
+# A figure with the letter "o" among its digits: "oh" said for a zero, written as the letter.
+_FIGURE_WITH_O = re.compile(r"[0-9o]*[0-9][0-9o]*o[0-9o]*|[0-9o]*o[0-9o]*[0-9][0-9o]*")
+#: Digits a figure needs to be one: a lone "5o" or "o5" is too little to be sure of.
+_FIGURE_WITH_O_DIGITS = 2
+
+
+def zero_letters(token: str) -> str:
+    """A figure whose zeros a formatting ASR wrote as the letter "o" ("515205767o40", "2o19")
+    with its zeros; any other token ("oak", "o", "5os") as it is. Only readers of digit
+    strings call it (a card number): elsewhere "2o" may be a code of its own."""
+    if (
+        not _FIGURE_WITH_O.fullmatch(token)
+        or sum(c.isdigit() for c in token) < _FIGURE_WITH_O_DIGITS
+    ):
+        return token
+    return token.replace("o", "0")
 
 
 # -- times: a clock written without its colon ----------------------------------------------------
@@ -117,6 +165,22 @@ def clock_figures(tokens: Sequence[str]) -> list[str]:
     return result
 
 
+#: What an ASR writes for "a m" said quickly after a time ("for 50 mm", "140 mm").
+_AM_HEARD_AS = frozenset({"mm"})
+
+
+def meridiem_homophones(tokens: Sequence[str]) -> list[str]:
+    """ "mm" straight after a figure read as "am" ("140 mm" -> "140 am"), where a time is
+    expected; elsewhere (an opening "mm") it stays the hesitation it is."""
+    return [
+        "am" if token in _AM_HEARD_AS and index and _HAS_FIGURE.search(tokens[index - 1]) else token
+        for index, token in enumerate(tokens)
+    ]
+
+
+_HAS_FIGURE = re.compile(r"[0-9]")
+
+
 # -- digits: words that sound like one -----------------------------------------------------------
 
 DIGIT_HOMOPHONES: dict[str, str] = {
@@ -167,6 +231,26 @@ def _read_run(
         open_right = index < end - 1 or end == len(tokens)
         if open_left and open_right:
             result[index] = DIGIT_HOMOPHONES[tokens[index]]
+
+
+#: What ASRs write for a zero said "oh" between digits ("two six or one eight").
+ZERO_HOMOPHONES = frozenset({"or", "of", "all"})
+
+
+def zero_homophones(tokens: Sequence[str], is_digit: Callable[[str], bool]) -> list[str]:
+    """ "or", "of", "all" between two digits read as the zero "oh" ("three three or six" ->
+    "three three oh six"), for readers of digit strings only: a caller asked for a code says
+    its digits, not "two or three" (a quantity reader keeps "or"). Both neighbours must be
+    digits, so "four or more" and "one of them" stay words."""
+    result = list(tokens)
+    for index in range(1, len(tokens) - 1):
+        if (
+            tokens[index] in ZERO_HOMOPHONES
+            and is_digit(tokens[index - 1])
+            and is_digit(tokens[index + 1])
+        ):
+            result[index] = "oh"
+    return result
 
 
 #: Scale words that need a number before them: "for hundred" is "four hundred", as no

@@ -72,6 +72,9 @@ _WRITTEN_ORDINAL = re.compile(r"^([0-9]+)(?:st|nd|rd|th)$")
 _DIGITS = re.compile(r"^[0-9]+$")
 # A year said in two pairs ("twenty twenty six") that a formatting ASR wrote as two figures.
 _YEAR_HALVES = (re.compile(r"^[1-9][0-9]$"), re.compile(r"^[0-9]{2}$"))
+# ... and with its second pair's tens and unit as two figures too ("20 20 7": "twenty twenty
+# seven"), as Whisper writes the words one by one.
+_YEAR_THIRDS = (re.compile(r"^[1-9][0-9]$"), re.compile(r"^[2-9]0$"), re.compile(r"^[1-9]$"))
 # Runs longer than this are not one number a caller says; bounding them bounds the work.
 _MAX_RUN = 48
 #: Significant digits a value may have: the default decimal precision, so nothing rounds it.
@@ -287,13 +290,16 @@ def year(tokens: Sequence[str]) -> int | None:
     """A year from 1000 to 2999 as callers say it, or None.
 
     "twenty twelve", "nineteen oh five", "nineteen hundred", "two thousand and nine", "2012",
-    and "20 26" (the two pairs of "twenty twenty six" as a formatting ASR writes them).
+    and "20 26" (the two pairs of "twenty twenty six" as a formatting ASR writes them; "20 20
+    7" when it writes "twenty seven" as two figures too).
     """
     words = _split_hyphens(tokens)
     if len(words) == 1 and _DIGITS.match(words[0]) and len(words[0]) == 4:
         value: int | None = int(words[0])
     elif len(words) == 2 and all(h.match(w) for h, w in zip(_YEAR_HALVES, words, strict=True)):
         value = int(words[0]) * 100 + int(words[1])
+    elif len(words) == 3 and all(h.match(w) for h, w in zip(_YEAR_THIRDS, words, strict=True)):
+        value = int(words[0]) * 100 + int(words[1]) + int(words[2])
     elif (
         len(words) >= 2 and (words[0] in TEENS or words[0] in TENS) and words[1] not in SMALL_SCALES
     ):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from voicecore.spoken.formatted import hyphen_spelled
+from voicecore.spoken.formatted import figure_scale, hyphen_spelled
 from voicecore.spoken.numbers import is_number_word
 
 __all__ = [
@@ -161,7 +161,8 @@ def words(text: str) -> list[str]:
 
     Punctuation inside a token is kept ("john.smith@gmail.com", "415-555-2671", "it's") so
     a primitive can split such tokens by its own rules; a leading "+" is kept ("+44"). Letters
-    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n). An "oh" that opens the text with
+    spelled with hyphens are split ("C-H-E-N" -> c, h, e, n), and so is a figure from its
+    scale word ("8-hundred" -> 8, hundred). An "oh" that opens the text with
     a pause written after it ("Oh, it's 4 1 5", "uh, oh. four ...") is an interjection, not a
     zero, and is no token.
     """
@@ -175,7 +176,7 @@ def words(text: str) -> list[str]:
             continue
         if token:
             opening = opening and token in _FILLERS
-            tokens.extend(hyphen_spelled(token) or (token,))
+            tokens.extend(hyphen_spelled(token) or figure_scale(token) or (token,))
     return tokens
 
 

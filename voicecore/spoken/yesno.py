@@ -50,6 +50,7 @@ def _phrases(answer: Answer, certainty: float, *texts: str) -> _Phrases:
 
 _YES = Answer.YES
 _NO = Answer.NO
+_SOUND_ALIKE = 0.6
 _UNCLEAR = Answer.UNCLEAR
 
 _TABLE: _Phrases = {
@@ -68,6 +69,10 @@ _TABLE: _Phrases = {
     **_phrases(_YES, 0.8, "go ahead", "go for it", "that'll work", "that will work"),
     **_phrases(_YES, 0.8, "fine", "i think so", "i believe so", "pretty much", "yes it is"),
     **_phrases(_YES, 0.6, "i guess", "i guess so", "probably", "i suppose", "i suppose so"),
+    # "correct" and "incorrect" as ASRs mishear them alone ("Direct.", "indirect."): said to
+    # "is that right?" they mean nothing else, but are guesses.
+    **_phrases(_YES, _SOUND_ALIKE, "direct", "that's direct", "it's direct"),
+    **_phrases(_NO, _SOUND_ALIKE, "indirect", "that's indirect", "it's indirect"),
     **_phrases(_NO, 1.0, "no", "nope", "nah", "negative", "incorrect", "wrong", "false"),
     **_phrases(_NO, 1.0, "that's incorrect", "that is incorrect", "that's wrong", "not at all"),
     **_phrases(_NO, 1.0, "that is wrong", "thats wrong", "it's wrong", "no way", "no sir"),

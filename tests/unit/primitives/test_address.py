@@ -200,6 +200,42 @@ class TestCallerUtterances:
         assert (reading.value, reading.reason) == (None, "no_house_number")
 
 
+class TestHeardAlike:
+    @cases(
+        ("text", "expected"),
+        [
+            ("12 Oak Avenue sweet 4, Salem, Oregon 97301", "12 Oak Ave Ste 4, Salem, OR 97301"),
+            (
+                "it's 900 Market Street, Sweet 1200, Louisville, Ken Tucky 40202",
+                "900 Market St Ste 1200, Louisville, KY 40202",
+            ),
+            ("5 Elm Road sweet two b, Reno, Neva Da 89501", "5 Elm Rd Ste 2B, Reno, NV 89501"),
+            ("77 Pine Lane, Boise, Ida Ho, 83702", "77 Pine Ln, Boise, ID 83702"),
+        ],
+    )
+    def test_a_suite_and_a_state_heard_alike_read_less_certain(
+        self, text: str, expected: str
+    ) -> None:
+        """ "sweet" before a unit's number is "suite"; a state's name split in two before the
+        ZIP is the state: read so, less certain than an address heard as said."""
+        reading = reading_of(text)
+        assert reading.value == expected
+        assert reading.certainty < reading_of(expected).certainty
+
+    @cases(
+        ("text", "expected"),
+        [
+            ("12 Sweet Street, Salem, Oregon 97301", "12 Sweet St, Salem, OR 97301"),
+            ("3 Main Street, Sweet Home, Oregon 97386", "3 Main St, Sweet Home, OR 97386"),
+            ("8 Oak Drive, Cal Fornia, Oregon 97301", "8 Oak Dr, Cal Fornia, OR 97301"),
+        ],
+    )
+    def test_the_words_elsewhere_stay_as_said(self, text: str, expected: str) -> None:
+        """ "Sweet" as a street's or city's name stays; two words that join into no state stay."""
+        reading = reading_of(text)
+        assert (reading.value, reading.certainty) == (expected, reading_of(expected).certainty)
+
+
 class TestReadback:
     def test_says_abbreviations_in_full_and_the_zip_digit_by_digit(self) -> None:
         """The issue's readback: "123 Main Street, Apartment 4B, San Francisco, California,

@@ -178,6 +178,64 @@ class TestNoValue:
         """A formatting ASR writes "forty five ninety five" as "45, 95": a price, as said."""
         assert reading_of(text).value == expected
 
+    @cases(
+        ("text", "expected"),
+        [
+            ("About 12 hundred.", "1200.00"),
+            ("It's 7-hundred 40.", "740.00"),
+            ("3 thousand 2 hundred dollars", "3200.00"),
+            ("2 hundred and 5 dollars", "205.00"),
+            ("1.5 million", "1500000.00"),
+            ("It came to 9 hundred 99 dollars and 50 cents.", "999.50"),
+        ],
+    )
+    def test_figures_among_scale_words_are_one_number(self, text: str, expected: str) -> None:
+        """A formatting ASR writes "seven hundred forty" as "7-hundred 40" or "7 hundred 40":
+        the figures go with the scale words, as the words would (not 7 and 40, nor 40)."""
+        assert reading_of(text).value == expected
+
+    @cases(
+        ("text", "expected"),
+        [
+            ("It's 35 cents.", "0.35"),
+            ("just 9 cents please", "0.09"),
+            ("$40 and 25 cents", "40.25"),
+            ("Forty dollars and 25 cents.", "40.25"),
+            ("15 dollars 5 cents", "15.05"),
+        ],
+    )
+    def test_cents_written_as_a_figure(self, text: str, expected: str) -> None:
+        """ "35 cents" is thirty five cents, not dollars; whole units and cents written as two
+        amounts ("$40 and 25 cents") are the one amount."""
+        reading = reading_of(text)
+        assert (reading.value, reading.certainty) == (expected, 1.0)
+
+    @cases(
+        ("text", "expected"),
+        [("So 45 sense, please.", "0.45"), ("twenty scents", "0.20"), ("$3 and 10 sense", "3.10")],
+    )
+    def test_a_sound_alike_of_cents_after_a_number_is_cents_less_certain(
+        self, text: str, expected: str
+    ) -> None:
+        """ "sense" right after a number is "cents" misheard: read so, and less certain."""
+        reading = reading_of(text)
+        assert reading.value == expected
+        assert reading.certainty < 1.0
+
+    @cases(
+        ("text", "expected"),
+        [("That makes sense, 45 dollars.", "45.00"), ("20 dollars, it's common sense", "20.00")],
+    )
+    def test_sense_elsewhere_is_a_word(self, text: str, expected: str) -> None:
+        reading = reading_of(text)
+        assert (reading.value, reading.certainty) == (expected, 1.0)
+
+    @cases(
+        "text", ["5 dollars or 50 cents", "from $2 to 75 cents", "between 3 dollars and 9 cents"]
+    )
+    def test_dollars_and_cents_as_alternatives_are_several_values(self, text: str) -> None:
+        assert reading_of(text).reason == "several_values"
+
     @cases("text", ["45 95 20", "1234 50", "12.5 50", "12 5", "12 500", "$1k 50", "12 $50"])
     def test_written_groups_that_are_no_price(self, text: str) -> None:
         """Only whole units of 1 to 3 figures, then two figures, are a price."""

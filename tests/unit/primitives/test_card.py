@@ -111,6 +111,36 @@ WHOLE_CARDS = [
     ("cvv 123 expires 04/27 card number 4111 1111 1111 1111", VISA, "04/27", "123"),
     ("4111 1111 1111 1111 oh four slash twenty seven, one two three", VISA, "04/27", "123"),
     ("4111 1111 1111 1111 oh four slash twenty twenty seven cvv 123", VISA, "04/27", "123"),
+    # CVV labels as formatting ASRs write them: glued to the code, "CV" for "c v v".
+    ("4111 1111 1111 1111, expires 04/27, CVV123.", VISA, "04/27", "123"),
+    ("5555 5555 5555 4444 exp 04/27 cvc-321", MC, "04/27", "321"),
+    ("4111 1111 1111 1111 exp 04/27 cv1, 2, 3", VISA, "04/27", "123"),
+    ("5555-5555-5555-4444, 04/27, and the CV is 456", MC, "04/27", "456"),
+    ("3782 822463 10005, expires 12/28, cvv2-1234", AMEX, "12/28", "1234"),
+    ("4111 1111 1111 1111 exp 04/27 cvv2123", VISA, "04/27", "123"),
+    # digits heard alike: "or" / "of" for the zero "oh", "for" / "to" for four / two
+    (
+        "four one one one, one or one one, one one one one, one one one two, expires oh four "
+        "twenty seven, cvv one two three",
+        "4111101111111112",
+        "04/27",
+        "123",
+    ),
+    (
+        "five five five five, five five five five, five five five five, four for four four, "
+        "exp 04/27 cvv 321",
+        MC,
+        "04/27",
+        "321",
+    ),
+    # "through" alone (the first word of "valid through" misheard) still labels the expiry.
+    ("card number 5555555555554444, Valley through 04 27, CVV 654", MC, "04/27", "654"),
+    ("card number 4111111111111111 good thru 0427 cvv 123", VISA, "04/27", "123"),
+    # a zero said "oh" and written as the letter among a figure's digits
+    ("4111 1111 1111 1111, expires 04/27, cvv 1o3", VISA, "04/27", "103"),
+    ("4111 1o11 1111 1112 exp 04/27 cvv 123", "4111101111111112", "04/27", "123"),
+    ("5555 5555 5555 4444 exp 0427 security code 2o1", MC, "04/27", "201"),
+    ("5555 5555 5555 4444 expires 1o28 cvv 123", MC, "10/28", "123"),
 ]
 
 # Only the number asked for (no expiry, no CVV): number said or written -> number.
@@ -193,6 +223,12 @@ class TestReading:
         """Read as a zero the number has no brand; read as talk, it fails its check digit."""
         assert reading_of("0 4111 1111 1111 1112").reason == "unknown_brand"
         assert reading_of("oh 4111 1111 1111 1112").reason == "luhn_failed"
+
+    def test_a_digit_heard_alike_is_less_certain(self) -> None:
+        said = "four one one one one or one one one one one one one one one two exp 04/27 cvv 123"
+        reading = reading_of(said)
+        assert opened(reading.value) == ("4111101111111112", "04/27", "123")
+        assert reading.certainty < reading_of("4111 1111 1111 1111 exp 04/27 cvv 123").certainty
 
     def test_parts_shown_are_brand_last_four_and_expiry(self) -> None:
         reading = reading_of("4111 1111 1111 1111 exp 04/27 cvv 123")

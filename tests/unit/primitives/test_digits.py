@@ -73,6 +73,29 @@ class TestCallerUtterances:
         assert read(text) == expected
 
 
+class TestZeroHeardAlike:
+    @cases(
+        ("text", "expected"),
+        [
+            ("my account is four four or two one", "44021"),
+            ("the pin is nine of seven seven", "9077"),
+            ("zip code nine all two one three", "90213"),
+            ("confirmation seven seven or one or two", "770102"),
+        ],
+    )
+    def test_or_between_digits_is_a_zero_less_certain(self, text: str, expected: str) -> None:
+        """An ASR writes the zero "oh" as "or", "of", "all": read as the zero, less sure."""
+        params = CaptureDigitsParams(transcription=text)
+        reading = PRIMITIVE.read(text, params, None)
+        assert reading.value == expected
+        assert reading.certainty < PRIMITIVE.read(expected, params, None).certainty
+
+    def test_or_beside_a_word_stays_a_word(self) -> None:
+        params = CaptureDigitsParams(transcription="")
+        reading = PRIMITIVE.read("four one five or so", params, None)
+        assert (reading.value, reading.certainty) == ("415", 0.95)
+
+
 class TestAThousand:
     def test_a_thousand_is_one_zero_zero_zero(self) -> None:
         """ "a thousand" is 1000 (its reading once looped forever, filling memory)."""

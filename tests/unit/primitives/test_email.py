@@ -63,6 +63,9 @@ CALLER_CASES = [
     ("cat at gmail dot com", "cat@gmail.com"),
     ("jo period smith at gmail period com", "jo.smith@gmail.com"),
     ("my e-mail is pat at aol dot com", "pat@aol.com"),
+    # three words are a local part said as words; the talk is still cut before them
+    ("mary ann smith at gmail dot com", "maryannsmith@gmail.com"),
+    ("so i think the best one is big blue fan at yahoo dot com", "bigbluefan@yahoo.com"),
 ]
 
 FAILURES = [
@@ -72,6 +75,10 @@ FAILURES = [
     ("at gmail dot com", "no_at_sign"),
     ("john at dot com", "invalid_email"),
     ("Bob@abc.c is invalid", "no_at_sign"),
+    # more than three whole words before "at": talk an ASR misheard, not a local part
+    ("okay so you could write to me at gmail dot com", "invalid_email"),
+    ("well my mail and then carter at outlook dot com", "invalid_email"),
+    ("You have your address there at Yahoo.com.", "invalid_email"),
 ]
 
 

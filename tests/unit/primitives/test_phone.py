@@ -131,6 +131,27 @@ class TestParts:
             CapturePhoneParams(transcription="x", region="XX")
 
 
+class TestZeroHeardAlike:
+    @cases(
+        ("text", "expected"),
+        [
+            ("my number is four one five five five five or one two three", "+14155550123"),
+            ("it's six one seven five of five five one two one", "+16175055121"),
+            ("three one two eight all five, five five five nine", "+13128055559"),
+        ],
+    )
+    def test_or_between_digits_is_a_zero_less_certain(self, text: str, expected: str) -> None:
+        """An ASR writes the zero "oh" as "or", "of", "all": read as the zero, less sure than
+        the number said with "oh"."""
+        reading = PRIMITIVE.read(text, CapturePhoneParams(transcription=text), None)
+        plain = " ".join("oh" if w in ("or", "of", "all") else w for w in text.split())
+        assert reading.value == expected
+        assert (
+            reading.certainty
+            < PRIMITIVE.read(plain, CapturePhoneParams(transcription=plain), None).certainty
+        )
+
+
 class TestPartial:
     def test_too_few_digits_is_kept(self) -> None:
         """Six digits are too few: no value, and they are kept as partial."""

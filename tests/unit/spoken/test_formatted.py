@@ -7,7 +7,11 @@ from voicecore.spoken.digits import is_digit_word
 from voicecore.spoken.formatted import (
     clock_figures,
     digit_homophones,
+    figure_scale,
     hyphen_spelled,
+    meridiem_homophones,
+    zero_homophones,
+    zero_letters,
 )
 
 
@@ -69,3 +73,72 @@ def test_clock_figures(tokens: str, expected: str) -> None:
 def test_digit_homophones(tokens: str, expected: str) -> None:
     """Homophones are digits among digits, open to the end of the utterance on each side."""
     assert digit_homophones(tokens.split(), is_digit_word) == expected.split()
+
+
+@cases(
+    "token, expected",
+    [
+        ("515205767o40", "515205767040"),
+        ("2o19", "2019"),
+        ("o42", "042"),
+        ("1oo3", "1003"),
+        ("5o", "5o"),
+        ("o", "o"),
+        ("oak", "oak"),
+        ("5os", "5os"),
+        ("4111", "4111"),
+    ],
+)
+def test_zero_letters(token: str, expected: str) -> None:
+    """A figure with "o" among two digits or more has zeros there; nothing else changes."""
+    assert zero_letters(token) == expected
+
+
+@cases(
+    "token, expected",
+    [
+        ("8-hundred", ["8", "hundred"]),
+        ("12-thousand", ["12", "thousand"]),
+        ("1.5-million", ["1.5", "million"]),
+        ("3-lakh", ["3", "lakh"]),
+        ("1-800", None),
+        ("kl-358", None),
+        ("8-ball", None),
+        ("hundred-8", None),
+    ],
+)
+def test_figure_scale(token: str, expected: list[str] | None) -> None:
+    """Only a figure hyphenated to a scale word is split."""
+    assert figure_scale(token) == expected
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("one three three or six", "one three three oh six"),
+        ("two six of one eight", "two six oh one eight"),
+        ("three zero three all three", "three zero three oh three"),
+        ("4 or 5", "4 oh 5"),
+        ("four or more", "four or more"),
+        ("one of them", "one of them"),
+        ("or one two", "or one two"),
+        ("one two or", "one two or"),
+    ],
+)
+def test_zero_homophones(tokens: str, expected: str) -> None:
+    """ "or", "of", "all" are "oh" only with a digit on each side."""
+    assert zero_homophones(tokens.split(), is_digit_word) == expected.split()
+
+
+@cases(
+    "tokens, expected",
+    [
+        ("140 mm", "140 am"),
+        ("9.15 mm please", "9.15 am please"),
+        ("mm 140", "mm 140"),
+        ("yes mm", "yes mm"),
+    ],
+)
+def test_meridiem_homophones(tokens: str, expected: str) -> None:
+    """ "mm" is "am" only straight after a figure."""
+    assert meridiem_homophones(tokens.split()) == expected.split()

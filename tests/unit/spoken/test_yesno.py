@@ -95,6 +95,28 @@ class TestAnswers:
         assert understand("no").certainty > understand("yeah no").certainty
 
 
+class TestSoundAlikes:
+    @pytest.mark.parametrize(
+        ("text", "said", "answer"),
+        [
+            ("Direct.", "Correct.", Answer.YES),
+            ("that's direct", "that's correct", Answer.YES),
+            ("uh, it's direct", "uh, it's correct", Answer.YES),
+            ("Indirect.", "Incorrect.", Answer.NO),
+            ("that's indirect", "that's incorrect", Answer.NO),
+        ],
+    )
+    def test_correct_and_incorrect_misheard_are_guesses(
+        self, text: str, said: str, answer: Answer
+    ) -> None:
+        """ASRs write a lone "correct" as "direct" and "incorrect" as "indirect": read so, less
+        sure than the words themselves."""
+        heard = understand(text)
+        plain = understand(said)
+        assert heard.answer is answer is plain.answer
+        assert heard.certainty < plain.certainty
+
+
 class TestRemainder:
     @pytest.mark.parametrize(
         ("text", "answer", "remainder"),

@@ -52,14 +52,19 @@ def _day_said(month: int, day: int, tokens: Sequence[str]) -> _DaySaid:
 #: A date whose year is read from figures as a formatting ASR writes them: the figures may
 #: be something else said after the date ("June 12, 30 minutes long"), so it is read back.
 _FIGURES_YEAR_CERTAINTY = 0.7
+_SPLIT_PAIR_YEAR = 3  # figures of "20, 20, 7"
 
 
 def _figures_year(run: Sequence[str], said: _DaySaid) -> bool:
     """Whether the year in ``run`` is read only from how a formatting ASR writes figures:
-    two pairs ("20 26" for "twenty twenty six"), or two digits after a figure day ("May 24,
-    25", where the figure day stands for an ordinal)."""
-    pairs = all(token.isdigit() and len(token) == 2 for token in run)
-    return pairs and (len(run) == 2 or (len(run) == 1 and said.figure))
+    two pairs ("20 26" for "twenty twenty six"), the second split in two ("20, 20, 7" for
+    "twenty twenty seven"), or two digits after a figure day ("May 24, 25", where the figure
+    day stands for an ordinal)."""
+    if not all(token.isdigit() for token in run):
+        return False
+    pairs = all(len(token) == 2 for token in run)
+    split_pair = len(run) == _SPLIT_PAIR_YEAR and len(run[-1]) == 1  # "20, 20, 7"
+    return split_pair or (pairs and (len(run) == 2 or (len(run) == 1 and said.figure)))
 
 
 def _ends_the_text(tokens: Sequence[str], end: int) -> bool:
