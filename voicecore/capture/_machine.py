@@ -11,6 +11,9 @@ value starts the next attempt). A turn that only extends a partial value is prog
 failure. Failing the last attempt (``max_attempts``) is FAILED; so ``attempt`` never exceeds
 ``max_attempts``.
 
+Turns: whatever the answers, a capture ends by its ``max_turns``-th turn (``CaptureParams``):
+partial values and keypad restarts spend no attempt and could otherwise repeat for ever.
+
 Unclear answers: what the caller gave is never lost to an answer the machine does not
 understand. An answer to the readback that reads as neither yes, a no, an edit nor a new value
 keeps the held value, spends no attempt and reads it back again (``reason`` "unclear_answer",
@@ -120,7 +123,34 @@ _NO = _AnswerKey("no")
 
 
 def advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
-    """The next step of a capture in ``state`` given this turn's ``params``."""
+    """The next step of a capture in ``state`` given this turn's ``params``; the state it
+    keeps counts the turn (``CaptureState.turns``), and the ``max_turns``-th turn ends it."""
+    turn = _step(primitive, params, state)
+    if turn.kept is None:  # COMPLETED or FAILED
+        return turn
+    taken = state.turns + 1
+    if taken >= params.max_turns:
+        return _out_of_turns(turn)
+    return replace(turn, kept=replace(turn.kept, turns=taken))
+
+
+def _out_of_turns(turn: Turn) -> Turn:
+    """``turn`` would leave the capture waiting at its last turn: FAILED instead, the value it
+    reads back (if any) reported unconfirmed, as ``_unclear`` does."""
+    unconfirmed: dict[str, JsonValue] = {}
+    if turn.value is not None:
+        unconfirmed["unconfirmed_value"] = turn.value.value
+    return Turn(
+        PrimitiveState.FAILED,
+        turn.attempt,
+        None,
+        (*turn.events, FAILED),
+        reason="too_many_turns",
+        heard=unconfirmed,
+    )
+
+
+def _step(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     state = replace(state, attempt=min(state.attempt, params.max_attempts))
     keys = keypad_entry(params)
     if keys is None:

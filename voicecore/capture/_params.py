@@ -48,4 +48,10 @@ class CaptureParams(UtteranceParams):
     #: times too, counted apart; past that each spends an attempt. So a capture without
     #: partial values (capture_choice) ends within ``2 * max_attempts + 3 * max_unclear`` turns.
     max_unclear: int = Field(default=2, ge=0, le=10)
+    #: The capture ends by its ``max_turns``-th turn: one that would leave it still waiting
+    #: (a partial value, a "*" on the keypad, a readback to answer) ends it FAILED instead,
+    #: reason ``too_many_turns``, the value read back last in ``data.unconfirmed_value``.
+    #: Partial values and restarts spend no attempt, so without it a caller could keep a
+    #: capture open for ever ("4 1 5", "*", "4 1 5", ...).
+    max_turns: int = Field(default=20, ge=1, le=100)
     reset: bool = False

@@ -42,7 +42,6 @@ import contextvars
 import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Final, TypeVar
 
 from loguru import logger
@@ -99,7 +98,7 @@ async def run_turn(
     state = await _load(ctx.captures, key, params.reset)
     turn = await _advance(primitive, params, state)
     turns = state.turns + 1
-    await _save(ctx.captures, key, None if turn.kept is None else replace(turn.kept, turns=turns))
+    await _save(ctx.captures, key, turn.kept)
     for event in turn.events:
         await ctx.emit(event, _payload(turn, event))
     logger.debug(

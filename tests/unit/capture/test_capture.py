@@ -616,3 +616,46 @@ class TestTurnsCounted:
         alone = Call(conversation_id="")
         await alone.say("1234")
         assert (await alone.say("1234")).turns == 1
+
+
+class TestTurnLimit:
+    async def test_the_last_turn_ends_a_capture_still_waiting(self) -> None:
+        """At its max_turns-th turn a capture that would wait again (here an answer not
+        understood) FAILS, reason too_many_turns, reporting the value read back unconfirmed;
+        nothing is kept."""
+        call = Call()
+        assert (await call.say("1234", max_turns=2)).state is NC
+        result = await call.say("hmm", max_turns=2)
+        assert (result.state, result.data["reason"]) == (FAILED, "too_many_turns")
+        assert result.data["unconfirmed_value"] == "1234"
+        assert call.event_types()[-1] == "capture.failed"
+        assert len(call.store) == 0
+
+    async def test_a_yes_at_the_last_turn_completes(self) -> None:
+        call = Call()
+        await call.say("1234", max_turns=2)
+        result = await call.say("yes", max_turns=2)
+        assert (result.state, result.data["value"]) == (PrimitiveState.COMPLETED, "1234")
+
+    async def test_nothing_heard_at_the_last_turn_reports_no_value(self) -> None:
+        call = Call()
+        await call.say("I don't remember", max_turns=2)
+        result = await call.say("still no idea", max_turns=2)
+        assert (result.state, result.data["reason"]) == (FAILED, "too_many_turns")
+        assert "unconfirmed_value" not in result.data and "value" not in result.data
+
+    @pytest.mark.parametrize(
+        ("confirm", "ends"), [(True, FAILED), (False, PrimitiveState.COMPLETED)]
+    )
+    async def test_one_turn_allows_no_readback(self, confirm: bool, ends: PrimitiveState) -> None:
+        """max_turns=1: a value heard completes without a readback, or the capture fails
+        (a readback would need a second turn)."""
+        result = await Call().say("1234", max_turns=1, require_confirmation=confirm)
+        assert result.state is ends
+
+    async def test_the_kept_state_counts_every_turn(self) -> None:
+        call = Call()
+        await call.say("1234")
+        await call.say("hmm")
+        kept = (await call.store.load(CaptureKey("call-1", "capture_fake", ""))).state
+        assert kept is not None and kept.turns == 2
