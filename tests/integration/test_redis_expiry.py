@@ -226,6 +226,37 @@ class TestFleet:
             await store.aclose()
 
 
+class TestListenerFailure:
+    async def test_a_listener_that_raises_does_not_stop_the_sweep(self, redis: RedisServer) -> None:
+        """A listener's exception is logged (its type, nothing of the key) and the sweep goes
+        on: a capture that expires later is still told."""
+        store = await _open(redis, sweep_seconds=0.01)
+        errors: list[str] = []
+        logger.enable("voicecore")
+        handler = logger.add(lambda m: errors.append(m.record["message"]), level="ERROR")
+        raised = False
+
+        def failing_once(key: Hashable, why: Lost) -> None:
+            nonlocal raised
+            if not raised:
+                raised = True
+                raise KeyError("conv-1")
+
+        store.on_lost.append(failing_once)
+        heard = _heard(store)
+        try:
+            await _hold(store)
+            await until(lambda: raised)
+            second = CaptureKey("conv-2", "capture_email", "a")
+            await _hold(store, second)
+            await until(lambda: (second, "expired") in heard)
+            assert errors == ["the expiry sweep failed: KeyError"]
+        finally:
+            logger.remove(handler)
+            logger.disable("voicecore")
+            await store.aclose()
+
+
 class TestStopping:
     @pytest.mark.parametrize("swallowed_as", ["reply", "timeout"])
     async def test_a_cancel_the_client_swallows_still_stops_the_sweep(

@@ -126,6 +126,8 @@ class ExpirySweep:
                 if not failing:
                     logger.warning("Redis did not sweep expired captures: {}", exc)
                 failing = True
+            except Exception as exc:  # a listener's bug: said, and the next tick sweeps again
+                logger.error("the expiry sweep failed: {}", type(exc).__name__)
             else:
                 if failing:
                     logger.info("Redis sweeps expired captures again")
