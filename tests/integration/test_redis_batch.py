@@ -4,8 +4,10 @@ real redis-server: batched, each still its own atomic script, and bounded like o
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests._redis import RedisServer, open_redis_store
 from voicecore.events import EventFilter, NewEvent
@@ -126,3 +128,56 @@ class TestBounded:
             assert all(isinstance(r, StoreUnavailableError) for r in results)
         finally:
             redis.resume()
+
+
+class TestPartlyRun:
+    async def test_commits_redis_ran_are_settled_whatever_befalls_the_rest(
+        self, redis: RedisServer
+    ) -> None:
+        """Redis flushed its scripts between the pipeline's two commits, and the reload then
+        failed: the commit Redis ran is Committed (a retry would apply it twice), only the
+        other is unavailable."""
+        store = await open_redis_store(redis)
+        batch = store._commit
+        real = batch._pipeline
+        flushed = False
+
+        async def flushing_midway(runs: Any) -> list[Any]:
+            nonlocal flushed
+            if flushed:
+                return await real(runs)
+            flushed = True
+            first = await real(runs[:1])
+            await store.client.script_flush()
+            return first + await real(runs[1:])
+
+        async def failing_load(script: str) -> str:
+            raise RedisConnectionError("reset while loading the script")
+
+        batch._pipeline = flushing_midway  # type: ignore[method-assign]
+        store.client.script_load = failing_load  # type: ignore[method-assign,assignment]
+        try:
+            ran, lost = await asyncio.gather(
+                store.commit(_turn("ran")), store.commit(_turn("lost")), return_exceptions=True
+            )
+            assert isinstance(ran, Committed)
+            assert isinstance(lost, StoreUnavailableError)
+            del store.client.script_load
+            assert await _logged(store) == ["ran.0"]
+        finally:
+            await store.aclose()
+
+    async def test_a_batch_closed_before_it_began_tells_its_callers(
+        self, redis: RedisServer
+    ) -> None:
+        """The store closes in the pass the batch was made in, before it ran: its callers
+        are told Redis did not answer at once, not at their timeout."""
+        store = await open_redis_store(redis, timeout=60.0)
+        commit = asyncio.ensure_future(store.commit(_turn("x")))
+        await asyncio.sleep(0)  # queued; the batch is sent when the pass ends
+        store._commit._send_queued()  # the pass ends: the batch's task made, not started
+        await store._commit.aclose()
+        done, _ = await asyncio.wait([commit], timeout=10)
+        assert commit in done
+        assert isinstance(commit.exception(), StoreUnavailableError)
+        await store.aclose()

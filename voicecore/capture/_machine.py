@@ -136,15 +136,18 @@ def advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureSt
 
 def _out_of_turns(turn: Turn) -> Turn:
     """``turn`` would leave the capture waiting at its last turn: FAILED instead, the value it
-    reads back (if any) reported unconfirmed, as ``_unclear`` does."""
+    reads back (if any) reported unconfirmed, as ``_unclear`` does. A value it heard is not
+    captured (no ``value_captured`` or ``corrected`` event); one it turned down stays so."""
     unconfirmed: dict[str, JsonValue] = {}
     if turn.value is not None:
         unconfirmed["unconfirmed_value"] = turn.value.value
+    kept_events = tuple(e for e in turn.events if e not in (VALUE_CAPTURED, CORRECTED))
     return Turn(
         PrimitiveState.FAILED,
         turn.attempt,
         None,
-        (*turn.events, FAILED),
+        (*kept_events, FAILED),
+        previous=turn.previous,
         reason="too_many_turns",
         heard=unconfirmed,
     )

@@ -252,12 +252,9 @@ def _runs(said: Sequence[str]) -> Iterator[_Run]:
     its label gave it."""
     part: str | None = None
     index = 0
-    tokens = [
-        piece
-        for token in zero_homophones(said, _is_card_digit)
-        if token not in ("and", "of", "the", "is", "it's")
-        for piece in _unglued(token)
-    ]
+    # The connectors go first: "twelve of twenty eight" is an expiry, not "12 oh 28".
+    kept = [token for token in said if token not in ("and", "of", "the", "is", "it's")]
+    tokens = [piece for token in zero_homophones(kept, _is_card_digit) for piece in _unglued(token)]
     tokens = digit_homophones(tokens, _is_card_digit)
     while index < len(tokens):
         label = _label_at(tokens, index)

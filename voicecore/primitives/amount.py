@@ -45,7 +45,7 @@ from voicecore.capture import CapturePrimitive, HeldValue, KeypadCaptureParams, 
 from voicecore.spoken.number_words import BIG_SCALES, SMALL_SCALES, TEENS, TENS, UNITS, ZERO_DIGITS
 from voicecore.spoken.numbers import NumberSpan, cardinal, find_numbers, spoken_number
 from voicecore.spoken.readback import say_characters
-from voicecore.spoken.tokens import after_correction, drop_fillers, words
+from voicecore.spoken.tokens import after_correction, drop_fillers, strip_sign_off, words
 
 __all__ = ["CaptureAmount", "CaptureAmountParams", "say_amount"]
 
@@ -173,7 +173,7 @@ class CaptureAmount(CapturePrimitive[CaptureAmountParams]):
         if _vague(tokens):
             return Reading(value=None, reason="no_value_heard")
         heard = _amounts(tokens)
-        if _ALTERNATIVES.isdisjoint(tokens):
+        if _ALTERNATIVES.isdisjoint(tokens) and _ends_with_and_cents(tokens):
             heard = _with_cents_said_apart(heard)
         if not heard:
             return Reading(value=None, reason="no_value_heard")
@@ -304,6 +304,17 @@ def _amounts(tokens: Sequence[str]) -> list[_Heard]:
         found.append(written)
         spoken.append("|")  # keeps the words on either side of a written amount apart
     return _with_units(spoken, found)
+
+
+def _ends_with_and_cents(tokens: Sequence[str]) -> bool:
+    """Whether ``tokens`` end "and <a number> cents" ("$40 and 25 cents"): the only shape in
+    which a whole amount and cents said apart are one amount. "$40 plus 25 cents", "$5 less
+    50 cents", "$40 and got 25 cents back" are two."""
+    tokens = strip_sign_off(drop_fillers(list(tokens)))  # "... and 1 cent please"
+    if len(tokens) < 3 or _minor_word(tokens[-1]) is None:
+        return False
+    joined = len(tokens) - 1 - tokens[::-1].index("and") if "and" in tokens else -1
+    return joined >= 0 and spoken_number(tokens[joined + 1 : -1]) is not None
 
 
 def _with_cents_said_apart(heard: list[_Heard]) -> list[_Heard]:

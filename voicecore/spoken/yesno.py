@@ -53,6 +53,13 @@ _NO = Answer.NO
 _SOUND_ALIKE = 0.6
 _UNCLEAR = Answer.UNCLEAR
 
+#: "correct" and "incorrect" as ASRs mishear them ("Direct.", "indirect."): guesses, and only
+#: as the whole answer (fillers aside): "direct me to billing" is no yes.
+_SOUND_ALIKES: _Phrases = {
+    **_phrases(_YES, _SOUND_ALIKE, "direct", "that's direct", "it's direct"),
+    **_phrases(_NO, _SOUND_ALIKE, "indirect", "that's indirect", "it's indirect"),
+}
+
 _TABLE: _Phrases = {
     **_phrases(_YES, 1.0, "yes", "yep", "yup", "correct", "exactly", "absolutely", "definitely"),
     **_phrases(_YES, 1.0, "affirmative", "confirmed", "i confirm", "confirm", "precisely"),
@@ -69,10 +76,6 @@ _TABLE: _Phrases = {
     **_phrases(_YES, 0.8, "go ahead", "go for it", "that'll work", "that will work"),
     **_phrases(_YES, 0.8, "fine", "i think so", "i believe so", "pretty much", "yes it is"),
     **_phrases(_YES, 0.6, "i guess", "i guess so", "probably", "i suppose", "i suppose so"),
-    # "correct" and "incorrect" as ASRs mishear them alone ("Direct.", "indirect."): said to
-    # "is that right?" they mean nothing else, but are guesses.
-    **_phrases(_YES, _SOUND_ALIKE, "direct", "that's direct", "it's direct"),
-    **_phrases(_NO, _SOUND_ALIKE, "indirect", "that's indirect", "it's indirect"),
     **_phrases(_NO, 1.0, "no", "nope", "nah", "negative", "incorrect", "wrong", "false"),
     **_phrases(_NO, 1.0, "that's incorrect", "that is incorrect", "that's wrong", "not at all"),
     **_phrases(_NO, 1.0, "that is wrong", "thats wrong", "it's wrong", "no way", "no sir"),
@@ -147,6 +150,9 @@ def understand(text: str) -> YesNo:
     """Read ``text`` as a yes, a no or unclear, with the words that follow the answer."""
     tokens = words(text)
     answers, end = _read_head(tokens)
+    guessed = _SOUND_ALIKES.get(tuple(t for t in tokens if t not in _SKIPPED))
+    if not answers and guessed is not None:
+        return YesNo(*guessed, remainder="")
     rest = tokens[end:]
     contrast = bool(rest) and rest[0] in _CONTRASTS
     remainder = " ".join(_strip_connectives(rest[contrast:]))

@@ -18,6 +18,7 @@ and the commits that met it are sent again: Redis ran none of them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -71,28 +72,31 @@ class ScriptBatch:
         if runs:
             task = asyncio.create_task(self._send(runs), name="voicecore-commit-batch")
             self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            task.add_done_callback(functools.partial(self._sent, runs))
+
+    def _sent(self, runs: list[_Run], task: asyncio.Task[None]) -> None:
+        """A batch ended: any run it left unsettled (it was cancelled before it began, when
+        the store closed) is told Redis did not answer."""
+        self._sending.discard(task)
+        _fail(runs, RedisConnectionError("the store is closing"))
 
     async def _send(self, runs: list[_Run]) -> None:
+        unsettled = runs
         try:
             async with asyncio.timeout(self._timeout):
-                replies = await self._pipeline(runs)
-                again = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-                if again:
+                unsettled = _settle_all_but_unloaded(runs, await self._pipeline(runs))
+                if unsettled:  # NOSCRIPT: Redis ran none of these; the others are settled
                     await self._client.script_load(self._script)
-                    loaded = await self._pipeline([runs[i] for i in again])
-                    for i, reply in zip(again, loaded, strict=True):
-                        replies[i] = reply
+                    replies = await self._pipeline(unsettled)
+                    unsettled = _settle_all_but_unloaded(unsettled, replies)
+                    _fail(unsettled, RedisConnectionError("Redis lost the commit script again"))
         except asyncio.CancelledError:
-            _fail(runs, RedisConnectionError("the store is closing"))
+            _fail(unsettled, RedisConnectionError("the store is closing"))
             raise
         except TimeoutError:
-            _fail(runs, RedisTimeoutError("Redis did not answer a batch of commits in time"))
+            _fail(unsettled, RedisTimeoutError("Redis did not answer a batch of commits in time"))
         except Exception as exc:  # unreachable, or refused: each caller's to judge
-            _fail(runs, exc)
-        else:
-            for run, reply in zip(runs, replies, strict=True):
-                _settle(run.reply, reply)
+            _fail(unsettled, exc)
 
     async def _pipeline(self, runs: Sequence[_Run]) -> list[Any]:
         async with self._client.pipeline(transaction=False) as pipeline:
@@ -108,6 +112,18 @@ class ScriptBatch:
             task.cancel()
         if self._sending:
             await asyncio.wait(self._sending)
+
+
+def _settle_all_but_unloaded(runs: Sequence[_Run], replies: Sequence[Any]) -> list[_Run]:
+    """Settle each run Redis ran (its reply, or its own error); the runs that met NOSCRIPT,
+    which Redis did not run, are left to send again."""
+    unloaded = []
+    for run, reply in zip(runs, replies, strict=True):
+        if isinstance(reply, NoScriptError):
+            unloaded.append(run)
+        else:
+            _settle(run.reply, reply)
+    return unloaded
 
 
 def _settle(future: asyncio.Future[Any], reply: Any) -> None:

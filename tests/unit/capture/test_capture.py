@@ -631,6 +631,29 @@ class TestTurnLimit:
         assert call.event_types()[-1] == "capture.failed"
         assert len(call.store) == 0
 
+    async def test_a_correction_at_the_last_turn_is_no_capture(self) -> None:
+        """A new value heard at the last turn is not captured (no event says so), the capture
+        fails, the new value reported unconfirmed."""
+        call = Call()
+        await call.say("1234", max_turns=2)
+        result = await call.say("no, 5678", max_turns=2)
+        assert (result.state, result.data["unconfirmed_value"]) == (FAILED, "5678")
+        assert call.event_types() == ["capture.value_captured", "capture.failed"]
+
+    async def test_a_no_at_the_last_turn_rejects_the_value(self) -> None:
+        """A bare no at the last turn: the value is rejected (its event names it, redacted),
+        then the capture fails."""
+        call = Call()
+        await call.say("1234", max_turns=2)
+        result = await call.say("no", max_turns=2)
+        assert (result.state, result.data["reason"]) == (FAILED, "too_many_turns")
+        assert call.event_types() == [
+            "capture.value_captured",
+            "capture.rejected",
+            "capture.failed",
+        ]
+        assert dict(call.events)["capture.rejected"]["value_redacted"] == "1***"
+
     async def test_a_yes_at_the_last_turn_completes(self) -> None:
         call = Call()
         await call.say("1234", max_turns=2)

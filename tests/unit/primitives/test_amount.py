@@ -236,6 +236,21 @@ class TestNoValue:
     def test_dollars_and_cents_as_alternatives_are_several_values(self, text: str) -> None:
         assert reading_of(text).reason == "several_values"
 
+    @cases(
+        "text",
+        [
+            "$40 minus 25 cents",
+            "$5 less 50 cents",
+            "$40 plus 25 cents",
+            "I paid $40 and got 25 cents back",
+            "twelve dollars, then 30 cents later",
+        ],
+    )
+    def test_dollars_and_cents_not_joined_by_and_are_several_values(self, text: str) -> None:
+        """Only "... and <number> cents" at the end is one amount (review: these read as
+        one sum at full certainty)."""
+        assert reading_of(text).reason == "several_values"
+
     @cases("text", ["45 95 20", "1234 50", "12.5 50", "12 5", "12 500", "$1k 50", "12 $50"])
     def test_written_groups_that_are_no_price(self, text: str) -> None:
         """Only whole units of 1 to 3 figures, then two figures, are a price."""

@@ -64,6 +64,8 @@ WHOLE_CARDS = [
     ("4111 1111 1111 1111 valid thru april twenty seven code 123", VISA, "04/27", "123"),
     ("4111 1111 1111 1111 april 2027 123", VISA, "04/27", "123"),
     ("4111 1111 1111 1111 good through april of twenty twenty seven 123", VISA, "04/27", "123"),
+    ("4111 1111 1111 1111 expires 12 of 28 cvv 123", VISA, "12/28", "123"),
+    ("4111 1111 1111 1111 expires twelve of twenty eight cvv 123", VISA, "12/28", "123"),
     ("5555 5555 5555 4444 april twenty seven 123", MC, "04/27", "123"),
     (
         "five five five five, five five five five, five five five five, four four four four, "

@@ -116,6 +116,13 @@ class TestSoundAlikes:
         assert heard.answer is answer is plain.answer
         assert heard.certainty < plain.certainty
 
+    @pytest.mark.parametrize(
+        "text", ["direct me to billing", "direct debit", "it's indirect costs"]
+    )
+    def test_only_as_the_whole_answer(self, text: str) -> None:
+        """A sound-alike is a guess only when it is all the caller said (fillers aside)."""
+        assert understand(text).answer is Answer.UNCLEAR
+
 
 class TestRemainder:
     @pytest.mark.parametrize(
