@@ -11,10 +11,13 @@ email is", ``strip_carrier``) or a sign-off after it ("thank you", ``strip_sign_
 
     used = run / (run + noise)          # words (``tokens.words``); 1.0: nothing unexplained
 
-Each side is trimmed by a binary search (``_furthest``): about ``2 * log2(words)`` readings of
-the hypothesis, so a long utterance costs a few readings, not one per word. A reading that never
-gives the same value twice (a card number, sealed anew each time) keeps every word: its share is
-1.0, as for nothing unexplained.
+Trimming stops at the first word whose loss changes the value ("john at gmail dot com": "john
+at gmail" reads the same address, "john at gmail dot" does not, so "dot com" stays): a search
+that jumped over that word could cut the value short. So it costs one reading per word trimmed,
+and a hypothesis of more than ``MOST_WORDS`` words is not trimmed: its share is the least any
+trimming could give, one word of all (so more words never raise it). A reading that never gives
+the same value twice (a card number, sealed anew each time) keeps every word: its share is 1.0,
+as for nothing unexplained.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from collections.abc import Callable
 
 from voicecore.spoken.tokens import drop_fillers, strip_carrier, strip_sign_off, words
 
-__all__ = ["used_share"]
+__all__ = ["MOST_WORDS", "used_share"]
+
+#: The most words (at spaces) a hypothesis is trimmed in: each word trimmed is one reading.
+MOST_WORDS = 48
 
 #: Put before the words after the value, so ``strip_sign_off`` may strip them all (it keeps
 #: one word at least); no sign-off contains it.
@@ -34,26 +40,14 @@ def used_share(text: str, value: object, read: Callable[[str], object]) -> float
     """The share of ``text``'s words that its reading of ``value`` used (see the module
     docstring); ``read`` gives the value a text reads (None for nothing)."""
     pieces = text.split()
-
-    def reads_value(start: int, end: int) -> bool:
-        return read(" ".join(pieces[start:end])) == value
-
-    start = _furthest(0, len(pieces) - 1, lambda cut: reads_value(cut, len(pieces)))
-    end = -_furthest(-len(pieces), -(start + 1), lambda cut: reads_value(start, -cut))
+    if len(pieces) > MOST_WORDS:
+        return 1.0 / len(words(text))
+    start, end = 0, len(pieces)
+    while end - start > 1 and read(" ".join(pieces[start + 1 : end])) == value:
+        start += 1
+    while end - start > 1 and read(" ".join(pieces[start : end - 1])) == value:
+        end -= 1
     run = max(1, len(words(" ".join(pieces[start:end]))))
     before = strip_carrier(drop_fillers(words(" ".join(pieces[:start]))))
     after = strip_sign_off([_ANCHOR, *drop_fillers(words(" ".join(pieces[end:])))])[1:]
     return run / (run + len(before) + len(after))
-
-
-def _furthest(low: int, high: int, holds: Callable[[int], bool]) -> int:
-    """The largest ``cut`` in [low, high] for which ``holds`` is true, ``holds(low)`` given:
-    a binary search, so ``log2(high - low)`` readings however long the text. It takes the value
-    to read from one run of words: a cut into that run loses it, as any further cut does."""
-    while low < high:
-        middle = (low + high + 1) // 2
-        if holds(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import math
 
 import pytest
 
-from voicecore.capture._used import used_share
+from voicecore.capture._used import MOST_WORDS, used_share
 
 
 def _four_digits(text: str) -> str | None:
@@ -39,7 +38,7 @@ def test_a_reading_that_never_repeats_keeps_every_word() -> None:
     assert used_share("look at that 1234", "token", lambda text: next(tokens)) == 1.0
 
 
-def test_it_reads_a_few_times_however_long_the_text() -> None:
+def test_it_reads_at_most_once_per_word() -> None:
     reads: list[str] = []
 
     def read(text: str) -> str | None:
@@ -47,5 +46,23 @@ def test_it_reads_a_few_times_however_long_the_text() -> None:
         return _four_digits(text)
 
     text = "well look at that it is 1 2 3 4 and more words after it"
-    used_share(text, "1234", read)
-    assert len(reads) <= 2 * math.ceil(math.log2(len(text.split())))
+    assert used_share(text, "1234", read) == pytest.approx(4 / 14)  # "well" opens: a carrier
+    assert len(reads) <= len(text.split())
+
+
+def test_trimming_stops_where_the_value_is_first_lost() -> None:
+    """ "1 2 3 4 5 6" reads nothing, "1 2 3 4" the value again: the words after the value's
+    first loss stay in its run."""
+    assert used_share("1 2 3 4 5 6", "1234", _four_digits) == 1.0
+
+
+def test_a_hypothesis_too_long_to_trim_gets_the_least_share() -> None:
+    """Past ``MOST_WORDS`` no reading is made: one word of all, never more than trimming."""
+    text = " ".join(["look"] * MOST_WORDS + ["1234"])
+
+    def unread(text: str) -> str | None:
+        raise AssertionError("no reading past MOST_WORDS")
+
+    assert used_share(text, "1234", unread) == 1 / (MOST_WORDS + 1)
+    shorter = " ".join(["look"] * (MOST_WORDS - 1) + ["1234"])
+    assert used_share(shorter, "1234", _four_digits) >= 1 / MOST_WORDS
