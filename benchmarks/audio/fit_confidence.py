@@ -1,43 +1,57 @@
 """Fits the calibration of ``metadata.confidence`` (``voicecore.capture._confidence``) on the
 audio pipeline's committed transcripts, and reports it on the held-out split.
 
-    python -m benchmarks.audio.fit_confidence
+    python -m benchmarks.audio.fit_confidence              # fit, print, write the constants
+    python -m benchmarks.audio.fit_confidence --dry-run    # fit and print only
 
 Every transcript is one turn, read in process by the primitive (what ``voicecore serve`` does
 with it); each turn that offers a value is an example: its n-best score (``rank``'s confidence,
-before calibration), its kind (the primitive's name) and whether the value is the case's. The
-model is ``sigmoid(intercept + offset[kind] + slope * logit(score))``, fitted by Newton's method
-on the cases with even numbers (``score.held_out`` keeps the odd ones out), with an L2 penalty
-on the kind offsets only, its strength chosen by 5-fold cross-validation within the even cases
-(the one with the lowest held-out log loss). It prints the constants to copy into
-``voicecore/capture/_confidence.py`` and the figures on both halves, and checks that the
-service gives, for every turn, the value and the confidence this reproduction computes.
+before calibration), what else the turn says of the value (its ``Support``: the ASR weight, the
+hearings that read it, the share of words its reading used), its kind (the primitive's name)
+and whether the value is the case's. The model is ``_confidence``'s logistic (``sigmoid(
+intercept + offset[kind] + slopes . features(score, support))``), fitted by Newton's method on
+the cases with even numbers (``score.held_out`` keeps the odd ones out), with an L2 penalty on
+the kind offsets only, its strength chosen by 5-fold cross-validation within the even cases
+(the one with the lowest held-out log loss). A slope that comes out negative is fixed at 0 and
+the rest refitted: the confidence must never fall as the score, the ASR confidence, the share
+of words used or the hearings rise. It prints the constants and the figures on both halves,
+writes the constants into ``voicecore/capture/_confidence.py`` (between its ``BEGIN FITTED
+CONSTANTS`` and ``END FITTED CONSTANTS`` lines), and checks that the service gives, for every
+turn, the value and the confidence this reproduction computes with the constants it has.
 Pure Python: no dependency the project does not have.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import voicecore.capture._confidence as confidence_module
 from benchmarks.audio.cases import Case, Transcript, card_value, load_cases, load_transcripts
 from benchmarks.audio.score import CONFIDENT, auroc, held_out, turn_params, value_of
 from voicecore.capture import CapturePrimitive, InMemoryCaptureStore, Vote, hypotheses, rank
-from voicecore.capture._confidence import calibrated, logit
+from voicecore.capture._confidence import Support, calibrated, features
+from voicecore.capture._used import used_share
 from voicecore.primitive import Primitive, PrimitiveContext
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives._card_parts import CardParts
 from voicecore.primitives.card import CaptureCard
 from voicecore.spoken.yesno import Answer, understand
 
-__all__ = ["Example", "Model", "examples", "fit", "main"]
+__all__ = ["Example", "Model", "examples", "fit", "main", "written"]
 
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
+#: The names of the slopes, in ``_confidence.features`` order: each must stay >= 0.
+SLOPES = ("SLOPE", "WEIGHT_SLOPE", "USED_SLOPE", "HEARD_AGAIN")
+_FITTED = re.compile(r"(# BEGIN FITTED CONSTANTS[^\n]*\n).*?(# END FITTED CONSTANTS)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -49,38 +63,61 @@ class Example:
     kind: str
     score: float
     right: bool
+    support: Support = Support()
 
 
 @dataclass(frozen=True)
 class Model:
-    """The fitted constants: ``sigmoid(intercept + offsets[kind] + slope * logit(score))``."""
+    """The fitted constants: ``sigmoid(intercept + offsets[kind] + slopes . features)``."""
 
     intercept: float
-    slope: float
+    slopes: tuple[float, ...]
     offsets: dict[str, float]
 
     def predict(self, example: Example) -> float:
-        z = self.intercept + self.offsets.get(example.kind, 0.0) + self.slope * logit(example.score)
+        terms = features(example.score, example.support)
+        z = (
+            self.intercept
+            + self.offsets.get(example.kind, 0.0)
+            + sum(a * b for a, b in zip(self.slopes, terms, strict=True))
+        )
         return 1.0 / (1.0 + math.exp(-z))
 
+    def rounded(self) -> Model:
+        """The constants as written (4 places), so the figures are the service's."""
+        return Model(
+            round(self.intercept, 4),
+            tuple(round(slope, 4) + 0.0 for slope in self.slopes),
+            {kind: round(offset, 4) for kind, offset in self.offsets.items()},
+        )
 
-def _scored(primitive: Primitive[Any], params: Any) -> tuple[str, float] | None:
-    """The value a turn offers and its n-best score, as the service reads them."""
+
+def _scored(primitive: Primitive[Any], params: Any) -> tuple[str, float, Support] | None:
+    """The value a turn offers, its n-best score and support, as the service reads them."""
     heard = hypotheses(params)
     keys: list[str | None]
     if isinstance(primitive, CapturePrimitive):
         readings = [primitive.read(h.text, params, None) for h in heard]
         keys, certainties = [r.value for r in readings], [r.certainty for r in readings]
-    else:  # confirm: a yes or a no
+    else:  # confirm: a yes or a no, calibrated from the score alone
         answers = [understand(h.text) for h in heard]
         keys = [None if a.answer is Answer.UNCLEAR else a.answer.value for a in answers]
         certainties = [a.certainty for a in answers]
     votes = [
-        Vote(key, h.weight * c, h.hearing)
+        Vote(key, h.weight * c, h.hearing, h.weight)
         for h, key, c in zip(heard, keys, certainties, strict=True)
     ]
     ranked = rank(votes)
-    return (_shown(primitive, ranked[0].key), ranked[0].confidence) if ranked else None
+    if not ranked:
+        return None
+    best = ranked[0]
+    support = Support()
+    if isinstance(primitive, CapturePrimitive):
+        used = used_share(
+            heard[best.first].text, best.key, lambda text: primitive.read(text, params, None).value
+        )
+        support = Support.of(best, used)
+    return _shown(primitive, best.key), best.confidence, support
 
 
 def _shown(primitive: Primitive[Any], key: str) -> str:
@@ -116,13 +153,18 @@ def examples(cases: Sequence[Case], transcripts: Sequence[Transcript]) -> list[E
         scored = _scored(primitive, params)
         served = asyncio.run(_served(primitive, params))
         expected = (
-            (None, 0.0) if scored is None else (scored[0], calibrated(scored[1], case.primitive))
+            (None, 0.0)
+            if scored is None
+            else (scored[0], calibrated(scored[1], case.primitive, scored[2]))
         )
         if served != expected:
             raise AssertionError(f"{case.id}/{transcript.asr}: served {served}, read {expected}")
         if scored is not None:
+            value, score, support = scored
             found.append(
-                Example(case.id, transcript.asr, case.primitive, scored[1], scored[0] == case.value)
+                Example(
+                    case.id, transcript.asr, case.primitive, score, value == case.value, support
+                )
             )
     return found
 
@@ -145,17 +187,20 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     return solution
 
 
-def fit(data: Sequence[Example], penalty: float, kinds: Sequence[str]) -> Model:
-    """Penalised logistic regression by Newton's method (it converges in a few steps)."""
-    features: list[Callable[[Example], float]] = [
+def _newton(
+    data: Sequence[Example], penalty: float, kinds: Sequence[str], slopes: Sequence[int]
+) -> list[float]:
+    """Penalised logistic regression by Newton's method (it converges in a few steps), over
+    the intercept, the slopes numbered in ``slopes`` (the others fixed at 0) and the kinds."""
+    features_of: list[Callable[[Example], float]] = [
         lambda e: 1.0,
-        lambda e: logit(e.score),
+        *[(lambda e, i=i: features(e.score, e.support)[i]) for i in slopes],
         *[(lambda e, k=kind: float(e.kind == k)) for kind in kinds],
     ]
-    n = len(features)
-    x = [[f(e) for f in features] for e in data]
+    n = len(features_of)
+    x = [[f(e) for f in features_of] for e in data]
     y = [float(e.right) for e in data]
-    ridge = [0.0, 0.0, *[penalty] * len(kinds)]
+    ridge = [0.0] * (1 + len(slopes)) + [penalty] * len(kinds)
     w = [0.0] * n
     for _ in range(50):
         p = [1.0 / (1.0 + math.exp(-sum(a * b for a, b in zip(w, row, strict=True)))) for row in x]
@@ -175,7 +220,22 @@ def fit(data: Sequence[Example], penalty: float, kinds: Sequence[str]) -> Model:
         w = [a - b for a, b in zip(w, step, strict=True)]
         if max(abs(s) for s in step) < 1e-10:
             break
-    return Model(w[0], w[1], dict(zip(kinds, w[2:], strict=True)))
+    return w
+
+
+def fit(data: Sequence[Example], penalty: float, kinds: Sequence[str]) -> Model:
+    """The logistic over every slope; while some slope comes out negative, the most negative is
+    fixed at 0 and the rest refitted (the confidence must not fall as a feature rises)."""
+    free = list(range(len(SLOPES)))
+    while True:
+        w = _newton(data, penalty, kinds, free)
+        fitted = dict(zip(free, w[1 : 1 + len(free)], strict=True))
+        negative = min(free, key=lambda i: fitted[i])
+        if fitted[negative] >= 0.0:
+            slopes = tuple(fitted.get(i, 0.0) for i in range(len(SLOPES)))
+            offsets = dict(zip(kinds, w[1 + len(free) :], strict=True))
+            return Model(w[0], slopes, offsets)
+        free.remove(negative)
 
 
 def _log_loss(model: Model, data: Sequence[Example]) -> float:
@@ -218,25 +278,57 @@ def figures(confidences: Sequence[tuple[float, bool]]) -> str:
     )
 
 
-def main() -> int:
+def constants_text(model: Model, penalty: float) -> str:
+    """The block of ``_confidence.py`` between its BEGIN and END FITTED CONSTANTS lines."""
+    lines = [
+        "# Fitted on the even-numbered cases of benchmarks/audio/transcripts.jsonl (the odd ones"
+        " held out).",
+        f"# L2 penalty {penalty} on the kind offsets, chosen by {FOLDS}-fold cross-validation"
+        " within the even cases.",
+        f"INTERCEPT: Final = {model.intercept:.4f}",
+        *(f"{name}: Final = {slope:.4f}" for name, slope in zip(SLOPES, model.slopes, strict=True)),
+        "KIND_OFFSET: Final[Mapping[str, float]] = MappingProxyType(",
+        "    {",
+        *(f'        "{kind}": {offset:.4f},' for kind, offset in model.offsets.items()),
+        "    }",
+        ")",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def written(source: str, constants: str) -> str:
+    """``source`` (``_confidence.py``) with its fitted block replaced by ``constants``."""
+    replaced, count = _FITTED.subn(
+        lambda match: match.group(1) + constants + match.group(2), source
+    )
+    if count != 1:
+        raise ValueError("no single BEGIN/END FITTED CONSTANTS block to replace")
+    return replaced
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.audio.fit_confidence")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the fit, do not write the constants"
+    )
+    args = parser.parse_args(argv)
     data = examples(load_cases(), load_transcripts())
     training = [e for e in data if not held_out(e.case_id)]
     testing = [e for e in data if held_out(e.case_id)]
     kinds = sorted({e.kind for e in training})
     penalty = choose_penalty(training, kinds)
-    model = fit(training, penalty, kinds)
-    print(f"# penalty {penalty} (cross-validated on the even cases)")
-    print(f"INTERCEPT: Final = {model.intercept:.4f}")
-    print(f"SLOPE: Final = {model.slope:.4f}")
-    print("KIND_OFFSET = {")
-    for kind, offset in model.offsets.items():
-        print(f'    "{kind}": {offset:.4f},')
-    print("}")
+    model = fit(training, penalty, kinds).rounded()
+    constants = constants_text(model, penalty)
+    print(constants, end="")
     for name, part in (("fit (even)", training), ("held-out (odd)", testing)):
         print(f"{name}, n-best score: {figures([(e.score, e.right) for e in part])}")
         print(f"{name}, this fit:     {figures([(model.predict(e), e.right) for e in part])}")
-        shipped = [(calibrated(e.score, e.kind), e.right) for e in part]
+        shipped = [(calibrated(e.score, e.kind, e.support), e.right) for e in part]
         print(f"{name}, shipped:      {figures(shipped)}")
+    if not args.dry_run:
+        path = Path(confidence_module.__file__)
+        path.write_text(written(path.read_text(encoding="utf-8"), constants), encoding="utf-8")
+        print(f"written to {path}")
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import voicecore.capture._confidence as confidence_module
 from benchmarks.audio import __main__ as audio_main
 from benchmarks.audio import fit_confidence, make_cases, transcribe
 from benchmarks.audio.cases import (
@@ -35,6 +36,7 @@ from benchmarks.audio.score import (
     value_of,
     word_error_rate,
 )
+from voicecore.capture._confidence import Support
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives._card_parts import brand_of, luhn_valid
 
@@ -308,7 +310,7 @@ def test_the_fit_finds_a_rising_slope_and_the_kind_that_is_more_often_right() ->
         )
     ]
     model = fit_confidence.fit(data, 1.0, ["often", "rarely"])
-    assert model.slope > 0
+    assert model.slopes[0] > 0
     assert model.offsets["often"] > 0 > model.offsets["rarely"]
     assert model.predict(_example("often", 0.5, True)) > model.predict(_example("other", 0.5, True))
     assert fit_confidence.choose_penalty(data, ["often", "rarely"]) in fit_confidence.PENALTIES
@@ -316,6 +318,45 @@ def test_the_fit_finds_a_rising_slope_and_the_kind_that_is_more_often_right() ->
         [(0.9, True), (0.1, False)]
     )
     assert "0 at >= 0.8, 0 wrong among them (-)" in fit_confidence.figures([(0.5, True)])
+
+
+def test_a_slope_that_comes_out_negative_is_fixed_at_zero() -> None:
+    """Here the right values had the lower ASR weights: the weight may not lower the
+    confidence, so its slope is 0 and the score's slope is refitted without it."""
+    data = [
+        fit_confidence.Example(f"x-{n:03}", "asr", "kind", score, right, Support(weight))
+        for n, (score, right, weight) in enumerate(
+            [(s, r, 0.3 if r else 0.7) for s in (0.2, 0.4, 0.6, 0.8) for r in (False, True)]
+            + [(s, True, 0.3) for s in (0.7, 0.9)]
+            + [(s, False, 0.7) for s in (0.1, 0.3)]
+        )
+    ]
+    unconstrained = fit_confidence._newton(data, 1.0, ["kind"], range(len(fit_confidence.SLOPES)))
+    assert unconstrained[2] < 0  # the weight's slope, fitted freely
+    model = fit_confidence.fit(data, 1.0, ["kind"])
+    assert model.slopes[1] == 0.0
+    assert model.slopes[0] > 0
+    assert all(slope >= 0 for slope in model.slopes)
+
+
+def test_the_fit_writes_its_constants_where_the_service_reads_them() -> None:
+    model = fit_confidence.Model(0.5, (1.0, 0.25, 0.0, 2.0), {"confirm": 1.0, "capture_name": -1.0})
+    constants = fit_confidence.constants_text(model.rounded(), 0.3)
+    source = Path(confidence_module.__file__).read_text(encoding="utf-8")
+    namespace: dict[str, object] = {}
+    exec(  # the block alone runs, with what the module imports for it
+        "from typing import Final\nfrom collections.abc import Mapping\n"
+        "from types import MappingProxyType\n" + constants,
+        namespace,
+    )
+    assert namespace["SLOPE"] == 1.0 and namespace["HEARD_AGAIN"] == 2.0
+    assert dict(namespace["KIND_OFFSET"]) == {"confirm": 1.0, "capture_name": -1.0}  # type: ignore[call-overload]
+    rewritten = fit_confidence.written(source, constants)
+    assert constants in rewritten and "INTERCEPT: Final = 0.5000" in rewritten
+    assert fit_confidence.written(rewritten, constants) == rewritten
+    assert rewritten.count("# END FITTED CONSTANTS") == 1
+    with pytest.raises(ValueError, match="FITTED CONSTANTS"):
+        fit_confidence.written("INTERCEPT = 1.0\n", constants)
 
 
 def test_the_fit_reads_turns_as_the_service_does() -> None:

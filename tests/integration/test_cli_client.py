@@ -20,6 +20,7 @@ from grpclib.server import Server
 
 from tests._servers import RunningServer, free_port, start_server
 from voicecore.capture import calibrated
+from voicecore.capture._confidence import Support
 from voicecore.config import Settings
 from voicecore.service import VoiceCoreService
 
@@ -134,8 +135,10 @@ class TestCall:
         # Struct keys come in no fixed order, so a line may or may not end with a comma.
         lines = [line.rstrip(",") for line in run.stdout.splitlines()]
         assert '    "attempts": 1' in lines
-        # No ASR confidence (0.75) times a 0.95-sure parse, calibrated for an email.
-        assert f'    "confidence": {calibrated(0.7125, "capture_email")}' in lines
+        # No ASR confidence (0.75) times a 0.95-sure parse, calibrated for an email heard
+        # with that weight, every word used.
+        confidence = calibrated(0.7125, "capture_email", Support(weight=0.75))
+        assert f'    "confidence": {confidence}' in lines
 
     async def test_param_that_is_not_json(self, nowhere: str) -> None:
         """KEY:=JSON that is not JSON names the param and the flag, exit 2, nothing sent."""

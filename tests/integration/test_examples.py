@@ -25,6 +25,7 @@ import pytest_asyncio
 
 from tests._servers import RunningServer, free_port, start_server
 from voicecore.capture import calibrated
+from voicecore.capture._confidence import Support
 from voicecore.client import ClientConfig, VoiceCoreClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -227,7 +228,8 @@ class TestShellExamples:
         assert '"maxLength": 2000' in out and "2000.0" not in out
         assert '"state": "NEEDS_CONFIRMATION"' in out and '"state": "COMPLETED"' in out
         # The ASR confidence is not given (0.75) and the parse is 0.95 sure: score 0.7125.
-        assert f'"confidence": {calibrated(0.7125, "capture_email")},' in out
+        confidence = calibrated(0.7125, "capture_email", Support(weight=0.75))
+        assert f'"confidence": {confidence},' in out
         events = [json.loads(line) for line in out.splitlines() if line.startswith('{"sequence"')]
         assert [event["type"] for event in events] == [
             "capture.value_captured",

@@ -6,64 +6,121 @@ times parse certainty, raised by agreeing hypotheses (noisy-OR) and lowered by r
 values. That score orders values well but is not a probability: a Whisper transcript's
 confidence rarely passes 0.7 even when the value is right, and an email read off a noisy
 transcript is wrong far more often than a yes. ``calibrated`` maps the score to an estimate of
-the probability that the value is right, by a logistic over two features (Platt scaling, with
-an offset per kind of value)::
+the probability that the value is right, by a logistic over the score, the kind of value and
+what else the turn says of the value (its ``Support``)::
 
-    confidence = sigmoid(INTERCEPT + KIND_OFFSET[kind] + SLOPE * logit(score))
+    confidence = sigmoid(INTERCEPT + KIND_OFFSET[kind]
+                         + SLOPE * logit(score)
+                         + WEIGHT_SLOPE * logit(weight)
+                         + USED_SLOPE * log(used)
+                         + HEARD_AGAIN * [hearings > 1])
 
-``kind`` is the primitive's name ("capture_email"); a kind without an offset (no fitted data:
-custom primitives) gets 0, the average kind.
-``SLOPE`` is positive, so for one kind the confidence only ever rises with the score: more
-n-best agreement, a higher ASR confidence or a more certain parse (a reading that needed fewer
-guesses: the primitives lower their certainty for what they had to repair or assume) never
-lower it, and the order of a turn's candidates is the order of their scores.
+- ``kind`` is the primitive's name ("capture_email"); a kind without an offset (no fitted data:
+  custom primitives) gets 0, the average kind.
+- ``weight`` is the highest ASR confidence among the hypotheses that read the value (the score
+  stands in when unknown): the ASR's own confidence says more than the score, which multiplies
+  it by the parse certainty.
+- ``used`` is the share of the words of the value's hypothesis that the reading used
+  (``voicecore.capture._used``: words trimmed away without changing the value, other than
+  hesitations, carrier phrases and sign-offs, are unexplained): a value read out of mostly
+  unexplained words ("look at that quickly hundred women be i'd leave" -> 100) is suspect.
+  1.0 when unknown.
+- ``hearings`` is how many hearings read it (``Ranked.hearings``: reformatted copies of one
+  hypothesis count once).
+
+Every slope, and ``HEARD_AGAIN``, is positive or zero (the fit keeps them so), so the confidence
+only ever rises with the score, the ASR confidence, the share of words used and the hearings
+that read the value: more n-best agreement, a higher ASR confidence or a more certain parse (a
+reading that needed fewer guesses: the primitives lower their certainty for what they had to
+repair or assume) never lower it. A turn's candidates are calibrated with what is known of them
+and are never more confident than the value chosen.
+
+Answers (the ``confirm`` primitive, and a yes to a readback) are calibrated from the score alone
+(``Support()``: weight unknown, nothing unexplained, one hearing), as they were fitted.
 
 Keypad entries are exact and keep confidence 1 (``voicecore.capture._keypad``): they are not
 calibrated.
 
-**The fit.** The constants below come from ``python -m benchmarks.audio.fit_confidence`` on the
-audio pipeline's committed transcripts (``benchmarks/audio``: TTS voices, PocketSphinx and
-Whisper tiny.en): every value offered on a transcript is an example, right or wrong; the fit
+**The fit.** The constants below are written by ``python -m benchmarks.audio.fit_confidence``
+from the audio pipeline's committed transcripts (``benchmarks/audio``: TTS voices, PocketSphinx
+and Whisper tiny.en): every value offered on a transcript is an example, right or wrong; the fit
 uses the cases with even numbers only and the odd ones are held out for the figures in
 docs/audio.md. Logistic regression with an L2 penalty on the kind offsets, its strength chosen
-by cross-validation within the even cases. Fitted 2026-12-01; refitted 2026-12-02 with the cases
-of capture_amount, capture_choice, capture_address and capture_card. Refit when the parsing
-changes much, or when labelled production calls exist (they are the better data).
+by cross-validation within the even cases; a slope that comes out negative is fixed at 0 and the
+rest refitted. Refit when the parsing changes much, or when labelled production calls exist
+(they are the better data).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
-__all__ = ["INTERCEPT", "KIND_OFFSET", "SLOPE", "calibrated", "logit"]
+from voicecore.capture._nbest import Ranked
 
-# Fitted by benchmarks/audio/fit_confidence.py, 2026-12-02, on the even-numbered cases of
-# benchmarks/audio/transcripts.jsonl (the odd ones held out); its output, copied here.
-# (L2 penalty 1.0 on the offsets, chosen by 5-fold cross-validation within the even cases.)
-INTERCEPT: Final = 1.0270
-SLOPE: Final = 1.3087
+__all__ = [
+    "HEARD_AGAIN",
+    "INTERCEPT",
+    "KIND_OFFSET",
+    "SLOPE",
+    "USED_SLOPE",
+    "WEIGHT_SLOPE",
+    "Support",
+    "calibrated",
+    "features",
+    "logit",
+]
+
+# BEGIN FITTED CONSTANTS: written by `python -m benchmarks.audio.fit_confidence`; do not edit.
+# Fitted on the even-numbered cases of benchmarks/audio/transcripts.jsonl (the odd ones held out).
+# L2 penalty 1.0 on the kind offsets, chosen by 5-fold cross-validation within the even cases.
+INTERCEPT: Final = 1.7419
+SLOPE: Final = 0.5042
+WEIGHT_SLOPE: Final = 1.7769
+USED_SLOPE: Final = 0.9952
+HEARD_AGAIN: Final = 1.8169
 KIND_OFFSET: Final[Mapping[str, float]] = MappingProxyType(
     {
-        "capture_address": -0.5494,
-        "capture_amount": -0.2791,
-        "capture_card": 0.4060,
-        "capture_choice": 1.3080,
-        "capture_date": -0.0539,
-        "capture_digits": 0.1534,
-        "capture_email": -2.0206,
-        "capture_name": 0.9365,
-        "capture_number": -0.3931,
-        "capture_phone": 0.0016,
-        "capture_time": -0.9158,
-        "confirm": 1.4066,
+        "capture_address": -0.6274,
+        "capture_amount": 0.1593,
+        "capture_card": -0.3405,
+        "capture_choice": 1.8400,
+        "capture_date": -0.1529,
+        "capture_digits": 0.1859,
+        "capture_email": -2.4317,
+        "capture_name": 0.1733,
+        "capture_number": -0.1582,
+        "capture_phone": -0.0545,
+        "capture_time": 0.0367,
+        "confirm": 1.3700,
     }
 )
+# END FITTED CONSTANTS
+
+KeyT = TypeVar("KeyT", bound=Hashable)
 
 #: Scores are clamped to [_EDGE, 1 - _EDGE] before the logit: 0 and 1 have none.
 _EDGE: Final = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """What a turn says of a value besides its n-best score (see the module docstring)."""
+
+    #: The highest ASR confidence among the hypotheses that read it; None: unknown.
+    weight: float | None = None
+    #: How many hearings read it.
+    hearings: int = 1
+    #: The share of its hypothesis' words the reading used (``voicecore.capture._used``).
+    used: float = 1.0
+
+    @classmethod
+    def of(cls, ranked: Ranked[KeyT], used: float = 1.0) -> Support:
+        """What ``rank`` says of a value, and the share of words its reading used."""
+        return cls(ranked.weight, ranked.hearings, used)
 
 
 def logit(score: float) -> float:
@@ -72,10 +129,27 @@ def logit(score: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def calibrated(score: float, kind: str) -> float:
+def features(score: float, support: Support) -> tuple[float, float, float, float]:
+    """The terms the slopes multiply: logit(score), logit(weight), log(used), hearings > 1."""
+    weight = score if support.weight is None else support.weight
+    return (
+        logit(score),
+        logit(weight),
+        math.log(min(1.0, max(_EDGE, support.used))),
+        float(support.hearings > 1),
+    )
+
+
+def calibrated(score: float, kind: str, support: Support | None = None) -> float:
     """The confidence of a value of primitive ``kind`` whose n-best score is ``score`` (see the
     module docstring); a score of 0 (nothing read) stays 0. Rounded to 4 places."""
     if score <= 0.0:
         return 0.0
-    z = INTERCEPT + KIND_OFFSET.get(kind, 0.0) + SLOPE * logit(score)
+    terms = features(score, support or Support())
+    slopes = (SLOPE, WEIGHT_SLOPE, USED_SLOPE, HEARD_AGAIN)
+    z = (
+        INTERCEPT
+        + KIND_OFFSET.get(kind, 0.0)
+        + math.fsum(a * b for a, b in zip(slopes, terms, strict=True))
+    )
     return round(1.0 / (1.0 + math.exp(-z)), 4)

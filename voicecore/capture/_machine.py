@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
 from voicecore._json import JsonValue
-from voicecore.capture._confidence import calibrated
+from voicecore.capture._confidence import Support, calibrated
 from voicecore.capture._events import CONFIRMED, CORRECTED, FAILED, REJECTED, VALUE_CAPTURED
 from voicecore.capture._keypad import (
     KEYPAD_WEIGHT,
@@ -52,6 +52,7 @@ from voicecore.capture._nbest import Hypothesis, Ranked, Vote, hypotheses, rank
 from voicecore.capture._params import CaptureParams
 from voicecore.capture._reading import Reading, Reply
 from voicecore.capture._state import Candidate, CaptureState, HeldValue
+from voicecore.capture._used import used_share
 from voicecore.primitive import PrimitiveState
 from voicecore.spoken.compose import says_characters
 from voicecore.spoken.tokens import words
@@ -195,12 +196,15 @@ def _value_turn(
     readings = [primitive.read(h.text, params, state.partial) for h in heard]
     ranked = rank(
         [
-            Vote(r.value, h.weight * r.certainty, h.hearing)
+            Vote(r.value, h.weight * r.certainty, h.hearing, h.weight)
             for h, r in zip(heard, readings, strict=True)
         ]
     )
     if ranked:
-        value = _held(readings, _calibrated(primitive, ranked))
+        value = _held(
+            readings,
+            _calibrated(primitive, ranked, _used(primitive, params, state, heard, ranked[0])),
+        )
         return _value_heard(params, state, state.attempt, value, (VALUE_CAPTURED,))
     progress = _best_partial(heard, readings)
     if progress is not None and (progress.replaces_partial or progress.answered):
@@ -235,6 +239,24 @@ def _without_value(params: CaptureParams, state: CaptureState, reading: Reading)
     return replace(turn, heard=dict(reading.parts))
 
 
+def _used(
+    primitive: CaptureReader[ParamsT],
+    params: ParamsT,
+    state: CaptureState,
+    heard: Sequence[Hypothesis],
+    best: Ranked[str],
+) -> float:
+    """The share of words the reading of the value chosen used (``voicecore.capture._used``);
+    keys are not calibrated, so not asked."""
+    if isinstance(primitive, _Keyed):
+        return 1.0
+    return used_share(
+        heard[best.first].text,
+        best.key,
+        lambda text: primitive.read(text, params, state.partial).value,
+    )
+
+
 def _held(readings: Sequence[Reading], ranked: Sequence[Ranked[str]]) -> HeldValue:
     """The chosen reading as a held value, the other readings as candidates."""
     best = readings[ranked[0].first]
@@ -260,15 +282,25 @@ KeyT = TypeVar("KeyT", bound=Hashable)
 
 
 def _calibrated(
-    primitive: CaptureReader[ParamsT], ranked: list[Ranked[KeyT]]
+    primitive: CaptureReader[ParamsT], ranked: list[Ranked[KeyT]], used: float = 1.0
 ) -> list[Ranked[KeyT]]:
     """``ranked`` with confidences calibrated for the primitive's kind of value
-    (``voicecore.capture._confidence``); keys are exact and stay as ranked. Calibration is
-    monotone, so the order stays."""
+    (``voicecore.capture._confidence``), the first with the share of words its reading
+    ``used``; keys are exact and stay as ranked. The others are never more confident than the
+    first, so the order stays."""
     if isinstance(primitive, _Keyed):
         return ranked
+    best, *others = ranked
+    top = calibrated(best.confidence, primitive.name, Support.of(best, used))
     return [
-        replace(item, confidence=calibrated(item.confidence, primitive.name)) for item in ranked
+        replace(best, confidence=top),
+        *(
+            replace(
+                item,
+                confidence=min(top, calibrated(item.confidence, primitive.name, Support.of(item))),
+            )
+            for item in others
+        ),
     ]
 
 
@@ -284,7 +316,7 @@ def _answer_turn(
 ) -> Turn:
     answers = [_interpret(primitive, params, held, h.text) for h in heard]
     votes = [
-        Vote(key, h.weight * certainty, h.hearing)
+        Vote(key, h.weight * certainty, h.hearing, h.weight)
         for h, (key, certainty, _) in zip(heard, answers, strict=True)
     ]
     ranked = rank(votes)

@@ -20,11 +20,16 @@ hypothesis); the others are its candidates. The figures are a principled combina
 fit to labelled calls: re-fit the prior when such data exists.
 
 A formatting ASR often lists one **hearing** several times, written differently ("Jenny at
-Yahoo.com." and "jenny at yahoo.com"; "6, 1, 7" and "6 1 7"): hypotheses whose texts differ
-only in case and punctuation (``_normalised``). Such copies vote once per key: a copy that
+Yahoo.com." and "jenny at yahoo.com"; "6, 1, 7" and "6 1 7"; "uh, six one seven" and "six one
+seven"): hypotheses whose texts differ only in case, punctuation and hesitation sounds
+(``_normalised``). Such copies vote once per key: a copy that
 reads what an earlier hypothesis of its hearing read adds no evidence, since it is not an
 independent hearing; a copy whose punctuation changes what it reads ("mary ann@..." and
 "mary-ann@...", "€20" and "$20") votes apart, with its own weight.
+
+Besides its confidence, each ranked key says how many hearings read it (``Ranked.hearings``)
+and the highest ASR weight among them (``Ranked.weight``, when the votes carry their weights):
+the calibration (``voicecore.capture._confidence``) weighs them apart from the score.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from voicecore.capture._params import UtteranceParams
+from voicecore.spoken.tokens import drop_fillers
 
 __all__ = ["Hypothesis", "Ranked", "Vote", "hypotheses", "rank"]
 
@@ -67,30 +73,36 @@ class Hypothesis:
 @dataclass(frozen=True, slots=True)
 class Vote(Generic[KeyT]):
     """What one hypothesis reads: a key (None for nothing usable), its evidence, ``w * c``,
-    and its hearing (``Hypothesis.hearing``; None: a hearing of its own)."""
+    its hearing (``Hypothesis.hearing``; None: a hearing of its own) and its ASR weight ``w``
+    (None: not given)."""
 
     key: KeyT | None
     evidence: float
     hearing: int | None = None
+    weight: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked(Generic[KeyT]):
-    """A key some hypotheses read, how confident the reading is, and its best-ranked voter."""
+    """A key some hypotheses read, how confident the reading is, its best-ranked voter, how
+    many hearings read it and the highest ASR weight among its votes (None: none given)."""
 
     key: KeyT
     confidence: float
     first: int
+    hearings: int = 1
+    weight: float | None = None
 
 
 def _normalised(text: str) -> str:
-    """What makes two hypotheses one hearing: their words, whatever the case and punctuation.
+    """What makes two hypotheses one hearing: their words, whatever the case, punctuation and
+    hesitation sounds ("uh", "um"; ``drop_fillers``).
 
     Whether the other marks change the value is for the reading to say (``rank`` keeps
     copies that read differently apart); "." and "'" between word characters ("john.smith",
     "3.30", "it's"), "@" and "+" are kept: texts that differ in them are other hearings.
     """
-    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
+    return " ".join(drop_fillers(_PUNCTUATION.sub(" ", text.casefold()).split()))
 
 
 def _top_weight(params: UtteranceParams) -> float:
@@ -137,6 +149,7 @@ def rank(votes: Sequence[Vote[KeyT]]) -> list[Ranked[KeyT]]:
     """
     evidence: dict[KeyT, list[float]] = {}
     first: dict[KeyT, int] = {}
+    weights: dict[KeyT, list[float]] = {}
     voted: set[tuple[int, KeyT]] = set()
     for index, vote in enumerate(votes):
         if vote.key is None:
@@ -147,9 +160,18 @@ def rank(votes: Sequence[Vote[KeyT]]) -> list[Ranked[KeyT]]:
         voted.add(hearing)
         evidence.setdefault(vote.key, []).append(_clamp(vote.evidence))
         first.setdefault(vote.key, index)
+        if vote.weight is not None:
+            weights.setdefault(vote.key, []).append(_clamp(vote.weight))
     total = sum(math.fsum(values) for values in evidence.values())
     ranked = [
-        Ranked(key, _confidence(values, total), first[key]) for key, values in evidence.items()
+        Ranked(
+            key,
+            _confidence(values, total),
+            first[key],
+            len(values),
+            max(weights[key]) if key in weights else None,
+        )
+        for key, values in evidence.items()
     ]
     return sorted(ranked, key=lambda item: (-item.confidence, item.first))
 

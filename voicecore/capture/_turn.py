@@ -16,7 +16,8 @@ One turn of a capture, per ``(conversation_id, objective_type)``:
 combination of ``voicecore.capture._nbest``: each hypothesis' evidence is its ASR confidence
 times the parse certainty, agreeing hypotheses combine by noisy-OR, and the result is scaled by
 the chosen value's share of the evidence against readings of other values; that score is then
-calibrated for the kind of value (``voicecore.capture._confidence``: fitted on the audio
+calibrated for the kind of value, the ASR confidence, the hearings that read the value and the
+share of the words its reading used (``voicecore.capture._confidence``: fitted on the audio
 pipeline's transcripts; keypad entries stay exact, 1). A confirmed value adds the caller's yes
 as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
 

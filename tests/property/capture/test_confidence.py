@@ -1,17 +1,24 @@
 """``metadata.confidence`` is monotone where it should be: more n-best agreement, a higher ASR
-confidence and a parse that needed fewer repairs never lower it (``voicecore.capture._confidence``).
+confidence, a parse that needed fewer repairs and fewer unexplained words never lower it
+(``voicecore.capture._confidence``).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests._fakes import FourDigits
-from voicecore.capture import CaptureParams, CapturePrimitive, CaptureState, Reading, calibrated
-from voicecore.capture._confidence import KIND_OFFSET
+from voicecore.capture import (
+    CaptureParams,
+    CapturePrimitive,
+    CaptureState,
+    Reading,
+    calibrated,
+)
+from voicecore.capture._confidence import KIND_OFFSET, Support
 from voicecore.capture._machine import Turn, advance
 
 KINDS = st.sampled_from([*KIND_OFFSET, "capture_amount", "a_custom_primitive"])
@@ -20,6 +27,8 @@ WEIGHTS = st.floats(0.01, 1.0, allow_nan=False)
 CODES = st.text("0123456789", min_size=4, max_size=4)
 #: What other alternatives may say: another code, nothing usable, or too few digits.
 OTHERS = st.lists(st.one_of(CODES, st.just("hmm"), st.just("12")), max_size=4)
+#: Words no reading uses: said around a value, they are unexplained.
+NOISE = st.lists(st.sampled_from(["banana", "look", "quickly", "women", "leave"]), max_size=6)
 
 
 class Repairing(CapturePrimitive[CaptureParams]):
@@ -64,6 +73,56 @@ def test_calibration_never_lowers_a_higher_score(kind: str, low: float, high: fl
     low, high = sorted((low, high))
     assert 0.0 <= calibrated(low, kind) <= calibrated(high, kind) <= 1.0
     assert calibrated(0.0, kind) == 0.0
+
+
+@given(
+    kind=KINDS,
+    score=SCORES,
+    weights=st.tuples(st.none() | WEIGHTS, WEIGHTS),
+    hearings=st.tuples(st.integers(1, 5), st.integers(0, 5)),
+    used=st.tuples(WEIGHTS, WEIGHTS),
+)
+def test_more_support_never_lowers_the_calibration(
+    kind: str,
+    score: float,
+    weights: tuple[float | None, float],
+    hearings: tuple[int, int],
+    used: tuple[float, float],
+) -> None:
+    """A higher ASR weight, more hearings or a larger share of words used, each alone."""
+    weight, more_weight = weights[0], max(weights[0] or score, weights[1])
+    base = Support(weight, hearings[0], min(used))
+    confidence = calibrated(score, kind, base)
+    assert calibrated(score, kind, Support(more_weight, hearings[0], min(used))) >= confidence
+    assert calibrated(score, kind, Support(weight, sum(hearings), min(used))) >= confidence
+    assert calibrated(score, kind, Support(weight, hearings[0], max(used))) >= confidence
+
+
+@given(
+    value=CODES,
+    asr=WEIGHTS,
+    noise=NOISE,
+    more=NOISE,
+    others=OTHERS,
+    weights=st.lists(WEIGHTS, min_size=4, max_size=4),
+)
+def test_more_unexplained_words_never_raise_it(
+    value: str,
+    asr: float,
+    noise: list[str],
+    more: list[str],
+    others: list[str],
+    weights: list[float],
+) -> None:
+    """The same value said among more words its reading does not need (alternatives that
+    repeat the top text exactly are dropped, so none does here)."""
+    assume(value not in others)
+    alternatives = list(zip(others, weights, strict=False))
+    before = _turn(" ".join([*noise, value]), asr, alternatives)
+    if before.value is None or before.value.value != value:
+        return
+    after = _turn(" ".join([*more, *noise, value, *more]), asr, alternatives)
+    assert _confidence_of(after, value) <= before.confidence
 
 
 @given(
@@ -130,3 +189,20 @@ def test_the_value_is_at_least_as_confident_as_its_candidates(
     assert turn.value is not None
     confidences = [turn.value.confidence, *(c.confidence for c in turn.value.candidates)]
     assert confidences == sorted(confidences, reverse=True)
+
+
+@given(
+    value=CODES,
+    asr=WEIGHTS,
+    noise=NOISE,
+    others=OTHERS,
+    weights=st.lists(WEIGHTS, min_size=4, max_size=4),
+)
+def test_a_candidate_is_never_more_confident_than_the_value_said_among_noise(
+    value: str, asr: float, noise: list[str], others: list[str], weights: list[float]
+) -> None:
+    """The value's own unexplained words lower it; its candidates stay at most as confident."""
+    top = " ".join([*noise, value])
+    turn = _turn(top, asr, list(zip(others, weights, strict=False)), FourDigits())
+    assert turn.value is not None
+    assert all(c.confidence <= turn.value.confidence for c in turn.value.candidates)

@@ -26,6 +26,7 @@ from voicecore.capture import (
     run_turn,
     state_size,
 )
+from voicecore.capture._confidence import Support
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 from voicecore.primitives.email import CaptureEmail, CaptureEmailParams
 from voicecore.primitives.phone import CapturePhone, CapturePhoneParams
@@ -285,11 +286,13 @@ class TestNBest:
         assert result.data["value"] == "1234"
 
     async def test_single_hypothesis_confidence_is_asr_times_certainty(self) -> None:
-        """One hypothesis: its score = ASR confidence x parse certainty, then calibrated."""
+        """One hypothesis: its score = ASR confidence x parse certainty, then calibrated with
+        the ASR confidence beside it."""
         sure = await Call().say("1234", asr_confidence=0.8)
-        assert sure.confidence == calibrated(0.8, FourDigits.name)
+        assert sure.confidence == calibrated(0.8, FourDigits.name, Support(weight=0.8))
         unsure = await Call().say("1234?", asr_confidence=0.8)
-        assert unsure.confidence == calibrated(0.4, FourDigits.name)
+        assert unsure.confidence == calibrated(0.4, FourDigits.name, Support(weight=0.8))
+        assert unsure.confidence < sure.confidence
 
     async def test_unknown_asr_confidence_uses_the_prior(self) -> None:
         """No ASR confidence: the top hypothesis weighs 0.75."""
@@ -307,6 +310,7 @@ class TestNBest:
 
     async def test_disagreement_lowers_confidence_and_gives_candidates(self) -> None:
         """Other values lower the confidence and come back as candidates, best first."""
+        alone = await Call().say("1234", asr_confidence=0.6)
         result = await Call().say(
             "1234",
             asr_confidence=0.6,
@@ -316,7 +320,7 @@ class TestNBest:
             ],
         )
         assert result.data["value"] == "1234"
-        assert result.confidence < 0.6
+        assert result.confidence < alone.confidence
         candidates = result.data["candidates"]
         assert isinstance(candidates, list)
         assert [c["value"] for c in candidates if isinstance(c, dict)] == ["1284", "1235"]

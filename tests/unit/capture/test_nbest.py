@@ -92,3 +92,19 @@ def test_a_copy_that_reads_the_same_adds_nothing() -> None:
     )
     assert copied.value == alone.value
     assert copied.confidence == alone.confidence
+
+
+def test_hesitation_sounds_do_not_make_another_hearing() -> None:
+    """ "uh, 6 1 7" and "6, 1, 7" are one hearing: the hesitation is no other word heard."""
+    heard = hypotheses(_params("uh, 6 1 7", ("6, 1, 7", 0.5), ("um 6 1 8", 0.4)))
+    assert [h.hearing for h in heard] == [0, 0, 2]
+
+
+def test_a_ranked_key_counts_its_hearings_and_keeps_their_highest_weight() -> None:
+    votes = [Vote("a", 0.2, 0, 0.4), Vote("a", 0.3, 0, 0.6), Vote("b", 0.1, 2, 0.1)]
+    votes += [Vote("a", 0.25, 3, 0.5), Vote("b", 0.1)]
+    a, b = rank(votes)
+    assert (a.key, a.hearings, a.weight) == ("a", 2, 0.5)  # the copy in hearing 0 is no vote
+    assert (b.key, b.hearings, b.weight) == ("b", 2, 0.1)  # a vote without a weight adds none
+    (alone,) = rank([Vote("c", 0.5)])
+    assert (alone.hearings, alone.weight) == (1, None)

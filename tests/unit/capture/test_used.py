@@ -1,0 +1,68 @@
+"""The share of a hypothesis' words its reading used (``voicecore.capture._used``)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from voicecore.capture._used import MOST_WORDS, used_share
+
+
+def _four_digits(text: str) -> str | None:
+    """A value is the text's digits when there are exactly four."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits if len(digits) == 4 else None
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("1234", 1.0),
+        ("1 2 3 4", 1.0),
+        ("uh, my code is 1234, thank you.", 1.0),  # hesitation, carrier, sign-off
+        ("look at that 1234", 0.25),  # three words unexplained, one used
+        ("1234 bananas", 0.5),
+        ("look 1 2 3 4 here now", 4 / 7),  # "here" ends a sign-off only at the end
+        ("look 1 2 3 4 now here", 4 / 6),
+        ("", 1.0),
+    ],
+)
+def test_words_the_value_does_not_need_are_unexplained(text: str, share: float) -> None:
+    assert used_share(text, _four_digits(text), _four_digits) == pytest.approx(share)
+
+
+def test_a_reading_that_never_repeats_keeps_every_word() -> None:
+    """A value sealed anew at each reading (a card token): nothing can be trimmed."""
+    tokens = itertools.count()
+    assert used_share("look at that 1234", "token", lambda text: next(tokens)) == 1.0
+
+
+def test_it_reads_at_most_once_per_word() -> None:
+    reads: list[str] = []
+
+    def read(text: str) -> str | None:
+        reads.append(text)
+        return _four_digits(text)
+
+    text = "well look at that it is 1 2 3 4 and more words after it"
+    assert used_share(text, "1234", read) == pytest.approx(4 / 14)  # "well" opens: a carrier
+    assert len(reads) <= len(text.split())
+
+
+def test_trimming_stops_where_the_value_is_first_lost() -> None:
+    """ "1 2 3 4 5 6" reads nothing, "1 2 3 4" the value again: the words after the value's
+    first loss stay in its run."""
+    assert used_share("1 2 3 4 5 6", "1234", _four_digits) == 1.0
+
+
+def test_a_hypothesis_too_long_to_trim_gets_the_least_share() -> None:
+    """Past ``MOST_WORDS`` no reading is made: one word of all, never more than trimming."""
+    text = " ".join(["look"] * MOST_WORDS + ["1234"])
+
+    def unread(text: str) -> str | None:
+        raise AssertionError("no reading past MOST_WORDS")
+
+    assert used_share(text, "1234", unread) == 1 / (MOST_WORDS + 1)
+    shorter = " ".join(["look"] * (MOST_WORDS - 1) + ["1234"])
+    assert used_share(shorter, "1234", _four_digits) >= 1 / MOST_WORDS

@@ -1,0 +1,53 @@
+"""How much of a hypothesis its reading used: the share of its words the value accounts for.
+
+A value read out of mostly unexplained words is suspect ("look at that quickly hundred women be
+i'd leave" -> 100: one word of nine made the value), one that accounts for all that was said
+("my number is four one five ...") is not. The primitives do not say which words they used, so
+this asks the reading itself: the words of the hypothesis (split at spaces, as written) are
+trimmed from the left while what remains still reads the same value, then from the right; what
+is left is the shortest run of words around the value that reads it (the words it needs). The
+words trimmed are **noise** unless they are hesitations, a carrier phrase before the value ("my
+email is", ``strip_carrier``) or a sign-off after it ("thank you", ``strip_sign_off``)::
+
+    used = run / (run + noise)          # words (``tokens.words``); 1.0: nothing unexplained
+
+Trimming stops at the first word whose loss changes the value ("john at gmail dot com": "john
+at gmail" reads the same address, "john at gmail dot" does not, so "dot com" stays): a search
+that jumped over that word could cut the value short. So it costs one reading per word trimmed,
+and a hypothesis of more than ``MOST_WORDS`` words is not trimmed: its share is the least any
+trimming could give, one word of all (so more words never raise it). A reading that never gives
+the same value twice (a card number, sealed anew each time) keeps every word: its share is 1.0,
+as for nothing unexplained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from voicecore.spoken.tokens import drop_fillers, strip_carrier, strip_sign_off, words
+
+__all__ = ["MOST_WORDS", "used_share"]
+
+#: The most words (at spaces) a hypothesis is trimmed in: each word trimmed is one reading.
+MOST_WORDS = 48
+
+#: Put before the words after the value, so ``strip_sign_off`` may strip them all (it keeps
+#: one word at least); no sign-off contains it.
+_ANCHOR = ""
+
+
+def used_share(text: str, value: object, read: Callable[[str], object]) -> float:
+    """The share of ``text``'s words that its reading of ``value`` used (see the module
+    docstring); ``read`` gives the value a text reads (None for nothing)."""
+    pieces = text.split()
+    if len(pieces) > MOST_WORDS:
+        return 1.0 / len(words(text))
+    start, end = 0, len(pieces)
+    while end - start > 1 and read(" ".join(pieces[start + 1 : end])) == value:
+        start += 1
+    while end - start > 1 and read(" ".join(pieces[start : end - 1])) == value:
+        end -= 1
+    run = max(1, len(words(" ".join(pieces[start:end]))))
+    before = strip_carrier(drop_fillers(words(" ".join(pieces[:start]))))
+    after = strip_sign_off([_ANCHOR, *drop_fillers(words(" ".join(pieces[end:])))])[1:]
+    return run / (run + len(before) + len(after))
