@@ -91,17 +91,39 @@ PHRASES: dict[str, str] = {
     "capital": "capital ",
 }
 
-#: A value each capture primitive could hold, for the answer turn.
-_HELD: dict[str, tuple[str, Mapping[str, Any]]] = {
-    "capture_email": ("john@gmail.com", {"local": "john", "domain": "gmail.com"}),
-    "capture_phone": ("+14155552671", {"digits": "4155552671", "extension": ""}),
-    "capture_date": ("2024-03-05", {}),
-    "capture_time": ("14:30", {}),
-    "capture_number": ("42", {}),
-    "capture_digits": ("12345", {}),
-    "capture_name": ("John", {}),
+#: What each capture primitive reads as the value it holds for the answer turn (read, not
+#: written here: a card's value is a sealed token only its reader makes).
+_HELD_SAID: dict[str, str] = {
+    "capture_email": "john at gmail dot com",
+    "capture_phone": "four one five five five five two six seven one",
+    "capture_date": "march fifth",
+    "capture_time": "two thirty pm",
+    "capture_number": "forty two",
+    "capture_digits": "one two three four five",
+    "capture_name": "john",
+    "capture_amount": "twelve fifty",
+    "capture_choice": "the first one",
+    "capture_address": "123 main street springfield illinois 62701",
+    "capture_card": "4111 1111 1111 1111 expires 04 29 cvv 123",
 }
-_EXTRA_PARAMS: dict[str, dict[str, Any]] = {"capture_date": {"reference_date": date(2024, 3, 1)}}
+_EXTRA_PARAMS: dict[str, dict[str, Any]] = {
+    "capture_date": {"reference_date": date(2024, 3, 1)},
+    "capture_choice": {
+        "options": [
+            {"id": f"option-{n}", "label": f"{colour} plan", "synonyms": [f"the {colour} one"]}
+            for n, colour in enumerate(("red", "blue", "green", "gold", "silver", "black"))
+        ]
+    },
+}
+
+
+def _held(primitive: CapturePrimitive[Any], params: Any) -> HeldValue:
+    """The value ``primitive`` holds for the answer turn, read from its ``_HELD_SAID``."""
+    said = _HELD_SAID[primitive.name]
+    reading = primitive.read(said, params.model_copy(update={"transcription": said}), None)
+    if reading.value is None:
+        raise RuntimeError(f"{primitive.name} reads no value from {said!r}: update _HELD_SAID")
+    return HeldValue(reading.value, reading.readback, reading.parts, 0.9)
 
 
 def filled(phrase: str, limit: int) -> str:
@@ -173,8 +195,7 @@ def _paths(primitive: Primitive[Any], phrase: str, limit: int) -> dict[str, Call
             "read": lambda: understand(text),
             "value turn": lambda: _run_sync(primitive.execute(params, _CONTEXT)),
         }
-    value, parts = _HELD[primitive.name]
-    held = CaptureState(held=HeldValue(value, value, parts, 0.9))
+    held = CaptureState(held=_held(primitive, params))
     no_params: Any = primitive.params_model.model_validate(
         {**raw, "transcription": "no " + text[: limit - 3]}
     )
