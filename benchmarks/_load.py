@@ -57,21 +57,24 @@ def run_h2load(
     seconds: float,
     rate: int | None = None,
     paced_streams: int = 1,
+    connections: int = 4,
 ) -> LoadResult:
     """Drive ``server`` for ``seconds``: as fast as it goes, or at ``rate`` requests/s.
 
-    At a rate, each of the 4 connections has ``paced_streams`` requests in flight at most: 1
+    At a rate, each of the ``connections`` has ``paced_streams`` requests in flight at most: 1
     (the main table) waits for an answer before the next request; more keeps the schedule while
-    answers are late (open-loop, as long as that many are enough)."""
+    answers are late (open-loop, as long as that many are enough). h2load paces its
+    connections in step, so several connections send their requests together, a burst each
+    tick: one connection measures a call's own latency at a light rate."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "requests.log"
         command = [
             *taskset_prefix(LOAD_CPU),
             ensure_h2load(),
             *(
-                ["-c", "4", "-m", str(paced_streams), f"--rps={rate / 4:g}"]
+                ["-c", str(connections), "-m", str(paced_streams), f"--rps={rate / connections:g}"]
                 if rate
-                else ["-c", "4", "-m", "8"]
+                else ["-c", str(connections), "-m", "8"]
             ),
             f"--duration={int(seconds * 1000)}ms",
             "--warm-up-time=500ms",
