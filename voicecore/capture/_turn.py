@@ -22,9 +22,13 @@ pipeline's transcripts; keypad entries stay exact, 1). A confirmed value adds th
 as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
 
 **Where the reading runs.** Reading is CPU-bound Python, which no timeout can interrupt. Every
-parser's worst case is close to linear in its input, so short utterances are read on the event
-loop (a thread hop would cost more than the reading); an utterance whose hypotheses together
-exceed ``INLINE_READ_CHARS`` characters is read in a worker thread (``READ_WORKERS``), so the
+parser's worst case is close to linear in its input, so a turn's work is counted in characters
+read: every hypothesis once (and capture_choice's options), plus the trimming that measures the
+words the chosen value used (``voicecore.capture._used``: up to one reading per word of the
+hypothesis, so a hypothesis of ``w`` words and ``n`` characters may cost ``(w + 1) * n``; it
+is counted for the costliest hypothesis, since which one is chosen is known only after
+reading). A turn of at most ``INLINE_READ_CHARS`` is read on the event loop (a thread hop would
+cost more than the reading); a longer one is read in a worker thread (``READ_WORKERS``), so the
 event loop keeps serving other calls and the call's timeout still ends the call on time (the
 reading itself then runs to its end in the worker, its result unused). The worker shares the
 GIL with the loop: under many maximum-size turns at once, the loop still slows (a process pool
@@ -54,14 +58,16 @@ from voicecore.capture._params import CaptureParams
 from voicecore.capture._prompts import precise_prompt
 from voicecore.capture._state import CaptureState
 from voicecore.capture._store import CaptureKey, CaptureStore
+from voicecore.capture._used import trimming_readings
 from voicecore.primitive import PrimitiveContext, PrimitiveResult, PrimitiveState
 
 __all__ = ["INLINE_READ_CHARS", "READ_WORKERS", "redact", "run_turn"]
 
 ParamsT = TypeVar("ParamsT", bound=CaptureParams)
 
-#: Utterances longer than this (all hypotheses together) are read off the event loop.
-INLINE_READ_CHARS: Final = 300
+#: Turns that read more characters than this (see the module docstring) are read off the event
+#: loop: on the slowest reader (capture_date), about 4 ms of a core three times slower than usual.
+INLINE_READ_CHARS: Final = 1200
 #: Worker threads that read long utterances. One: readers hold the GIL while they work, so a
 #: second would add no speed, only take more turns away from the event loop's thread.
 READ_WORKERS: Final = 1
@@ -120,7 +126,7 @@ async def run_turn(
 
 async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     """``advance``, in a worker thread when the utterance is long (see the module docstring)."""
-    if _utterance_chars(params) <= INLINE_READ_CHARS:
+    if _reading_chars(params) <= INLINE_READ_CHARS:
         return advance(primitive, params, state)
     loop = asyncio.get_running_loop()
     # In the caller's context, so log lines from the reading keep the call's trace id.
@@ -128,9 +134,12 @@ async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: Ca
     return await loop.run_in_executor(_readers, reading)
 
 
-def _utterance_chars(params: CaptureParams) -> int:
-    said = len(params.transcription) + sum(len(a.transcription) for a in params.alternatives)
-    return said + int(getattr(params, "compared_chars", 0))  # capture_choice's options
+def _reading_chars(params: CaptureParams) -> int:
+    """At most how many characters the turn reads (see the module docstring)."""
+    said = [params.transcription, *(a.transcription for a in params.alternatives)]
+    options = int(getattr(params, "compared_chars", 0))  # capture_choice's, read with each text
+    trimming = max((len(text) + options) * trimming_readings(text) for text in said)
+    return sum(map(len, said)) + options + trimming
 
 
 async def _load(store: CaptureStore, key: CaptureKey | None, reset: bool) -> CaptureState:

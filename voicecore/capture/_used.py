@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from voicecore.spoken.tokens import drop_fillers, strip_carrier, strip_sign_off, words
 
-__all__ = ["MOST_WORDS", "used_share"]
+__all__ = ["MOST_WORDS", "trimming_readings", "used_share"]
 
 #: The most words (at spaces) a hypothesis is trimmed in: each word trimmed is one reading.
 MOST_WORDS = 48
@@ -34,6 +34,13 @@ MOST_WORDS = 48
 #: Put before the words after the value, so ``strip_sign_off`` may strip them all (it keeps
 #: one word at least); no sign-off contains it.
 _ANCHOR = ""
+
+
+def trimming_readings(text: str) -> int:
+    """At most how many readings ``used_share`` makes trimming ``text``, each of fewer
+    characters than ``text``: one per word trimmed and one that stops each side."""
+    count = len(text.split())
+    return count + 1 if 1 < count <= MOST_WORDS else 0
 
 
 def used_share(text: str, value: object, read: Callable[[str], object]) -> float:

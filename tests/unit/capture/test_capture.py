@@ -211,6 +211,7 @@ class TestWhereReadingRuns:
     async def test_short_utterances_on_the_loop_long_ones_in_a_worker(self) -> None:
         """Up to INLINE_READ_CHARS the reading runs on the loop's thread, past it elsewhere."""
         threads: list[str] = []
+        where: list[str] = []
 
         class Recording(FourDigits):
             def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
@@ -218,11 +219,16 @@ class TestWhereReadingRuns:
                 return super().read(text, params, partial)
 
         call = Call()
-        for text in ("1234", "1234" + " " * INLINE_READ_CHARS):
+        many_words = "uh the " * (INLINE_READ_CHARS // 100) + "1234"  # few chars, many trims
+        assert len(many_words) < INLINE_READ_CHARS / 10
+        for text in ("1234", "1234" + " " * INLINE_READ_CHARS, many_words):
             parsed = CaptureParams.model_validate({"transcription": text, "reset": True})
+            threads.clear()
             await run_turn(Recording(), parsed, call.context("capture_fake"))
-        assert threads[0] == threading.current_thread().name
-        assert threads[1].startswith("voicecore-read")
+            where.append(threads[0])
+        assert where[0] == threading.current_thread().name
+        assert where[1].startswith("voicecore-read")
+        assert where[2].startswith("voicecore-read")  # its trimming counts
 
 
 class TestFirstTurn:

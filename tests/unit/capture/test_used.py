@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from voicecore.capture._used import MOST_WORDS, used_share
+from voicecore.capture._used import MOST_WORDS, trimming_readings, used_share
 
 
 def _four_digits(text: str) -> str | None:
@@ -66,3 +68,24 @@ def test_a_hypothesis_too_long_to_trim_gets_the_least_share() -> None:
     assert used_share(text, "1234", unread) == 1 / (MOST_WORDS + 1)
     shorter = " ".join(["look"] * (MOST_WORDS - 1) + ["1234"])
     assert used_share(shorter, "1234", _four_digits) >= 1 / MOST_WORDS
+
+
+@given(
+    st.lists(
+        st.sampled_from(["1", "2", "3", "4", "12", "34", "1234", "look", "uh", "thanks"]),
+        max_size=MOST_WORDS + 3,
+    )
+)
+def test_trimming_readings_bounds_the_work(pieces: list[str]) -> None:
+    """What the turn counts before reading (``voicecore.capture._turn``) is never less than
+    what trimming reads: at most ``trimming_readings`` readings, each shorter than the text."""
+    text = " ".join(pieces)
+    reads: list[str] = []
+
+    def read(said: str) -> str | None:
+        reads.append(said)
+        return _four_digits(said)
+
+    used_share(text, _four_digits(text), read)
+    assert len(reads) <= trimming_readings(text)
+    assert all(len(said) < len(text) for said in reads)

@@ -23,7 +23,7 @@ from voicecore.capture import (
     Reading,
     Reply,
 )
-from voicecore.capture._turn import _utterance_chars
+from voicecore.capture._turn import _reading_chars
 from voicecore.primitive import PrimitiveContext, PrimitiveResult
 from voicecore.primitives.choice import CaptureChoice, CaptureChoiceParams, phonetic_key
 from voicecore.service import VoiceCoreService
@@ -269,7 +269,7 @@ def test_a_turn_counts_the_options_it_compares() -> None:
     """Options of long names send a turn off the event loop, however short the utterance."""
     names = {"label": "x" * 100, "synonyms": ["y" * 100] * 10}
     wide = params_of("large", [{"id": str(index), **names} for index in range(20)])
-    assert _utterance_chars(params_of("large")) < INLINE_READ_CHARS < _utterance_chars(wide)
+    assert _reading_chars(params_of("large")) < INLINE_READ_CHARS < _reading_chars(wide)
 
 
 COLOURS = [{"id": c, "label": c.capitalize()} for c in ("red", "green", "blue")]
