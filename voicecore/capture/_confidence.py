@@ -77,25 +77,25 @@ __all__ = [
 # BEGIN FITTED CONSTANTS: written by `python -m benchmarks.audio.fit_confidence`; do not edit.
 # Fitted on the even-numbered cases of benchmarks/audio/transcripts.jsonl (the odd ones held out).
 # L2 penalty 1.0 on the kind offsets, chosen by 5-fold cross-validation within the even cases.
-INTERCEPT: Final = 1.8381
-SLOPE: Final = 0.4489
-WEIGHT_SLOPE: Final = 1.6494
-USED_SLOPE: Final = 1.0390
-HEARD_AGAIN: Final = 1.6444
+INTERCEPT: Final = 1.6627
+SLOPE: Final = 0.5945
+WEIGHT_SLOPE: Final = 0.8864
+USED_SLOPE: Final = 1.1366
+HEARD_AGAIN: Final = 0.4468
 KIND_OFFSET: Final[Mapping[str, float]] = MappingProxyType(
     {
-        "capture_address": -0.8401,
-        "capture_amount": 0.2097,
-        "capture_card": 0.2135,
-        "capture_choice": 1.7890,
-        "capture_date": -0.2055,
-        "capture_digits": 0.2634,
-        "capture_email": -2.3256,
-        "capture_name": -0.0208,
-        "capture_number": -0.2232,
-        "capture_phone": -0.1171,
-        "capture_time": 0.0004,
-        "confirm": 1.2564,
+        "capture_address": -0.8549,
+        "capture_amount": 0.2121,
+        "capture_card": 0.1458,
+        "capture_choice": 1.9455,
+        "capture_date": -0.0830,
+        "capture_digits": 0.4065,
+        "capture_email": -2.2509,
+        "capture_name": -0.0993,
+        "capture_number": -0.0899,
+        "capture_phone": -0.3244,
+        "capture_time": -0.0645,
+        "confirm": 1.0569,
     }
 )
 # END FITTED CONSTANTS
