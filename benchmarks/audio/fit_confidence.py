@@ -14,10 +14,14 @@ the cases with even numbers (``score.held_out`` keeps the odd ones out), with an
 the kind offsets only, its strength chosen by 5-fold cross-validation within the even cases
 (the one with the lowest held-out log loss). A slope that comes out negative is fixed at 0 and
 the rest refitted: the confidence must never fall as the score, the ASR confidence, the share
-of words used or the hearings rise. It prints the constants and the figures on both halves,
-writes the constants into ``voicecore/capture/_confidence.py`` (between its ``BEGIN FITTED
-CONSTANTS`` and ``END FITTED CONSTANTS`` lines), and checks that the service gives, for every
-turn, the value and the confidence this reproduction computes with the constants it has.
+of words used or the hearings rise. Last, the fitted logistic is shifted down by ``caution``
+(a constant subtracted from it: the order of values is kept) so that, on the even cases, at
+most ``TARGET_WRONG_CONFIDENT`` (1%) of the values at >= ``CONFIDENT`` (0.8) are wrong: 0.8 is
+a level an agent can act on, not a probability. It prints the constants and the figures on
+both halves, writes the constants into ``voicecore/capture/_confidence.py`` (between its
+``BEGIN FITTED CONSTANTS`` and ``END FITTED CONSTANTS`` lines), and checks that the service
+gives, for every turn, the value and the confidence this reproduction computes with the
+constants it has.
 Pure Python: no dependency the project does not have.
 """
 
@@ -29,15 +33,22 @@ import math
 import re
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import voicecore.capture._confidence as confidence_module
 from benchmarks.audio.cases import Case, Transcript, card_value, load_cases, load_transcripts
-from benchmarks.audio.score import CONFIDENT, auroc, held_out, turn_params, value_of
+from benchmarks.audio.score import (
+    CONFIDENT,
+    TARGET_WRONG_CONFIDENT,
+    auroc,
+    held_out,
+    turn_params,
+    value_of,
+)
 from voicecore.capture import CapturePrimitive, InMemoryCaptureStore, Vote, hypotheses, rank
-from voicecore.capture._confidence import Support, calibrated, features
+from voicecore.capture._confidence import Support, calibrated, features, logit
 from voicecore.capture._used import used_share
 from voicecore.primitive import Primitive, PrimitiveContext
 from voicecore.primitives import builtin_primitives
@@ -45,7 +56,7 @@ from voicecore.primitives._card_parts import CardParts
 from voicecore.primitives.card import CaptureCard
 from voicecore.spoken.yesno import Answer, understand
 
-__all__ = ["Example", "Model", "examples", "fit", "main", "written"]
+__all__ = ["Example", "Model", "caution", "examples", "fit", "main", "written"]
 
 PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
@@ -73,11 +84,14 @@ class Model:
     intercept: float
     slopes: tuple[float, ...]
     offsets: dict[str, float]
+    #: Subtracted from the logit: puts ``CONFIDENT`` where few wrong values are above it.
+    caution: float = 0.0
 
     def predict(self, example: Example) -> float:
         terms = features(example.score, example.support)
         z = (
             self.intercept
+            - self.caution
             + self.offsets.get(example.kind, 0.0)
             + sum(a * b for a, b in zip(self.slopes, terms, strict=True))
         )
@@ -89,6 +103,7 @@ class Model:
             round(self.intercept, 4),
             tuple(round(slope, 4) + 0.0 for slope in self.slopes),
             {kind: round(offset, 4) for kind, offset in self.offsets.items()},
+            round(self.caution, 4),
         )
 
 
@@ -238,6 +253,25 @@ def fit(data: Sequence[Example], penalty: float, kinds: Sequence[str]) -> Model:
         free.remove(negative)
 
 
+def caution(confidences: Sequence[tuple[float, bool]], most_wrong: float) -> float:
+    """How far down (on the logit scale) to shift ``confidences`` so that, among them, at most
+    ``most_wrong`` of the values at or above ``CONFIDENT`` are wrong: the line goes halfway (in
+    logit) between the lowest confidence it can keep above and the next one below, never
+    between equal confidences; 0 when no shift is needed."""
+    ranked = sorted(confidences, key=lambda item: -item[0])
+    wrong = kept = 0
+    for count, (confidence, right) in enumerate(ranked, 1):
+        wrong += not right
+        drops = count == len(ranked) or ranked[count][0] < confidence
+        if drops and wrong <= most_wrong * count:
+            kept = count
+    if kept == len(ranked):
+        return 0.0
+    below = logit(ranked[kept][0])
+    line = below + 1.0 if kept == 0 else (logit(ranked[kept - 1][0]) + below) / 2
+    return max(0.0, line - logit(CONFIDENT))
+
+
 def _log_loss(model: Model, data: Sequence[Example]) -> float:
     eps = 1e-12
     total = 0.0
@@ -286,6 +320,9 @@ def constants_text(model: Model, penalty: float) -> str:
         f"# L2 penalty {penalty} on the kind offsets, chosen by {FOLDS}-fold cross-validation"
         " within the even cases.",
         f"INTERCEPT: Final = {model.intercept:.4f}",
+        f"# At most {TARGET_WRONG_CONFIDENT:.0%} of the even cases' values at >= {CONFIDENT} wrong"
+        " with this shift (fit_confidence.caution).",
+        f"CAUTION: Final = {model.caution:.4f}",
         *(f"{name}: Final = {slope:.4f}" for name, slope in zip(SLOPES, model.slopes, strict=True)),
         "KIND_OFFSET: Final[Mapping[str, float]] = MappingProxyType(",
         "    {",
@@ -317,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     testing = [e for e in data if held_out(e.case_id)]
     kinds = sorted({e.kind for e in training})
     penalty = choose_penalty(training, kinds)
-    model = fit(training, penalty, kinds).rounded()
+    fitted = fit(training, penalty, kinds).rounded()
+    shift = caution([(fitted.predict(e), e.right) for e in training], TARGET_WRONG_CONFIDENT)
+    model = replace(fitted, caution=shift).rounded()
     constants = constants_text(model, penalty)
     print(constants, end="")
     for name, part in (("fit (even)", training), ("held-out (odd)", testing)):

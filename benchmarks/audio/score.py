@@ -326,6 +326,13 @@ def _target_line(held: dict[str, Any]) -> str:
     )
 
 
+def _right_confident(figures: dict[str, Any]) -> str:
+    """How many of the right values were offered at >= CONFIDENT: what the caution costs."""
+    right = figures["offered"] - figures["wrong"]
+    confident = figures["confident"] - figures["wrong_confident"]
+    return f"{confident} of {right} ({_percent(confident, right)})"
+
+
 def render_markdown(report: Report) -> str:
     """The report as docs/audio.md's tables."""
     lines = ["## Word error rate per ASR x voice", "", "| ASR | voice | transcripts | WER |"]
@@ -354,8 +361,8 @@ def render_markdown(report: Report) -> str:
         "Over the values offered on transcripts (turns that returned a `data.value`).",
         "",
         "| ASR | split | values offered | wrong | AUROC | highest confidence "
-        "| offered at >= 0.8 | wrong among them |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| offered at >= {CONFIDENT} | wrong among them | right values at >= {CONFIDENT} |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_asr: list[str | None] = [None, *sources[1:]]
     for name in by_asr:
@@ -366,7 +373,8 @@ def render_markdown(report: Report) -> str:
                 f"| {name or 'all ASRs'} | {'held-out (odd)' if held else 'all'} "
                 f"| {c['offered']} | {c['wrong']} | {_figure(c['auroc'])} "
                 f"| {_figure(c['highest'])} | {c['confident']} "
-                f"| {c['wrong_confident']} ({'-' if share is None else f'{100 * share:.1f}%'}) |"
+                f"| {c['wrong_confident']} ({'-' if share is None else f'{100 * share:.1f}%'}) "
+                f"| {_right_confident(c)} |"
             )
     lines += ["", _target_line(report.confidence(None, held=True))]
     lines += [

@@ -36,7 +36,7 @@ from benchmarks.audio.score import (
     value_of,
     word_error_rate,
 )
-from voicecore.capture._confidence import Support
+from voicecore.capture._confidence import Support, logit
 from voicecore.primitives import builtin_primitives
 from voicecore.primitives._card_parts import brand_of, luhn_valid
 
@@ -273,6 +273,7 @@ def test_the_reliability_table_and_the_target_line_come_from_the_held_out_values
     markdown = render_markdown(report)
     assert "AUROC >= 0.9: NOT reached (0.667)" in markdown
     assert "offered at >= 0.8: NOT reached (1 of 3, 33.3%)" in markdown
+    assert "| held-out (odd) | 5 | 2 | 0.667 | 0.970 | 3 | 1 (33.3%) | 2 of 3 (66.7%) |" in markdown
     assert "- asr, capture_name, 0.920: `it's ann` -> Ann Speaking (Ann)" in markdown
     assert "0.990: `it's ann` -> Bob" not in markdown
 
@@ -339,8 +340,35 @@ def test_a_slope_that_comes_out_negative_is_fixed_at_zero() -> None:
     assert all(slope >= 0 for slope in model.slopes)
 
 
+def _crossing(shift: float, confidences: list[tuple[float, bool]]) -> list[bool]:
+    """Whether each value is at >= 0.8 once shifted down by ``shift``."""
+    return [logit(c) - shift >= logit(0.8) for c, _ in confidences]
+
+
+def test_caution_keeps_above_the_line_only_as_many_wrong_values_as_allowed() -> None:
+    confidences = [(0.99, True), (0.97, True), (0.95, False), (0.9, True), (0.85, True)]
+    shift = fit_confidence.caution(confidences, 0.01)
+    assert _crossing(shift, confidences) == [True, True, False, False, False]
+    assert logit(0.97) - shift > logit(0.8) > logit(0.95) - shift  # the line falls between
+    # A third of them may be wrong: all five stay above, and nothing needs shifting.
+    assert fit_confidence.caution(confidences, 0.34) == 0.0
+
+
+def test_caution_never_splits_equal_confidences() -> None:
+    confidences = [(0.99, True), (0.95, True), (0.95, False), (0.9, True)]
+    shift = fit_confidence.caution(confidences, 0.01)
+    assert _crossing(shift, confidences) == [True, False, False, False]
+
+
+def test_caution_puts_every_value_below_when_the_most_confident_is_wrong() -> None:
+    confidences = [(0.99, False), (0.9, True)]
+    assert _crossing(fit_confidence.caution(confidences, 0.01), confidences) == [False, False]
+
+
 def test_the_fit_writes_its_constants_where_the_service_reads_them() -> None:
-    model = fit_confidence.Model(0.5, (1.0, 0.25, 0.0, 2.0), {"confirm": 1.0, "capture_name": -1.0})
+    model = fit_confidence.Model(
+        0.5, (1.0, 0.25, 0.0, 2.0), {"confirm": 1.0, "capture_name": -1.0}, caution=1.25
+    )
     constants = fit_confidence.constants_text(model.rounded(), 0.3)
     source = Path(confidence_module.__file__).read_text(encoding="utf-8")
     namespace: dict[str, object] = {}
@@ -350,6 +378,7 @@ def test_the_fit_writes_its_constants_where_the_service_reads_them() -> None:
         namespace,
     )
     assert namespace["SLOPE"] == 1.0 and namespace["HEARD_AGAIN"] == 2.0
+    assert namespace["CAUTION"] == 1.25
     assert dict(namespace["KIND_OFFSET"]) == {"confirm": 1.0, "capture_name": -1.0}  # type: ignore[call-overload]
     rewritten = fit_confidence.written(source, constants)
     assert constants in rewritten and "INTERCEPT: Final = 0.5000" in rewritten
