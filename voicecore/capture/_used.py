@@ -13,8 +13,12 @@ email is", ``strip_carrier``) or a sign-off after it ("thank you", ``strip_sign_
 
 Trimming stops at the first word whose loss changes the value ("john at gmail dot com": "john
 at gmail" reads the same address, "john at gmail dot" does not, so "dot com" stays): a search
-that jumped over that word could cut the value short. So it costs one reading per word trimmed,
-and a hypothesis of more than ``MOST_WORDS`` words is not trimmed: its share is the least any
+that jumped over that word could cut the value short. So it costs one reading per word trimmed.
+The words that are no noise whatever they do to the reading (hesitations and carrier phrases
+opening the text, sign-offs and hesitations closing it) are first cut in one go, checked by one
+reading of what is left (if that reads another value, trimming starts from the whole text):
+"uh my email is jenny at yahoo dot com thank you" costs three readings, not eight. A
+hypothesis of more than ``MOST_WORDS`` words is not trimmed: its share is the least any
 trimming could give, one word of all (so more words never raise it). A reading that never gives
 the same value twice (a card number, sealed anew each time) keeps every word: its share is 1.0,
 as for nothing unexplained.
@@ -38,9 +42,10 @@ _ANCHOR = ""
 
 def trimming_readings(text: str) -> int:
     """At most how many readings ``used_share`` makes trimming ``text``, each of fewer
-    characters than ``text``: one per word trimmed and one that stops each side."""
+    characters than ``text``: the check of the cut, one per word trimmed and one that stops
+    each side."""
     count = len(text.split())
-    return count + 1 if 1 < count <= MOST_WORDS else 0
+    return count + 2 if 1 < count <= MOST_WORDS else 0
 
 
 def used_share(text: str, value: object, read: Callable[[str], object]) -> float:
@@ -49,12 +54,33 @@ def used_share(text: str, value: object, read: Callable[[str], object]) -> float
     pieces = text.split()
     if len(pieces) > MOST_WORDS:
         return 1.0 / len(words(text))
-    start, end = 0, len(pieces)
+    start, end = _no_noise_cut(pieces)
+    if (start, end) != (0, len(pieces)) and read(" ".join(pieces[start:end])) != value:
+        start, end = 0, len(pieces)
     while end - start > 1 and read(" ".join(pieces[start + 1 : end])) == value:
         start += 1
     while end - start > 1 and read(" ".join(pieces[start : end - 1])) == value:
         end -= 1
     run = max(1, len(words(" ".join(pieces[start:end]))))
-    before = strip_carrier(drop_fillers(words(" ".join(pieces[:start]))))
-    after = strip_sign_off([_ANCHOR, *drop_fillers(words(" ".join(pieces[end:])))])[1:]
-    return run / (run + len(before) + len(after))
+    return run / (run + _noise_before(pieces[:start]) + _noise_after(pieces[end:]))
+
+
+def _noise_before(pieces: list[str]) -> int:
+    """The words of ``pieces`` (before the value) other than hesitations and carriers."""
+    return len(strip_carrier(drop_fillers(words(" ".join(pieces)))))
+
+
+def _noise_after(pieces: list[str]) -> int:
+    """The words of ``pieces`` (after the value) other than hesitations and sign-offs."""
+    return len(strip_sign_off([_ANCHOR, *drop_fillers(words(" ".join(pieces)))])[1:])
+
+
+def _no_noise_cut(pieces: list[str]) -> tuple[int, int]:
+    """The longest run of ``pieces`` that opens with no noise before it, then the shortest end
+    after it with no noise after it: where trimming may start without reading. No reading
+    here, only the token rules (``MOST_WORDS`` keeps the scans short)."""
+    if len(pieces) < 2:
+        return 0, len(pieces)
+    start = max(k for k in range(len(pieces)) if _noise_before(pieces[:k]) == 0)
+    end = min(k for k in range(start + 1, len(pieces) + 1) if _noise_after(pieces[k:]) == 0)
+    return start, end

@@ -89,3 +89,26 @@ def test_trimming_readings_bounds_the_work(pieces: list[str]) -> None:
     used_share(text, _four_digits(text), read)
     assert len(reads) <= trimming_readings(text)
     assert all(len(said) < len(text) for said in reads)
+
+
+def test_hesitations_carriers_and_sign_offs_are_cut_with_one_reading() -> None:
+    reads: list[str] = []
+
+    def read(text: str) -> str | None:
+        reads.append(text)
+        return _four_digits(text)
+
+    assert used_share("uh my code is 1 2 3 4 thank you", "1234", read) == 1.0
+    assert reads == ["1 2 3 4", "2 3 4", "1 2 3"]  # the cut checked, then one stop each side
+
+
+def test_a_cut_that_reads_another_value_trims_from_the_whole_text() -> None:
+    """A reading that needs its carrier: the cut is checked, then trimming starts over."""
+    reads: list[str] = []
+
+    def read(text: str) -> str | None:
+        reads.append(text)
+        return _four_digits(text) if text.startswith("my code") else None
+
+    assert used_share("my code is 1234", "1234", read) == 1.0
+    assert reads == ["1234", "code is 1234", "my code is"]
