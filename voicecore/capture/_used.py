@@ -76,11 +76,28 @@ def _noise_after(pieces: list[str]) -> int:
 
 
 def _no_noise_cut(pieces: list[str]) -> tuple[int, int]:
-    """The longest run of ``pieces`` that opens with no noise before it, then the shortest end
-    after it with no noise after it: where trimming may start without reading. No reading
-    here, only the token rules (``MOST_WORDS`` keeps the scans short)."""
+    """Where trimming may start without reading: after the longest opening of ``pieces`` with
+    no noise (hesitations and carriers only), before the longest such closing (sign-offs and
+    hesitations). No reading here, only the token rules; each scan stops once its piece of
+    text has more words than the whole text's carriers (or sign-offs), so a text with none
+    costs a few token passes."""
     if len(pieces) < 2:
         return 0, len(pieces)
-    start = max(k for k in range(len(pieces)) if _noise_before(pieces[:k]) == 0)
-    end = min(k for k in range(start + 1, len(pieces) + 1) if _noise_after(pieces[k:]) == 0)
+    said = drop_fillers(words(" ".join(pieces)))
+    carried = len(said) - len(strip_carrier(said))
+    signed = len(said) - len(strip_sign_off([_ANCHOR, *said])[1:])
+    start = 0
+    for k in range(1, len(pieces)):
+        opening = drop_fillers(words(" ".join(pieces[:k])))
+        if len(opening) > carried:
+            break
+        if not strip_carrier(opening):
+            start = k
+    end = len(pieces)
+    for k in range(len(pieces) - 1, start, -1):
+        closing = drop_fillers(words(" ".join(pieces[k:])))
+        if len(closing) > signed:
+            break
+        if not strip_sign_off([_ANCHOR, *closing])[1:]:
+            end = k
     return start, end
