@@ -254,22 +254,45 @@ def fit(data: Sequence[Example], penalty: float, kinds: Sequence[str]) -> Model:
 
 
 def caution(confidences: Sequence[tuple[float, bool]], most_wrong: float) -> float:
-    """How far down (on the logit scale) to shift ``confidences`` so that, among them, at most
-    ``most_wrong`` of the values at or above ``CONFIDENT`` are wrong: the line goes halfway (in
-    logit) between the lowest confidence it can keep above and the next one below, never
-    between equal confidences; 0 when no shift is needed."""
+    """How far down (on the logit scale, to 4 places) to shift ``confidences`` so that at most
+    ``most_wrong`` of the values served at >= ``CONFIDENT`` (rounded as ``calibrated`` rounds)
+    are wrong, keeping as many as it can there: 0 when that already holds. The line goes
+    halfway (in logit) between the lowest confidence kept above it and the next one below,
+    never between equal (or, once rounded, indistinguishable) confidences; when even the most
+    confident value is wrong, every value goes below."""
     ranked = sorted(confidences, key=lambda item: -item[0])
-    wrong = kept = 0
-    for count, (confidence, right) in enumerate(ranked, 1):
-        wrong += not right
-        drops = count == len(ranked) or ranked[count][0] < confidence
-        if drops and wrong <= most_wrong * count:
-            kept = count
-    if kept == len(ranked):
+    if _meets(ranked, 0.0, most_wrong):
         return 0.0
-    below = logit(ranked[kept][0])
-    line = below + 1.0 if kept == 0 else (logit(ranked[kept - 1][0]) + below) / 2
-    return max(0.0, line - logit(CONFIDENT))
+    wrong = 0
+    cuts = []
+    for count, (confidence, right) in enumerate(ranked[:-1], 1):
+        wrong += not right
+        if wrong <= most_wrong * count and ranked[count][0] < confidence:
+            cuts.append(count)
+    for kept in reversed(cuts):
+        line = (logit(ranked[kept - 1][0]) + logit(ranked[kept][0])) / 2
+        shift = round(max(0.0, line - logit(CONFIDENT)), 4)
+        if len(_confident(ranked, shift)) == kept and _meets(ranked, shift, most_wrong):
+            return shift
+    shift = math.ceil((logit(ranked[0][0]) - logit(CONFIDENT)) * 1e4) / 1e4
+    while _confident(ranked, shift):
+        shift = round(shift + 1e-4, 4)
+    return shift
+
+
+def _shifted(confidence: float, shift: float) -> float:
+    """``confidence`` shifted down by ``shift``, rounded as ``calibrated`` serves it."""
+    return round(1.0 / (1.0 + math.exp(shift - logit(confidence))), 4)
+
+
+def _confident(ranked: Sequence[tuple[float, bool]], shift: float) -> list[bool]:
+    """Whether each value served at >= CONFIDENT once shifted is right."""
+    return [right for confidence, right in ranked if _shifted(confidence, shift) >= CONFIDENT]
+
+
+def _meets(ranked: Sequence[tuple[float, bool]], shift: float, most_wrong: float) -> bool:
+    confident = _confident(ranked, shift)
+    return confident.count(False) <= most_wrong * len(confident)
 
 
 def _log_loss(model: Model, data: Sequence[Example]) -> float:

@@ -23,7 +23,9 @@ ASRs, both with models inside PyPI packages (nothing is fetched from a model hub
   log-probability over the segments, as a pipeline on Whisper reports. faster-whisper gives no
   n-best list, so the alternatives are the other distinct entries among the 5 best of the same
   beam search asked of CTranslate2 directly (temperature 0, the same 30-second window and
-  prompt), each with its own exp mean token log-probability.
+  prompt), each with its own exp mean token log-probability. An alternative faster-whisper
+  itself would reject as a loop (a compression ratio above its 2.4: "5-1-2-2-9-9-9-9-..." cut
+  at the length limit) is left out.
 
 This module needs neither the service nor its dependencies: ``nox -s audio`` runs it, then
 scores the transcripts (``benchmarks.audio.score``).
@@ -58,6 +60,8 @@ __all__ = ["ASRS", "VOICES", "Voice", "main", "voice_for"]
 PHONE_RATE = 8000
 ASR_RATE = 16000
 NBEST = 5
+#: faster-whisper's compression_ratio_threshold: a decoding that compresses better loops.
+LOOPING_RATIO = 2.4
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "voicecore-audio"
 
 
@@ -209,6 +213,7 @@ def _whisper_alternatives(model: Any) -> Callable[[Path], list[tuple[str, float]
     rule), each with exp of its mean token log-probability."""
     from faster_whisper.audio import decode_audio, pad_or_trim  # type: ignore[import-not-found,unused-ignore]
     from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-not-found,unused-ignore]
+    from faster_whisper.transcribe import get_compression_ratio  # type: ignore[import-not-found,unused-ignore]
 
     tokenizer = Tokenizer(
         model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en"
@@ -234,7 +239,11 @@ def _whisper_alternatives(model: Any) -> Callable[[Path], list[tuple[str, float]
             # faster-whisper's mean divides by one more (the end token).
             mean_logprob = score * len(tokens) / (len(tokens) + 1)
             found.append((tokenizer.decode(tokens).strip(), _exp_confidence(mean_logprob)))
-        return [(text, confidence) for text, confidence in found if text]
+        return [
+            (text, confidence)
+            for text, confidence in found
+            if text and get_compression_ratio(text) <= LOOPING_RATIO
+        ]
 
     return alternatives
 

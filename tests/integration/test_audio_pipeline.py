@@ -5,6 +5,7 @@ are what its scripts write."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import wave
 from collections import Counter
@@ -341,8 +342,9 @@ def test_a_slope_that_comes_out_negative_is_fixed_at_zero() -> None:
 
 
 def _crossing(shift: float, confidences: list[tuple[float, bool]]) -> list[bool]:
-    """Whether each value is at >= 0.8 once shifted down by ``shift``."""
-    return [logit(c) - shift >= logit(0.8) for c, _ in confidences]
+    """Whether each value is served at >= 0.8 once shifted down by ``shift`` (rounded to 4
+    places, as ``calibrated`` serves it)."""
+    return [round(1 / (1 + math.exp(shift - logit(c))), 4) >= 0.8 for c, _ in confidences]
 
 
 def test_caution_keeps_above_the_line_only_as_many_wrong_values_as_allowed() -> None:
@@ -354,8 +356,29 @@ def test_caution_keeps_above_the_line_only_as_many_wrong_values_as_allowed() -> 
     assert fit_confidence.caution(confidences, 0.34) == 0.0
 
 
+def test_caution_shifts_nothing_when_the_values_above_the_line_are_right() -> None:
+    """Wrong values below 0.8 (even the most confident one) need no shift."""
+    below = [(0.79, False), (0.7, True), (0.5, False)]
+    assert fit_confidence.caution(below, 0.01) == 0.0
+    assert fit_confidence.caution([(0.95, True), *below], 0.01) == 0.0
+
+
+def test_caution_checks_the_values_at_the_line_not_a_longer_run_below_it() -> None:
+    """A wrong value on top of 99 right ones is 1% of the run, but 1 of 10 above 0.8."""
+    confidences = [(0.99, False), *[(0.85, True)] * 9, *[(0.6, True)] * 90]
+    shift = fit_confidence.caution(confidences, 0.01)
+    assert not any(_crossing(shift, confidences))
+
+
 def test_caution_never_splits_equal_confidences() -> None:
     confidences = [(0.99, True), (0.95, True), (0.95, False), (0.9, True)]
+    shift = fit_confidence.caution(confidences, 0.01)
+    assert _crossing(shift, confidences) == [True, False, False, False]
+
+
+def test_caution_never_lets_rounding_lift_a_wrong_value_to_the_line() -> None:
+    """Two confidences too close to part once rounded to 4 places: both go below."""
+    confidences = [(0.99, True), (0.95, True), (0.949999, False), (0.9, True)]
     shift = fit_confidence.caution(confidences, 0.01)
     assert _crossing(shift, confidences) == [True, False, False, False]
 
@@ -363,6 +386,7 @@ def test_caution_never_splits_equal_confidences() -> None:
 def test_caution_puts_every_value_below_when_the_most_confident_is_wrong() -> None:
     confidences = [(0.99, False), (0.9, True)]
     assert _crossing(fit_confidence.caution(confidences, 0.01), confidences) == [False, False]
+    assert fit_confidence.caution([], 0.01) == 0.0
 
 
 def test_the_fit_writes_its_constants_where_the_service_reads_them() -> None:

@@ -23,12 +23,15 @@ as independent evidence: ``1 - (1 - value) * (1 - yes)``. No value: 0.
 
 **Where the reading runs.** Reading is CPU-bound Python, which no timeout can interrupt. Every
 parser's worst case is close to linear in its input, so a turn's work is counted in characters
-read: every hypothesis once (and capture_choice's options), plus the trimming that measures the
-words the chosen value used (``voicecore.capture._used``: up to one reading per word of the
-hypothesis, so a hypothesis of ``w`` words and ``n`` characters may cost ``(w + 1) * n``; it
-is counted for the costliest hypothesis, since which one is chosen is known only after
-reading). A turn of at most ``INLINE_READ_CHARS`` is read on the event loop (a thread hop would
-cost more than the reading); a longer one is read in a worker thread (``READ_WORKERS``), so the
+read: every hypothesis once (capture_choice's options with each: they are compared with every
+hypothesis), ``ANSWER_READINGS`` times while a value is held (each hypothesis is then also
+understood as an answer and tried as a correction, whose edit grammar costs several readings
+per character), plus the trimming that measures the words the chosen value used
+(``voicecore.capture._used``: up to one reading per word of the hypothesis and two more, so a
+hypothesis of ``w`` words and ``n`` characters may cost ``(w + 2) * n``; it is counted for the
+costliest hypothesis, since which one is chosen is known only after reading). A turn of at
+most ``INLINE_READ_CHARS`` is read on the event loop (a thread hop would cost more than the
+reading); a longer one is read in a worker thread (``READ_WORKERS``), so the
 event loop keeps serving other calls and the call's timeout still ends the call on time (the
 reading itself then runs to its end in the worker, its result unused). The worker shares the
 GIL with the loop: under many maximum-size turns at once, the loop still slows (a process pool
@@ -66,8 +69,12 @@ __all__ = ["INLINE_READ_CHARS", "READ_WORKERS", "redact", "run_turn"]
 ParamsT = TypeVar("ParamsT", bound=CaptureParams)
 
 #: Turns that read more characters than this (see the module docstring) are read off the event
-#: loop: on the slowest reader (capture_date), about 4 ms of a core three times slower than usual.
+#: loop: at most about 6 ms measured on a core three times slower than usual (capture_date on 21
+#: short words, with their trimming; an email correction).
 INLINE_READ_CHARS: Final = 1200
+#: What a hypothesis costs, in readings of it, when it answers a held value's readback: the
+#: answer, the correction (email's edit grammar: up to about eight readings' worth) and the reading.
+ANSWER_READINGS: Final = 10
 #: Worker threads that read long utterances. One: readers hold the GIL while they work, so a
 #: second would add no speed, only take more turns away from the event loop's thread.
 READ_WORKERS: Final = 1
@@ -126,7 +133,7 @@ async def run_turn(
 
 async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: CaptureState) -> Turn:
     """``advance``, in a worker thread when the utterance is long (see the module docstring)."""
-    if _reading_chars(params) <= INLINE_READ_CHARS:
+    if _reading_chars(params, answering=state.held is not None) <= INLINE_READ_CHARS:
         return advance(primitive, params, state)
     loop = asyncio.get_running_loop()
     # In the caller's context, so log lines from the reading keep the call's trace id.
@@ -134,12 +141,14 @@ async def _advance(primitive: CaptureReader[ParamsT], params: ParamsT, state: Ca
     return await loop.run_in_executor(_readers, reading)
 
 
-def _reading_chars(params: CaptureParams) -> int:
-    """At most how many characters the turn reads (see the module docstring)."""
+def _reading_chars(params: CaptureParams, answering: bool = False) -> int:
+    """At most how many characters the turn reads, ``answering`` a held value's readback or
+    not (see the module docstring)."""
     said = [params.transcription, *(a.transcription for a in params.alternatives)]
     options = int(getattr(params, "compared_chars", 0))  # capture_choice's, read with each text
+    readings = sum(len(text) + options for text in said)
     trimming = max((len(text) + options) * trimming_readings(text) for text in said)
-    return sum(map(len, said)) + options + trimming
+    return readings * (ANSWER_READINGS if answering else 1) + trimming
 
 
 async def _load(store: CaptureStore, key: CaptureKey | None, reset: bool) -> CaptureState:

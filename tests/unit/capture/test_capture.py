@@ -207,6 +207,10 @@ class TestLostStates:
         assert heard == []
 
 
+def _params(text: str, **more: object) -> CaptureParams:
+    return CaptureParams.model_validate({"transcription": text, **more})
+
+
 class TestWhereReadingRuns:
     async def test_short_utterances_on_the_loop_long_ones_in_a_worker(self) -> None:
         """Up to INLINE_READ_CHARS the reading runs on the loop's thread, past it elsewhere."""
@@ -229,6 +233,28 @@ class TestWhereReadingRuns:
         assert where[0] == threading.current_thread().name
         assert where[1].startswith("voicecore-read")
         assert where[2].startswith("voicecore-read")  # its trimming counts
+
+    async def test_an_answer_to_a_readback_counts_its_correction(self) -> None:
+        """The same words cost more as an answer (understood, tried as a correction): a text
+        read on the loop as a first turn is read in the worker when it answers a readback."""
+        threads: list[str] = []
+
+        class Recording(FourDigits):
+            def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
+                threads.append(threading.current_thread().name)
+                return super().read(text, params, partial)
+
+        answer = "no," + "x" * (INLINE_READ_CHARS // 8)  # two words: little trimming
+        call = Call()
+        await run_turn(Recording(), _params(answer, reset=True), call.context("capture_fake"))
+        assert threads[-1] == threading.current_thread().name
+        held = await run_turn(
+            Recording(), _params("1234", reset=True), call.context("capture_fake")
+        )
+        assert held.state is NC
+        threads.clear()
+        await run_turn(Recording(), _params(answer), call.context("capture_fake"))
+        assert threads and all(name.startswith("voicecore-read") for name in threads)
 
 
 class TestFirstTurn:

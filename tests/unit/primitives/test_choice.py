@@ -272,6 +272,23 @@ def test_a_turn_counts_the_options_it_compares() -> None:
     assert _reading_chars(params_of("large")) < INLINE_READ_CHARS < _reading_chars(wide)
 
 
+def test_a_turn_counts_the_options_once_per_hypothesis() -> None:
+    """Every hypothesis is compared with every option: short hypotheses against options
+    that fit under the limit once still send the turn off the event loop."""
+    names = {"label": "x" * 10, "synonyms": ["y" * 10] * 3}
+    options = [{"id": str(index), **names} for index in range(20)]
+    alone = params_of("large", options)
+    assert _reading_chars(alone) < INLINE_READ_CHARS
+    many = CaptureChoiceParams.model_validate(
+        {
+            "transcription": "large",
+            "alternatives": [{"transcription": f"larg{n}"} for n in range(10)],
+            "options": options,
+        }
+    )
+    assert _reading_chars(many) > INLINE_READ_CHARS
+
+
 COLOURS = [{"id": c, "label": c.capitalize()} for c in ("red", "green", "blue")]
 SIZES = [{"id": "small", "label": "Small"}, {"id": "large", "label": "Large"}]
 SLOTS = [

@@ -427,7 +427,8 @@ class ExecutionMetadata(betterproto2.Message):
 
     confidence: "float" = betterproto2.field(3, betterproto2.TYPE_FLOAT)
     """
-    Calibrated 0..1 confidence in the value.
+    0..1 confidence in the value, cautious: at 0.8 or more, few values are wrong (see
+    docs/audio.md's reliability table); keypad entries are exact (1).
     """
 
     state: "PrimitiveState" = betterproto2.field(
