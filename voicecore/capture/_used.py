@@ -67,12 +67,22 @@ def used_share(text: str, value: object, read: Callable[[str], object]) -> float
 
 def _noise_before(pieces: list[str]) -> int:
     """The words of ``pieces`` (before the value) other than hesitations and carriers."""
-    return len(strip_carrier(drop_fillers(words(" ".join(pieces)))))
+    return len(strip_carrier(_heard(pieces)))
 
 
 def _noise_after(pieces: list[str]) -> int:
     """The words of ``pieces`` (after the value) other than hesitations and sign-offs."""
-    return len(strip_sign_off([_ANCHOR, *drop_fillers(words(" ".join(pieces)))])[1:])
+    return len(_unsigned(_heard(pieces)))
+
+
+def _heard(pieces: list[str]) -> list[str]:
+    """The words of ``pieces`` without hesitations."""
+    return drop_fillers(words(" ".join(pieces)))
+
+
+def _unsigned(tokens: list[str]) -> list[str]:
+    """``tokens`` without the sign-offs that close them, all of them if need be."""
+    return strip_sign_off([_ANCHOR, *tokens])[1:]
 
 
 def _no_noise_cut(pieces: list[str]) -> tuple[int, int]:
@@ -83,21 +93,21 @@ def _no_noise_cut(pieces: list[str]) -> tuple[int, int]:
     costs a few token passes."""
     if len(pieces) < 2:
         return 0, len(pieces)
-    said = drop_fillers(words(" ".join(pieces)))
+    said = _heard(pieces)
     carried = len(said) - len(strip_carrier(said))
-    signed = len(said) - len(strip_sign_off([_ANCHOR, *said])[1:])
+    signed = len(said) - len(_unsigned(said))
     start = 0
     for k in range(1, len(pieces)):
-        opening = drop_fillers(words(" ".join(pieces[:k])))
+        opening = _heard(pieces[:k])
         if len(opening) > carried:
             break
         if not strip_carrier(opening):
             start = k
     end = len(pieces)
     for k in range(len(pieces) - 1, start, -1):
-        closing = drop_fillers(words(" ".join(pieces[k:])))
+        closing = _heard(pieces[k:])
         if len(closing) > signed:
             break
-        if not strip_sign_off([_ANCHOR, *closing])[1:]:
+        if not _unsigned(closing):
             end = k
     return start, end

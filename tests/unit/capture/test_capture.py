@@ -211,24 +211,30 @@ def _params(text: str, **more: object) -> CaptureParams:
     return CaptureParams.model_validate({"transcription": text, **more})
 
 
+def _recording(threads: list[str]) -> type[FourDigits]:
+    """The fake capture, noting in ``threads`` the thread each reading runs on."""
+
+    class Recording(FourDigits):
+        def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
+            threads.append(threading.current_thread().name)
+            return super().read(text, params, partial)
+
+    return Recording
+
+
 class TestWhereReadingRuns:
     async def test_short_utterances_on_the_loop_long_ones_in_a_worker(self) -> None:
         """Up to INLINE_READ_CHARS the reading runs on the loop's thread, past it elsewhere."""
         threads: list[str] = []
         where: list[str] = []
-
-        class Recording(FourDigits):
-            def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
-                threads.append(threading.current_thread().name)
-                return super().read(text, params, partial)
+        Recording = _recording(threads)
 
         call = Call()
         many_words = "uh the " * (INLINE_READ_CHARS // 100) + "1234"  # few chars, many trims
         assert len(many_words) < INLINE_READ_CHARS / 10
         for text in ("1234", "1234" + " " * INLINE_READ_CHARS, many_words):
-            parsed = CaptureParams.model_validate({"transcription": text, "reset": True})
             threads.clear()
-            await run_turn(Recording(), parsed, call.context("capture_fake"))
+            await run_turn(Recording(), _params(text, reset=True), call.context("capture_fake"))
             where.append(threads[0])
         assert where[0] == threading.current_thread().name
         assert where[1].startswith("voicecore-read")
@@ -238,11 +244,7 @@ class TestWhereReadingRuns:
         """The same words cost more as an answer (understood, tried as a correction): a text
         read on the loop as a first turn is read in the worker when it answers a readback."""
         threads: list[str] = []
-
-        class Recording(FourDigits):
-            def read(self, text: str, params: CaptureParams, partial: str | None) -> Reading:
-                threads.append(threading.current_thread().name)
-                return super().read(text, params, partial)
+        Recording = _recording(threads)
 
         answer = "no," + "x" * (INLINE_READ_CHARS // 8)  # two words: little trimming
         call = Call()
